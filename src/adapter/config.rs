@@ -1,0 +1,396 @@
+//! Connection and adapter settings: defaults, environment variables and `redis://` URLs.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::adapter::error::{Error, Result};
+
+/// Motia's default key prefix; the trailing colon is part of it.
+pub const DEFAULT_PREFIX: &str = "motia:state:";
+
+/// How long to wait before reconnect attempt `n` (1-based), or `None` to give up.
+///
+/// The default mirrors the official adapter: give up after 10 retries, otherwise wait
+/// `min(retries * 100 ms, 3 s)`.
+///
+/// ```
+/// use motia_state::ReconnectStrategy;
+/// use std::time::Duration;
+/// let s = ReconnectStrategy::default();
+/// assert_eq!(s.delay(1), Some(Duration::from_millis(100)));
+/// assert_eq!(s.delay(50), None);
+/// let fixed = ReconnectStrategy::new(|n| (n <= 3).then(|| Duration::from_millis(10)));
+/// assert_eq!(fixed.delay(4), None);
+/// ```
+#[derive(Clone)]
+pub struct ReconnectStrategy(Arc<dyn Fn(u32) -> Option<Duration> + Send + Sync>);
+
+impl ReconnectStrategy {
+    /// A strategy from a function of the retry number.
+    pub fn new(f: impl Fn(u32) -> Option<Duration> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// Never reconnect: a lost connection fails the call.
+    pub fn never() -> Self {
+        Self::new(|_| None)
+    }
+
+    /// The delay before retry `retries` (1-based), or `None` to give up.
+    pub fn delay(&self, retries: u32) -> Option<Duration> {
+        (self.0)(retries)
+    }
+}
+
+impl Default for ReconnectStrategy {
+    fn default() -> Self {
+        Self::new(|retries| {
+            (retries <= 10).then(|| Duration::from_millis((u64::from(retries) * 100).min(3000)))
+        })
+    }
+}
+
+impl fmt::Debug for ReconnectStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReconnectStrategy(..)")
+    }
+}
+
+/// TLS settings for `rediss://` connections.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM file of the CA that signed the server's certificate (else the system roots).
+    pub ca_cert: Option<PathBuf>,
+    /// PEM client certificate, for servers that ask for one.
+    pub client_cert: Option<PathBuf>,
+    /// PEM key of the client certificate.
+    pub client_key: Option<PathBuf>,
+    /// Skip hostname verification (the certificate chain is still checked).
+    pub insecure: bool,
+}
+
+/// Everything needed to open a [`crate::RedisStateAdapter`].
+///
+/// ```
+/// use motia_state::Config;
+/// let c = Config::from_url("redis://:secret@cache:6380/2").unwrap();
+/// assert_eq!((c.host.as_str(), c.port, c.database), ("cache", 6380, 2));
+/// assert_eq!(c.display_url(), "redis://cache:6380/2");
+/// assert_eq!(c.key_prefix, "motia:state:");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Server host name or address.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// ACL user name.
+    pub username: Option<String>,
+    /// Password (with or without a user name).
+    pub password: Option<String>,
+    /// Logical database number.
+    pub database: i64,
+    /// Prepended verbatim to `{traceId}:{key}`.
+    pub key_prefix: String,
+    /// Expiry applied by `set`, in seconds (`SETEX`), like the official adapter's `ttl`.
+    pub ttl: Option<u64>,
+    /// Limit for establishing a connection.
+    pub connect_timeout: Duration,
+    /// Limit for one command's answer (`None`: wait forever).
+    pub command_timeout: Option<Duration>,
+    /// What to do when an established connection is lost.
+    pub reconnect: ReconnectStrategy,
+    /// The `COUNT` hint of every SCAN.
+    pub scan_count: usize,
+    /// Keys per MGET / UNLINK / pipeline batch.
+    pub batch_size: usize,
+    /// TLS settings; `Some` means `rediss://`.
+    pub tls: Option<TlsConfig>,
+    /// Refuse every write before it reaches Redis.
+    pub read_only: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            host: "localhost".into(),
+            port: 6379,
+            username: None,
+            password: None,
+            database: 0,
+            key_prefix: DEFAULT_PREFIX.into(),
+            ttl: None,
+            connect_timeout: Duration::from_secs(10),
+            command_timeout: Some(Duration::from_secs(60)),
+            reconnect: ReconnectStrategy::default(),
+            scan_count: 1000,
+            batch_size: 1000,
+            tls: None,
+            read_only: false,
+        }
+    }
+}
+
+fn config_err(name: &str, reason: impl Into<String>) -> Error {
+    Error::Config {
+        name: name.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Parses a port number, naming the setting in the error.
+pub fn parse_port(name: &str, value: &str) -> Result<u16> {
+    match value.trim().parse::<u16>() {
+        Ok(0) => Err(config_err(name, "port 0 is not a usable port")),
+        Ok(p) => Ok(p),
+        Err(_) => Err(config_err(
+            name,
+            format!("{value:?} is not a port number (1-65535)"),
+        )),
+    }
+}
+
+/// Parses a TTL in whole seconds (positive), naming the setting in the error.
+pub fn parse_ttl_secs(name: &str, value: &str) -> Result<u64> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n as u64),
+        Ok(n) => Err(config_err(
+            name,
+            format!("{n} is not a positive number of seconds"),
+        )),
+        Err(_) => Err(config_err(
+            name,
+            format!("{value:?} is not a whole number of seconds"),
+        )),
+    }
+}
+
+/// Parses a database number, naming the setting in the error.
+pub fn parse_db(name: &str, value: &str) -> Result<i64> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(config_err(
+            name,
+            format!("{value:?} is not a database number (0, 1, 2, ...)"),
+        )),
+    }
+}
+
+impl Config {
+    /// Settings from a `redis://` or `rediss://` URL: `redis://[user][:password]@host[:port][/db]`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let mut config = Self::default();
+        config.apply_url(url)?;
+        Ok(config)
+    }
+
+    /// Overwrites host, port, credentials, database and TLS from a URL.
+    pub fn apply_url(&mut self, raw: &str) -> Result<()> {
+        let parsed = url::Url::parse(raw).map_err(|e| config_err("url", format!("{e}")))?;
+        let tls = match parsed.scheme() {
+            "redis" => false,
+            "rediss" => true,
+            other => {
+                return Err(config_err(
+                    "url",
+                    format!("unknown scheme {other:?} (use redis:// or rediss://)"),
+                ));
+            }
+        };
+        let host = parsed
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| config_err("url", "no host name"))?;
+        self.host = host.trim_start_matches('[').trim_end_matches(']').into();
+        self.port = parsed.port().unwrap_or(6379);
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        if !parsed.username().is_empty() {
+            self.username = Some(decode(parsed.username()));
+        }
+        if let Some(p) = parsed.password() {
+            self.password = Some(decode(p));
+        }
+        let path = parsed.path().trim_matches('/');
+        if !path.is_empty() {
+            self.database = parse_db("url", path)?;
+        }
+        if tls {
+            self.tls.get_or_insert_with(TlsConfig::default);
+            if parsed.fragment() == Some("insecure")
+                && let Some(t) = self.tls.as_mut()
+            {
+                t.insecure = true;
+            }
+        } else {
+            self.tls = None;
+        }
+        Ok(())
+    }
+
+    /// Settings from the process environment; see [`Config::from_env_with`].
+    pub fn from_env() -> Result<Self> {
+        Self::from_env_with(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Settings from an environment lookup: `REDIS_URL`, overridden part by part by `REDIS_HOST
+    /// REDIS_PORT REDIS_USERNAME REDIS_PASSWORD REDIS_DATABASE`, plus `STATE_KEY_PREFIX STATE_TTL`.
+    /// Without `REDIS_URL`, Motia's `MOTIA_REDIS_HOST MOTIA_REDIS_PORT MOTIA_REDIS_USERNAME
+    /// MOTIA_REDIS_PASSWORD MOTIA_REDIS_DB` fill what the `REDIS_*` variables leave out.
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// let env = |k: &str| match k {
+    ///     "MOTIA_REDIS_PORT" => Some("7000".to_string()),
+    ///     "STATE_TTL" => Some("60".to_string()),
+    ///     _ => None,
+    /// };
+    /// let c = Config::from_env_with(env).unwrap();
+    /// assert_eq!((c.port, c.ttl), (7000, Some(60)));
+    /// assert!(Config::from_env_with(|k| (k == "REDIS_PORT").then(|| "abc".into())).is_err());
+    /// ```
+    pub fn from_env_with(env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut c = Self::default();
+        if let Some(url) = env("REDIS_URL") {
+            c.apply_url(&url).map_err(|e| rename(e, "REDIS_URL"))?;
+        }
+        // Motia's own variables fill only what neither REDIS_URL nor REDIS_* gives.
+        let has_url = env("REDIS_URL").is_some();
+        let pick = |primary: &str, fallback: &str| {
+            env(primary).map(|v| (primary.to_string(), v)).or_else(|| {
+                (!has_url)
+                    .then(|| env(fallback).map(|v| (fallback.to_string(), v)))
+                    .flatten()
+            })
+        };
+        if let Some((_, v)) = pick("REDIS_HOST", "MOTIA_REDIS_HOST") {
+            c.host = v;
+        }
+        if let Some((n, v)) = pick("REDIS_PORT", "MOTIA_REDIS_PORT") {
+            c.port = parse_port(&n, &v)?;
+        }
+        if let Some((_, v)) = pick("REDIS_USERNAME", "MOTIA_REDIS_USERNAME") {
+            c.username = Some(v);
+        }
+        if let Some((_, v)) = pick("REDIS_PASSWORD", "MOTIA_REDIS_PASSWORD") {
+            c.password = Some(v);
+        }
+        if let Some((n, v)) = pick("REDIS_DATABASE", "MOTIA_REDIS_DB") {
+            c.database = parse_db(&n, &v)?;
+        }
+        if let Some(v) = env("STATE_KEY_PREFIX") {
+            c.key_prefix = v;
+        }
+        if let Some(v) = env("STATE_TTL") {
+            c.ttl = Some(parse_ttl_secs("STATE_TTL", &v)?);
+        }
+        Ok(c)
+    }
+
+    /// `host:port`, for messages.
+    pub fn addr(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The connection as a URL without the password, safe to show and log.
+    pub fn display_url(&self) -> String {
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        let user = self
+            .username
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        format!("{scheme}://{user}{}/{}", self.addr(), self.database)
+    }
+
+    /// Checks the settings that no parser saw (values set in code).
+    pub fn validate(&self) -> Result<()> {
+        if self.host.is_empty() {
+            return Err(config_err("host", "empty host name"));
+        }
+        if self.port == 0 {
+            return Err(config_err("port", "port 0 is not a usable port"));
+        }
+        if self.ttl == Some(0) {
+            return Err(config_err("ttl", "0 is not a positive number of seconds"));
+        }
+        if self.scan_count == 0 || self.batch_size == 0 {
+            return Err(config_err("scan_count/batch_size", "must be at least 1"));
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(config_err("connect_timeout", "must be longer than 0"));
+        }
+        Ok(())
+    }
+}
+
+fn rename(err: Error, name: &str) -> Error {
+    match err {
+        Error::Config { reason, .. } => config_err(name, reason),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_forms() {
+        let c = Config::from_url("rediss://alice:p%40ss@10.0.0.1:7000/3").unwrap();
+        assert_eq!(c.username.as_deref(), Some("alice"));
+        assert_eq!(c.password.as_deref(), Some("p@ss"));
+        assert_eq!(c.database, 3);
+        assert!(c.tls.is_some());
+        assert_eq!(c.display_url(), "rediss://alice@10.0.0.1:7000/3");
+        assert!(
+            Config::from_url("http://x")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown scheme")
+        );
+        assert!(Config::from_url("redis://h/abc").is_err());
+    }
+
+    #[test]
+    fn env_precedence_and_errors() {
+        let env = |k: &str| match k {
+            "REDIS_URL" => Some("redis://u:p@h:1/1".to_string()),
+            "REDIS_PORT" => Some("2".to_string()),
+            "MOTIA_REDIS_HOST" => Some("ignored".to_string()),
+            _ => None,
+        };
+        let c = Config::from_env_with(env).unwrap();
+        assert_eq!((c.host.as_str(), c.port, c.database), ("h", 2, 1));
+        let bad = Config::from_env_with(|k| (k == "STATE_TTL").then(|| "-5".into())).unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            "invalid setting STATE_TTL: -5 is not a positive number of seconds"
+        );
+        let bad =
+            Config::from_env_with(|k| (k == "MOTIA_REDIS_PORT").then(|| "abc".into())).unwrap_err();
+        assert!(bad.to_string().contains("MOTIA_REDIS_PORT"));
+    }
+
+    #[test]
+    fn default_strategy() {
+        let s = ReconnectStrategy::default();
+        assert_eq!(s.delay(5), Some(Duration::from_millis(500)));
+        assert_eq!(s.delay(10), Some(Duration::from_millis(1000)));
+        assert_eq!(s.delay(11), None);
+    }
+}

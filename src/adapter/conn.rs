@@ -1,0 +1,314 @@
+//! The connection layer: one multiplexed connection that reconnects with the configured
+//! strategy. Operations talk to [`Conn`] only, so a cluster backend can slot in beside it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, Cmd, FromRedisValue, IntoConnectionInfo, Pipeline};
+use tokio::sync::Mutex;
+
+use crate::adapter::config::Config;
+use crate::adapter::error::{Error, Result, is_connection_error};
+
+/// Whether a command may be sent again after its connection broke mid-flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Reads and idempotent writes: resend once on a fresh connection.
+    Safe,
+    /// Commands whose second run would differ (GETDEL, compare-and-set): report the error.
+    Never,
+}
+
+/// A shared handle to the server; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Conn {
+    inner: Arc<Standalone>,
+}
+
+/// The live connection and a number that changes with every reconnect, so a call that saw
+/// an old connection break does not throw away a newer one.
+#[derive(Default)]
+struct Slot {
+    generation: u64,
+    conn: Option<MultiplexedConnection>,
+}
+
+struct Standalone {
+    client: Client,
+    addr: String,
+    conn_config: AsyncConnectionConfig,
+    config: Config,
+    current: Mutex<Slot>,
+}
+
+impl Conn {
+    /// Opens the first connection: one attempt bounded by the connect timeout, so a wrong
+    /// address or password is reported at once instead of after a reconnect loop.
+    pub(crate) async fn open(config: &Config) -> Result<Self> {
+        config.validate()?;
+        let addr = config.addr();
+        let client = build_client(config)?;
+        let conn_config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(config.command_timeout);
+        let inner = Standalone {
+            client,
+            addr,
+            conn_config,
+            config: config.clone(),
+            current: Mutex::new(Slot::default()),
+        };
+        let first = inner.connect_once().await?;
+        inner.current.lock().await.conn = Some(first);
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// `host:port` of the server.
+    pub(crate) fn addr(&self) -> &str {
+        &self.inner.addr
+    }
+
+    /// Sends one command; `context` names what it was for in errors.
+    pub(crate) async fn query<T: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        retry: Retry,
+        context: &str,
+    ) -> Result<T> {
+        let (generation, mut conn) = self.inner.connection().await?;
+        match cmd.query_async::<T>(&mut conn).await {
+            Ok(v) => Ok(v),
+            Err(e) if is_connection_error(&e) => {
+                self.inner.forget(generation).await;
+                if retry == Retry::Never {
+                    return Err(self.inner.map_err(e, context));
+                }
+                let (_, mut conn) = self.inner.connection().await?;
+                cmd.query_async::<T>(&mut conn)
+                    .await
+                    .map_err(|e| self.inner.map_err(e, context))
+            }
+            Err(e) => Err(self.inner.map_err(e, context)),
+        }
+    }
+
+    /// Sends a pipeline in one round trip.
+    pub(crate) async fn query_pipe<T: FromRedisValue>(
+        &self,
+        pipe: &Pipeline,
+        retry: Retry,
+        context: &str,
+    ) -> Result<T> {
+        let (generation, mut conn) = self.inner.connection().await?;
+        match pipe.query_async::<T>(&mut conn).await {
+            Ok(v) => Ok(v),
+            Err(e) if is_connection_error(&e) && retry == Retry::Safe => {
+                self.inner.forget(generation).await;
+                let (_, mut conn) = self.inner.connection().await?;
+                pipe.query_async::<T>(&mut conn)
+                    .await
+                    .map_err(|e| self.inner.map_err(e, context))
+            }
+            Err(e) => {
+                if is_connection_error(&e) {
+                    self.inner.forget(generation).await;
+                }
+                Err(self.inner.map_err(e, context))
+            }
+        }
+    }
+
+    /// Sends a script invocation.
+    pub(crate) async fn invoke<T: FromRedisValue>(
+        &self,
+        inv: &redis::ScriptInvocation<'_>,
+        context: &str,
+    ) -> Result<T> {
+        let (generation, mut conn) = self.inner.connection().await?;
+        match inv.invoke_async::<T>(&mut conn).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if is_connection_error(&e) {
+                    self.inner.forget(generation).await;
+                }
+                Err(self.inner.map_err(e, context))
+            }
+        }
+    }
+}
+
+impl Standalone {
+    async fn connect_once(&self) -> Result<MultiplexedConnection> {
+        let attempt = self
+            .client
+            .get_multiplexed_async_connection_with_config(&self.conn_config);
+        // The client's own timeout covers the TCP connect; this one also covers the handshake
+        // (AUTH, SELECT), which a server that accepts and never answers would stall.
+        match tokio::time::timeout(self.config.connect_timeout, attempt).await {
+            Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) => Err(self.connect_error(e)),
+            Err(_) => Err(Error::Connect {
+                addr: self.addr.clone(),
+                reason: format!("no answer within {:?}", self.config.connect_timeout),
+            }),
+        }
+    }
+
+    /// The live connection, re-established with the reconnect strategy when it was lost.
+    async fn connection(&self) -> Result<(u64, MultiplexedConnection)> {
+        let mut slot = self.current.lock().await;
+        if let Some(c) = slot.conn.as_ref() {
+            return Ok((slot.generation, c.clone()));
+        }
+        let mut retries = 0u32;
+        loop {
+            match self.connect_once().await {
+                Ok(c) => {
+                    if retries > 0 {
+                        tracing::info!(addr = %self.addr, retries, "reconnected");
+                    }
+                    slot.generation += 1;
+                    slot.conn = Some(c.clone());
+                    return Ok((slot.generation, c));
+                }
+                Err(e @ Error::Auth { .. }) => return Err(e),
+                Err(e) => {
+                    retries += 1;
+                    match self.config.reconnect.delay(retries) {
+                        Some(d) => {
+                            tracing::debug!(addr = %self.addr, retries, error = %e, "reconnect failed");
+                            tokio::time::sleep(d).await;
+                        }
+                        None => {
+                            return Err(Error::Disconnected {
+                                addr: self.addr.clone(),
+                                retries: retries - 1,
+                                reason: match e {
+                                    Error::Connect { reason, .. } => reason,
+                                    other => other.to_string(),
+                                },
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops the broken connection so the next call reconnects (unless another call already did).
+    async fn forget(&self, generation: u64) {
+        let mut slot = self.current.lock().await;
+        if slot.generation == generation {
+            slot.conn = None;
+        }
+    }
+
+    fn connect_error(&self, e: redis::RedisError) -> Error {
+        if is_auth_error(&e) {
+            Error::Auth {
+                addr: self.addr.clone(),
+                reason: e.to_string(),
+            }
+        } else {
+            Error::Connect {
+                addr: self.addr.clone(),
+                reason: e.to_string(),
+            }
+        }
+    }
+
+    fn map_err(&self, e: redis::RedisError, context: &str) -> Error {
+        if e.is_timeout() {
+            return Error::Timeout {
+                addr: self.addr.clone(),
+                timeout: self.config.command_timeout.unwrap_or(Duration::ZERO),
+            };
+        }
+        if is_auth_error(&e) {
+            return Error::Auth {
+                addr: self.addr.clone(),
+                reason: e.to_string(),
+            };
+        }
+        Error::Redis {
+            context: context.to_string(),
+            source: e,
+        }
+    }
+}
+
+fn is_auth_error(e: &redis::RedisError) -> bool {
+    matches!(e.kind(), redis::ErrorKind::AuthenticationFailed)
+        || matches!(e.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
+        || e.to_string().contains("WRONGPASS")
+}
+
+fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Config {
+        name: what.into(),
+        reason: format!("cannot read {}: {e}", path.display()),
+    })
+}
+
+fn build_client(config: &Config) -> Result<Client> {
+    let addr = match &config.tls {
+        None => redis::ConnectionAddr::Tcp(config.host.clone(), config.port),
+        Some(tls) => redis::ConnectionAddr::TcpTls {
+            host: config.host.clone(),
+            port: config.port,
+            insecure: tls.insecure,
+            tls_params: None,
+        },
+    };
+    let mut redis_settings = redis::RedisConnectionInfo::default().set_db(config.database);
+    if let Some(u) = &config.username {
+        redis_settings = redis_settings.set_username(u);
+    }
+    if let Some(p) = &config.password {
+        redis_settings = redis_settings.set_password(p);
+    }
+    let info = addr
+        .into_connection_info()
+        .map_err(|e| Error::Config {
+            name: "address".into(),
+            reason: e.to_string(),
+        })?
+        .set_redis_settings(redis_settings);
+    let client = match &config.tls {
+        Some(tls) if tls.ca_cert.is_some() || tls.client_cert.is_some() => {
+            let root_cert = tls
+                .ca_cert
+                .as_deref()
+                .map(|p| read_pem(p, "tls ca cert"))
+                .transpose()?;
+            let client_tls = match (&tls.client_cert, &tls.client_key) {
+                (Some(c), Some(k)) => Some(redis::ClientTlsConfig {
+                    client_cert: read_pem(c, "tls client cert")?,
+                    client_key: read_pem(k, "tls client key")?,
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(Error::Config {
+                        name: "tls".into(),
+                        reason: "a client certificate needs both the cert and the key file".into(),
+                    });
+                }
+            };
+            Client::build_with_tls(
+                info,
+                redis::TlsCertificates {
+                    client_tls,
+                    root_cert,
+                },
+            )
+        }
+        _ => Client::open(info),
+    };
+    client.map_err(|e| Error::Config {
+        name: "connection".into(),
+        reason: e.to_string(),
+    })
+}

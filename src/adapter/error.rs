@@ -1,0 +1,178 @@
+//! The one error type of the library.
+
+use std::time::Duration;
+
+/// Everything that can go wrong talking to Motia state in Redis.
+///
+/// A missing key is not an error: reads return `Ok(None)`.
+///
+/// ```
+/// use motia_state::Error;
+/// let err = Error::InvalidGroupId { group: "a:b".into(), reason: "contains ':'" };
+/// assert!(err.to_string().contains("a:b"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting (env variable, flag, URL) has a value we cannot use.
+    #[error("invalid setting {name}: {reason}")]
+    Config {
+        /// The setting's name, as the user wrote it (`REDIS_PORT`, `--ttl`, `url`).
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Group ids are the first segment of the key, so they can be neither empty nor hold `:`.
+    #[error("invalid group id {group:?}: {reason}")]
+    InvalidGroupId {
+        /// The rejected id.
+        group: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// Keys may contain anything but must not be empty.
+    #[error("invalid key in group {group:?}: the key is empty")]
+    EmptyKey {
+        /// The group the empty key was asked for.
+        group: String,
+    },
+    /// Redis holds a value under this key that is not JSON.
+    #[error("value of {key} is not valid JSON ({source})")]
+    InvalidStoredJson {
+        /// The full Redis key.
+        key: String,
+        /// The parser's complaint, with line and column.
+        source: serde_json::Error,
+    },
+    /// JSON given by the caller (argument, file, editor) does not parse.
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    InvalidJson {
+        /// 1-based line of the first error.
+        line: usize,
+        /// 1-based column of the first error.
+        column: usize,
+        /// The parser's message without the position.
+        message: String,
+    },
+    /// A value could not be turned into or out of the caller's type.
+    #[error("cannot convert the value of {key}: {source}")]
+    Convert {
+        /// The full Redis key.
+        key: String,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+    /// The key exists but holds another Redis type than a string.
+    #[error("{key} holds a Redis {found}, not a string")]
+    WrongType {
+        /// The full Redis key.
+        key: String,
+        /// The type Redis reported (`hash`, `list`, ...).
+        found: String,
+    },
+    /// A duration the user typed is not one we understand.
+    #[error("invalid duration {input:?}: {reason} (try 90, 90s, 10m, 2h, 1d or persist)")]
+    InvalidDuration {
+        /// What the user typed.
+        input: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The server could not be reached in time.
+    #[error("cannot connect to {addr}: {reason}")]
+    Connect {
+        /// `host:port` (never the password).
+        addr: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The server refused the credentials.
+    #[error("authentication to {addr} failed: {reason}")]
+    Auth {
+        /// `host:port`.
+        addr: String,
+        /// The server's message.
+        reason: String,
+    },
+    /// The connection was lost and could not be re-established.
+    #[error(
+        "lost the connection to {addr} and gave up after {retries} reconnect attempts: {reason}"
+    )]
+    Disconnected {
+        /// `host:port`.
+        addr: String,
+        /// How many reconnects were tried.
+        retries: u32,
+        /// The last failure.
+        reason: String,
+    },
+    /// The server took longer than the timeout to answer.
+    #[error("{addr} did not answer within {0:?}", .timeout)]
+    Timeout {
+        /// `host:port`.
+        addr: String,
+        /// The limit that was reached.
+        timeout: Duration,
+    },
+    /// Any other error the server or the client library reported.
+    #[error("redis error during {context}: {source}")]
+    Redis {
+        /// What we were doing.
+        context: String,
+        /// The client library's error.
+        source: redis::RedisError,
+    },
+    /// The adapter was opened read-only and was asked to write.
+    #[error("refused: {operation} would write, and the connection is read-only")]
+    ReadOnly {
+        /// The refused operation.
+        operation: &'static str,
+    },
+    /// Reading or writing a local file (export, import) failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// An export document does not have the expected shape.
+    #[error("invalid export document: {0}")]
+    InvalidDocument(String),
+}
+
+/// Shorthand for results of this library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Turns a serde_json parse error of caller-supplied text into [`Error::InvalidJson`].
+    pub fn invalid_json(err: &serde_json::Error) -> Self {
+        let full = err.to_string();
+        // serde_json appends " at line L column C"; the position has its own fields.
+        let message = match full.rfind(" at line ") {
+            Some(i) => full[..i].to_string(),
+            None => full,
+        };
+        Error::InvalidJson {
+            line: err.line(),
+            column: err.column(),
+            message,
+        }
+    }
+
+    /// True for errors that mean the server is not reachable right now.
+    pub fn is_connection(&self) -> bool {
+        matches!(
+            self,
+            Error::Connect { .. } | Error::Disconnected { .. } | Error::Timeout { .. }
+        ) || matches!(self, Error::Redis { source, .. } if is_connection_error(source))
+    }
+}
+
+/// True when the error means the socket is gone (so a reconnect may help).
+pub(crate) fn is_connection_error(err: &redis::RedisError) -> bool {
+    err.is_io_error()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+        || err.is_timeout()
+        || err.is_unrecoverable_error()
+}

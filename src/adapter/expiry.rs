@@ -1,0 +1,154 @@
+//! Durations as users type them, and remaining time-to-live as Redis reports it.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::adapter::error::Error;
+
+/// What to do with a key's expiry.
+///
+/// ```
+/// use motia_state::Expiry;
+/// use std::time::Duration;
+/// assert_eq!("90".parse::<Expiry>().unwrap(), Expiry::After(Duration::from_secs(90)));
+/// assert_eq!("10m".parse::<Expiry>().unwrap(), Expiry::After(Duration::from_secs(600)));
+/// assert_eq!("1d".parse::<Expiry>().unwrap(), Expiry::After(Duration::from_secs(86400)));
+/// assert_eq!("persist".parse::<Expiry>().unwrap(), Expiry::Persist);
+/// assert!("-5".parse::<Expiry>().is_err());
+/// assert!("soon".parse::<Expiry>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// Expire after this long (whole milliseconds, at least 1 ms).
+    After(Duration),
+    /// Remove the expiry.
+    Persist,
+}
+
+impl FromStr for Expiry {
+    type Err = Error;
+
+    fn from_str(input: &str) -> Result<Self, Error> {
+        let s = input.trim();
+        let bad = |reason: &str| Error::InvalidDuration {
+            input: input.to_string(),
+            reason: reason.to_string(),
+        };
+        if s.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if matches!(
+            s.to_ascii_lowercase().as_str(),
+            "persist" | "none" | "never"
+        ) {
+            return Ok(Expiry::Persist);
+        }
+        if s.starts_with('-') {
+            return Err(bad("a duration cannot be negative"));
+        }
+        let duration = if s.bytes().all(|b| b.is_ascii_digit()) {
+            let secs: u64 = s.parse().map_err(|_| bad("the number is too large"))?;
+            Duration::from_secs(secs)
+        } else {
+            humantime::parse_duration(s).map_err(|e| bad(&e.to_string()))?
+        };
+        if duration.as_millis() == 0 {
+            return Err(bad("a duration must be longer than 0"));
+        }
+        if duration.as_millis() > i64::MAX as u128 / 2 {
+            return Err(bad("the duration is too long"));
+        }
+        Ok(Expiry::After(duration))
+    }
+}
+
+impl fmt::Display for Expiry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expiry::Persist => f.write_str("persist"),
+            Expiry::After(d) => write!(f, "{}", format_duration(*d)),
+        }
+    }
+}
+
+/// The remaining lifetime of a key, from `PTTL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// The key does not exist.
+    Missing,
+    /// The key exists and never expires.
+    Persistent,
+    /// The key expires after this long.
+    Expires(Duration),
+}
+
+impl Ttl {
+    /// From a `PTTL` reply: -2 missing, -1 no expiry, else milliseconds.
+    pub fn from_pttl(ms: i64) -> Self {
+        match ms {
+            -2 => Ttl::Missing,
+            n if n < 0 => Ttl::Persistent,
+            n => Ttl::Expires(Duration::from_millis(n as u64)),
+        }
+    }
+
+    /// Whole seconds as Redis's `TTL` reports them: -2, -1, or the remaining seconds.
+    pub fn as_redis_secs(&self) -> i64 {
+        match self {
+            Ttl::Missing => -2,
+            Ttl::Persistent => -1,
+            // TTL rounds to the nearest second, so do the same.
+            Ttl::Expires(d) => ((d.as_millis() + 500) / 1000) as i64,
+        }
+    }
+}
+
+/// `1d 2h`, `10m 5s`, `42s`, `350ms`: compact, largest two units.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis() as u64;
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let s = ms / 1000;
+    let (d_, h, m, sec) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+    match (d_, h, m) {
+        (0, 0, 0) => format!("{sec}s"),
+        (0, 0, _) if sec == 0 => format!("{m}m"),
+        (0, 0, _) => format!("{m}m {sec}s"),
+        (0, _, _) if m == 0 => format!("{h}h"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ if h == 0 => format!("{d_}d"),
+        _ => format!("{d_}d {h}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_forms() {
+        let secs = |s: &str| match s.parse::<Expiry>().unwrap() {
+            Expiry::After(d) => d.as_secs(),
+            Expiry::Persist => 0,
+        };
+        assert_eq!(secs("90s"), 90);
+        assert_eq!(secs("2h"), 7200);
+        assert_eq!(secs(" 1d "), 86400);
+        assert_eq!("none".parse::<Expiry>().unwrap(), Expiry::Persist);
+        let err = "0".parse::<Expiry>().unwrap_err().to_string();
+        assert!(err.contains("longer than 0"), "{err}");
+        assert!("10 parsecs".parse::<Expiry>().is_err());
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(format_duration(Duration::from_secs(59)), "59s");
+        assert_eq!(format_duration(Duration::from_secs(600)), "10m");
+        assert_eq!(format_duration(Duration::from_secs(3725)), "1h 2m");
+        assert_eq!(format_duration(Duration::from_secs(90000)), "1d 1h");
+        assert_eq!(Ttl::from_pttl(-1), Ttl::Persistent);
+        assert_eq!(Ttl::from_pttl(1499).as_redis_secs(), 1);
+    }
+}

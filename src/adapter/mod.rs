@@ -1,0 +1,85 @@
+//! The Redis state adapter: Motia's `{prefix}{traceId}:{key}` layout, read and written the way
+//! Motia's own TypeScript adapter does, with atomic deletes, bounded batches and clear errors.
+
+pub mod config;
+mod conn;
+pub mod error;
+pub mod expiry;
+pub mod export;
+pub mod filter;
+pub mod item;
+pub mod json;
+pub mod keys;
+mod ops;
+pub mod scan;
+
+use crate::adapter::config::Config;
+use crate::adapter::conn::Conn;
+use crate::adapter::error::Result;
+use crate::adapter::keys::KeySpace;
+
+/// A connection to Motia state in one Redis database.
+///
+/// Cheap to clone: clones share one multiplexed connection, which is re-established with the
+/// configured [`crate::ReconnectStrategy`] when it is lost.
+///
+/// ```no_run
+/// use motia_state::{Config, RedisStateAdapter};
+/// use serde_json::json;
+///
+/// # async fn demo() -> motia_state::Result<()> {
+/// let state = RedisStateAdapter::connect(Config::from_url("redis://127.0.0.1:6379")?).await?;
+/// state.set("trace-1", "order", &json!({"id": 7, "status": "paid"})).await?;
+/// let order: Option<serde_json::Value> = state.get("trace-1", "order").await?;
+/// assert_eq!(order.unwrap()["status"], "paid");
+/// let old = state.delete("trace-1", "order").await?;
+/// assert!(old.is_some());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisStateAdapter {
+    pub(crate) conn: Conn,
+    keys: KeySpace,
+    config: Config,
+}
+
+impl std::fmt::Debug for RedisStateAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStateAdapter")
+            .field("url", &self.config.display_url())
+            .field("prefix", &self.keys.prefix())
+            .finish()
+    }
+}
+
+impl RedisStateAdapter {
+    /// Connects (one attempt, bounded by `config.connect_timeout`) and checks the credentials.
+    pub async fn connect(config: Config) -> Result<Self> {
+        let conn = Conn::open(&config).await?;
+        Ok(Self {
+            conn,
+            keys: KeySpace::new(config.key_prefix.clone()),
+            config,
+        })
+    }
+
+    /// The settings this adapter was opened with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The key layout (prefix, splitting).
+    pub fn key_space(&self) -> &KeySpace {
+        &self.keys
+    }
+
+    /// `host:port` of the server.
+    pub fn addr(&self) -> &str {
+        self.conn.addr()
+    }
+
+    /// Closes this handle. The connection closes when the last clone is gone.
+    pub async fn cleanup(self) {
+        drop(self);
+    }
+}

@@ -1,0 +1,644 @@
+//! The operations: Motia's (get, set, delete, getGroup, clear, keys, traceIds, items) and the
+//! browser's (TTL, windows, metadata, compare-and-set).
+
+use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::time::Duration;
+
+use redis::Value as RedisValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::RedisStateAdapter;
+use crate::adapter::conn::Retry;
+use crate::adapter::error::{Error, Result};
+use crate::adapter::expiry::{Expiry, Ttl};
+use crate::adapter::item::{CasOutcome, ItemsQuery, KeyMeta, RawWindow, StateItem, ValueType};
+use crate::adapter::json;
+use crate::adapter::keys::validate_group;
+use crate::adapter::scan::KeyScanner;
+
+/// Atomic delete for servers older than 6.2 (no GETDEL).
+const GETDEL_SCRIPT: &str = r"
+local v = redis.call('GET', KEYS[1])
+if v then redis.call('DEL', KEYS[1]) end
+return v";
+
+/// Replace the value only if it still is what the caller loaded; keep the TTL.
+/// ARGV: 1 = '1' when a value is expected ('0': the key must not exist), 2 = expected bytes,
+/// 3 = new value, 4 = seconds of expiry for a created key ('' for none).
+const CAS_SCRIPT: &str = r"
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if cur ~= ARGV[2] then return {0, cur} end
+  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+else
+  if cur then return {0, cur} end
+  if ARGV[4] ~= '' then
+    redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
+  else
+    redis.call('SET', KEYS[1], ARGV[3])
+  end
+end
+return {1}";
+
+/// Type, length and a bounded first window of a value, in one atomic step.
+const WINDOW_SCRIPT: &str = r"
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t ~= 'string' then return {t} end
+return {t, redis.call('STRLEN', KEYS[1]), redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}";
+
+impl RedisStateAdapter {
+    fn ensure_writable(&self, operation: &'static str) -> Result<()> {
+        if self.config.read_only {
+            Err(Error::ReadOnly { operation })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Replaces a WRONGTYPE error by one that names the type found.
+    async fn explain(&self, err: Error, full_key: &str) -> Error {
+        if let Error::Redis { source, .. } = &err
+            && source.code() == Some("WRONGTYPE")
+        {
+            let found: Result<String> = self
+                .conn
+                .query(redis::cmd("TYPE").arg(full_key), Retry::Safe, "TYPE")
+                .await;
+            return Error::WrongType {
+                key: full_key.to_string(),
+                found: found.unwrap_or_else(|_| "non-string type".into()),
+            };
+        }
+        err
+    }
+
+    fn parse_stored<T: DeserializeOwned>(full_key: &str, bytes: &[u8]) -> Result<Option<T>> {
+        // Motia treats an empty string as missing.
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|source| Error::InvalidStoredJson {
+                key: full_key.to_string(),
+                source,
+            })?;
+        serde_json::from_value(value)
+            .map(Some)
+            .map_err(|source| Error::Convert {
+                key: full_key.to_string(),
+                source,
+            })
+    }
+
+    /// The exact stored bytes of an item, `None` when missing.
+    pub async fn get_raw(&self, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let full = self.keys.full_key(group, key)?;
+        match self
+            .conn
+            .query(
+                redis::cmd("GET").arg(&full),
+                Retry::Safe,
+                &format!("GET {full}"),
+            )
+            .await
+        {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.explain(e, &full).await),
+        }
+    }
+
+    /// The item decoded into `T` (use `serde_json::Value` for any JSON); `None` when missing.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Order { id: u64 }
+    /// let order: Option<Order> = state.get("trace-1", "order").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get<T: DeserializeOwned>(&self, group: &str, key: &str) -> Result<Option<T>> {
+        let full = self.keys.full_key(group, key)?;
+        match self.get_raw(group, key).await? {
+            Some(bytes) => Self::parse_stored(&full, &bytes),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores `value` as compact JSON, with the configured TTL (`SETEX`) or without (`SET`,
+    /// which drops an existing expiry), exactly as the official adapter does.
+    pub async fn set<T: Serialize + ?Sized>(
+        &self,
+        group: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<()> {
+        let ttl = self.config.ttl.map(Duration::from_secs);
+        self.set_with_ttl(group, key, value, ttl).await
+    }
+
+    /// Like [`set`](Self::set) with an expiry for this write only (`None`: no expiry).
+    pub async fn set_with_ttl<T: Serialize + ?Sized>(
+        &self,
+        group: &str,
+        key: &str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<()> {
+        let full = self.keys.full_key(group, key)?;
+        let text = serde_json::to_string(value).map_err(|source| Error::Convert {
+            key: full.clone(),
+            source,
+        })?;
+        self.write_text(&full, &text, ttl).await
+    }
+
+    /// Validates JSON text, stores it compact and returns what was stored.
+    pub async fn set_json(
+        &self,
+        group: &str,
+        key: &str,
+        text: &str,
+        ttl: Option<Duration>,
+    ) -> Result<String> {
+        let full = self.keys.full_key(group, key)?;
+        let compact = json::compact(text)?;
+        self.write_text(&full, &compact, ttl).await?;
+        Ok(compact)
+    }
+
+    async fn write_text(&self, full: &str, text: &str, ttl: Option<Duration>) -> Result<()> {
+        self.ensure_writable("set")?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(full).arg(text);
+        if let Some(ttl) = ttl {
+            if ttl.subsec_millis() == 0 {
+                cmd.arg("EX").arg(ttl.as_secs().max(1));
+            } else {
+                cmd.arg("PX").arg(ttl.as_millis() as u64);
+            }
+        }
+        let done: Result<()> = self
+            .conn
+            .query(&cmd, Retry::Safe, &format!("SET {full}"))
+            .await;
+        done
+    }
+
+    /// Deletes an item atomically and returns the stored bytes it had.
+    pub async fn delete_raw(&self, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let full = self.keys.full_key(group, key)?;
+        self.ensure_writable("delete")?;
+        let attempt: Result<Option<Vec<u8>>> = self
+            .conn
+            .query(
+                redis::cmd("GETDEL").arg(&full),
+                Retry::Never,
+                &format!("GETDEL {full}"),
+            )
+            .await;
+        match attempt {
+            Err(Error::Redis { source, .. })
+                if source
+                    .to_string()
+                    .to_ascii_lowercase()
+                    .contains("unknown command") =>
+            {
+                let script = redis::Script::new(GETDEL_SCRIPT);
+                let mut inv = script.prepare_invoke();
+                inv.key(&full);
+                let r = self.conn.invoke(&inv, &format!("delete {full}")).await;
+                match r {
+                    Ok(v) => Ok(v),
+                    Err(e) => Err(self.explain(e, &full).await),
+                }
+            }
+            Err(e) => Err(self.explain(e, &full).await),
+            Ok(v) => Ok(v),
+        }
+    }
+
+    /// Deletes an item atomically (`GETDEL`) and returns its old value, `None` when it was
+    /// missing. An old value that was not JSON comes back as a JSON string of its text.
+    pub async fn delete(&self, group: &str, key: &str) -> Result<Option<Value>> {
+        Ok(self.delete_raw(group, key).await?.and_then(|bytes| {
+            if bytes.is_empty() {
+                return None;
+            }
+            Some(
+                serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                    Value::String(String::from_utf8_lossy(&bytes).into_owned())
+                }),
+            )
+        }))
+    }
+
+    /// A paged, de-duplicated scan of every key under the prefix.
+    pub fn scan_all(&self) -> KeyScanner {
+        KeyScanner::new(
+            self.conn.clone(),
+            self.keys.all_pattern(),
+            self.config.scan_count,
+        )
+    }
+
+    /// A paged, de-duplicated scan of one group's keys (full Redis keys).
+    pub fn scan_group(&self, group: &str) -> Result<KeyScanner> {
+        Ok(KeyScanner::new(
+            self.conn.clone(),
+            self.keys.group_pattern(group)?,
+            self.config.scan_count,
+        ))
+    }
+
+    /// The keys of a group (prefix and group stripped), each once, in SCAN order.
+    pub async fn keys(&self, group: &str) -> Result<Vec<String>> {
+        let full = self.scan_group(group)?.collect_all().await?;
+        Ok(full
+            .iter()
+            .filter_map(|k| self.keys.split(k).map(|(_, key)| key.to_string()))
+            .collect())
+    }
+
+    /// `MGET` in bounded chunks; one entry per key, `None` for missing or non-string keys.
+    async fn mget(&self, full_keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut out = Vec::with_capacity(full_keys.len());
+        for chunk in full_keys.chunks(self.config.batch_size) {
+            let mut cmd = redis::cmd("MGET");
+            cmd.arg(chunk);
+            let values: Vec<Option<Vec<u8>>> = self.conn.query(&cmd, Retry::Safe, "MGET").await?;
+            out.extend(values);
+        }
+        Ok(out)
+    }
+
+    /// `(key, value)` of every item of a group, in SCAN order.
+    pub async fn get_group_entries(&self, group: &str) -> Result<Vec<(String, Value)>> {
+        let full = self.scan_group(group)?.collect_all().await?;
+        let values = self.mget(&full).await?;
+        let mut out = Vec::with_capacity(full.len());
+        for (k, v) in full.iter().zip(values) {
+            let Some((_, key)) = self.keys.split(k) else {
+                continue;
+            };
+            if let Some(bytes) = v
+                && let Some(value) = Self::parse_stored::<Value>(k, &bytes)?
+            {
+                out.push((key.to_string(), value));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The values of every item of a group, decoded into `T` (Motia's `getGroup`).
+    pub async fn get_group<T: DeserializeOwned>(&self, group: &str) -> Result<Vec<T>> {
+        let entries = self.get_group_entries(group).await?;
+        let prefix = self.keys.prefix();
+        entries
+            .into_iter()
+            .map(|(key, v)| {
+                serde_json::from_value(v).map_err(|source| Error::Convert {
+                    key: format!("{prefix}{group}:{key}"),
+                    source,
+                })
+            })
+            .collect()
+    }
+
+    /// Unlinks full keys in bounded batches; returns how many existed.
+    pub async fn unlink_keys(&self, full_keys: &[String]) -> Result<u64> {
+        self.ensure_writable("delete")?;
+        let mut removed = 0;
+        for chunk in full_keys.chunks(self.config.batch_size) {
+            let mut cmd = redis::cmd("UNLINK");
+            cmd.arg(chunk);
+            let n: u64 = self.conn.query(&cmd, Retry::Safe, "UNLINK").await?;
+            removed += n;
+        }
+        Ok(removed)
+    }
+
+    /// Removes every item of a group with `UNLINK` in bounded batches; returns how many.
+    pub async fn clear(&self, group: &str) -> Result<u64> {
+        self.ensure_writable("clear")?;
+        let full = self.scan_group(group)?.collect_all().await?;
+        self.unlink_keys(&full).await
+    }
+
+    /// Every group id, each once, in the order SCAN met them (one walk of the keyspace).
+    pub async fn trace_ids(&self) -> Result<Vec<String>> {
+        let mut scan = self.scan_all().allow_duplicates();
+        let mut seen = HashSet::new();
+        let mut ids = Vec::new();
+        while let Some(page) = scan.next_page().await? {
+            for k in &page {
+                if let Some((group, _)) = self.keys.split(k)
+                    && !seen.contains(group)
+                {
+                    seen.insert(group.to_string());
+                    ids.push(group.to_string());
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Every group id with its number of keys, sorted by id (one walk of the keyspace).
+    pub async fn trace_counts(&self) -> Result<BTreeMap<String, u64>> {
+        let mut counts = BTreeMap::new();
+        let mut scan = self.scan_all();
+        while let Some(page) = scan.next_page().await? {
+            for k in &page {
+                if let Some((group, _)) = self.keys.split(k) {
+                    *counts.entry(group.to_string()).or_insert(0) += 1;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Items matching a query (Motia's `items`): one scan, values fetched with chunked MGET.
+    /// Values that are not JSON are left out; see [`items_report`](Self::items_report).
+    pub async fn items(&self, query: &ItemsQuery) -> Result<Vec<StateItem>> {
+        Ok(self.items_report(query).await?.0)
+    }
+
+    /// Like [`items`](Self::items), plus the full keys left out because they hold no JSON.
+    pub async fn items_report(&self, query: &ItemsQuery) -> Result<(Vec<StateItem>, Vec<String>)> {
+        let scan = match &query.group_id {
+            Some(g) => self.scan_group(g)?,
+            None => self.scan_all(),
+        };
+        let full = scan.collect_all().await?;
+        let mut items = Vec::new();
+        let mut skipped = Vec::new();
+        for chunk in full.chunks(self.config.batch_size) {
+            let values = self.mget(chunk).await?;
+            for (k, v) in chunk.iter().zip(values) {
+                let (Some((group, key)), Some(bytes)) = (self.keys.split(k), v) else {
+                    continue;
+                };
+                if bytes.is_empty() {
+                    continue;
+                }
+                let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
+                    skipped.push(k.clone());
+                    continue;
+                };
+                if query.filters.iter().all(|f| f.matches(&value)) {
+                    items.push(StateItem {
+                        group_id: group.to_string(),
+                        key: key.to_string(),
+                        kind: ValueType::of(&value),
+                        value,
+                    });
+                }
+            }
+        }
+        Ok((items, skipped))
+    }
+
+    /// Remaining lifetime of an item.
+    pub async fn ttl(&self, group: &str, key: &str) -> Result<Ttl> {
+        let full = self.keys.full_key(group, key)?;
+        let ms: i64 = self
+            .conn
+            .query(
+                redis::cmd("PTTL").arg(&full),
+                Retry::Safe,
+                &format!("PTTL {full}"),
+            )
+            .await?;
+        Ok(Ttl::from_pttl(ms))
+    }
+
+    fn expiry_cmd(full: &str, expiry: Expiry) -> redis::Cmd {
+        match expiry {
+            Expiry::Persist => {
+                let mut c = redis::cmd("PERSIST");
+                c.arg(full);
+                c
+            }
+            Expiry::After(d) => {
+                let mut c = redis::cmd("PEXPIRE");
+                c.arg(full).arg(d.as_millis() as u64);
+                c
+            }
+        }
+    }
+
+    /// Sets or removes an item's expiry; `false` when the key is missing (or, for
+    /// `Persist`, had no expiry).
+    pub async fn expire(&self, group: &str, key: &str, expiry: Expiry) -> Result<bool> {
+        let full = self.keys.full_key(group, key)?;
+        self.ensure_writable("expire")?;
+        let n: i64 = self
+            .conn
+            .query(
+                &Self::expiry_cmd(&full, expiry),
+                Retry::Safe,
+                &format!("expire {full}"),
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Removes an item's expiry; `false` when it had none or is missing.
+    pub async fn persist(&self, group: &str, key: &str) -> Result<bool> {
+        self.expire(group, key, Expiry::Persist).await
+    }
+
+    /// Applies an expiry to full keys in pipelined batches; returns how many changed.
+    pub async fn expire_keys(&self, full_keys: &[String], expiry: Expiry) -> Result<u64> {
+        self.ensure_writable("expire")?;
+        let mut changed = 0;
+        for chunk in full_keys.chunks(self.config.batch_size) {
+            let mut pipe = redis::pipe();
+            for k in chunk {
+                pipe.add_command(Self::expiry_cmd(k, expiry));
+            }
+            let results: Vec<i64> = self.conn.query_pipe(&pipe, Retry::Safe, "expire").await?;
+            changed += results.iter().filter(|&&n| n == 1).count() as u64;
+        }
+        Ok(changed)
+    }
+
+    /// Applies an expiry to every item of a group; returns how many changed.
+    pub async fn expire_group(&self, group: &str, expiry: Expiry) -> Result<u64> {
+        self.ensure_writable("expire")?;
+        let full = self.scan_group(group)?.collect_all().await?;
+        self.expire_keys(&full, expiry).await
+    }
+
+    /// The first `max_bytes` of a value and its full length, atomically; `None` when missing,
+    /// [`Error::WrongType`] when the key holds no string.
+    pub async fn get_window(
+        &self,
+        group: &str,
+        key: &str,
+        max_bytes: usize,
+    ) -> Result<Option<RawWindow>> {
+        let full = self.keys.full_key(group, key)?;
+        self.get_window_full(&full, max_bytes).await
+    }
+
+    /// [`get_window`](Self::get_window) by full Redis key.
+    pub async fn get_window_full(&self, full: &str, max_bytes: usize) -> Result<Option<RawWindow>> {
+        let script = redis::Script::new(WINDOW_SCRIPT);
+        let mut inv = script.prepare_invoke();
+        inv.key(full).arg(max_bytes.max(1));
+        let reply: Vec<RedisValue> = self.conn.invoke(&inv, &format!("read {full}")).await?;
+        let mut it = reply.into_iter();
+        let kind = match it.next() {
+            Some(RedisValue::SimpleString(s)) => s,
+            Some(RedisValue::BulkString(b)) => String::from_utf8_lossy(&b).into_owned(),
+            _ => String::new(),
+        };
+        match kind.as_str() {
+            "none" => Ok(None),
+            "string" => {
+                let total_len = match it.next() {
+                    Some(RedisValue::Int(n)) => n.max(0) as u64,
+                    _ => 0,
+                };
+                let bytes = match it.next() {
+                    Some(RedisValue::BulkString(b)) => b,
+                    _ => Vec::new(),
+                };
+                Ok(Some(RawWindow { bytes, total_len }))
+            }
+            other => Err(Error::WrongType {
+                key: full.to_string(),
+                found: other.to_string(),
+            }),
+        }
+    }
+
+    /// Exact bytes by full Redis key.
+    pub async fn get_raw_full(&self, full: &str) -> Result<Option<Vec<u8>>> {
+        match self
+            .conn
+            .query(
+                redis::cmd("GET").arg(full),
+                Retry::Safe,
+                &format!("GET {full}"),
+            )
+            .await
+        {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.explain(e, full).await),
+        }
+    }
+
+    /// Type, length and TTL of full keys, pipelined in batches, in the order given.
+    pub async fn key_meta(&self, full_keys: &[String]) -> Result<Vec<KeyMeta>> {
+        let mut out = Vec::with_capacity(full_keys.len());
+        for chunk in full_keys.chunks(self.config.batch_size) {
+            let mut pipe = redis::pipe();
+            pipe.ignore_errors();
+            for k in chunk {
+                pipe.cmd("TYPE")
+                    .arg(k)
+                    .cmd("PTTL")
+                    .arg(k)
+                    .cmd("STRLEN")
+                    .arg(k);
+            }
+            let replies: Vec<redis::RedisResult<RedisValue>> = self
+                .conn
+                .query_pipe(&pipe, Retry::Safe, "key metadata")
+                .await?;
+            for (k, r) in chunk.iter().zip(replies.chunks(3)) {
+                let redis_type = match r.first() {
+                    Some(Ok(RedisValue::SimpleString(s))) => s.clone(),
+                    Some(Ok(RedisValue::BulkString(b))) => String::from_utf8_lossy(b).into_owned(),
+                    _ => "unknown".into(),
+                };
+                let pttl = match r.get(1) {
+                    Some(Ok(RedisValue::Int(n))) => *n,
+                    _ => -2,
+                };
+                let len = match (redis_type.as_str(), r.get(2)) {
+                    ("string", Some(Ok(RedisValue::Int(n)))) => Some(*n as u64),
+                    _ => None,
+                };
+                out.push(KeyMeta {
+                    full_key: k.clone(),
+                    redis_type,
+                    len,
+                    ttl: Ttl::from_pttl(pttl),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces a value only if it still holds `expected` (the bytes the caller loaded), keeping
+    /// its TTL; with `expected = None` the key must not exist and is created (with the
+    /// configured TTL). The new value is validated and stored compact.
+    pub async fn compare_and_set(
+        &self,
+        group: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        new_json: &str,
+    ) -> Result<CasOutcome> {
+        let full = self.keys.full_key(group, key)?;
+        self.compare_and_set_full(&full, expected, new_json).await
+    }
+
+    /// [`compare_and_set`](Self::compare_and_set) by full Redis key.
+    pub async fn compare_and_set_full(
+        &self,
+        full: &str,
+        expected: Option<&[u8]>,
+        new_json: &str,
+    ) -> Result<CasOutcome> {
+        let compact = json::compact(new_json)?;
+        self.ensure_writable("save")?;
+        let script = redis::Script::new(CAS_SCRIPT);
+        let mut inv = script.prepare_invoke();
+        inv.key(full)
+            .arg(if expected.is_some() { "1" } else { "0" })
+            .arg(expected.unwrap_or(b""))
+            .arg(&compact)
+            .arg(self.config.ttl.map(|t| t.to_string()).unwrap_or_default());
+        let reply: Vec<RedisValue> = match self.conn.invoke(&inv, &format!("save {full}")).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.explain(e, full).await),
+        };
+        match reply.as_slice() {
+            [RedisValue::Int(1), ..] => Ok(CasOutcome::Written),
+            [_, RedisValue::BulkString(b)] => Ok(CasOutcome::Conflict(Some(b.clone()))),
+            _ => Ok(CasOutcome::Conflict(None)),
+        }
+    }
+
+    /// Number of keys in the database (all of them, not only Motia's).
+    pub async fn dbsize(&self) -> Result<u64> {
+        self.conn
+            .query(&redis::cmd("DBSIZE"), Retry::Safe, "DBSIZE")
+            .await
+    }
+
+    /// The server's `redis_version`.
+    pub async fn server_version(&self) -> Result<String> {
+        let info: String = self
+            .conn
+            .query(redis::cmd("INFO").arg("server"), Retry::Safe, "INFO")
+            .await?;
+        Ok(info
+            .lines()
+            .find_map(|l| l.strip_prefix("redis_version:"))
+            .unwrap_or("unknown")
+            .trim()
+            .to_string())
+    }
+
+    /// True when the group id is usable (not empty, no `:`).
+    pub fn check_group(group: &str) -> Result<()> {
+        validate_group(group)
+    }
+}

@@ -1,0 +1,122 @@
+//! Paged, de-duplicated SCAN.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+
+use crate::adapter::conn::{Conn, Retry};
+use crate::adapter::error::Result;
+
+/// Pages through the keys matching a pattern with `SCAN`.
+///
+/// SCAN may return a key more than once and may return empty pages before it is done; this
+/// type hides both: every key comes out once (tracked by a 64-bit hash, so a million keys cost
+/// about 16 MB), and only the server's cursor 0 ends the walk.
+///
+/// ```no_run
+/// # async fn demo(adapter: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+/// let mut scan = adapter.scan_all();
+/// while let Some(page) = scan.next_page().await? {
+///     for key in page {
+///         println!("{key}");
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct KeyScanner {
+    conn: Conn,
+    pattern: String,
+    count: usize,
+    cursor: u64,
+    done: bool,
+    seen: Option<(RandomState, HashSet<u64>)>,
+    returned_raw: u64,
+    pages: u64,
+}
+
+impl KeyScanner {
+    pub(crate) fn new(conn: Conn, pattern: String, count: usize) -> Self {
+        Self {
+            conn,
+            pattern,
+            count,
+            cursor: 0,
+            done: false,
+            seen: Some((RandomState::new(), HashSet::new())),
+            returned_raw: 0,
+            pages: 0,
+        }
+    }
+
+    /// Skips the de-duplication, for callers whose own index is idempotent.
+    pub fn allow_duplicates(mut self) -> Self {
+        self.seen = None;
+        self
+    }
+
+    /// The SCAN pattern.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// True once the server returned cursor 0.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Keys the server returned so far, duplicates included (progress against DBSIZE).
+    pub fn keys_seen(&self) -> u64 {
+        self.returned_raw
+    }
+
+    /// SCAN round trips so far.
+    pub fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    /// The next page of new keys (possibly empty), or `None` when the walk is complete.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<String>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut cmd = redis::cmd("SCAN");
+        cmd.arg(self.cursor)
+            .arg("MATCH")
+            .arg(&self.pattern)
+            .arg("COUNT")
+            .arg(self.count);
+        let (next, raw): (u64, Vec<Vec<u8>>) = self
+            .conn
+            .query(&cmd, Retry::Safe, &format!("SCAN {}", self.pattern))
+            .await?;
+        self.pages += 1;
+        self.cursor = next;
+        self.done = next == 0;
+        self.returned_raw += raw.len() as u64;
+        let mut page = Vec::with_capacity(raw.len());
+        for bytes in raw {
+            let key = match String::from_utf8(bytes) {
+                Ok(k) => k,
+                Err(e) => {
+                    tracing::warn!(key = %String::from_utf8_lossy(e.as_bytes()), "skipping a key that is not UTF-8");
+                    continue;
+                }
+            };
+            if let Some((hasher, seen)) = self.seen.as_mut()
+                && !seen.insert(hasher.hash_one(&key))
+            {
+                continue;
+            }
+            page.push(key);
+        }
+        Ok(Some(page))
+    }
+
+    /// Every remaining key, in SCAN order.
+    pub async fn collect_all(mut self) -> Result<Vec<String>> {
+        let mut all = Vec::new();
+        while let Some(page) = self.next_page().await? {
+            all.extend(page);
+        }
+        Ok(all)
+    }
+}

@@ -1,0 +1,32 @@
+//! # motia_state
+//!
+//! A Redis state adapter for the [Motia](https://motia.dev) framework. Motia keeps per-trace state
+//! in Redis as one string per item under `{keyPrefix}{traceId}:{key}`, holding compact JSON. This
+//! crate reads and writes exactly that layout, so it works side by side with Motia's own
+//! TypeScript adapter, and adds atomic deletes, bounded batches, de-duplicated scans and
+//! errors that name the key and the cause.
+//!
+//! ```no_run
+//! use motia_state::{Config, ItemsQuery, RedisStateAdapter};
+//!
+//! # async fn demo() -> motia_state::Result<()> {
+//! let state = RedisStateAdapter::connect(Config::from_env()?).await?;
+//! for trace in state.trace_ids().await? {
+//!     let items = state.items(&ItemsQuery::group(&trace)).await?;
+//!     println!("{trace}: {} items", items.len());
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod adapter;
+
+pub use adapter::RedisStateAdapter;
+pub use adapter::config::{Config, DEFAULT_PREFIX, ReconnectStrategy, TlsConfig};
+pub use adapter::error::{Error, Result};
+pub use adapter::expiry::{Expiry, Ttl, format_duration};
+pub use adapter::export;
+pub use adapter::filter::{FilterOp, StateFilter};
+pub use adapter::item::{CasOutcome, ItemsQuery, KeyMeta, RawWindow, StateItem, ValueType};
+pub use adapter::json;
+pub use adapter::keys::{KeySpace, escape_glob};
+pub use adapter::scan::KeyScanner;

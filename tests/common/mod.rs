@@ -1,0 +1,150 @@
+//! Private redis-server processes for tests: free port, no persistence, stopped on drop.
+//! Tests never touch the shared server on 6379.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A redis-server this test owns.
+pub struct RedisServer {
+    child: Option<Child>,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    extra: Vec<String>,
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+impl RedisServer {
+    /// A standalone server with default settings.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A standalone server with extra `redis-server` arguments (`["--requirepass", "x"]`).
+    pub fn start_with(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut server = RedisServer {
+                child: None,
+                port,
+                dir: tempfile::tempdir().expect("temp dir"),
+                extra: extra.clone(),
+            };
+            if server.spawn().is_ok() {
+                drop(dir);
+                return server;
+            }
+        }
+        panic!("could not start redis-server on a free port (is redis-server installed?)");
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let child = Command::new("redis-server")
+            .arg("--port")
+            .arg(self.port.to_string())
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("spawn redis-server: {e}"))?;
+        self.child = Some(child);
+        self.wait_ready()
+    }
+
+    /// Polls until the server answers (PING, or an auth error, which also proves it is up).
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(format!("redis-server exited: {status}"));
+                }
+            }
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                if s.write_all(b"PING\r\n").is_ok() {
+                    let mut buf = [0u8; 64];
+                    if let Ok(n) = s.read(&mut buf) {
+                        let reply = String::from_utf8_lossy(&buf[..n]);
+                        if reply.starts_with("+PONG") || reply.contains("NOAUTH") {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err("redis-server did not answer within 10 s".into())
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn config(&self) -> motia_state::Config {
+        let mut c = motia_state::Config::from_url(&self.url()).expect("url");
+        c.connect_timeout = Duration::from_secs(3);
+        c
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs redis-cli against this server and returns its stdout (trailing newline trimmed).
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new("redis-cli");
+        cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
+        for w in self.extra.windows(2) {
+            if w[0] == "--requirepass" {
+                cmd.args(["--no-auth-warning", "-a", &w[1]]);
+            }
+        }
+        let out = cmd.args(args).output().expect("run redis-cli");
+        assert!(out.status.success(), "redis-cli {args:?} failed");
+        String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_string()
+    }
+
+    /// Sets a key to exact bytes (no JSON encoding), bypassing the adapter.
+    pub fn set_raw(&self, key: &str, value: &str) {
+        assert_eq!(self.cli(&["SET", key, value]), "OK");
+    }
+
+    /// Stops the server (the port stays reserved for `restart`).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (empty, as nothing is persisted).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn().expect("restart redis-server on the same port");
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Path of the project root (for assets and the built binary).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
