@@ -186,6 +186,7 @@ as a plain SET does."
     },
     /// Set or remove the expiry of a key, or of every key of a trace
     #[command(
+        override_usage = "motia-state expire [OPTIONS] <TRACE> [KEY] <DURATION>",
         after_help = "DURATION is 90, 90s, 10m, 2h, 1d (or combinations like 1h30m), or \
 persist to remove the expiry. Prints how many keys changed.
 

@@ -36,14 +36,9 @@ impl Progress {
             return;
         }
         self.last = Some(now);
-        let line = if total > 0 {
-            format!(
-                "{}: {done}/{total} ({}%)",
-                self.label,
-                done.saturating_mul(100) / total
-            )
-        } else {
-            format!("{}: {done}", self.label)
+        let line = match done.saturating_mul(100).checked_div(total) {
+            Some(pct) => format!("{}: {done}/{total} ({pct}%)", self.label),
+            None => format!("{}: {done}", self.label),
         };
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K{line}");
