@@ -83,7 +83,12 @@ fn traces_and_keys_are_sorted() {
         stdout_of(on(&s).args(["keys", "t1"])),
         "a\norder\npayment:attempt:1\n"
     );
-    assert_eq!(stdout_of(on(&s).args(["keys", "nothing"])), "");
+    on(&s)
+        .args(["keys", "nothing"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr("motia-state: no trace \"nothing\" (it has no keys)\n");
     on(&s)
         .args(["keys", "a:b"])
         .assert()

@@ -372,6 +372,16 @@ impl RedisStateAdapter {
 
     /// Like [`items_report`](Self::items_report), calling `progress(keys read, keys total)`
     /// after each MGET batch (for progress bars over big databases).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let (items, not_json) = state
+    ///     .items_report_with_progress(&motia_state::ItemsQuery::all(), |done, total| {
+    ///         eprint!("\r{done}/{total}");
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn items_report_with_progress(
         &self,
         query: &ItemsQuery,

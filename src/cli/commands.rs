@@ -174,6 +174,12 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             RedisStateAdapter::check_group(&trace)?;
             let state = connect(config).await?;
             let mut list = state.keys(&trace).await?;
+            if list.is_empty() {
+                return Err(Failure::new(
+                    exit::NOT_FOUND,
+                    format!("no trace {trace:?} (it has no keys)"),
+                ));
+            }
             list.sort();
             let mut out = Out::new();
             for k in &list {

@@ -131,7 +131,7 @@ pub enum Command {
         #[arg(long)]
         counts: bool,
     },
-    /// List the keys of a trace, one a line, sorted
+    /// List the keys of a trace, one a line, sorted (status 1 when it has none)
     Keys {
         /// Trace (group) id
         trace: String,
