@@ -7,36 +7,48 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::cli::commands::{self, Failure, exit};
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match cli.global.to_config() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("motia-state: {e}");
-            return ExitCode::from(2);
-        }
-    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("motia-state: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
+            return fail(Failure::new(
+                exit::SERVER,
+                format!("cannot start the async runtime: {e}"),
+            ));
         }
     };
-    match cli.command {
-        None => match runtime.block_on(browser::run(config, browser::BrowserOptions::default())) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("motia-state: {e:#}");
-                ExitCode::from(3)
-            }
+    let result = match cli.command {
+        Some(Command::Demo {
+            no_browser,
+            browser,
+        }) => runtime.block_on(cli::demo::run(
+            no_browser,
+            browser.options(),
+            cli.global.read_only,
+        )),
+        command => match cli.global.to_config() {
+            Err(e) => Err(e.into()),
+            Ok(config) => match command {
+                None => runtime
+                    .block_on(browser::run(config, cli.browser.options()))
+                    .map_err(|e| Failure::new(exit::SERVER, format!("{e:#}"))),
+                Some(cmd) => runtime.block_on(commands::run(cmd, config)),
+            },
         },
-        Some(Command::Traces { counts }) => {
-            let _ = counts;
-            eprintln!("motia-state: not implemented yet");
-            ExitCode::from(3)
-        }
+    };
+    // Do not wait for blocking stdin readers or idle connections.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => fail(f),
     }
+}
+
+fn fail(f: Failure) -> ExitCode {
+    eprintln!("motia-state: {}", f.message);
+    ExitCode::from(f.code)
 }

@@ -367,15 +367,39 @@ impl RedisStateAdapter {
 
     /// Like [`items`](Self::items), plus the full keys left out because they hold no JSON.
     pub async fn items_report(&self, query: &ItemsQuery) -> Result<(Vec<StateItem>, Vec<String>)> {
+        self.items_report_with_progress(query, |_, _| {}).await
+    }
+
+    /// Like [`items_report`](Self::items_report), calling `progress(keys read, keys total)`
+    /// after each MGET batch (for progress bars over big databases).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let (items, not_json) = state
+    ///     .items_report_with_progress(&motia_state::ItemsQuery::all(), |done, total| {
+    ///         eprint!("\r{done}/{total}");
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn items_report_with_progress(
+        &self,
+        query: &ItemsQuery,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<(Vec<StateItem>, Vec<String>)> {
         let scan = match &query.group_id {
             Some(g) => self.scan_group(g)?,
             None => self.scan_all(),
         };
         let full = scan.collect_all().await?;
+        let total = full.len() as u64;
+        let mut done = 0;
         let mut items = Vec::new();
         let mut skipped = Vec::new();
         for chunk in full.chunks(self.config.batch_size) {
             let values = self.mget(chunk).await?;
+            done += chunk.len() as u64;
+            progress(done, total);
             for (k, v) in chunk.iter().zip(values) {
                 let (Some((group, key)), Some(bytes)) = (self.keys.split(k), v) else {
                     continue;

@@ -1,18 +1,59 @@
 //! Command-line definitions: global connection options (each falling back to the environment)
 //! and the subcommands.
 
+pub mod commands;
+pub mod demo;
+pub mod progress;
+mod seed;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use motia_state::Config;
 
+const LONG_ABOUT: &str = "\
+Browse and script Motia state in Redis.
+
+Motia keeps each trace's state as JSON strings under {prefix}{traceId}:{key}. Without a
+subcommand motia-state opens a terminal browser on it; the subcommands read and write it
+from scripts.";
+
+const AFTER_LONG_HELP: &str = "\
+Connection settings come from the flags, then REDIS_URL, REDIS_HOST, REDIS_PORT,
+REDIS_USERNAME, REDIS_PASSWORD, REDIS_DATABASE, STATE_KEY_PREFIX, STATE_TTL, then Motia's
+MOTIA_REDIS_HOST, MOTIA_REDIS_PORT, MOTIA_REDIS_USERNAME, MOTIA_REDIS_PASSWORD, MOTIA_REDIS_DB,
+then the defaults (localhost:6379, database 0, prefix motia:state:).
+
+Exit status: 0 ok, 1 not found, 2 bad input (including writes refused by --read-only),
+3 connection, authentication or server error.
+
+Examples:
+  motia-state demo                              seeded private server, opens the browser
+  motia-state --url redis://localhost:6379      browse
+  motia-state traces --counts                   trace ids and their number of keys
+  motia-state get TRACE order --pretty
+  echo '{\"status\":\"paid\"}' | motia-state set TRACE payment --ttl 3600
+  motia-state items --filter 'status eq paid'
+  motia-state expire TRACE 2h                   every key of TRACE expires in 2 hours
+  motia-state export -o state.json && motia-state --db 1 import state.json";
+
 /// Browse and script Motia state in Redis.
 #[derive(Debug, Parser)]
-#[command(name = "motia-state", version, about, long_about = None)]
+#[command(
+    name = "motia-state",
+    version,
+    about,
+    long_about = LONG_ABOUT,
+    after_long_help = AFTER_LONG_HELP,
+    after_help = "Exit status: 0 ok, 1 not found, 2 bad input or refused by --read-only, 3 connection or server error.\nMore with --help."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+
+    #[command(flatten)]
+    pub browser: BrowserArgs,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -21,9 +62,10 @@ pub struct Cli {
 /// Connection options shared by the browser and every subcommand. Flags win over `REDIS_*`
 /// variables, which win over `MOTIA_REDIS_*`, which win over the defaults.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connection")]
 pub struct GlobalArgs {
-    /// Server URL, redis://[user][:password]@host[:port][/db] or rediss:// for TLS
-    #[arg(long, global = true, env = "REDIS_URL", hide_env_values = true)]
+    /// Server URL, redis://[user][:password]@host[:port][/db] or rediss:// for TLS [env: REDIS_URL]
+    #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
     /// Server host [env: REDIS_HOST, MOTIA_REDIS_HOST] [default: localhost]
     #[arg(long, global = true)]
@@ -32,26 +74,53 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub port: Option<String>,
     /// ACL user name [env: REDIS_USERNAME, MOTIA_REDIS_USERNAME]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "NAME")]
     pub username: Option<String>,
     /// Password [env: REDIS_PASSWORD, MOTIA_REDIS_PASSWORD]
     #[arg(long, global = true)]
     pub password: Option<String>,
     /// Database number [env: REDIS_DATABASE, MOTIA_REDIS_DB] [default: 0]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "N")]
     pub db: Option<String>,
     /// Key prefix, used verbatim [env: STATE_KEY_PREFIX] [default: motia:state:]
     #[arg(long, global = true)]
     pub prefix: Option<String>,
     /// Expiry in seconds applied to every write, like Motia's ttl [env: STATE_TTL]
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "SECS")]
     pub ttl: Option<String>,
     /// Seconds to wait for a connection [default: 10]
     #[arg(long, global = true, value_name = "SECS")]
     pub connect_timeout: Option<String>,
-    /// Refuse every write before it reaches Redis
+    /// Refuse every write before it reaches Redis (refusals exit with status 2)
     #[arg(long, global = true)]
     pub read_only: bool,
+}
+
+/// How the browser runs (without a subcommand, and in `demo`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Browser")]
+pub struct BrowserArgs {
+    /// Refresh the visible value and TTLs every SECS seconds; 0 turns it off
+    #[arg(long, value_name = "SECS", default_value_t = 2)]
+    pub refresh: u64,
+    /// Rescan the keyspace every SECS seconds [default: off, rescan with r]
+    #[arg(long, value_name = "SECS")]
+    pub rescan: Option<u64>,
+    /// Keymap/config file [default: config.toml in the platform's config directory]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl BrowserArgs {
+    /// The options the browser takes.
+    pub fn options(&self) -> crate::browser::BrowserOptions {
+        let secs = |s: u64| (s > 0).then(|| Duration::from_secs(s));
+        crate::browser::BrowserOptions {
+            refresh: secs(self.refresh),
+            rescan: self.rescan.and_then(secs),
+            config_file: self.config.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +130,128 @@ pub enum Command {
         /// Print TRACE<TAB>NUMBER_OF_KEYS
         #[arg(long)]
         counts: bool,
+    },
+    /// List the keys of a trace, one a line, sorted (status 1 when it has none)
+    Keys {
+        /// Trace (group) id
+        trace: String,
+    },
+    /// Print a value exactly as stored, on one line
+    #[command(
+        after_help = "A missing key exits with status 1. A stored value that is not JSON \
+is printed as stored, with a warning on stderr (also with --pretty)."
+    )]
+    Get {
+        /// Trace (group) id
+        trace: String,
+        /// Key inside the trace
+        key: String,
+        /// Indent the JSON
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Store a JSON value (compact, as Motia does)
+    #[command(
+        after_help = "JSON comes from the argument, or from stdin when it is absent or -. \
+Invalid JSON exits with status 2, naming line and column, and writes nothing.
+--ttl SECS (or STATE_TTL) makes this write expire; without it the key gets no expiry, \
+as a plain SET does."
+    )]
+    Set {
+        /// Trace (group) id
+        trace: String,
+        /// Key inside the trace
+        key: String,
+        /// The value as JSON text, or - for stdin
+        json: Option<String>,
+    },
+    /// Delete a key and print its old value
+    Del {
+        /// Trace (group) id
+        trace: String,
+        /// Key inside the trace
+        key: String,
+    },
+    /// Delete every key of a trace and print how many were removed
+    Clear {
+        /// Trace (group) id
+        trace: String,
+    },
+    /// Print a key's remaining lifetime in seconds, -1 when it has no expiry
+    Ttl {
+        /// Trace (group) id
+        trace: String,
+        /// Key inside the trace
+        key: String,
+    },
+    /// Set or remove the expiry of a key, or of every key of a trace
+    #[command(
+        override_usage = "motia-state expire [OPTIONS] <TRACE> [KEY] <DURATION>",
+        after_help = "DURATION is 90, 90s, 10m, 2h, 1d (or combinations like 1h30m), or \
+persist to remove the expiry. Prints how many keys changed.
+
+Examples:
+  motia-state expire TRACE order 10m
+  motia-state expire TRACE persist"
+    )]
+    Expire {
+        /// Trace (group) id
+        trace: String,
+        /// KEY DURATION, or only DURATION for every key of the trace
+        #[arg(value_name = "[KEY] DURATION", num_args = 1..=2, required = true)]
+        rest: Vec<String>,
+    },
+    /// Print items as JSON lines {"groupId","key","type","value"}
+    #[command(
+        after_help = "FILTER is FIELD OP VALUE with Motia's operators: eq neq gt gte lt lte \
+contains notContains startsWith endsWith isNull isNotNull (no VALUE for the last two). All filters \
+must match. Values that are not JSON are skipped and named on stderr.
+
+Example:
+  motia-state items --trace TRACE --filter 'status eq paid' --filter 'total gt 100'"
+    )]
+    Items {
+        /// Only this trace
+        #[arg(long, value_name = "TRACE")]
+        trace: Option<String>,
+        /// A condition FIELD OP VALUE; repeat for more
+        #[arg(long = "filter", value_name = "FILTER")]
+        filters: Vec<String>,
+    },
+    /// Write items with their TTLs as one JSON document
+    Export {
+        /// Only this trace
+        #[arg(long, value_name = "TRACE")]
+        trace: Option<String>,
+        /// Write to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Write the items of an export document
+    #[command(
+        after_help = "Refuses, writing nothing, when any of the keys exists already, \
+unless --overwrite is given. Prints how many items it wrote."
+    )]
+    Import {
+        /// The export document, or - for stdin [default: stdin]
+        file: Option<PathBuf>,
+        /// Replace keys that exist already
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Start a private redis-server seeded with example Motia state
+    #[command(
+        after_help = "Needs redis-server on PATH. The server runs on a free port of \
+127.0.0.1 without persistence, in a temporary directory, and is stopped when the browser \
+closes or on Ctrl-C. Without a terminal (or with --no-browser) it prints the URL and example \
+commands and waits for Ctrl-C."
+    )]
+    Demo {
+        /// Print the URL and wait instead of opening the browser
+        #[arg(long)]
+        no_browser: bool,
+        #[command(flatten)]
+        browser: BrowserArgs,
     },
 }
 
@@ -109,6 +300,7 @@ impl GlobalArgs {
 }
 
 /// Where the browser's keymap file lives unless `--config` says otherwise.
+#[allow(dead_code)] // for the browser, which resolves its default config file
 pub fn default_config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("dev", "motia", "motia-state")
         .map(|d| d.config_dir().to_path_buf())

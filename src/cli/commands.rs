@@ -1,0 +1,448 @@
+//! The scriptable subcommands. Every input is checked before connecting, so bad input and
+//! `--read-only` refusals never reach Redis.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use motia_state::export::{self, ExportDocument};
+use motia_state::{
+    Config, Error, Expiry, ItemsQuery, KeySpace, RedisStateAdapter, StateFilter, Ttl, json,
+};
+
+use crate::cli::Command;
+use crate::cli::progress::Progress;
+
+/// Exit statuses of the subcommands.
+pub mod exit {
+    /// The trace or key does not exist.
+    pub const NOT_FOUND: u8 = 1;
+    /// Bad input (arguments, JSON, files, settings) or a write refused by `--read-only`.
+    pub const BAD_INPUT: u8 = 2;
+    /// Connection, authentication or server error.
+    pub const SERVER: u8 = 3;
+}
+
+/// Why a subcommand failed: its exit status and the message for stderr.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn not_found(trace: &str, key: &str) -> Self {
+        Self::new(
+            exit::NOT_FOUND,
+            format!("no key {key:?} in trace {trace:?}"),
+        )
+    }
+}
+
+/// The exit status that fits a library error.
+pub fn exit_code(err: &Error) -> u8 {
+    match err {
+        Error::Config { .. }
+        | Error::InvalidGroupId { .. }
+        | Error::EmptyKey { .. }
+        | Error::InvalidJson { .. }
+        | Error::Convert { .. }
+        | Error::InvalidDuration { .. }
+        | Error::ReadOnly { .. }
+        | Error::Io { .. }
+        | Error::InvalidDocument(_) => exit::BAD_INPUT,
+        Error::InvalidStoredJson { .. }
+        | Error::WrongType { .. }
+        | Error::Connect { .. }
+        | Error::Auth { .. }
+        | Error::Disconnected { .. }
+        | Error::Timeout { .. }
+        | Error::Redis { .. } => exit::SERVER,
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Self {
+        let code = exit_code(&err);
+        let message = match &err {
+            Error::Connect { .. } | Error::Timeout { .. } => {
+                format!("{err} (is the server running? set --url or REDIS_URL)")
+            }
+            Error::Auth { .. } => {
+                format!("{err} (check --username/--password or REDIS_USERNAME/REDIS_PASSWORD)")
+            }
+            Error::ReadOnly { operation } => read_only_message(operation),
+            Error::InvalidDocument(m) if m.contains("exist already") => {
+                m.replace("(use overwrite", "(use --overwrite")
+            }
+            _ => err.to_string(),
+        };
+        Self { code, message }
+    }
+}
+
+fn read_only_message(operation: &str) -> String {
+    format!("refused: {operation} writes to Redis and --read-only is given; nothing was changed")
+}
+
+type Outcome = Result<(), Failure>;
+
+fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
+    if config.read_only {
+        Err(Failure::new(exit::BAD_INPUT, read_only_message(operation)))
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the command quietly.
+struct Out(std::io::BufWriter<std::io::StdoutLock<'static>>);
+
+impl Out {
+    fn new() -> Self {
+        Self(std::io::BufWriter::new(std::io::stdout().lock()))
+    }
+
+    fn bytes(&mut self, b: &[u8]) -> Outcome {
+        self.0.write_all(b).map_err(stdout_failure)
+    }
+
+    fn line(&mut self, s: &str) -> Outcome {
+        self.bytes(s.as_bytes())?;
+        self.bytes(b"\n")
+    }
+
+    fn done(mut self) -> Outcome {
+        self.0.flush().map_err(stdout_failure)
+    }
+}
+
+fn stdout_failure(e: std::io::Error) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        // Exit 0 like other filters when the reader stops early.
+        std::process::exit(0);
+    }
+    Failure::new(exit::SERVER, format!("cannot write to stdout: {e}"))
+}
+
+fn warn(message: &str) {
+    eprintln!("motia-state: warning: {message}");
+}
+
+/// Reads FILE, or stdin for `None` and `-`, as UTF-8 text.
+fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
+    let mut text = String::new();
+    match file {
+        Some(p) if p != Path::new("-") => {
+            text = std::fs::read_to_string(p).map_err(|e| {
+                Failure::new(exit::BAD_INPUT, format!("cannot read {}: {e}", p.display()))
+            })?;
+        }
+        _ => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("motia-state: reading {what} from stdin (end with Ctrl-D)");
+            }
+            std::io::stdin().read_to_string(&mut text).map_err(|e| {
+                Failure::new(
+                    exit::BAD_INPUT,
+                    format!("cannot read {what} from stdin: {e}"),
+                )
+            })?;
+        }
+    }
+    Ok(text)
+}
+
+async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
+    Ok(RedisStateAdapter::connect(config).await?)
+}
+
+/// Runs one subcommand (everything but `demo`).
+pub async fn run(command: Command, config: Config) -> Outcome {
+    let keys = KeySpace::new(config.key_prefix.clone());
+    match command {
+        Command::Traces { counts } => traces(config, counts).await,
+        Command::Keys { trace } => {
+            RedisStateAdapter::check_group(&trace)?;
+            let state = connect(config).await?;
+            let mut list = state.keys(&trace).await?;
+            if list.is_empty() {
+                return Err(Failure::new(
+                    exit::NOT_FOUND,
+                    format!("no trace {trace:?} (it has no keys)"),
+                ));
+            }
+            list.sort();
+            let mut out = Out::new();
+            for k in &list {
+                out.line(k)?;
+            }
+            out.done()
+        }
+        Command::Get { trace, key, pretty } => {
+            keys.full_key(&trace, &key)?;
+            get(connect(config).await?, &trace, &key, pretty).await
+        }
+        Command::Set { trace, key, json } => {
+            keys.full_key(&trace, &key)?;
+            let text = match json.as_deref() {
+                Some(t) if t != "-" => t.to_string(),
+                _ => read_input(None, "the JSON value")?,
+            };
+            // Parse before anything else: invalid JSON must never reach Redis.
+            let compact = json::compact(&text)?;
+            refuse_if_read_only(&config, "set")?;
+            let ttl = config.ttl.map(Duration::from_secs);
+            let state = connect(config).await?;
+            state.set_json(&trace, &key, &compact, ttl).await?;
+            Ok(())
+        }
+        Command::Del { trace, key } => {
+            keys.full_key(&trace, &key)?;
+            refuse_if_read_only(&config, "del")?;
+            let state = connect(config).await?;
+            match state.delete_raw(&trace, &key).await? {
+                Some(old) if !old.is_empty() => {
+                    let mut out = Out::new();
+                    out.bytes(&old)?;
+                    out.bytes(b"\n")?;
+                    out.done()
+                }
+                _ => Err(Failure::not_found(&trace, &key)),
+            }
+        }
+        Command::Clear { trace } => {
+            RedisStateAdapter::check_group(&trace)?;
+            refuse_if_read_only(&config, "clear")?;
+            clear(connect(config).await?, &trace).await
+        }
+        Command::Ttl { trace, key } => {
+            keys.full_key(&trace, &key)?;
+            let state = connect(config).await?;
+            match state.ttl(&trace, &key).await? {
+                Ttl::Missing => Err(Failure::not_found(&trace, &key)),
+                ttl => {
+                    let mut out = Out::new();
+                    out.line(&ttl.as_redis_secs().to_string())?;
+                    out.done()
+                }
+            }
+        }
+        Command::Expire { trace, rest } => expire(config, &keys, &trace, &rest).await,
+        Command::Items { trace, filters } => items(config, trace, &filters).await,
+        Command::Export { trace, output } => export_cmd(config, trace, output).await,
+        Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
+        Command::Demo { .. } => Err(Failure::new(
+            exit::BAD_INPUT,
+            "demo is not a scripting subcommand",
+        )),
+    }
+}
+
+async fn traces(config: Config, counts: bool) -> Outcome {
+    let state = connect(config).await?;
+    let mut out = Out::new();
+    if counts {
+        for (trace, n) in state.trace_counts().await? {
+            out.line(&format!("{trace}\t{n}"))?;
+        }
+    } else {
+        let mut ids = state.trace_ids().await?;
+        ids.sort();
+        for id in &ids {
+            out.line(id)?;
+        }
+    }
+    out.done()
+}
+
+async fn get(state: RedisStateAdapter, trace: &str, key: &str, pretty: bool) -> Outcome {
+    let bytes = match state.get_raw(trace, key).await? {
+        // Motia reads an empty string as missing.
+        Some(b) if !b.is_empty() => b,
+        _ => return Err(Failure::not_found(trace, key)),
+    };
+    let mut out = Out::new();
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v) if pretty => out.line(&json::to_pretty(&v))?,
+        Ok(_) => {
+            out.bytes(&bytes)?;
+            out.bytes(b"\n")?;
+        }
+        Err(e) => {
+            warn(&format!(
+                "the value of {}{trace}:{key} is not JSON ({e}); printed as stored",
+                state.key_space().prefix()
+            ));
+            out.bytes(&bytes)?;
+            out.bytes(b"\n")?;
+        }
+    }
+    out.done()
+}
+
+async fn clear(state: RedisStateAdapter, trace: &str) -> Outcome {
+    let mut progress = Progress::new("scanning");
+    let mut scan = state.scan_group(trace)?;
+    let mut full = Vec::new();
+    while let Some(page) = scan.next_page().await? {
+        full.extend(page);
+        progress.update(full.len() as u64, 0);
+    }
+    progress.finish();
+    let mut progress = Progress::new("deleting");
+    let total = full.len() as u64;
+    let mut removed = 0;
+    for chunk in full.chunks(state.config().batch_size) {
+        removed += state.unlink_keys(chunk).await?;
+        progress.update(removed, total);
+    }
+    progress.finish();
+    let mut out = Out::new();
+    out.line(&removed.to_string())?;
+    out.done()
+}
+
+async fn expire(config: Config, keys: &KeySpace, trace: &str, rest: &[String]) -> Outcome {
+    let (key, duration) = match rest {
+        [d] => (None, d),
+        [k, d] => (Some(k.as_str()), d),
+        _ => {
+            return Err(Failure::new(
+                exit::BAD_INPUT,
+                "expire takes TRACE [KEY] DURATION",
+            ));
+        }
+    };
+    match key {
+        Some(k) => keys.full_key(trace, k).map(drop)?,
+        None => RedisStateAdapter::check_group(trace)?,
+    }
+    let expiry: Expiry = duration.parse()?;
+    refuse_if_read_only(&config, "expire")?;
+    let state = connect(config).await?;
+    let changed = match key {
+        None => state.expire_group(trace, expiry).await?,
+        Some(k) => {
+            if state.expire(trace, k, expiry).await? {
+                1
+            } else if state.ttl(trace, k).await? == Ttl::Missing {
+                return Err(Failure::not_found(trace, k));
+            } else {
+                // `persist` on a key without expiry changes nothing.
+                0
+            }
+        }
+    };
+    let mut out = Out::new();
+    out.line(&changed.to_string())?;
+    out.done()
+}
+
+fn parse_filter(text: &str) -> Result<StateFilter, Failure> {
+    text.parse::<StateFilter>().map_err(|e| match e {
+        Error::Config { reason, .. } => Failure::new(
+            exit::BAD_INPUT,
+            format!("invalid --filter {text:?}: {reason}"),
+        ),
+        other => other.into(),
+    })
+}
+
+async fn items(config: Config, trace: Option<String>, filters: &[String]) -> Outcome {
+    if let Some(t) = &trace {
+        RedisStateAdapter::check_group(t)?;
+    }
+    let mut query = ItemsQuery {
+        group_id: trace,
+        filters: Vec::new(),
+    };
+    for f in filters {
+        query = query.filter(parse_filter(f)?);
+    }
+    let state = connect(config).await?;
+    let mut progress = Progress::new("reading items");
+    let (mut items, skipped) = state
+        .items_report_with_progress(&query, |done, total| progress.update(done, total))
+        .await?;
+    progress.finish();
+    for k in &skipped {
+        eprintln!("motia-state: skipped {k}: the value is not JSON");
+    }
+    items.sort_by(|a, b| (&a.group_id, &a.key).cmp(&(&b.group_id, &b.key)));
+    let mut out = Out::new();
+    for item in &items {
+        let line = serde_json::to_string(item)
+            .map_err(|e| Failure::new(exit::SERVER, format!("cannot encode {}: {e}", item.key)))?;
+        out.line(&line)?;
+    }
+    out.done()
+}
+
+async fn export_cmd(config: Config, trace: Option<String>, output: Option<PathBuf>) -> Outcome {
+    if let Some(t) = &trace {
+        RedisStateAdapter::check_group(t)?;
+    }
+    let state = connect(config).await?;
+    let mut progress = Progress::new("exporting");
+    let doc = export::export(&state, trace.as_deref(), |done, total| {
+        progress.update(done, total)
+    })
+    .await?;
+    progress.finish();
+    let mut text = doc.to_pretty_string();
+    text.push('\n');
+    match output.as_deref() {
+        Some(p) if p != Path::new("-") => {
+            std::fs::write(p, text).map_err(|e| {
+                Failure::new(
+                    exit::BAD_INPUT,
+                    format!("cannot write {}: {e}", p.display()),
+                )
+            })?;
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "motia-state: exported {} items to {}",
+                    doc.items.len(),
+                    p.display()
+                );
+            }
+            Ok(())
+        }
+        _ => {
+            let mut out = Out::new();
+            out.bytes(text.as_bytes())?;
+            out.done()
+        }
+    }
+}
+
+async fn import_cmd(config: Config, file: Option<PathBuf>, overwrite: bool) -> Outcome {
+    let text = read_input(file.as_deref(), "the export document")?;
+    let doc = ExportDocument::parse(&text)?;
+    refuse_if_read_only(&config, "import")?;
+    let state = connect(config).await?;
+    let mut progress = Progress::new("importing");
+    let report = export::import(&state, &doc, overwrite, |done, total| {
+        progress.update(done, total)
+    })
+    .await?;
+    progress.finish();
+    let traces: BTreeSet<&str> = doc.items.iter().map(|i| i.group_id.as_str()).collect();
+    let mut out = Out::new();
+    out.line(&format!(
+        "imported {} items in {} traces ({} replaced existing keys)",
+        report.written,
+        traces.len(),
+        report.overwritten
+    ))?;
+    out.done()
+}
