@@ -68,10 +68,8 @@ impl RedisServer {
     fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(format!("redis-server exited: {status}"));
-                }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                return Err(format!("redis-server exited: {status}"));
             }
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
                 let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
@@ -115,7 +113,9 @@ impl RedisServer {
         }
         let out = cmd.args(args).output().expect("run redis-cli");
         assert!(out.status.success(), "redis-cli {args:?} failed");
-        String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end_matches('\n')
+            .to_string()
     }
 
     /// Sets a key to exact bytes (no JSON encoding), bypassing the adapter.
