@@ -131,7 +131,10 @@ async fn rust_values_are_stored_compact() {
     state.set("rs", "n", &42u64).await.unwrap();
     state.set("rs", "big", &u64::MAX).await.unwrap();
     state.set("rs", "neg", &i64::MIN).await.unwrap();
-    state.set("rs", "i128", &(u64::MAX as i128 * 4)).await.unwrap();
+    state
+        .set("rs", "i128", &(u64::MAX as i128 * 4))
+        .await
+        .unwrap();
     state.set("rs", "f", &3.25f64).await.unwrap();
     state.set("rs", "b", &true).await.unwrap();
     state.set("rs", "none", &Option::<u8>::None).await.unwrap();
@@ -149,6 +152,15 @@ async fn rust_values_are_stored_compact() {
     assert_eq!(get("b"), "true");
     assert_eq!(get("none"), "null");
     assert_eq!(get("obj"), r#"{"b":1,"a":[1.5,"x"]}"#);
+    // Rust floats are spelled as JSON.stringify spells the same JS number.
+    let floats = [1.0, 120.0, -0.0, 1e21, 1e-7, 1e-6, 0.1 + 0.2];
+    state.set("rs", "floats", &floats).await.unwrap();
+    assert_eq!(
+        get("floats"),
+        "[1,120,0,1e+21,1e-7,0.000001,0.30000000000000004]"
+    );
+    let back: Vec<f64> = state.get("rs", "floats").await.unwrap().unwrap();
+    assert_eq!(back, floats);
     let big: u64 = state.get("rs", "big").await.unwrap().unwrap();
     assert_eq!(big, u64::MAX);
     let huge: i128 = state.get("rs", "i128").await.unwrap().unwrap();
@@ -210,7 +222,10 @@ async fn typed_access_with_serde() {
     assert_eq!(back, order);
 
     // Written by a Motia app without the optional field.
-    server.set_raw(&full("typed", "other"), r#"{"id":8,"status":"open","lines":[]}"#);
+    server.set_raw(
+        &full("typed", "other"),
+        r#"{"id":8,"status":"open","lines":[]}"#,
+    );
     let other: Order = state.get("typed", "other").await.unwrap().unwrap();
     assert_eq!(other.note, None);
 
@@ -218,10 +233,7 @@ async fn typed_access_with_serde() {
     server.set_raw(&full("typed", "bad"), r#"{"id":"seven"}"#);
     let err = state.get::<Order>("typed", "bad").await.unwrap_err();
     assert!(matches!(err, Error::Convert { .. }), "{err:?}");
-    assert!(
-        err.to_string().contains(&full("typed", "bad")),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&full("typed", "bad")), "{err}");
     let err = state.get_group::<Order>("typed").await.unwrap_err();
     assert!(matches!(err, Error::Convert { .. }), "{err:?}");
     assert!(err.to_string().contains(&full("typed", "bad")), "{err}");
@@ -293,7 +305,11 @@ async fn delete_returns_the_old_value_and_removes_the_key() {
     let server = RedisServer::start();
     let state = open(&server).await;
     state
-        .set("del", "order", &json!({"id": 1, "n": 12345678901234567890u64}))
+        .set(
+            "del",
+            "order",
+            &json!({"id": 1, "n": 12345678901234567890u64}),
+        )
         .await
         .unwrap();
     let old = state.delete("del", "order").await.unwrap();
@@ -322,7 +338,10 @@ async fn group_operations_are_scoped_to_one_group() {
     let server = RedisServer::start();
     let state = open(&server).await;
     state.set("a", "x", &1).await.unwrap();
-    state.set("a", "user:1:profile", &json!({"name": "ann"})).await.unwrap();
+    state
+        .set("a", "user:1:profile", &json!({"name": "ann"}))
+        .await
+        .unwrap();
     state.set("ab", "x", &2).await.unwrap();
     state.set("b", "a:x", &3).await.unwrap();
     server.set_raw("motia:state:a", "\"no group separator\"");
@@ -337,8 +356,12 @@ async fn group_operations_are_scoped_to_one_group() {
     let profile: Value = state.get("a", "user:1:profile").await.unwrap().unwrap();
     assert_eq!(profile, json!({"name": "ann"}));
 
-    let entries: BTreeMap<String, Value> =
-        state.get_group_entries("a").await.unwrap().into_iter().collect();
+    let entries: BTreeMap<String, Value> = state
+        .get_group_entries("a")
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(
         entries,
         BTreeMap::from([
@@ -350,7 +373,10 @@ async fn group_operations_are_scoped_to_one_group() {
     values.sort_by_key(|v| v.to_string());
     assert_eq!(values, vec![json!(1), json!({"name": "ann"})]);
 
-    assert_eq!(sorted(state.trace_ids().await.unwrap()), vec!["a", "ab", "b"]);
+    assert_eq!(
+        sorted(state.trace_ids().await.unwrap()),
+        vec!["a", "ab", "b"]
+    );
     assert_eq!(
         state.trace_counts().await.unwrap(),
         BTreeMap::from([("a".into(), 2), ("ab".into(), 1), ("b".into(), 1)])
@@ -377,7 +403,11 @@ async fn glob_characters_in_group_ids_match_only_that_group() {
         state.set(g, "k:*", &g).await.unwrap();
     }
     for g in groups {
-        assert_eq!(sorted(state.keys(g).await.unwrap()), vec!["k", "k:*"], "keys of {g:?}");
+        assert_eq!(
+            sorted(state.keys(g).await.unwrap()),
+            vec!["k", "k:*"],
+            "keys of {g:?}"
+        );
         let values = state.get_group::<String>(g).await.unwrap();
         assert_eq!(values, vec![g.to_string(); 2], "group {g:?}");
         let items = state.items(&ItemsQuery::group(g)).await.unwrap();
@@ -393,7 +423,10 @@ async fn glob_characters_in_group_ids_match_only_that_group() {
     for g in ["a*", "a?", "a[b]", "*"] {
         assert_eq!(state.clear(g).await.unwrap(), 2, "clear {g:?}");
     }
-    assert_eq!(server.cli(&["DBSIZE"]), ((groups.len() - 4) * 2).to_string());
+    assert_eq!(
+        server.cli(&["DBSIZE"]),
+        ((groups.len() - 4) * 2).to_string()
+    );
     assert_eq!(state.keys("ab").await.unwrap().len(), 2);
     assert_eq!(state.keys("a").await.unwrap().len(), 2);
 }
@@ -404,7 +437,10 @@ async fn trace_ids_each_once_over_many_pages() {
     let state = open_with(&server, |c| c.scan_count = 7).await;
     for t in 0..40 {
         for k in 0..(t % 5 + 1) {
-            state.set(&format!("t{t}"), &format!("k{k}"), &k).await.unwrap();
+            state
+                .set(&format!("t{t}"), &format!("k{k}"), &k)
+                .await
+                .unwrap();
         }
     }
     let ids = state.trace_ids().await.unwrap();
@@ -470,7 +506,10 @@ async fn items_carry_type_tags() {
         );
         assert!(line.contains("\"groupId\":\"ty\""), "{line}");
     }
-    assert_eq!(state.items(&ItemsQuery::all()).await.unwrap().len(), cases.len() + 1);
+    assert_eq!(
+        state.items(&ItemsQuery::all()).await.unwrap().len(),
+        cases.len() + 1
+    );
 }
 
 #[tokio::test]
@@ -478,14 +517,23 @@ async fn every_filter_operator_against_stored_data() {
     let server = RedisServer::start();
     let state = open(&server).await;
     let orders = [
-        ("o1", json!({"status": "paid", "amount": 120, "name": "alice", "note": null})),
+        (
+            "o1",
+            json!({"status": "paid", "amount": 120, "name": "alice", "note": null}),
+        ),
         ("o2", json!({"status": "open", "amount": 5, "name": "bob"})),
-        ("o3", json!({"status": "paid", "amount": 30, "name": "carol smith", "note": "vip"})),
+        (
+            "o3",
+            json!({"status": "paid", "amount": 30, "name": "carol smith", "note": "vip"}),
+        ),
     ];
     for (k, val) in &orders {
         state.set("f", k, val).await.unwrap();
     }
-    state.set("g2", "o9", &json!({"status": "paid", "amount": 1})).await.unwrap();
+    state
+        .set("g2", "o9", &json!({"status": "paid", "amount": 1}))
+        .await
+        .unwrap();
     state.set("prim", "s", "hello").await.unwrap();
     state.set("prim", "n", &42).await.unwrap();
 
@@ -503,7 +551,11 @@ async fn every_filter_operator_against_stored_data() {
     assert_eq!(f(&["note isNull"]).await, ["f/o1", "f/o2"]);
     assert_eq!(f(&["note isNotNull"]).await, ["f/o3"]);
     assert_eq!(f(&["status eq paid", "amount gt 100"]).await, ["f/o1"]);
-    assert_eq!(f(&["amount eq 120"]).await, Vec::<String>::new(), "eq is strict");
+    assert_eq!(
+        f(&["amount eq 120"]).await,
+        Vec::<String>::new(),
+        "eq is strict"
+    );
     assert_eq!(f(&["name eq carol smith"]).await, ["f/o3"]);
 
     // Without a group, every group is searched.
@@ -512,12 +564,27 @@ async fn every_filter_operator_against_stored_data() {
         ["f/o1", "f/o3", "g2/o9"]
     );
     // Primitive values compare themselves; string operators apply to strings only.
-    assert_eq!(filtered(&state, Some("prim"), &["x contains ell"]).await, ["prim/s"]);
-    assert_eq!(filtered(&state, Some("prim"), &["x contains 4"]).await, Vec::<String>::new());
+    assert_eq!(
+        filtered(&state, Some("prim"), &["x contains ell"]).await,
+        ["prim/s"]
+    );
+    assert_eq!(
+        filtered(&state, Some("prim"), &["x contains 4"]).await,
+        Vec::<String>::new()
+    );
     // JavaScript's `"hello" > "41"` compares strings: true.
-    assert_eq!(filtered(&state, Some("prim"), &["x gt 41"]).await, ["prim/n", "prim/s"]);
-    assert_eq!(filtered(&state, Some("prim"), &["x lt 43"]).await, ["prim/n"]);
-    assert_eq!(filtered(&state, Some("prim"), &["x eq hello"]).await, ["prim/s"]);
+    assert_eq!(
+        filtered(&state, Some("prim"), &["x gt 41"]).await,
+        ["prim/n", "prim/s"]
+    );
+    assert_eq!(
+        filtered(&state, Some("prim"), &["x lt 43"]).await,
+        ["prim/n"]
+    );
+    assert_eq!(
+        filtered(&state, Some("prim"), &["x eq hello"]).await,
+        ["prim/s"]
+    );
 }
 
 #[tokio::test]
@@ -531,7 +598,10 @@ async fn items_report_lists_values_that_are_not_json() {
     let (items, skipped) = state.items_report(&ItemsQuery::group("r")).await.unwrap();
     assert_eq!(item_keys(&items), ["r/good"]);
     assert_eq!(skipped, vec![full("r", "bad")]);
-    assert_eq!(item_keys(&state.items(&ItemsQuery::all()).await.unwrap()), ["r/good"]);
+    assert_eq!(
+        item_keys(&state.items(&ItemsQuery::all()).await.unwrap()),
+        ["r/good"]
+    );
 }
 
 // ---------------------------------------------------------------- TTL
@@ -546,10 +616,12 @@ async fn configured_ttl_is_set_and_refreshed_by_set() {
     let cli_ttl: u64 = server.cli(&["TTL", &full("ttl", "k")]).parse().unwrap();
     assert!((900..=1000).contains(&cli_ttl), "{cli_ttl}");
 
-    assert!(state
-        .expire("ttl", "k", Expiry::After(Duration::from_secs(50)))
-        .await
-        .unwrap());
+    assert!(
+        state
+            .expire("ttl", "k", Expiry::After(Duration::from_secs(50)))
+            .await
+            .unwrap()
+    );
     assert!(secs_left(state.ttl("ttl", "k").await.unwrap()) <= 50);
     state.set("ttl", "k", &2).await.unwrap();
     let left = secs_left(state.ttl("ttl", "k").await.unwrap());
@@ -561,7 +633,10 @@ async fn configured_ttl_is_set_and_refreshed_by_set() {
         .unwrap();
     assert!(secs_left(state.ttl("ttl", "k").await.unwrap()) <= 20);
     // compare_and_set creating a key uses the configured TTL.
-    state.compare_and_set("ttl", "new", None, "1").await.unwrap();
+    state
+        .compare_and_set("ttl", "new", None, "1")
+        .await
+        .unwrap();
     assert!(secs_left(state.ttl("ttl", "new").await.unwrap()) > 900);
 }
 
@@ -587,7 +662,10 @@ async fn plain_set_drops_an_existing_ttl() {
         .unwrap();
     let pttl: u64 = server.cli(&["PTTL", &full("ttl", "ms")]).parse().unwrap();
     assert!(pttl > 80_000 && pttl <= 90_500, "{pttl}");
-    state.set_json("ttl", "j", "[1]", Some(Duration::from_secs(30))).await.unwrap();
+    state
+        .set_json("ttl", "j", "[1]", Some(Duration::from_secs(30)))
+        .await
+        .unwrap();
     assert!(secs_left(state.ttl("ttl", "j").await.unwrap()) <= 30);
 }
 
@@ -601,18 +679,25 @@ async fn expire_persist_and_expire_group() {
     state.set("eg2", "a", &1).await.unwrap();
     state.set("egg", "a", &1).await.unwrap();
 
-    assert!(state
-        .expire("eg", "a", Expiry::After(Duration::from_secs(60)))
-        .await
-        .unwrap());
+    assert!(
+        state
+            .expire("eg", "a", Expiry::After(Duration::from_secs(60)))
+            .await
+            .unwrap()
+    );
     assert!(secs_left(state.ttl("eg", "a").await.unwrap()) <= 60);
     assert!(state.expire("eg", "a", Expiry::Persist).await.unwrap());
     assert_eq!(state.ttl("eg", "a").await.unwrap(), Ttl::Persistent);
-    assert!(!state.persist("eg", "a").await.unwrap(), "nothing to persist");
-    assert!(!state
-        .expire("eg", "missing", Expiry::After(Duration::from_secs(5)))
-        .await
-        .unwrap());
+    assert!(
+        !state.persist("eg", "a").await.unwrap(),
+        "nothing to persist"
+    );
+    assert!(
+        !state
+            .expire("eg", "missing", Expiry::After(Duration::from_secs(5)))
+            .await
+            .unwrap()
+    );
 
     assert_eq!(
         state
@@ -629,7 +714,10 @@ async fn expire_persist_and_expire_group() {
     assert_eq!(state.expire_group("eg", Expiry::Persist).await.unwrap(), 3);
     assert_eq!(state.expire_group("eg", Expiry::Persist).await.unwrap(), 0);
     assert_eq!(server.cli(&["TTL", &full("eg", "b")]), "-1");
-    assert_eq!(state.expire_group("none", Expiry::Persist).await.unwrap(), 0);
+    assert_eq!(
+        state.expire_group("none", Expiry::Persist).await.unwrap(),
+        0
+    );
 }
 
 // ---------------------------------------------------------------- prefixes
@@ -680,10 +768,16 @@ async fn invalid_stored_json_and_wrong_types_name_the_key() {
     let err = state.get::<Value>("bad", "json").await.unwrap_err();
     assert!(matches!(&err, Error::InvalidStoredJson { key, .. } if key == &full("bad", "json")));
     let msg = err.to_string();
-    assert!(msg.starts_with("value of motia:state:bad:json is not valid JSON"), "{msg}");
+    assert!(
+        msg.starts_with("value of motia:state:bad:json is not valid JSON"),
+        "{msg}"
+    );
     assert!(msg.contains("line 1"), "{msg}");
     // get_raw still shows what is there.
-    assert_eq!(state.get_raw("bad", "json").await.unwrap().unwrap(), b"{\"a\": ");
+    assert_eq!(
+        state.get_raw("bad", "json").await.unwrap().unwrap(),
+        b"{\"a\": "
+    );
     let err = state.get_group::<Value>("bad").await.unwrap_err();
     assert!(matches!(err, Error::InvalidStoredJson { .. }), "{err:?}");
 
@@ -733,7 +827,12 @@ async fn scan_pages_return_every_key_once_and_end_only_at_cursor_zero() {
     {
         use std::io::Write;
         let mut child = load;
-        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
         assert!(child.wait().unwrap().success());
     }
     assert_eq!(server.cli(&["DBSIZE"]), (2 * n).to_string());
@@ -745,7 +844,10 @@ async fn scan_pages_return_every_key_once_and_end_only_at_cursor_zero() {
     let mut raw_seen = std::collections::HashMap::<String, u32>::new();
     let mut empty_pages = 0;
     loop {
-        let (a, b) = (dedup.next_page().await.unwrap(), raw.next_page().await.unwrap());
+        let (a, b) = (
+            dedup.next_page().await.unwrap(),
+            raw.next_page().await.unwrap(),
+        );
         match (a, b) {
             (Some(a), Some(b)) => {
                 if a.is_empty() {
@@ -765,11 +867,17 @@ async fn scan_pages_return_every_key_once_and_end_only_at_cursor_zero() {
         }
     }
     assert!(dedup.pages() > 100, "pages: {}", dedup.pages());
-    assert!(empty_pages > 0, "MATCH leaves empty pages that must not end the walk");
+    assert!(
+        empty_pages > 0,
+        "MATCH leaves empty pages that must not end the walk"
+    );
     assert_eq!(seen.len(), n);
     assert!(seen.values().all(|&c| c == 1));
     assert!(seen.keys().all(|k| k.starts_with(P)));
-    assert_eq!(raw_seen.keys().collect::<std::collections::HashSet<_>>(), seen.keys().collect());
+    assert_eq!(
+        raw_seen.keys().collect::<std::collections::HashSet<_>>(),
+        seen.keys().collect()
+    );
     assert!(dedup.keys_seen() >= n as u64);
     assert_eq!(dedup.next_page().await.unwrap(), None, "stays done");
 
@@ -777,7 +885,10 @@ async fn scan_pages_return_every_key_once_and_end_only_at_cursor_zero() {
     assert_eq!(group.len(), (0..n).filter(|i| i % 17 == 3).count());
     assert_eq!(state.keys("g3").await.unwrap().len(), group.len());
     assert_eq!(state.trace_ids().await.unwrap().len(), 17);
-    assert_eq!(state.trace_counts().await.unwrap().values().sum::<u64>(), n as u64);
+    assert_eq!(
+        state.trace_counts().await.unwrap().values().sum::<u64>(),
+        n as u64
+    );
     assert_eq!(state.items(&ItemsQuery::all()).await.unwrap().len(), n);
     assert_eq!(state.clear("g3").await.unwrap(), group.len() as u64);
 }
@@ -795,7 +906,11 @@ async fn get_window_is_bounded_and_typed() {
     assert_eq!(w.bytes.len(), 100);
     assert_eq!(&w.bytes[..3], b"\"xx");
     assert!(!w.is_complete());
-    let w = state.get_window("w", "big", 1 << 20).await.unwrap().unwrap();
+    let w = state
+        .get_window("w", "big", 1 << 20)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(w.is_complete());
     assert_eq!(w.bytes, state.get_raw("w", "big").await.unwrap().unwrap());
 
@@ -824,7 +939,10 @@ async fn key_meta_reports_type_length_and_ttl() {
         .unwrap();
     state.set("m", "p", &[1, 2, 3]).await.unwrap();
     server.cli(&["HSET", &full("m", "h"), "a", "1"]);
-    let keys: Vec<String> = ["s", "p", "h", "gone"].iter().map(|k| full("m", k)).collect();
+    let keys: Vec<String> = ["s", "p", "h", "gone"]
+        .iter()
+        .map(|k| full("m", k))
+        .collect();
     let meta = state.key_meta(&keys).await.unwrap();
     assert_eq!(meta.len(), 4);
     assert_eq!(
@@ -834,9 +952,18 @@ async fn key_meta_reports_type_length_and_ttl() {
     assert_eq!(meta[0].redis_type, "string");
     assert_eq!(meta[0].len, Some(7));
     assert!(secs_left(meta[0].ttl) <= 500);
-    assert_eq!((meta[1].redis_type.as_str(), meta[1].len, meta[1].ttl), ("string", Some(7), Ttl::Persistent));
-    assert_eq!((meta[2].redis_type.as_str(), meta[2].len, meta[2].ttl), ("hash", None, Ttl::Persistent));
-    assert_eq!((meta[3].redis_type.as_str(), meta[3].len, meta[3].ttl), ("none", None, Ttl::Missing));
+    assert_eq!(
+        (meta[1].redis_type.as_str(), meta[1].len, meta[1].ttl),
+        ("string", Some(7), Ttl::Persistent)
+    );
+    assert_eq!(
+        (meta[2].redis_type.as_str(), meta[2].len, meta[2].ttl),
+        ("hash", None, Ttl::Persistent)
+    );
+    assert_eq!(
+        (meta[3].redis_type.as_str(), meta[3].len, meta[3].ttl),
+        ("none", None, Ttl::Missing)
+    );
 }
 
 #[tokio::test]
@@ -850,26 +977,49 @@ async fn compare_and_set_writes_only_over_what_was_loaded() {
     let loaded = state.get_raw("cas", "k").await.unwrap().unwrap();
 
     let out = state
-        .compare_and_set("cas", "k", Some(&loaded), "{\n  \"a\": 2,\n  \"b\": [1, 2]\n}")
+        .compare_and_set(
+            "cas",
+            "k",
+            Some(&loaded),
+            "{\n  \"a\": 2,\n  \"b\": [1, 2]\n}",
+        )
         .await
         .unwrap();
     assert_eq!(out, CasOutcome::Written);
-    assert_eq!(server.cli(&["GET", &full("cas", "k")]), r#"{"a":2,"b":[1,2]}"#);
-    assert!(secs_left(state.ttl("cas", "k").await.unwrap()) <= 500, "KEEPTTL");
+    assert_eq!(
+        server.cli(&["GET", &full("cas", "k")]),
+        r#"{"a":2,"b":[1,2]}"#
+    );
+    assert!(
+        secs_left(state.ttl("cas", "k").await.unwrap()) <= 500,
+        "KEEPTTL"
+    );
 
     // The old bytes no longer match: nothing written, the current bytes come back.
     let out = state
         .compare_and_set("cas", "k", Some(&loaded), "3")
         .await
         .unwrap();
-    assert_eq!(out, CasOutcome::Conflict(Some(br#"{"a":2,"b":[1,2]}"#.to_vec())));
-    assert_eq!(server.cli(&["GET", &full("cas", "k")]), r#"{"a":2,"b":[1,2]}"#);
+    assert_eq!(
+        out,
+        CasOutcome::Conflict(Some(br#"{"a":2,"b":[1,2]}"#.to_vec()))
+    );
+    assert_eq!(
+        server.cli(&["GET", &full("cas", "k")]),
+        r#"{"a":2,"b":[1,2]}"#
+    );
 
     // expected = None: create only.
     let out = state.compare_and_set("cas", "k", None, "4").await.unwrap();
     assert!(matches!(out, CasOutcome::Conflict(Some(_))), "{out:?}");
-    assert_eq!(server.cli(&["GET", &full("cas", "k")]), r#"{"a":2,"b":[1,2]}"#);
-    let out = state.compare_and_set("cas", "new", None, " \"fresh\" ").await.unwrap();
+    assert_eq!(
+        server.cli(&["GET", &full("cas", "k")]),
+        r#"{"a":2,"b":[1,2]}"#
+    );
+    let out = state
+        .compare_and_set("cas", "new", None, " \"fresh\" ")
+        .await
+        .unwrap();
     assert_eq!(out, CasOutcome::Written);
     assert_eq!(server.cli(&["GET", &full("cas", "new")]), r#""fresh""#);
     assert_eq!(state.ttl("cas", "new").await.unwrap(), Ttl::Persistent);
@@ -897,7 +1047,12 @@ async fn compare_and_set_writes_only_over_what_was_loaded() {
         "invalid JSON at line 2, column 8: expected value"
     );
     assert_eq!(state.get_raw("cas", "k").await.unwrap().unwrap(), current);
-    assert!(state.compare_and_set("cas", "x", None, "nope").await.is_err());
+    assert!(
+        state
+            .compare_and_set("cas", "x", None, "nope")
+            .await
+            .is_err()
+    );
     assert_eq!(server.cli(&["EXISTS", &full("cas", "x")]), "0");
     assert!(state.set_json("cas", "x", "[1,", None).await.is_err());
     assert_eq!(server.cli(&["EXISTS", &full("cas", "x")]), "0");
@@ -928,9 +1083,14 @@ async fn export_import_round_trip_with_raw_values_and_ttls() {
     )
     .await
     .unwrap();
-    src.set_with_ttl("ex", "user:1", &json!([1, null]), Some(Duration::from_secs(900)))
-        .await
-        .unwrap();
+    src.set_with_ttl(
+        "ex",
+        "user:1",
+        &json!([1, null]),
+        Some(Duration::from_secs(900)),
+    )
+    .await
+    .unwrap();
     server.set_raw(&full("ex", "raw"), "plain text, not JSON");
     src.set("other", "k", &true).await.unwrap();
 
@@ -945,7 +1105,12 @@ async fn export_import_round_trip_with_raw_values_and_ttls() {
     let raw = doc.items.iter().find(|i| i.key == "raw").unwrap();
     assert_eq!(raw.raw.as_deref(), Some("plain text, not JSON"));
     assert_eq!(raw.value, None);
-    let ttl = doc.items.iter().find(|i| i.key == "user:1").unwrap().ttl_seconds;
+    let ttl = doc
+        .items
+        .iter()
+        .find(|i| i.key == "user:1")
+        .unwrap()
+        .ttl_seconds;
     assert!(matches!(ttl, Some(s) if s <= 900 && s > 800), "{ttl:?}");
 
     // Through text, as the CLI does it.
@@ -980,7 +1145,9 @@ async fn import_refuses_existing_keys_unless_overwriting() {
             {"groupId":"im","key":"raw","raw":"<xml/>"}]}"#,
     )
     .unwrap();
-    let err = export::import(&state, &doc, false, |_, _| {}).await.unwrap_err();
+    let err = export::import(&state, &doc, false, |_, _| {})
+        .await
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("1 key(s) exist already"), "{msg}");
     assert!(msg.contains(&full("im", "old")), "{msg}");
@@ -1040,7 +1207,10 @@ async fn read_only_refuses_every_write_and_changes_nothing() {
                 .await
                 .unwrap_err(),
         ),
-        ("set_json", ro.set_json("ro", "k", "1", None).await.unwrap_err()),
+        (
+            "set_json",
+            ro.set_json("ro", "k", "1", None).await.unwrap_err(),
+        ),
         ("delete", ro.delete("ro", "k").await.unwrap_err()),
         ("delete_raw", ro.delete_raw("ro", "k").await.unwrap_err()),
         ("clear", ro.clear("ro").await.unwrap_err()),
@@ -1069,7 +1239,9 @@ async fn read_only_refuses_every_write_and_changes_nothing() {
         ),
         (
             "compare_and_set create",
-            ro.compare_and_set("ro", "new", None, "5").await.unwrap_err(),
+            ro.compare_and_set("ro", "new", None, "5")
+                .await
+                .unwrap_err(),
         ),
         (
             "unlink_keys",
@@ -1077,7 +1249,9 @@ async fn read_only_refuses_every_write_and_changes_nothing() {
         ),
         (
             "import",
-            export::import(&ro, &doc, true, |_, _| {}).await.unwrap_err(),
+            export::import(&ro, &doc, true, |_, _| {})
+                .await
+                .unwrap_err(),
         ),
     ];
     for (what, err) in &refusals {

@@ -41,7 +41,11 @@ async fn a_restarted_server_is_used_again_by_the_next_call() {
     // Restarted between two calls: the next call reconnects by itself.
     server.restart();
     let got = bounded("get after restart", state.get::<Value>("r", "k")).await;
-    assert_eq!(got.unwrap(), None, "nothing is persisted across the restart");
+    assert_eq!(
+        got.unwrap(),
+        None,
+        "nothing is persisted across the restart"
+    );
     state.set("r", "k", &2).await.unwrap();
     assert_eq!(clone.get::<i32>("r", "k").await.unwrap(), Some(2));
 
@@ -115,7 +119,10 @@ async fn passwords_are_checked_with_clear_errors() {
         msg.starts_with(&format!("authentication to {addr} failed")),
         "{msg}"
     );
-    assert!(!msg.contains("wrong-password"), "never show the password: {msg}");
+    assert!(
+        !msg.contains("wrong-password"),
+        "never show the password: {msg}"
+    );
     assert!(!err.is_connection());
 
     let mut user = server.config();
@@ -139,7 +146,16 @@ async fn passwords_are_checked_with_clear_errors() {
     assert!(msg.contains("NOAUTH"), "{msg}");
 
     // A user whose ACL forbids PING still connects.
-    server.cli(&["ACL", "SETUSER", "narrow", "on", ">pw", "~motia:state:*", "+get", "+set"]);
+    server.cli(&[
+        "ACL",
+        "SETUSER",
+        "narrow",
+        "on",
+        ">pw",
+        "~motia:state:*",
+        "+get",
+        "+set",
+    ]);
     let narrow = Config::from_url(&format!("redis://narrow:pw@{addr}")).unwrap();
     let state = RedisStateAdapter::connect(narrow).await.unwrap();
     state.set("t", "n", &5).await.unwrap();
@@ -161,9 +177,12 @@ async fn an_unreachable_port_is_a_connect_error() {
     let port = free_port();
     let mut config = Config::from_url(&format!("redis://127.0.0.1:{port}")).unwrap();
     config.connect_timeout = Duration::from_secs(3);
-    let err = bounded("connect to a closed port", RedisStateAdapter::connect(config))
-        .await
-        .unwrap_err();
+    let err = bounded(
+        "connect to a closed port",
+        RedisStateAdapter::connect(config),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(err.is_connection());
     assert!(
@@ -182,7 +201,11 @@ async fn a_server_that_never_answers_is_bounded_by_the_timeouts() {
     config.connect_timeout = Duration::from_millis(300);
     config.command_timeout = Some(Duration::from_millis(300));
     config.reconnect = ReconnectStrategy::never();
-    let err = match bounded("connect to a silent server", RedisStateAdapter::connect(config)).await
+    let err = match bounded(
+        "connect to a silent server",
+        RedisStateAdapter::connect(config),
+    )
+    .await
     {
         Err(e) => e,
         Ok(state) => bounded("get from a silent server", state.get::<Value>("t", "k"))
@@ -190,7 +213,10 @@ async fn a_server_that_never_answers_is_bounded_by_the_timeouts() {
             .unwrap_err(),
     };
     assert!(err.is_connection(), "{err:?}");
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
     drop(listener);
 }
 
@@ -298,8 +324,14 @@ async fn scan_across_a_shrink(server: &RedisServer, round: usize) -> usize {
     // Both walks got the same replies; only the de-duplication differs.
     assert_eq!(dedup.keys_seen(), raw.keys_seen());
     assert_eq!(u64::from(raw_seen.values().sum::<u32>()), raw.keys_seen());
-    assert_eq!(state.keys("g0").await.unwrap().len(), keep.iter().filter(|k| k.contains(":g0:")).count());
-    state.unlink_keys(&keep.into_iter().collect::<Vec<_>>()).await.unwrap();
+    assert_eq!(
+        state.keys("g0").await.unwrap().len(),
+        keep.iter().filter(|k| k.contains(":g0:")).count()
+    );
+    state
+        .unlink_keys(&keep.into_iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
     raw_seen.values().filter(|&&n| n > 1).count()
 }
 
@@ -347,14 +379,21 @@ fn configuration_errors_name_the_setting_and_the_value() {
     let err = Config::from_env_with(env(&[("STATE_TTL", "0")])).unwrap_err();
     assert!(err.to_string().contains("positive"), "{err}");
     let err = Config::from_env_with(env(&[("REDIS_DATABASE", "-1")])).unwrap_err();
-    assert!(err.to_string().starts_with("invalid setting REDIS_DATABASE"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("invalid setting REDIS_DATABASE"),
+        "{err}"
+    );
     let err = Config::from_env_with(env(&[("REDIS_URL", "http://h:1")])).unwrap_err();
     assert_eq!(
         err.to_string(),
         "invalid setting REDIS_URL: unknown scheme \"http\" (use redis:// or rediss://)"
     );
     let err = Config::from_env_with(env(&[("REDIS_URL", "redis://h:abc")])).unwrap_err();
-    assert!(err.to_string().starts_with("invalid setting REDIS_URL"), "{err}");
+    assert!(
+        err.to_string().starts_with("invalid setting REDIS_URL"),
+        "{err}"
+    );
     assert!(err.to_string().contains("port"), "{err}");
     let err = Config::from_url("redis://h:abc").unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
@@ -377,7 +416,8 @@ fn configuration_errors_name_the_setting_and_the_value() {
 #[tokio::test]
 async fn settings_set_in_code_are_validated_before_connecting() {
     let server = RedisServer::start();
-    let cases: [(&str, fn(&mut Config)); 4] = [
+    type Edit = fn(&mut Config);
+    let cases: [(&str, Edit); 4] = [
         ("ttl", |c| c.ttl = Some(0)),
         ("scan_count", |c| c.scan_count = 0),
         ("host", |c| c.host.clear()),
