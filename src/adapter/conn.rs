@@ -60,6 +60,23 @@ impl Conn {
             current: Mutex::new(Slot::default()),
         };
         let first = inner.connect_once().await?;
+        // A protected server asked without a password only complains at the first command:
+        // ask now, so connect reports it. NOPERM still proves the credentials were accepted.
+        let mut probe = first.clone();
+        let ping_cmd = redis::cmd("PING");
+        let ping = ping_cmd.query_async::<redis::Value>(&mut probe);
+        match tokio::time::timeout(config.connect_timeout, ping).await {
+            Ok(Err(e)) if is_auth_error(&e) && e.code() != Some("NOPERM") => {
+                return Err(inner.connect_error(e));
+            }
+            Ok(_) => {}
+            Err(_) => {
+                return Err(Error::Connect {
+                    addr: inner.addr.clone(),
+                    reason: format!("no answer to PING within {:?}", config.connect_timeout),
+                });
+            }
+        }
         inner.current.lock().await.conn = Some(first);
         Ok(Self {
             inner: Arc::new(inner),

@@ -1,5 +1,6 @@
 //! JSON text helpers shared by the CLI and the browser.
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::adapter::error::{Error, Result};
@@ -44,4 +45,104 @@ pub fn pretty_bytes(bytes: &[u8]) -> Option<String> {
     serde_json::from_slice::<Value>(bytes)
         .ok()
         .map(|v| to_pretty(&v))
+}
+
+/// Compact text of any serializable value, with Rust floats spelled as JavaScript's
+/// `JSON.stringify` spells numbers (`1` not `1.0`, `1e+21` not `1e21`), so what we store is what
+/// Motia would store. Numbers inside a `serde_json::Value` keep their exact text.
+///
+/// ```
+/// use motia_state::json::to_js_string;
+/// assert_eq!(to_js_string(&[1.0, 0.1, 1e21, 1e-7, -0.0]).unwrap(), "[1,0.1,1e+21,1e-7,0]");
+/// assert_eq!(to_js_string(&f64::NAN).unwrap(), "null");
+/// ```
+pub fn to_js_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out,
+        JsFormatter,
+    ))?;
+    String::from_utf8(out).map_err(serde::ser::Error::custom)
+}
+
+/// serde_json's compact formatter with JavaScript's spelling of floats.
+struct JsFormatter;
+
+impl serde_json::ser::Formatter for JsFormatter {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        w.write_all(js_float(&format!("{v:e}")).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f32) -> std::io::Result<()> {
+        w.write_all(js_float(&format!("{v:e}")).as_bytes())
+    }
+}
+
+/// ECMAScript's Number::toString from Rust's shortest `{:e}` form (`-1.25e-7`).
+fn js_float(exp_form: &str) -> String {
+    let (negative, rest) = match exp_form.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, exp_form),
+    };
+    let (mantissa, exp) = rest.split_once('e').unwrap_or((rest, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if digits.bytes().all(|b| b == b'0') {
+        return "0".into();
+    }
+    let k = digits.len() as i32;
+    let n = exp + 1;
+    let zeros = |count: i32| "0".repeat(count.max(0) as usize);
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", zeros(n - k))
+    } else if 0 < n && n <= 21 {
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", zeros(-n))
+    } else {
+        let e = n - 1;
+        let sign = if e < 0 { '-' } else { '+' };
+        let m = if k == 1 {
+            digits.clone()
+        } else {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        };
+        format!("{m}e{sign}{}", e.abs())
+    };
+    if negative { format!("-{body}") } else { body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_as_javascript_writes_them() {
+        let cases: [(f64, &str); 14] = [
+            (1.0, "1"),
+            (120.0, "120"),
+            (-2.5, "-2.5"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (123456.789, "123456.789"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (1e-6, "0.000001"),
+            (1.5e-6, "0.0000015"),
+            (1e-7, "1e-7"),
+            (-1.25e-7, "-1.25e-7"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+        ];
+        for (v, js) in cases {
+            assert_eq!(to_js_string(&v).unwrap(), js, "{v:e}");
+        }
+        assert_eq!(to_js_string(&1.5f32).unwrap(), "1.5");
+        let value: Value = serde_json::from_str("[1.0,1e+21,12345678901234567890123]").unwrap();
+        assert_eq!(
+            to_js_string(&value).unwrap(),
+            "[1.0,1e+21,12345678901234567890123]",
+            "parsed numbers keep their text"
+        );
+    }
 }

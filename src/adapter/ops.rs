@@ -148,7 +148,7 @@ impl RedisStateAdapter {
         ttl: Option<Duration>,
     ) -> Result<()> {
         let full = self.keys.full_key(group, key)?;
-        let text = serde_json::to_string(value).map_err(|source| Error::Convert {
+        let text = json::to_js_string(value).map_err(|source| Error::Convert {
             key: full.clone(),
             source,
         })?;
