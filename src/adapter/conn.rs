@@ -88,6 +88,26 @@ impl Conn {
         &self.inner.addr
     }
 
+    /// The live connection; for commands that must not run twice, one that has just answered a
+    /// PING, so that a connection broken since its last use (a server restart) is replaced
+    /// before the command is sent instead of failing it.
+    async fn checked_connection(&self, retry: Retry) -> Result<(u64, MultiplexedConnection)> {
+        let (generation, mut conn) = self.inner.connection().await?;
+        if retry == Retry::Safe {
+            return Ok((generation, conn));
+        }
+        match redis::cmd("PING")
+            .query_async::<redis::Value>(&mut conn)
+            .await
+        {
+            Err(e) if is_connection_error(&e) => {
+                self.inner.forget(generation).await;
+                self.inner.connection().await
+            }
+            _ => Ok((generation, conn)),
+        }
+    }
+
     /// Sends one command; `context` names what it was for in errors.
     pub(crate) async fn query<T: FromRedisValue>(
         &self,
@@ -95,7 +115,7 @@ impl Conn {
         retry: Retry,
         context: &str,
     ) -> Result<T> {
-        let (generation, mut conn) = self.inner.connection().await?;
+        let (generation, mut conn) = self.checked_connection(retry).await?;
         match cmd.query_async::<T>(&mut conn).await {
             Ok(v) => Ok(v),
             Err(e) if is_connection_error(&e) => {
@@ -142,11 +162,19 @@ impl Conn {
     pub(crate) async fn invoke<T: FromRedisValue>(
         &self,
         inv: &redis::ScriptInvocation<'_>,
+        retry: Retry,
         context: &str,
     ) -> Result<T> {
-        let (generation, mut conn) = self.inner.connection().await?;
+        let (generation, mut conn) = self.checked_connection(retry).await?;
         match inv.invoke_async::<T>(&mut conn).await {
             Ok(v) => Ok(v),
+            Err(e) if is_connection_error(&e) && retry == Retry::Safe => {
+                self.inner.forget(generation).await;
+                let (_, mut conn) = self.inner.connection().await?;
+                inv.invoke_async::<T>(&mut conn)
+                    .await
+                    .map_err(|e| self.inner.map_err(e, context))
+            }
             Err(e) => {
                 if is_connection_error(&e) {
                     self.inner.forget(generation).await;

@@ -209,7 +209,10 @@ impl RedisStateAdapter {
                 let script = redis::Script::new(GETDEL_SCRIPT);
                 let mut inv = script.prepare_invoke();
                 inv.key(&full);
-                let r = self.conn.invoke(&inv, &format!("delete {full}")).await;
+                let r = self
+                    .conn
+                    .invoke(&inv, Retry::Never, &format!("delete {full}"))
+                    .await;
                 match r {
                     Ok(v) => Ok(v),
                     Err(e) => Err(self.explain(e, &full).await),
@@ -513,7 +516,10 @@ impl RedisStateAdapter {
         let script = redis::Script::new(WINDOW_SCRIPT);
         let mut inv = script.prepare_invoke();
         inv.key(full).arg(max_bytes.max(1));
-        let reply: Vec<RedisValue> = self.conn.invoke(&inv, &format!("read {full}")).await?;
+        let reply: Vec<RedisValue> = self
+            .conn
+            .invoke(&inv, Retry::Safe, &format!("read {full}"))
+            .await?;
         let mut it = reply.into_iter();
         let kind = match it.next() {
             Some(RedisValue::SimpleString(s)) => s,
@@ -629,7 +635,11 @@ impl RedisStateAdapter {
             .arg(expected.unwrap_or(b""))
             .arg(&compact)
             .arg(self.config.ttl.map(|t| t.to_string()).unwrap_or_default());
-        let reply: Vec<RedisValue> = match self.conn.invoke(&inv, &format!("save {full}")).await {
+        let reply: Vec<RedisValue> = match self
+            .conn
+            .invoke(&inv, Retry::Never, &format!("save {full}"))
+            .await
+        {
             Ok(r) => r,
             Err(e) => return Err(self.explain(e, full).await),
         };
