@@ -54,7 +54,7 @@ fn node_cases(raw_json: bool) -> Vec<(&'static str, &'static str, Src)> {
         ("node-w", "empty-string", Src::Json(json!(""))),
         ("node-w", "int", Src::Json(json!(42))),
         ("node-w", "negative", Src::Json(json!(-17))),
-        ("node-w", "float", Src::Json(json!(3.14159))),
+        ("node-w", "float", Src::Json(json!(1234.5678))),
         ("node-w", "max-safe", Src::Js("Number.MAX_SAFE_INTEGER")),
         ("node-w", "exp-big", Src::Js("1e21")),
         ("node-w", "exp-small", Src::Js("5e-324")),
