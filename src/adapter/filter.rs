@@ -155,8 +155,15 @@ impl StateFilter {
 
     /// Whether `item` (a whole stored value) passes this filter.
     pub fn matches(&self, item: &Value) -> bool {
+        // JavaScript's `value[valueKey]`: arrays are objects too (indexes and `length`).
+        let length;
         let field = match item {
             Value::Object(map) => map.get(&self.value_key),
+            Value::Array(items) if self.value_key == "length" => {
+                length = Value::from(items.len());
+                Some(&length)
+            }
+            Value::Array(items) => array_index(&self.value_key).and_then(|i| items.get(i)),
             other => Some(other),
         };
         let wanted = self.value.as_str();
@@ -182,26 +189,86 @@ fn string_test(field: Option<&Value>, test: impl Fn(&str) -> bool) -> bool {
     matches!(field, Some(Value::String(s)) if test(s))
 }
 
+/// A canonical JavaScript array index ("0", "12"; not "01" or "+1").
+fn array_index(key: &str) -> Option<usize> {
+    if key.len() > 1 && key.starts_with('0') {
+        return None;
+    }
+    if !key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    key.parse().ok()
+}
+
+/// JavaScript's `String(value)` of a JSON value, as relational operators convert objects
+/// and arrays (`[1,"a"]` is `1,a`, `null` inside an array is empty, objects `[object Object]`).
+fn js_string(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f == f.trunc() && f.abs() < 1e21 => format!("{f}"),
+            _ => n.to_string(),
+        },
+        Value::Object(_) => "[object Object]".into(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Null => String::new(),
+                other => js_string(other),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
 /// JavaScript's relational comparison of a field with a string operand: two strings compare
-/// by UTF-16 code units, anything else numerically (`null` is 0, booleans 0/1); NaN or an
-/// object or a missing field compares as nothing.
+/// by UTF-16 code units (objects and arrays become strings first), anything else numerically
+/// (`null` is 0, booleans 0/1); NaN or a missing field compares as nothing.
 fn compare(field: Option<&Value>, wanted: &str) -> Option<Ordering> {
     let left = match field? {
         Value::String(s) => return Some(s.encode_utf16().cmp(wanted.encode_utf16())),
+        v @ (Value::Array(_) | Value::Object(_)) => {
+            return Some(js_string(v).encode_utf16().cmp(wanted.encode_utf16()));
+        }
         Value::Number(n) => n.as_f64()?,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Null => 0.0,
-        Value::Array(_) | Value::Object(_) => return None,
     };
     let right = js_number(wanted)?;
     left.partial_cmp(&right)
 }
 
-/// JavaScript's `Number(string)` for the cases that matter: trimmed decimal text, "" is 0.
+/// JavaScript's `Number(string)`: trimmed decimal text, `Infinity`, `0x`/`0o`/`0b` integers,
+/// "" is 0; anything else (including Rust-only spellings like `inf` or `nan`) is NaN (`None`).
 fn js_number(s: &str) -> Option<f64> {
     let t = s.trim();
-    if t.is_empty() {
-        return Some(0.0);
+    match t {
+        "" => return Some(0.0),
+        "Infinity" | "+Infinity" => return Some(f64::INFINITY),
+        "-Infinity" => return Some(f64::NEG_INFINITY),
+        _ => {}
+    }
+    for (prefix, radix) in [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ] {
+        if let Some(digits) = t.strip_prefix(prefix) {
+            return u128::from_str_radix(digits, radix)
+                .ok()
+                .filter(|_| !digits.starts_with('+'))
+                .map(|n| n as f64);
+        }
+    }
+    if t.bytes()
+        .any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E'))
+    {
+        return None;
     }
     t.parse::<f64>().ok().filter(|n| !n.is_nan())
 }
@@ -287,6 +354,34 @@ mod tests {
         assert!(f("s notContains x").matches(&json!({"s": "abc"})));
         assert!(f("s startsWith he").matches(&json!({"s": "hello"})));
         assert!(f("s endsWith lo").matches(&json!({"s": "hello"})));
+    }
+
+    #[test]
+    fn arrays_and_objects_like_javascript() {
+        let list = json!([3, "x", null]);
+        assert!(f("1 eq x").matches(&list), "index lookup");
+        assert!(f("length gte 3").matches(&list));
+        assert!(f("status isNull").matches(&list), "arr.status is undefined");
+        assert!(!f("01 eq x").matches(&list));
+        assert!(
+            f("tags gt 3,x").matches(&json!({"tags": [3, "x", null]})),
+            "\"3,x,\" > \"3,x\""
+        );
+        assert!(
+            f("n gt 0").matches(&json!({"n": {"a": 1}})),
+            "\"[object Object]\" > \"0\""
+        );
+        assert!(!f("n lt 0").matches(&json!({"n": {"a": 1}})));
+    }
+
+    #[test]
+    fn numbers_parsed_like_javascript() {
+        assert_eq!(js_number("0x10"), Some(16.0));
+        assert_eq!(js_number(" 1e3 "), Some(1000.0));
+        assert_eq!(js_number("-Infinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(js_number("inf"), None);
+        assert_eq!(js_number("NaN"), None);
+        assert_eq!(js_number("0x"), None);
     }
 
     #[test]

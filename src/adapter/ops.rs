@@ -2,16 +2,17 @@
 //! browser's (TTL, windows, metadata, compare-and-set).
 
 use std::collections::BTreeMap;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use redis::Value as RedisValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tokio::task::JoinHandle;
 
 use super::RedisStateAdapter;
-use crate::adapter::conn::Retry;
+use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::expiry::{Expiry, Ttl};
 use crate::adapter::item::{CasOutcome, ItemsQuery, KeyMeta, RawWindow, StateItem, ValueType};
@@ -48,6 +49,27 @@ const WINDOW_SCRIPT: &str = r"
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t ~= 'string' then return {t} end
 return {t, redis.call('STRLEN', KEYS[1]), redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}";
+
+/// One entry per key of an MGET: `None` for missing, empty or non-string keys, `Some(None)` for
+/// a value that is not JSON.
+type MgetReply = Vec<Option<Option<Value>>>;
+
+/// Batches of `items` fetched ahead; bounds the memory of replies not yet parsed.
+const MAX_MGET_IN_FLIGHT: usize = 8;
+
+/// Fetches and parses one batch (in its own task, so parsing uses another core).
+async fn mget_batch(conn: Conn, keys: Vec<String>) -> Result<MgetReply> {
+    let mut cmd = redis::cmd("MGET");
+    cmd.arg(&keys);
+    let raw: Vec<Option<Vec<u8>>> = conn.query(&cmd, Retry::Safe, "MGET").await?;
+    Ok(raw
+        .into_iter()
+        .map(|v| {
+            v.filter(|b| !b.is_empty())
+                .map(|b| serde_json::from_slice::<Value>(&b).ok())
+        })
+        .collect())
+}
 
 impl RedisStateAdapter {
     fn ensure_writable(&self, operation: &'static str) -> Result<()> {
@@ -373,8 +395,9 @@ impl RedisStateAdapter {
         self.items_report_with_progress(query, |_, _| {}).await
     }
 
-    /// Like [`items_report`](Self::items_report), calling `progress(keys read, keys total)`
-    /// after each MGET batch (for progress bars over big databases).
+    /// Like [`items_report`](Self::items_report), calling `progress(keys read, keys found so
+    /// far)` after each MGET batch (for progress on big databases; the scan runs meanwhile, so
+    /// the second number grows until it is done).
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -390,41 +413,72 @@ impl RedisStateAdapter {
         query: &ItemsQuery,
         mut progress: impl FnMut(u64, u64),
     ) -> Result<(Vec<StateItem>, Vec<String>)> {
-        let scan = match &query.group_id {
+        let mut scan = match &query.group_id {
             Some(g) => self.scan_group(g)?,
             None => self.scan_all(),
         };
-        let full = scan.collect_all().await?;
-        let total = full.len() as u64;
-        let mut done = 0;
-        let mut items = Vec::new();
-        let mut skipped = Vec::new();
-        for chunk in full.chunks(self.config.batch_size) {
-            let values = self.mget(chunk).await?;
-            done += chunk.len() as u64;
-            progress(done, total);
-            for (k, v) in chunk.iter().zip(values) {
-                let (Some((group, key)), Some(bytes)) = (self.keys.split(k), v) else {
-                    continue;
-                };
-                if bytes.is_empty() {
-                    continue;
+        // Each batch's MGET is sent while the scan goes on; values are parsed as batches land.
+        let mut in_flight: VecDeque<(Vec<String>, JoinHandle<Result<MgetReply>>)> = VecDeque::new();
+        let mut buffer: Vec<String> = Vec::new();
+        let mut out = (Vec::new(), Vec::new());
+        let mut done = 0u64;
+        loop {
+            let page = scan.next_page().await?;
+            let scan_done = page.is_none();
+            buffer.extend(page.unwrap_or_default());
+            while buffer.len() >= self.config.batch_size || (scan_done && !buffer.is_empty()) {
+                let rest = buffer.split_off(buffer.len().min(self.config.batch_size));
+                let batch = std::mem::replace(&mut buffer, rest);
+                let task = tokio::spawn(mget_batch(self.conn.clone(), batch.clone()));
+                in_flight.push_back((batch, task));
+            }
+            while let Some((_, task)) = in_flight.front() {
+                if !(scan_done || task.is_finished() || in_flight.len() > MAX_MGET_IN_FLIGHT) {
+                    break;
                 }
-                let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
-                    skipped.push(k.clone());
-                    continue;
+                let Some((batch, task)) = in_flight.pop_front() else {
+                    break;
                 };
-                if query.filters.iter().all(|f| f.matches(&value)) {
-                    items.push(StateItem {
-                        group_id: group.to_string(),
-                        key: key.to_string(),
-                        kind: ValueType::of(&value),
-                        value,
-                    });
-                }
+                let values = match task.await {
+                    Ok(reply) => reply?,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(_) => mget_batch(self.conn.clone(), batch.clone()).await?,
+                };
+                done += batch.len() as u64;
+                progress(done, scan.keys_seen().max(done));
+                self.collect_items(query, &batch, values, &mut out);
+            }
+            if scan_done && in_flight.is_empty() {
+                return Ok(out);
             }
         }
-        Ok((items, skipped))
+    }
+
+    /// Parses one MGET batch into items (filtered) and skipped keys.
+    fn collect_items(
+        &self,
+        query: &ItemsQuery,
+        batch: &[String],
+        values: MgetReply,
+        (items, skipped): &mut (Vec<StateItem>, Vec<String>),
+    ) {
+        for (k, v) in batch.iter().zip(values) {
+            let (Some((group, key)), Some(parsed)) = (self.keys.split(k), v) else {
+                continue;
+            };
+            let Some(value) = parsed else {
+                skipped.push(k.clone());
+                continue;
+            };
+            if query.filters.iter().all(|f| f.matches(&value)) {
+                items.push(StateItem {
+                    group_id: group.to_string(),
+                    key: key.to_string(),
+                    kind: ValueType::of(&value),
+                    value,
+                });
+            }
+        }
     }
 
     /// Remaining lifetime of an item.

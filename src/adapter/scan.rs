@@ -3,6 +3,8 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 
+use tokio::task::JoinHandle;
+
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::Result;
 
@@ -10,7 +12,8 @@ use crate::adapter::error::Result;
 ///
 /// SCAN may return a key more than once and may return empty pages before it is done; this
 /// type hides both: every key comes out once (tracked by a 64-bit hash, so a million keys cost
-/// about 16 MB), and only the server's cursor 0 ends the walk.
+/// about 16 MB), and only the server's cursor 0 ends the walk. As soon as a page arrives the
+/// next SCAN is sent, so the server works while the caller processes the page.
 ///
 /// ```no_run
 /// # async fn demo(adapter: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -31,6 +34,29 @@ pub struct KeyScanner {
     seen: Option<(RandomState, HashSet<u64>)>,
     returned_raw: u64,
     pages: u64,
+    /// The SCAN for `cursor`, already in flight.
+    prefetch: Option<JoinHandle<Result<ScanReply>>>,
+}
+
+type ScanReply = (u64, Vec<Vec<u8>>);
+
+impl Drop for KeyScanner {
+    fn drop(&mut self) {
+        if let Some(h) = self.prefetch.take() {
+            h.abort();
+        }
+    }
+}
+
+async fn scan_once(conn: Conn, pattern: String, cursor: u64, count: usize) -> Result<ScanReply> {
+    let mut cmd = redis::cmd("SCAN");
+    cmd.arg(cursor)
+        .arg("MATCH")
+        .arg(&pattern)
+        .arg("COUNT")
+        .arg(count);
+    conn.query(&cmd, Retry::Safe, &format!("SCAN {pattern}"))
+        .await
 }
 
 impl KeyScanner {
@@ -44,6 +70,7 @@ impl KeyScanner {
             seen: Some((RandomState::new(), HashSet::new())),
             returned_raw: 0,
             pages: 0,
+            prefetch: None,
         }
     }
 
@@ -78,19 +105,34 @@ impl KeyScanner {
         if self.done {
             return Ok(None);
         }
-        let mut cmd = redis::cmd("SCAN");
-        cmd.arg(self.cursor)
-            .arg("MATCH")
-            .arg(&self.pattern)
-            .arg("COUNT")
-            .arg(self.count);
-        let (next, raw): (u64, Vec<Vec<u8>>) = self
-            .conn
-            .query(&cmd, Retry::Safe, &format!("SCAN {}", self.pattern))
-            .await?;
+        let fetch = || {
+            scan_once(
+                self.conn.clone(),
+                self.pattern.clone(),
+                self.cursor,
+                self.count,
+            )
+        };
+        let (next, raw) = match self.prefetch.take() {
+            Some(handle) => match handle.await {
+                Ok(reply) => reply?,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Cancelled by the runtime shutting down: ask again in this task.
+                Err(_) => fetch().await?,
+            },
+            None => fetch().await?,
+        };
         self.pages += 1;
         self.cursor = next;
         self.done = next == 0;
+        if !self.done {
+            self.prefetch = Some(tokio::spawn(scan_once(
+                self.conn.clone(),
+                self.pattern.clone(),
+                next,
+                self.count,
+            )));
+        }
         self.returned_raw += raw.len() as u64;
         let mut page = Vec::with_capacity(raw.len());
         for bytes in raw {
