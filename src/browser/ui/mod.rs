@@ -26,8 +26,8 @@ pub fn areas(size: (u16, u16)) -> Areas {
     let area = Rect::new(0, 0, size.0, size.1);
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
     let [traces, keys, value] = Layout::horizontal([
-        Constraint::Percentage(24),
-        Constraint::Percentage(34),
+        Constraint::Percentage(22),
+        Constraint::Percentage(38),
         Constraint::Fill(1),
     ])
     .areas(main);
@@ -85,13 +85,29 @@ pub fn human_bytes(n: u64) -> String {
     if n < 1024 {
         return format!("{n} B");
     }
+    let (v, u) = scaled(n);
+    format!("{v:.1} {}", UNITS[u])
+}
+
+/// `512B`, `4.0K`, `50.0M`: for the narrow size column.
+pub fn short_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["K", "M", "G", "T"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let (v, u) = scaled(n);
+    format!("{v:.1}{}", UNITS[u])
+}
+
+fn scaled(n: u64) -> (f64, usize) {
+    const UNITS: usize = 4;
     let mut v = n as f64 / 1024.0;
     let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
+    while v >= 1024.0 && u < UNITS - 1 {
         v /= 1024.0;
         u += 1;
     }
-    format!("{v:.1} {}", UNITS[u])
+    (v, u)
 }
 
 /// Cuts `s` to at most `width` characters, marking the cut with `…`.

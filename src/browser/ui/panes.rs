@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::browser::model::{Mode, Model, Pane, RowKind, TraceSort};
-use crate::browser::ui::{clip, human_bytes, theme, thousands};
+use crate::browser::ui::{clip, short_bytes, theme, thousands};
 
 fn block<'a>(title: Line<'a>, focused: bool) -> Block<'a> {
     Block::bordered()
@@ -82,8 +82,8 @@ fn empty_traces_text(m: &Model) -> &'static str {
 
 /// Column widths of the key table: type, size, TTL.
 const TYPE_W: usize = 7;
-const SIZE_W: usize = 9;
-const TTL_W: usize = 8;
+const SIZE_W: usize = 7;
+const TTL_W: usize = 7;
 
 fn columns(name: &str, kind: &str, size: &str, ttl: &str, width: usize) -> String {
     let name_w = width.saturating_sub(TYPE_W + SIZE_W + TTL_W + 3);
@@ -144,7 +144,7 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
                     Some(e) if e.gone_since.is_some() => ("gone".into(), String::new(), "gone".into()),
                     Some(e) => (
                         e.meta.kind.clone(),
-                        e.meta.len.map(human_bytes).unwrap_or_default(),
+                        e.meta.len.map(short_bytes).unwrap_or_default(),
                         ttl_text(e.ttl_at(now)),
                     ),
                     None => ("…".into(), String::new(), String::new()),

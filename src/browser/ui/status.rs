@@ -17,7 +17,7 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
             top.push(Span::styled(format!("◌ connecting to {url}"), theme::note()));
             if let Some(e) = error {
                 top.push(Span::styled(
-                    format!(" · attempt {attempt} failed: {e} · retrying"),
+                    format!(" · {e} · retrying (attempt {attempt})"),
                     theme::error(),
                 ));
             }

@@ -32,7 +32,7 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
                         at.format("%Y-%m-%d %H:%M")
                     };
                     title.push(Span::styled(
-                        format!("· TTL {} (expires {when}) ", ttl_text(ttl)),
+                        format!("· TTL {} → {when} ", ttl_text(ttl)),
                         theme::note(),
                     ));
                 }
@@ -62,13 +62,13 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
                     " · loading all…".to_string()
                 } else {
                     format!(
-                        " · {} loads all",
+                        " · {}: load all",
                         m.keymap.keys_of(crate::browser::keymap::Command::LoadAll)
                     )
                 };
                 notes.push((
                     format!(
-                        "showing the first {} of {}{loading}",
+                        "first {} of {}{loading}",
                         human_bytes(WINDOW as u64),
                         human_bytes(doc.total_len)
                     ),
@@ -81,7 +81,7 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
                 _ => {}
             }
             if doc.escaped {
-                notes.push(("bytes that are not UTF-8 are shown as \\xNN".into(), theme::note()));
+                notes.push(("non-UTF-8 bytes shown as \\xNN".into(), theme::note()));
             }
             let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
             let end = (v.scroll + body_h).min(doc.line_count());
