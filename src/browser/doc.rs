@@ -57,7 +57,7 @@ impl ValueDoc {
                 ),
                 Err(e) => (
                     DocKind::Text {
-                        note: format!("not JSON ({e}), shown as text"),
+                        note: format!("not JSON, shown as text ({e})"),
                     },
                     sanitize(&text),
                 ),

@@ -31,13 +31,15 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to.
+/// A clock that moves only when told to (tests and benchmarks).
+#[allow(dead_code)]
 pub struct ManualClock {
     base: Instant,
     wall0: DateTime<FixedOffset>,
     offset: Mutex<Duration>,
 }
 
+#[allow(dead_code)]
 impl ManualClock {
     /// Starts at `wall0`.
     pub fn new(wall0: DateTime<FixedOffset>) -> Self {
