@@ -37,7 +37,10 @@ fn main() {
         .unwrap_or(1_000_000);
     let traces = (n / 100).max(1);
     let server = RedisServer::start();
-    eprintln!("seeding {n} keys in {traces} traces on port {} ...", server.port);
+    eprintln!(
+        "seeding {n} keys in {traces} traces on port {} ...",
+        server.port
+    );
     let t = Instant::now();
     seed(&server, n, traces);
     let dbsize: usize = server.cli(&["DBSIZE"]).trim().parse().unwrap_or(0);
@@ -64,7 +67,11 @@ fn main() {
     println!("browser benchmark: {n} keys in {traces} traces (BENCH_KEYS to change)");
     println!("{:<44} {:>14} {:>12}", "measure", "value", "target");
     println!("{}", "-".repeat(72));
-    row("first frame drawn (from start)", ms(run.first_frame), "< 50 ms");
+    row(
+        "first frame drawn (from start)",
+        ms(run.first_frame),
+        "< 50 ms",
+    );
     row("index complete (browser scan + index)", secs(run.index), "");
     row("plain SCAN COUNT 1000 loop (best of 2)", secs(plain), "");
     row("  ratio", format!("{ratio:.2}x"), "<= 1.3x");
@@ -75,9 +82,21 @@ fn main() {
     );
     row("", format!("p99 {}", ms(pct(0.99))), "p99 < 50 ms");
     row("", format!("max {}", ms(pct(1.0))), "");
-    row("resident memory, all indexed (VmRSS)", format!("{:.0} MB", run.rss_mb), "< 250 MB");
-    row("  of which before the browser started", format!("{rss_before:.0} MB"), "");
-    row("traces / keys indexed", format!("{} / {}", run.traces, run.keys), "");
+    row(
+        "resident memory, all indexed (VmRSS)",
+        format!("{:.0} MB", run.rss_mb),
+        "< 250 MB",
+    );
+    row(
+        "  of which before the browser started",
+        format!("{rss_before:.0} MB"),
+        "",
+    );
+    row(
+        "traces / keys indexed",
+        format!("{} / {}", run.traces, run.keys),
+        "",
+    );
 }
 
 fn row(name: &str, value: String, target: &str) {

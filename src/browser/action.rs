@@ -62,10 +62,7 @@ pub struct RowMeta {
 #[derive(Debug, Clone)]
 pub enum WorkerEvent {
     /// Trying to connect (the first time, or again after `error`).
-    Connecting {
-        attempt: u32,
-        error: Option<String>,
-    },
+    Connecting { attempt: u32, error: Option<String> },
     /// Connected for the first time.
     Connected { version: String, dbsize: u64 },
     /// The server stopped answering; the worker keeps trying.

@@ -19,6 +19,8 @@ use crate::browser::update::update;
 /// At most this many queued events are handled before a frame is drawn, so a flood of scan
 /// batches cannot hold a key press's frame back.
 const DRAIN_LIMIT: usize = 64;
+/// Longest time spent on queued events before a frame is drawn.
+const DRAIN_BUDGET: std::time::Duration = std::time::Duration::from_millis(12);
 
 /// The two ends of the worker's channels.
 pub struct WorkerLink {
@@ -99,13 +101,18 @@ where
         if terminal::panicked() {
             anyhow::bail!("an internal error stopped the browser (see the log file)");
         }
+        // A key press is drawn at once; otherwise queued events are drained for a bounded
+        // time, so a flood of scan batches neither costs a frame each nor delays the next key.
+        let mut key_seen = matches!(first, Some(Action::Key(_)));
         let mut quit = first.is_some_and(|a| apply(model, a, link));
+        let budget = Instant::now() + DRAIN_BUDGET;
         for _ in 0..DRAIN_LIMIT {
-            if quit {
+            if quit || key_seen || Instant::now() >= budget {
                 break;
             }
             if let Ok(Ok(e)) = input.try_recv() {
                 if let Some(a) = to_action(e) {
+                    key_seen = matches!(a, Action::Key(_));
                     quit |= apply(model, a, link);
                 }
                 continue;

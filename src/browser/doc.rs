@@ -157,9 +157,10 @@ pub fn classify(head: &[u8], total_len: u64) -> &'static str {
 fn decode(bytes: &[u8], complete: bool) -> (String, bool) {
     match std::str::from_utf8(bytes) {
         Ok(s) => (s.to_string(), false),
-        Err(e) if !complete && e.error_len().is_none() => {
-            (String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned(), false)
-        }
+        Err(e) if !complete && e.error_len().is_none() => (
+            String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned(),
+            false,
+        ),
         Err(_) => {
             let mut out = String::with_capacity(bytes.len() + 16);
             for chunk in bytes.utf8_chunks() {

@@ -215,7 +215,9 @@ impl Key {
                 "pagedown" | "pgdn" => KeyCode::PageDown,
                 "home" => KeyCode::Home,
                 "end" => KeyCode::End,
-                f if f.starts_with('f') && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) => {
+                f if f.starts_with('f')
+                    && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+                {
                     KeyCode::F(f[1..].parse().unwrap_or(1))
                 }
                 _ => return Err(format!("unknown key {s:?}")),
@@ -289,9 +291,8 @@ impl Keymap {
         let Some(path) = path else {
             return Ok((Self::default(), None));
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            anyhow::anyhow!("cannot read the config file {}: {e}", path.display())
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read the config file {}: {e}", path.display()))?;
         let map = Self::from_toml(DEFAULT_KEYMAP, Some(&text), &path.display().to_string())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok((map, Some(path)))
@@ -365,7 +366,14 @@ impl Keymap {
             .iter()
             .map(|c| {
                 let keys = self.keys_of(*c);
-                (if keys.is_empty() { "(unbound)".into() } else { keys }, c.describe())
+                (
+                    if keys.is_empty() {
+                        "(unbound)".into()
+                    } else {
+                        keys
+                    },
+                    c.describe(),
+                )
             })
             .collect()
     }
@@ -403,7 +411,9 @@ fn parse_file(text: &str, source: &str) -> Result<Vec<(Command, Vec<Key>)>, Stri
             ));
         }
         let Some(keys) = value.as_table() else {
-            return Err(format!("config file {source}: `keys` must be a table ([keys])"));
+            return Err(format!(
+                "config file {source}: `keys` must be a table ([keys])"
+            ));
         };
         for (action, list) in keys {
             let cmd = Command::from_name(action).ok_or_else(|| {
@@ -414,7 +424,9 @@ fn parse_file(text: &str, source: &str) -> Result<Vec<(Command, Vec<Key>)>, Stri
                 )
             })?;
             let items = list.as_array().ok_or_else(|| {
-                format!("config file {source}: [keys] {action}: expected a list of keys, like [\"q\"]")
+                format!(
+                    "config file {source}: [keys] {action}: expected a list of keys, like [\"q\"]"
+                )
             })?;
             let mut parsed = Vec::new();
             for item in items {
@@ -447,30 +459,67 @@ mod tests {
         for c in Command::ALL {
             assert!(!km.keys_of(c).is_empty(), "{} unbound", c.name());
         }
-        assert_eq!(km.command(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Command::Bottom));
-        assert_eq!(km.command(&ev(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Command::PrevPane));
-        assert_eq!(km.command(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
+        assert_eq!(
+            km.command(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Command::Bottom)
+        );
+        assert_eq!(
+            km.command(&ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Command::PrevPane)
+        );
+        assert_eq!(
+            km.command(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
         assert_eq!(km.keys_of(Command::Down), "j/Down");
     }
 
     #[test]
     fn user_file_overrides_and_steals_keys() {
-        let km = Keymap::from_toml(DEFAULT_KEYMAP, Some("[keys]\nquit = [\"x\"]\nrescan = [\"q\"]\n"), "u").unwrap();
-        assert_eq!(km.command(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Command::Quit));
-        assert_eq!(km.command(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Command::Rescan));
-        assert_eq!(km.command(&ev(KeyCode::Char('r'), KeyModifiers::NONE)), None);
+        let km = Keymap::from_toml(
+            DEFAULT_KEYMAP,
+            Some("[keys]\nquit = [\"x\"]\nrescan = [\"q\"]\n"),
+            "u",
+        )
+        .unwrap();
+        assert_eq!(
+            km.command(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Command::Quit)
+        );
+        assert_eq!(
+            km.command(&ev(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Command::Rescan)
+        );
+        assert_eq!(
+            km.command(&ev(KeyCode::Char('r'), KeyModifiers::NONE)),
+            None
+        );
         assert_eq!(km.keys_of(Command::Quit), "x");
     }
 
     #[test]
     fn bad_files_are_clear_errors() {
-        let e = Keymap::from_toml(DEFAULT_KEYMAP, Some("[keys]\nfly = [\"f\"]\n"), "my.toml").unwrap_err();
-        assert!(e.contains("my.toml") && e.contains("fly: unknown action"), "{e}");
-        let e = Keymap::from_toml(DEFAULT_KEYMAP, Some("[keys]\nquit = [\"Hyper-q\"]\n"), "my.toml").unwrap_err();
+        let e = Keymap::from_toml(DEFAULT_KEYMAP, Some("[keys]\nfly = [\"f\"]\n"), "my.toml")
+            .unwrap_err();
+        assert!(
+            e.contains("my.toml") && e.contains("fly: unknown action"),
+            "{e}"
+        );
+        let e = Keymap::from_toml(
+            DEFAULT_KEYMAP,
+            Some("[keys]\nquit = [\"Hyper-q\"]\n"),
+            "my.toml",
+        )
+        .unwrap_err();
         assert!(e.contains("unknown key \"Hyper-q\""), "{e}");
         let e = Keymap::from_toml(DEFAULT_KEYMAP, Some("[keys\n"), "my.toml").unwrap_err();
         assert!(e.contains("my.toml") && e.contains("line 1"), "{e}");
-        let e = Keymap::from_toml(DEFAULT_KEYMAP, Some("[keys]\nquit = [\"z\"]\nhelp = [\"z\"]\n"), "m").unwrap_err();
+        let e = Keymap::from_toml(
+            DEFAULT_KEYMAP,
+            Some("[keys]\nquit = [\"z\"]\nhelp = [\"z\"]\n"),
+            "m",
+        )
+        .unwrap_err();
         assert!(e.contains("bound to both"), "{e}");
     }
 }

@@ -145,11 +145,15 @@ pub struct Index {
 }
 
 impl Index {
-    /// Records `key` of `trace` as seen by `generation`.
-    pub fn insert(&mut self, trace: &str, key: &str, generation: u64) {
+    /// Records `key` of `trace` as seen by `generation`; true when the trace is new.
+    pub fn insert(&mut self, trace: &str, key: &str, generation: u64) -> bool {
+        let mut new_trace = false;
         let keys = match self.traces.get_mut(trace) {
             Some(k) => k,
-            None => self.traces.entry(trace.into()).or_default(),
+            None => {
+                new_trace = true;
+                self.traces.entry(trace.into()).or_default()
+            }
         };
         match keys.get_mut(key) {
             Some(g) => *g = generation,
@@ -158,6 +162,7 @@ impl Index {
                 self.total_keys += 1;
             }
         }
+        new_trace
     }
 
     /// Forgets one key (and its trace when it was the last).
@@ -295,7 +300,9 @@ impl MetaEntry {
     /// TTL left at `now`.
     pub fn ttl_at(&self, now: Instant) -> Ttl {
         match self.meta.ttl {
-            Ttl::Expires(d) => Ttl::Expires(d.saturating_sub(now.saturating_duration_since(self.at))),
+            Ttl::Expires(d) => {
+                Ttl::Expires(d.saturating_sub(now.saturating_duration_since(self.at)))
+            }
             other => other,
         }
     }
@@ -440,9 +447,9 @@ impl Model {
             return true;
         }
         let visible_countdown = self.visible_keys().iter().any(|k| {
-            self.meta.get(k).is_some_and(|m| {
-                matches!(m.meta.ttl, Ttl::Expires(_)) || m.gone_since.is_some()
-            })
+            self.meta
+                .get(k)
+                .is_some_and(|m| matches!(m.meta.ttl, Ttl::Expires(_)) || m.gone_since.is_some())
         });
         visible_countdown
             || self
@@ -547,11 +554,7 @@ pub fn build_rows<'a>(
             stack.pop();
         }
         // Inside a closed folder nothing below it is shown.
-        if !filtering
-            && stack
-                .last()
-                .is_some_and(|top| collapsed.contains(*top))
-        {
+        if !filtering && stack.last().is_some_and(|top| collapsed.contains(*top)) {
             continue;
         }
         let mut start = stack.last().map_or(0, |s| s.len());
@@ -612,13 +615,29 @@ mod tests {
             .collect();
         assert_eq!(
             labels,
-            ["a", "user:", "  1:", "    name", "    profile", "  2:", "    name", "z"]
+            [
+                "a",
+                "user:",
+                "  1:",
+                "    name",
+                "    profile",
+                "  2:",
+                "    name",
+                "z"
+            ]
         );
         assert!(matches!(rows[1].kind, RowKind::Folder { count: 3, .. }));
         let collapsed: HashSet<String> = ["user:1:".to_string()].into();
         let rows = build_rows(keys.iter().copied(), "", &collapsed);
         assert_eq!(rows.len(), 6);
-        assert!(matches!(rows[2].kind, RowKind::Folder { open: false, count: 2, .. }));
+        assert!(matches!(
+            rows[2].kind,
+            RowKind::Folder {
+                open: false,
+                count: 2,
+                ..
+            }
+        ));
         let rows = build_rows(keys.iter().copied(), "prof", &collapsed);
         assert_eq!(rows.len(), 3);
     }

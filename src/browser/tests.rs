@@ -25,7 +25,12 @@ fn clock() -> Arc<ManualClock> {
 
 fn model(clock: &Arc<ManualClock>) -> Model {
     let config = motia_state::Config::from_url("redis://:secret@127.0.0.1:6390").unwrap();
-    let mut m = initial_model(&config, &BrowserOptions::default(), Keymap::default(), clock.clone());
+    let mut m = initial_model(
+        &config,
+        &BrowserOptions::default(),
+        Keymap::default(),
+        clock.clone(),
+    );
     update(&mut m, Action::Resize(100, 20));
     m
 }
@@ -39,7 +44,11 @@ fn key(c: char) -> Action {
 }
 
 fn code(c: KeyCode) -> Action {
-    Action::Key(KeyEvent::new_with_kind(c, KeyModifiers::NONE, KeyEventKind::Press))
+    Action::Key(KeyEvent::new_with_kind(
+        c,
+        KeyModifiers::NONE,
+        KeyEventKind::Press,
+    ))
 }
 
 fn ev(m: &mut Model, e: WorkerEvent) -> Vec<Effect> {
@@ -106,7 +115,13 @@ fn loaded(clock: &Arc<ManualClock>) -> Model {
     let mut m = model(clock);
     let g = scan_gen(&connect(&mut m));
     batch(&mut m, g, DATA);
-    ev(&mut m, WorkerEvent::ScanDone { generation: g, seen: 7 });
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 7,
+        },
+    );
     m
 }
 
@@ -158,8 +173,17 @@ fn stale_scan_generations_are_ignored() {
     let g2 = scan_gen(&update(&mut m, key('r')));
     assert!(g2 > g1);
     batch(&mut m, g1, &[("old", "k")]);
-    ev(&mut m, WorkerEvent::ScanDone { generation: g1, seen: 1 });
-    assert!(m.index.traces.is_empty(), "a replaced scan's keys were kept");
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g1,
+            seen: 1,
+        },
+    );
+    assert!(
+        m.index.traces.is_empty(),
+        "a replaced scan's keys were kept"
+    );
     assert!(m.scan.running, "a replaced scan ended the current one");
     batch(&mut m, g2, &[("new", "k")]);
     assert_eq!(m.traces.view, vec!["new".into()] as Vec<Box<str>>);
@@ -190,13 +214,21 @@ fn filter_narrows_and_clears() {
     update(&mut m, code(KeyCode::Backspace));
     update(&mut m, key('*'));
     update(&mut m, key('c'));
-    assert_eq!(m.traces.view, vec!["trace-c".into()] as Vec<Box<str>>, "glob *c");
+    assert_eq!(
+        m.traces.view,
+        vec!["trace-c".into()] as Vec<Box<str>>,
+        "glob *c"
+    );
     update(&mut m, code(KeyCode::Enter));
     assert_eq!(m.traces.filter, "*c", "Enter keeps the filter");
     update(&mut m, code(KeyCode::Esc));
     assert_eq!(m.traces.filter, "");
     assert_eq!(m.traces.view.len(), 3);
-    assert_eq!(m.traces.selected.as_deref(), Some("trace-c"), "selection kept");
+    assert_eq!(
+        m.traces.selected.as_deref(),
+        Some("trace-c"),
+        "selection kept"
+    );
 }
 
 #[test]
@@ -223,10 +255,20 @@ fn selection_is_kept_across_rescans_and_gone_keys_are_dropped() {
     assert_eq!(m.cursor_key(), Some("raw"));
     let g = scan_gen(&update(&mut m, key('r')));
     // The new scan meets the keys in another order, and trace-a is gone.
-    batch(&mut m, g, &[("trace-c", "x"), ("trace-b", "raw"), ("trace-d", "new")]);
+    batch(
+        &mut m,
+        g,
+        &[("trace-c", "x"), ("trace-b", "raw"), ("trace-d", "new")],
+    );
     assert_eq!(m.cursor_key(), Some("raw"));
     batch(&mut m, g, &[("trace-b", "payment")]);
-    ev(&mut m, WorkerEvent::ScanDone { generation: g, seen: 4 });
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 4,
+        },
+    );
     assert_eq!(m.traces.selected.as_deref(), Some("trace-b"));
     assert_eq!(m.cursor_key(), Some("raw"));
     let ids: Vec<&str> = m.traces.view.iter().map(|t| &**t).collect();
@@ -243,7 +285,11 @@ fn sort_cycles_between_id_and_count() {
     assert_eq!(m.index.count("trace-a"), 4);
     update(&mut m, key('s'));
     let g = scan_gen(&update(&mut m, key('r')));
-    batch(&mut m, g, &[("z", "1"), ("z", "2"), ("z", "3"), ("z", "4"), ("z", "5")]);
+    batch(
+        &mut m,
+        g,
+        &[("z", "1"), ("z", "2"), ("z", "3"), ("z", "4"), ("z", "5")],
+    );
     update(&mut m, key('s'));
     assert_eq!(&*m.traces.view[0], "z", "most keys first");
 }
@@ -291,14 +337,23 @@ fn ttl_counts_down_with_the_injected_clock() {
     let c = clock();
     let mut m = loaded(&c);
     let k = full("trace-a", "order");
-    meta(&mut m, &k, "object", 10, Ttl::Expires(Duration::from_secs(10)));
+    meta(
+        &mut m,
+        &k,
+        "object",
+        10,
+        Ttl::Expires(Duration::from_secs(10)),
+    );
     let entry = m.meta.get(&k).unwrap().clone();
     assert!(screen(&m).contains("10s"));
     m.dirty = false;
     c.advance(Duration::from_millis(3500));
     update(&mut m, Action::Tick);
     assert!(m.dirty, "a countdown on screen redraws on tick");
-    assert_eq!(entry.ttl_at(m.now()), Ttl::Expires(Duration::from_millis(6500)));
+    assert_eq!(
+        entry.ttl_at(m.now()),
+        Ttl::Expires(Duration::from_millis(6500))
+    );
     let s = screen(&m);
     assert!(s.contains(" 7s"), "{s}");
     c.advance(Duration::from_secs(10));
@@ -314,7 +369,11 @@ fn vanished_keys_are_marked_then_removed() {
     assert!(m.meta[&k].gone_since.is_some());
     assert!(screen(&m).contains("gone"));
     update(&mut m, Action::Tick);
-    assert_eq!(m.index.count("trace-a"), 4, "removed before the grace period");
+    assert_eq!(
+        m.index.count("trace-a"),
+        4,
+        "removed before the grace period"
+    );
     c.advance(GONE_GRACE);
     update(&mut m, Action::Tick);
     assert_eq!(m.index.count("trace-a"), 3);
@@ -327,7 +386,13 @@ fn refresh_rereads_the_visible_rows_and_value() {
     let mut m = loaded(&c);
     update(&mut m, code(KeyCode::Enter));
     answer_value(&mut m, &c, b"{\"a\":1}", 7);
-    meta(&mut m, &full("trace-a", "order"), "object", 7, Ttl::Persistent);
+    meta(
+        &mut m,
+        &full("trace-a", "order"),
+        "object",
+        7,
+        Ttl::Persistent,
+    );
     c.advance(Duration::from_secs(2));
     let fx = update(&mut m, Action::Tick);
     assert!(fx.iter().any(|f| matches!(f, Effect::Worker(WorkerCmd::FetchMeta { keys }) if keys.contains(&full("trace-a", "order")))));
@@ -351,7 +416,12 @@ fn lost_connection_keeps_the_screen_and_resumes_an_interrupted_scan() {
     let mut m = model(&c);
     let g = scan_gen(&connect(&mut m));
     batch(&mut m, g, &DATA[..3]);
-    ev(&mut m, WorkerEvent::Lost { reason: "connection refused".into() });
+    ev(
+        &mut m,
+        WorkerEvent::Lost {
+            reason: "connection refused".into(),
+        },
+    );
     ev(
         &mut m,
         WorkerEvent::ScanFailed {
@@ -398,7 +468,11 @@ fn escape_closes_help_before_quit() {
 fn key_releases_are_ignored() {
     let c = clock();
     let mut m = loaded(&c);
-    let release = KeyEvent::new_with_kind(KeyCode::Char('q'), KeyModifiers::NONE, KeyEventKind::Release);
+    let release = KeyEvent::new_with_kind(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+        KeyEventKind::Release,
+    );
     assert!(update(&mut m, Action::Key(release)).is_empty());
 }
 
@@ -423,7 +497,13 @@ fn frame_empty() {
     let c = clock();
     let mut m = model(&c);
     let g = scan_gen(&connect(&mut m));
-    ev(&mut m, WorkerEvent::ScanDone { generation: g, seen: 0 });
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 0,
+        },
+    );
     insta::assert_snapshot!("empty", screen(&m));
 }
 
@@ -443,10 +523,21 @@ fn frame_loaded() {
     let mut m = loaded(&c);
     update(&mut m, code(KeyCode::Enter));
     update(&mut m, key('j'));
-    for k in ["trace-a:order", "trace-a:user:1:name", "trace-a:user:1:profile", "trace-a:user:2:name"] {
+    for k in [
+        "trace-a:order",
+        "trace-a:user:1:name",
+        "trace-a:user:1:profile",
+        "trace-a:user:2:name",
+    ] {
         meta(&mut m, &format!("{P}{k}"), "string", 12, Ttl::Persistent);
     }
-    meta(&mut m, &full("trace-a", "order"), "object", 1234, Ttl::Expires(Duration::from_secs(90)));
+    meta(
+        &mut m,
+        &full("trace-a", "order"),
+        "object",
+        1234,
+        Ttl::Expires(Duration::from_secs(90)),
+    );
     insta::assert_snapshot!("loaded", screen(&m));
 }
 
@@ -455,7 +546,13 @@ fn frame_value_shown() {
     let c = clock();
     let mut m = loaded(&c);
     update(&mut m, code(KeyCode::Enter));
-    meta(&mut m, &full("trace-a", "order"), "object", 71, Ttl::Expires(Duration::from_secs(3600)));
+    meta(
+        &mut m,
+        &full("trace-a", "order"),
+        "object",
+        71,
+        Ttl::Expires(Duration::from_secs(3600)),
+    );
     answer_value(
         &mut m,
         &c,
@@ -471,7 +568,12 @@ fn frame_big_value() {
     let mut m = loaded(&c);
     update(&mut m, code(KeyCode::Enter));
     let window = format!("{{\"data\":[{}", "\"xxxxxxxx\",".repeat(WINDOW / 11));
-    answer_value(&mut m, &c, &window.as_bytes()[..WINDOW.min(window.len())], 50 * 1024 * 1024);
+    answer_value(
+        &mut m,
+        &c,
+        &window.as_bytes()[..WINDOW.min(window.len())],
+        50 * 1024 * 1024,
+    );
     insta::assert_snapshot!("big_value", screen(&m));
 }
 

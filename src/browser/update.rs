@@ -9,8 +9,8 @@ use crate::browser::action::{Action, Effect, WorkerCmd, WorkerEvent};
 use crate::browser::doc::WINDOW;
 use crate::browser::keymap::Command;
 use crate::browser::model::{
-    ConnState, Matcher, MetaEntry, Mode, Model, Note, Overlay, Pane, RowKind, Selected,
-    TraceSort, ValuePane, build_rows,
+    ConnState, Matcher, MetaEntry, Mode, Model, Note, Overlay, Pane, RowKind, Selected, TraceSort,
+    ValuePane, build_rows,
 };
 use crate::browser::ui;
 
@@ -154,7 +154,11 @@ fn filter_key(m: &mut Model, pane: Pane, k: KeyEvent, cmd: Option<Command>, fx: 
         }
         KeyCode::Up => return move_by(m, -1, fx),
         KeyCode::Down => return move_by(m, 1, fx),
-        KeyCode::Char(c) if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+        KeyCode::Char(c)
+            if !k
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
             text.push(c)
         }
         _ => {
@@ -210,7 +214,9 @@ fn move_by(m: &mut Model, delta: isize, fx: &mut Vec<Effect>) {
                 return;
             }
             m.traces.list.cursor = step(m.traces.list.cursor, delta, m.traces.view.len());
-            m.traces.list.fit(m.traces.view.len(), ui::traces_height(m.size));
+            m.traces
+                .list
+                .fit(m.traces.view.len(), ui::traces_height(m.size));
             let sel = m.traces.view.get(m.traces.list.cursor).cloned();
             m.traces.selected = sel;
             select_trace(m, fx);
@@ -299,7 +305,11 @@ fn issue_value_load(m: &mut Model, fx: &mut Vec<Effect>) {
     m.next_request += 1;
     m.value.request = Some(m.next_request);
     m.value.due = None;
-    let max = if m.value.want_full { None } else { Some(WINDOW) };
+    let max = if m.value.want_full {
+        None
+    } else {
+        Some(WINDOW)
+    };
     fx.push(Effect::Worker(WorkerCmd::LoadValue {
         id: m.next_request,
         full_key: key,
@@ -333,7 +343,11 @@ fn request_meta(m: &mut Model, fx: &mut Vec<Effect>, force: bool) {
 fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.conn != ConnState::Connected {
         m.scan.interrupted = true;
-        note(m, "not connected: the scan starts when the server answers", false);
+        note(
+            m,
+            "not connected: the scan starts when the server answers",
+            false,
+        );
         return;
     }
     m.scan.generation += 1;
@@ -349,7 +363,9 @@ fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
 }
 
 fn fit_all(m: &mut Model) {
-    m.traces.list.fit(m.traces.view.len(), ui::traces_height(m.size));
+    m.traces
+        .list
+        .fit(m.traces.view.len(), ui::traces_height(m.size));
     m.keys.list.fit(m.keys.rows.len(), ui::keys_height(m.size));
 }
 
@@ -367,16 +383,22 @@ fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
         let ix = &m.index;
         view.sort_by(|a, b| ix.count(b).cmp(&ix.count(a)).then_with(|| a.cmp(b)));
     }
-    let pos = m.traces.selected.as_ref().and_then(|sel| match m.traces.sort {
-        TraceSort::Id => view.binary_search(sel).ok(),
-        TraceSort::KeyCount => view.iter().position(|t| t == sel),
-    });
+    let pos = m
+        .traces
+        .selected
+        .as_ref()
+        .and_then(|sel| match m.traces.sort {
+            TraceSort::Id => view.binary_search(sel).ok(),
+            TraceSort::KeyCount => view.iter().position(|t| t == sel),
+        });
     match pos {
         Some(p) => m.traces.list.cursor = p,
         None => m.traces.list.cursor = m.traces.list.cursor.min(view.len().saturating_sub(1)),
     }
     m.traces.view = view;
-    m.traces.list.fit(m.traces.view.len(), ui::traces_height(m.size));
+    m.traces
+        .list
+        .fit(m.traces.view.len(), ui::traces_height(m.size));
     let sel = m.traces.view.get(m.traces.list.cursor).cloned();
     if sel != m.traces.selected || force_keys {
         m.traces.selected = sel;
@@ -464,7 +486,10 @@ fn remove_gone(m: &mut Model, fx: &mut Vec<Effect>) {
     let expired: Vec<String> = m
         .meta
         .iter()
-        .filter(|(_, e)| e.gone_since.is_some_and(|t| now.saturating_duration_since(t) >= GONE_GRACE))
+        .filter(|(_, e)| {
+            e.gone_since
+                .is_some_and(|t| now.saturating_duration_since(t) >= GONE_GRACE)
+        })
         .map(|(k, _)| k.clone())
         .collect();
     if expired.is_empty() {
@@ -523,14 +548,19 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             }
             m.scan.seen = seen;
             let mut touches_selected = false;
+            let mut new_traces = false;
             for full in &keys {
                 if let Some((trace, key)) = m.keyspace.split(full) {
                     touches_selected |= m.keys.trace.as_deref() == Some(trace);
-                    m.index.insert(trace, key, generation);
+                    new_traces |= m.index.insert(trace, key, generation);
                 }
             }
             let before = m.traces.selected.clone();
-            rebuild_traces(m, fx, false);
+            // Counts are read from the index when drawn; the list itself only changes with
+            // new traces (or, sorted by count, with any key).
+            if new_traces || m.traces.sort == TraceSort::KeyCount {
+                rebuild_traces(m, fx, false);
+            }
             if touches_selected && before == m.traces.selected {
                 rebuild_keys(m, fx);
             }

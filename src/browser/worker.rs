@@ -12,7 +12,7 @@ use crate::browser::action::{RowMeta, WorkerCmd, WorkerEvent};
 use crate::browser::doc::{ValueDoc, classify};
 
 /// Keys per scan batch sent to the UI, and the longest a found key waits before it is sent.
-const BATCH_KEYS: usize = 20_000;
+const BATCH_KEYS: usize = 5_000;
 const BATCH_TIME: Duration = Duration::from_millis(100);
 /// How often the connection is checked, and how long a check may take.
 const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -36,10 +36,20 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
                 if let Some(old) = scan.take() {
                     old.abort();
                 }
-                scan = Some(tokio::spawn(run_scan(adapter.clone(), generation, events.clone())));
+                scan = Some(tokio::spawn(run_scan(
+                    adapter.clone(),
+                    generation,
+                    events.clone(),
+                )));
             }
             WorkerCmd::LoadValue { id, full_key, max } => {
-                tokio::spawn(load_value(adapter.clone(), id, full_key, max, events.clone()));
+                tokio::spawn(load_value(
+                    adapter.clone(),
+                    id,
+                    full_key,
+                    max,
+                    events.clone(),
+                ));
             }
             WorkerCmd::FetchMeta { keys } => {
                 tokio::spawn(fetch_meta(adapter.clone(), keys, events.clone()));
@@ -195,7 +205,9 @@ async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Events) {
                         return;
                     }
                 }
-                let _ = events.send(WorkerEvent::ScanDone { generation, seen }).await;
+                let _ = events
+                    .send(WorkerEvent::ScanDone { generation, seen })
+                    .await;
                 return;
             }
             Err(e) => {

@@ -13,7 +13,11 @@ pub fn help(f: &mut Frame, m: &Model, area: Rect) {
         return;
     };
     let rows = m.keymap.help_rows();
-    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut lines: Vec<Line> = rows
         .into_iter()
         .map(|(k, d)| {
@@ -38,13 +42,11 @@ pub fn help(f: &mut Frame, m: &Model, area: Rect) {
         .areas(r);
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines)
-            .scroll((*scroll as u16, 0))
-            .block(
-                Block::bordered()
-                    .title(Span::styled(" Help · Esc closes ", theme::title(true)))
-                    .border_style(theme::border(true)),
-            ),
+        Paragraph::new(lines).scroll((*scroll as u16, 0)).block(
+            Block::bordered()
+                .title(Span::styled(" Help · Esc closes ", theme::title(true)))
+                .border_style(theme::border(true)),
+        ),
         r,
     );
 }

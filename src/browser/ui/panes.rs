@@ -37,13 +37,19 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         TraceSort::Id => "",
         TraceSort::KeyCount => " by count",
     };
-    let mut title = vec![Span::styled(format!(" Traces ({count}){sort} "), theme::title(focused))];
+    let mut title = vec![Span::styled(
+        format!(" Traces ({count}){sort} "),
+        theme::title(focused),
+    )];
     title.extend(filter_span(m, Pane::Traces, &m.traces.filter));
     let inner_w = area.width.saturating_sub(2) as usize;
     let h = area.height.saturating_sub(2) as usize;
     let mut lines = Vec::with_capacity(h);
     let start = m.traces.list.offset.min(shown);
-    for (i, trace) in m.traces.view[start..(start + h).min(shown)].iter().enumerate() {
+    for (i, trace) in m.traces.view[start..(start + h).min(shown)]
+        .iter()
+        .enumerate()
+    {
         let n = thousands(m.index.count(trace) as u64);
         let id_w = inner_w.saturating_sub(n.len() + 2);
         let id = clip(trace, id_w);
@@ -103,9 +109,9 @@ pub fn ttl_text(ttl: Ttl) -> String {
         Ttl::Persistent => "-".into(),
         Ttl::Expires(d) if d.is_zero() => "expired".into(),
         // Round up so a countdown reads 3, 2, 1 and not 2, 1, 0.
-        Ttl::Expires(d) => {
-            format_duration(std::time::Duration::from_secs(d.as_millis().div_ceil(1000) as u64))
-        }
+        Ttl::Expires(d) => format_duration(std::time::Duration::from_secs(
+            d.as_millis().div_ceil(1000) as u64,
+        )),
     }
 }
 
@@ -124,7 +130,10 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
     let h = area.height.saturating_sub(3) as usize;
     let now = m.now();
     let mut lines = Vec::with_capacity(h + 1);
-    lines.push(Line::styled(columns("key", "type", "size", "ttl", w), theme::dim()));
+    lines.push(Line::styled(
+        columns("key", "type", "size", "ttl", w),
+        theme::dim(),
+    ));
     let start = m.keys.list.offset.min(m.keys.rows.len());
     let end = (start + h).min(m.keys.rows.len());
     for (i, row) in m.keys.rows[start..end].iter().enumerate() {
@@ -133,15 +142,28 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
         let line = match &row.kind {
             RowKind::Folder { count, open, .. } => {
                 let arrow = if *open { "▾" } else { "▸" };
-                let text = format!("{indent}{arrow} {} ({})", row.label, thousands(*count as u64));
+                let text = format!(
+                    "{indent}{arrow} {} ({})",
+                    row.label,
+                    thousands(*count as u64)
+                );
                 let text = format!("{:<w$}", clip(&text, w));
-                Line::styled(text, if selected { theme::cursor(focused) } else { theme::folder() })
+                Line::styled(
+                    text,
+                    if selected {
+                        theme::cursor(focused)
+                    } else {
+                        theme::folder()
+                    },
+                )
             }
             RowKind::Key { key } => {
                 let full = format!("{}{trace}:{key}", m.settings.prefix);
                 let meta = m.meta.get(&full);
                 let (kind, size, ttl) = match meta {
-                    Some(e) if e.gone_since.is_some() => ("gone".into(), String::new(), "gone".into()),
+                    Some(e) if e.gone_since.is_some() => {
+                        ("gone".into(), String::new(), "gone".into())
+                    }
                     Some(e) => (
                         e.meta.kind.clone(),
                         e.meta.len.map(short_bytes).unwrap_or_default(),
@@ -149,7 +171,11 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
                     ),
                     None => ("…".into(), String::new(), String::new()),
                 };
-                let label = if row.label.is_empty() { "(empty)" } else { &row.label };
+                let label = if row.label.is_empty() {
+                    "(empty)"
+                } else {
+                    &row.label
+                };
                 let text = columns(&format!("{indent}  {label}"), &kind, &size, &ttl, w);
                 let style = if selected {
                     theme::cursor(focused)

@@ -14,7 +14,10 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
     let url = &m.settings.url;
     match &m.conn {
         ConnState::Connecting { attempt, error } => {
-            top.push(Span::styled(format!("◌ connecting to {url}"), theme::note()));
+            top.push(Span::styled(
+                format!("◌ connecting to {url}"),
+                theme::note(),
+            ));
             if let Some(e) = error {
                 top.push(Span::styled(
                     format!(" · {e} · retrying (attempt {attempt})"),
@@ -67,7 +70,11 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
         )));
         top.push(Span::styled(
             state,
-            if state == "done" { theme::ok() } else { theme::note() },
+            if state == "done" {
+                theme::ok()
+            } else {
+                theme::note()
+            },
         ));
     }
     let bottom = if let Mode::Filter(_) = m.mode {
@@ -80,7 +87,14 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
             Span::raw(" clear · * and ? make a glob"),
         ])
     } else if let Some(n) = &m.note {
-        Line::styled(n.text.clone(), if n.error { theme::error() } else { theme::note() })
+        Line::styled(
+            n.text.clone(),
+            if n.error {
+                theme::error()
+            } else {
+                theme::note()
+            },
+        )
     } else {
         let mut spans = Vec::new();
         for (i, (key, label)) in m.keymap.hints(m.focus).into_iter().enumerate() {

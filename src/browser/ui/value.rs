@@ -18,7 +18,9 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let mut title = vec![Span::styled(" Value ", theme::title(focused))];
     if let Some(full) = &v.full_key {
-        let shown = full.strip_prefix(m.settings.prefix.as_str()).unwrap_or(full);
+        let shown = full
+            .strip_prefix(m.settings.prefix.as_str())
+            .unwrap_or(full);
         title.push(Span::styled(format!("{shown} "), theme::title(focused)));
         if let Some(e) = m.meta.get(full) {
             let ttl = e.ttl_at(m.now());
@@ -77,7 +79,10 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
             }
             match &doc.kind {
                 DocKind::Text { note } => notes.push((note.clone(), theme::note())),
-                DocKind::Empty => notes.push(("empty string (Motia reads it as missing)".into(), theme::note())),
+                DocKind::Empty => notes.push((
+                    "empty string (Motia reads it as missing)".into(),
+                    theme::note(),
+                )),
                 _ => {}
             }
             if doc.escaped {
@@ -148,7 +153,11 @@ pub fn highlight_json(line: &str) -> Line<'_> {
                 }
             }
             let is_key = line[i..].starts_with(':');
-            let style = if is_key { theme::json_key() } else { theme::json_string() };
+            let style = if is_key {
+                theme::json_key()
+            } else {
+                theme::json_string()
+            };
             spans.push(Span::styled(&line[start..i], style));
         } else if c == b'-' || c.is_ascii_digit() {
             while i < b.len() && matches!(b[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
