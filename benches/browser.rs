@@ -238,7 +238,7 @@ async fn browser_run(server: &RedisServer) -> Run {
                     let _ = tx.send(press('q'));
                     return;
                 }
-                let _ = tx.send(press(if i % 2 == 0 { 'j' } else { 'k' }));
+                let _ = tx.send(press(if i.is_multiple_of(2) { 'j' } else { 'k' }));
                 i += 1;
             }
         })

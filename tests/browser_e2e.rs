@@ -28,7 +28,19 @@ impl Term {
             h = home.path().display()
         );
         let ok = Command::new("tmux")
-            .args(["-L", &socket, "new-session", "-d", "-s", "t", "-x", "150", "-y", "40", &cmd])
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "150",
+                "-y",
+                "40",
+                &cmd,
+            ])
             .status()
             .unwrap()
             .success();
@@ -178,7 +190,10 @@ fn a_server_restart_is_survived() {
     t.wait_for("\"status\": \"paid\"");
     server.stop();
     let s = t.wait_for("disconnected from");
-    assert!(s.contains("trace-a") && s.contains("\"status\": \"paid\""), "the screen keeps what it had: {s}");
+    assert!(
+        s.contains("trace-a") && s.contains("\"status\": \"paid\""),
+        "the screen keeps what it had: {s}"
+    );
     server.restart();
     t.wait("reconnected", |_| t.status_line().starts_with("● "));
     // The restarted server is empty; what the app writes now shows after a rescan.

@@ -545,13 +545,21 @@ impl RedisStateAdapter {
     /// Like [`key_meta`](Self::key_meta), plus the first `head_bytes` of each string value
     /// (`None` for other types or missing keys), in the same pipelined round trips. A browser
     /// tells JSON types from "raw" text with it without loading whole values.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = vec!["motia:state:trace-1:order".to_string()];
+    /// for (meta, head) in state.key_meta_with_head(&keys, 64).await? {
+    ///     println!("{} {:?} {:?} {:?}", meta.full_key, meta.len, meta.ttl, head);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn key_meta_with_head(
         &self,
         full_keys: &[String],
         head_bytes: usize,
     ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
-        self.meta_batch(full_keys, Some(head_bytes.max(1)))
-            .await
+        self.meta_batch(full_keys, Some(head_bytes.max(1))).await
     }
 
     async fn meta_batch(

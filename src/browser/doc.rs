@@ -25,7 +25,8 @@ pub enum DocKind {
 #[derive(Debug, Clone)]
 pub struct ValueDoc {
     text: String,
-    line_starts: Vec<usize>,
+    /// u32 halves the index of a 50 MB value (millions of lines); text is capped to fit.
+    line_starts: Vec<u32>,
     /// What the bytes are.
     pub kind: DocKind,
     /// Length of the whole stored value in bytes.
@@ -72,12 +73,20 @@ impl ValueDoc {
                 sanitize(&text),
             )
         };
-        let mut line_starts = vec![0];
+        let mut body = body;
+        if body.len() > u32::MAX as usize {
+            let mut end = u32::MAX as usize;
+            while !body.is_char_boundary(end) {
+                end -= 1;
+            }
+            body.truncate(end);
+        }
+        let mut line_starts = vec![0u32];
         line_starts.extend(
             body.bytes()
                 .enumerate()
                 .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
+                .map(|(i, _)| (i + 1) as u32),
         );
         Self {
             text: body,
@@ -105,10 +114,11 @@ impl ValueDoc {
         let Some(&start) = self.line_starts.get(i) else {
             return "";
         };
+        let start = start as usize;
         let end = self
             .line_starts
             .get(i + 1)
-            .map(|e| e - 1)
+            .map(|&e| e as usize - 1)
             .unwrap_or(self.text.len());
         self.text.get(start..end).unwrap_or("")
     }

@@ -447,7 +447,7 @@ fn load_all_fetches_the_whole_value() {
     let c = clock();
     let mut m = loaded(&c);
     update(&mut m, code(KeyCode::Enter));
-    answer_value(&mut m, &c, &vec![b'x'; 10], 50_000_000);
+    answer_value(&mut m, &c, &[b'x'; 10], 50_000_000);
     let fx = update(&mut m, key('L'));
     let (_, _, max) = load_id(&fx).expect("a full load");
     assert_eq!(max, None);

@@ -115,7 +115,9 @@ impl RedisServer {
         }
         let out = cmd.args(args).output().expect("run redis-cli");
         assert!(out.status.success(), "redis-cli {args:?} failed");
-        String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end_matches('\n')
+            .to_string()
     }
 
     /// Sets a key to exact bytes (no JSON encoding), bypassing the adapter.
