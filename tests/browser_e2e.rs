@@ -130,6 +130,13 @@ fn traces_keys_and_values_appear() {
     let s = t.wait_for("Keys · trace-a (3)");
     assert!(s.contains("▾ user: (2)"), "{s}");
     t.wait_for("\"status\": \"paid\"");
+    // Type and size come from the pipelined metadata of the rows on screen.
+    t.wait("the type column", |s| {
+        s.contains("object") && s.contains("55B")
+    });
+    // A TTL set by the app appears with the refresh and counts down.
+    server.cli(&["EXPIRE", "motia:state:trace-a:order", "500"]);
+    t.wait_for("TTL 8m");
     // Open the trace, move onto a nested key: its value replaces the previous one.
     t.keys(&["Enter", "j", "j", "j"]);
     t.wait_for("\"Ada\"");
@@ -137,6 +144,7 @@ fn traces_keys_and_values_appear() {
     t.keys(&["h", "j"]);
     t.wait_for("Keys · trace-b (1)");
     t.wait_for("plain text, not JSON");
+    t.wait("the raw type", |s| s.contains(" raw "));
     t.wait_for("shown as text");
     t.keys(&["q"]);
     t.wait("the browser to quit", |s| !s.contains("Traces ("));

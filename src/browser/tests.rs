@@ -612,3 +612,33 @@ fn frame_disconnected() {
     );
     insta::assert_snapshot!("disconnected", screen(&m));
 }
+
+#[test]
+fn rescan_option_rescans_on_a_timer_and_refresh_zero_is_off() {
+    let c = clock();
+    let config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
+    let opts = BrowserOptions {
+        refresh: Some(Duration::ZERO),
+        rescan: Some(Duration::from_secs(10)),
+        config_file: None,
+    };
+    let mut m = initial_model(&config, &opts, Keymap::default(), c.clone());
+    let g = scan_gen(&connect(&mut m));
+    batch(&mut m, g, DATA);
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 7,
+        },
+    );
+    c.advance(Duration::from_secs(5));
+    let fx = update(&mut m, Action::Tick);
+    assert!(
+        !fx.iter()
+            .any(|f| matches!(f, Effect::Worker(WorkerCmd::FetchMeta { .. }))),
+        "refresh 0 is off"
+    );
+    c.advance(Duration::from_secs(5));
+    assert!(scan_gen(&update(&mut m, Action::Tick)) > g);
+}
