@@ -52,6 +52,7 @@ fn main() {
     let plain1 = rt.block_on(plain_scan(&server.url()));
     let run = rt.block_on(browser_run(&server));
     let plain2 = rt.block_on(plain_scan(&server.url()));
+    let adapter_scan = rt.block_on(adapter_scan(&server));
     let plain = plain1.min(plain2);
 
     let mut lat = run.latencies.clone();
@@ -75,6 +76,11 @@ fn main() {
     row("index complete (browser scan + index)", secs(run.index), "");
     row("plain SCAN COUNT 1000 loop (best of 2)", secs(plain), "");
     row("  ratio", format!("{ratio:.2}x"), "<= 1.3x");
+    row(
+        "adapter KeyScanner loop alone (no UI)",
+        secs(adapter_scan),
+        "",
+    );
     row(
         &format!("key press -> screen while scanning (n={})", lat.len()),
         format!("p50 {}", ms(pct(0.5))),
@@ -177,6 +183,21 @@ async fn plain_scan(url: &str) -> Duration {
     let d = t.elapsed();
     assert!(total > 0);
     d
+}
+
+/// The worker's scan without the UI: where the browser's overhead is not.
+async fn adapter_scan(server: &RedisServer) -> Duration {
+    let adapter = motia_state::RedisStateAdapter::connect(server.config())
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let mut scan = adapter.scan_all().allow_duplicates();
+    let mut n = 0;
+    while let Some(page) = scan.next_page().await.unwrap() {
+        n += page.len();
+    }
+    assert!(n > 0);
+    t.elapsed()
 }
 
 struct Run {

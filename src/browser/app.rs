@@ -19,6 +19,8 @@ use crate::browser::update::update;
 /// At most this many queued events are handled before a frame is drawn, so a flood of scan
 /// batches cannot hold a key press's frame back.
 const DRAIN_LIMIT: usize = 64;
+/// Shortest time between two frames that no key press asked for (about 30 fps).
+const FRAME: std::time::Duration = std::time::Duration::from_millis(33);
 /// Longest time spent on queued events before a frame is drawn.
 const DRAIN_BUDGET: std::time::Duration = std::time::Duration::from_millis(12);
 
@@ -79,10 +81,16 @@ where
         model.size = (size.width, size.height);
     }
     draw(terminal, model)?;
-    after_draw(model, Instant::now());
+    let mut last_draw = Instant::now();
+    after_draw(model, last_draw);
     let mut worker_alive = true;
     loop {
-        let wake = model.next_wakeup();
+        // A frame held back by the pacing below is due at `last_draw + FRAME`.
+        let draw_due = model.dirty.then_some(last_draw + FRAME);
+        let wake = match (model.next_wakeup(), draw_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let first = tokio::select! {
             ev = input.recv() => match ev {
                 Some(Ok(e)) => to_action(e),
@@ -128,9 +136,12 @@ where
         if model.next_wakeup().is_some_and(|w| w <= model.now()) {
             apply(model, Action::Tick, link);
         }
-        if model.dirty {
+        // Key presses are drawn at once; changes from the worker at most once per FRAME, so
+        // a scan does not spend its CPU on frames nobody can see.
+        if model.dirty && (key_seen || last_draw.elapsed() >= FRAME) {
             draw(terminal, model)?;
-            after_draw(model, Instant::now());
+            last_draw = Instant::now();
+            after_draw(model, last_draw);
         }
     }
 }

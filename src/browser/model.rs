@@ -323,6 +323,8 @@ pub struct ScanState {
     pub interrupted: bool,
     /// Some scan has completed since start.
     pub completed_once: bool,
+    /// The index held keys when this scan started (so it may need pruning at the end).
+    pub had_keys: bool,
 }
 
 /// Settings that do not change while running.

@@ -357,6 +357,7 @@ fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
     m.scan.seen = 0;
     m.scan.error = None;
     m.scan.interrupted = false;
+    m.scan.had_keys = m.index.total_keys > 0;
     fx.push(Effect::Worker(WorkerCmd::Scan {
         generation: m.scan.generation,
     }));
@@ -402,6 +403,46 @@ fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
     let sel = m.traces.view.get(m.traces.list.cursor).cloned();
     if sel != m.traces.selected || force_keys {
         m.traces.selected = sel;
+        select_trace(m, fx);
+    }
+    m.dirty = true;
+}
+
+/// Adds new trace ids to the id-sorted list by merging (no full rebuild per scan batch).
+fn merge_traces(m: &mut Model, mut new: Vec<Box<str>>, fx: &mut Vec<Effect>) {
+    let matcher = Matcher::new(&m.traces.filter);
+    new.retain(|t| matcher.matches(t));
+    if new.is_empty() {
+        return;
+    }
+    new.sort();
+    let old = std::mem::take(&mut m.traces.view);
+    let mut merged = Vec::with_capacity(old.len() + new.len());
+    let (mut a, mut b) = (old.into_iter().peekable(), new.into_iter().peekable());
+    loop {
+        let take_old = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x <= y,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_old { a.next() } else { b.next() };
+        merged.extend(next);
+    }
+    m.traces.view = merged;
+    if let Some(p) = m
+        .traces
+        .selected
+        .as_ref()
+        .and_then(|sel| m.traces.view.binary_search(sel).ok())
+    {
+        m.traces.list.cursor = p;
+    }
+    m.traces
+        .list
+        .fit(m.traces.view.len(), ui::traces_height(m.size));
+    if m.traces.selected.is_none() {
+        m.traces.selected = m.traces.view.get(m.traces.list.cursor).cloned();
         select_trace(m, fx);
     }
     m.dirty = true;
@@ -548,18 +589,22 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             }
             m.scan.seen = seen;
             let mut touches_selected = false;
-            let mut new_traces = false;
+            let mut new_traces: Vec<Box<str>> = Vec::new();
             for full in &keys {
                 if let Some((trace, key)) = m.keyspace.split(full) {
                     touches_selected |= m.keys.trace.as_deref() == Some(trace);
-                    new_traces |= m.index.insert(trace, key, generation);
+                    if m.index.insert(trace, key, generation) {
+                        new_traces.push(trace.into());
+                    }
                 }
             }
             let before = m.traces.selected.clone();
             // Counts are read from the index when drawn; the list itself only changes with
             // new traces (or, sorted by count, with any key).
-            if new_traces || m.traces.sort == TraceSort::KeyCount {
+            if m.traces.sort == TraceSort::KeyCount {
                 rebuild_traces(m, fx, false);
+            } else if !new_traces.is_empty() {
+                merge_traces(m, new_traces, fx);
             }
             if touches_selected && before == m.traces.selected {
                 rebuild_keys(m, fx);
@@ -573,7 +618,10 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             m.scan.seen = seen;
             m.scan.completed_once = true;
             m.scan.took = m.scan.started.map(|s| m.now().saturating_duration_since(s));
-            m.index.prune(generation);
+            // Only a rescan can leave keys that are gone.
+            if m.scan.had_keys {
+                m.index.prune(generation);
+            }
             rebuild_traces(m, fx, true);
         }
         WorkerEvent::ScanFailed {
