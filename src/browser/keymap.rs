@@ -32,12 +32,13 @@ pub enum Command {
     Sort,
     Rescan,
     LoadAll,
+    Wrap,
     Help,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 18] = [
+    pub const ALL: [Command; 19] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -54,6 +55,7 @@ impl Command {
         Command::Sort,
         Command::Rescan,
         Command::LoadAll,
+        Command::Wrap,
         Command::Help,
         Command::Quit,
     ];
@@ -78,6 +80,7 @@ impl Command {
             Command::Sort => "sort",
             Command::Rescan => "rescan",
             Command::LoadAll => "load_all",
+            Command::Wrap => "wrap",
             Command::Help => "help",
         }
     }
@@ -102,6 +105,7 @@ impl Command {
             Command::Sort => "cycle the trace sort (id, key count)",
             Command::Rescan => "rescan, keeping the selection",
             Command::LoadAll => "load the whole value (when over 256 KiB)",
+            Command::Wrap => "wrap long lines of the value",
             Command::Help => "this help",
         }
     }
@@ -114,6 +118,7 @@ impl Command {
             Command::Filter => ("filter", &[Pane::Traces, Pane::Keys]),
             Command::Sort => ("sort", &[Pane::Traces]),
             Command::LoadAll => ("load all", &[Pane::Value]),
+            Command::Wrap => ("wrap", &[Pane::Value]),
             Command::NextPane => ("pane", ALL),
             Command::Rescan => ("rescan", ALL),
             Command::Help => ("help", ALL),

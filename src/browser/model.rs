@@ -362,6 +362,8 @@ pub struct Model {
     pub next_rescan: Option<Instant>,
     /// Something changed since the last draw.
     pub dirty: bool,
+    /// Long value lines wrap instead of being cut.
+    pub wrap: bool,
     /// Key presses handled so far (the benchmark matches frames to presses with it).
     pub keys_handled: u64,
 }
@@ -400,6 +402,7 @@ impl Model {
             next_refresh: None,
             next_rescan: None,
             dirty: true,
+            wrap: false,
             keys_handled: 0,
         }
     }

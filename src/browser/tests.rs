@@ -642,3 +642,14 @@ fn rescan_option_rescans_on_a_timer_and_refresh_zero_is_off() {
     c.advance(Duration::from_secs(5));
     assert!(scan_gen(&update(&mut m, Action::Tick)) > g);
 }
+
+#[test]
+fn frame_wrapped_value() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    let long = format!("{{\"text\":\"{}\",\"n\":1}}", "lorem ipsum ".repeat(12));
+    answer_value(&mut m, &c, long.as_bytes(), long.len() as u64);
+    update(&mut m, key('w'));
+    insta::assert_snapshot!("wrapped_value", screen(&m));
+}

@@ -133,6 +133,7 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
             Some(_) => note(m, "the whole value is already shown", false),
             None => {}
         },
+        Command::Wrap => m.wrap = !m.wrap,
         Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
     }
 }

@@ -91,14 +91,27 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
             let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
             let end = (v.scroll + body_h).min(doc.line_count());
             for i in v.scroll.min(end)..end {
+                if lines.len() >= body_h {
+                    break;
+                }
                 let text = doc.line(i);
                 // Only what fits is styled: a 50 MB line costs as much as a short one.
-                let cut = cut_at(text, width);
-                lines.push(if doc.is_json() {
+                let room = if m.wrap {
+                    width * (body_h - lines.len())
+                } else {
+                    width
+                };
+                let cut = cut_at(text, room);
+                let line = if doc.is_json() {
                     highlight_json(cut)
                 } else {
                     Line::raw(cut)
-                });
+                };
+                if m.wrap {
+                    lines.extend(wrap_line(line, width));
+                } else {
+                    lines.push(line);
+                }
             }
         }
     }
@@ -115,6 +128,39 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         ),
         area,
     );
+}
+
+/// Splits a styled line into rows of `width` characters, keeping each piece's style.
+fn wrap_line(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
+    let width = width.max(1);
+    let mut rows = vec![Line::default()];
+    let mut used = 0;
+    for span in line.spans {
+        let style = span.style;
+        let mut rest: &str = match span.content {
+            std::borrow::Cow::Borrowed(s) => s,
+            // Not produced by highlight_json or Line::raw; kept whole.
+            std::borrow::Cow::Owned(s) => {
+                if let Some(r) = rows.last_mut() {
+                    r.spans.push(Span::styled(s, style));
+                }
+                continue;
+            }
+        };
+        while !rest.is_empty() {
+            if used == width {
+                rows.push(Line::default());
+                used = 0;
+            }
+            let piece = cut_at(rest, width - used);
+            used += piece.chars().count();
+            if let Some(r) = rows.last_mut() {
+                r.spans.push(Span::styled(piece, style));
+            }
+            rest = &rest[piece.len()..];
+        }
+    }
+    rows
 }
 
 /// The prefix of `s` holding at most `width` characters.
@@ -177,4 +223,17 @@ pub fn highlight_json(line: &str) -> Line<'_> {
         }
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_styles_and_widths() {
+        let rows = wrap_line(highlight_json(r#"  "key": "abcdefghij","#), 8);
+        let texts: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        assert_eq!(texts, ["  \"key\":", " \"abcdef", "ghij\","]);
+        assert_eq!(rows[2].spans[0].style, theme::json_string());
+    }
 }
