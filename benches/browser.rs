@@ -1,1 +1,307 @@
-fn main() {}
+//! Browser benchmark: the real app (model, update, worker, event loop) drawing into a
+//! TestBackend against its own redis-server.
+//!
+//! Measures on BENCH_KEYS keys (default 1,000,000) in BENCH_KEYS/100 traces:
+//! time to first frame, time until the trace -> keys index is complete against a plain
+//! `SCAN COUNT 1000` loop over the same data in the same run, key-press-to-screen latency
+//! while the scan runs (through the same event loop), and resident memory with everything
+//! indexed. Run with `cargo bench --bench browser` (BENCH_KEYS=100000 for a quick run).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+#[allow(dead_code, unused_imports)]
+#[path = "../src/browser/mod.rs"]
+mod browser;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use browser::keymap::Keymap;
+use browser::model::SystemClock;
+use browser::{BrowserOptions, app, initial_model, spawn_worker};
+use common::RedisServer;
+
+const PREFIX: &str = "motia:state:";
+
+fn main() {
+    let n: usize = std::env::var("BENCH_KEYS")
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(1_000_000);
+    let traces = (n / 100).max(1);
+    let server = RedisServer::start();
+    eprintln!(
+        "seeding {n} keys in {traces} traces on port {} ...",
+        server.port
+    );
+    let t = Instant::now();
+    seed(&server, n, traces);
+    let dbsize: usize = server.cli(&["DBSIZE"]).trim().parse().unwrap_or(0);
+    assert_eq!(dbsize, n, "seeding failed");
+    eprintln!("seeded in {:.1}s", t.elapsed().as_secs_f64());
+    let rss_before = rss_mb();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let plain1 = rt.block_on(plain_scan(&server.url()));
+    let run = rt.block_on(browser_run(&server));
+    let plain2 = rt.block_on(plain_scan(&server.url()));
+    let adapter_scan = rt.block_on(adapter_scan(&server));
+    let plain = plain1.min(plain2);
+
+    let mut lat = run.latencies.clone();
+    lat.sort();
+    let pct = |p: f64| -> Duration {
+        if lat.is_empty() {
+            return Duration::ZERO;
+        }
+        lat[((lat.len() - 1) as f64 * p).round() as usize]
+    };
+    let ratio = run.index.as_secs_f64() / plain.as_secs_f64();
+    println!();
+    println!("browser benchmark: {n} keys in {traces} traces (BENCH_KEYS to change)");
+    println!("{:<44} {:>14} {:>12}", "measure", "value", "target");
+    println!("{}", "-".repeat(72));
+    row(
+        "first frame drawn (from start)",
+        ms(run.first_frame),
+        "< 50 ms",
+    );
+    row("index complete (browser scan + index)", secs(run.index), "");
+    row("plain SCAN COUNT 1000 loop (best of 2)", secs(plain), "");
+    row("  ratio", format!("{ratio:.2}x"), "<= 1.3x");
+    row(
+        "adapter KeyScanner loop alone (no UI)",
+        secs(adapter_scan),
+        "",
+    );
+    row(
+        &format!("key press -> screen while scanning (n={})", lat.len()),
+        format!("p50 {}", ms(pct(0.5))),
+        "",
+    );
+    row("", format!("p99 {}", ms(pct(0.99))), "p99 < 50 ms");
+    row("", format!("max {}", ms(pct(1.0))), "");
+    row(
+        "resident memory, all indexed (VmRSS)",
+        format!("{:.0} MB", run.rss_mb),
+        "< 250 MB",
+    );
+    row(
+        "  of which before the browser started",
+        format!("{rss_before:.0} MB"),
+        "",
+    );
+    row(
+        "traces / keys indexed",
+        format!("{} / {}", run.traces, run.keys),
+        "",
+    );
+}
+
+fn row(name: &str, value: String, target: &str) {
+    println!("{name:<44} {value:>14} {target:>12}");
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Pipelined SETs through `redis-cli --pipe` (raw protocol on stdin).
+fn seed(server: &RedisServer, n: usize, traces: usize) {
+    let mut child = Command::new("redis-cli")
+        .args(["-p", &server.port.to_string(), "--pipe"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-cli");
+    let mut stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
+    let per = n.div_ceil(traces);
+    for i in 0..n {
+        let trace = i / per;
+        let j = i % per;
+        let key = format!("{PREFIX}trace-{trace:06}:step:{}:item-{j}", j % 7);
+        let value = format!("{{\"i\":{i},\"status\":\"ok\"}}");
+        write!(
+            stdin,
+            "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n{value}\r\n",
+            key.len(),
+            value.len()
+        )
+        .unwrap();
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+/// The baseline: the fastest way to see every key, a bare SCAN loop that keeps nothing.
+async fn plain_scan(url: &str) -> Duration {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let t = Instant::now();
+    let mut cursor: u64 = 0;
+    let mut total = 0usize;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{PREFIX}*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        total += keys.len();
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    let d = t.elapsed();
+    assert!(total > 0);
+    d
+}
+
+/// The worker's scan without the UI: where the browser's overhead is not.
+async fn adapter_scan(server: &RedisServer) -> Duration {
+    let adapter = motia_state::RedisStateAdapter::connect(server.config())
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let mut scan = adapter.scan_all().allow_duplicates();
+    let mut n = 0;
+    while let Some(page) = scan.next_page().await.unwrap() {
+        n += page.len();
+    }
+    assert!(n > 0);
+    t.elapsed()
+}
+
+struct Run {
+    first_frame: Duration,
+    index: Duration,
+    latencies: Vec<Duration>,
+    rss_mb: f64,
+    traces: usize,
+    keys: usize,
+}
+
+fn press(c: char) -> std::io::Result<Event> {
+    Ok(Event::Key(KeyEvent::new_with_kind(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+        KeyEventKind::Press,
+    )))
+}
+
+async fn browser_run(server: &RedisServer) -> Run {
+    let start = Instant::now();
+    let config = server.config();
+    let opts = BrowserOptions::default();
+    let mut model = initial_model(&config, &opts, Keymap::default(), Arc::new(SystemClock));
+    let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    let (tx, mut input) = tokio::sync::mpsc::unbounded_channel();
+    let (mut link, worker) = spawn_worker(config);
+
+    #[derive(Default)]
+    struct Shared {
+        first_frame: Option<Duration>,
+        index: Option<Duration>,
+        sent: Vec<Instant>,
+        latencies: Vec<Duration>,
+        answered: u64,
+        rss_mb: f64,
+        traces: usize,
+        keys: usize,
+    }
+    let shared = Arc::new(Mutex::new(Shared::default()));
+
+    // Presses j/k every 20 ms while the scan runs, then quits once the index is complete.
+    let driver = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut i = 0u64;
+            loop {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let done = {
+                    let mut s = shared.lock().unwrap();
+                    if s.index.is_some() {
+                        true
+                    } else {
+                        s.sent.push(Instant::now());
+                        false
+                    }
+                };
+                if done {
+                    let _ = tx.send(press('q'));
+                    return;
+                }
+                let _ = tx.send(press(if i.is_multiple_of(2) { 'j' } else { 'k' }));
+                i += 1;
+            }
+        })
+    };
+
+    let after_draw = {
+        let shared = shared.clone();
+        move |m: &browser::model::Model, at: Instant| {
+            let mut s = shared.lock().unwrap();
+            if s.first_frame.is_none() {
+                s.first_frame = Some(at - start);
+            }
+            while s.answered < m.keys_handled {
+                let i = s.answered as usize;
+                if let Some(sent) = s.sent.get(i).copied()
+                    && s.index.is_none()
+                {
+                    s.latencies.push(at - sent);
+                }
+                s.answered += 1;
+            }
+            if s.index.is_none() && m.scan.completed_once {
+                s.index = m.scan.took;
+                s.rss_mb = rss_mb();
+                s.traces = m.index.traces.len();
+                s.keys = m.index.total_keys;
+            }
+        }
+    };
+    app::event_loop(&mut terminal, &mut model, &mut input, &mut link, after_draw)
+        .await
+        .unwrap();
+    let _ = link.cmds.send(browser::action::WorkerCmd::Shutdown);
+    worker.abort();
+    let _ = driver.await;
+    let s = shared.lock().unwrap();
+    Run {
+        first_frame: s.first_frame.unwrap_or_default(),
+        index: s.index.unwrap_or_default(),
+        latencies: s.latencies.clone(),
+        rss_mb: s.rss_mb,
+        traces: s.traces,
+        keys: s.keys,
+    }
+}

@@ -618,6 +618,40 @@ impl RedisStateAdapter {
 
     /// Type, length and TTL of full keys, pipelined in batches, in the order given.
     pub async fn key_meta(&self, full_keys: &[String]) -> Result<Vec<KeyMeta>> {
+        Ok(self
+            .meta_batch(full_keys, None)
+            .await?
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect())
+    }
+
+    /// Like [`key_meta`](Self::key_meta), plus the first `head_bytes` of each string value
+    /// (`None` for other types or missing keys), in the same pipelined round trips. A browser
+    /// tells JSON types from "raw" text with it without loading whole values.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = vec!["motia:state:trace-1:order".to_string()];
+    /// for (meta, head) in state.key_meta_with_head(&keys, 64).await? {
+    ///     println!("{} {:?} {:?} {:?}", meta.full_key, meta.len, meta.ttl, head);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn key_meta_with_head(
+        &self,
+        full_keys: &[String],
+        head_bytes: usize,
+    ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
+        self.meta_batch(full_keys, Some(head_bytes.max(1))).await
+    }
+
+    async fn meta_batch(
+        &self,
+        full_keys: &[String],
+        head: Option<usize>,
+    ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
+        let per_key = if head.is_some() { 4 } else { 3 };
         let mut out = Vec::with_capacity(full_keys.len());
         for chunk in full_keys.chunks(self.config.batch_size) {
             let mut pipe = redis::pipe();
@@ -629,12 +663,15 @@ impl RedisStateAdapter {
                     .arg(k)
                     .cmd("STRLEN")
                     .arg(k);
+                if let Some(n) = head {
+                    pipe.cmd("GETRANGE").arg(k).arg(0).arg(n as i64 - 1);
+                }
             }
             let replies: Vec<redis::RedisResult<RedisValue>> = self
                 .conn
                 .query_pipe(&pipe, Retry::Safe, "key metadata")
                 .await?;
-            for (k, r) in chunk.iter().zip(replies.chunks(3)) {
+            for (k, r) in chunk.iter().zip(replies.chunks(per_key)) {
                 let redis_type = match r.first() {
                     Some(Ok(RedisValue::SimpleString(s))) => s.clone(),
                     Some(Ok(RedisValue::BulkString(b))) => String::from_utf8_lossy(b).into_owned(),
@@ -648,12 +685,19 @@ impl RedisStateAdapter {
                     ("string", Some(Ok(RedisValue::Int(n)))) => Some(*n as u64),
                     _ => None,
                 };
-                out.push(KeyMeta {
-                    full_key: k.clone(),
-                    redis_type,
-                    len,
-                    ttl: Ttl::from_pttl(pttl),
-                });
+                let bytes = match (redis_type.as_str(), r.get(3)) {
+                    ("string", Some(Ok(RedisValue::BulkString(b)))) => Some(b.clone()),
+                    _ => None,
+                };
+                out.push((
+                    KeyMeta {
+                        full_key: k.clone(),
+                        redis_type,
+                        len,
+                        ttl: Ttl::from_pttl(pttl),
+                    },
+                    bytes,
+                ));
             }
         }
         Ok(out)

@@ -1,12 +1,40 @@
-//! The terminal state browser (placeholder until the browser lands).
+//! The terminal state browser: Traces, Keys and Value panes over one prefix scan.
+//!
+//! Shape (see the README's design section): terminal and worker events become [`action::Action`]s,
+//! the pure [`update::update`] changes the [`model::Model`] and returns effects, the
+//! [`worker`] owns the Redis connection and is the only code that awaits Redis, and [`ui`]
+//! draws the model.
+
+pub mod action;
+pub mod app;
+pub mod doc;
+pub mod keymap;
+pub mod model;
+pub mod terminal;
+pub mod ui;
+pub mod update;
+pub mod worker;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+
+use crate::browser::app::WorkerLink;
+use crate::browser::keymap::Keymap;
+use crate::browser::model::{Model, Settings, SystemClock};
+
+/// Scan batches waiting for the UI; a slow UI slows the scan instead of filling memory.
+pub const EVENT_QUEUE: usize = 8;
+
 /// How the browser was asked to run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct BrowserOptions {
-    /// Refresh interval of the visible value and TTLs (`None`: off).
+    /// Refresh interval of the visible value and TTLs (`None`: off). Default 2 s.
     pub refresh: Option<Duration>,
     /// Automatic rescan interval (`None`: only on `r`).
     pub rescan: Option<Duration>,
@@ -14,8 +42,88 @@ pub struct BrowserOptions {
     pub config_file: Option<PathBuf>,
 }
 
+impl Default for BrowserOptions {
+    fn default() -> Self {
+        Self {
+            refresh: Some(Duration::from_secs(2)),
+            rescan: None,
+            config_file: None,
+        }
+    }
+}
+
+/// The model for a connection, before anything is drawn.
+pub fn initial_model(
+    config: &motia_state::Config,
+    opts: &BrowserOptions,
+    keymap: Keymap,
+    clock: Arc<dyn model::Clock>,
+) -> Model {
+    let settings = Settings {
+        url: config.display_url(),
+        prefix: config.key_prefix.clone(),
+        read_only: config.read_only,
+        refresh: opts.refresh.filter(|d| !d.is_zero()),
+        rescan: opts.rescan.filter(|d| !d.is_zero()),
+    };
+    Model::new(settings, keymap, clock)
+}
+
+/// Starts the worker on the current runtime.
+pub fn spawn_worker(config: motia_state::Config) -> (WorkerLink, tokio::task::JoinHandle<()>) {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+    let handle = tokio::spawn(worker::run(config, cmd_rx, ev_tx));
+    (
+        WorkerLink {
+            cmds: cmd_tx,
+            events: ev_rx,
+        },
+        handle,
+    )
+}
+
 /// Runs the browser until the user quits.
 pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::Result<()> {
-    let _ = (config, opts);
-    anyhow::bail!("the browser is not built yet")
+    // Everything that can fail on bad input fails here, before the screen is taken over.
+    let (keymap, _) = Keymap::load(opts.config_file.as_deref())?;
+    let log = init_logging();
+    tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
+    let mut model = initial_model(&config, &opts, keymap, Arc::new(SystemClock));
+    let (mut terminal, guard) = terminal::TerminalGuard::enter()
+        .map_err(|e| anyhow::anyhow!("cannot take over the terminal: {e}"))?;
+    let (mut link, worker) = spawn_worker(config);
+    let mut input = app::forward_input(crossterm::event::EventStream::new());
+    let result = app::event_loop(&mut terminal, &mut model, &mut input, &mut link, |_, _| {}).await;
+    let _ = link.cmds.send(action::WorkerCmd::Shutdown);
+    worker.abort();
+    drop(terminal);
+    drop(guard);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "browser stopped");
+    }
+    result
+}
+
+/// Logs go to `motia-state.log` in the platform's state (or cache) directory, never to the
+/// screen. `MOTIA_STATE_LOG` sets the filter (default `info`). Returns the file, if any.
+fn init_logging() -> Option<PathBuf> {
+    let dirs = directories::ProjectDirs::from("dev", "motia", "motia-state")?;
+    let dir = dirs.state_dir().unwrap_or(dirs.cache_dir()).to_path_buf();
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join("motia-state.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOTIA_STATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init()
+        .ok()?;
+    Some(path)
 }

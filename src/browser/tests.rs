@@ -1,0 +1,655 @@
+//! `update` as plain function calls, and whole frames drawn into a TestBackend (insta
+//! snapshots). Worker events are made by hand here; tests/browser_e2e.rs drives the real worker.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use motia_state::Ttl;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::browser::action::{Action, Effect, RowMeta, WorkerCmd, WorkerEvent};
+use crate::browser::doc::{ValueDoc, WINDOW};
+use crate::browser::keymap::Keymap;
+use crate::browser::model::{ConnState, ManualClock, Model, Pane};
+use crate::browser::update::{DEBOUNCE, GONE_GRACE, update};
+use crate::browser::{BrowserOptions, initial_model, ui};
+
+const P: &str = "motia:state:";
+
+fn clock() -> Arc<ManualClock> {
+    let wall = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05+00:00").unwrap();
+    Arc::new(ManualClock::new(wall))
+}
+
+fn model(clock: &Arc<ManualClock>) -> Model {
+    let config = motia_state::Config::from_url("redis://:secret@127.0.0.1:6390").unwrap();
+    let mut m = initial_model(
+        &config,
+        &BrowserOptions::default(),
+        Keymap::default(),
+        clock.clone(),
+    );
+    update(&mut m, Action::Resize(100, 20));
+    m
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new_with_kind(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+        KeyEventKind::Press,
+    ))
+}
+
+fn code(c: KeyCode) -> Action {
+    Action::Key(KeyEvent::new_with_kind(
+        c,
+        KeyModifiers::NONE,
+        KeyEventKind::Press,
+    ))
+}
+
+fn ev(m: &mut Model, e: WorkerEvent) -> Vec<Effect> {
+    update(m, Action::Worker(e))
+}
+
+fn connect(m: &mut Model) -> Vec<Effect> {
+    ev(
+        m,
+        WorkerEvent::Connected {
+            version: "7.2.4".into(),
+            dbsize: 9,
+        },
+    )
+}
+
+fn scan_gen(fx: &[Effect]) -> u64 {
+    fx.iter()
+        .find_map(|f| match f {
+            Effect::Worker(WorkerCmd::Scan { generation }) => Some(*generation),
+            _ => None,
+        })
+        .expect("a scan was started")
+}
+
+fn load_id(fx: &[Effect]) -> Option<(u64, String, Option<usize>)> {
+    fx.iter().find_map(|f| match f {
+        Effect::Worker(WorkerCmd::LoadValue { id, full_key, max }) => {
+            Some((*id, full_key.clone(), *max))
+        }
+        _ => None,
+    })
+}
+
+fn full(trace: &str, key: &str) -> String {
+    format!("{P}{trace}:{key}")
+}
+
+fn batch(m: &mut Model, generation: u64, keys: &[(&str, &str)]) {
+    let keys: Vec<String> = keys.iter().map(|(t, k)| full(t, k)).collect();
+    let seen = m.scan.seen + keys.len() as u64;
+    ev(
+        m,
+        WorkerEvent::ScanBatch {
+            generation,
+            keys,
+            seen,
+        },
+    );
+}
+
+const DATA: &[(&str, &str)] = &[
+    ("trace-a", "order"),
+    ("trace-a", "user:1:name"),
+    ("trace-a", "user:1:profile"),
+    ("trace-a", "user:2:name"),
+    ("trace-b", "payment"),
+    ("trace-b", "raw"),
+    ("trace-c", "x"),
+];
+
+/// Connected, one complete scan of DATA.
+fn loaded(clock: &Arc<ManualClock>) -> Model {
+    let mut m = model(clock);
+    let g = scan_gen(&connect(&mut m));
+    batch(&mut m, g, DATA);
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 7,
+        },
+    );
+    m
+}
+
+/// Waits out the debounce and answers the value load with `bytes`.
+fn answer_value(m: &mut Model, clock: &ManualClock, bytes: &[u8], total: u64) {
+    clock.advance(DEBOUNCE);
+    let fx = update(m, Action::Tick);
+    let (id, full_key, _) = load_id(&fx).expect("a value load");
+    let doc = ValueDoc::build(bytes, total);
+    ev(
+        m,
+        WorkerEvent::Value {
+            id,
+            full_key,
+            result: Ok(Some(Arc::new(doc))),
+        },
+    );
+}
+
+fn meta(m: &mut Model, key: &str, kind: &str, len: u64, ttl: Ttl) {
+    ev(
+        m,
+        WorkerEvent::Meta {
+            rows: vec![(
+                key.to_string(),
+                RowMeta {
+                    kind: kind.into(),
+                    len: Some(len),
+                    ttl,
+                },
+            )],
+        },
+    );
+}
+
+fn screen(m: &Model) -> String {
+    let mut t = Terminal::new(TestBackend::new(m.size.0, m.size.1)).unwrap();
+    t.draw(|f| ui::draw(f, m)).unwrap();
+    t.backend().to_string()
+}
+
+// ---- update ----
+
+#[test]
+fn stale_scan_generations_are_ignored() {
+    let c = clock();
+    let mut m = model(&c);
+    let g1 = scan_gen(&connect(&mut m));
+    let g2 = scan_gen(&update(&mut m, key('r')));
+    assert!(g2 > g1);
+    batch(&mut m, g1, &[("old", "k")]);
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g1,
+            seen: 1,
+        },
+    );
+    assert!(
+        m.index.traces.is_empty(),
+        "a replaced scan's keys were kept"
+    );
+    assert!(m.scan.running, "a replaced scan ended the current one");
+    batch(&mut m, g2, &[("new", "k")]);
+    assert_eq!(m.traces.view, vec!["new".into()] as Vec<Box<str>>);
+}
+
+#[test]
+fn duplicate_keys_from_scan_count_once() {
+    let c = clock();
+    let mut m = model(&c);
+    let g = scan_gen(&connect(&mut m));
+    batch(&mut m, g, DATA);
+    batch(&mut m, g, DATA);
+    assert_eq!(m.index.total_keys, DATA.len());
+    assert_eq!(m.index.count("trace-a"), 4);
+}
+
+#[test]
+fn filter_narrows_and_clears() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key('/'));
+    for ch in "-b".chars() {
+        update(&mut m, key(ch));
+    }
+    assert_eq!(m.traces.view, vec!["trace-b".into()] as Vec<Box<str>>);
+    assert_eq!(m.keys.trace.as_deref(), Some("trace-b"));
+    update(&mut m, code(KeyCode::Backspace));
+    update(&mut m, code(KeyCode::Backspace));
+    update(&mut m, key('*'));
+    update(&mut m, key('c'));
+    assert_eq!(
+        m.traces.view,
+        vec!["trace-c".into()] as Vec<Box<str>>,
+        "glob *c"
+    );
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.traces.filter, "*c", "Enter keeps the filter");
+    update(&mut m, code(KeyCode::Esc));
+    assert_eq!(m.traces.filter, "");
+    assert_eq!(m.traces.view.len(), 3);
+    assert_eq!(
+        m.traces.selected.as_deref(),
+        Some("trace-c"),
+        "selection kept"
+    );
+}
+
+#[test]
+fn key_filter_filters_the_tree() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.focus, Pane::Keys);
+    update(&mut m, key('/'));
+    for ch in "prof".chars() {
+        update(&mut m, key(ch));
+    }
+    let labels: Vec<_> = m.keys.rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["user:", "1:", "profile"]);
+}
+
+#[test]
+fn selection_is_kept_across_rescans_and_gone_keys_are_dropped() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key('j')); // trace-b
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('j')); // raw
+    assert_eq!(m.cursor_key(), Some("raw"));
+    let g = scan_gen(&update(&mut m, key('r')));
+    // The new scan meets the keys in another order, and trace-a is gone.
+    batch(
+        &mut m,
+        g,
+        &[("trace-c", "x"), ("trace-b", "raw"), ("trace-d", "new")],
+    );
+    assert_eq!(m.cursor_key(), Some("raw"));
+    batch(&mut m, g, &[("trace-b", "payment")]);
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 4,
+        },
+    );
+    assert_eq!(m.traces.selected.as_deref(), Some("trace-b"));
+    assert_eq!(m.cursor_key(), Some("raw"));
+    let ids: Vec<&str> = m.traces.view.iter().map(|t| &**t).collect();
+    assert_eq!(ids, ["trace-b", "trace-c", "trace-d"]);
+}
+
+#[test]
+fn sort_cycles_between_id_and_count() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key('s'));
+    let ids: Vec<&str> = m.traces.view.iter().map(|t| &**t).collect();
+    assert_eq!(ids, ["trace-a", "trace-b", "trace-c"]);
+    assert_eq!(m.index.count("trace-a"), 4);
+    update(&mut m, key('s'));
+    let g = scan_gen(&update(&mut m, key('r')));
+    batch(
+        &mut m,
+        g,
+        &[("z", "1"), ("z", "2"), ("z", "3"), ("z", "4"), ("z", "5")],
+    );
+    update(&mut m, key('s'));
+    assert_eq!(&*m.traces.view[0], "z", "most keys first");
+}
+
+#[test]
+fn value_loads_are_debounced_and_stale_answers_ignored() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter)); // keys of trace-a, cursor on "order"
+    c.advance(DEBOUNCE);
+    let (first, k1, max) = load_id(&update(&mut m, Action::Tick)).unwrap();
+    assert_eq!(k1, full("trace-a", "order"));
+    assert_eq!(max, Some(WINDOW));
+    // Two quick moves: nothing goes out before the debounce, then only the latest.
+    update(&mut m, key('j'));
+    update(&mut m, key('j'));
+    update(&mut m, key('j'));
+    assert!(load_id(&update(&mut m, Action::Tick)).is_none());
+    c.advance(DEBOUNCE);
+    let (second, k2, _) = load_id(&update(&mut m, Action::Tick)).unwrap();
+    assert_eq!(k2, full("trace-a", "user:1:name"));
+    let stale = ValueDoc::build(b"\"old\"", 5);
+    ev(
+        &mut m,
+        WorkerEvent::Value {
+            id: first,
+            full_key: k1,
+            result: Ok(Some(Arc::new(stale))),
+        },
+    );
+    assert!(m.value.doc.is_none(), "an old request's answer was shown");
+    ev(
+        &mut m,
+        WorkerEvent::Value {
+            id: second,
+            full_key: k2,
+            result: Ok(Some(Arc::new(ValueDoc::build(b"\"Ada\"", 5)))),
+        },
+    );
+    assert_eq!(m.value.doc.as_ref().unwrap().line(0), "\"Ada\"");
+}
+
+#[test]
+fn ttl_counts_down_with_the_injected_clock() {
+    let c = clock();
+    let mut m = loaded(&c);
+    let k = full("trace-a", "order");
+    meta(
+        &mut m,
+        &k,
+        "object",
+        10,
+        Ttl::Expires(Duration::from_secs(10)),
+    );
+    let entry = m.meta.get(&k).unwrap().clone();
+    assert!(screen(&m).contains("10s"));
+    m.dirty = false;
+    c.advance(Duration::from_millis(3500));
+    update(&mut m, Action::Tick);
+    assert!(m.dirty, "a countdown on screen redraws on tick");
+    assert_eq!(
+        entry.ttl_at(m.now()),
+        Ttl::Expires(Duration::from_millis(6500))
+    );
+    let s = screen(&m);
+    assert!(s.contains(" 7s"), "{s}");
+    c.advance(Duration::from_secs(10));
+    assert!(screen(&m).contains("expired"));
+}
+
+#[test]
+fn vanished_keys_are_marked_then_removed() {
+    let c = clock();
+    let mut m = loaded(&c);
+    let k = full("trace-a", "order");
+    meta(&mut m, &k, "object", 10, Ttl::Missing);
+    assert!(m.meta[&k].gone_since.is_some());
+    assert!(screen(&m).contains("gone"));
+    update(&mut m, Action::Tick);
+    assert_eq!(
+        m.index.count("trace-a"),
+        4,
+        "removed before the grace period"
+    );
+    c.advance(GONE_GRACE);
+    update(&mut m, Action::Tick);
+    assert_eq!(m.index.count("trace-a"), 3);
+    assert_ne!(m.cursor_key(), Some("order"));
+}
+
+#[test]
+fn refresh_rereads_the_visible_rows_and_value() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    answer_value(&mut m, &c, b"{\"a\":1}", 7);
+    meta(
+        &mut m,
+        &full("trace-a", "order"),
+        "object",
+        7,
+        Ttl::Persistent,
+    );
+    c.advance(Duration::from_secs(2));
+    let fx = update(&mut m, Action::Tick);
+    assert!(fx.iter().any(|f| matches!(f, Effect::Worker(WorkerCmd::FetchMeta { keys }) if keys.contains(&full("trace-a", "order")))));
+    let (id, key, _) = load_id(&fx).expect("the value is re-read");
+    let scroll_before = m.value.scroll;
+    ev(
+        &mut m,
+        WorkerEvent::Value {
+            id,
+            full_key: key,
+            result: Ok(Some(Arc::new(ValueDoc::build(b"{\"a\":2}", 7)))),
+        },
+    );
+    assert_eq!(m.value.doc.as_ref().unwrap().line(1), "  \"a\": 2");
+    assert_eq!(m.value.scroll, scroll_before);
+}
+
+#[test]
+fn lost_connection_keeps_the_screen_and_resumes_an_interrupted_scan() {
+    let c = clock();
+    let mut m = model(&c);
+    let g = scan_gen(&connect(&mut m));
+    batch(&mut m, g, &DATA[..3]);
+    ev(
+        &mut m,
+        WorkerEvent::Lost {
+            reason: "connection refused".into(),
+        },
+    );
+    ev(
+        &mut m,
+        WorkerEvent::ScanFailed {
+            generation: g,
+            error: "broken pipe".into(),
+            connection: true,
+        },
+    );
+    assert!(matches!(m.conn, ConnState::Lost { .. }));
+    assert_eq!(m.index.total_keys, 3, "the screen keeps what it had");
+    let fx = ev(
+        &mut m,
+        WorkerEvent::Restored {
+            version: "7.2.4".into(),
+            dbsize: 7,
+        },
+    );
+    assert!(scan_gen(&fx) > g, "the interrupted scan starts again");
+}
+
+#[test]
+fn load_all_fetches_the_whole_value() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    answer_value(&mut m, &c, &[b'x'; 10], 50_000_000);
+    let fx = update(&mut m, key('L'));
+    let (_, _, max) = load_id(&fx).expect("a full load");
+    assert_eq!(max, None);
+}
+
+#[test]
+fn escape_closes_help_before_quit() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key('?'));
+    assert!(m.overlay.is_some());
+    assert!(update(&mut m, code(KeyCode::Esc)).is_empty());
+    assert!(m.overlay.is_none());
+    assert_eq!(update(&mut m, key('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let c = clock();
+    let mut m = loaded(&c);
+    let release = KeyEvent::new_with_kind(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+        KeyEventKind::Release,
+    );
+    assert!(update(&mut m, Action::Key(release)).is_empty());
+}
+
+// ---- frames ----
+
+#[test]
+fn frame_connecting() {
+    let c = clock();
+    let mut m = model(&c);
+    ev(
+        &mut m,
+        WorkerEvent::Connecting {
+            attempt: 2,
+            error: Some("cannot connect to 127.0.0.1:6390: Connection refused".into()),
+        },
+    );
+    insta::assert_snapshot!("connecting", screen(&m));
+}
+
+#[test]
+fn frame_empty() {
+    let c = clock();
+    let mut m = model(&c);
+    let g = scan_gen(&connect(&mut m));
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 0,
+        },
+    );
+    insta::assert_snapshot!("empty", screen(&m));
+}
+
+#[test]
+fn frame_scanning() {
+    let c = clock();
+    let mut m = model(&c);
+    let g = scan_gen(&connect(&mut m));
+    batch(&mut m, g, &DATA[..4]);
+    c.advance(Duration::from_millis(1200));
+    insta::assert_snapshot!("scanning", screen(&m));
+}
+
+#[test]
+fn frame_loaded() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('j'));
+    for k in [
+        "trace-a:order",
+        "trace-a:user:1:name",
+        "trace-a:user:1:profile",
+        "trace-a:user:2:name",
+    ] {
+        meta(&mut m, &format!("{P}{k}"), "string", 12, Ttl::Persistent);
+    }
+    meta(
+        &mut m,
+        &full("trace-a", "order"),
+        "object",
+        1234,
+        Ttl::Expires(Duration::from_secs(90)),
+    );
+    insta::assert_snapshot!("loaded", screen(&m));
+}
+
+#[test]
+fn frame_value_shown() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    meta(
+        &mut m,
+        &full("trace-a", "order"),
+        "object",
+        71,
+        Ttl::Expires(Duration::from_secs(3600)),
+    );
+    answer_value(
+        &mut m,
+        &c,
+        br#"{"id":7,"status":"paid","items":[{"sku":"A1","qty":2}],"note":null,"gift":false}"#,
+        80,
+    );
+    insta::assert_snapshot!("value_shown", screen(&m));
+}
+
+#[test]
+fn frame_big_value() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    let window = format!("{{\"data\":[{}", "\"xxxxxxxx\",".repeat(WINDOW / 11));
+    answer_value(
+        &mut m,
+        &c,
+        &window.as_bytes()[..WINDOW.min(window.len())],
+        50 * 1024 * 1024,
+    );
+    insta::assert_snapshot!("big_value", screen(&m));
+}
+
+#[test]
+fn frame_non_json_value() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key('j'));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('j'));
+    let raw = b"plain text\nsecond line \xff\xfe end";
+    answer_value(&mut m, &c, raw, raw.len() as u64);
+    insta::assert_snapshot!("non_json_value", screen(&m));
+}
+
+#[test]
+fn frame_help() {
+    let c = clock();
+    let mut m = loaded(&c);
+    m.size = (100, 28);
+    update(&mut m, key('?'));
+    insta::assert_snapshot!("help", screen(&m));
+}
+
+#[test]
+fn frame_disconnected() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    answer_value(&mut m, &c, b"{\"a\":1}", 7);
+    ev(
+        &mut m,
+        WorkerEvent::Lost {
+            reason: "no answer within 2s".into(),
+        },
+    );
+    insta::assert_snapshot!("disconnected", screen(&m));
+}
+
+#[test]
+fn rescan_option_rescans_on_a_timer_and_refresh_zero_is_off() {
+    let c = clock();
+    let config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
+    let opts = BrowserOptions {
+        refresh: Some(Duration::ZERO),
+        rescan: Some(Duration::from_secs(10)),
+        config_file: None,
+    };
+    let mut m = initial_model(&config, &opts, Keymap::default(), c.clone());
+    let g = scan_gen(&connect(&mut m));
+    batch(&mut m, g, DATA);
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 7,
+        },
+    );
+    c.advance(Duration::from_secs(5));
+    let fx = update(&mut m, Action::Tick);
+    assert!(
+        !fx.iter()
+            .any(|f| matches!(f, Effect::Worker(WorkerCmd::FetchMeta { .. }))),
+        "refresh 0 is off"
+    );
+    c.advance(Duration::from_secs(5));
+    assert!(scan_gen(&update(&mut m, Action::Tick)) > g);
+}
+
+#[test]
+fn frame_wrapped_value() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    let long = format!("{{\"text\":\"{}\",\"n\":1}}", "lorem ipsum ".repeat(12));
+    answer_value(&mut m, &c, long.as_bytes(), long.len() as u64);
+    update(&mut m, key('w'));
+    insta::assert_snapshot!("wrapped_value", screen(&m));
+}

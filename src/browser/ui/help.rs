@@ -1,0 +1,52 @@
+//! The help overlay, generated from the keymap.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use crate::browser::model::{Model, Overlay};
+use crate::browser::ui::theme;
+
+pub fn help(f: &mut Frame, m: &Model, area: Rect) {
+    let Some(Overlay::Help { scroll }) = &m.overlay else {
+        return;
+    };
+    let rows = m.keymap.help_rows();
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(k, d)| {
+            Line::from(vec![
+                Span::styled(format!(" {k:<key_w$}  "), theme::key_hint()),
+                Span::raw(d),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " Rebind keys in config.toml in the config directory, or --config FILE.",
+        theme::dim(),
+    ));
+    let width = lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 3;
+    let height = lines.len() as u16 + 2;
+    let [r] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).scroll((*scroll as u16, 0)).block(
+            Block::bordered()
+                .title(Span::styled(" Help · Esc closes ", theme::title(true)))
+                .border_style(theme::border(true)),
+        ),
+        r,
+    );
+}
