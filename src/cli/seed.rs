@@ -66,8 +66,16 @@ fn timestamp(secs: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A float as Motia's JSON.stringify would store it (`24`, not `24.0`).
+fn js_num(x: f64) -> Value {
+    motia_state::json::to_js_string(&x)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null)
+}
+
 fn money(x: f64) -> Value {
-    json!((x * 100.0).round() / 100.0)
+    js_num((x * 100.0).round() / 100.0)
 }
 
 /// Every write of the demo, in order. The catalog is embedded at build time, so parsing it
@@ -136,7 +144,7 @@ pub fn entries() -> Result<Vec<Entry>, String> {
         add("cart:items", json!(lines), None);
         add(
             "fraud:score",
-            json!((rng.below(1000) as f64) / 1000.0),
+            js_num((rng.below(1000) as f64) / 1000.0),
             None,
         );
         add("inventory:reserved", json!(status != "cancelled"), None);
