@@ -1,6 +1,7 @@
 //! The connection layer: one multiplexed connection that reconnects with the configured
 //! strategy. Operations talk to [`Conn`] only, so a cluster backend can slot in beside it.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,28 +109,39 @@ impl Conn {
         }
     }
 
-    /// Sends one command; `context` names what it was for in errors.
-    pub(crate) async fn query<T: FromRedisValue>(
-        &self,
-        cmd: &Cmd,
-        retry: Retry,
-        context: &str,
-    ) -> Result<T> {
-        let (generation, mut conn) = self.checked_connection(retry).await?;
-        match cmd.query_async::<T>(&mut conn).await {
+    /// Sends one request with `send`: on a broken connection, forgets it and, for `Retry::Safe`,
+    /// sends once more on a fresh one; `context` names what it was for in errors.
+    async fn run<T, F, Fut>(&self, retry: Retry, context: &str, send: F) -> Result<T>
+    where
+        F: Fn(MultiplexedConnection) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let (generation, conn) = self.checked_connection(retry).await?;
+        match send(conn).await {
             Ok(v) => Ok(v),
             Err(e) if is_connection_error(&e) => {
                 self.inner.forget(generation).await;
                 if retry == Retry::Never {
                     return Err(self.inner.map_err(e, context));
                 }
-                let (_, mut conn) = self.inner.connection().await?;
-                cmd.query_async::<T>(&mut conn)
-                    .await
-                    .map_err(|e| self.inner.map_err(e, context))
+                let (_, conn) = self.inner.connection().await?;
+                send(conn).await.map_err(|e| self.inner.map_err(e, context))
             }
             Err(e) => Err(self.inner.map_err(e, context)),
         }
+    }
+
+    /// Sends one command.
+    pub(crate) async fn query<T: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        retry: Retry,
+        context: &str,
+    ) -> Result<T> {
+        self.run(retry, context, |mut c| async move {
+            cmd.query_async::<T>(&mut c).await
+        })
+        .await
     }
 
     /// Sends a pipeline in one round trip.
@@ -139,23 +151,10 @@ impl Conn {
         retry: Retry,
         context: &str,
     ) -> Result<T> {
-        let (generation, mut conn) = self.inner.connection().await?;
-        match pipe.query_async::<T>(&mut conn).await {
-            Ok(v) => Ok(v),
-            Err(e) if is_connection_error(&e) && retry == Retry::Safe => {
-                self.inner.forget(generation).await;
-                let (_, mut conn) = self.inner.connection().await?;
-                pipe.query_async::<T>(&mut conn)
-                    .await
-                    .map_err(|e| self.inner.map_err(e, context))
-            }
-            Err(e) => {
-                if is_connection_error(&e) {
-                    self.inner.forget(generation).await;
-                }
-                Err(self.inner.map_err(e, context))
-            }
-        }
+        self.run(retry, context, |mut c| async move {
+            pipe.query_async::<T>(&mut c).await
+        })
+        .await
     }
 
     /// Sends a script invocation.
@@ -165,23 +164,10 @@ impl Conn {
         retry: Retry,
         context: &str,
     ) -> Result<T> {
-        let (generation, mut conn) = self.checked_connection(retry).await?;
-        match inv.invoke_async::<T>(&mut conn).await {
-            Ok(v) => Ok(v),
-            Err(e) if is_connection_error(&e) && retry == Retry::Safe => {
-                self.inner.forget(generation).await;
-                let (_, mut conn) = self.inner.connection().await?;
-                inv.invoke_async::<T>(&mut conn)
-                    .await
-                    .map_err(|e| self.inner.map_err(e, context))
-            }
-            Err(e) => {
-                if is_connection_error(&e) {
-                    self.inner.forget(generation).await;
-                }
-                Err(self.inner.map_err(e, context))
-            }
-        }
+        self.run(retry, context, |mut c| async move {
+            inv.invoke_async::<T>(&mut c).await
+        })
+        .await
     }
 }
 
