@@ -263,9 +263,9 @@ fn command_line(f: &mut Frame, input: &str, fits: &[&str], status: Rect) {
     let height = lines.len() as u16 + 2;
     let r = Rect {
         x: status.x,
-        y: line_area.y.saturating_sub(height),
+        y: status.y.saturating_sub(height),
         width: width.min(status.width),
-        height: height.min(line_area.y),
+        height: height.min(status.y),
     };
     f.render_widget(Clear, r);
     f.render_widget(
@@ -285,18 +285,24 @@ pub fn toasts(f: &mut Frame, m: &Model, main: Rect) {
     }
     let width = (main.width / 2).max(30).min(main.width);
     let inner_w = width.saturating_sub(2) as usize;
-    let lines: Vec<Line> = m
-        .toasts
-        .iter()
-        .map(|t| {
-            let (mark, style) = match t.kind {
-                ToastKind::Pending => ("… ", theme::note()),
-                ToastKind::Done => ("✓ ", theme::ok()),
-                ToastKind::Failed => ("✗ ", theme::error()),
-            };
-            Line::styled(clip(&format!("{mark}{}", t.text), inner_w), style)
-        })
-        .collect();
+    let mut lines: Vec<Line> = Vec::new();
+    for t in &m.toasts {
+        let (mark, style) = match t.kind {
+            ToastKind::Pending => ("… ", theme::note()),
+            ToastKind::Done => ("✓ ", theme::ok()),
+            ToastKind::Failed => ("✗ ", theme::error()),
+        };
+        let text = format!("{mark}{}", t.text);
+        if t.kind == ToastKind::Failed {
+            // Failures are shown whole: they say what went wrong and how to dismiss them.
+            let chars: Vec<char> = text.chars().collect();
+            for chunk in chars.chunks(inner_w.max(1)).take(4) {
+                lines.push(Line::styled(chunk.iter().collect::<String>(), style));
+            }
+        } else {
+            lines.push(Line::styled(clip(&text, inner_w), style));
+        }
+    }
     let height = (lines.len() as u16 + 2).min(main.height);
     let r = Rect {
         x: main.x + main.width - width,

@@ -66,9 +66,9 @@ pub fn draw(f: &mut Frame, m: &Model) {
         height: a.status.y,
         ..f.area()
     };
-    edit::toasts(f, m, main);
     edit::editor(f, m, main);
     edit::dialog(f, m, main, a.status);
+    edit::toasts(f, m, main);
     if m.overlay.is_some() {
         help::help(f, m, f.area());
     }
