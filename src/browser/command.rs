@@ -27,13 +27,29 @@ pub enum Command {
 
 /// Name, arguments and one line of help for every command, in completion order.
 pub const COMMANDS: &[(&str, &str, &str)] = &[
-    ("ttl", "DURATION", "set the expiry: 90, 90s, 10m, 2h, 1d, persist"),
+    (
+        "ttl",
+        "DURATION",
+        "set the expiry: 90, 90s, 10m, 2h, 1d, persist",
+    ),
     ("persist", "", "remove the expiry"),
     ("del", "", "delete the selected key"),
     ("clear", "", "delete every key of the selected trace"),
-    ("export", "FILE", "write the trace (or everything) to FILE as JSON"),
-    ("import", "FILE", "load items from FILE (refuses to overwrite)"),
-    ("where", "[FIELD OP VALUE]", "filter keys by value; alone: clear the filter"),
+    (
+        "export",
+        "FILE",
+        "write the trace (or everything) to FILE as JSON",
+    ),
+    (
+        "import",
+        "FILE",
+        "load items from FILE (refuses to overwrite)",
+    ),
+    (
+        "where",
+        "[FIELD OP VALUE]",
+        "filter keys by value; alone: clear the filter",
+    ),
     ("q", "", "quit"),
 ];
 
@@ -64,7 +80,9 @@ pub fn parse(input: &str) -> Result<Command, String> {
             if rest.is_empty() {
                 return Err("usage: :ttl DURATION (90, 90s, 10m, 2h, 1d, persist)".into());
             }
-            rest.parse::<Expiry>().map(Command::Ttl).map_err(|e| e.to_string())
+            rest.parse::<Expiry>()
+                .map(Command::Ttl)
+                .map_err(|e| e.to_string())
         }
         "persist" => no_args(Command::Persist),
         "del" | "delete" => no_args(Command::Del),
@@ -81,7 +99,10 @@ pub fn parse(input: &str) -> Result<Command, String> {
             }
         }
         "q" | "quit" | "q!" => no_args(Command::Quit),
-        other => Err(format!("unknown command :{other} (known: {})", names().join(" "))),
+        other => Err(format!(
+            "unknown command :{other} (known: {})",
+            names().join(" ")
+        )),
     }
 }
 
@@ -102,7 +123,10 @@ pub fn complete(input: &str) -> (String, Vec<&'static str>) {
     if input.contains(char::is_whitespace) {
         return (input.to_string(), Vec::new());
     }
-    let fits: Vec<&'static str> = names().into_iter().filter(|n| n.starts_with(input)).collect();
+    let fits: Vec<&'static str> = names()
+        .into_iter()
+        .filter(|n| n.starts_with(input))
+        .collect();
     let completed = match fits.as_slice() {
         [] => input.to_string(),
         [one] => format!("{one} "),
@@ -125,13 +149,22 @@ mod tests {
 
     #[test]
     fn parses_commands() {
-        assert_eq!(parse("ttl 10m"), Ok(Command::Ttl(Expiry::After(Duration::from_secs(600)))));
+        assert_eq!(
+            parse("ttl 10m"),
+            Ok(Command::Ttl(Expiry::After(Duration::from_secs(600))))
+        );
         assert_eq!(parse("ttl persist"), Ok(Command::Ttl(Expiry::Persist)));
         assert_eq!(parse(" persist "), Ok(Command::Persist));
         assert_eq!(parse("q"), Ok(Command::Quit));
-        assert_eq!(parse("export /tmp/x.json"), Ok(Command::Export("/tmp/x.json".into())));
+        assert_eq!(
+            parse("export /tmp/x.json"),
+            Ok(Command::Export("/tmp/x.json".into()))
+        );
         assert_eq!(parse("where"), Ok(Command::Where(None)));
-        assert!(matches!(parse("where status eq paid"), Ok(Command::Where(Some(_)))));
+        assert!(matches!(
+            parse("where status eq paid"),
+            Ok(Command::Where(Some(_)))
+        ));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::browser::doc::{ValueDoc, WINDOW};
 use crate::browser::keymap::Command;
 use crate::browser::model::{Model, Pane, RowKind, Selected};
 use crate::browser::ui::{human_bytes, theme, thousands};
-use crate::browser::update::{note, rebuild_keys, rebuild_traces, request_meta_keys, reload_value};
+use crate::browser::update::{note, rebuild_keys, rebuild_traces, reload_value, request_meta_keys};
 
 /// Successful notifications disappear after this long; failures stay until dismissed.
 pub const TOAST_TIME: Duration = Duration::from_secs(4);
@@ -226,9 +226,8 @@ fn send_write(m: &mut Model, op: WriteOp, label: String, fx: &mut Vec<Effect>) -
 pub fn expire_toasts(m: &mut Model) -> bool {
     let now = m.now();
     let before = m.toasts.len();
-    m.toasts.retain(|t| {
-        t.kind != ToastKind::Done || now.saturating_duration_since(t.at) < TOAST_TIME
-    });
+    m.toasts
+        .retain(|t| t.kind != ToastKind::Done || now.saturating_duration_since(t.at) < TOAST_TIME);
     before != m.toasts.len()
 }
 
@@ -273,7 +272,7 @@ pub fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
         Command::SetTtl => start_ttl(m, None, fx),
         Command::Delete => start_delete(m),
         Command::ClearTrace => start_clear(m),
-        Command::CommandLine => {
+        Command::CmdLine => {
             m.dialog = Some(Dialog::Prompt {
                 purpose: Prompt::Command,
                 input: String::new(),
@@ -342,14 +341,14 @@ fn open_editor(m: &mut Model, external: bool, fx: &mut Vec<Effect>) {
         return note(m, "select a key to edit (n creates one)", false);
     };
     if m.value.full_key.as_deref() != Some(&full) || m.value.doc.is_none() {
-        return note(m, "the value is still loading; try again in a moment", false);
-    }
-    if m.value.gone {
         return note(
             m,
-            "the key no longer exists; n creates a key",
-            true,
+            "the value is still loading; try again in a moment",
+            false,
         );
+    }
+    if m.value.gone {
+        return note(m, "the key no longer exists; n creates a key", true);
     }
     let Some(doc) = m.value.doc.clone() else {
         return;
@@ -491,7 +490,10 @@ fn start_clear(m: &mut Model) {
             "Clear trace {trace}: delete all {} keys?",
             thousands(keys.len() as u64)
         ),
-        label: format!("clear trace {trace} ({} keys)", thousands(keys.len() as u64)),
+        label: format!(
+            "clear trace {trace} ({} keys)",
+            thousands(keys.len() as u64)
+        ),
         op: WriteOp::Unlink { full_keys: keys },
     });
 }
@@ -504,7 +506,11 @@ pub fn dialog_key(m: &mut Model, k: KeyEvent, cmd: Option<Command>, fx: &mut Vec
         return;
     };
     let plain_char = match k.code {
-        KeyCode::Char(c) if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+        KeyCode::Char(c)
+            if !k
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
             Some(c)
         }
         _ => None,
@@ -652,8 +658,7 @@ fn submit_prompt(m: &mut Model, purpose: Prompt, input: String, fx: &mut Vec<Eff
             if input.is_empty() {
                 return note(m, "a key name cannot be empty; nothing was created", true);
             }
-            if m
-                .index
+            if m.index
                 .traces
                 .get(trace.as_str())
                 .is_some_and(|keys| keys.contains_key(input.as_str()))
@@ -765,10 +770,10 @@ pub fn editor_key(m: &mut Model, k: KeyEvent, cmd: Option<Command>, fx: &mut Vec
         }
         _ => {}
     }
-    if let Some(ed) = &mut m.editor {
-        if ed.area.input(k) {
-            ed.error = None;
-        }
+    if let Some(ed) = &mut m.editor
+        && ed.area.input(k)
+    {
+        ed.error = None;
     }
 }
 
@@ -962,7 +967,12 @@ pub fn written(
 }
 
 /// The keys a `:where` request found.
-pub fn where_result(m: &mut Model, id: u64, result: Result<Vec<String>, String>, fx: &mut Vec<Effect>) {
+pub fn where_result(
+    m: &mut Model,
+    id: u64,
+    result: Result<Vec<String>, String>,
+    fx: &mut Vec<Effect>,
+) {
     let Some(w) = &mut m.keys.where_filter else {
         return;
     };

@@ -717,7 +717,10 @@ fn editor_opens_pretty_and_esc_asks_only_when_changed() {
     let c = clock();
     let mut m = on_order(&c);
     update(&mut m, key('e'));
-    assert_eq!(editor_text(&m), "{\n  \"id\": 7,\n  \"status\": \"paid\"\n}");
+    assert_eq!(
+        editor_text(&m),
+        "{\n  \"id\": 7,\n  \"status\": \"paid\"\n}"
+    );
     update(&mut m, code(KeyCode::Esc));
     assert!(m.editor.is_none(), "unchanged text leaves at once");
     update(&mut m, key('e'));
@@ -738,7 +741,10 @@ fn invalid_json_is_not_sent_and_names_line_and_column() {
     let c = clock();
     let mut m = on_order(&c);
     update(&mut m, key('e'));
-    m.editor.as_mut().unwrap().set_text("{\n  \"id\": 7,\n  \"status\": \n}");
+    m.editor
+        .as_mut()
+        .unwrap()
+        .set_text("{\n  \"id\": 7,\n  \"status\": \n}");
     let fx = update(&mut m, ctrl('s'));
     assert!(writes(&fx).is_empty());
     let err = m.editor.as_ref().unwrap().error.clone().unwrap();
@@ -806,7 +812,9 @@ fn conflict_dialog_show_overwrite_and_cancel() {
     conflict(&mut m, id, op);
     update(&mut m, key('s'));
     match &m.dialog {
-        Some(Dialog::Current { doc: Some(d), .. }) => assert_eq!(d.line(2), "  \"status\": \"shipped\""),
+        Some(Dialog::Current { doc: Some(d), .. }) => {
+            assert_eq!(d.line(2), "  \"status\": \"shipped\"")
+        }
         _ => panic!("the current value is shown"),
     }
     update(&mut m, code(KeyCode::Esc));
@@ -830,7 +838,10 @@ fn a_truncated_value_cannot_be_edited_until_loaded() {
     update(&mut m, key('e'));
     assert!(m.editor.is_none());
     let n = note_text(&m);
-    assert!(n.contains("cannot be saved until loaded in full") && n.contains("press L"), "{n}");
+    assert!(
+        n.contains("cannot be saved until loaded in full") && n.contains("press L"),
+        "{n}"
+    );
 }
 
 #[test]
@@ -839,7 +850,12 @@ fn read_only_refuses_every_write_before_sending() {
     let config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
     let mut config = config;
     config.read_only = true;
-    let mut m = initial_model(&config, &BrowserOptions::default(), Keymap::default(), c.clone());
+    let mut m = initial_model(
+        &config,
+        &BrowserOptions::default(),
+        Keymap::default(),
+        c.clone(),
+    );
     update(&mut m, Action::Resize(100, 20));
     let g = scan_gen(&connect(&mut m));
     batch(&mut m, g, DATA);
@@ -849,7 +865,11 @@ fn read_only_refuses_every_write_before_sending() {
         let fx = update(&mut m, key(k));
         assert!(writes(&fx).is_empty(), "{k}");
         assert!(m.editor.is_none() && m.dialog.is_none(), "{k}");
-        assert!(note_text(&m).starts_with("read-only mode"), "{k}: {}", note_text(&m));
+        assert!(
+            note_text(&m).starts_with("read-only mode"),
+            "{k}: {}",
+            note_text(&m)
+        );
     }
     update(&mut m, key(':'));
     let fx = typed(&mut m, "ttl 10m");
@@ -859,7 +879,10 @@ fn read_only_refuses_every_write_before_sending() {
     assert!(note_text(&m).contains("refused"));
     // Copying is not a write.
     let fx = update(&mut m, key('y'));
-    assert!(fx.iter().any(|f| matches!(f, Effect::Copy(t) if t.as_bytes() == ORDER)));
+    assert!(
+        fx.iter()
+            .any(|f| matches!(f, Effect::Copy(t) if t.as_bytes() == ORDER))
+    );
 }
 
 #[test]
@@ -873,7 +896,10 @@ fn a_bad_duration_changes_nothing() {
     assert!(writes(&fx).is_empty());
     assert!(m.dialog.is_none());
     let n = note_text(&m);
-    assert!(n.contains("invalid duration") && n.contains("nothing was changed"), "{n}");
+    assert!(
+        n.contains("invalid duration") && n.contains("nothing was changed"),
+        "{n}"
+    );
     update(&mut m, key('t'));
     typed(&mut m, "10m");
     let w = writes(&update(&mut m, code(KeyCode::Enter)));
@@ -896,12 +922,17 @@ fn ttl_on_a_trace_confirms_with_the_key_count() {
     assert!(writes(&fx).is_empty(), "nothing before the confirmation");
     match &m.dialog {
         Some(Dialog::Confirm { text, .. }) => {
-            assert!(text.contains("trace-a") && text.contains("4 keys"), "{text}")
+            assert!(
+                text.contains("trace-a") && text.contains("4 keys"),
+                "{text}"
+            )
         }
         _ => panic!("a confirmation"),
     }
     let w = writes(&update(&mut m, key('y')));
-    assert!(matches!(&w[0].1, WriteOp::Expire { full_keys, expiry: motia_state::Expiry::Persist } if full_keys.len() == 4));
+    assert!(
+        matches!(&w[0].1, WriteOp::Expire { full_keys, expiry: motia_state::Expiry::Persist } if full_keys.len() == 4)
+    );
 }
 
 #[test]
@@ -912,7 +943,11 @@ fn creating_an_existing_key_is_refused() {
     typed(&mut m, "order");
     update(&mut m, code(KeyCode::Enter));
     assert!(m.editor.is_none());
-    assert!(note_text(&m).contains("trace-a:order exists already"), "{}", note_text(&m));
+    assert!(
+        note_text(&m).contains("trace-a:order exists already"),
+        "{}",
+        note_text(&m)
+    );
     // A key the index does not know yet but Redis has: the create-only save is refused.
     update(&mut m, key('n'));
     typed(&mut m, "fresh");
@@ -970,7 +1005,9 @@ fn delete_confirmation_names_trace_and_key() {
     let mut m = on_order(&c);
     update(&mut m, key('d'));
     match &m.dialog {
-        Some(Dialog::Confirm { text, .. }) => assert_eq!(text, "Delete key order of trace trace-a?"),
+        Some(Dialog::Confirm { text, .. }) => {
+            assert_eq!(text, "Delete key order of trace trace-a?")
+        }
         _ => panic!("a confirmation"),
     }
     let fx = update(&mut m, key('n'));
@@ -1017,7 +1054,13 @@ fn command_line_completes_and_runs() {
         _ => panic!("the command line"),
     }
     let w = writes(&update(&mut m, code(KeyCode::Enter)));
-    assert!(matches!(&w[0].1, WriteOp::Expire { expiry: motia_state::Expiry::Persist, .. }));
+    assert!(matches!(
+        &w[0].1,
+        WriteOp::Expire {
+            expiry: motia_state::Expiry::Persist,
+            ..
+        }
+    ));
     update(&mut m, key(':'));
     typed(&mut m, "frob");
     update(&mut m, code(KeyCode::Enter));
@@ -1054,17 +1097,44 @@ fn command_line_completes_and_runs() {
 fn keys_sort_by_ttl_puts_the_soonest_expiry_first() {
     let c = clock();
     let mut m = on_order(&c);
-    meta(&mut m, &full("trace-a", "order"), "object", 10, Ttl::Persistent);
-    meta(&mut m, &full("trace-a", "user:1:name"), "string", 5, Ttl::Expires(Duration::from_secs(500)));
-    meta(&mut m, &full("trace-a", "user:1:profile"), "object", 50, Ttl::Expires(Duration::from_secs(20)));
-    meta(&mut m, &full("trace-a", "user:2:name"), "string", 7, Ttl::Persistent);
+    meta(
+        &mut m,
+        &full("trace-a", "order"),
+        "object",
+        10,
+        Ttl::Persistent,
+    );
+    meta(
+        &mut m,
+        &full("trace-a", "user:1:name"),
+        "string",
+        5,
+        Ttl::Expires(Duration::from_secs(500)),
+    );
+    meta(
+        &mut m,
+        &full("trace-a", "user:1:profile"),
+        "object",
+        50,
+        Ttl::Expires(Duration::from_secs(20)),
+    );
+    meta(
+        &mut m,
+        &full("trace-a", "user:2:name"),
+        "string",
+        7,
+        Ttl::Persistent,
+    );
     update(&mut m, key('s'));
     assert_eq!(m.keys.sort, KeySort::Size);
     assert_eq!(m.keys.rows[0].label, "user:1:profile");
     update(&mut m, key('s'));
     assert_eq!(m.keys.sort, KeySort::Ttl);
     let labels: Vec<&str> = m.keys.rows.iter().map(|r| r.label.as_str()).collect();
-    assert_eq!(labels, ["user:1:profile", "user:1:name", "order", "user:2:name"]);
+    assert_eq!(
+        labels,
+        ["user:1:profile", "user:1:name", "order", "user:2:name"]
+    );
 }
 
 // ---- frames ----

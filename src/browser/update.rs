@@ -101,16 +101,8 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
         }
         Command::NextPane => m.focus = m.focus.next(),
         Command::PrevPane => m.focus = m.focus.prev(),
-        Command::PaneLeft => {
-            if m.focus != Pane::Traces {
-                m.focus = m.focus.prev();
-            }
-        }
-        Command::PaneRight => {
-            if m.focus != Pane::Value {
-                m.focus = m.focus.next();
-            }
-        }
+        Command::PaneLeft if m.focus != Pane::Traces => m.focus = m.focus.prev(),
+        Command::PaneRight if m.focus != Pane::Value => m.focus = m.focus.next(),
         Command::Down => move_by(m, 1, fx),
         Command::Up => move_by(m, -1, fx),
         Command::PageDown => {

@@ -94,7 +94,8 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
             let (title, help) = match purpose {
                 Prompt::TraceId => (
                     " New trace · id ".to_string(),
-                    "not empty, no ':' · Enter: next, the first key's name · Esc cancel".to_string(),
+                    "not empty, no ':' · Enter: next, the first key's name · Esc cancel"
+                        .to_string(),
                 ),
                 Prompt::KeyName { trace } => (
                     format!(" New key in trace {trace} "),
@@ -177,7 +178,11 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
             small_box(f, area, " Conflict ".into(), lines);
         }
         Dialog::Current { doc, scroll, .. } => {
-            let r = centered(area, area.width.saturating_sub(8), area.height.saturating_sub(2));
+            let r = centered(
+                area,
+                area.width.saturating_sub(8),
+                area.height.saturating_sub(2),
+            );
             f.render_widget(Clear, r);
             let h = r.height.saturating_sub(2) as usize;
             let lines: Vec<Line> = match doc {
@@ -194,12 +199,12 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
                 None => vec![Line::styled("(the key no longer exists)", theme::error())],
             };
             f.render_widget(
-                Paragraph::new(lines).block(
-                    boxed(" Value now in Redis ".into()).title_bottom(Span::styled(
+                Paragraph::new(lines).block(boxed(" Value now in Redis ".into()).title_bottom(
+                    Span::styled(
                         " j/k scroll · o overwrite it with your text · Esc back to your text ",
                         theme::dim(),
-                    )),
-                ),
+                    ),
+                )),
                 r,
             );
         }
@@ -244,7 +249,10 @@ fn command_line(f: &mut Frame, input: &str, fits: &[&str], status: Rect) {
     let shown: Vec<&(&str, &str, &str)> = if fits.is_empty() && input.is_empty() {
         COMMANDS.iter().collect()
     } else {
-        COMMANDS.iter().filter(|(n, _, _)| fits.contains(n)).collect()
+        COMMANDS
+            .iter()
+            .filter(|(n, _, _)| fits.contains(n))
+            .collect()
     };
     if shown.is_empty() {
         return;

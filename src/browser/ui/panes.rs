@@ -128,9 +128,7 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
     title.extend(filter_span(m, Pane::Keys, &m.keys.filter));
     match m.keys.sort {
         crate::browser::edit::KeySort::Name => {}
-        crate::browser::edit::KeySort::Size => {
-            title.push(Span::styled(" by size ", theme::note()))
-        }
+        crate::browser::edit::KeySort::Size => title.push(Span::styled(" by size ", theme::note())),
         crate::browser::edit::KeySort::Ttl => title.push(Span::styled(" by TTL ", theme::note())),
     }
     if let Some(w) = &m.keys.where_filter {
