@@ -287,6 +287,20 @@ impl RedisStateAdapter {
             .collect())
     }
 
+    /// Raw values of full Redis keys with `MGET` in bounded batches, in the order given; `None`
+    /// for a missing or non-string key.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: &motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = vec!["motia:state:trace-1:order".to_string()];
+    /// let values = state.get_raw_many_full(&keys).await?;
+    /// assert_eq!(values.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_raw_many_full(&self, full_keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.mget(full_keys).await
+    }
+
     /// `MGET` in bounded chunks; one entry per key, `None` for missing or non-string keys.
     async fn mget(&self, full_keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
         let mut out = Vec::with_capacity(full_keys.len());

@@ -1,10 +1,11 @@
 //! The messages of the browser: what happens (actions), what `update` asks for (effects), and
 //! what goes to and comes from the worker.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
-use motia_state::Ttl;
+use motia_state::{Expiry, StateFilter, Ttl};
 
 use crate::browser::doc::ValueDoc;
 
@@ -19,6 +20,8 @@ pub enum Action {
     Tick,
     /// Something the worker reports.
     Worker(WorkerEvent),
+    /// `$VISUAL`/`$EDITOR` finished: the text it left, or why it failed.
+    ExternalEdited(Result<String, String>),
 }
 
 /// What `update` wants done; the event loop performs it.
@@ -28,6 +31,11 @@ pub enum Effect {
     Worker(WorkerCmd),
     /// Leave the browser.
     Quit,
+    /// Put text on the clipboard (OSC 52, written by the terminal layer).
+    Copy(String),
+    /// Suspend the screen and edit `text` in `$VISUAL`/`$EDITOR`; the result comes back as
+    /// [`Action::ExternalEdited`].
+    ExternalEdit { text: String },
 }
 
 /// Work for the worker.
@@ -43,8 +51,56 @@ pub enum WorkerCmd {
     },
     /// Type, size and TTL of these keys.
     FetchMeta { keys: Vec<String> },
+    /// Change state in Redis. Writes run one after another, in the order sent.
+    Write { id: u64, op: WriteOp },
+    /// Read the values of a trace's keys (MGET) and report the keys whose value matches.
+    Where {
+        id: u64,
+        full_keys: Vec<String>,
+        filter: StateFilter,
+    },
     /// Stop.
     Shutdown,
+}
+
+/// A change to Redis; the worker echoes it back with the outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOp {
+    /// Compare-and-set of one value against the bytes loaded (`None`: create, must not exist).
+    Save {
+        full_key: String,
+        expected: Option<Vec<u8>>,
+        text: String,
+    },
+    /// Set or remove the expiry of keys.
+    Expire {
+        full_keys: Vec<String>,
+        expiry: Expiry,
+    },
+    /// UNLINK keys.
+    Unlink { full_keys: Vec<String> },
+    /// Write a trace (or everything) to a file, in the CLI's export format.
+    Export {
+        path: PathBuf,
+        trace: Option<String>,
+    },
+    /// Load a file written by export (refuses to overwrite existing keys).
+    Import { path: PathBuf },
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    Saved,
+    /// Not written: the key holds other bytes now (`None`: it is gone, or exists when creating
+    /// with no readable value).
+    Conflict(Option<Vec<u8>>),
+    /// Keys whose expiry changed.
+    Expired(u64),
+    /// Keys that existed and were removed.
+    Unlinked(u64),
+    Exported(u64),
+    Imported(u64),
 }
 
 /// Type, size and TTL of one key, as the rows show them.
@@ -95,4 +151,15 @@ pub enum WorkerEvent {
     Meta { rows: Vec<(String, RowMeta)> },
     /// Metadata could not be fetched.
     MetaFailed { keys: Vec<String>, error: String },
+    /// The result of write `id`.
+    Written {
+        id: u64,
+        op: WriteOp,
+        result: Result<WriteOutcome, String>,
+    },
+    /// The keys of a `:where` request whose value matched.
+    WhereResult {
+        id: u64,
+        result: Result<Vec<String>, String>,
+    },
 }

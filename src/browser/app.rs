@@ -38,8 +38,32 @@ fn to_action(ev: Event) -> Option<Action> {
     }
 }
 
-/// Applies an action and performs its effects; true when the user quits.
-fn apply(model: &mut Model, action: Action, link: &WorkerLink) -> bool {
+/// What the event loop needs from the real terminal beyond drawing: the clipboard and
+/// suspending the screen for `$EDITOR`.
+pub trait Host {
+    /// Puts text on the clipboard.
+    fn copy(&mut self, text: &str);
+    /// Gives the terminal to `$VISUAL`/`$EDITOR` on `text` and takes it back.
+    fn external_edit(
+        &mut self,
+        text: String,
+    ) -> impl std::future::Future<Output = Result<String, String>>;
+}
+
+/// A host without a terminal (benchmarks, tests): no clipboard, no external editor.
+#[allow(dead_code)] // used by benches/browser.rs through event_loop
+pub struct NoHost;
+
+impl Host for NoHost {
+    fn copy(&mut self, _text: &str) {}
+    async fn external_edit(&mut self, _text: String) -> Result<String, String> {
+        Err("no terminal to run an editor in".into())
+    }
+}
+
+/// Applies an action and performs its effects; true when the user quits. Effects that need
+/// the terminal are left in `outside`.
+fn apply(model: &mut Model, action: Action, link: &WorkerLink, outside: &mut Vec<Effect>) -> bool {
     let mut quit = false;
     for fx in update(model, action) {
         match fx {
@@ -48,6 +72,7 @@ fn apply(model: &mut Model, action: Action, link: &WorkerLink) -> bool {
                 let _ = link.cmds.send(cmd);
             }
             Effect::Quit => quit = true,
+            other => outside.push(other),
         }
     }
     quit
@@ -66,17 +91,35 @@ where
 
 /// Runs until the user quits or the input ends (see [`forward_input`]). `after_draw` sees the model after every frame
 /// (the benchmark measures with it).
+#[allow(dead_code)] // used by benches/browser.rs
 pub async fn event_loop<B>(
     terminal: &mut Terminal<B>,
     model: &mut Model,
     input: &mut mpsc::UnboundedReceiver<std::io::Result<Event>>,
     link: &mut WorkerLink,
+    after_draw: impl FnMut(&Model, Instant),
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    event_loop_with(terminal, model, input, link, &mut NoHost, after_draw).await
+}
+
+/// [`event_loop`] with a [`Host`] for the clipboard and `$EDITOR`.
+pub async fn event_loop_with<B>(
+    terminal: &mut Terminal<B>,
+    model: &mut Model,
+    input: &mut mpsc::UnboundedReceiver<std::io::Result<Event>>,
+    link: &mut WorkerLink,
+    host: &mut impl Host,
     mut after_draw: impl FnMut(&Model, Instant),
 ) -> anyhow::Result<()>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
+    let mut outside: Vec<Effect> = Vec::new();
     if let Ok(size) = terminal.size() {
         model.size = (size.width, size.height);
     }
@@ -112,7 +155,7 @@ where
         // A key press is drawn at once; otherwise queued events are drained for a bounded
         // time, so a flood of scan batches neither costs a frame each nor delays the next key.
         let mut key_seen = matches!(first, Some(Action::Key(_)));
-        let mut quit = first.is_some_and(|a| apply(model, a, link));
+        let mut quit = first.is_some_and(|a| apply(model, a, link, &mut outside));
         let budget = Instant::now() + DRAIN_BUDGET;
         for _ in 0..DRAIN_LIMIT {
             if quit || key_seen || Instant::now() >= budget {
@@ -121,20 +164,35 @@ where
             if let Ok(Ok(e)) = input.try_recv() {
                 if let Some(a) = to_action(e) {
                     key_seen = matches!(a, Action::Key(_));
-                    quit |= apply(model, a, link);
+                    quit |= apply(model, a, link, &mut outside);
                 }
                 continue;
             }
             match link.events.try_recv() {
-                Ok(e) => quit |= apply(model, Action::Worker(e), link),
+                Ok(e) => quit |= apply(model, Action::Worker(e), link, &mut outside),
                 Err(_) => break,
+            }
+        }
+        while !quit && !outside.is_empty() {
+            match outside.remove(0) {
+                Effect::Copy(text) => host.copy(&text),
+                Effect::ExternalEdit { text } => {
+                    let result = host.external_edit(text).await;
+                    // The editor drew over everything: the next frame repaints it all.
+                    terminal
+                        .clear()
+                        .map_err(|e| anyhow::anyhow!("redrawing the screen failed: {e}"))?;
+                    key_seen = true;
+                    quit |= apply(model, Action::ExternalEdited(result), link, &mut outside);
+                }
+                _ => {}
             }
         }
         if quit {
             return Ok(());
         }
         if model.next_wakeup().is_some_and(|w| w <= model.now()) {
-            apply(model, Action::Tick, link);
+            apply(model, Action::Tick, link, &mut outside);
         }
         // Key presses are drawn at once; changes from the worker at most once per FRAME, so
         // a scan does not spend its CPU on frames nobody can see.
@@ -154,6 +212,7 @@ async fn sleep_until(t: Option<Instant>) {
 
 /// Forwards terminal events to a channel. Reading the stream from its own task keeps its
 /// wake-ups intact (polling it with a no-op waker to drain it can lose them).
+#[allow(dead_code)] // used by benches/browser.rs
 pub fn forward_input<S>(mut stream: S) -> mpsc::UnboundedReceiver<std::io::Result<Event>>
 where
     S: Stream<Item = std::io::Result<Event>> + Unpin + Send + 'static,
@@ -167,4 +226,91 @@ where
         }
     });
     rx
+}
+
+/// Controls the terminal input task.
+enum InputCtl {
+    /// Stop reading the terminal; the sender learns when reading has stopped.
+    Pause(tokio::sync::oneshot::Sender<()>),
+    Resume,
+}
+
+/// The real terminal as a [`Host`]: OSC 52 on stdout, and `$EDITOR` with input paused.
+pub struct TerminalHost {
+    ctl: mpsc::UnboundedSender<InputCtl>,
+}
+
+/// Reads the real terminal from its own task; the returned host can pause it (for `$EDITOR`).
+/// The crossterm stream is dropped while paused, so nothing reads keys meant for the editor.
+pub fn forward_terminal_input() -> (
+    mpsc::UnboundedReceiver<std::io::Result<Event>>,
+    TerminalHost,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ctl_tx, mut ctl_rx) = mpsc::unbounded_channel::<InputCtl>();
+    tokio::spawn(async move {
+        loop {
+            let mut stream = crossterm::event::EventStream::new();
+            loop {
+                tokio::select! {
+                    ev = stream.next() => match ev {
+                        Some(ev) => {
+                            if tx.send(ev).is_err() {
+                                return;
+                            }
+                        }
+                        None => return,
+                    },
+                    ctl = ctl_rx.recv() => match ctl {
+                        Some(InputCtl::Pause(ack)) => {
+                            drop(stream);
+                            let _ = ack.send(());
+                            break;
+                        }
+                        Some(InputCtl::Resume) => {}
+                        None => return,
+                    },
+                }
+            }
+            loop {
+                match ctl_rx.recv().await {
+                    Some(InputCtl::Resume) => break,
+                    Some(InputCtl::Pause(ack)) => {
+                        let _ = ack.send(());
+                    }
+                    None => return,
+                }
+            }
+        }
+    });
+    (rx, TerminalHost { ctl: ctl_tx })
+}
+
+impl Host for TerminalHost {
+    fn copy(&mut self, text: &str) {
+        terminal::write_raw(&crate::browser::clipboard::osc52(text));
+    }
+
+    async fn external_edit(&mut self, text: String) -> Result<String, String> {
+        let (ack_tx, ack_rx) = tokio::sync::oneshot::channel();
+        if self.ctl.send(InputCtl::Pause(ack_tx)).is_ok() {
+            let _ = ack_rx.await;
+        }
+        let result = match terminal::suspend() {
+            Ok(()) => {
+                let r = tokio::task::spawn_blocking(move || {
+                    crate::browser::external_editor::edit(&text)
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("the editor task failed: {e}")));
+                match terminal::resume() {
+                    Ok(()) => r,
+                    Err(e) => Err(format!("taking the terminal back failed: {e}")),
+                }
+            }
+            Err(e) => Err(format!("cannot give the terminal to the editor: {e}")),
+        };
+        let _ = self.ctl.send(InputCtl::Resume);
+        result
+    }
 }

@@ -37,6 +37,8 @@ pub struct ValueDoc {
     pub raw_hash: u64,
     /// Some bytes were not UTF-8 and are shown as `\xNN`.
     pub escaped: bool,
+    /// The stored bytes, when all of them are loaded: what an edit compares against.
+    pub raw: Option<std::sync::Arc<[u8]>>,
 }
 
 impl ValueDoc {
@@ -96,7 +98,18 @@ impl ValueDoc {
             loaded_len: bytes.len() as u64,
             raw_hash,
             escaped,
+            raw: complete.then(|| std::sync::Arc::from(bytes)),
         }
+    }
+
+    /// The text to edit: pretty JSON, or the raw text of a non-JSON value (`None` while the
+    /// value is only partly loaded).
+    pub fn edit_text(&self) -> Option<String> {
+        let raw = self.raw.as_ref()?;
+        Some(match self.kind {
+            DocKind::Json(_) => self.text.clone(),
+            _ => String::from_utf8_lossy(raw).into_owned(),
+        })
     }
 
     /// True when the whole value is loaded.

@@ -34,11 +34,22 @@ pub enum Command {
     LoadAll,
     Wrap,
     Help,
+    Edit,
+    ExternalEdit,
+    Save,
+    New,
+    SetTtl,
+    Delete,
+    ClearTrace,
+    CmdLine,
+    Copy,
+    CopyKey,
+    Dismiss,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 19] = [
+    pub const ALL: [Command; 30] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -56,6 +67,17 @@ impl Command {
         Command::Rescan,
         Command::LoadAll,
         Command::Wrap,
+        Command::Edit,
+        Command::ExternalEdit,
+        Command::Save,
+        Command::New,
+        Command::SetTtl,
+        Command::Delete,
+        Command::ClearTrace,
+        Command::CmdLine,
+        Command::Copy,
+        Command::CopyKey,
+        Command::Dismiss,
         Command::Help,
         Command::Quit,
     ];
@@ -82,7 +104,32 @@ impl Command {
             Command::LoadAll => "load_all",
             Command::Wrap => "wrap",
             Command::Help => "help",
+            Command::Edit => "edit",
+            Command::ExternalEdit => "external_edit",
+            Command::Save => "save",
+            Command::New => "new",
+            Command::SetTtl => "ttl",
+            Command::Delete => "delete",
+            Command::ClearTrace => "clear_trace",
+            Command::CmdLine => "command_line",
+            Command::Copy => "copy",
+            Command::CopyKey => "copy_key",
+            Command::Dismiss => "dismiss",
         }
+    }
+
+    /// True for the commands that change Redis (refused in read-only mode).
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Command::Edit
+                | Command::ExternalEdit
+                | Command::Save
+                | Command::New
+                | Command::SetTtl
+                | Command::Delete
+                | Command::ClearTrace
+        )
     }
 
     /// One line for the help overlay.
@@ -102,11 +149,22 @@ impl Command {
             Command::Bottom => "last row / bottom",
             Command::Open => "open: a trace's keys, a folder, a key's value",
             Command::Filter => "filter as you type (substring; * and ? make a glob)",
-            Command::Sort => "cycle the trace sort (id, key count)",
+            Command::Sort => "cycle the sort (traces: id, key count; keys: name, size, TTL)",
             Command::Rescan => "rescan, keeping the selection",
             Command::LoadAll => "load the whole value (when over 256 KiB)",
             Command::Wrap => "wrap long lines of the value",
             Command::Help => "this help",
+            Command::Edit => "edit the value here (also Enter on the Value pane)",
+            Command::ExternalEdit => "edit the value in $VISUAL / $EDITOR",
+            Command::Save => "in the editor: save (compare-and-set, TTL kept)",
+            Command::New => "new key in the trace (on Traces: new trace first)",
+            Command::SetTtl => "set or remove the TTL (on Traces: every key of the trace)",
+            Command::Delete => "delete the selected key (asks first)",
+            Command::ClearTrace => "delete every key of the selected trace (asks first)",
+            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :q",
+            Command::Copy => "copy the value to the clipboard (OSC 52)",
+            Command::CopyKey => "copy the key name to the clipboard",
+            Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
         }
     }
 
@@ -117,6 +175,13 @@ impl Command {
             Command::Open => ("open", &[Pane::Traces, Pane::Keys]),
             Command::Filter => ("filter", &[Pane::Traces, Pane::Keys]),
             Command::Sort => ("sort", &[Pane::Traces]),
+            Command::Edit => ("edit", &[Pane::Keys, Pane::Value]),
+            Command::New => ("new", &[Pane::Traces]),
+            Command::SetTtl => ("ttl", ALL),
+            Command::Delete => ("del", &[Pane::Keys, Pane::Value]),
+            Command::ClearTrace => ("clear", &[Pane::Traces]),
+            Command::CmdLine => ("cmd", ALL),
+            Command::Copy => ("copy", &[Pane::Value]),
             Command::LoadAll => ("load all", &[Pane::Value]),
             Command::Wrap => ("wrap", &[Pane::Value]),
             Command::NextPane => ("pane", ALL),
@@ -365,8 +430,8 @@ impl Keymap {
             .unwrap_or_default()
     }
 
-    /// `(keys, description)` for every command, for the help overlay.
-    pub fn help_rows(&self) -> Vec<(String, &'static str)> {
+    /// `(keys, description, writes)` for every command, for the help overlay.
+    pub fn help_rows(&self) -> Vec<(String, &'static str, bool)> {
         Command::ALL
             .iter()
             .map(|c| {
@@ -378,6 +443,7 @@ impl Keymap {
                         keys
                     },
                     c.describe(),
+                    c.writes(),
                 )
             })
             .collect()

@@ -7,7 +7,11 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
+pub mod command;
 pub mod doc;
+pub mod edit;
+pub mod external_editor;
 pub mod keymap;
 pub mod model;
 pub mod terminal;
@@ -93,8 +97,16 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     let (mut terminal, guard) = terminal::TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("cannot take over the terminal: {e}"))?;
     let (mut link, worker) = spawn_worker(config);
-    let mut input = app::forward_input(crossterm::event::EventStream::new());
-    let result = app::event_loop(&mut terminal, &mut model, &mut input, &mut link, |_, _| {}).await;
+    let (mut input, mut host) = app::forward_terminal_input();
+    let result = app::event_loop_with(
+        &mut terminal,
+        &mut model,
+        &mut input,
+        &mut link,
+        &mut host,
+        |_, _| {},
+    )
+    .await;
     let _ = link.cmds.send(action::WorkerCmd::Shutdown);
     worker.abort();
     drop(terminal);

@@ -266,6 +266,10 @@ pub struct KeysPane {
     /// Folder paths the user closed.
     pub collapsed: HashSet<String>,
     pub selected: Option<Selected>,
+    /// Tree by name, or flat by size or TTL.
+    pub sort: crate::browser::edit::KeySort,
+    /// `:where`: only keys whose value matches.
+    pub where_filter: Option<crate::browser::edit::WhereFilter>,
 }
 
 /// The Value pane.
@@ -366,6 +370,15 @@ pub struct Model {
     pub wrap: bool,
     /// Key presses handled so far (the benchmark matches frames to presses with it).
     pub keys_handled: u64,
+    /// The in-place editor, when open.
+    pub editor: Option<crate::browser::edit::Editor>,
+    /// A prompt, confirmation or conflict dialog (over the editor, if any).
+    pub dialog: Option<crate::browser::edit::Dialog>,
+    /// Writes and their results.
+    pub toasts: Vec<crate::browser::edit::Toast>,
+    pub next_write: u64,
+    /// What each write in flight is, for its notification.
+    pub write_labels: HashMap<u64, String>,
 }
 
 impl Model {
@@ -404,6 +417,11 @@ impl Model {
             dirty: true,
             wrap: false,
             keys_handled: 0,
+            editor: None,
+            dialog: None,
+            toasts: Vec::new(),
+            next_write: 0,
+            write_labels: HashMap::new(),
         }
     }
 
@@ -442,6 +460,7 @@ impl Model {
         if self.animating() {
             at(Some(now + Duration::from_secs(1)));
         }
+        at(crate::browser::edit::next_toast_expiry(self));
         t
     }
 

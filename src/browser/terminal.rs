@@ -34,3 +34,32 @@ impl Drop for TerminalGuard {
 pub fn panicked() -> bool {
     PANICKED.load(Ordering::SeqCst)
 }
+
+/// Gives the terminal back for a child program (`$EDITOR`): normal screen, cooked mode.
+pub fn suspend() -> std::io::Result<()> {
+    crossterm::terminal::disable_raw_mode()?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    )
+}
+
+/// Takes the terminal again after [`suspend`], dropping keys typed meanwhile (they were meant
+/// for the child program).
+pub fn resume() -> std::io::Result<()> {
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    crossterm::terminal::enable_raw_mode()?;
+    while crossterm::event::poll(std::time::Duration::ZERO)? {
+        let _ = crossterm::event::read()?;
+    }
+    Ok(())
+}
+
+/// Writes an escape sequence straight to the terminal (OSC 52 for the clipboard).
+pub fn write_raw(seq: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    // A terminal that ignores the sequence is harmless; a failed write changes nothing else.
+    let _ = out.write_all(seq.as_bytes()).and_then(|()| out.flush());
+}

@@ -653,3 +653,558 @@ fn frame_wrapped_value() {
     update(&mut m, key('w'));
     insta::assert_snapshot!("wrapped_value", screen(&m));
 }
+
+// ---- editing and writes (issue 4) ----
+
+use crate::browser::action::{WriteOp, WriteOutcome};
+use crate::browser::edit::{Dialog, KeySort, ToastKind};
+
+const ORDER: &[u8] = br#"{"id":7,"status":"paid"}"#;
+
+fn ctrl(c: char) -> Action {
+    Action::Key(KeyEvent::new_with_kind(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+        KeyEventKind::Press,
+    ))
+}
+
+fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    for c in text.chars() {
+        fx.extend(update(m, key(c)));
+    }
+    fx
+}
+
+/// The Keys pane on trace-a's `order`, its value loaded.
+fn on_order(c: &Arc<ManualClock>) -> Model {
+    let mut m = loaded(c);
+    update(&mut m, code(KeyCode::Enter));
+    answer_value(&mut m, c, ORDER, ORDER.len() as u64);
+    m
+}
+
+fn writes(fx: &[Effect]) -> Vec<(u64, WriteOp)> {
+    fx.iter()
+        .filter_map(|f| match f {
+            Effect::Worker(WorkerCmd::Write { id, op }) => Some((*id, op.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn editor_text(m: &Model) -> String {
+    m.editor.as_ref().expect("the editor is open").text()
+}
+
+fn note_text(m: &Model) -> String {
+    m.note.as_ref().map(|n| n.text.clone()).unwrap_or_default()
+}
+
+/// Opens the editor on `order`, replaces the text and saves; returns the write.
+fn edit_and_save(m: &mut Model, text: &str) -> (u64, WriteOp) {
+    update(m, key('e'));
+    let ed = m.editor.as_mut().expect("the editor opened");
+    ed.set_text(text);
+    let w = writes(&update(m, ctrl('s')));
+    assert_eq!(w.len(), 1, "one save goes out");
+    w[0].clone()
+}
+
+#[test]
+fn editor_opens_pretty_and_esc_asks_only_when_changed() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key('e'));
+    assert_eq!(
+        editor_text(&m),
+        "{\n  \"id\": 7,\n  \"status\": \"paid\"\n}"
+    );
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.editor.is_none(), "unchanged text leaves at once");
+    update(&mut m, key('e'));
+    typed(&mut m, "x");
+    update(&mut m, code(KeyCode::Esc));
+    assert!(matches!(m.dialog, Some(Dialog::Discard)));
+    update(&mut m, key('n'));
+    assert!(m.dialog.is_none());
+    assert!(editor_text(&m).starts_with('x'), "the text is kept");
+    update(&mut m, code(KeyCode::Esc));
+    let fx = update(&mut m, key('y'));
+    assert!(m.editor.is_none());
+    assert!(writes(&fx).is_empty(), "discarding writes nothing");
+}
+
+#[test]
+fn invalid_json_is_not_sent_and_names_line_and_column() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key('e'));
+    m.editor
+        .as_mut()
+        .unwrap()
+        .set_text("{\n  \"id\": 7,\n  \"status\": \n}");
+    let fx = update(&mut m, ctrl('s'));
+    assert!(writes(&fx).is_empty());
+    let err = m.editor.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("line 4, column 1"), "{err}");
+    assert!(editor_text(&m).contains("\"status\""), "the text stays");
+}
+
+#[test]
+fn save_compares_against_the_loaded_bytes_and_closes_when_written() {
+    let c = clock();
+    let mut m = on_order(&c);
+    let (id, op) = edit_and_save(&mut m, "{\"id\": 8}");
+    assert_eq!(
+        op,
+        WriteOp::Save {
+            full_key: full("trace-a", "order"),
+            expected: Some(ORDER.to_vec()),
+            text: "{\"id\": 8}".into(),
+        }
+    );
+    assert!(m.editor.as_ref().unwrap().saving.is_some());
+    assert_eq!(m.toasts[0].kind, ToastKind::Pending);
+    let fx = ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Ok(WriteOutcome::Saved),
+        },
+    );
+    assert!(m.editor.is_none());
+    assert_eq!(m.toasts[0].kind, ToastKind::Done);
+    assert!(load_id(&fx).is_some(), "the value is read again");
+    // A successful notification goes away by itself.
+    c.advance(crate::browser::edit::TOAST_TIME);
+    update(&mut m, Action::Tick);
+    assert!(m.toasts.is_empty());
+}
+
+#[test]
+fn conflict_dialog_show_overwrite_and_cancel() {
+    let c = clock();
+    let mut m = on_order(&c);
+    let theirs = br#"{"id":7,"status":"shipped"}"#.to_vec();
+    let (id, op) = edit_and_save(&mut m, "{\"mine\": 1}");
+    let conflict = |m: &mut Model, id, op| {
+        ev(
+            m,
+            WorkerEvent::Written {
+                id,
+                op,
+                result: Ok(WriteOutcome::Conflict(Some(theirs.clone()))),
+            },
+        )
+    };
+    conflict(&mut m, id, op);
+    assert!(matches!(m.dialog, Some(Dialog::Conflict { .. })));
+    assert!(m.editor.is_some(), "the edit is kept");
+    // Cancel: back to the text, nothing sent.
+    let fx = update(&mut m, key('c'));
+    assert!(m.dialog.is_none() && writes(&fx).is_empty());
+    assert_eq!(editor_text(&m), "{\"mine\": 1}");
+    // Show: their value, then back to the text, which now applies to their value.
+    let (id, op) = writes(&update(&mut m, ctrl('s')))[0].clone();
+    conflict(&mut m, id, op);
+    update(&mut m, key('s'));
+    match &m.dialog {
+        Some(Dialog::Current { doc: Some(d), .. }) => {
+            assert_eq!(d.line(2), "  \"status\": \"shipped\"")
+        }
+        _ => panic!("the current value is shown"),
+    }
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.dialog.is_none());
+    assert_eq!(editor_text(&m), "{\"mine\": 1}");
+    assert_eq!(m.editor.as_ref().unwrap().expected, Some(theirs.clone()));
+    // Overwrite: a compare-and-set against their bytes.
+    let (id, op) = writes(&update(&mut m, ctrl('s')))[0].clone();
+    conflict(&mut m, id, op);
+    let w = writes(&update(&mut m, key('o')));
+    assert!(matches!(&w[0].1, WriteOp::Save { expected: Some(e), .. } if *e == theirs));
+}
+
+#[test]
+fn a_truncated_value_cannot_be_edited_until_loaded() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    let window = vec![b' '; WINDOW];
+    answer_value(&mut m, &c, &window, 2 * WINDOW as u64);
+    update(&mut m, key('e'));
+    assert!(m.editor.is_none());
+    let n = note_text(&m);
+    assert!(
+        n.contains("cannot be saved until loaded in full") && n.contains("press L"),
+        "{n}"
+    );
+}
+
+#[test]
+fn read_only_refuses_every_write_before_sending() {
+    let c = clock();
+    let config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
+    let mut config = config;
+    config.read_only = true;
+    let mut m = initial_model(
+        &config,
+        &BrowserOptions::default(),
+        Keymap::default(),
+        c.clone(),
+    );
+    update(&mut m, Action::Resize(100, 20));
+    let g = scan_gen(&connect(&mut m));
+    batch(&mut m, g, DATA);
+    update(&mut m, code(KeyCode::Enter));
+    answer_value(&mut m, &c, ORDER, ORDER.len() as u64);
+    for k in ['e', 'E', 'd', 't', 'n', 'D'] {
+        let fx = update(&mut m, key(k));
+        assert!(writes(&fx).is_empty(), "{k}");
+        assert!(m.editor.is_none() && m.dialog.is_none(), "{k}");
+        assert!(
+            note_text(&m).starts_with("read-only mode"),
+            "{k}: {}",
+            note_text(&m)
+        );
+    }
+    update(&mut m, key(':'));
+    let fx = typed(&mut m, "ttl 10m");
+    assert!(writes(&fx).is_empty());
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(writes(&fx).is_empty());
+    assert!(note_text(&m).contains("refused"));
+    // Copying is not a write.
+    let fx = update(&mut m, key('y'));
+    assert!(
+        fx.iter()
+            .any(|f| matches!(f, Effect::Copy(t) if t.as_bytes() == ORDER))
+    );
+}
+
+#[test]
+fn a_bad_duration_changes_nothing() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key('t'));
+    assert!(matches!(m.dialog, Some(Dialog::Prompt { .. })));
+    typed(&mut m, "soon");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(writes(&fx).is_empty());
+    assert!(m.dialog.is_none());
+    let n = note_text(&m);
+    assert!(
+        n.contains("invalid duration") && n.contains("nothing was changed"),
+        "{n}"
+    );
+    update(&mut m, key('t'));
+    typed(&mut m, "10m");
+    let w = writes(&update(&mut m, code(KeyCode::Enter)));
+    assert_eq!(
+        w[0].1,
+        WriteOp::Expire {
+            full_keys: vec![full("trace-a", "order")],
+            expiry: motia_state::Expiry::After(Duration::from_secs(600)),
+        }
+    );
+}
+
+#[test]
+fn ttl_on_a_trace_confirms_with_the_key_count() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key('t'));
+    typed(&mut m, "persist");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(writes(&fx).is_empty(), "nothing before the confirmation");
+    match &m.dialog {
+        Some(Dialog::Confirm { text, .. }) => {
+            assert!(
+                text.contains("trace-a") && text.contains("4 keys"),
+                "{text}"
+            )
+        }
+        _ => panic!("a confirmation"),
+    }
+    let w = writes(&update(&mut m, key('y')));
+    assert!(
+        matches!(&w[0].1, WriteOp::Expire { full_keys, expiry: motia_state::Expiry::Persist } if full_keys.len() == 4)
+    );
+}
+
+#[test]
+fn creating_an_existing_key_is_refused() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key('n'));
+    typed(&mut m, "order");
+    update(&mut m, code(KeyCode::Enter));
+    assert!(m.editor.is_none());
+    assert!(
+        note_text(&m).contains("trace-a:order exists already"),
+        "{}",
+        note_text(&m)
+    );
+    // A key the index does not know yet but Redis has: the create-only save is refused.
+    update(&mut m, key('n'));
+    typed(&mut m, "fresh");
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(editor_text(&m), "{}");
+    let (id, op) = writes(&update(&mut m, ctrl('s')))[0].clone();
+    assert!(matches!(&op, WriteOp::Save { expected: None, .. }));
+    ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Ok(WriteOutcome::Conflict(Some(b"1".to_vec()))),
+        },
+    );
+    let err = m.editor.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("exists already"), "{err}");
+    assert_eq!(m.toasts[0].kind, ToastKind::Failed);
+    assert!(m.toasts[0].text.contains("x dismisses"));
+    update(&mut m, code(KeyCode::Esc));
+    update(&mut m, key('y'));
+    update(&mut m, key('x'));
+    assert!(m.toasts.is_empty(), "x dismisses failures");
+}
+
+#[test]
+fn new_trace_then_key_then_saved_appears_without_rescan() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key('n'));
+    typed(&mut m, "bad:id");
+    update(&mut m, code(KeyCode::Enter));
+    assert!(note_text(&m).contains("':'"), "{}", note_text(&m));
+    update(&mut m, key('n'));
+    typed(&mut m, "trace-new");
+    update(&mut m, code(KeyCode::Enter));
+    typed(&mut m, "first");
+    update(&mut m, code(KeyCode::Enter));
+    let (id, op) = writes(&update(&mut m, ctrl('s')))[0].clone();
+    ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Ok(WriteOutcome::Saved),
+        },
+    );
+    assert_eq!(m.index.count("trace-new"), 1);
+    assert_eq!(m.keys.trace.as_deref(), Some("trace-new"));
+}
+
+#[test]
+fn delete_confirmation_names_trace_and_key() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key('d'));
+    match &m.dialog {
+        Some(Dialog::Confirm { text, .. }) => {
+            assert_eq!(text, "Delete key order of trace trace-a?")
+        }
+        _ => panic!("a confirmation"),
+    }
+    let fx = update(&mut m, key('n'));
+    assert!(writes(&fx).is_empty());
+    assert_eq!(m.index.count("trace-a"), 4);
+    update(&mut m, key('d'));
+    let (id, op) = writes(&update(&mut m, key('y')))[0].clone();
+    assert_eq!(
+        op,
+        WriteOp::Unlink {
+            full_keys: vec![full("trace-a", "order")]
+        }
+    );
+    ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Ok(WriteOutcome::Unlinked(1)),
+        },
+    );
+    assert_eq!(m.index.count("trace-a"), 3, "removed without a rescan");
+    assert!(!m.scan.running);
+    // D on the Traces pane clears the whole trace after naming it and its key count.
+    update(&mut m, key('h'));
+    update(&mut m, key('D'));
+    match &m.dialog {
+        Some(Dialog::Confirm { text, .. }) => {
+            assert_eq!(text, "Clear trace trace-a: delete all 3 keys?")
+        }
+        _ => panic!("a confirmation"),
+    }
+}
+
+#[test]
+fn command_line_completes_and_runs() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key(':'));
+    typed(&mut m, "pe");
+    update(&mut m, code(KeyCode::Tab));
+    match &m.dialog {
+        Some(Dialog::Prompt { input, .. }) => assert_eq!(input, "persist "),
+        _ => panic!("the command line"),
+    }
+    let w = writes(&update(&mut m, code(KeyCode::Enter)));
+    assert!(matches!(
+        &w[0].1,
+        WriteOp::Expire {
+            expiry: motia_state::Expiry::Persist,
+            ..
+        }
+    ));
+    update(&mut m, key(':'));
+    typed(&mut m, "frob");
+    update(&mut m, code(KeyCode::Enter));
+    assert!(note_text(&m).contains("unknown command"));
+    // :where asks the worker for the trace's matching keys; the model keeps that set.
+    update(&mut m, key(':'));
+    typed(&mut m, "where status eq paid");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    let id = fx
+        .iter()
+        .find_map(|f| match f {
+            Effect::Worker(WorkerCmd::Where { id, full_keys, .. }) => {
+                assert_eq!(full_keys.len(), 4);
+                Some(*id)
+            }
+            _ => None,
+        })
+        .expect("a where request");
+    ev(
+        &mut m,
+        WorkerEvent::WhereResult {
+            id,
+            result: Ok(vec![full("trace-a", "order")]),
+        },
+    );
+    assert_eq!(m.keys.rows.len(), 1);
+    update(&mut m, key(':'));
+    typed(&mut m, "where");
+    update(&mut m, code(KeyCode::Enter));
+    assert!(m.keys.rows.len() > 1, ":where alone clears");
+}
+
+#[test]
+fn keys_sort_by_ttl_puts_the_soonest_expiry_first() {
+    let c = clock();
+    let mut m = on_order(&c);
+    meta(
+        &mut m,
+        &full("trace-a", "order"),
+        "object",
+        10,
+        Ttl::Persistent,
+    );
+    meta(
+        &mut m,
+        &full("trace-a", "user:1:name"),
+        "string",
+        5,
+        Ttl::Expires(Duration::from_secs(500)),
+    );
+    meta(
+        &mut m,
+        &full("trace-a", "user:1:profile"),
+        "object",
+        50,
+        Ttl::Expires(Duration::from_secs(20)),
+    );
+    meta(
+        &mut m,
+        &full("trace-a", "user:2:name"),
+        "string",
+        7,
+        Ttl::Persistent,
+    );
+    update(&mut m, key('s'));
+    assert_eq!(m.keys.sort, KeySort::Size);
+    assert_eq!(m.keys.rows[0].label, "user:1:profile");
+    update(&mut m, key('s'));
+    assert_eq!(m.keys.sort, KeySort::Ttl);
+    let labels: Vec<&str> = m.keys.rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["user:1:profile", "user:1:name", "order", "user:2:name"]
+    );
+}
+
+// ---- frames ----
+
+#[test]
+fn frame_editor() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key('e'));
+    typed(&mut m, "x");
+    update(&mut m, ctrl('s'));
+    insta::assert_snapshot!("editor_invalid", screen(&m));
+}
+
+#[test]
+fn frame_conflict() {
+    let c = clock();
+    let mut m = on_order(&c);
+    let (id, op) = edit_and_save(&mut m, "{\"mine\": 1}");
+    ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Ok(WriteOutcome::Conflict(Some(b"{\"theirs\":2}".to_vec()))),
+        },
+    );
+    insta::assert_snapshot!("conflict", screen(&m));
+}
+
+#[test]
+fn frame_confirm_delete() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key('d'));
+    insta::assert_snapshot!("confirm_delete", screen(&m));
+}
+
+#[test]
+fn frame_command_line() {
+    let c = clock();
+    let mut m = on_order(&c);
+    update(&mut m, key(':'));
+    typed(&mut m, "e");
+    update(&mut m, code(KeyCode::Tab));
+    insta::assert_snapshot!("command_line", screen(&m));
+}
+
+#[test]
+fn frame_notifications() {
+    let c = clock();
+    let mut m = on_order(&c);
+    let (id, op) = edit_and_save(&mut m, "{\"id\": 8}");
+    ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Ok(WriteOutcome::Saved),
+        },
+    );
+    update(&mut m, key('d'));
+    let (id, op) = writes(&update(&mut m, key('y')))[0].clone();
+    ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Err("connection refused".into()),
+        },
+    );
+    insta::assert_snapshot!("notifications", screen(&m));
+}

@@ -7,6 +7,7 @@ use motia_state::Ttl;
 
 use crate::browser::action::{Action, Effect, WorkerCmd, WorkerEvent};
 use crate::browser::doc::WINDOW;
+use crate::browser::edit;
 use crate::browser::keymap::Command;
 use crate::browser::model::{
     ConnState, Matcher, MetaEntry, Mode, Model, Note, Overlay, Pane, RowKind, Selected, TraceSort,
@@ -42,11 +43,15 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Tick => on_tick(m, &mut fx),
         Action::Worker(ev) => on_worker(m, ev, &mut fx),
+        Action::ExternalEdited(result) => {
+            edit::external_done(m, result, &mut fx);
+            m.dirty = true;
+        }
     }
     fx
 }
 
-fn note(m: &mut Model, text: impl Into<String>, error: bool) {
+pub(crate) fn note(m: &mut Model, text: impl Into<String>, error: bool) {
     m.note = Some(Note {
         text: text.into(),
         error,
@@ -65,6 +70,15 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
         }
         return;
     }
+    if m.dialog.is_some() {
+        m.note = None;
+        edit::dialog_key(m, k, cmd, fx);
+        return;
+    }
+    if m.editor.is_some() {
+        edit::editor_key(m, k, cmd, fx);
+        return;
+    }
     if let Mode::Filter(pane) = m.mode {
         filter_key(m, pane, k, cmd, fx);
         return;
@@ -73,6 +87,9 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     let Some(cmd) = cmd else {
         return;
     };
+    if edit::on_command(m, cmd, fx) {
+        return;
+    }
     match cmd {
         Command::Quit => fx.push(Effect::Quit),
         Command::Back => {
@@ -84,16 +101,8 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
         }
         Command::NextPane => m.focus = m.focus.next(),
         Command::PrevPane => m.focus = m.focus.prev(),
-        Command::PaneLeft => {
-            if m.focus != Pane::Traces {
-                m.focus = m.focus.prev();
-            }
-        }
-        Command::PaneRight => {
-            if m.focus != Pane::Value {
-                m.focus = m.focus.next();
-            }
-        }
+        Command::PaneLeft if m.focus != Pane::Traces => m.focus = m.focus.prev(),
+        Command::PaneRight if m.focus != Pane::Value => m.focus = m.focus.next(),
         Command::Down => move_by(m, 1, fx),
         Command::Up => move_by(m, -1, fx),
         Command::PageDown => {
@@ -112,7 +121,9 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
             Pane::Value => note(m, "filter works on the Traces and Keys panes", false),
         },
         Command::Sort => {
-            if m.focus == Pane::Traces {
+            if m.focus == Pane::Keys {
+                edit::cycle_key_sort(m, fx);
+            } else if m.focus == Pane::Traces {
                 m.traces.sort = match m.traces.sort {
                     TraceSort::Id => TraceSort::KeyCount,
                     TraceSort::KeyCount => TraceSort::Id,
@@ -120,7 +131,7 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
                 m.traces.list.cursor = 0;
                 rebuild_traces(m, fx, true);
             } else {
-                note(m, "sort works on the Traces pane", false);
+                note(m, "sort works on the Traces and Keys panes", false);
             }
         }
         Command::Rescan => start_scan(m, fx),
@@ -135,6 +146,8 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
         },
         Command::Wrap => m.wrap = !m.wrap,
         Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
+        // Handled by edit::on_command.
+        _ => {}
     }
 }
 
@@ -266,7 +279,9 @@ fn open(m: &mut Model, fx: &mut Vec<Effect>) {
                 }
             }
         }
-        Pane::Value => {}
+        Pane::Value => {
+            edit::on_command(m, Command::Edit, fx);
+        }
     }
 }
 
@@ -318,6 +333,26 @@ fn issue_value_load(m: &mut Model, fx: &mut Vec<Effect>) {
     }));
 }
 
+/// Asks for the metadata of these keys (after a write changed them, or for a sort).
+pub(crate) fn request_meta_keys(m: &mut Model, mut keys: Vec<String>, fx: &mut Vec<Effect>) {
+    if m.conn != ConnState::Connected {
+        return;
+    }
+    keys.retain(|k| !m.meta_inflight.contains(k));
+    if keys.is_empty() {
+        return;
+    }
+    m.meta_inflight.extend(keys.iter().cloned());
+    fx.push(Effect::Worker(WorkerCmd::FetchMeta { keys }));
+}
+
+/// Reads the shown value again now (after a write), whole when it was whole before.
+pub(crate) fn reload_value(m: &mut Model, fx: &mut Vec<Effect>) {
+    m.value.want_full = m.value.doc.as_ref().is_some_and(|d| d.complete());
+    m.value.due = Some(m.now());
+    issue_value_load(m, fx);
+}
+
 /// Asks for the metadata of the rows on screen (and the open value) that lack it, or all of
 /// them with `force`.
 fn request_meta(m: &mut Model, fx: &mut Vec<Effect>, force: bool) {
@@ -341,7 +376,7 @@ fn request_meta(m: &mut Model, fx: &mut Vec<Effect>, force: bool) {
     fx.push(Effect::Worker(WorkerCmd::FetchMeta { keys }));
 }
 
-fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
+pub(crate) fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.conn != ConnState::Connected {
         m.scan.interrupted = true;
         note(
@@ -372,7 +407,7 @@ fn fit_all(m: &mut Model) {
 }
 
 /// Recomputes the trace list (filter, sort), keeping the selected trace by id.
-fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
+pub(crate) fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
     let matcher = Matcher::new(&m.traces.filter);
     let mut view: Vec<Box<str>> = m
         .index
@@ -456,14 +491,40 @@ fn select_trace(m: &mut Model, fx: &mut Vec<Effect>) {
         m.keys.list = Default::default();
         m.keys.selected = None;
         m.keys.collapsed.clear();
+        if m.keys.where_filter.take().is_some() {
+            note(m, "value filter (:where) cleared: another trace", false);
+        }
     }
     rebuild_keys(m, fx);
 }
 
 /// Recomputes the key tree of the shown trace, keeping the selected row by identity.
-fn rebuild_keys(m: &mut Model, fx: &mut Vec<Effect>) {
+pub(crate) fn rebuild_keys(m: &mut Model, fx: &mut Vec<Effect>) {
     let rows = match m.keys.trace.as_deref().and_then(|t| m.index.traces.get(t)) {
-        Some(keys) => build_rows(keys.keys().map(|k| &**k), &m.keys.filter, &m.keys.collapsed),
+        Some(keys) => {
+            let wanted = m.keys.where_filter.as_ref().map(|w| w.matching.as_ref());
+            let keep = |k: &&str| match wanted {
+                None => true,
+                Some(None) => false,
+                Some(Some(set)) => set.contains(*k),
+            };
+            if m.keys.sort == edit::KeySort::Name {
+                build_rows(
+                    keys.keys().map(|k| &**k).filter(keep),
+                    &m.keys.filter,
+                    &m.keys.collapsed,
+                )
+            } else {
+                let matcher = Matcher::new(&m.keys.filter);
+                let list: Vec<&str> = keys
+                    .keys()
+                    .map(|k| &**k)
+                    .filter(keep)
+                    .filter(|k| matcher.matches(k))
+                    .collect();
+                edit::sorted_rows(m, list)
+            }
+        }
         None => Vec::new(),
     };
     m.keys.rows = rows;
@@ -499,6 +560,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
         }
     }
     remove_gone(m, fx);
+    if edit::expire_toasts(m) {
+        m.dirty = true;
+    }
     if m.animating() {
         m.dirty = true;
     }
@@ -699,7 +763,12 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                     },
                 );
             }
+            if m.keys.sort != edit::KeySort::Name {
+                rebuild_keys(m, fx);
+            }
         }
+        WorkerEvent::Written { id, op, result } => edit::written(m, id, op, result, fx),
+        WorkerEvent::WhereResult { id, result } => edit::where_result(m, id, result, fx),
         WorkerEvent::MetaFailed { keys, error } => {
             for k in &keys {
                 m.meta_inflight.remove(k);

@@ -8,7 +8,7 @@ use motia_state::{Config, RedisStateAdapter, Ttl};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::browser::action::{RowMeta, WorkerCmd, WorkerEvent};
+use crate::browser::action::{RowMeta, WorkerCmd, WorkerEvent, WriteOp, WriteOutcome};
 use crate::browser::doc::{ValueDoc, classify};
 
 /// Keys per scan batch sent to the UI, and the longest a found key waits before it is sent.
@@ -29,6 +29,9 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
     };
     let mut scan: Option<JoinHandle<()>> = None;
     let heartbeat = tokio::spawn(heartbeat(adapter.clone(), events.clone()));
+    // Writes go through one task so they happen in the order the user made them.
+    let (write_tx, write_rx) = mpsc::unbounded_channel();
+    let writer = tokio::spawn(run_writes(adapter.clone(), write_rx, events.clone()));
     while let Some(cmd) = cmds.recv().await {
         match cmd {
             WorkerCmd::Shutdown => break,
@@ -54,8 +57,28 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
             WorkerCmd::FetchMeta { keys } => {
                 tokio::spawn(fetch_meta(adapter.clone(), keys, events.clone()));
             }
+            WorkerCmd::Write { id, op } => {
+                // The writer only stops when this loop ends.
+                let _ = write_tx.send((id, op));
+            }
+            WorkerCmd::Where {
+                id,
+                full_keys,
+                filter,
+            } => {
+                tokio::spawn(run_where(
+                    adapter.clone(),
+                    id,
+                    full_keys,
+                    filter,
+                    events.clone(),
+                ));
+            }
         }
     }
+    drop(write_tx);
+    // A write in flight is finished, not cut off.
+    let _ = writer.await;
     heartbeat.abort();
     if let Some(s) = scan {
         s.abort();
@@ -293,4 +316,102 @@ async fn fetch_meta(adapter: RedisStateAdapter, keys: Vec<String>, events: Event
         },
     };
     let _ = events.send(ev).await;
+}
+
+/// Performs writes one at a time and reports each result.
+async fn run_writes(
+    adapter: RedisStateAdapter,
+    mut rx: mpsc::UnboundedReceiver<(u64, WriteOp)>,
+    events: Events,
+) {
+    while let Some((id, op)) = rx.recv().await {
+        let result = write(&adapter, &op).await;
+        if let Err(e) = &result {
+            tracing::warn!(id, error = %e, "write failed");
+        }
+        if events
+            .send(WorkerEvent::Written { id, op, result })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome, String> {
+    use motia_state::CasOutcome;
+    let e = |e: motia_state::Error| e.to_string();
+    match op {
+        WriteOp::Save {
+            full_key,
+            expected,
+            text,
+        } => match adapter
+            .compare_and_set_full(full_key, expected.as_deref(), text)
+            .await
+            .map_err(e)?
+        {
+            CasOutcome::Written => Ok(WriteOutcome::Saved),
+            CasOutcome::Conflict(now) => Ok(WriteOutcome::Conflict(now)),
+        },
+        WriteOp::Expire { full_keys, expiry } => adapter
+            .expire_keys(full_keys, *expiry)
+            .await
+            .map(WriteOutcome::Expired)
+            .map_err(e),
+        WriteOp::Unlink { full_keys } => adapter
+            .unlink_keys(full_keys)
+            .await
+            .map(WriteOutcome::Unlinked)
+            .map_err(e),
+        WriteOp::Export { path, trace } => {
+            let doc = motia_state::export::export(adapter, trace.as_deref(), |_, _| {})
+                .await
+                .map_err(e)?;
+            let n = doc.items.len() as u64;
+            let text = doc.to_pretty_string();
+            let target = path.clone();
+            tokio::task::spawn_blocking(move || std::fs::write(&target, text))
+                .await
+                .map_err(|err| format!("writing the file failed: {err}"))?
+                .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+            Ok(WriteOutcome::Exported(n))
+        }
+        WriteOp::Import { path } => {
+            let text = tokio::fs::read_to_string(path)
+                .await
+                .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+            let doc = motia_state::export::ExportDocument::parse(&text)
+                .map_err(|err| format!("{}: {err}", path.display()))?;
+            let report = motia_state::export::import(adapter, &doc, false, |_, _| {})
+                .await
+                .map_err(e)?;
+            Ok(WriteOutcome::Imported(report.written))
+        }
+    }
+}
+
+/// Reads the values of `full_keys` with MGET and keeps the keys whose JSON value matches.
+async fn run_where(
+    adapter: RedisStateAdapter,
+    id: u64,
+    full_keys: Vec<String>,
+    filter: motia_state::StateFilter,
+    events: Events,
+) {
+    let result = match adapter.get_raw_many_full(&full_keys).await {
+        Ok(values) => Ok(full_keys
+            .into_iter()
+            .zip(values)
+            .filter(|(_, v)| {
+                v.as_deref()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+                    .is_some_and(|v| filter.matches(&v))
+            })
+            .map(|(k, _)| k)
+            .collect()),
+        Err(e) => Err(e.to_string()),
+    };
+    let _ = events.send(WorkerEvent::WhereResult { id, result }).await;
 }

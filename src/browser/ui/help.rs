@@ -15,16 +15,30 @@ pub fn help(f: &mut Frame, m: &Model, area: Rect) {
     let rows = m.keymap.help_rows();
     let key_w = rows
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _, _)| k.chars().count())
         .max()
         .unwrap_or(0);
     let mut lines: Vec<Line> = rows
         .into_iter()
-        .map(|(k, d)| {
-            Line::from(vec![
+        .map(|(k, d, writes)| {
+            let mut spans = vec![
                 Span::styled(format!(" {k:<key_w$}  "), theme::key_hint()),
                 Span::raw(d),
-            ])
+            ];
+            if writes {
+                spans.push(Span::styled(
+                    if m.settings.read_only {
+                        " (writes: off, read-only)"
+                    } else {
+                        " (writes)"
+                    },
+                    theme::note(),
+                ));
+                if m.settings.read_only {
+                    spans = spans.into_iter().map(|s| s.style(theme::dim())).collect();
+                }
+            }
+            Line::from(spans)
         })
         .collect();
     lines.push(Line::raw(""));

@@ -1,6 +1,7 @@
 //! Drawing only: reads the model, never changes it. Only the rows and lines on screen are
 //! turned into widgets, so the cost of a frame does not grow with the keyspace or the value.
 
+mod edit;
 mod help;
 mod panes;
 mod status;
@@ -61,6 +62,13 @@ pub fn draw(f: &mut Frame, m: &Model) {
     panes::keys(f, m, a.keys);
     value::value(f, m, a.value);
     status::status(f, m, a.status);
+    let main = Rect {
+        height: a.status.y,
+        ..f.area()
+    };
+    edit::editor(f, m, main);
+    edit::dialog(f, m, main, a.status);
+    edit::toasts(f, m, main);
     if m.overlay.is_some() {
         help::help(f, m, f.area());
     }

@@ -126,6 +126,21 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
         theme::title(focused),
     )];
     title.extend(filter_span(m, Pane::Keys, &m.keys.filter));
+    match m.keys.sort {
+        crate::browser::edit::KeySort::Name => {}
+        crate::browser::edit::KeySort::Size => title.push(Span::styled(" by size ", theme::note())),
+        crate::browser::edit::KeySort::Ttl => title.push(Span::styled(" by TTL ", theme::note())),
+    }
+    if let Some(w) = &m.keys.where_filter {
+        let state = match &w.matching {
+            None => "…".to_string(),
+            Some(set) => thousands(set.len() as u64),
+        };
+        title.push(Span::styled(
+            format!(" where {} ({state}) ", w.text),
+            theme::note(),
+        ));
+    }
     let w = area.width.saturating_sub(2) as usize;
     let h = area.height.saturating_sub(3) as usize;
     let now = m.now();
@@ -192,6 +207,15 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
     if m.keys.rows.is_empty() {
         let text = if m.keys.trace.is_none() {
             "select a trace"
+        } else if m
+            .keys
+            .where_filter
+            .as_ref()
+            .is_some_and(|w| w.matching.is_none())
+        {
+            "reading values for :where…"
+        } else if m.keys.where_filter.is_some() {
+            "no key's value matches (:where alone clears)"
         } else if !m.keys.filter.is_empty() {
             "no key matches the filter"
         } else {
