@@ -314,8 +314,9 @@ async fn scan_across_a_shrink(server: &RedisServer, round: usize) -> usize {
     for k in &keep {
         assert_eq!(dedup_seen.get(k), Some(&1), "{k} present throughout");
     }
-    // Both walks got the same replies; only the de-duplication differs.
-    assert_eq!(dedup.keys_seen(), raw.keys_seen());
+    // The two walks may differ after the shrink (each scanner sends its next SCAN ahead, so one
+    // may have been answered before the deletes and the other after); what must hold is that
+    // the raw scanner counts every reply and the default one never repeats a key.
     assert_eq!(u64::from(raw_seen.values().sum::<u32>()), raw.keys_seen());
     assert_eq!(
         state.keys("g0").await.unwrap().len(),

@@ -179,8 +179,14 @@ where
                 Effect::ExternalEdit { text } => {
                     let result = host.external_edit(text).await;
                     // The editor drew over everything: the next frame repaints it all.
+                    // (`resize` clears without `clear`'s cursor-position query, whose answer
+                    // can be lost to the input reader and fail the whole browser.)
+                    let area = terminal
+                        .size()
+                        .map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height))
+                        .map_err(|e| anyhow::anyhow!("reading the terminal size failed: {e}"))?;
                     terminal
-                        .clear()
+                        .resize(area)
                         .map_err(|e| anyhow::anyhow!("redrawing the screen failed: {e}"))?;
                     key_seen = true;
                     quit |= apply(model, Action::ExternalEdited(result), link, &mut outside);
