@@ -322,3 +322,48 @@ fn read_only_refuses_writes_and_changes_nothing() {
     assert_eq!(server.cli(&["TTL", ORDER]), "-1");
     let _ = &t.home;
 }
+
+#[test]
+fn export_all_and_import_from_the_command_line() {
+    let server = RedisServer::start();
+    seed(&server);
+    server.cli(&["EXPIRE", ORDER, "1000"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.json");
+    let file_str = file.to_string_lossy().to_string();
+    let t = open_on_order("export", &server, "--refresh 0", None);
+    t.keys(&[":"]);
+    t.type_text(&format!("export-all {file_str}"));
+    t.keys(&["Enter"]);
+    t.wait_for("5 items written");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(doc["format"], "motia-state-export");
+    let items = doc["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5, "every trace: {doc}");
+    assert!(items.iter().any(|i| i["raw"] == "plain text, not JSON"));
+
+    // Importing over existing keys is refused and writes nothing.
+    server.set_raw(ORDER, r#""changed""#);
+    t.keys(&[":"]);
+    t.type_text(&format!("import {file_str}"));
+    t.keys(&["Enter"]);
+    t.wait_for("exist already");
+    assert_eq!(server.cli(&["GET", ORDER]), r#""changed""#);
+
+    // Into an empty database it restores every item, TTL included, and the screen shows them.
+    server.cli(&["FLUSHALL"]);
+    t.keys(&["x"]);
+    t.keys(&[":"]);
+    t.type_text(&format!("import {file_str}"));
+    t.keys(&["Enter"]);
+    wait_redis(&server, &["DBSIZE"], |s| s == "5");
+    assert_eq!(server.cli(&["GET", ORDER]), ORDER_JSON);
+    let ttl: i64 = server.cli(&["TTL", ORDER]).parse().unwrap();
+    assert!(ttl > 900 && ttl <= 1000, "TTL restored: {ttl}");
+    assert_eq!(
+        server.cli(&["GET", "motia:state:trace-b:note"]),
+        "plain text, not JSON"
+    );
+    t.wait_for("Traces (3)");
+}

@@ -15,8 +15,8 @@ pub enum Command {
     Del,
     /// Clear the selected trace.
     Clear,
-    /// Export the selected trace (or everything from the Traces pane with no selection) to a file.
-    Export(PathBuf),
+    /// Export to a file: the selected trace, or every trace with `all` (`:export-all`).
+    Export { path: PathBuf, all: bool },
     /// Import a file written by `:export` / `motia-state export`.
     Import(PathBuf),
     /// Filter the selected trace's keys by their values; `None` clears the filter.
@@ -87,7 +87,8 @@ pub fn parse(input: &str) -> Result<Command, String> {
         "persist" => no_args(Command::Persist),
         "del" | "delete" => no_args(Command::Del),
         "clear" => no_args(Command::Clear),
-        "export" => path("FILE").map(Command::Export),
+        "export" => path("FILE").map(|path| Command::Export { path, all: false }),
+        "export-all" => path("FILE").map(|path| Command::Export { path, all: true }),
         "import" => path("FILE").map(Command::Import),
         "where" => {
             if rest.is_empty() {
@@ -158,7 +159,17 @@ mod tests {
         assert_eq!(parse("q"), Ok(Command::Quit));
         assert_eq!(
             parse("export /tmp/x.json"),
-            Ok(Command::Export("/tmp/x.json".into()))
+            Ok(Command::Export {
+                path: "/tmp/x.json".into(),
+                all: false
+            })
+        );
+        assert_eq!(
+            parse("export-all all.json"),
+            Ok(Command::Export {
+                path: "all.json".into(),
+                all: true
+            })
         );
         assert_eq!(parse("where"), Ok(Command::Where(None)));
         assert!(matches!(

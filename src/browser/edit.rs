@@ -701,8 +701,12 @@ fn run_command(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
         Cmd::Persist => start_ttl(m, Some(Expiry::Persist), fx),
         Cmd::Del => start_delete(m),
         Cmd::Clear => start_clear(m),
-        Cmd::Export(path) => {
-            let trace = m.traces.selected.as_deref().map(str::to_string);
+        Cmd::Export { path, all } => {
+            let trace = if all {
+                None
+            } else {
+                m.traces.selected.as_deref().map(str::to_string)
+            };
             let what = match &trace {
                 Some(t) => format!("trace {t}"),
                 None => "every trace".into(),
