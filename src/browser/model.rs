@@ -1,5 +1,6 @@
 //! What the screen knows. Only `update` changes it; the UI only reads it.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -552,6 +553,62 @@ fn glob_match(p: &[char], t: &[char]) -> bool {
     pi == p.len()
 }
 
+/// The order of keys in the tree: segment by segment between `:` (so a folder's keys stay
+/// together), digit runs by their value (`item:7` before `item:14`, `step2` before `step10`).
+pub fn natural_key_cmp(a: &str, b: &str) -> Ordering {
+    let (mut sa, mut sb) = (a.split(':'), b.split(':'));
+    loop {
+        match (sa.next(), sb.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => match natural_segment_cmp(x, y) {
+                Ordering::Equal => {}
+                other => return other,
+            },
+        }
+    }
+}
+
+fn natural_segment_cmp(a: &str, b: &str) -> Ordering {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        if x[i].is_ascii_digit() && y[j].is_ascii_digit() {
+            let (si, sj) = (i, j);
+            while i < x.len() && x[i].is_ascii_digit() {
+                i += 1;
+            }
+            while j < y.len() && y[j].is_ascii_digit() {
+                j += 1;
+            }
+            let (na, nb) = (
+                a[si..i].trim_start_matches('0'),
+                b[sj..j].trim_start_matches('0'),
+            );
+            // Longer (without leading zeros) is larger; then digit by digit; then fewer zeros first.
+            let o = na
+                .len()
+                .cmp(&nb.len())
+                .then_with(|| na.cmp(nb))
+                .then_with(|| (i - si).cmp(&(j - sj)));
+            if o != Ordering::Equal {
+                return o;
+            }
+        } else {
+            // Byte order of UTF-8 is code point order.
+            match x[i].cmp(&y[j]) {
+                Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+    (x.len() - i).cmp(&(y.len() - j))
+}
+
 /// The tree rows of a trace's keys: split on `:`, folders with counts, closed folders' contents
 /// left out. With a filter, only matching keys and their folders, all open.
 pub fn build_rows<'a>(
@@ -618,6 +675,40 @@ pub fn build_rows<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn natural_key_order_keeps_folders_together() {
+        let mut keys = vec![
+            "item:14",
+            "item:7",
+            "item:7:note",
+            "item",
+            "step10",
+            "step2",
+            "a:b",
+            "a-b",
+            "x:007",
+            "x:7",
+            "éclair",
+        ];
+        keys.sort_by(|a, b| natural_key_cmp(a, b));
+        assert_eq!(
+            keys,
+            [
+                "a:b",
+                "a-b",
+                "item",
+                "item:7",
+                "item:7:note",
+                "item:14",
+                "step2",
+                "step10",
+                "x:7",
+                "x:007",
+                "éclair"
+            ]
+        );
+    }
 
     #[test]
     fn matcher() {

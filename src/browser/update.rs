@@ -11,7 +11,7 @@ use crate::browser::edit;
 use crate::browser::keymap::Command;
 use crate::browser::model::{
     ConnState, Matcher, MetaEntry, Mode, Model, Note, Overlay, Pane, RowKind, Selected, TraceSort,
-    ValuePane, build_rows,
+    ValuePane, build_rows, natural_key_cmp,
 };
 use crate::browser::ui;
 
@@ -509,11 +509,9 @@ pub(crate) fn rebuild_keys(m: &mut Model, fx: &mut Vec<Effect>) {
                 Some(Some(set)) => set.contains(*k),
             };
             if m.keys.sort == edit::KeySort::Name {
-                build_rows(
-                    keys.keys().map(|k| &**k).filter(keep),
-                    &m.keys.filter,
-                    &m.keys.collapsed,
-                )
+                let mut names: Vec<&str> = keys.keys().map(|k| &**k).filter(keep).collect();
+                names.sort_by(|a, b| natural_key_cmp(a, b));
+                build_rows(names.into_iter(), &m.keys.filter, &m.keys.collapsed)
             } else {
                 let matcher = Matcher::new(&m.keys.filter);
                 let list: Vec<&str> = keys
