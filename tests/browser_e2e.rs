@@ -5,104 +5,9 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use common::RedisServer;
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// A tmux server of its own (unique socket) running the browser; killed on drop.
-struct Term {
-    socket: String,
-    _home: tempfile::TempDir,
-}
-
-impl Term {
-    fn start(name: &str, url: &str) -> Self {
-        let home = tempfile::tempdir().unwrap();
-        let socket = format!("motia-e2e-{name}-{}", std::process::id());
-        let bin = env!("CARGO_BIN_EXE_motia-state");
-        // Own config and state directories: no user keymap, logs stay in the temp dir.
-        let cmd = format!(
-            "env XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {bin} --url {url}; sleep 60",
-            h = home.path().display()
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-                "-x",
-                "150",
-                "-y",
-                "40",
-                &cmd,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Self {
-            socket,
-            _home: home,
-        }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let ok = Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", "-t", "t", "--", k])
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "tmux send-keys {k}");
-        }
-    }
-
-    /// Polls until `pred` holds for the screen; panics with the last screen at the deadline.
-    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + DEADLINE;
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if Instant::now() > end {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait(&format!("{text:?}"), |s| s.contains(text))
-    }
-
-    fn status_line(&self) -> String {
-        let s = self.screen();
-        let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
-        lines.iter().rev().nth(1).unwrap_or(&"").to_string()
-    }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+use common::term::Term;
 
 fn seed(server: &RedisServer) {
     server.set_raw(
@@ -120,7 +25,7 @@ fn seed(server: &RedisServer) {
 fn traces_keys_and_values_appear() {
     let server = RedisServer::start();
     seed(&server);
-    let t = Term::start("browse", &server.url());
+    let t = Term::start("browse", &server.url(), "", None);
     let s = t.wait_for("done");
     assert!(s.contains("Traces (3)"), "{s}");
     assert!(s.contains("trace-a") && s.contains("trace-b") && s.contains("trace-c"));
@@ -154,7 +59,7 @@ fn traces_keys_and_values_appear() {
 fn filter_help_and_rescan() {
     let server = RedisServer::start();
     seed(&server);
-    let t = Term::start("filter", &server.url());
+    let t = Term::start("filter", &server.url(), "", None);
     t.wait_for("done");
     t.keys(&["/", "-c"]);
     t.wait_for("Traces (1/3)");
@@ -176,7 +81,7 @@ fn filter_help_and_rescan() {
 fn live_refresh_shows_changes_and_removes_vanished_keys() {
     let server = RedisServer::start();
     seed(&server);
-    let t = Term::start("live", &server.url());
+    let t = Term::start("live", &server.url(), "", None);
     t.wait_for("\"status\": \"paid\"");
     server.set_raw(
         "motia:state:trace-a:order",
@@ -193,7 +98,7 @@ fn live_refresh_shows_changes_and_removes_vanished_keys() {
 fn a_server_restart_is_survived() {
     let mut server = RedisServer::start();
     seed(&server);
-    let t = Term::start("restart", &server.url());
+    let t = Term::start("restart", &server.url(), "", None);
     t.wait_for("done");
     t.wait_for("\"status\": \"paid\"");
     server.stop();
@@ -217,7 +122,7 @@ fn a_server_restart_is_survived() {
 fn an_unreachable_server_at_start_is_retried() {
     let mut server = RedisServer::start();
     server.stop();
-    let t = Term::start("unreachable", &server.url());
+    let t = Term::start("unreachable", &server.url(), "", None);
     let s = t.wait_for("connecting to");
     assert!(s.contains("Traces (0)"), "the browser opens anyway: {s}");
     t.wait_for("refused");

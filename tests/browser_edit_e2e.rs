@@ -8,106 +8,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::RedisServer;
+use common::term::{DEADLINE, Term};
 
-const DEADLINE: Duration = Duration::from_secs(20);
 const ORDER: &str = "motia:state:trace-a:order";
 const ORDER_JSON: &str = r#"{"id":7,"status":"paid","items":[{"sku":"A1","qty":2}]}"#;
-
-/// A tmux server of its own (unique socket) running the browser; killed on drop.
-struct Term {
-    socket: String,
-    home: tempfile::TempDir,
-}
-
-impl Term {
-    fn start(name: &str, url: &str, args: &str, editor: Option<&str>) -> Self {
-        let home = tempfile::tempdir().unwrap();
-        let socket = format!("motia-edit-e2e-{name}-{}", std::process::id());
-        let bin = env!("CARGO_BIN_EXE_motia-state");
-        let editor = editor
-            .map(|e| format!("EDITOR={e} VISUAL="))
-            .unwrap_or_default();
-        let cmd = format!(
-            "env XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {editor} {bin} --url {url} {args}; sleep 60",
-            h = home.path().display()
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-                "-x",
-                "150",
-                "-y",
-                "40",
-                &cmd,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Self { socket, home }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let ok = Command::new("tmux")
-                .args(["-L", &self.socket, "send-keys", "-t", "t", "--", k])
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "tmux send-keys {k}");
-        }
-    }
-
-    /// Types text literally (no key names).
-    fn type_text(&self, text: &str) {
-        let ok = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "t", "-l", "--", text])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux send-keys -l {text}");
-    }
-
-    /// Polls until `pred` holds for the screen; panics with the last screen at the deadline.
-    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + DEADLINE;
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if Instant::now() > end {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait(&format!("{text:?}"), |s| s.contains(text))
-    }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
 
 /// Polls Redis until `pred` holds for `redis-cli args`; panics with the last answer.
 fn wait_redis(server: &RedisServer, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
@@ -320,7 +224,6 @@ fn read_only_refuses_writes_and_changes_nothing() {
     assert_eq!(server.cli(&["GET", ORDER]), ORDER_JSON);
     assert_eq!(server.cli(&["DBSIZE"]), "5");
     assert_eq!(server.cli(&["TTL", ORDER]), "-1");
-    let _ = &t.home;
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! Tests never touch the shared server on 6379.
 #![allow(dead_code)]
 
+pub mod term;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,117 @@
+//! The real binary in a tmux terminal of its own (unique socket): keys go in with
+//! `tmux send-keys`, the screen comes back with `tmux capture-pane`, and every check polls with
+//! a deadline. The tmux server is killed on drop.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// How long a screen check waits before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub struct Term {
+    socket: String,
+    _home: tempfile::TempDir,
+}
+
+impl Term {
+    /// Runs `motia-state --url URL ARGS` in a 150x40 terminal with its own config and state
+    /// directories (no user keymap; logs stay in a temp dir). `editor` sets `$EDITOR`.
+    pub fn start(name: &str, url: &str, args: &str, editor: Option<&str>) -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let socket = format!("motia-e2e-{name}-{}", std::process::id());
+        let bin = env!("CARGO_BIN_EXE_motia-state");
+        let editor = editor
+            .map(|e| format!("EDITOR={e} VISUAL="))
+            .unwrap_or_default();
+        let cmd = format!(
+            "env XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {editor} {bin} --url {url} {args}; sleep 60",
+            h = home.path().display()
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "150",
+                "-y",
+                "40",
+                &cmd,
+            ])
+            .status()
+            .expect("tmux must be installed for the browser's end-to-end tests")
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Self {
+            socket,
+            _home: home,
+        }
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends tmux key names (`Enter`, `C-s`, `j`).
+    pub fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let ok = Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", "-t", "t", "--", k])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "tmux send-keys {k}");
+        }
+    }
+
+    /// Types text literally (no key names).
+    pub fn type_text(&self, text: &str) {
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "t", "-l", "--", text])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux send-keys -l {text}");
+    }
+
+    /// Polls until `pred` holds for the screen; panics with the last screen at the deadline.
+    pub fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > end {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_for(&self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), |s| s.contains(text))
+    }
+
+    /// The status bar (the last line but one that is not blank).
+    pub fn status_line(&self) -> String {
+        let s = self.screen();
+        let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
+        lines.iter().rev().nth(1).unwrap_or(&"").to_string()
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
