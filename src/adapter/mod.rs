@@ -7,6 +7,7 @@ pub mod error;
 pub mod expiry;
 pub mod export;
 pub mod filter;
+mod inspect;
 pub mod item;
 pub mod json;
 pub mod keys;

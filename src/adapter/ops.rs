@@ -1,11 +1,9 @@
-//! The operations: Motia's (get, set, delete, getGroup, clear, keys, traceIds, items) and the
-//! browser's (TTL, windows, metadata, compare-and-set).
+//! Motia's operations: get, set, delete, getGroup, clear, keys, traceIds, items.
 
 use std::collections::BTreeMap;
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
-use redis::Value as RedisValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -14,8 +12,7 @@ use tokio::task::JoinHandle;
 use super::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::{Error, Result};
-use crate::adapter::expiry::{Expiry, Ttl};
-use crate::adapter::item::{CasOutcome, ItemsQuery, KeyMeta, RawWindow, StateItem, ValueType};
+use crate::adapter::item::{ItemsQuery, StateItem, ValueType};
 use crate::adapter::json;
 use crate::adapter::keys::validate_group;
 use crate::adapter::scan::KeyScanner;
@@ -25,30 +22,6 @@ const GETDEL_SCRIPT: &str = r"
 local v = redis.call('GET', KEYS[1])
 if v then redis.call('DEL', KEYS[1]) end
 return v";
-
-/// Replace the value only if it still is what the caller loaded; keep the TTL.
-/// ARGV: 1 = '1' when a value is expected ('0': the key must not exist), 2 = expected bytes,
-/// 3 = new value, 4 = seconds of expiry for a created key ('' for none).
-const CAS_SCRIPT: &str = r"
-local cur = redis.call('GET', KEYS[1])
-if ARGV[1] == '1' then
-  if cur ~= ARGV[2] then return {0, cur} end
-  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
-else
-  if cur then return {0, cur} end
-  if ARGV[4] ~= '' then
-    redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
-  else
-    redis.call('SET', KEYS[1], ARGV[3])
-  end
-end
-return {1}";
-
-/// Type, length and a bounded first window of a value, in one atomic step.
-const WINDOW_SCRIPT: &str = r"
-local t = redis.call('TYPE', KEYS[1])['ok']
-if t ~= 'string' then return {t} end
-return {t, redis.call('STRLEN', KEYS[1]), redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}";
 
 /// One entry per key of an MGET: `None` for missing, empty or non-string keys, `Some(None)` for
 /// a value that is not JSON.
@@ -72,7 +45,7 @@ async fn mget_batch(conn: Conn, keys: Vec<String>) -> Result<MgetReply> {
 }
 
 impl RedisStateAdapter {
-    fn ensure_writable(&self, operation: &'static str) -> Result<()> {
+    pub(super) fn ensure_writable(&self, operation: &'static str) -> Result<()> {
         if self.config.read_only {
             Err(Error::ReadOnly { operation })
         } else {
@@ -81,7 +54,7 @@ impl RedisStateAdapter {
     }
 
     /// Replaces a WRONGTYPE error by one that names the type found.
-    async fn explain(&self, err: Error, full_key: &str) -> Error {
+    pub(super) async fn explain(&self, err: Error, full_key: &str) -> Error {
         if let Error::Redis { source, .. } = &err
             && source.code() == Some("WRONGTYPE")
         {
@@ -493,294 +466,6 @@ impl RedisStateAdapter {
                 });
             }
         }
-    }
-
-    /// Remaining lifetime of an item.
-    pub async fn ttl(&self, group: &str, key: &str) -> Result<Ttl> {
-        let full = self.keys.full_key(group, key)?;
-        let ms: i64 = self
-            .conn
-            .query(
-                redis::cmd("PTTL").arg(&full),
-                Retry::Safe,
-                &format!("PTTL {full}"),
-            )
-            .await?;
-        Ok(Ttl::from_pttl(ms))
-    }
-
-    fn expiry_cmd(full: &str, expiry: Expiry) -> redis::Cmd {
-        match expiry {
-            Expiry::Persist => {
-                let mut c = redis::cmd("PERSIST");
-                c.arg(full);
-                c
-            }
-            Expiry::After(d) => {
-                let mut c = redis::cmd("PEXPIRE");
-                c.arg(full).arg(d.as_millis() as u64);
-                c
-            }
-        }
-    }
-
-    /// Sets or removes an item's expiry; `false` when the key is missing (or, for
-    /// `Persist`, had no expiry).
-    pub async fn expire(&self, group: &str, key: &str, expiry: Expiry) -> Result<bool> {
-        let full = self.keys.full_key(group, key)?;
-        self.ensure_writable("expire")?;
-        let n: i64 = self
-            .conn
-            .query(
-                &Self::expiry_cmd(&full, expiry),
-                Retry::Safe,
-                &format!("expire {full}"),
-            )
-            .await?;
-        Ok(n == 1)
-    }
-
-    /// Removes an item's expiry; `false` when it had none or is missing.
-    pub async fn persist(&self, group: &str, key: &str) -> Result<bool> {
-        self.expire(group, key, Expiry::Persist).await
-    }
-
-    /// Applies an expiry to full keys in pipelined batches; returns how many changed.
-    pub async fn expire_keys(&self, full_keys: &[String], expiry: Expiry) -> Result<u64> {
-        self.ensure_writable("expire")?;
-        let mut changed = 0;
-        for chunk in full_keys.chunks(self.config.batch_size) {
-            let mut pipe = redis::pipe();
-            for k in chunk {
-                pipe.add_command(Self::expiry_cmd(k, expiry));
-            }
-            let results: Vec<i64> = self.conn.query_pipe(&pipe, Retry::Safe, "expire").await?;
-            changed += results.iter().filter(|&&n| n == 1).count() as u64;
-        }
-        Ok(changed)
-    }
-
-    /// Applies an expiry to every item of a group; returns how many changed.
-    pub async fn expire_group(&self, group: &str, expiry: Expiry) -> Result<u64> {
-        self.ensure_writable("expire")?;
-        let full = self.scan_group(group)?.collect_all().await?;
-        self.expire_keys(&full, expiry).await
-    }
-
-    /// The first `max_bytes` of a value and its full length, atomically; `None` when missing,
-    /// [`Error::WrongType`] when the key holds no string.
-    pub async fn get_window(
-        &self,
-        group: &str,
-        key: &str,
-        max_bytes: usize,
-    ) -> Result<Option<RawWindow>> {
-        let full = self.keys.full_key(group, key)?;
-        self.get_window_full(&full, max_bytes).await
-    }
-
-    /// [`get_window`](Self::get_window) by full Redis key.
-    pub async fn get_window_full(&self, full: &str, max_bytes: usize) -> Result<Option<RawWindow>> {
-        let script = redis::Script::new(WINDOW_SCRIPT);
-        let mut inv = script.prepare_invoke();
-        inv.key(full).arg(max_bytes.max(1));
-        let reply: Vec<RedisValue> = self
-            .conn
-            .invoke(&inv, Retry::Safe, &format!("read {full}"))
-            .await?;
-        let mut it = reply.into_iter();
-        let kind = match it.next() {
-            Some(RedisValue::SimpleString(s)) => s,
-            Some(RedisValue::BulkString(b)) => String::from_utf8_lossy(&b).into_owned(),
-            _ => String::new(),
-        };
-        match kind.as_str() {
-            "none" => Ok(None),
-            "string" => {
-                let total_len = match it.next() {
-                    Some(RedisValue::Int(n)) => n.max(0) as u64,
-                    _ => 0,
-                };
-                let bytes = match it.next() {
-                    Some(RedisValue::BulkString(b)) => b,
-                    _ => Vec::new(),
-                };
-                Ok(Some(RawWindow { bytes, total_len }))
-            }
-            other => Err(Error::WrongType {
-                key: full.to_string(),
-                found: other.to_string(),
-            }),
-        }
-    }
-
-    /// Exact bytes by full Redis key.
-    pub async fn get_raw_full(&self, full: &str) -> Result<Option<Vec<u8>>> {
-        match self
-            .conn
-            .query(
-                redis::cmd("GET").arg(full),
-                Retry::Safe,
-                &format!("GET {full}"),
-            )
-            .await
-        {
-            Ok(v) => Ok(v),
-            Err(e) => Err(self.explain(e, full).await),
-        }
-    }
-
-    /// Type, length and TTL of full keys, pipelined in batches, in the order given.
-    pub async fn key_meta(&self, full_keys: &[String]) -> Result<Vec<KeyMeta>> {
-        Ok(self
-            .meta_batch(full_keys, None)
-            .await?
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect())
-    }
-
-    /// Like [`key_meta`](Self::key_meta), plus the first `head_bytes` of each string value
-    /// (`None` for other types or missing keys), in the same pipelined round trips. A browser
-    /// tells JSON types from "raw" text with it without loading whole values.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let keys = vec!["motia:state:trace-1:order".to_string()];
-    /// for (meta, head) in state.key_meta_with_head(&keys, 64).await? {
-    ///     println!("{} {:?} {:?} {:?}", meta.full_key, meta.len, meta.ttl, head);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn key_meta_with_head(
-        &self,
-        full_keys: &[String],
-        head_bytes: usize,
-    ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
-        self.meta_batch(full_keys, Some(head_bytes.max(1))).await
-    }
-
-    async fn meta_batch(
-        &self,
-        full_keys: &[String],
-        head: Option<usize>,
-    ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
-        let per_key = if head.is_some() { 4 } else { 3 };
-        let mut out = Vec::with_capacity(full_keys.len());
-        for chunk in full_keys.chunks(self.config.batch_size) {
-            let mut pipe = redis::pipe();
-            pipe.ignore_errors();
-            for k in chunk {
-                pipe.cmd("TYPE")
-                    .arg(k)
-                    .cmd("PTTL")
-                    .arg(k)
-                    .cmd("STRLEN")
-                    .arg(k);
-                if let Some(n) = head {
-                    pipe.cmd("GETRANGE").arg(k).arg(0).arg(n as i64 - 1);
-                }
-            }
-            let replies: Vec<redis::RedisResult<RedisValue>> = self
-                .conn
-                .query_pipe(&pipe, Retry::Safe, "key metadata")
-                .await?;
-            for (k, r) in chunk.iter().zip(replies.chunks(per_key)) {
-                let redis_type = match r.first() {
-                    Some(Ok(RedisValue::SimpleString(s))) => s.clone(),
-                    Some(Ok(RedisValue::BulkString(b))) => String::from_utf8_lossy(b).into_owned(),
-                    _ => "unknown".into(),
-                };
-                let pttl = match r.get(1) {
-                    Some(Ok(RedisValue::Int(n))) => *n,
-                    _ => -2,
-                };
-                let len = match (redis_type.as_str(), r.get(2)) {
-                    ("string", Some(Ok(RedisValue::Int(n)))) => Some(*n as u64),
-                    _ => None,
-                };
-                let bytes = match (redis_type.as_str(), r.get(3)) {
-                    ("string", Some(Ok(RedisValue::BulkString(b)))) => Some(b.clone()),
-                    _ => None,
-                };
-                out.push((
-                    KeyMeta {
-                        full_key: k.clone(),
-                        redis_type,
-                        len,
-                        ttl: Ttl::from_pttl(pttl),
-                    },
-                    bytes,
-                ));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Replaces a value only if it still holds `expected` (the bytes the caller loaded), keeping
-    /// its TTL; with `expected = None` the key must not exist and is created (with the
-    /// configured TTL). The new value is validated and stored compact.
-    pub async fn compare_and_set(
-        &self,
-        group: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        new_json: &str,
-    ) -> Result<CasOutcome> {
-        let full = self.keys.full_key(group, key)?;
-        self.compare_and_set_full(&full, expected, new_json).await
-    }
-
-    /// [`compare_and_set`](Self::compare_and_set) by full Redis key.
-    pub async fn compare_and_set_full(
-        &self,
-        full: &str,
-        expected: Option<&[u8]>,
-        new_json: &str,
-    ) -> Result<CasOutcome> {
-        let compact = json::compact(new_json)?;
-        self.ensure_writable("save")?;
-        let script = redis::Script::new(CAS_SCRIPT);
-        let mut inv = script.prepare_invoke();
-        inv.key(full)
-            .arg(if expected.is_some() { "1" } else { "0" })
-            .arg(expected.unwrap_or(b""))
-            .arg(&compact)
-            .arg(self.config.ttl.map(|t| t.to_string()).unwrap_or_default());
-        let reply: Vec<RedisValue> = match self
-            .conn
-            .invoke(&inv, Retry::Never, &format!("save {full}"))
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => return Err(self.explain(e, full).await),
-        };
-        match reply.as_slice() {
-            [RedisValue::Int(1), ..] => Ok(CasOutcome::Written),
-            [_, RedisValue::BulkString(b)] => Ok(CasOutcome::Conflict(Some(b.clone()))),
-            _ => Ok(CasOutcome::Conflict(None)),
-        }
-    }
-
-    /// Number of keys in the database (all of them, not only Motia's).
-    pub async fn dbsize(&self) -> Result<u64> {
-        self.conn
-            .query(&redis::cmd("DBSIZE"), Retry::Safe, "DBSIZE")
-            .await
-    }
-
-    /// The server's `redis_version`.
-    pub async fn server_version(&self) -> Result<String> {
-        let info: String = self
-            .conn
-            .query(redis::cmd("INFO").arg("server"), Retry::Safe, "INFO")
-            .await?;
-        Ok(info
-            .lines()
-            .find_map(|l| l.strip_prefix("redis_version:"))
-            .unwrap_or("unknown")
-            .trim()
-            .to_string())
     }
 
     /// True when the group id is usable (not empty, no `:`).
