@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, Cmd, FromRedisValue, IntoConnectionInfo, Pipeline};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::Mutex;
 
 use crate::adapter::config::Config;
@@ -244,9 +246,14 @@ impl Standalone {
                 reason: e.to_string(),
             }
         } else {
+            let reason = e.to_string();
+            let reason = match tls_hint(self.config.tls.is_some(), &reason) {
+                Some(hint) => format!("{reason} ({hint})"),
+                None => reason,
+            };
             Error::Connect {
                 addr: self.addr.clone(),
-                reason: e.to_string(),
+                reason,
             }
         }
     }
@@ -271,6 +278,24 @@ impl Standalone {
     }
 }
 
+/// Plain words for the TLS failures whose rustls names say little to most users.
+fn tls_hint(tls: bool, reason: &str) -> Option<&'static str> {
+    if !tls {
+        return reason
+            .contains("reset by peer")
+            .then_some("if this port expects TLS, connect with rediss://");
+    }
+    if reason.contains("CertificateRequired") {
+        Some("the server requires a client certificate and its key")
+    } else if reason.contains("UnknownIssuer") {
+        Some("the server's certificate is not signed by a trusted CA: give the CA certificate")
+    } else if reason.contains("timed out") || reason.contains("InvalidContentType") {
+        Some("does this port speak TLS?")
+    } else {
+        None
+    }
+}
+
 fn is_auth_error(e: &redis::RedisError) -> bool {
     matches!(e.kind(), redis::ErrorKind::AuthenticationFailed)
         || matches!(e.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
@@ -284,13 +309,37 @@ fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// Reads a PEM file and checks that it holds at least one object of the wanted kind, so a
+/// wrong file is named here instead of surfacing as a handshake failure.
+fn read_pem_of<T: PemObject>(path: &std::path::Path, what: &str, kind: &str) -> Result<Vec<u8>> {
+    let bytes = read_pem(path, what)?;
+    if T::from_pem_slice(&bytes).is_err() {
+        return Err(Error::Config {
+            name: what.into(),
+            reason: format!("{} holds no PEM {kind}", path.display()),
+        });
+    }
+    Ok(bytes)
+}
+
+/// redis-rs builds its rustls config with the process-wide crypto provider and compiles none
+/// in itself; install ring unless the application installed a provider already.
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race to another installer is fine: any provider will do.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 fn build_client(config: &Config) -> Result<Client> {
     let addr = match &config.tls {
         None => redis::ConnectionAddr::Tcp(config.host.clone(), config.port),
-        Some(tls) => redis::ConnectionAddr::TcpTls {
+        // redis-rs's own `insecure` turns off every check; ours only skips the hostname,
+        // which is set below through `set_danger_accept_invalid_hostnames`.
+        Some(_) => redis::ConnectionAddr::TcpTls {
             host: config.host.clone(),
             port: config.port,
-            insecure: tls.insecure,
+            insecure: false,
             tls_params: None,
         },
     };
@@ -308,38 +357,47 @@ fn build_client(config: &Config) -> Result<Client> {
             reason: e.to_string(),
         })?
         .set_redis_settings(redis_settings);
-    let client = match &config.tls {
-        Some(tls) if tls.ca_cert.is_some() || tls.client_cert.is_some() => {
-            let root_cert = tls
-                .ca_cert
-                .as_deref()
-                .map(|p| read_pem(p, "tls ca cert"))
-                .transpose()?;
-            let client_tls = match (&tls.client_cert, &tls.client_key) {
-                (Some(c), Some(k)) => Some(redis::ClientTlsConfig {
-                    client_cert: read_pem(c, "tls client cert")?,
-                    client_key: read_pem(k, "tls client key")?,
-                }),
-                (None, None) => None,
-                _ => {
-                    return Err(Error::Config {
-                        name: "tls".into(),
-                        reason: "a client certificate needs both the cert and the key file".into(),
-                    });
-                }
-            };
-            Client::build_with_tls(
-                info,
-                redis::TlsCertificates {
-                    client_tls,
-                    root_cert,
-                },
-            )
-        }
-        _ => Client::open(info),
-    };
-    client.map_err(|e| Error::Config {
-        name: "connection".into(),
+    let tls_err = |name: &str, e: redis::RedisError| Error::Config {
+        name: name.into(),
         reason: e.to_string(),
-    })
+    };
+    let Some(tls) = &config.tls else {
+        return Client::open(info).map_err(|e| tls_err("connection", e));
+    };
+    install_crypto_provider();
+    let root_cert = tls
+        .ca_cert
+        .as_deref()
+        .map(|p| read_pem_of::<CertificateDer>(p, "tls ca cert", "certificate"))
+        .transpose()?;
+    let client_tls = match (&tls.client_cert, &tls.client_key) {
+        (Some(c), Some(k)) => Some(redis::ClientTlsConfig {
+            client_cert: read_pem_of::<CertificateDer>(c, "tls client cert", "certificate")?,
+            client_key: read_pem_of::<PrivateKeyDer>(k, "tls client key", "private key")?,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(Error::Config {
+                name: "tls".into(),
+                reason: "a client certificate needs both the cert and the key file".into(),
+            });
+        }
+    };
+    // Always through build_with_tls: it gives the address the TLS parameters that the
+    // hostname switch lives in (without a CA, the system roots are used).
+    let client = Client::build_with_tls(
+        info,
+        redis::TlsCertificates {
+            client_tls,
+            root_cert,
+        },
+    )
+    .map_err(|e| tls_err("tls", e))?;
+    if !tls.insecure {
+        return Ok(client);
+    }
+    let info = client.get_connection_info().clone();
+    let mut addr = info.addr().clone();
+    addr.set_danger_accept_invalid_hostnames(true);
+    Client::open(info.set_addr(addr)).map_err(|e| tls_err("tls", e))
 }

@@ -94,6 +94,22 @@ pub struct GlobalArgs {
     /// Refuse every write before it reaches Redis (refusals exit with status 2)
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Connect with TLS, as rediss:// does; every --tls-* flag implies it
+    #[arg(long, global = true)]
+    pub tls: bool,
+    /// PEM file of the CA that signed the server's certificate [env: REDIS_TLS_CA_CERT]
+    /// [default: the system's roots]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_ca_cert: Option<PathBuf>,
+    /// PEM client certificate, for servers that require one; needs --tls-key [env: REDIS_TLS_CERT]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the client certificate [env: REDIS_TLS_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Accept a server certificate issued for another host name (its CA is still checked)
+    #[arg(long, global = true)]
+    pub tls_insecure: bool,
 }
 
 /// How the browser runs (without a subcommand, and in `demo`).
@@ -294,8 +310,70 @@ impl GlobalArgs {
             c.connect_timeout = Duration::from_secs(parse_ttl_secs("--connect-timeout", t)?);
         }
         c.read_only = self.read_only;
+        self.apply_tls(&mut c, |name| {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        })?;
         c.validate()?;
         Ok(c)
+    }
+
+    /// TLS from flags over `REDIS_TLS_*`; any of them turns TLS on. Certificate files are
+    /// read here so that a wrong path is named with its flag before anything connects.
+    fn apply_tls(
+        &self,
+        c: &mut Config,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> motia_state::Result<()> {
+        let pick = |flag: &Option<PathBuf>, flag_name: &'static str, var: &'static str| match flag {
+            Some(p) => Some((flag_name, p.clone())),
+            None => env(var).map(|v| (var, PathBuf::from(v))),
+        };
+        let ca = pick(&self.tls_ca_cert, "--tls-ca-cert", "REDIS_TLS_CA_CERT");
+        let cert = pick(&self.tls_cert, "--tls-cert", "REDIS_TLS_CERT");
+        let key = pick(&self.tls_key, "--tls-key", "REDIS_TLS_KEY");
+        let config_err = |name: &str, reason: String| motia_state::Error::Config {
+            name: name.into(),
+            reason,
+        };
+        match (&cert, &key) {
+            (Some((name, _)), None) => {
+                return Err(config_err(
+                    name,
+                    "a client certificate needs its private key too (--tls-key or REDIS_TLS_KEY)"
+                        .into(),
+                ));
+            }
+            (None, Some((name, _))) => {
+                return Err(config_err(
+                    name,
+                    "a private key needs its client certificate too (--tls-cert or REDIS_TLS_CERT)"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+        for (name, path) in [&ca, &cert, &key].into_iter().flatten() {
+            if let Err(e) = std::fs::read(path) {
+                return Err(config_err(
+                    name,
+                    format!("cannot read {}: {e}", path.display()),
+                ));
+            }
+        }
+        let wanted = self.tls || self.tls_insecure || ca.is_some() || cert.is_some();
+        if !wanted {
+            return Ok(());
+        }
+        let tls = c.tls.get_or_insert_with(Default::default);
+        if let Some((_, p)) = ca {
+            tls.ca_cert = Some(p);
+        }
+        if let (Some((_, cert)), Some((_, key))) = (cert, key) {
+            tls.client_cert = Some(cert);
+            tls.client_key = Some(key);
+        }
+        tls.insecure |= self.tls_insecure;
+        Ok(())
     }
 }
 

@@ -150,3 +150,195 @@ impl Drop for RedisServer {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A throwaway CA with a server certificate for `localhost` / 127.0.0.1 and a client
+/// certificate, made with the `openssl` command in a temporary directory.
+pub struct TlsFiles {
+    dir: tempfile::TempDir,
+}
+
+impl TlsFiles {
+    pub fn generate() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = TlsFiles { dir };
+        std::fs::write(
+            files.path("openssl.cnf"),
+            "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = motia-state test CA\n\
+             [ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n\
+             subjectKeyIdentifier = hash\n\
+             [server]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+             extendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost,IP:127.0.0.1\n\
+             [client]\nbasicConstraints = CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+             extendedKeyUsage = clientAuth\n",
+        )
+        .expect("write openssl.cnf");
+        let new_key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let mut ca = vec![
+            "req",
+            "-x509",
+            "-config",
+            "openssl.cnf",
+            "-extensions",
+            "ca",
+        ];
+        ca.extend(new_key);
+        ca.extend(["-keyout", "ca.key", "-out", "ca.crt", "-days", "2"]);
+        files.openssl(&ca);
+        for (name, cn) in [
+            ("server", "localhost"),
+            ("client", "motia-state test client"),
+        ] {
+            let (key, csr, crt) = (
+                format!("{name}.key"),
+                format!("{name}.csr"),
+                format!("{name}.crt"),
+            );
+            let subj = format!("/CN={cn}");
+            let mut req = vec!["req", "-new", "-config", "openssl.cnf", "-subj", &subj];
+            req.extend(new_key);
+            req.extend(["-keyout", &key, "-out", &csr]);
+            files.openssl(&req);
+            files.openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                if name == "server" { "2" } else { "3" },
+                "-days",
+                "2",
+                "-extfile",
+                "openssl.cnf",
+                "-extensions",
+                name,
+                "-out",
+                &crt,
+            ]);
+        }
+        files
+    }
+
+    fn openssl(&self, args: &[&str]) {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run openssl (is it installed?): {e}"));
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.path("ca.crt")
+    }
+
+    pub fn client_cert(&self) -> PathBuf {
+        self.path("client.crt")
+    }
+
+    pub fn client_key(&self) -> PathBuf {
+        self.path("client.key")
+    }
+}
+
+/// A redis-server that listens only on a TLS port, with the certificates of a [`TlsFiles`].
+pub struct TlsRedisServer {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsRedisServer {
+    /// `require_client_cert` is `--tls-auth-clients yes`. Listens on 127.0.0.1 and
+    /// 127.0.0.2 (an address the server certificate does not name).
+    pub fn start(files: &TlsFiles, require_client_cert: bool) -> Self {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = tempfile::tempdir().expect("temp dir");
+            let child = Command::new("redis-server")
+                .args(["--port", "0", "--tls-port", &port.to_string()])
+                .args(["--bind", "127.0.0.1", "127.0.0.2"])
+                .arg("--tls-cert-file")
+                .arg(files.path("server.crt"))
+                .arg("--tls-key-file")
+                .arg(files.path("server.key"))
+                .arg("--tls-ca-cert-file")
+                .arg(files.ca())
+                .args([
+                    "--tls-auth-clients",
+                    if require_client_cert { "yes" } else { "no" },
+                ])
+                .args(["--save", "", "--appendonly", "no", "--dir"])
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server");
+            let mut server = TlsRedisServer {
+                child,
+                port,
+                _dir: dir,
+            };
+            match server.wait_ready(files) {
+                Ok(()) => return server,
+                Err(e) => last = e,
+            }
+        }
+        panic!("could not start a TLS redis-server: {last}");
+    }
+
+    fn wait_ready(&mut self, files: &TlsFiles) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("redis-server exited: {status}"));
+            }
+            let out = Command::new("redis-cli")
+                .args(["--tls", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+                .arg("--cacert")
+                .arg(files.ca())
+                .arg("--cert")
+                .arg(files.client_cert())
+                .arg("--key")
+                .arg(files.client_key())
+                .arg("ping")
+                .output()
+                .map_err(|e| format!("cannot run redis-cli: {e}"))?;
+            if String::from_utf8_lossy(&out.stdout).trim() == "PONG" {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err("the TLS redis-server did not answer PING within 10 s".into())
+    }
+
+    /// `rediss://localhost:PORT`
+    pub fn url(&self) -> String {
+        format!("rediss://localhost:{}", self.port)
+    }
+}
+
+impl Drop for TlsRedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
