@@ -11,7 +11,10 @@ use assert_cmd::Command;
 use common::RedisServer;
 use predicates::prelude::*;
 
-const ENV: [&str; 15] = [
+const ENV: [&str; 18] = [
+    "REDIS_TLS_CA_CERT",
+    "REDIS_TLS_CERT",
+    "REDIS_TLS_KEY",
     "REDIS_URL",
     "REDIS_HOST",
     "REDIS_PORT",

@@ -73,6 +73,11 @@ impl From<Error> for Failure {
     fn from(err: Error) -> Self {
         let code = exit_code(&err);
         let message = match &err {
+            Error::Connect { reason, .. }
+                if reason.contains("certificate") || reason.contains("TLS") =>
+            {
+                format!("{err} (check --tls-ca-cert, --tls-cert/--tls-key or rediss:// in --url)")
+            }
             Error::Connect { .. } | Error::Timeout { .. } => {
                 format!("{err} (is the server running? set --url or REDIS_URL)")
             }

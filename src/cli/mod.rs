@@ -23,7 +23,8 @@ const AFTER_LONG_HELP: &str = "\
 Connection settings come from the flags, then REDIS_URL, REDIS_HOST, REDIS_PORT,
 REDIS_USERNAME, REDIS_PASSWORD, REDIS_DATABASE, STATE_KEY_PREFIX, STATE_TTL, then Motia's
 MOTIA_REDIS_HOST, MOTIA_REDIS_PORT, MOTIA_REDIS_USERNAME, MOTIA_REDIS_PASSWORD, MOTIA_REDIS_DB,
-then the defaults (localhost:6379, database 0, prefix motia:state:).
+then the defaults (localhost:6379, database 0, prefix motia:state:). TLS: rediss:// URLs, or
+--tls and the REDIS_TLS_CA_CERT, REDIS_TLS_CERT, REDIS_TLS_KEY variables.
 
 Exit status: 0 ok, 1 not found, 2 bad input (including writes refused by --read-only),
 3 connection, authentication or server error.
