@@ -151,6 +151,11 @@ fn ttl_is_set_and_removed_and_a_bad_duration_changes_nothing() {
     t.keys(&["Enter"]);
     t.wait_for("nothing was changed");
     assert_eq!(server.cli(&["TTL", ORDER]), "-1");
+    // The prompt stays open with "soon"; Esc leaves it.
+    t.keys(&["Escape"]);
+    t.wait("the prompt closed", |s| {
+        !s.contains("TTL for trace-a:order")
+    });
     t.keys(&["t"]);
     t.type_text("10m");
     t.keys(&["Enter"]);

@@ -641,12 +641,28 @@ fn overwrite(m: &mut Model, current: Option<Vec<u8>>, fx: &mut Vec<Effect>) {
     save(m, fx);
 }
 
+/// Keeps a prompt open with what was typed and says what is wrong with it, so the user fixes
+/// it (or leaves with Esc) instead of having the next keys taken as commands.
+fn reprompt(m: &mut Model, purpose: Prompt, input: String, problem: String) {
+    note(m, format!("{problem} (fix it, or Esc cancels)"), true);
+    m.dialog = Some(Dialog::Prompt {
+        purpose,
+        input,
+        fits: Vec::new(),
+    });
+}
+
 fn submit_prompt(m: &mut Model, purpose: Prompt, input: String, fx: &mut Vec<Effect>) {
     match purpose {
         Prompt::Command => run_command(m, &input, fx),
         Prompt::TraceId => {
             if let Err(e) = motia_state::adapter::keys::validate_group(&input) {
-                return note(m, format!("{e}; nothing was created"), true);
+                return reprompt(
+                    m,
+                    Prompt::TraceId,
+                    input,
+                    format!("{e}; nothing was created"),
+                );
             }
             m.dialog = Some(Dialog::Prompt {
                 purpose: Prompt::KeyName { trace: input },
@@ -656,25 +672,26 @@ fn submit_prompt(m: &mut Model, purpose: Prompt, input: String, fx: &mut Vec<Eff
         }
         Prompt::KeyName { trace } => {
             if input.is_empty() {
-                return note(m, "a key name cannot be empty; nothing was created", true);
+                let problem = "a key name cannot be empty; nothing was created".to_string();
+                return reprompt(m, Prompt::KeyName { trace }, input, problem);
             }
             if m.index
                 .traces
                 .get(trace.as_str())
                 .is_some_and(|keys| keys.contains_key(input.as_str()))
             {
-                return note(
-                    m,
-                    format!(
-                        "{trace}:{input} exists already; nothing was created ({} edits it)",
-                        m.keymap.keys_of(Command::Edit)
-                    ),
-                    true,
+                let problem = format!(
+                    "{trace}:{input} exists already; nothing was created ({} edits it)",
+                    m.keymap.keys_of(Command::Edit)
                 );
+                return reprompt(m, Prompt::KeyName { trace }, input, problem);
             }
             let full = match m.keyspace.full_key(&trace, &input) {
                 Ok(f) => f,
-                Err(e) => return note(m, format!("{e}; nothing was created"), true),
+                Err(e) => {
+                    let problem = format!("{e}; nothing was created");
+                    return reprompt(m, Prompt::KeyName { trace }, input, problem);
+                }
             };
             m.editor = Some(Editor::new(
                 full,
@@ -686,7 +703,7 @@ fn submit_prompt(m: &mut Model, purpose: Prompt, input: String, fx: &mut Vec<Eff
         }
         Prompt::Ttl { .. } => match input.parse::<Expiry>() {
             Ok(e) => apply_ttl(m, purpose, e, fx),
-            Err(e) => note(m, format!("{e}; nothing was changed"), true),
+            Err(e) => reprompt(m, purpose, input, format!("{e}; nothing was changed")),
         },
     }
 }
@@ -694,7 +711,10 @@ fn submit_prompt(m: &mut Model, purpose: Prompt, input: String, fx: &mut Vec<Eff
 fn run_command(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
     let cmd = match command::parse(input) {
         Ok(c) => c,
-        Err(e) => return note(m, format!(":{input}: {e}"), true),
+        Err(e) => {
+            let problem = format!(":{input}: {e}");
+            return reprompt(m, Prompt::Command, input.to_string(), problem);
+        }
     };
     match cmd {
         Cmd::Ttl(e) => start_ttl(m, Some(e), fx),

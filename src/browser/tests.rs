@@ -894,12 +894,15 @@ fn a_bad_duration_changes_nothing() {
     typed(&mut m, "soon");
     let fx = update(&mut m, code(KeyCode::Enter));
     assert!(writes(&fx).is_empty());
-    assert!(m.dialog.is_none());
     let n = note_text(&m);
     assert!(
         n.contains("invalid duration") && n.contains("nothing was changed"),
         "{n}"
     );
+    // The prompt stays open with the text, so the next keys are not taken as commands.
+    assert!(matches!(&m.dialog, Some(Dialog::Prompt { input, .. }) if input == "soon"));
+    update(&mut m, code(KeyCode::Esc));
+    assert!(m.dialog.is_none());
     update(&mut m, key('t'));
     typed(&mut m, "10m");
     let w = writes(&update(&mut m, code(KeyCode::Enter)));
@@ -981,7 +984,10 @@ fn new_trace_then_key_then_saved_appears_without_rescan() {
     typed(&mut m, "bad:id");
     update(&mut m, code(KeyCode::Enter));
     assert!(note_text(&m).contains("':'"), "{}", note_text(&m));
-    update(&mut m, key('n'));
+    // The prompt keeps the text for fixing: clear it and type a good id.
+    for _ in 0.."bad:id".len() {
+        update(&mut m, code(KeyCode::Backspace));
+    }
     typed(&mut m, "trace-new");
     update(&mut m, code(KeyCode::Enter));
     typed(&mut m, "first");
@@ -1065,6 +1071,9 @@ fn command_line_completes_and_runs() {
     typed(&mut m, "frob");
     update(&mut m, code(KeyCode::Enter));
     assert!(note_text(&m).contains("unknown command"));
+    // The command line stays open with the text; Esc leaves it.
+    assert!(matches!(&m.dialog, Some(Dialog::Prompt { input, .. }) if input == "frob"));
+    update(&mut m, code(KeyCode::Esc));
     // :where asks the worker for the trace's matching keys; the model keeps that set.
     update(&mut m, key(':'));
     typed(&mut m, "where status eq paid");
