@@ -1,7 +1,7 @@
 //! What the screen knows. Only `update` changes it; the UI only reads it.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -141,7 +141,9 @@ pub enum TraceSort {
 /// keys that are gone.
 #[derive(Debug, Default)]
 pub struct Index {
-    pub traces: BTreeMap<Box<str>, BTreeMap<Box<str>, u64>>,
+    // Hash maps: the scan inserts a million keys, and order is only needed for what is shown
+    // (the trace list and one trace's keys are sorted when built).
+    pub traces: HashMap<Box<str>, HashMap<Box<str>, u64>>,
     pub total_keys: usize,
 }
 

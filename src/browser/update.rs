@@ -419,6 +419,8 @@ pub(crate) fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bo
     if m.traces.sort == TraceSort::KeyCount {
         let ix = &m.index;
         view.sort_by(|a, b| ix.count(b).cmp(&ix.count(a)).then_with(|| a.cmp(b)));
+    } else {
+        view.sort_unstable();
     }
     let pos = m
         .traces
