@@ -8,6 +8,11 @@ use std::time::Duration;
 use crate::adapter::error::{Error, Result};
 
 /// Motia's default key prefix; the trailing colon is part of it.
+///
+/// ```
+/// use motia_state::{Config, DEFAULT_PREFIX};
+/// assert_eq!(Config::default().key_prefix, DEFAULT_PREFIX);
+/// ```
 pub const DEFAULT_PREFIX: &str = "motia:state:";
 
 /// How long to wait before reconnect attempt `n` (1-based), or `None` to give up.
@@ -29,16 +34,39 @@ pub struct ReconnectStrategy(Arc<dyn Fn(u32) -> Option<Duration> + Send + Sync>)
 
 impl ReconnectStrategy {
     /// A strategy from a function of the retry number.
+    ///
+    /// ```
+    /// use motia_state::{Config, ReconnectStrategy};
+    /// use std::time::Duration;
+    /// let mut config = Config::default();
+    /// let linear = |n: u32| (n <= 5).then(|| Duration::from_secs(n.into()));
+    /// config.reconnect = ReconnectStrategy::new(linear);
+    /// assert_eq!(config.reconnect.delay(2), Some(Duration::from_secs(2)));
+    /// ```
     pub fn new(f: impl Fn(u32) -> Option<Duration> + Send + Sync + 'static) -> Self {
         Self(Arc::new(f))
     }
 
     /// Never reconnect: a lost connection fails the call.
+    ///
+    /// ```
+    /// use motia_state::{Config, ReconnectStrategy};
+    /// let config = Config { reconnect: ReconnectStrategy::never(), ..Config::default() };
+    /// assert_eq!(config.reconnect.delay(1), None);
+    /// ```
     pub fn never() -> Self {
         Self::new(|_| None)
     }
 
     /// The delay before retry `retries` (1-based), or `None` to give up.
+    ///
+    /// ```
+    /// use motia_state::ReconnectStrategy;
+    /// use std::time::Duration;
+    /// let s = ReconnectStrategy::default();
+    /// assert_eq!(s.delay(3), Some(Duration::from_millis(300)));
+    /// assert_eq!(s.delay(11), None);
+    /// ```
     pub fn delay(&self, retries: u32) -> Option<Duration> {
         (self.0)(retries)
     }
@@ -59,6 +87,16 @@ impl fmt::Debug for ReconnectStrategy {
 }
 
 /// TLS settings for `rediss://` connections.
+///
+/// ```
+/// use motia_state::{Config, TlsConfig};
+/// let mut config = Config::from_url("rediss://cache.example.com:6380").unwrap();
+/// config.tls = Some(TlsConfig {
+///     ca_cert: Some("/etc/ssl/redis-ca.pem".into()),
+///     ..TlsConfig::default()
+/// });
+/// assert_eq!(config.display_url(), "rediss://cache.example.com:6380/0");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsConfig {
     /// PEM file of the CA that signed the server's certificate (else the system roots).
@@ -141,6 +179,12 @@ fn config_err(name: &str, reason: impl Into<String>) -> Error {
 }
 
 /// Parses a port number, naming the setting in the error.
+///
+/// ```
+/// use motia_state::adapter::config::parse_port;
+/// assert_eq!(parse_port("--port", " 6380").unwrap(), 6380);
+/// assert!(parse_port("--port", "0").unwrap_err().to_string().contains("--port"));
+/// ```
 pub fn parse_port(name: &str, value: &str) -> Result<u16> {
     match value.trim().parse::<u16>() {
         Ok(0) => Err(config_err(name, "port 0 is not a usable port")),
@@ -153,6 +197,13 @@ pub fn parse_port(name: &str, value: &str) -> Result<u16> {
 }
 
 /// Parses a TTL in whole seconds (positive), naming the setting in the error.
+///
+/// ```
+/// use motia_state::adapter::config::parse_ttl_secs;
+/// assert_eq!(parse_ttl_secs("--ttl", "3600").unwrap(), 3600);
+/// assert!(parse_ttl_secs("--ttl", "0").is_err());
+/// assert!(parse_ttl_secs("--ttl", "1h").is_err());
+/// ```
 pub fn parse_ttl_secs(name: &str, value: &str) -> Result<u64> {
     match value.trim().parse::<i64>() {
         Ok(n) if n > 0 => Ok(n as u64),
@@ -168,6 +219,12 @@ pub fn parse_ttl_secs(name: &str, value: &str) -> Result<u64> {
 }
 
 /// Parses a database number, naming the setting in the error.
+///
+/// ```
+/// use motia_state::adapter::config::parse_db;
+/// assert_eq!(parse_db("REDIS_DATABASE", "2").unwrap(), 2);
+/// assert!(parse_db("REDIS_DATABASE", "-1").is_err());
+/// ```
 pub fn parse_db(name: &str, value: &str) -> Result<i64> {
     match value.trim().parse::<i64>() {
         Ok(n) if n >= 0 => Ok(n),
@@ -180,6 +237,13 @@ pub fn parse_db(name: &str, value: &str) -> Result<i64> {
 
 impl Config {
     /// Settings from a `redis://` or `rediss://` URL: `redis://[user][:password]@host[:port][/db]`.
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// let c = Config::from_url("rediss://alice:p%40ss@10.0.0.1:7000/3").unwrap();
+    /// assert_eq!((c.username.as_deref(), c.password.as_deref()), (Some("alice"), Some("p@ss")));
+    /// assert!(c.tls.is_some());
+    /// ```
     pub fn from_url(url: &str) -> Result<Self> {
         let mut config = Self::default();
         config.apply_url(url)?;
@@ -187,6 +251,13 @@ impl Config {
     }
 
     /// Overwrites host, port, credentials, database and TLS from a URL.
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// let mut c = Config { key_prefix: "app:".into(), ..Config::default() };
+    /// c.apply_url("redis://cache:6380/1").unwrap();
+    /// assert_eq!((c.host.as_str(), c.port, c.key_prefix.as_str()), ("cache", 6380, "app:"));
+    /// ```
     pub fn apply_url(&mut self, raw: &str) -> Result<()> {
         let parsed = url::Url::parse(raw).map_err(|e| config_err("url", format!("{e}")))?;
         let tls = match parsed.scheme() {
@@ -235,6 +306,14 @@ impl Config {
     }
 
     /// Settings from the process environment; see [`Config::from_env_with`].
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// match Config::from_env() {
+    ///     Ok(config) => println!("using {}", config.display_url()),
+    ///     Err(e) => eprintln!("{e}"),
+    /// }
+    /// ```
     pub fn from_env() -> Result<Self> {
         Self::from_env_with(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
@@ -294,6 +373,12 @@ impl Config {
     }
 
     /// `host:port`, for messages.
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// assert_eq!(Config::default().addr(), "localhost:6379");
+    /// assert_eq!(Config::from_url("redis://[::1]:7000").unwrap().addr(), "[::1]:7000");
+    /// ```
     pub fn addr(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
@@ -303,6 +388,12 @@ impl Config {
     }
 
     /// The connection as a URL without the password, safe to show and log.
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// let c = Config::from_url("redis://bob:secret@cache:6380/1").unwrap();
+    /// assert_eq!(c.display_url(), "redis://bob@cache:6380/1");
+    /// ```
     pub fn display_url(&self) -> String {
         let scheme = if self.tls.is_some() {
             "rediss"
@@ -318,6 +409,13 @@ impl Config {
     }
 
     /// Checks the settings that no parser saw (values set in code).
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// assert!(Config::default().validate().is_ok());
+    /// let c = Config { batch_size: 0, ..Config::default() };
+    /// assert!(c.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<()> {
         if self.host.is_empty() {
             return Err(config_err("host", "empty host name"));

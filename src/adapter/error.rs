@@ -141,10 +141,29 @@ pub enum Error {
 }
 
 /// Shorthand for results of this library.
+///
+/// ```
+/// use motia_state::{Config, Result};
+/// fn settings(url: &str) -> Result<Config> {
+///     let config = Config::from_url(url)?;
+///     config.validate()?;
+///     Ok(config)
+/// }
+/// assert!(settings("redis://cache:6379").is_ok());
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Turns a serde_json parse error of caller-supplied text into [`Error::InvalidJson`].
+    ///
+    /// ```
+    /// use motia_state::Error;
+    /// let err = serde_json::from_str::<serde_json::Value>("{\"a\": }").unwrap_err();
+    /// let Error::InvalidJson { line, column, message } = Error::invalid_json(&err) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!((line, column, message.as_str()), (1, 7, "expected value"));
+    /// ```
     pub fn invalid_json(err: &serde_json::Error) -> Self {
         let full = err.to_string();
         // serde_json appends " at line L column C"; the position has its own fields.
@@ -160,6 +179,17 @@ impl Error {
     }
 
     /// True for errors that mean the server is not reachable right now.
+    ///
+    /// ```
+    /// use motia_state::Error;
+    /// use std::time::Duration;
+    /// let timeout = Error::Timeout {
+    ///     addr: "cache:6379".into(),
+    ///     timeout: Duration::from_secs(60),
+    /// };
+    /// assert!(timeout.is_connection());
+    /// assert!(!Error::ReadOnly { operation: "set" }.is_connection());
+    /// ```
     pub fn is_connection(&self) -> bool {
         matches!(
             self,

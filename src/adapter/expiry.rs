@@ -73,6 +73,14 @@ impl fmt::Display for Expiry {
 }
 
 /// The remaining lifetime of a key, from `PTTL`.
+///
+/// ```
+/// use motia_state::Ttl;
+/// use std::time::Duration;
+/// let ttl = Ttl::from_pttl(90_000);
+/// assert_eq!(ttl, Ttl::Expires(Duration::from_secs(90)));
+/// assert!(matches!(Ttl::from_pttl(-1), Ttl::Persistent));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ttl {
     /// The key does not exist.
@@ -85,6 +93,14 @@ pub enum Ttl {
 
 impl Ttl {
     /// From a `PTTL` reply: -2 missing, -1 no expiry, else milliseconds.
+    ///
+    /// ```
+    /// use motia_state::Ttl;
+    /// use std::time::Duration;
+    /// assert_eq!(Ttl::from_pttl(-2), Ttl::Missing);
+    /// assert_eq!(Ttl::from_pttl(-1), Ttl::Persistent);
+    /// assert_eq!(Ttl::from_pttl(1500), Ttl::Expires(Duration::from_millis(1500)));
+    /// ```
     pub fn from_pttl(ms: i64) -> Self {
         match ms {
             -2 => Ttl::Missing,
@@ -94,6 +110,13 @@ impl Ttl {
     }
 
     /// Whole seconds as Redis's `TTL` reports them: -2, -1, or the remaining seconds.
+    ///
+    /// ```
+    /// use motia_state::Ttl;
+    /// assert_eq!(Ttl::from_pttl(1499).as_redis_secs(), 1);
+    /// assert_eq!(Ttl::Persistent.as_redis_secs(), -1);
+    /// assert_eq!(Ttl::Missing.as_redis_secs(), -2);
+    /// ```
     pub fn as_redis_secs(&self) -> i64 {
         match self {
             Ttl::Missing => -2,
@@ -105,6 +128,14 @@ impl Ttl {
 }
 
 /// `1d 2h`, `10m 5s`, `42s`, `350ms`: compact, largest two units.
+///
+/// ```
+/// use motia_state::format_duration;
+/// use std::time::Duration;
+/// assert_eq!(format_duration(Duration::from_secs(3725)), "1h 2m");
+/// assert_eq!(format_duration(Duration::from_secs(90_000)), "1d 1h");
+/// assert_eq!(format_duration(Duration::from_millis(350)), "350ms");
+/// ```
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis() as u64;
     if ms < 1000 {

@@ -19,9 +19,26 @@ use crate::adapter::expiry::Ttl;
 use crate::adapter::keys::validate_group;
 
 /// The `format` field of every export document.
+///
+/// ```
+/// use motia_state::export::{ExportDocument, FORMAT};
+/// let text = format!(r#"{{"format":"{FORMAT}","version":1,"prefix":"p:","items":[]}}"#);
+/// assert_eq!(ExportDocument::parse(&text).unwrap().format, "motia-state-export");
+/// ```
 pub const FORMAT: &str = "motia-state-export";
 
 /// A whole export.
+///
+/// ```
+/// use motia_state::export::{ExportDocument, ExportItem, FORMAT};
+/// let item = ExportItem {
+///     group_id: "t1".into(), key: "order".into(), value: Some(serde_json::json!({"id": 7})),
+///     raw: None, ttl_seconds: Some(3600),
+/// };
+/// let prefix = "motia:state:".into();
+/// let doc = ExportDocument { format: FORMAT.into(), version: 1, prefix, items: vec![item] };
+/// assert_eq!(ExportDocument::parse(&doc.to_pretty_string()).unwrap(), doc);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportDocument {
     /// Always [`FORMAT`].
@@ -35,6 +52,13 @@ pub struct ExportDocument {
 }
 
 /// One item of an export.
+///
+/// ```
+/// use motia_state::export::ExportItem;
+/// let item: ExportItem =
+///     serde_json::from_str(r#"{"groupId":"t1","key":"note","raw":"not json"}"#).unwrap();
+/// assert_eq!((item.value, item.raw.as_deref(), item.ttl_seconds), (None, Some("not json"), None));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportItem {
@@ -54,6 +78,16 @@ pub struct ExportItem {
 }
 
 /// What an import did.
+///
+/// ```no_run
+/// use motia_state::{Config, RedisStateAdapter, export};
+/// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+/// let doc = export::export(&state, None, |_, _| {}).await?;
+/// let backup = RedisStateAdapter::connect(Config::from_url("redis://backup:6379")?).await?;
+/// let report = export::import(&backup, &doc, true, |_, _| {}).await?;
+/// println!("{} written, {} replaced", report.written, report.overwritten);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
     /// Items written.
@@ -105,6 +139,14 @@ impl ExportDocument {
     }
 
     /// The document as indented JSON text.
+    ///
+    /// ```
+    /// use motia_state::export::ExportDocument;
+    /// let doc = ExportDocument::parse(
+    ///     r#"{"format":"motia-state-export","version":1,"prefix":"p:","items":[]}"#,
+    /// ).unwrap();
+    /// assert!(doc.to_pretty_string().contains("\n  \"prefix\": \"p:\""));
+    /// ```
     pub fn to_pretty_string(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
@@ -122,6 +164,16 @@ impl ExportItem {
 
 /// Reads every item of one group (or of all groups) with its TTL.
 /// `progress` is called with (items done, items total) after each batch.
+///
+/// ```no_run
+/// use motia_state::{Error, export};
+/// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+/// let progress = |done, total| eprint!("\r{done}/{total}");
+/// let doc = export::export(&state, Some("trace-1"), progress).await?;
+/// std::fs::write("trace-1.json", doc.to_pretty_string())
+///     .map_err(|source| Error::Io { path: "trace-1.json".into(), source })?;
+/// # Ok(()) }
+/// ```
 pub async fn export(
     adapter: &RedisStateAdapter,
     group: Option<&str>,
@@ -188,6 +240,16 @@ pub async fn export(
 
 /// Writes a document's items under the adapter's prefix. Without `overwrite`, refuses (and
 /// writes nothing) when any of its keys exists already, naming the first few.
+///
+/// ```no_run
+/// use motia_state::{Error, export};
+/// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+/// let text = std::fs::read_to_string("trace-1.json")
+///     .map_err(|source| Error::Io { path: "trace-1.json".into(), source })?;
+/// let doc = export::ExportDocument::parse(&text)?;
+/// let report = export::import(&state, &doc, false, |_, _| {}).await?;
+/// # Ok(()) }
+/// ```
 pub async fn import(
     adapter: &RedisStateAdapter,
     doc: &ExportDocument,

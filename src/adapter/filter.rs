@@ -11,6 +11,12 @@ use crate::adapter::error::Error;
 
 /// A comparison operator of Motia's filters. Unknown names are kept and match nothing,
 /// as in Motia.
+///
+/// ```
+/// use motia_state::FilterOp;
+/// assert_eq!(FilterOp::from("startsWith".to_string()), FilterOp::StartsWith);
+/// assert_eq!(FilterOp::from("between".to_string()), FilterOp::Unknown("between".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub enum FilterOp {
@@ -44,6 +50,12 @@ pub enum FilterOp {
 
 impl FilterOp {
     /// Every known operator, by its Motia name.
+    ///
+    /// ```
+    /// use motia_state::FilterOp;
+    /// assert!(FilterOp::NAMES.contains(&"notContains"));
+    /// assert!(FilterOp::NAMES.iter().all(|n| FilterOp::from(n.to_string()).name() == *n));
+    /// ```
     pub const NAMES: [&'static str; 12] = [
         "eq",
         "neq",
@@ -60,6 +72,12 @@ impl FilterOp {
     ];
 
     /// The operator's Motia name.
+    ///
+    /// ```
+    /// use motia_state::FilterOp;
+    /// assert_eq!(FilterOp::NotContains.name(), "notContains");
+    /// assert_eq!(FilterOp::Unknown("between".into()).name(), "between");
+    /// ```
     pub fn name(&self) -> &str {
         match self {
             FilterOp::Eq => "eq",
@@ -79,6 +97,12 @@ impl FilterOp {
     }
 
     /// True for operators that take no value.
+    ///
+    /// ```
+    /// use motia_state::FilterOp;
+    /// assert!(FilterOp::IsNull.is_unary());
+    /// assert!(!FilterOp::Eq.is_unary());
+    /// ```
     pub fn is_unary(&self) -> bool {
         matches!(self, FilterOp::IsNull | FilterOp::IsNotNull)
     }
@@ -141,6 +165,12 @@ pub struct StateFilter {
 
 impl StateFilter {
     /// A filter from its parts.
+    ///
+    /// ```
+    /// use motia_state::{FilterOp, StateFilter};
+    /// let f = StateFilter::new("status", FilterOp::Eq, "paid");
+    /// assert_eq!(f, "status eq paid".parse().unwrap());
+    /// ```
     pub fn new(
         value_key: impl Into<String>,
         operation: FilterOp,
@@ -154,6 +184,15 @@ impl StateFilter {
     }
 
     /// Whether `item` (a whole stored value) passes this filter.
+    ///
+    /// ```
+    /// use motia_state::{FilterOp, StateFilter};
+    /// use serde_json::json;
+    /// let f = StateFilter::new("email", FilterOp::EndsWith, "@example.com");
+    /// assert!(f.matches(&json!({"email": "ann@example.com"})));
+    /// assert!(!f.matches(&json!({"name": "ann"})));
+    /// assert!(f.matches(&json!("bob@example.com")), "a primitive value is compared itself");
+    /// ```
     pub fn matches(&self, item: &Value) -> bool {
         // JavaScript's `value[valueKey]`: arrays are objects too (indexes and `length`).
         let length;

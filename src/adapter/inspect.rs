@@ -36,6 +36,17 @@ return {t, redis.call('STRLEN', KEYS[1]), redis.call('GETRANGE', KEYS[1], 0, ton
 
 impl RedisStateAdapter {
     /// Remaining lifetime of an item.
+    ///
+    /// ```no_run
+    /// use motia_state::{Ttl, format_duration};
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// match state.ttl("trace-1", "order").await? {
+    ///     Ttl::Expires(left) => println!("expires in {}", format_duration(left)),
+    ///     Ttl::Persistent => println!("never expires"),
+    ///     Ttl::Missing => println!("no such item"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn ttl(&self, group: &str, key: &str) -> Result<Ttl> {
         let full = self.keys.full_key(group, key)?;
         let ms: i64 = self
@@ -66,6 +77,15 @@ impl RedisStateAdapter {
 
     /// Sets or removes an item's expiry; `false` when the key is missing (or, for
     /// `Persist`, had no expiry).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let expiry: motia_state::Expiry = "10m".parse()?;
+    /// if !state.expire("trace-1", "order", expiry).await? {
+    ///     println!("no such item");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn expire(&self, group: &str, key: &str, expiry: Expiry) -> Result<bool> {
         let full = self.keys.full_key(group, key)?;
         self.ensure_writable("expire")?;
@@ -81,11 +101,28 @@ impl RedisStateAdapter {
     }
 
     /// Removes an item's expiry; `false` when it had none or is missing.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// if state.persist("trace-1", "order").await? {
+    ///     println!("the order no longer expires");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn persist(&self, group: &str, key: &str) -> Result<bool> {
         self.expire(group, key, Expiry::Persist).await
     }
 
     /// Applies an expiry to full keys in pipelined batches; returns how many changed.
+    ///
+    /// ```no_run
+    /// use motia_state::Expiry;
+    /// use std::time::Duration;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = state.scan_group("trace-1")?.collect_all().await?;
+    /// let changed = state.expire_keys(&keys, Expiry::After(Duration::from_secs(3600))).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn expire_keys(&self, full_keys: &[String], expiry: Expiry) -> Result<u64> {
         self.ensure_writable("expire")?;
         let mut changed = 0;
@@ -101,6 +138,13 @@ impl RedisStateAdapter {
     }
 
     /// Applies an expiry to every item of a group; returns how many changed.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let changed = state.expire_group("trace-1", "1d".parse()?).await?;
+    /// println!("{changed} items now expire in a day");
+    /// # Ok(()) }
+    /// ```
     pub async fn expire_group(&self, group: &str, expiry: Expiry) -> Result<u64> {
         self.ensure_writable("expire")?;
         let full = self.scan_group(group)?.collect_all().await?;
@@ -109,6 +153,16 @@ impl RedisStateAdapter {
 
     /// The first `max_bytes` of a value and its full length, atomically; `None` when missing,
     /// [`Error::WrongType`] when the key holds no string.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// if let Some(window) = state.get_window("trace-1", "report", 4096).await? {
+    ///     if !window.is_complete() {
+    ///         println!("showing 4096 of {} bytes", window.total_len);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn get_window(
         &self,
         group: &str,
@@ -120,6 +174,13 @@ impl RedisStateAdapter {
     }
 
     /// [`get_window`](Self::get_window) by full Redis key.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let window = state.get_window_full("motia:state:trace-1:report", 1024).await?;
+    /// let total_len = window.map_or(0, |w| w.total_len);
+    /// # Ok(()) }
+    /// ```
     pub async fn get_window_full(&self, full: &str, max_bytes: usize) -> Result<Option<RawWindow>> {
         let script = redis::Script::new(WINDOW_SCRIPT);
         let mut inv = script.prepare_invoke();
@@ -155,6 +216,13 @@ impl RedisStateAdapter {
     }
 
     /// Exact bytes by full Redis key.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let bytes = state.get_raw_full("motia:state:trace-1:order").await?;
+    /// let text = bytes.as_deref().and_then(motia_state::json::pretty_bytes);
+    /// # Ok(()) }
+    /// ```
     pub async fn get_raw_full(&self, full: &str) -> Result<Option<Vec<u8>>> {
         match self
             .conn
@@ -171,6 +239,15 @@ impl RedisStateAdapter {
     }
 
     /// Type, length and TTL of full keys, pipelined in batches, in the order given.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = state.scan_group("trace-1")?.collect_all().await?;
+    /// for meta in state.key_meta(&keys).await? {
+    ///     println!("{} {} {:?}", meta.full_key, meta.redis_type, meta.ttl);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn key_meta(&self, full_keys: &[String]) -> Result<Vec<KeyMeta>> {
         Ok(self
             .meta_batch(full_keys, None)
@@ -260,6 +337,18 @@ impl RedisStateAdapter {
     /// Replaces a value only if it still holds `expected` (the bytes the caller loaded), keeping
     /// its TTL; with `expected = None` the key must not exist and is created (with the
     /// configured TTL). The new value is validated and stored compact.
+    ///
+    /// ```no_run
+    /// use motia_state::CasOutcome;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let loaded = state.get_raw("trace-1", "order").await?;
+    /// let new = r#"{"id":7,"status":"paid"}"#;
+    /// match state.compare_and_set("trace-1", "order", loaded.as_deref(), new).await? {
+    ///     CasOutcome::Written => println!("saved"),
+    ///     CasOutcome::Conflict(_) => println!("changed meanwhile; reload and retry"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn compare_and_set(
         &self,
         group: &str,
@@ -272,6 +361,17 @@ impl RedisStateAdapter {
     }
 
     /// [`compare_and_set`](Self::compare_and_set) by full Redis key.
+    ///
+    /// ```no_run
+    /// use motia_state::CasOutcome;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = "motia:state:trace-1:order";
+    /// let outcome = state.compare_and_set_full(full, None, r#"{"id":7}"#).await?;
+    /// if outcome != CasOutcome::Written {
+    ///     println!("{full} exists already");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn compare_and_set_full(
         &self,
         full: &str,
@@ -303,6 +403,13 @@ impl RedisStateAdapter {
     }
 
     /// Number of keys in the database (all of them, not only Motia's).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let total = state.dbsize().await?;
+    /// println!("{total} keys in the database");
+    /// # Ok(()) }
+    /// ```
     pub async fn dbsize(&self) -> Result<u64> {
         self.conn
             .query(&redis::cmd("DBSIZE"), Retry::Safe, "DBSIZE")
@@ -310,6 +417,13 @@ impl RedisStateAdapter {
     }
 
     /// The server's `redis_version`.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let version = state.server_version().await?;
+    /// println!("Redis {version}");
+    /// # Ok(()) }
+    /// ```
     pub async fn server_version(&self) -> Result<String> {
         let info: String = self
             .conn

@@ -7,6 +7,12 @@ use crate::adapter::expiry::Ttl;
 use crate::adapter::filter::StateFilter;
 
 /// The JSON type of a stored value, derived when read (never stored).
+///
+/// ```
+/// use motia_state::ValueType;
+/// let kind: ValueType = serde_json::from_str("\"boolean\"").unwrap();
+/// assert_eq!(kind, ValueType::Boolean);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueType {
@@ -44,6 +50,11 @@ impl ValueType {
     }
 
     /// Motia's name of the type.
+    ///
+    /// ```
+    /// use motia_state::ValueType;
+    /// assert_eq!(ValueType::Object.as_str(), "object");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             ValueType::String => "string",
@@ -57,6 +68,14 @@ impl ValueType {
 }
 
 /// One state item as `items()` returns it (Motia's `StateItem`).
+///
+/// ```
+/// use motia_state::{StateItem, ValueType};
+/// let item: StateItem = serde_json::from_str(
+///     r#"{"groupId":"t1","key":"order","type":"object","value":{"id":7}}"#,
+/// ).unwrap();
+/// assert_eq!((item.kind, item.value["id"].as_u64()), (ValueType::Object, Some(7)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateItem {
@@ -88,11 +107,22 @@ pub struct ItemsQuery {
 
 impl ItemsQuery {
     /// Every item of every group.
+    ///
+    /// ```
+    /// use motia_state::ItemsQuery;
+    /// let q = ItemsQuery::all();
+    /// assert!(q.group_id.is_none() && q.filters.is_empty());
+    /// ```
     pub fn all() -> Self {
         Self::default()
     }
 
     /// Every item of one group.
+    ///
+    /// ```
+    /// use motia_state::ItemsQuery;
+    /// assert_eq!(ItemsQuery::group("trace-1").group_id.as_deref(), Some("trace-1"));
+    /// ```
     pub fn group(group_id: impl Into<String>) -> Self {
         Self {
             group_id: Some(group_id.into()),
@@ -101,6 +131,14 @@ impl ItemsQuery {
     }
 
     /// Adds a condition.
+    ///
+    /// ```
+    /// use motia_state::{FilterOp, ItemsQuery, StateFilter};
+    /// let q = ItemsQuery::all()
+    ///     .filter(StateFilter::new("amount", FilterOp::Gt, "10"))
+    ///     .filter("status neq refunded".parse().unwrap());
+    /// assert_eq!(q.filters.len(), 2);
+    /// ```
     pub fn filter(mut self, f: StateFilter) -> Self {
         self.filters.push(f);
         self
@@ -108,6 +146,12 @@ impl ItemsQuery {
 }
 
 /// The first bytes of a stored value and its full length (for previews of big values).
+///
+/// ```
+/// use motia_state::RawWindow;
+/// let window = RawWindow { bytes: b"{\"items\":[".to_vec(), total_len: 52_000 };
+/// assert_eq!(String::from_utf8_lossy(&window.bytes), "{\"items\":[");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawWindow {
     /// Up to the requested number of bytes from the start.
@@ -118,12 +162,29 @@ pub struct RawWindow {
 
 impl RawWindow {
     /// True when `bytes` is the whole value.
+    ///
+    /// ```
+    /// use motia_state::RawWindow;
+    /// assert!(RawWindow { bytes: b"[1]".to_vec(), total_len: 3 }.is_complete());
+    /// assert!(!RawWindow { bytes: b"[1,".to_vec(), total_len: 5 }.is_complete());
+    /// ```
     pub fn is_complete(&self) -> bool {
         self.bytes.len() as u64 >= self.total_len
     }
 }
 
 /// What a browser row shows about a key, fetched in pipelined batches.
+///
+/// ```no_run
+/// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+/// let keys = state.scan_all().collect_all().await?;
+/// for meta in state.key_meta(&keys).await? {
+///     if meta.redis_type != "string" {
+///         println!("{} is a {}, Motia cannot read it", meta.full_key, meta.redis_type);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyMeta {
     /// The full Redis key.
@@ -137,6 +198,17 @@ pub struct KeyMeta {
 }
 
 /// The result of a compare-and-set.
+///
+/// ```
+/// use motia_state::CasOutcome;
+/// let outcome = CasOutcome::Conflict(None);
+/// let message = match outcome {
+///     CasOutcome::Written => "saved",
+///     CasOutcome::Conflict(None) => "deleted meanwhile",
+///     CasOutcome::Conflict(Some(_)) => "changed meanwhile",
+/// };
+/// assert_eq!(message, "deleted meanwhile");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CasOutcome {
     /// The value matched and was replaced (its TTL kept).

@@ -30,17 +30,34 @@ pub fn compact(text: &str) -> Result<String> {
 }
 
 /// Compact text of a value.
+///
+/// ```
+/// use motia_state::json::to_compact;
+/// let value = serde_json::json!({"id": 7, "tags": ["a", "b"]});
+/// assert_eq!(to_compact(&value), r#"{"id":7,"tags":["a","b"]}"#);
+/// ```
 pub fn to_compact(value: &Value) -> String {
     // Serializing a Value cannot fail: its keys are strings and it holds no foreign types.
     serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Two-space indented text of a value.
+///
+/// ```
+/// use motia_state::json::to_pretty;
+/// assert_eq!(to_pretty(&serde_json::json!({"id": 7})), "{\n  \"id\": 7\n}");
+/// ```
 pub fn to_pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 /// Pretty text of stored bytes, or `None` when they are not JSON.
+///
+/// ```
+/// use motia_state::json::pretty_bytes;
+/// assert_eq!(pretty_bytes(b"[1]").as_deref(), Some("[\n  1\n]"));
+/// assert_eq!(pretty_bytes(b"not json"), None);
+/// ```
 pub fn pretty_bytes(bytes: &[u8]) -> Option<String> {
     serde_json::from_slice::<Value>(bytes)
         .ok()

@@ -19,6 +19,12 @@ pub struct KeySpace {
 
 impl KeySpace {
     /// A key space under `prefix`, used verbatim (Motia's default is `motia:state:`).
+    ///
+    /// ```
+    /// use motia_state::{DEFAULT_PREFIX, KeySpace};
+    /// let keys = KeySpace::new(DEFAULT_PREFIX);
+    /// assert_eq!(keys.full_key("t1", "order").unwrap(), "motia:state:t1:order");
+    /// ```
     pub fn new(prefix: impl Into<String>) -> Self {
         Self {
             prefix: prefix.into(),
@@ -26,11 +32,23 @@ impl KeySpace {
     }
 
     /// The prefix as given.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// assert_eq!(KeySpace::new("myapp:state:").prefix(), "myapp:state:");
+    /// ```
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
 
     /// `{prefix}{group}:{key}` after checking both parts.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// let keys = KeySpace::new("motia:state:");
+    /// assert_eq!(keys.full_key("t1", "user:1").unwrap(), "motia:state:t1:user:1");
+    /// assert!(keys.full_key("t1", "").is_err());
+    /// ```
     pub fn full_key(&self, group: &str, key: &str) -> Result<String> {
         validate_group(group)?;
         if key.is_empty() {
@@ -42,6 +60,12 @@ impl KeySpace {
     }
 
     /// SCAN pattern for every key of one group, glob characters escaped.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// let keys = KeySpace::new("motia:state:");
+    /// assert_eq!(keys.group_pattern("t1").unwrap(), "motia:state:t1:*");
+    /// ```
     pub fn group_pattern(&self, group: &str) -> Result<String> {
         validate_group(group)?;
         Ok(format!(
@@ -52,12 +76,25 @@ impl KeySpace {
     }
 
     /// SCAN pattern for every key under the prefix.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// assert_eq!(KeySpace::new("motia:state:").all_pattern(), "motia:state:*");
+    /// assert_eq!(KeySpace::new("app[1]:").all_pattern(), "app\\[1\\]:*");
+    /// ```
     pub fn all_pattern(&self) -> String {
         format!("{}*", escape_glob(&self.prefix))
     }
 
     /// `(group, key)` of a full key: strip the prefix, split at the first `:`.
     /// `None` for keys outside the prefix or without a group separator.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// let keys = KeySpace::new("motia:state:");
+    /// assert_eq!(keys.split("motia:state:t1:user:1"), Some(("t1", "user:1")));
+    /// assert_eq!(keys.split("other:t1:order"), None);
+    /// ```
     pub fn split<'a>(&self, full: &'a str) -> Option<(&'a str, &'a str)> {
         let rest = full.strip_prefix(self.prefix.as_str())?;
         let (group, key) = rest.split_once(':')?;
@@ -66,6 +103,13 @@ impl KeySpace {
 }
 
 /// Group ids are the segment before the first `:`, so they cannot be empty or contain `:`.
+///
+/// ```
+/// use motia_state::adapter::keys::validate_group;
+/// assert!(validate_group("trace-1").is_ok());
+/// assert!(validate_group("").is_err());
+/// assert!(validate_group("a:b").is_err());
+/// ```
 pub fn validate_group(group: &str) -> Result<()> {
     if group.is_empty() {
         return Err(Error::InvalidGroupId {
@@ -83,6 +127,12 @@ pub fn validate_group(group: &str) -> Result<()> {
 }
 
 /// Escapes the characters Redis's glob matcher treats specially.
+///
+/// ```
+/// use motia_state::escape_glob;
+/// assert_eq!(escape_glob("order*[1]"), "order\\*\\[1\\]");
+/// assert_eq!(escape_glob("plain"), "plain");
+/// ```
 pub fn escape_glob(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

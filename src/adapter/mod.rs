@@ -55,6 +55,15 @@ impl std::fmt::Debug for RedisStateAdapter {
 
 impl RedisStateAdapter {
     /// Connects (one attempt, bounded by `config.connect_timeout`) and checks the credentials.
+    ///
+    /// ```no_run
+    /// use motia_state::{Config, RedisStateAdapter};
+    /// # async fn demo() -> motia_state::Result<()> {
+    /// let mut config = Config::from_url("redis://127.0.0.1:6379/0")?;
+    /// config.key_prefix = "myapp:state:".into();
+    /// let state = RedisStateAdapter::connect(config).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn connect(config: Config) -> Result<Self> {
         let conn = Conn::open(&config).await?;
         Ok(Self {
@@ -65,21 +74,50 @@ impl RedisStateAdapter {
     }
 
     /// The settings this adapter was opened with.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// if state.config().read_only {
+    ///     println!("browsing {} read-only", state.config().display_url());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
     /// The key layout (prefix, splitting).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = state.key_space().full_key("trace-1", "order")?;
+    /// assert_eq!(state.key_space().split(&full), Some(("trace-1", "order")));
+    /// # Ok(()) }
+    /// ```
     pub fn key_space(&self) -> &KeySpace {
         &self.keys
     }
 
     /// `host:port` of the server.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let version = state.server_version().await?;
+    /// eprintln!("connected to Redis {version} at {}", state.addr());
+    /// # Ok(()) }
+    /// ```
     pub fn addr(&self) -> &str {
         self.conn.addr()
     }
 
     /// Closes this handle. The connection closes when the last clone is gone.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let ids = state.trace_ids().await?;
+    /// state.cleanup().await;
+    /// # Ok(()) }
+    /// ```
     pub async fn cleanup(self) {
         drop(self);
     }

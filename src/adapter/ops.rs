@@ -89,6 +89,14 @@ impl RedisStateAdapter {
     }
 
     /// The exact stored bytes of an item, `None` when missing.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// if let Some(bytes) = state.get_raw("trace-1", "order").await? {
+    ///     println!("{}", String::from_utf8_lossy(&bytes));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn get_raw(&self, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
         let full = self.keys.full_key(group, key)?;
         match self
@@ -124,6 +132,14 @@ impl RedisStateAdapter {
 
     /// Stores `value` as compact JSON, with the configured TTL (`SETEX`) or without (`SET`,
     /// which drops an existing expiry), exactly as the official adapter does.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// #[derive(serde::Serialize)]
+    /// struct Order { id: u64, status: String }
+    /// state.set("trace-1", "order", &Order { id: 7, status: "paid".into() }).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn set<T: Serialize + ?Sized>(
         &self,
         group: &str,
@@ -135,6 +151,14 @@ impl RedisStateAdapter {
     }
 
     /// Like [`set`](Self::set) with an expiry for this write only (`None`: no expiry).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let ttl = Some(Duration::from_secs(600));
+    /// state.set_with_ttl("trace-1", "session", "abc123", ttl).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn set_with_ttl<T: Serialize + ?Sized>(
         &self,
         group: &str,
@@ -151,6 +175,13 @@ impl RedisStateAdapter {
     }
 
     /// Validates JSON text, stores it compact and returns what was stored.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let stored = state.set_json("trace-1", "order", "{ \"id\": 7 }", None).await?;
+    /// assert_eq!(stored, r#"{"id":7}"#);
+    /// # Ok(()) }
+    /// ```
     pub async fn set_json(
         &self,
         group: &str,
@@ -183,6 +214,15 @@ impl RedisStateAdapter {
     }
 
     /// Deletes an item atomically and returns the stored bytes it had.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// match state.delete_raw("trace-1", "order").await? {
+    ///     Some(old) => println!("removed {} bytes", old.len()),
+    ///     None => println!("nothing to remove"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_raw(&self, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
         let full = self.keys.full_key(group, key)?;
         self.ensure_writable("delete")?;
@@ -220,6 +260,14 @@ impl RedisStateAdapter {
 
     /// Deletes an item atomically (`GETDEL`) and returns its old value, `None` when it was
     /// missing. An old value that was not JSON comes back as a JSON string of its text.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// if let Some(old) = state.delete("trace-1", "order").await? {
+    ///     println!("removed {old}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(&self, group: &str, key: &str) -> Result<Option<Value>> {
         Ok(self.delete_raw(group, key).await?.and_then(|bytes| {
             if bytes.is_empty() {
@@ -234,6 +282,13 @@ impl RedisStateAdapter {
     }
 
     /// A paged, de-duplicated scan of every key under the prefix.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = state.scan_all().collect_all().await?;
+    /// println!("{} keys under the prefix", keys.len());
+    /// # Ok(()) }
+    /// ```
     pub fn scan_all(&self) -> KeyScanner {
         KeyScanner::new(
             self.conn.clone(),
@@ -243,6 +298,13 @@ impl RedisStateAdapter {
     }
 
     /// A paged, de-duplicated scan of one group's keys (full Redis keys).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full_keys = state.scan_group("trace-1")?.collect_all().await?;
+    /// let metas = state.key_meta(&full_keys).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn scan_group(&self, group: &str) -> Result<KeyScanner> {
         Ok(KeyScanner::new(
             self.conn.clone(),
@@ -252,6 +314,14 @@ impl RedisStateAdapter {
     }
 
     /// The keys of a group (prefix and group stripped), each once, in SCAN order.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// for key in state.keys("trace-1").await? {
+    ///     println!("{key}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn keys(&self, group: &str) -> Result<Vec<String>> {
         let full = self.scan_group(group)?.collect_all().await?;
         Ok(full
@@ -287,6 +357,14 @@ impl RedisStateAdapter {
     }
 
     /// `(key, value)` of every item of a group, in SCAN order.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// for (key, value) in state.get_group_entries("trace-1").await? {
+    ///     println!("{key} = {value}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn get_group_entries(&self, group: &str) -> Result<Vec<(String, Value)>> {
         let full = self.scan_group(group)?.collect_all().await?;
         let values = self.mget(&full).await?;
@@ -305,6 +383,14 @@ impl RedisStateAdapter {
     }
 
     /// The values of every item of a group, decoded into `T` (Motia's `getGroup`).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Order { id: u64 }
+    /// let orders: Vec<Order> = state.get_group("trace-1").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn get_group<T: DeserializeOwned>(&self, group: &str) -> Result<Vec<T>> {
         let entries = self.get_group_entries(group).await?;
         let prefix = self.keys.prefix();
@@ -320,6 +406,13 @@ impl RedisStateAdapter {
     }
 
     /// Unlinks full keys in bounded batches; returns how many existed.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let stale = vec!["motia:state:trace-1:order".to_string()];
+    /// let removed = state.unlink_keys(&stale).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn unlink_keys(&self, full_keys: &[String]) -> Result<u64> {
         self.ensure_writable("delete")?;
         let mut removed = 0;
@@ -333,6 +426,13 @@ impl RedisStateAdapter {
     }
 
     /// Removes every item of a group with `UNLINK` in bounded batches; returns how many.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let removed = state.clear("trace-1").await?;
+    /// println!("removed {removed} items");
+    /// # Ok(()) }
+    /// ```
     pub async fn clear(&self, group: &str) -> Result<u64> {
         self.ensure_writable("clear")?;
         let full = self.scan_group(group)?.collect_all().await?;
@@ -340,6 +440,14 @@ impl RedisStateAdapter {
     }
 
     /// Every group id, each once, in the order SCAN met them (one walk of the keyspace).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// for trace in state.trace_ids().await? {
+    ///     println!("{trace}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn trace_ids(&self) -> Result<Vec<String>> {
         let mut scan = self.scan_all().allow_duplicates();
         let mut seen = HashSet::new();
@@ -358,6 +466,14 @@ impl RedisStateAdapter {
     }
 
     /// Every group id with its number of keys, sorted by id (one walk of the keyspace).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// for (trace, keys) in state.trace_counts().await? {
+    ///     println!("{trace}: {keys} keys");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn trace_counts(&self) -> Result<BTreeMap<String, u64>> {
         let mut counts = BTreeMap::new();
         let mut scan = self.scan_all();
@@ -373,11 +489,31 @@ impl RedisStateAdapter {
 
     /// Items matching a query (Motia's `items`): one scan, values fetched with chunked MGET.
     /// Values that are not JSON are left out; see [`items_report`](Self::items_report).
+    ///
+    /// ```no_run
+    /// use motia_state::ItemsQuery;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let paid = ItemsQuery::group("trace-1").filter("status eq paid".parse()?);
+    /// for item in state.items(&paid).await? {
+    ///     println!("{} {}", item.key, item.value);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn items(&self, query: &ItemsQuery) -> Result<Vec<StateItem>> {
         Ok(self.items_report(query).await?.0)
     }
 
     /// Like [`items`](Self::items), plus the full keys left out because they hold no JSON.
+    ///
+    /// ```no_run
+    /// use motia_state::ItemsQuery;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let (items, not_json) = state.items_report(&ItemsQuery::all()).await?;
+    /// for key in &not_json {
+    ///     eprintln!("skipped {key}: not JSON");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn items_report(&self, query: &ItemsQuery) -> Result<(Vec<StateItem>, Vec<String>)> {
         self.items_report_with_progress(query, |_, _| {}).await
     }
@@ -469,6 +605,14 @@ impl RedisStateAdapter {
     }
 
     /// True when the group id is usable (not empty, no `:`).
+    /// Returns [`Error::InvalidGroupId`] otherwise.
+    ///
+    /// ```
+    /// use motia_state::RedisStateAdapter;
+    /// assert!(RedisStateAdapter::check_group("trace-1").is_ok());
+    /// assert!(RedisStateAdapter::check_group("a:b").is_err());
+    /// assert!(RedisStateAdapter::check_group("").is_err());
+    /// ```
     pub fn check_group(group: &str) -> Result<()> {
         validate_group(group)
     }

@@ -75,32 +75,87 @@ impl KeyScanner {
     }
 
     /// Skips the de-duplication, for callers whose own index is idempotent.
+    ///
+    /// ```no_run
+    /// use std::collections::HashSet;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut index = HashSet::new();
+    /// let mut scan = state.scan_all().allow_duplicates();
+    /// while let Some(page) = scan.next_page().await? {
+    ///     index.extend(page);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn allow_duplicates(mut self) -> Self {
         self.seen = None;
         self
     }
 
     /// The SCAN pattern.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let scan = state.scan_group("trace-1")?;
+    /// println!("scanning {}", scan.pattern());
+    /// # Ok(()) }
+    /// ```
     pub fn pattern(&self) -> &str {
         &self.pattern
     }
 
     /// True once the server returned cursor 0.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut scan = state.scan_all();
+    /// let first = scan.next_page().await?.unwrap_or_default();
+    /// if !scan.is_done() {
+    ///     println!("{} keys so far, more to come", first.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn is_done(&self) -> bool {
         self.done
     }
 
     /// Keys the server returned so far, duplicates included (progress against DBSIZE).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let total = state.dbsize().await?;
+    /// let mut scan = state.scan_all();
+    /// while scan.next_page().await?.is_some() {
+    ///     eprint!("\r{}/{total} keys", scan.keys_seen());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn keys_seen(&self) -> u64 {
         self.returned_raw
     }
 
     /// SCAN round trips so far.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut scan = state.scan_all();
+    /// while scan.next_page().await?.is_some() {}
+    /// println!("{} SCAN round trips", scan.pages());
+    /// # Ok(()) }
+    /// ```
     pub fn pages(&self) -> u64 {
         self.pages
     }
 
     /// The next page of new keys (possibly empty), or `None` when the walk is complete.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut scan = state.scan_group("trace-1")?;
+    /// while let Some(page) = scan.next_page().await? {
+    ///     let values = state.get_raw_many_full(&page).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn next_page(&mut self) -> Result<Option<Vec<String>>> {
         if self.done {
             return Ok(None);
@@ -154,6 +209,13 @@ impl KeyScanner {
     }
 
     /// Every remaining key, in SCAN order.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut keys = state.scan_group("trace-1")?.collect_all().await?;
+    /// keys.sort();
+    /// # Ok(()) }
+    /// ```
     pub async fn collect_all(mut self) -> Result<Vec<String>> {
         let mut all = Vec::new();
         while let Some(page) = self.next_page().await? {
