@@ -9,38 +9,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use common::RedisServer;
+use common::motia_state as bin;
 use predicates::prelude::*;
-
-const ENV: [&str; 18] = [
-    "REDIS_TLS_CA_CERT",
-    "REDIS_TLS_CERT",
-    "REDIS_TLS_KEY",
-    "REDIS_URL",
-    "REDIS_HOST",
-    "REDIS_PORT",
-    "REDIS_USERNAME",
-    "REDIS_PASSWORD",
-    "REDIS_DATABASE",
-    "STATE_KEY_PREFIX",
-    "STATE_TTL",
-    "MOTIA_REDIS_HOST",
-    "MOTIA_REDIS_PORT",
-    "MOTIA_REDIS_USERNAME",
-    "MOTIA_REDIS_PASSWORD",
-    "MOTIA_REDIS_DB",
-    "RUST_LOG",
-    "NO_COLOR",
-];
-
-/// The binary with a clean environment (none of the developer's REDIS_* leak in).
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("motia-state").unwrap();
-    for v in ENV {
-        c.env_remove(v);
-    }
-    c.timeout(Duration::from_secs(60));
-    c
-}
 
 /// The binary pointed at a test server.
 fn on(server: &RedisServer) -> Command {
@@ -548,7 +518,7 @@ fn wait_until_gone(port: &str) {
 
 fn start_demo() -> (std::process::Child, String, mpsc::Receiver<String>) {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("motia-state"));
-    for v in ENV {
+    for v in common::MOTIA_ENV {
         cmd.env_remove(v);
     }
     let mut child = cmd

@@ -6,8 +6,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use assert_cmd::Command;
-use common::{TlsFiles, TlsRedisServer, free_port};
+use common::{TlsFiles, TlsRedisServer, free_port, motia_state as bin};
 use motia_state::{Config, Error, RedisStateAdapter, TlsConfig};
 use predicates::prelude::*;
 use serde_json::{Value, json};
@@ -194,36 +193,6 @@ async fn unusable_certificate_files_are_named_before_connecting() {
 }
 
 // The binary.
-
-const ENV: [&str; 18] = [
-    "REDIS_URL",
-    "REDIS_HOST",
-    "REDIS_PORT",
-    "REDIS_USERNAME",
-    "REDIS_PASSWORD",
-    "REDIS_DATABASE",
-    "STATE_KEY_PREFIX",
-    "STATE_TTL",
-    "MOTIA_REDIS_HOST",
-    "MOTIA_REDIS_PORT",
-    "MOTIA_REDIS_USERNAME",
-    "MOTIA_REDIS_PASSWORD",
-    "MOTIA_REDIS_DB",
-    "REDIS_TLS_CA_CERT",
-    "REDIS_TLS_CERT",
-    "REDIS_TLS_KEY",
-    "RUST_LOG",
-    "NO_COLOR",
-];
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("motia-state").unwrap();
-    for v in ENV {
-        c.env_remove(v);
-    }
-    c.timeout(Duration::from_secs(60));
-    c
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

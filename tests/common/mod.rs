@@ -10,6 +10,39 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Variables motia-state reads its settings from; tests clear them so that a developer's own
+/// settings never leak into a run of the binary.
+pub const MOTIA_ENV: [&str; 18] = [
+    "REDIS_URL",
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "REDIS_USERNAME",
+    "REDIS_PASSWORD",
+    "REDIS_DATABASE",
+    "STATE_KEY_PREFIX",
+    "STATE_TTL",
+    "MOTIA_REDIS_HOST",
+    "MOTIA_REDIS_PORT",
+    "MOTIA_REDIS_USERNAME",
+    "MOTIA_REDIS_PASSWORD",
+    "MOTIA_REDIS_DB",
+    "REDIS_TLS_CA_CERT",
+    "REDIS_TLS_CERT",
+    "REDIS_TLS_KEY",
+    "RUST_LOG",
+    "NO_COLOR",
+];
+
+/// The `motia-state` binary with a clean environment and a 60 s limit.
+pub fn motia_state() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("motia-state").unwrap();
+    for v in MOTIA_ENV {
+        c.env_remove(v);
+    }
+    c.timeout(Duration::from_secs(60));
+    c
+}
+
 /// A redis-server this test owns.
 pub struct RedisServer {
     child: Option<Child>,
@@ -32,7 +65,6 @@ impl RedisServer {
 
     /// A standalone server with extra `redis-server` arguments (`["--requirepass", "x"]`).
     pub fn start_with(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         for _ in 0..5 {
             let port = free_port();
@@ -43,7 +75,6 @@ impl RedisServer {
                 extra: extra.clone(),
             };
             if server.spawn().is_ok() {
-                drop(dir);
                 return server;
             }
         }

@@ -23,8 +23,13 @@ impl Term {
         let editor = editor
             .map(|e| format!("EDITOR={e} VISUAL="))
             .unwrap_or_default();
+        // The developer's own REDIS_* / STATE_* settings stay out of the run.
+        let unset: String = super::MOTIA_ENV
+            .iter()
+            .map(|v| format!("-u {v} "))
+            .collect();
         let cmd = format!(
-            "env XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {editor} {bin} --url {url} {args}; sleep 60",
+            "env {unset}XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {editor} {bin} --url {url} {args}; sleep 60",
             h = home.path().display()
         );
         let ok = Command::new("tmux")
