@@ -1,7 +1,7 @@
 //! The editor, dialogs, the command line and notifications, drawn over the panes.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
@@ -10,17 +10,7 @@ use crate::browser::edit::{Dialog, Prompt, ToastKind};
 use crate::browser::keymap::Command;
 use crate::browser::model::Model;
 use crate::browser::ui::value::highlight_json;
-use crate::browser::ui::{clip, theme};
-
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [r] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [r] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(r);
-    r
-}
+use crate::browser::ui::{centered, clip, theme};
 
 fn boxed(title: String) -> Block<'static> {
     Block::bordered()

@@ -1,7 +1,7 @@
 //! The help overlay, generated from the keymap.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
@@ -48,12 +48,7 @@ pub fn help(f: &mut Frame, m: &Model, area: Rect) {
     ));
     let width = lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 3;
     let height = lines.len() as u16 + 2;
-    let [r] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [r] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(r);
+    let r = super::centered(area, width, height);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).scroll((*scroll as u16, 0)).block(

@@ -130,3 +130,11 @@ pub fn clip(s: &str, width: usize) -> String {
     out.push('…');
     out
 }
+
+/// A box of at most `width` x `height` in the middle of `area` (overlays and dialogs).
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    area.centered(
+        ratatui::layout::Constraint::Length(width.min(area.width)),
+        ratatui::layout::Constraint::Length(height.min(area.height)),
+    )
+}
