@@ -202,12 +202,13 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 Some(t) if t != "-" => t.to_string(),
                 _ => read_input(None, "the JSON value")?,
             };
-            // Parse before anything else: invalid JSON must never reach Redis.
-            let compact = json::compact(&text)?;
+            // Parse before anything else: invalid JSON must never reach Redis. The parsed value
+            // keeps key order and number digits, so it is stored as `json::compact` would write it.
+            let value = json::parse_input(&text)?;
             refuse_if_read_only(&config, "set")?;
             let ttl = config.ttl.map(Duration::from_secs);
             let state = connect(config).await?;
-            state.set_json(&trace, &key, &compact, ttl).await?;
+            state.set_with_ttl(&trace, &key, &value, ttl).await?;
             Ok(())
         }
         Command::Del { trace, key } => {
