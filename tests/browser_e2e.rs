@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::RedisServer;
 use common::term::Term;
 
@@ -138,7 +136,7 @@ fn a_bad_config_file_is_reported_before_the_screen_is_taken() {
     let dir = home.path().join("config/motia-state");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("config.toml"), "[keys]\nquit = [\"Hyper-q\"]\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_motia-state"))
+    let out = common::motia_state()
         .args(["--url", "redis://127.0.0.1:1"])
         .env("XDG_CONFIG_HOME", home.path().join("config"))
         .env("XDG_STATE_HOME", home.path().join("state"))
