@@ -25,6 +25,7 @@ pub mod adapter;
 pub use adapter::RedisStateAdapter;
 pub use adapter::config::{Config, DEFAULT_PREFIX, ReconnectStrategy, TlsConfig};
 pub use adapter::error::{Error, Result};
+pub use adapter::escape;
 pub use adapter::expiry::{Expiry, Ttl, format_duration};
 pub use adapter::export;
 pub use adapter::filter::{FilterOp, StateFilter};

@@ -245,6 +245,15 @@ impl Standalone {
                 addr: self.addr.clone(),
                 reason: e.to_string(),
             }
+        } else if e.to_string().contains("DB index is out of range") {
+            // The server is there and answered: the setting is what is wrong.
+            Error::Config {
+                name: "database".into(),
+                reason: format!(
+                    "database {} does not exist on {} (it has fewer databases; see its `databases` setting)",
+                    self.config.database, self.addr
+                ),
+            }
         } else {
             let reason = e.to_string();
             let reason = match tls_hint(self.config.tls.is_some(), &reason) {

@@ -4,6 +4,7 @@
 pub mod config;
 mod conn;
 pub mod error;
+pub mod escape;
 pub mod expiry;
 pub mod export;
 pub mod filter;

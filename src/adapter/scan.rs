@@ -27,7 +27,7 @@ use crate::adapter::error::Result;
 /// ```
 pub struct KeyScanner {
     conn: Conn,
-    pattern: String,
+    pattern: Vec<u8>,
     count: usize,
     cursor: u64,
     done: bool,
@@ -48,19 +48,19 @@ impl Drop for KeyScanner {
     }
 }
 
-async fn scan_once(conn: Conn, pattern: String, cursor: u64, count: usize) -> Result<ScanReply> {
+async fn scan_once(conn: Conn, pattern: Vec<u8>, cursor: u64, count: usize) -> Result<ScanReply> {
     let mut cmd = redis::cmd("SCAN");
     cmd.arg(cursor)
         .arg("MATCH")
         .arg(&pattern)
         .arg("COUNT")
         .arg(count);
-    conn.query(&cmd, Retry::Safe, &format!("SCAN {pattern}"))
-        .await
+    let context = format!("SCAN {}", crate::adapter::escape::text(&pattern));
+    conn.query(&cmd, Retry::Safe, &context).await
 }
 
 impl KeyScanner {
-    pub(crate) fn new(conn: Conn, pattern: String, count: usize) -> Self {
+    pub(crate) fn new(conn: Conn, pattern: Vec<u8>, count: usize) -> Self {
         Self {
             conn,
             pattern,
@@ -99,8 +99,8 @@ impl KeyScanner {
     /// println!("scanning {}", scan.pattern());
     /// # Ok(()) }
     /// ```
-    pub fn pattern(&self) -> &str {
-        &self.pattern
+    pub fn pattern(&self) -> std::borrow::Cow<'_, str> {
+        crate::adapter::escape::text(&self.pattern)
     }
 
     /// True once the server returned cursor 0.
@@ -148,6 +148,9 @@ impl KeyScanner {
 
     /// The next page of new keys (possibly empty), or `None` when the walk is complete.
     ///
+    /// Keys that are not UTF-8 are left out of these `String` pages (logged); use
+    /// [`next_page_bytes`](Self::next_page_bytes) to see every key as its exact bytes.
+    ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let mut scan = state.scan_group("trace-1")?;
@@ -157,6 +160,35 @@ impl KeyScanner {
     /// # Ok(()) }
     /// ```
     pub async fn next_page(&mut self) -> Result<Option<Vec<String>>> {
+        let Some(page) = self.next_page_bytes().await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(page.len());
+        for bytes in page {
+            match String::from_utf8(bytes) {
+                Ok(k) => out.push(k),
+                Err(e) => {
+                    tracing::warn!(key = %crate::adapter::escape::name(e.as_bytes()), "skipping a key that is not UTF-8");
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// The next page of new keys as their exact bytes (possibly empty), or `None` when the walk
+    /// is complete.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut scan = state.scan_all();
+    /// while let Some(page) = scan.next_page_bytes().await? {
+    ///     for key in page {
+    ///         println!("{}", motia_state::escape::name(&key));
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_page_bytes(&mut self) -> Result<Option<Vec<Vec<u8>>>> {
         if self.done {
             return Ok(None);
         }
@@ -189,23 +221,30 @@ impl KeyScanner {
             )));
         }
         self.returned_raw += raw.len() as u64;
-        let mut page = Vec::with_capacity(raw.len());
-        for bytes in raw {
-            let key = match String::from_utf8(bytes) {
-                Ok(k) => k,
-                Err(e) => {
-                    tracing::warn!(key = %String::from_utf8_lossy(e.as_bytes()), "skipping a key that is not UTF-8");
-                    continue;
-                }
-            };
-            if let Some((hasher, seen)) = self.seen.as_mut()
-                && !seen.insert(hasher.hash_one(&key))
-            {
-                continue;
-            }
-            page.push(key);
-        }
+        let page = match self.seen.as_mut() {
+            Some((hasher, seen)) => raw
+                .into_iter()
+                .filter(|key| seen.insert(hasher.hash_one(key)))
+                .collect(),
+            None => raw,
+        };
         Ok(Some(page))
+    }
+
+    /// Every remaining key as exact bytes, in SCAN order.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = state.scan_all().collect_all_bytes().await?;
+    /// println!("{} keys under the prefix", keys.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn collect_all_bytes(mut self) -> Result<Vec<Vec<u8>>> {
+        let mut all = Vec::new();
+        while let Some(page) = self.next_page_bytes().await? {
+            all.extend(page);
+        }
+        Ok(all)
     }
 
     /// Every remaining key, in SCAN order.
