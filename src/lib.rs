@@ -23,6 +23,7 @@
 pub mod adapter;
 
 pub use adapter::RedisStateAdapter;
+pub use adapter::coalesce;
 pub use adapter::config::{Config, DEFAULT_PREFIX, ReconnectStrategy, TlsConfig};
 pub use adapter::error::{Error, Result};
 pub use adapter::expiry::{Expiry, Ttl, format_duration};
@@ -31,4 +32,6 @@ pub use adapter::filter::{FilterOp, StateFilter};
 pub use adapter::item::{CasOutcome, ItemsQuery, KeyMeta, RawWindow, StateItem, ValueType};
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
+pub use adapter::live;
+pub use adapter::notify;
 pub use adapter::scan::KeyScanner;
