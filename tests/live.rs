@@ -369,7 +369,7 @@ async fn subscription_survives_a_restart_and_says_events_were_lost() {
         panic!("expected an event")
     };
     assert_eq!(
-        (rec.trace_record(), rec.event.as_str()),
+        (rec.trace_record("motia:trace:"), rec.event.as_str()),
         (Some("t1"), "hset")
     );
 

@@ -23,13 +23,6 @@ use crate::adapter::error::{Error, Result};
 use crate::adapter::keys::{KeySpace, escape_glob};
 use crate::adapter::notify::NotifySetting;
 
-/// Where Motia keeps its trace records (`motia:trace:default`, `motia:trace:{traceId}`).
-///
-/// ```
-/// assert_eq!(motia_state::live::TRACE_RECORD_PREFIX, "motia:trace:");
-/// ```
-pub const TRACE_RECORD_PREFIX: &str = "motia:trace:";
-
 /// How often the setting is read again, so a subscription whose notifications someone turned off
 /// says so instead of going quiet.
 const SETTING_CHECK: Duration = Duration::from_secs(5);
@@ -125,7 +118,7 @@ impl EventKind {
 /// use motia_state::live::KeyEvent;
 /// let ev = KeyEvent::new("motia:state:t1:order", "set");
 /// assert_eq!(ev.state_key(&KeySpace::new("motia:state:")), Some(("t1", "order")));
-/// assert_eq!(KeyEvent::new("motia:trace:t1", "hset").trace_record(), Some("t1"));
+/// assert_eq!(KeyEvent::new("motia:trace:t1", "hset").trace_record("motia:trace:"), Some("t1"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyEvent {
@@ -168,15 +161,17 @@ impl KeyEvent {
         keys.split(&self.key)
     }
 
-    /// The trace id (or `default`, the group index) when the key is a Motia trace record.
+    /// The trace id (or `default`, the group index) when the key is a Motia trace record
+    /// under `trace_prefix` ([`crate::Config::trace_prefix`]).
     ///
     /// ```
     /// use motia_state::live::KeyEvent;
-    /// assert_eq!(KeyEvent::new("motia:trace:default", "hset").trace_record(), Some("default"));
+    /// let ev = KeyEvent::new("motia:trace:default", "hset");
+    /// assert_eq!(ev.trace_record("motia:trace:"), Some("default"));
     /// ```
-    pub fn trace_record(&self) -> Option<&str> {
+    pub fn trace_record(&self, trace_prefix: &str) -> Option<&str> {
         self.key
-            .strip_prefix(TRACE_RECORD_PREFIX)
+            .strip_prefix(trace_prefix)
             .filter(|id| !id.is_empty())
     }
 }
@@ -235,7 +230,7 @@ pub struct LiveOptions {
     pub trace: Option<String>,
     /// Only keys with this name (in any trace, or in `trace`).
     pub key: Option<String>,
-    /// Also follow Motia's trace records (hashes under [`TRACE_RECORD_PREFIX`]).
+    /// Also follow Motia's trace records (hashes under [`crate::Config::trace_prefix`]).
     pub trace_records: bool,
     /// Notifications held while the reader is busy; beyond, they are dropped and counted.
     pub buffer: usize,
@@ -291,6 +286,7 @@ pub struct LiveSubscription {
     trace: Option<String>,
     key: Option<String>,
     trace_records: bool,
+    trace_prefix: String,
     link: Link,
     reconnect: ReconnectStrategy,
     adapter: RedisStateAdapter,
@@ -332,7 +328,7 @@ impl LiveSubscription {
             });
         }
         let channel_prefix = format!("__keyspace@{}__:", config.database);
-        let patterns = patterns(&channel_prefix, &keys, &options);
+        let patterns = patterns(&channel_prefix, &keys, &config.trace_prefix, &options);
 
         let client = build_client(config, true)?;
         let (tx, rx) = mpsc::channel(options.buffer.max(1));
@@ -391,6 +387,7 @@ impl LiveSubscription {
             trace: options.trace,
             key: options.key,
             trace_records: options.trace_records,
+            trace_prefix: config.trace_prefix.clone(),
             link: Link::Up,
             reconnect: options
                 .reconnect
@@ -589,7 +586,7 @@ impl LiveSubscription {
         }
         self.trace_records
             && ev
-                .trace_record()
+                .trace_record(&self.trace_prefix)
                 .is_some_and(|id| self.trace.as_deref().is_none_or(|t| t == id))
     }
 }
@@ -603,7 +600,12 @@ fn bytes(v: &Value) -> Option<&[u8]> {
 }
 
 /// The narrowest channel patterns for `options`; the prefix and names glob-escaped.
-fn patterns(channel_prefix: &str, keys: &KeySpace, options: &LiveOptions) -> Vec<String> {
+fn patterns(
+    channel_prefix: &str,
+    keys: &KeySpace,
+    trace_prefix: &str,
+    options: &LiveOptions,
+) -> Vec<String> {
     let prefix = escape_glob(keys.prefix());
     let mut out = vec![match (&options.trace, &options.key) {
         (Some(t), Some(k)) => format!(
@@ -616,7 +618,7 @@ fn patterns(channel_prefix: &str, keys: &KeySpace, options: &LiveOptions) -> Vec
         (None, None) => format!("{channel_prefix}{prefix}*"),
     }];
     if options.trace_records {
-        let records = escape_glob(TRACE_RECORD_PREFIX);
+        let records = escape_glob(trace_prefix);
         out.push(match &options.trace {
             Some(t) => format!("{channel_prefix}{records}{}", escape_glob(t)),
             None => format!("{channel_prefix}{records}*"),
@@ -638,7 +640,7 @@ mod tests {
             ..LiveOptions::default()
         };
         assert_eq!(
-            patterns(ch, &ks, &all),
+            patterns(ch, &ks, "motia:trace:", &all),
             [
                 "__keyspace@2__:app\\[1\\]:*",
                 "__keyspace@2__:motia:trace:*"
@@ -650,7 +652,7 @@ mod tests {
             ..LiveOptions::default()
         };
         assert_eq!(
-            patterns(ch, &ks, &one),
+            patterns(ch, &ks, "motia:trace:", &one),
             ["__keyspace@2__:app\\[1\\]:t\\*:k\\?"]
         );
         let key = LiveOptions {
@@ -658,7 +660,7 @@ mod tests {
             ..LiveOptions::default()
         };
         assert_eq!(
-            patterns(ch, &ks, &key),
+            patterns(ch, &ks, "motia:trace:", &key),
             ["__keyspace@2__:app\\[1\\]:*:order"]
         );
     }

@@ -16,6 +16,7 @@ pub mod live;
 pub mod notify;
 mod ops;
 pub mod scan;
+pub mod traces;
 
 use crate::adapter::config::Config;
 use crate::adapter::conn::Conn;
