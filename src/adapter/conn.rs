@@ -51,7 +51,7 @@ impl Conn {
     pub(crate) async fn open(config: &Config) -> Result<Self> {
         config.validate()?;
         let addr = config.addr();
-        let client = build_client(config)?;
+        let client = build_client(config, false)?;
         let conn_config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(config.command_timeout);
@@ -265,7 +265,8 @@ impl Standalone {
                 timeout: self.config.command_timeout.unwrap_or(Duration::ZERO),
             };
         }
-        if is_auth_error(&e) {
+        // NOPERM is a refused command, not refused credentials: the caller names the command.
+        if is_auth_error(&e) && e.code() != Some("NOPERM") {
             return Error::Auth {
                 addr: self.addr.clone(),
                 reason: e.to_string(),
@@ -331,7 +332,8 @@ fn install_crypto_provider() {
     }
 }
 
-fn build_client(config: &Config) -> Result<Client> {
+/// A client for `config`; `resp3` for connections that receive pushes (subscriptions).
+pub(crate) fn build_client(config: &Config, resp3: bool) -> Result<Client> {
     let addr = match &config.tls {
         None => redis::ConnectionAddr::Tcp(config.host.clone(), config.port),
         // redis-rs's own `insecure` turns off every check; ours only skips the hostname,
@@ -344,6 +346,9 @@ fn build_client(config: &Config) -> Result<Client> {
         },
     };
     let mut redis_settings = redis::RedisConnectionInfo::default().set_db(config.database);
+    if resp3 {
+        redis_settings = redis_settings.set_protocol(redis::ProtocolVersion::RESP3);
+    }
     if let Some(u) = &config.username {
         redis_settings = redis_settings.set_username(u);
     }

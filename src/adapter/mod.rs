@@ -1,6 +1,7 @@
 //! The Redis state adapter: Motia's `{prefix}{traceId}:{key}` layout, read and written the way
 //! Motia's own TypeScript adapter does, with atomic deletes, bounded batches and clear errors.
 
+pub mod coalesce;
 pub mod config;
 mod conn;
 pub mod error;
@@ -11,6 +12,8 @@ mod inspect;
 pub mod item;
 pub mod json;
 pub mod keys;
+pub mod live;
+pub mod notify;
 mod ops;
 pub mod scan;
 pub mod traces;
