@@ -22,13 +22,14 @@
 
 pub mod adapter;
 
-pub use adapter::RedisStateAdapter;
 pub use adapter::config::{Config, DEFAULT_PREFIX, ReconnectStrategy, TlsConfig};
 pub use adapter::error::{Error, Result};
 pub use adapter::expiry::{Expiry, Ttl, format_duration};
 pub use adapter::export;
 pub use adapter::filter::{FilterOp, StateFilter};
+pub use adapter::inspect::DbSize;
 pub use adapter::item::{CasOutcome, ItemsQuery, KeyMeta, RawWindow, StateItem, ValueType};
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
 pub use adapter::scan::KeyScanner;
+pub use adapter::{RedisStateAdapter, Topology};
