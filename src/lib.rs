@@ -28,7 +28,9 @@ pub use adapter::expiry::{Expiry, Ttl, format_duration};
 pub use adapter::export;
 pub use adapter::filter::{FilterOp, StateFilter};
 pub use adapter::inspect::DbSize;
-pub use adapter::item::{CasOutcome, ItemsQuery, KeyMeta, RawWindow, StateItem, ValueType};
+pub use adapter::item::{
+    CasOutcome, ItemsQuery, KeyMeta, RawItem, RawWindow, StateItem, ValueType,
+};
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
 pub use adapter::scan::KeyScanner;

@@ -2,6 +2,8 @@
 
 mod browser;
 mod cli;
+#[allow(dead_code)] // used by the history and live panes
+mod diff;
 
 use std::process::ExitCode;
 

@@ -295,7 +295,14 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 }
             }
         }
-        Command::Expire { trace, rest } => expire(config, &keys, &trace, &rest).await,
+        Command::Expire {
+            trace,
+            first,
+            duration,
+        } => {
+            let rest: Vec<String> = std::iter::once(first).chain(duration).collect();
+            expire(config, &keys, &trace, &rest).await
+        }
         Command::Items { trace, filters } => items(config, trace, &filters).await,
         Command::Export { trace, output } => export_cmd(config, trace, output).await,
         Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
@@ -428,6 +435,9 @@ async fn items(config: Config, trace: Option<String>, filters: &[String]) -> Out
         query = query.filter(parse_filter(f)?);
     }
     let state = connect(config).await?;
+    if query.filters.is_empty() {
+        return items_as_stored(&state, query.group_id.as_deref()).await;
+    }
     let mut progress = Progress::new("reading items");
     let (mut items, skipped) = state
         .items_report_with_progress(&query, |done, total| progress.update(done, total))
@@ -444,6 +454,41 @@ async fn items(config: Config, trace: Option<String>, filters: &[String]) -> Out
         out.line(&line)?;
     }
     out.done()
+}
+
+/// `items` without filters: every value validated and written through as stored, never parsed
+/// into a tree and printed back (the same lines, at the cost of a copy).
+async fn items_as_stored(state: &RedisStateAdapter, trace: Option<&str>) -> Outcome {
+    let mut progress = Progress::new("reading items");
+    let (mut items, skipped) = state
+        .items_raw_with_progress(trace, |done, total| progress.update(done, total))
+        .await?;
+    progress.finish();
+    for k in &skipped {
+        eprintln!("motia-state: skipped {k}: the value is not JSON");
+    }
+    items.sort_unstable_by(|a, b| (&a.group_id, &a.key).cmp(&(&b.group_id, &b.key)));
+    let mut out = Out::new();
+    let mut line = Vec::with_capacity(4096);
+    for item in &items {
+        line.clear();
+        line.extend_from_slice(b"{\"groupId\":");
+        json_string(&mut line, &item.group_id);
+        line.extend_from_slice(b",\"key\":");
+        json_string(&mut line, &item.key);
+        line.extend_from_slice(b",\"type\":\"");
+        line.extend_from_slice(item.kind.as_str().as_bytes());
+        line.extend_from_slice(b"\",\"value\":");
+        line.extend_from_slice(item.json.as_bytes());
+        line.extend_from_slice(b"}\n");
+        out.bytes(&line)?;
+    }
+    out.done()
+}
+
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 async fn export_cmd(config: Config, trace: Option<String>, output: Option<PathBuf>) -> Outcome {

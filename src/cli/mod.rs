@@ -187,7 +187,8 @@ as a plain SET does."
         trace: String,
         /// Key inside the trace
         key: String,
-        /// The value as JSON text, or - for stdin
+        /// The value as JSON text, or - for stdin (values beginning with - such as -7 are values)
+        #[arg(allow_hyphen_values = true)]
         json: Option<String>,
     },
     /// Delete a key and print its old value
@@ -222,9 +223,14 @@ Examples:
     Expire {
         /// Trace (group) id
         trace: String,
-        /// KEY DURATION, or only DURATION for every key of the trace
-        #[arg(value_name = "[KEY] DURATION", num_args = 1..=2, required = true)]
-        rest: Vec<String>,
+        /// KEY, or DURATION for every key of the trace
+        // Hyphen values are taken, so that `-5` gets the duration's own error; two single
+        // positionals (not one of 1..=2 values) so that flags after them still parse as flags.
+        #[arg(value_name = "KEY|DURATION", allow_hyphen_values = true)]
+        first: String,
+        /// DURATION, when KEY is given
+        #[arg(value_name = "DURATION", allow_hyphen_values = true)]
+        duration: Option<String>,
     },
     /// Print items as JSON lines {"groupId","key","type","value"}
     #[command(
