@@ -14,6 +14,7 @@ pub mod json;
 pub mod keys;
 mod ops;
 pub mod scan;
+pub mod traces;
 
 use crate::adapter::config::Config;
 use crate::adapter::conn::Conn;

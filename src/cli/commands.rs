@@ -115,23 +115,23 @@ fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the command quietly.
-struct Out(std::io::BufWriter<std::io::StdoutLock<'static>>);
+pub(crate) struct Out(std::io::BufWriter<std::io::StdoutLock<'static>>);
 
 impl Out {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(std::io::BufWriter::new(std::io::stdout().lock()))
     }
 
-    fn bytes(&mut self, b: &[u8]) -> Outcome {
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> Outcome {
         self.0.write_all(b).map_err(stdout_failure)
     }
 
-    fn line(&mut self, s: &str) -> Outcome {
+    pub(crate) fn line(&mut self, s: &str) -> Outcome {
         self.bytes(s.as_bytes())?;
         self.bytes(b"\n")
     }
 
-    fn done(mut self) -> Outcome {
+    pub(crate) fn done(mut self) -> Outcome {
         self.0.flush().map_err(stdout_failure)
     }
 }
@@ -144,7 +144,7 @@ fn stdout_failure(e: std::io::Error) -> Failure {
     Failure::new(exit::SERVER, format!("cannot write to stdout: {e}"))
 }
 
-fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     eprintln!("motia-state: warning: {message}");
 }
 
@@ -172,7 +172,7 @@ fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
     Ok(text)
 }
 
-async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
+pub(crate) async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
     let state = RedisStateAdapter::connect(config).await?;
     if crate::cli::verbose() {
         eprintln!("motia-state: {}", describe(&state).await);
@@ -227,7 +227,25 @@ pub async fn describe(state: &RedisStateAdapter) -> String {
 pub async fn run(command: Command, config: Config) -> Outcome {
     let keys = KeySpace::new(config.key_prefix.clone());
     match command {
-        Command::Traces { counts } => traces(config, counts).await,
+        Command::Traces {
+            counts,
+            json,
+            all,
+            status,
+        } => {
+            if json || all || status.is_some() {
+                crate::cli::traces::list(config, json, all, status).await
+            } else {
+                traces(config, counts).await
+            }
+        }
+        Command::Trace { trace, json } => crate::cli::traces::timeline(config, &trace, json).await,
+        Command::History {
+            trace,
+            key,
+            json,
+            reads,
+        } => crate::cli::traces::history(config, &trace, &key, json, reads).await,
         Command::Keys { trace } => {
             RedisStateAdapter::check_group(&trace)?;
             let state = connect(config).await?;
