@@ -22,6 +22,7 @@
 
 pub mod adapter;
 
+pub use adapter::coalesce;
 pub use adapter::config::{
     Config, DEFAULT_PREFIX, DEFAULT_TRACE_PREFIX, ReconnectStrategy, TlsConfig,
 };
@@ -35,5 +36,7 @@ pub use adapter::item::{
 };
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
+pub use adapter::live;
+pub use adapter::notify;
 pub use adapter::scan::KeyScanner;
 pub use adapter::{RedisStateAdapter, Topology};

@@ -230,7 +230,7 @@ impl Conn {
 
 impl Standalone {
     async fn open(config: &Config) -> Result<Self> {
-        let client = build_client(config)?;
+        let client = build_client(config, false)?;
         let conn_config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(config.command_timeout);
@@ -522,7 +522,8 @@ fn install_crypto_provider() {
     }
 }
 
-fn build_client(config: &Config) -> Result<Client> {
+/// A client for `config`; `resp3` for connections that receive pushes (subscriptions).
+pub(crate) fn build_client(config: &Config, resp3: bool) -> Result<Client> {
     let addr = match &config.tls {
         _ if config.socket.is_some() => {
             redis::ConnectionAddr::Unix(config.socket.clone().unwrap_or_default())
@@ -538,6 +539,9 @@ fn build_client(config: &Config) -> Result<Client> {
         },
     };
     let mut redis_settings = redis::RedisConnectionInfo::default().set_db(config.database);
+    if resp3 {
+        redis_settings = redis_settings.set_protocol(redis::ProtocolVersion::RESP3);
+    }
     if let Some(u) = &config.username {
         redis_settings = redis_settings.set_username(u);
     }

@@ -163,6 +163,39 @@ pub enum Error {
     /// An export document does not have the expected shape.
     #[error("invalid export document: {0}")]
     InvalidDocument(String),
+    /// The server refused a `CONFIG` command (an ACL user without `+config`, or managed Redis).
+    #[error(
+        "the server refused {command} ({reason}), so keyspace notifications cannot be checked \
+         or changed from this connection; {how}, or grant this user +config|get (and \
+         +config|set to switch them on from here)",
+        how = crate::adapter::notify::HOW_TO_ENABLE
+    )]
+    ConfigRefused {
+        /// `CONFIG GET` or `CONFIG SET`.
+        command: String,
+        /// The server's message.
+        reason: String,
+    },
+    /// Keyspace notifications are off (or miss flags live updates need).
+    #[error(
+        "keyspace notifications are off on this server (notify-keyspace-events is {setting}; \
+         live updates need K, $, g and x, missing {missing}); {how}",
+        how = crate::adapter::notify::HOW_TO_ENABLE
+    )]
+    NotificationsOff {
+        /// The server's setting.
+        setting: crate::adapter::notify::NotifySetting,
+        /// The required flags that are off.
+        missing: String,
+    },
+    /// Subscribing to keyspace notifications failed.
+    #[error("cannot subscribe to keyspace notifications on {addr}: {reason}")]
+    Subscribe {
+        /// `host:port`.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Shorthand for results of this library.

@@ -2,6 +2,7 @@
 //! Motia's own TypeScript adapter does, with atomic deletes, bounded batches and clear errors.
 
 mod cluster;
+pub mod coalesce;
 pub mod config;
 mod conn;
 pub mod error;
@@ -12,6 +13,8 @@ pub mod inspect;
 pub mod item;
 pub mod json;
 pub mod keys;
+pub mod live;
+pub mod notify;
 mod ops;
 pub mod scan;
 pub mod traces;

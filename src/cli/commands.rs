@@ -58,7 +58,9 @@ pub fn exit_code(err: &Error) -> u8 {
         | Error::InvalidDuration { .. }
         | Error::ReadOnly { .. }
         | Error::Io { .. }
-        | Error::InvalidDocument(_) => exit::BAD_INPUT,
+        | Error::InvalidDocument(_)
+        | Error::ConfigRefused { .. }
+        | Error::NotificationsOff { .. } => exit::BAD_INPUT,
         Error::InvalidStoredJson { .. }
         | Error::WrongType { .. }
         | Error::Connect { .. }
@@ -68,7 +70,8 @@ pub fn exit_code(err: &Error) -> u8 {
         | Error::ScanIncomplete { .. }
         | Error::Disconnected { .. }
         | Error::Timeout { .. }
-        | Error::Redis { .. } => exit::SERVER,
+        | Error::Redis { .. }
+        | Error::Subscribe { .. } => exit::SERVER,
     }
 }
 
@@ -324,6 +327,20 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         Command::Items { trace, filters } => items(config, trace, &filters).await,
         Command::Export { trace, output } => export_cmd(config, trace, output).await,
         Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
+        Command::Watch {
+            trace,
+            key,
+            values,
+            enable_notifications,
+        } => {
+            let args = crate::cli::watch::WatchArgs {
+                trace,
+                key,
+                values,
+                enable_notifications,
+            };
+            crate::cli::watch::run(config, args).await
+        }
         Command::Demo { .. } => Err(Failure::new(
             exit::BAD_INPUT,
             "demo is not a scripting subcommand",

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod progress;
 mod seed;
 pub mod traces;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,7 +39,8 @@ Examples:
   echo '{\"status\":\"paid\"}' | motia-state set TRACE payment --ttl 3600
   motia-state items --filter 'status eq paid'
   motia-state expire TRACE 2h                   every key of TRACE expires in 2 hours
-  motia-state export -o state.json && motia-state --db 1 import state.json";
+  motia-state export -o state.json && motia-state --db 1 import state.json
+  motia-state watch --trace TRACE --values      JSON lines as the app writes";
 
 /// Browse and script Motia state in Redis.
 #[derive(Debug, Parser)]
@@ -321,6 +323,43 @@ unless --overwrite is given. Prints how many items it wrote."
         /// Replace keys that exist already
         #[arg(long)]
         overwrite: bool,
+    },
+    /// Print one JSON line per change of state as it happens, until interrupted
+    #[command(
+        after_help = "Each line is {\"time\",\"traceId\",\"key\",\"event\"}: time is when the \
+change was received (UTC), event the Redis command class: set, del (also UNLINK), expired, \
+evicted, expire, persist, rename_from, rename_to, ... With --values each line also has \"value\": \
+the JSON read right after the event arrived, so it can be newer than the event (a later write \
+may already have happened); null when the key no longer exists; \"raw\" instead for a value that \
+is not JSON. A line {\"event\":\"lost\",\"reason\":...} (traceId and key null) says changes were \
+missed: after a lost connection (watch reconnects) or when the output is read too slowly.
+
+Needs keyspace notifications on the server: notify-keyspace-events with K, $, g and x (or K \
+and A). Without them watch exits with status 2 and says how to enable them. \
+--enable-notifications adds the missing flags (K$gxeh: keyspace channel, strings, generic \
+commands, expired, evicted, hashes) to what is set, for this run: the previous setting is \
+restored at exit, also on Ctrl-C, SIGTERM and SIGHUP. Refused with --read-only. A server that \
+refuses CONFIG (ACL, managed Redis) exits with status 2, saying how to enable them there.
+
+Runs until interrupted (exit status 0).
+
+Examples:
+  motia-state watch --trace TRACE
+  motia-state watch --key order --values | jq -c .value"
+    )]
+    Watch {
+        /// Only this trace
+        #[arg(long, value_name = "TRACE")]
+        trace: Option<String>,
+        /// Only keys with this name (in every trace, or in --trace)
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+        /// Add each key's value, read right after the event (it can be newer than the event)
+        #[arg(long)]
+        values: bool,
+        /// Add the missing notification flags for this run, restored at exit
+        #[arg(long)]
+        enable_notifications: bool,
     },
     /// Start a private redis-server seeded with example Motia state
     #[command(
