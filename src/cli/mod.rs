@@ -68,9 +68,17 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct GlobalArgs {
-    /// Server URL, redis://[user][:password]@host[:port][/db] or rediss:// for TLS [env: REDIS_URL]
+    /// Server URL, redis://[user][:password]@host[:port][/db], rediss:// for TLS,
+    /// unix:///path/redis.sock?db=N; repeat for more cluster seed nodes [env: REDIS_URL]
     #[arg(long, global = true, value_name = "URL")]
-    pub url: Option<String>,
+    pub url: Vec<String>,
+    /// Talk to a Redis Cluster (found by itself when the server is a cluster node); seed nodes
+    /// from --url (repeated) [env: REDIS_CLUSTER_NODES=host:port,host:port]
+    #[arg(long, global = true)]
+    pub cluster: bool,
+    /// Say on stderr how the connection was made (never the password)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// Server host [env: REDIS_HOST, MOTIA_REDIS_HOST] [default: localhost]
     #[arg(long, global = true)]
     pub host: Option<String>,
@@ -374,15 +382,26 @@ impl GlobalArgs {
     pub fn to_config(&self) -> motia_state::Result<Config> {
         use motia_state::adapter::config::{parse_db, parse_port, parse_ttl_secs};
         let mut c = Config::from_env()?;
-        if let Some(url) = &self.url {
-            c.apply_url(url).map_err(|e| match e {
-                motia_state::Error::Config { reason, .. } => motia_state::Error::Config {
-                    name: "--url".into(),
-                    reason,
-                },
-                other => other,
-            })?;
+        let url_err = |e| match e {
+            motia_state::Error::Config { reason, .. } => motia_state::Error::Config {
+                name: "--url".into(),
+                reason,
+            },
+            other => other,
+        };
+        if let Some((first, more)) = self.url.split_first() {
+            c.apply_url(first).map_err(url_err)?;
+            if !more.is_empty() {
+                c.cluster = true;
+                c.cluster_nodes.clear();
+            }
+            for url in more {
+                let mut node = Config::default();
+                node.apply_url(url).map_err(url_err)?;
+                c.cluster_nodes.push(node.addr());
+            }
         }
+        c.cluster |= self.cluster;
         if let Some(h) = &self.host {
             c.host = h.clone();
         }
@@ -476,6 +495,18 @@ impl GlobalArgs {
         tls.insecure |= self.tls_insecure;
         Ok(())
     }
+}
+
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns `--verbose` reports on.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// True with `--verbose`.
+pub fn verbose() -> bool {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Where the browser's keymap file lives unless `--config` says otherwise.
