@@ -259,6 +259,21 @@ async fn main() {
         assert_eq!(items.len(), 10_000);
     }
     let ours_items = median(&mut ours_items);
+    // The whole CLI process, start to exit, its output read through a pipe.
+    let mut cli_items = Vec::new();
+    for _ in 0..reps {
+        let t = Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_motia-state"))
+            .args(["--url", &small.url(), "items"])
+            .env_remove("REDIS_URL")
+            .stderr(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        cli_items.push(ms(t.elapsed()));
+        assert!(out.status.success());
+        assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 10_000);
+    }
+    let cli_items = median(&mut cli_items);
     let official_items = official.as_ref().ok().map(|o| {
         let r = o.one(&small.url(), json!({"op": "timeItems", "reps": 1}));
         assert_eq!(r["count"].as_u64(), Some(10_000));
@@ -357,11 +372,21 @@ async fn main() {
         "official items({}) (node)",
         show(official_items, "ms")
     );
+    println!(
+        "  {:<44}{}",
+        "motia-state items > pipe (whole process)",
+        show(Some(cli_items), "ms")
+    );
     if let Some(off) = official_items {
         let r = off / ours_items;
         println!(
             "  official / ours       = {r:.0}x  (target >= 50x)   {}",
             verdict(r >= 50.0)
+        );
+        let r = off / cli_items;
+        println!(
+            "  official / CLI process= {r:.0}x  (target >= 30x)   {}",
+            verdict(r >= 30.0)
         );
     }
     println!();

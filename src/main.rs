@@ -2,6 +2,8 @@
 
 mod browser;
 mod cli;
+#[allow(dead_code)] // used by the history and live panes
+mod diff;
 
 use std::process::ExitCode;
 
@@ -12,6 +14,7 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli::set_verbose(cli.global.verbose);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -118,7 +118,11 @@ async fn every_json_type_round_trips_and_is_stored_as_json_stringify_would() {
         // Through set_json (the CLI's and the editor's path) the text is kept as written, only
         // whitespace between tokens removed: a JSON string keeps its escapes (`\u00e9`).
         let key2 = format!("j{i}");
-        let as_written = if input.starts_with('"') { input } else { stored };
+        let as_written = if input.starts_with('"') {
+            input
+        } else {
+            stored
+        };
         let compact = state.set_json("types", &key2, input, None).await.unwrap();
         assert_eq!(compact, *as_written);
         assert_eq!(server.cli(&["GET", &full("types", &key2)]), *as_written);

@@ -240,6 +240,97 @@ fn ttl_and_expire() {
 }
 
 #[test]
+fn values_and_durations_beginning_with_a_dash() {
+    let s = RedisServer::start();
+    for (value, stored) in [
+        ("-7", "-7"),
+        ("-0.5", "-0.5"),
+        ("-12345678901234567890", "-12345678901234567890"),
+    ] {
+        on(&s)
+            .args(["set", "t", "n", value])
+            .assert()
+            .success()
+            .stdout("");
+        assert_eq!(s.cli(&["GET", "motia:state:t:n"]), stored);
+    }
+    // Flags after a dash value are still flags.
+    on(&s)
+        .args(["set", "t", "n", "-3", "--ttl", "60"])
+        .assert()
+        .success();
+    let ttl: i64 = s.cli(&["TTL", "motia:state:t:n"]).parse().unwrap();
+    assert!((1..=60).contains(&ttl), "{ttl}");
+    on(&s)
+        .args(["set", "t", "n", "-x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid JSON at line 1, column 2"));
+    assert_eq!(s.cli(&["GET", "motia:state:t:n"]), "-3");
+
+    for args in [
+        &["expire", "t", "n", "-5"][..],
+        &["expire", "t", "-5"],
+        &["expire", "t", "n", "-10m"],
+        &["expire", "t", "n", "-5", "--read-only"],
+    ] {
+        on(&s).args(args).assert().code(2).stderr(
+            predicate::str::contains("a duration cannot be negative")
+                .and(predicate::str::contains("--").not()),
+        );
+    }
+    let ttl: i64 = s.cli(&["TTL", "motia:state:t:n"]).parse().unwrap();
+    assert!(
+        (1..=60).contains(&ttl),
+        "the refused durations changed nothing: {ttl}"
+    );
+    on(&s)
+        .args(["expire", "t", "n", "10m", "--read-only"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--read-only is given"));
+}
+
+#[test]
+fn items_without_filters_writes_values_through() {
+    let s = RedisServer::start();
+    s.set_raw(
+        "motia:state:t:a",
+        r#"{"z":1,"a":1.50,"big":123456789012345678901234567890}"#,
+    );
+    s.set_raw("motia:state:t:b", "  [1, 2]  ");
+    s.set_raw("motia:state:t:c", "{\n  \"pretty\": true\n}");
+    s.set_raw("motia:state:t:d", r#""tab\there \u00e9 \ud83d\ude00""#);
+    s.set_raw("motia:state:t:e", "-0.0");
+    s.set_raw("motia:state:t:f", "{\"a\":");
+    s.set_raw("motia:state:u\"q:g", "null");
+    s.cli(&["SET", "motia:state:t:h", ""]);
+    let out = on(&s).arg("items").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        concat!(
+            r#"{"groupId":"t","key":"a","type":"object","value":{"z":1,"a":1.50,"big":123456789012345678901234567890}}"#,
+            "\n",
+            r#"{"groupId":"t","key":"b","type":"array","value":[1, 2]}"#,
+            "\n",
+            r#"{"groupId":"t","key":"c","type":"object","value":{"pretty":true}}"#,
+            "\n",
+            r#"{"groupId":"t","key":"d","type":"string","value":"tab\there \u00e9 \ud83d\ude00"}"#,
+            "\n",
+            r#"{"groupId":"t","key":"e","type":"number","value":-0.0}"#,
+            "\n",
+            r#"{"groupId":"u\"q","key":"g","type":"null","value":null}"#,
+            "\n",
+        )
+    );
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "motia-state: skipped motia:state:t:f: the value is not JSON\n"
+    );
+}
+
+#[test]
 fn items_as_json_lines_with_filters() {
     let s = seeded();
     let out = on(&s).arg("items").output().unwrap();

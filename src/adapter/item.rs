@@ -90,6 +90,62 @@ pub struct StateItem {
     pub value: Value,
 }
 
+/// One state item with its value kept as the stored JSON text: validated (syntax and UTF-8)
+/// but never parsed into a tree, so printing many items costs little more than copying them.
+///
+/// ```
+/// use motia_state::{RawItem, ValueType};
+/// let (kind, json) = RawItem::validate(b" {\"id\":7} ".to_vec()).unwrap();
+/// assert_eq!((kind, json.as_str()), (ValueType::Object, "{\"id\":7}"));
+/// assert_eq!(RawItem::validate(b"not json".to_vec()), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawItem {
+    /// The group (trace) id.
+    pub group_id: String,
+    /// The key inside the group.
+    pub key: String,
+    /// The JSON type of the value.
+    pub kind: ValueType,
+    /// The value's JSON text on one line: as stored (Motia stores it compact), without
+    /// surrounding whitespace; re-written compact only when the stored text spans lines.
+    pub json: String,
+}
+
+impl RawItem {
+    /// Checks stored bytes: the value's type and one-line text when they are JSON, `None`
+    /// otherwise.
+    ///
+    /// ```
+    /// use motia_state::{RawItem, ValueType};
+    /// let (kind, json) = RawItem::validate(b"[1,\n 2]".to_vec()).unwrap();
+    /// assert_eq!((kind, json.as_str()), (ValueType::Array, "[1,2]"));
+    /// ```
+    pub fn validate(bytes: Vec<u8>) -> Option<(ValueType, String)> {
+        let text = String::from_utf8(bytes).ok()?;
+        let raw: &serde_json::value::RawValue = serde_json::from_str(&text).ok()?;
+        let body = raw.get();
+        let kind = match body.as_bytes().first()? {
+            b'{' => ValueType::Object,
+            b'[' => ValueType::Array,
+            b'"' => ValueType::String,
+            b't' | b'f' => ValueType::Boolean,
+            b'n' => ValueType::Null,
+            _ => ValueType::Number,
+        };
+        // A raw newline can only be whitespace in valid JSON (strings escape theirs).
+        if body.contains(['\n', '\r']) {
+            let value: Value = serde_json::from_str(body).ok()?;
+            return Some((kind, serde_json::to_string(&value).ok()?));
+        }
+        if body.len() == text.len() {
+            Some((kind, text))
+        } else {
+            Some((kind, body.to_string()))
+        }
+    }
+}
+
 /// Which items `items()` returns.
 ///
 /// ```

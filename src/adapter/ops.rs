@@ -13,7 +13,7 @@ use super::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;
-use crate::adapter::item::{ItemsQuery, StateItem, ValueType};
+use crate::adapter::item::{ItemsQuery, RawItem, StateItem, ValueType};
 use crate::adapter::json;
 use crate::adapter::keys::validate_group;
 use crate::adapter::scan::KeyScanner;
@@ -31,18 +31,28 @@ type MgetReply = Vec<Option<Option<Value>>>;
 /// Batches of `items` fetched ahead; bounds the memory of replies not yet parsed.
 const MAX_MGET_IN_FLIGHT: usize = 8;
 
-/// Fetches and parses one batch (in its own task, so parsing uses another core).
-async fn mget_batch(conn: Conn, keys: Vec<String>) -> Result<MgetReply> {
+/// Fetches and decodes one batch (in its own task, so decoding uses another core); `None` for
+/// missing, empty or non-string keys.
+async fn mget_batch<T>(
+    conn: Conn,
+    keys: Vec<String>,
+    decode: fn(Vec<u8>) -> T,
+) -> Result<Vec<Option<T>>> {
     let mut cmd = redis::cmd("MGET");
     cmd.arg(&keys);
     let raw: Vec<Option<Vec<u8>>> = conn.query(&cmd, Retry::Safe, "MGET").await?;
     Ok(raw
         .into_iter()
-        .map(|v| {
-            v.filter(|b| !b.is_empty())
-                .map(|b| serde_json::from_slice::<Value>(&b).ok())
-        })
+        .map(|v| v.filter(|b| !b.is_empty()).map(decode))
         .collect())
+}
+
+fn parse_value(bytes: Vec<u8>) -> Option<Value> {
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn raw_value(bytes: Vec<u8>) -> Option<(ValueType, String)> {
+    RawItem::validate(bytes)
 }
 
 impl RedisStateAdapter {
@@ -657,16 +667,75 @@ impl RedisStateAdapter {
     pub async fn items_report_with_progress(
         &self,
         query: &ItemsQuery,
-        mut progress: impl FnMut(u64, u64),
+        progress: impl FnMut(u64, u64),
     ) -> Result<(Vec<StateItem>, Vec<String>)> {
-        let mut scan = match &query.group_id {
+        let scan = match &query.group_id {
             Some(g) => self.scan_group(g)?,
             None => self.scan_all(),
         };
-        // Each batch's MGET is sent while the scan goes on; values are parsed as batches land.
-        let mut in_flight: VecDeque<(Vec<String>, JoinHandle<Result<MgetReply>>)> = VecDeque::new();
-        let mut buffer: Vec<String> = Vec::new();
         let mut out = (Vec::new(), Vec::new());
+        self.scan_values(scan, parse_value, progress, |batch, values| {
+            self.collect_items(query, batch, values, &mut out)
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Every item of one group (or all) with its value as the stored JSON text, validated but
+    /// not parsed into a tree: the fast path for printing items as they are. Also returns the
+    /// full keys left out because they hold no JSON. `progress` as in
+    /// [`items_report_with_progress`](Self::items_report_with_progress).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let (items, not_json) = state.items_raw_with_progress(None, |_, _| {}).await?;
+    /// for item in &items {
+    ///     println!("{} {} {}", item.group_id, item.key, item.json);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn items_raw_with_progress(
+        &self,
+        group: Option<&str>,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<(Vec<RawItem>, Vec<String>)> {
+        let scan = match group {
+            Some(g) => self.scan_group(g)?,
+            None => self.scan_all(),
+        };
+        let (mut items, mut skipped) = (Vec::new(), Vec::new());
+        self.scan_values(scan, raw_value, progress, |batch, values| {
+            for (k, v) in batch.iter().zip(values) {
+                let (Some((group, key)), Some(checked)) = (self.keys.split(k), v) else {
+                    continue;
+                };
+                match checked {
+                    Some((kind, json)) => items.push(RawItem {
+                        group_id: group.to_string(),
+                        key: key.to_string(),
+                        kind,
+                        json,
+                    }),
+                    None => skipped.push(k.clone()),
+                }
+            }
+        })
+        .await?;
+        Ok((items, skipped))
+    }
+
+    /// Walks `scan`, fetching values with MGET batches sent while the scan goes on and decoded
+    /// in their own tasks; `each` gets every batch with its decoded values, in scan order.
+    async fn scan_values<T: Send + 'static>(
+        &self,
+        mut scan: KeyScanner,
+        decode: fn(Vec<u8>) -> T,
+        mut progress: impl FnMut(u64, u64),
+        mut each: impl FnMut(&[String], Vec<Option<T>>),
+    ) -> Result<()> {
+        type InFlight<T> = VecDeque<(Vec<String>, JoinHandle<Result<Vec<Option<T>>>>)>;
+        let mut in_flight: InFlight<T> = VecDeque::new();
+        let mut buffer: Vec<String> = Vec::new();
         let mut done = 0u64;
         loop {
             let page = scan.next_page().await?;
@@ -675,7 +744,7 @@ impl RedisStateAdapter {
             while buffer.len() >= self.config.batch_size || (scan_done && !buffer.is_empty()) {
                 let rest = buffer.split_off(buffer.len().min(self.config.batch_size));
                 let batch = std::mem::replace(&mut buffer, rest);
-                let task = tokio::spawn(mget_batch(self.conn.clone(), batch.clone()));
+                let task = tokio::spawn(mget_batch(self.conn.clone(), batch.clone(), decode));
                 in_flight.push_back((batch, task));
             }
             while let Some((_, task)) = in_flight.front() {
@@ -688,14 +757,14 @@ impl RedisStateAdapter {
                 let values = match task.await {
                     Ok(reply) => reply?,
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                    Err(_) => mget_batch(self.conn.clone(), batch.clone()).await?,
+                    Err(_) => mget_batch(self.conn.clone(), batch.clone(), decode).await?,
                 };
                 done += batch.len() as u64;
                 progress(done, scan.keys_seen().max(done));
-                self.collect_items(query, &batch, values, &mut out);
+                each(&batch, values);
             }
             if scan_done && in_flight.is_empty() {
-                return Ok(out);
+                return Ok(());
             }
         }
     }

@@ -74,14 +74,20 @@ pub fn exit_code(err: &Error) -> u8 {
         | Error::ReadOnly { .. }
         | Error::Io { .. }
         | Error::InvalidDocument(_)
+        | Error::ConfigRefused { .. }
+        | Error::NotificationsOff { .. }
         // The key exists but is no state item: the request does not fit what is there.
         | Error::WrongType { .. } => exit::BAD_INPUT,
         Error::InvalidStoredJson { .. }
         | Error::Connect { .. }
         | Error::Auth { .. }
+        | Error::NoAuth { .. }
+        | Error::NoPerm { .. }
+        | Error::ScanIncomplete { .. }
         | Error::Disconnected { .. }
         | Error::Timeout { .. }
-        | Error::Redis { .. } => exit::SERVER,
+        | Error::Redis { .. }
+        | Error::Subscribe { .. } => exit::SERVER,
     }
 }
 
@@ -99,6 +105,9 @@ impl From<Error> for Failure {
             }
             Error::Auth { .. } => {
                 format!("{err} (check --username/--password or REDIS_USERNAME/REDIS_PASSWORD)")
+            }
+            Error::NoAuth { .. } => {
+                format!("{err} (give --password or REDIS_PASSWORD, and --username for an ACL user)")
             }
             Error::ReadOnly { operation } => read_only_message(operation),
             Error::InvalidDocument(m) if m.contains("exist already") => {
@@ -129,25 +138,25 @@ fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
 
 /// Writes to stdout; a closed pipe (`| head`) ends the command quietly. On a terminal, text
 /// from Redis is escaped so that it cannot drive the terminal.
-struct Out {
+pub(crate) struct Out {
     w: std::io::BufWriter<std::io::StdoutLock<'static>>,
     tty: bool,
 }
 
 impl Out {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             w: std::io::BufWriter::new(std::io::stdout().lock()),
             tty: std::io::stdout().is_terminal(),
         }
     }
 
-    fn bytes(&mut self, b: &[u8]) -> Outcome {
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> Outcome {
         self.w.write_all(b).map_err(stdout_failure)
     }
 
     /// Text that may hold bytes from Redis (values, documents): escaped on a terminal.
-    fn text(&mut self, b: &[u8]) -> Outcome {
+    pub(crate) fn text(&mut self, b: &[u8]) -> Outcome {
         if self.tty {
             let shown = escape::text(b);
             self.bytes(shown.as_bytes())
@@ -157,7 +166,7 @@ impl Out {
     }
 
     /// A trace id or key, kept on one line (see the `keys` help).
-    fn name(&mut self, b: &[u8]) -> Outcome {
+    pub(crate) fn name(&mut self, b: &[u8]) -> Outcome {
         if self.tty {
             let shown = escape::name(b);
             self.bytes(shown.as_bytes())
@@ -167,12 +176,12 @@ impl Out {
         }
     }
 
-    fn line(&mut self, s: &str) -> Outcome {
+    pub(crate) fn line(&mut self, s: &str) -> Outcome {
         self.text(s.as_bytes())?;
         self.bytes(b"\n")
     }
 
-    fn done(mut self) -> Outcome {
+    pub(crate) fn done(mut self) -> Outcome {
         self.w.flush().map_err(stdout_failure)
     }
 }
@@ -209,7 +218,7 @@ fn stdout_failure(e: std::io::Error) -> Failure {
     Failure::new(exit::SERVER, format!("cannot write to stdout: {e}"))
 }
 
-fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     eprintln!("motia-state: warning: {message}");
 }
 
@@ -237,15 +246,80 @@ fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
     Ok(text)
 }
 
-async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
-    Ok(RedisStateAdapter::connect(config).await?)
+pub(crate) async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
+    let state = RedisStateAdapter::connect(config).await?;
+    if crate::cli::verbose() {
+        eprintln!("motia-state: {}", describe(&state).await);
+    }
+    Ok(state)
+}
+
+/// One line on the connection for `--verbose`: where, which mode, the server's version and
+/// size, or why they are unknown (a restricted ACL user may run neither INFO nor DBSIZE).
+pub async fn describe(state: &RedisStateAdapter) -> String {
+    let mode = match state.topology() {
+        motia_state::Topology::Standalone => "standalone".to_string(),
+        motia_state::Topology::Cluster { detected, seeds } => format!(
+            "Redis Cluster ({}; seeds {})",
+            if detected {
+                "detected: the server says cluster_enabled:1"
+            } else {
+                "as asked"
+            },
+            seeds.join(",")
+        ),
+    };
+    let unknown = |e: &Error| {
+        if e.is_permission() {
+            format!("unknown ({e})")
+        } else {
+            format!("unknown: {e}")
+        }
+    };
+    let version = match state.server_version().await {
+        Ok(v) => format!("Redis {v}"),
+        Err(e) => format!("version {}", unknown(&e)),
+    };
+    let size = match state.dbsize_report().await {
+        Ok(s) if s.is_complete() => format!("{} keys", s.keys),
+        Ok(s) => format!(
+            "{} keys on {} nodes (no answer from {})",
+            s.keys,
+            s.nodes,
+            s.unreachable.join(", ")
+        ),
+        Err(e) => format!("key count {}", unknown(&e)),
+    };
+    format!(
+        "connected to {} as {}: {mode}; {version}; {size}",
+        state.config().display_url(),
+        state.config().username.as_deref().unwrap_or("default"),
+    )
 }
 
 /// Runs one subcommand (everything but `demo`).
 pub async fn run(command: Command, config: Config) -> Outcome {
     let keys = KeySpace::new(config.key_prefix.clone());
     match command {
-        Command::Traces { counts, json } => traces(config, counts, json).await,
+        Command::Traces {
+            counts,
+            json,
+            all,
+            status,
+        } => {
+            if json || all || status.is_some() {
+                crate::cli::traces::list(config, json, all, status).await
+            } else {
+                traces(config, counts).await
+            }
+        }
+        Command::Trace { trace, json } => crate::cli::traces::timeline(config, &trace, json).await,
+        Command::History {
+            trace,
+            key,
+            json,
+            reads,
+        } => crate::cli::traces::history(config, &trace, &key, json, reads).await,
         Command::Keys { trace, json } => {
             let trace = arg_bytes(&trace)?;
             RedisStateAdapter::check_group_bytes(&trace)?;
@@ -320,10 +394,31 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 }
             }
         }
-        Command::Expire { trace, rest } => expire(config, &keys, &trace, &rest).await,
+        Command::Expire {
+            trace,
+            first,
+            duration,
+        } => {
+            let rest: Vec<OsString> = std::iter::once(first).chain(duration).collect();
+            expire(config, &keys, &trace, &rest).await
+        }
         Command::Items { trace, filters } => items(config, trace, &filters).await,
         Command::Export { trace, output } => export_cmd(config, trace, output).await,
         Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
+        Command::Watch {
+            trace,
+            key,
+            values,
+            enable_notifications,
+        } => {
+            let args = crate::cli::watch::WatchArgs {
+                trace,
+                key,
+                values,
+                enable_notifications,
+            };
+            crate::cli::watch::run(config, args).await
+        }
         Command::Demo { .. } => Err(Failure::new(
             exit::BAD_INPUT,
             "demo is not a scripting subcommand",
@@ -331,7 +426,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
     }
 }
 
-async fn traces(config: Config, counts: bool, as_json: bool) -> Outcome {
+async fn traces(config: Config, counts: bool) -> Outcome {
     let state = connect(config).await?;
     let list: Vec<(Vec<u8>, Option<u64>)> = if counts {
         state
@@ -347,15 +442,6 @@ async fn traces(config: Config, counts: bool, as_json: bool) -> Outcome {
     };
     let mut out = Out::new();
     for (trace, n) in &list {
-        if as_json {
-            let mut map = serde_json::Map::new();
-            json_name(&mut map, "traceId", trace);
-            if let Some(n) = n {
-                map.insert("keys".into(), (*n).into());
-            }
-            out.line(&serde_json::Value::Object(map).to_string())?;
-            continue;
-        }
         out.name(trace)?;
         if let Some(n) = n {
             out.bytes(format!("\t{n}").as_bytes())?;
@@ -525,6 +611,9 @@ async fn items(config: Config, trace: Option<String>, filters: &[String]) -> Out
         query = query.filter(parse_filter(f)?);
     }
     let state = connect(config).await?;
+    if query.filters.is_empty() {
+        return items_as_stored(&state, query.group_id.as_deref()).await;
+    }
     let mut progress = Progress::new("reading items");
     let (mut items, skipped) = state
         .items_report_with_progress(&query, |done, total| progress.update(done, total))
@@ -541,6 +630,41 @@ async fn items(config: Config, trace: Option<String>, filters: &[String]) -> Out
         out.line(&line)?;
     }
     out.done()
+}
+
+/// `items` without filters: every value validated and written through as stored, never parsed
+/// into a tree and printed back (the same lines, at the cost of a copy).
+async fn items_as_stored(state: &RedisStateAdapter, trace: Option<&str>) -> Outcome {
+    let mut progress = Progress::new("reading items");
+    let (mut items, skipped) = state
+        .items_raw_with_progress(trace, |done, total| progress.update(done, total))
+        .await?;
+    progress.finish();
+    for k in &skipped {
+        eprintln!("motia-state: skipped {k}: the value is not JSON");
+    }
+    items.sort_unstable_by(|a, b| (&a.group_id, &a.key).cmp(&(&b.group_id, &b.key)));
+    let mut out = Out::new();
+    let mut line = Vec::with_capacity(4096);
+    for item in &items {
+        line.clear();
+        line.extend_from_slice(b"{\"groupId\":");
+        json_string(&mut line, &item.group_id);
+        line.extend_from_slice(b",\"key\":");
+        json_string(&mut line, &item.key);
+        line.extend_from_slice(b",\"type\":\"");
+        line.extend_from_slice(item.kind.as_str().as_bytes());
+        line.extend_from_slice(b"\",\"value\":");
+        line.extend_from_slice(item.json.as_bytes());
+        line.extend_from_slice(b"}\n");
+        out.bytes(&line)?;
+    }
+    out.done()
+}
+
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 async fn export_cmd(config: Config, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {

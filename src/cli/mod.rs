@@ -5,6 +5,8 @@ pub mod commands;
 pub mod demo;
 pub mod progress;
 mod seed;
+pub mod traces;
+pub mod watch;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -38,7 +40,8 @@ Examples:
   echo '{\"status\":\"paid\"}' | motia-state set TRACE payment --ttl 3600
   motia-state items --filter 'status eq paid'
   motia-state expire TRACE 2h                   every key of TRACE expires in 2 hours
-  motia-state export -o state.json && motia-state --db 1 import state.json";
+  motia-state export -o state.json && motia-state --db 1 import state.json
+  motia-state watch --trace TRACE --values      JSON lines as the app writes";
 
 const NAMES_HELP: &str = "\
 Names are printed so that each stays on one line: on a terminal, control characters, bytes \
@@ -74,9 +77,17 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct GlobalArgs {
-    /// Server URL, redis://[user][:password]@host[:port][/db] or rediss:// for TLS [env: REDIS_URL]
+    /// Server URL, redis://[user][:password]@host[:port][/db], rediss:// for TLS,
+    /// unix:///path/redis.sock?db=N; repeat for more cluster seed nodes [env: REDIS_URL]
     #[arg(long, global = true, value_name = "URL")]
-    pub url: Option<String>,
+    pub url: Vec<String>,
+    /// Talk to a Redis Cluster (found by itself when the server is a cluster node); seed nodes
+    /// from --url (repeated) [env: REDIS_CLUSTER_NODES=host:port,host:port]
+    #[arg(long, global = true)]
+    pub cluster: bool,
+    /// Say on stderr how the connection was made (never the password)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// Server host [env: REDIS_HOST, MOTIA_REDIS_HOST] [default: localhost]
     #[arg(long, global = true)]
     pub host: Option<String>,
@@ -101,6 +112,9 @@ pub struct GlobalArgs {
     /// Seconds to wait for a connection [default: 10]
     #[arg(long, global = true, value_name = "SECS")]
     pub connect_timeout: Option<String>,
+    /// Prefix of Motia's trace record hashes [default: motia:trace:]
+    #[arg(long, global = true, value_name = "PREFIX")]
+    pub trace_prefix: Option<String>,
     /// Refuse every write before it reaches Redis (refusals exit with status 2)
     #[arg(long, global = true)]
     pub read_only: bool,
@@ -152,14 +166,58 @@ impl BrowserArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List trace ids, one a line, sorted
-    #[command(after_help = NAMES_HELP)]
+    #[command(after_help = "With --json, one line per trace with state: \
+{\"traceId\",\"keys\",\"flow\",\"status\",\"startTime\",\"steps\"} from Motia's trace records \
+(the last four null when the trace has none). The status is derived as Motia does: failed if \
+any step failed, else running if any step runs, else completed. Records that cannot be read \
+are named on stderr.")]
     Traces {
         /// Print TRACE<TAB>NUMBER_OF_KEYS
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["json", "all", "status"])]
         counts: bool,
-        /// Print JSON lines {"traceId"} (with --counts also "keys"), exact bytes
+        /// One JSON line per trace, with its flow, status, start time and steps
         #[arg(long)]
         json: bool,
+        /// Also list traces that have trace records but no state ("keys":0)
+        #[arg(long)]
+        all: bool,
+        /// Only traces with this status: failed, running, completed or all
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+    },
+    /// Print a trace's timeline from Motia's trace records (status 1 when it has none)
+    #[command(
+        after_help = "On a terminal, a table: one row per step in start order, retried \
+attempts of a step on one row, the first line of a failed step's error, and whether the event \
+went to the dead-letter queue. With --json, one line per step execution in start order: \
+{\"id\",\"name\",\"type\",\"status\",\"startTime\",\"endTime\",\"error\",\"events\"}, \
+the events as stored."
+    )]
+    Trace {
+        /// Trace id
+        trace: String,
+        /// One JSON line per step execution
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print what Motia's trace records say happened to a key, oldest first
+    #[command(
+        after_help = "One line per set, delete or clear (and get with --reads). With --json: \
+{\"timestamp\",\"step\",\"operation\",\"value\"}, value only for set (the whole value written). \
+Motia keeps trace records 3 days; writes made outside traced steps do not appear. Status 1 \
+when no record touches the key."
+    )]
+    History {
+        /// Trace (group) id
+        trace: String,
+        /// Key inside the trace
+        key: String,
+        /// One JSON line per operation
+        #[arg(long)]
+        json: bool,
+        /// Include reads (get, getGroup)
+        #[arg(long)]
+        reads: bool,
     },
     /// List the keys of a trace, one a line, sorted (status 1 when it has none)
     #[command(after_help = NAMES_HELP)]
@@ -197,7 +255,8 @@ without it the key gets no expiry, as a plain SET does."
         trace: OsString,
         /// Key inside the trace
         key: OsString,
-        /// The value as JSON text, or - for stdin
+        /// The value as JSON text, or - for stdin (values beginning with - such as -7 are values)
+        #[arg(allow_hyphen_values = true)]
         json: Option<String>,
     },
     /// Delete a key and print its old value
@@ -238,9 +297,14 @@ Examples:
     Expire {
         /// Trace id
         trace: OsString,
-        /// KEY DURATION, or only DURATION for every key of the trace
-        #[arg(value_name = "[KEY] DURATION", num_args = 1..=2, required = true)]
-        rest: Vec<OsString>,
+        /// KEY, or DURATION for every key of the trace
+        // Hyphen values are taken, so that `-5` gets the duration's own error; two single
+        // positionals (not one of 1..=2 values) so that flags after them still parse as flags.
+        #[arg(value_name = "KEY|DURATION", allow_hyphen_values = true)]
+        first: OsString,
+        /// DURATION, when KEY is given
+        #[arg(value_name = "DURATION", allow_hyphen_values = true)]
+        duration: Option<OsString>,
     },
     /// Print items as JSON lines {"groupId","key","type","value"}
     #[command(
@@ -289,6 +353,43 @@ another prefix is named on stderr before anything is written. Prints how many it
         #[arg(long)]
         overwrite: bool,
     },
+    /// Print one JSON line per change of state as it happens, until interrupted
+    #[command(
+        after_help = "Each line is {\"time\",\"traceId\",\"key\",\"event\"}: time is when the \
+change was received (UTC), event the Redis command class: set, del (also UNLINK), expired, \
+evicted, expire, persist, rename_from, rename_to, ... With --values each line also has \"value\": \
+the JSON read right after the event arrived, so it can be newer than the event (a later write \
+may already have happened); null when the key no longer exists; \"raw\" instead for a value that \
+is not JSON. A line {\"event\":\"lost\",\"reason\":...} (traceId and key null) says changes were \
+missed: after a lost connection (watch reconnects) or when the output is read too slowly.
+
+Needs keyspace notifications on the server: notify-keyspace-events with K, $, g and x (or K \
+and A). Without them watch exits with status 2 and says how to enable them. \
+--enable-notifications adds the missing flags (K$gxeh: keyspace channel, strings, generic \
+commands, expired, evicted, hashes) to what is set, for this run: the previous setting is \
+restored at exit, also on Ctrl-C, SIGTERM and SIGHUP. Refused with --read-only. A server that \
+refuses CONFIG (ACL, managed Redis) exits with status 2, saying how to enable them there.
+
+Runs until interrupted (exit status 0).
+
+Examples:
+  motia-state watch --trace TRACE
+  motia-state watch --key order --values | jq -c .value"
+    )]
+    Watch {
+        /// Only this trace
+        #[arg(long, value_name = "TRACE")]
+        trace: Option<String>,
+        /// Only keys with this name (in every trace, or in --trace)
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+        /// Add each key's value, read right after the event (it can be newer than the event)
+        #[arg(long)]
+        values: bool,
+        /// Add the missing notification flags for this run, restored at exit
+        #[arg(long)]
+        enable_notifications: bool,
+    },
     /// Start a private redis-server seeded with example Motia state
     #[command(
         after_help = "Needs redis-server on PATH. The server runs on a free port of \
@@ -310,15 +411,26 @@ impl GlobalArgs {
     pub fn to_config(&self) -> motia_state::Result<Config> {
         use motia_state::adapter::config::{parse_db, parse_port, parse_ttl_secs};
         let mut c = Config::from_env()?;
-        if let Some(url) = &self.url {
-            c.apply_url(url).map_err(|e| match e {
-                motia_state::Error::Config { reason, .. } => motia_state::Error::Config {
-                    name: "--url".into(),
-                    reason,
-                },
-                other => other,
-            })?;
+        let url_err = |e| match e {
+            motia_state::Error::Config { reason, .. } => motia_state::Error::Config {
+                name: "--url".into(),
+                reason,
+            },
+            other => other,
+        };
+        if let Some((first, more)) = self.url.split_first() {
+            c.apply_url(first).map_err(url_err)?;
+            if !more.is_empty() {
+                c.cluster = true;
+                c.cluster_nodes.clear();
+            }
+            for url in more {
+                let mut node = Config::default();
+                node.apply_url(url).map_err(url_err)?;
+                c.cluster_nodes.push(node.addr());
+            }
         }
+        c.cluster |= self.cluster;
         if let Some(h) = &self.host {
             c.host = h.clone();
         }
@@ -336,6 +448,9 @@ impl GlobalArgs {
         }
         if let Some(p) = &self.prefix {
             c.key_prefix = p.clone();
+        }
+        if let Some(p) = &self.trace_prefix {
+            c.trace_prefix = p.clone();
         }
         if let Some(t) = &self.ttl {
             c.ttl = Some(parse_ttl_flag(t)?);
@@ -429,6 +544,18 @@ fn parse_ttl_flag(value: &str) -> motia_state::Result<u64> {
         ))),
         Err(e) => Err(bad(e.to_string())),
     }
+}
+
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns `--verbose` reports on.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// True with `--verbose`.
+pub fn verbose() -> bool {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Where the browser's keymap file lives unless `--config` says otherwise.
