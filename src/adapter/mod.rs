@@ -7,12 +7,15 @@ pub mod error;
 pub mod expiry;
 pub mod export;
 pub mod filter;
+pub mod gc;
 mod inspect;
 pub mod item;
 pub mod json;
 pub mod keys;
 mod ops;
+pub mod records;
 pub mod scan;
+pub mod stats;
 
 use crate::adapter::config::Config;
 use crate::adapter::conn::Conn;

@@ -109,23 +109,23 @@ fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the command quietly.
-struct Out(std::io::BufWriter<std::io::StdoutLock<'static>>);
+pub(crate) struct Out(std::io::BufWriter<std::io::StdoutLock<'static>>);
 
 impl Out {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(std::io::BufWriter::new(std::io::stdout().lock()))
     }
 
-    fn bytes(&mut self, b: &[u8]) -> Outcome {
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> Outcome {
         self.0.write_all(b).map_err(stdout_failure)
     }
 
-    fn line(&mut self, s: &str) -> Outcome {
+    pub(crate) fn line(&mut self, s: &str) -> Outcome {
         self.bytes(s.as_bytes())?;
         self.bytes(b"\n")
     }
 
-    fn done(mut self) -> Outcome {
+    pub(crate) fn done(mut self) -> Outcome {
         self.0.flush().map_err(stdout_failure)
     }
 }
@@ -253,6 +253,27 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         Command::Items { trace, filters } => items(config, trace, &filters).await,
         Command::Export { trace, output } => export_cmd(config, trace, output).await,
         Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
+        Command::Stats { json } => crate::cli::stats::run(config, json).await,
+        Command::Gc {
+            older_than,
+            status,
+            no_records,
+            no_ttl,
+            expire,
+            delete,
+            yes,
+        } => {
+            let args = crate::cli::gc::GcArgs {
+                older_than,
+                status,
+                no_records,
+                no_ttl,
+                expire,
+                delete,
+                yes,
+            };
+            crate::cli::gc::run(config, args).await
+        }
         Command::Demo { .. } => Err(Failure::new(
             exit::BAD_INPUT,
             "demo is not a scripting subcommand",
