@@ -23,7 +23,9 @@
 pub mod adapter;
 
 pub use adapter::RedisStateAdapter;
-pub use adapter::config::{Config, DEFAULT_PREFIX, ReconnectStrategy, TlsConfig};
+pub use adapter::config::{
+    Config, DEFAULT_PREFIX, DEFAULT_TRACE_PREFIX, ReconnectStrategy, TlsConfig,
+};
 pub use adapter::error::{Error, Result};
 pub use adapter::expiry::{Expiry, Ttl, format_duration};
 pub use adapter::export;

@@ -15,6 +15,15 @@ use crate::adapter::error::{Error, Result};
 /// ```
 pub const DEFAULT_PREFIX: &str = "motia:state:";
 
+/// Where Motia 0.x keeps its trace records: `{prefix}default` lists the flows,
+/// `{prefix}{traceId}` holds one document per executed step.
+///
+/// ```
+/// use motia_state::{Config, DEFAULT_TRACE_PREFIX};
+/// assert_eq!(Config::default().trace_prefix, DEFAULT_TRACE_PREFIX);
+/// ```
+pub const DEFAULT_TRACE_PREFIX: &str = "motia:trace:";
+
 /// How long to wait before reconnect attempt `n` (1-based), or `None` to give up.
 ///
 /// The default mirrors the official adapter: give up after 10 retries, otherwise wait
@@ -132,6 +141,8 @@ pub struct Config {
     pub database: i64,
     /// Prepended verbatim to `{traceId}:{key}`.
     pub key_prefix: String,
+    /// Prefix of Motia's trace record hashes (see [`DEFAULT_TRACE_PREFIX`]).
+    pub trace_prefix: String,
     /// Expiry applied by `set`, in seconds (`SETEX`), like the official adapter's `ttl`.
     pub ttl: Option<u64>,
     /// Limit for establishing a connection.
@@ -159,6 +170,7 @@ impl Default for Config {
             password: None,
             database: 0,
             key_prefix: DEFAULT_PREFIX.into(),
+            trace_prefix: DEFAULT_TRACE_PREFIX.into(),
             ttl: None,
             connect_timeout: Duration::from_secs(10),
             command_timeout: Some(Duration::from_secs(60)),
@@ -431,6 +443,9 @@ impl Config {
         }
         if self.connect_timeout.is_zero() {
             return Err(config_err("connect_timeout", "must be longer than 0"));
+        }
+        if self.trace_prefix.is_empty() {
+            return Err(config_err("trace_prefix", "must not be empty"));
         }
         Ok(())
     }

@@ -336,11 +336,15 @@ impl RedisStateAdapter {
         let mut traces = Vec::new();
         let mut running_skipped = 0;
         for (id, acc) in &walk.traces {
-            let has_records = walk.records.contains_key(id);
+            let has_records = walk.has_records(id);
             if has_records == selection.no_records {
                 continue;
             }
-            let status = walk.status_of(id);
+            let status = if has_records {
+                walk.status_of(id)
+            } else {
+                None
+            };
             if has_records && !selection.status.admits(status) {
                 if status == Some(FlowStatus::Running) {
                     running_skipped += 1;

@@ -16,6 +16,7 @@ mod ops;
 pub mod records;
 pub mod scan;
 pub mod stats;
+pub mod traces;
 
 use crate::adapter::config::Config;
 use crate::adapter::conn::Conn;

@@ -634,13 +634,32 @@ impl StatsCollector {
     /// # Ok(()) }
     /// ```
     pub fn age_of(&self, trace: &str) -> (Option<i64>, AgeSource) {
-        if let Some(at) = self.records.get(trace).and_then(|r| r.last_activity_ms) {
-            return (Some((self.now_ms - at).max(0)), AgeSource::Records);
+        let record = self.records.get(trace);
+        let from_records = record
+            .and_then(|r| r.last_activity_ms)
+            .map(|at| ((self.now_ms - at).max(0), AgeSource::Records));
+        if record.is_some_and(|r| r.steps) {
+            return from_records.map_or((None, AgeSource::Unknown), |(a, s)| (Some(a), s));
         }
+        // Records gone (only the group entry is left) or never written: the keys' idle time,
+        // else what a group entry still says.
         match self.traces.get(trace).and_then(TraceAcc::idle_age_ms) {
             Some(age) if self.idle_known => (Some(age), AgeSource::IdleTime),
-            _ => (None, AgeSource::Unknown),
+            _ => from_records.map_or((None, AgeSource::Unknown), |(a, s)| (Some(a), s)),
         }
+    }
+
+    /// Whether the trace's step records exist (see [`FlowRecord::steps`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// use motia_state::adapter::stats::KeySource;
+    /// let (_stats, collector) = state.collect_stats(KeySource::Scan, false, |_, _, _| {}).await?;
+    /// let orphans = collector.traces.keys().filter(|t| !collector.has_records(t)).count();
+    /// # Ok(()) }
+    /// ```
+    pub fn has_records(&self, trace: &str) -> bool {
+        self.records.get(trace).is_some_and(|r| r.steps)
     }
 
     /// The status of a trace from its records (`None`: no records, or they do not say).

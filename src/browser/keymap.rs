@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::browser::model::Pane;
+use crate::browser::pane::Pane;
 
 const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
 

@@ -1,20 +1,22 @@
 //! The terminal state browser: Traces, Keys and Value panes over one prefix scan.
 //!
-//! Shape (see the README's design section): terminal and worker events become [`action::Action`]s,
-//! the pure [`update::update`] changes the [`model::Model`] and returns effects, the
-//! [`worker`] owns the Redis connection and is the only code that awaits Redis, and [`ui`]
-//! draws the model.
+//! Shape (see the README's "How it works"): terminal and worker events become
+//! [`action::Action`]s, the pure [`update::update`] changes the [`model::Model`] and returns
+//! effects, the [`worker`] owns the Redis connection and is the only code that awaits Redis,
+//! and [`ui`] draws the model. A concern has a file of the same name in `model/`, `update/`
+//! and `ui/` (plus its job in `worker/` if it reads Redis).
 
 pub mod action;
 pub mod app;
 pub mod clipboard;
-pub mod command;
 pub mod doc;
-pub mod edit;
 pub mod external_editor;
+pub mod format;
 pub mod keymap;
 pub mod model;
+pub mod pane;
 pub mod terminal;
+pub mod theme;
 pub mod ui;
 pub mod update;
 pub mod worker;

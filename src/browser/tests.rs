@@ -12,8 +12,11 @@ use ratatui::backend::TestBackend;
 use crate::browser::action::{Action, Effect, RowMeta, WorkerCmd, WorkerEvent};
 use crate::browser::doc::{ValueDoc, WINDOW};
 use crate::browser::keymap::Keymap;
-use crate::browser::model::{ConnState, ManualClock, Model, Pane};
-use crate::browser::update::{DEBOUNCE, GONE_GRACE, update};
+use crate::browser::model::clock::ManualClock;
+use crate::browser::model::{ConnState, Model, Pane};
+use crate::browser::update::meta::GONE_GRACE;
+use crate::browser::update::update;
+use crate::browser::update::value::DEBOUNCE;
 use crate::browser::{BrowserOptions, initial_model, ui};
 
 const P: &str = "motia:state:";
@@ -657,7 +660,9 @@ fn frame_wrapped_value() {
 // ---- editing and writes (issue 4) ----
 
 use crate::browser::action::{WriteOp, WriteOutcome};
-use crate::browser::edit::{Dialog, KeySort, ToastKind};
+use crate::browser::model::dialog::Dialog;
+use crate::browser::model::keys::KeySort;
+use crate::browser::model::notifications::ToastKind;
 
 const ORDER: &[u8] = br#"{"id":7,"status":"paid"}"#;
 
@@ -779,7 +784,7 @@ fn save_compares_against_the_loaded_bytes_and_closes_when_written() {
     assert_eq!(m.toasts[0].kind, ToastKind::Done);
     assert!(load_id(&fx).is_some(), "the value is read again");
     // A successful notification goes away by itself.
-    c.advance(crate::browser::edit::TOAST_TIME);
+    c.advance(crate::browser::model::notifications::TOAST_TIME);
     update(&mut m, Action::Tick);
     assert!(m.toasts.is_empty());
 }

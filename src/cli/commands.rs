@@ -138,7 +138,7 @@ fn stdout_failure(e: std::io::Error) -> Failure {
     Failure::new(exit::SERVER, format!("cannot write to stdout: {e}"))
 }
 
-fn warn(message: &str) {
+pub(crate) fn warn(message: &str) {
     eprintln!("motia-state: warning: {message}");
 }
 
@@ -166,7 +166,7 @@ fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
     Ok(text)
 }
 
-async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
+pub(crate) async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
     Ok(RedisStateAdapter::connect(config).await?)
 }
 
@@ -174,7 +174,25 @@ async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
 pub async fn run(command: Command, config: Config) -> Outcome {
     let keys = KeySpace::new(config.key_prefix.clone());
     match command {
-        Command::Traces { counts } => traces(config, counts).await,
+        Command::Traces {
+            counts,
+            json,
+            all,
+            status,
+        } => {
+            if json || all || status.is_some() {
+                crate::cli::traces::list(config, json, all, status).await
+            } else {
+                traces(config, counts).await
+            }
+        }
+        Command::Trace { trace, json } => crate::cli::traces::timeline(config, &trace, json).await,
+        Command::History {
+            trace,
+            key,
+            json,
+            reads,
+        } => crate::cli::traces::history(config, &trace, &key, json, reads).await,
         Command::Keys { trace } => {
             RedisStateAdapter::check_group(&trace)?;
             let state = connect(config).await?;

@@ -7,7 +7,7 @@ use motia_state::adapter::records::FlowStatus;
 use motia_state::adapter::stats::AgeSource;
 use motia_state::{Config, Error, Expiry, RedisStateAdapter, format_duration};
 
-use crate::browser::ui::human_bytes;
+use crate::browser::format::human_bytes;
 use crate::cli::commands::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 

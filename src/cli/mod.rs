@@ -7,6 +7,7 @@ pub mod gc;
 pub mod progress;
 mod seed;
 pub mod stats;
+pub mod traces;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -94,6 +95,9 @@ pub struct GlobalArgs {
     /// Seconds to wait for a connection [default: 10]
     #[arg(long, global = true, value_name = "SECS")]
     pub connect_timeout: Option<String>,
+    /// Prefix of Motia's trace record hashes [default: motia:trace:]
+    #[arg(long, global = true, value_name = "PREFIX")]
+    pub trace_prefix: Option<String>,
     /// Refuse every write before it reaches Redis (refusals exit with status 2)
     #[arg(long, global = true)]
     pub read_only: bool,
@@ -145,10 +149,58 @@ impl BrowserArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List trace ids, one a line, sorted
+    #[command(after_help = "With --json, one line per trace with state: \
+{\"traceId\",\"keys\",\"flow\",\"status\",\"startTime\",\"steps\"} from Motia's trace records \
+(the last four null when the trace has none). The status is derived as Motia does: failed if \
+any step failed, else running if any step runs, else completed. Records that cannot be read \
+are named on stderr.")]
     Traces {
         /// Print TRACE<TAB>NUMBER_OF_KEYS
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["json", "all", "status"])]
         counts: bool,
+        /// One JSON line per trace, with its flow, status, start time and steps
+        #[arg(long)]
+        json: bool,
+        /// Also list traces that have trace records but no state ("keys":0)
+        #[arg(long)]
+        all: bool,
+        /// Only traces with this status: failed, running, completed or all
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+    },
+    /// Print a trace's timeline from Motia's trace records (status 1 when it has none)
+    #[command(
+        after_help = "On a terminal, a table: one row per step in start order, retried \
+attempts of a step on one row, the first line of a failed step's error, and whether the event \
+went to the dead-letter queue. With --json, one line per step execution in start order: \
+{\"id\",\"name\",\"type\",\"status\",\"startTime\",\"endTime\",\"error\",\"events\"}, \
+the events as stored."
+    )]
+    Trace {
+        /// Trace id
+        trace: String,
+        /// One JSON line per step execution
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print what Motia's trace records say happened to a key, oldest first
+    #[command(
+        after_help = "One line per set, delete or clear (and get with --reads). With --json: \
+{\"timestamp\",\"step\",\"operation\",\"value\"}, value only for set (the whole value written). \
+Motia keeps trace records 3 days; writes made outside traced steps do not appear. Status 1 \
+when no record touches the key."
+    )]
+    History {
+        /// Trace (group) id
+        trace: String,
+        /// Key inside the trace
+        key: String,
+        /// One JSON line per operation
+        #[arg(long)]
+        json: bool,
+        /// Include reads (get, getGroup)
+        #[arg(long)]
+        reads: bool,
     },
     /// List the keys of a trace, one a line, sorted (status 1 when it has none)
     Keys {
@@ -363,6 +415,9 @@ impl GlobalArgs {
         }
         if let Some(p) = &self.prefix {
             c.key_prefix = p.clone();
+        }
+        if let Some(p) = &self.trace_prefix {
+            c.trace_prefix = p.clone();
         }
         if let Some(t) = &self.ttl {
             c.ttl = Some(parse_ttl_secs("--ttl", t)?);

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use motia_state::adapter::stats::{KeySource, Stats};
 use motia_state::{Config, RedisStateAdapter};
 
-use crate::browser::ui::human_bytes;
+use crate::browser::format::human_bytes;
 use crate::cli::commands::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod term;
+pub mod traces;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

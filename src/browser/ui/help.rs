@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::browser::model::{Model, Overlay};
-use crate::browser::ui::theme;
+use crate::browser::theme;
 
 pub fn help(f: &mut Frame, m: &Model, area: Rect) {
     let Some(Overlay::Help { scroll }) = &m.overlay else {

@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::browser::format::thousands;
 use crate::browser::model::{ConnState, Mode, Model};
-use crate::browser::ui::{theme, thousands};
+use crate::browser::theme;
 
 pub fn status(f: &mut Frame, m: &Model, area: Rect) {
     let mut top: Vec<Span> = Vec::new();

@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::browser::doc::{DocKind, WINDOW};
+use crate::browser::format::{human_bytes, ttl_text};
 use crate::browser::model::{Model, Pane};
-use crate::browser::ui::panes::ttl_text;
-use crate::browser::ui::{clip, human_bytes, theme};
+use crate::browser::theme;
+use crate::browser::ui::clip;
 
 pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     let focused = m.focus == Pane::Value;

@@ -1,0 +1,60 @@
+//! Numbers as people read them (counts, byte sizes, TTLs), for every layer that shows one.
+
+use motia_state::{Ttl, format_duration};
+
+/// `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `512 B`, `4.0 KiB`, `50.0 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let (v, u) = scaled(n);
+    format!("{v:.1} {}", UNITS[u])
+}
+
+/// `512B`, `4.0K`, `50.0M`: for the narrow size column.
+pub fn short_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["K", "M", "G", "T"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let (v, u) = scaled(n);
+    format!("{v:.1}{}", UNITS[u])
+}
+
+fn scaled(n: u64) -> (f64, usize) {
+    const UNITS: usize = 4;
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    (v, u)
+}
+
+/// `59s`, `1h 2m`, `-` for none.
+pub fn ttl_text(ttl: Ttl) -> String {
+    match ttl {
+        Ttl::Missing => "gone".into(),
+        Ttl::Persistent => "-".into(),
+        Ttl::Expires(d) if d.is_zero() => "expired".into(),
+        // Round up so a countdown reads 3, 2, 1 and not 2, 1, 0.
+        Ttl::Expires(d) => format_duration(std::time::Duration::from_secs(
+            d.as_millis().div_ceil(1000) as u64,
+        )),
+    }
+}

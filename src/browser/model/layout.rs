@@ -1,0 +1,46 @@
+//! Where each part of the screen goes. The drawing code places its widgets with it, `update`
+//! takes page sizes and the rows on screen from it.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+/// Where each part of the screen goes.
+pub struct Areas {
+    pub traces: Rect,
+    pub keys: Rect,
+    pub value: Rect,
+    pub status: Rect,
+}
+
+/// The layout for a terminal of `size`; `update` uses it too, for page sizes and the rows on
+/// screen.
+pub fn areas(size: (u16, u16)) -> Areas {
+    let area = Rect::new(0, 0, size.0, size.1);
+    let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
+    let [traces, keys, value] = Layout::horizontal([
+        Constraint::Percentage(22),
+        Constraint::Percentage(38),
+        Constraint::Fill(1),
+    ])
+    .areas(main);
+    Areas {
+        traces,
+        keys,
+        value,
+        status,
+    }
+}
+
+/// Rows of the trace list.
+pub fn traces_height(size: (u16, u16)) -> usize {
+    areas(size).traces.height.saturating_sub(2) as usize
+}
+
+/// Rows of the key tree (below its header line).
+pub fn keys_height(size: (u16, u16)) -> usize {
+    areas(size).keys.height.saturating_sub(3) as usize
+}
+
+/// Lines of the value (the first one may hold a note).
+pub fn value_height(size: (u16, u16)) -> usize {
+    areas(size).value.height.saturating_sub(2) as usize
+}

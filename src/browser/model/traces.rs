@@ -1,0 +1,104 @@
+//! The Traces pane and the trace -> keys index the scan builds.
+
+use std::collections::HashMap;
+
+use crate::browser::model::list::ListState;
+
+/// Trace order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceSort {
+    Id,
+    KeyCount,
+}
+
+/// Every key found under the prefix, by trace. Inserting is idempotent (SCAN repeats keys);
+/// each key remembers the last scan generation that saw it, so a finished rescan can drop the
+/// keys that are gone.
+#[derive(Debug, Default)]
+pub struct Index {
+    // Hash maps: the scan inserts a million keys, and order is only needed for what is shown
+    // (the trace list and one trace's keys are sorted when built).
+    pub traces: HashMap<Box<str>, HashMap<Box<str>, u64>>,
+    pub total_keys: usize,
+}
+
+impl Index {
+    /// Records `key` of `trace` as seen by `generation`; true when the trace is new.
+    pub fn insert(&mut self, trace: &str, key: &str, generation: u64) -> bool {
+        let mut new_trace = false;
+        let keys = match self.traces.get_mut(trace) {
+            Some(k) => k,
+            None => {
+                new_trace = true;
+                self.traces.entry(trace.into()).or_default()
+            }
+        };
+        match keys.get_mut(key) {
+            Some(g) => *g = generation,
+            None => {
+                keys.insert(key.into(), generation);
+                self.total_keys += 1;
+            }
+        }
+        new_trace
+    }
+
+    /// Forgets one key (and its trace when it was the last).
+    pub fn remove(&mut self, trace: &str, key: &str) {
+        if let Some(keys) = self.traces.get_mut(trace) {
+            if keys.remove(key).is_some() {
+                self.total_keys -= 1;
+            }
+            if keys.is_empty() {
+                self.traces.remove(trace);
+            }
+        }
+    }
+
+    /// Drops what generation `generation` did not see.
+    pub fn prune(&mut self, generation: u64) {
+        let mut removed = 0;
+        self.traces.retain(|_, keys| {
+            let before = keys.len();
+            keys.retain(|_, g| *g >= generation);
+            removed += before - keys.len();
+            !keys.is_empty()
+        });
+        self.total_keys -= removed;
+    }
+
+    /// Number of keys of a trace.
+    pub fn count(&self, trace: &str) -> usize {
+        self.traces.get(trace).map(|k| k.len()).unwrap_or(0)
+    }
+}
+
+/// The Traces pane.
+#[derive(Debug)]
+pub struct TracesPane {
+    /// Trace ids passing the filter, in the current sort.
+    pub view: Vec<Box<str>>,
+    pub list: ListState,
+    pub filter: String,
+    pub sort: TraceSort,
+    /// The trace whose keys are shown (kept by id across rescans and filter changes).
+    pub selected: Option<Box<str>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_is_idempotent_and_prunes() {
+        let mut ix = Index::default();
+        ix.insert("t1", "a", 1);
+        ix.insert("t1", "a", 1);
+        ix.insert("t2", "b", 1);
+        assert_eq!(ix.total_keys, 2);
+        ix.insert("t1", "a", 2);
+        ix.prune(2);
+        assert_eq!(ix.total_keys, 1);
+        assert!(!ix.traces.contains_key("t2"));
+    }
+}

@@ -1,0 +1,25 @@
+//! The Value pane: which key it shows and what was loaded for it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::browser::doc::ValueDoc;
+
+/// The Value pane.
+#[derive(Debug, Default)]
+pub struct ValuePane {
+    /// The key the pane is about (full Redis key).
+    pub full_key: Option<String>,
+    /// What was loaded for `full_key`.
+    pub doc: Option<Arc<ValueDoc>>,
+    /// The request whose answer is awaited; any other answer is stale.
+    pub request: Option<u64>,
+    /// When the (debounced) load should go out.
+    pub due: Option<Instant>,
+    /// The next load reads the whole value.
+    pub want_full: bool,
+    pub error: Option<String>,
+    /// The key no longer exists.
+    pub gone: bool,
+    pub scroll: usize,
+}

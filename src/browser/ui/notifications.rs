@@ -1,0 +1,54 @@
+//! The notifications of writes, at the bottom right.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use crate::browser::model::Model;
+use crate::browser::model::notifications::ToastKind;
+use crate::browser::theme;
+use crate::browser::ui::clip;
+
+/// Notifications, newest last, at the bottom right above the status bar.
+pub fn toasts(f: &mut Frame, m: &Model, main: Rect) {
+    if m.toasts.is_empty() {
+        return;
+    }
+    let width = (main.width / 2).max(30).min(main.width);
+    let inner_w = width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    for t in &m.toasts {
+        let (mark, style) = match t.kind {
+            ToastKind::Pending => ("… ", theme::note()),
+            ToastKind::Done => ("✓ ", theme::ok()),
+            ToastKind::Failed => ("✗ ", theme::error()),
+        };
+        let text = format!("{mark}{}", t.text);
+        if t.kind == ToastKind::Failed {
+            // Failures are shown whole: they say what went wrong and how to dismiss them.
+            let chars: Vec<char> = text.chars().collect();
+            for chunk in chars.chunks(inner_w.max(1)).take(4) {
+                lines.push(Line::styled(chunk.iter().collect::<String>(), style));
+            }
+        } else {
+            lines.push(Line::styled(clip(&text, inner_w), style));
+        }
+    }
+    let height = (lines.len() as u16 + 2).min(main.height);
+    let r = Rect {
+        x: main.x + main.width - width,
+        y: main.y + main.height - height,
+        width,
+        height,
+    };
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(Span::styled(" Writes ", theme::title(false)))
+                .border_style(theme::border(false)),
+        ),
+        r,
+    );
+}

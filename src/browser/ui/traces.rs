@@ -1,0 +1,74 @@
+//! The Traces pane.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::browser::format::thousands;
+use crate::browser::model::traces::TraceSort;
+use crate::browser::model::{Model, Pane};
+use crate::browser::theme;
+use crate::browser::ui::{block, clip, filter_span};
+
+pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
+    let focused = m.focus == Pane::Traces;
+    let total = m.index.traces.len();
+    let shown = m.traces.view.len();
+    let count = if shown == total {
+        thousands(total as u64)
+    } else {
+        format!("{}/{}", thousands(shown as u64), thousands(total as u64))
+    };
+    let sort = match m.traces.sort {
+        TraceSort::Id => "",
+        TraceSort::KeyCount => " by count",
+    };
+    let mut title = vec![Span::styled(
+        format!(" Traces ({count}){sort} "),
+        theme::title(focused),
+    )];
+    title.extend(filter_span(m, Pane::Traces, &m.traces.filter));
+    let inner_w = area.width.saturating_sub(2) as usize;
+    let h = area.height.saturating_sub(2) as usize;
+    let mut lines = Vec::with_capacity(h);
+    let start = m.traces.list.offset.min(shown);
+    for (i, trace) in m.traces.view[start..(start + h).min(shown)]
+        .iter()
+        .enumerate()
+    {
+        let n = thousands(m.index.count(trace) as u64);
+        let id_w = inner_w.saturating_sub(n.len() + 2);
+        let id = clip(trace, id_w);
+        let pad = inner_w.saturating_sub(id.chars().count() + n.len() + 1);
+        let text = format!("{id}{} {n}", " ".repeat(pad));
+        let line = if start + i == m.traces.list.cursor {
+            Line::styled(text, theme::cursor(focused))
+        } else {
+            Line::from(vec![
+                Span::raw(format!("{id}{} ", " ".repeat(pad))),
+                Span::styled(n, theme::dim()),
+            ])
+        };
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled(empty_traces_text(m), theme::dim()));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(block(Line::from(title), focused)),
+        area,
+    );
+}
+
+fn empty_traces_text(m: &Model) -> &'static str {
+    if !m.traces.filter.is_empty() && !m.index.traces.is_empty() {
+        "no trace matches the filter"
+    } else if m.scan.running {
+        "scanning…"
+    } else if m.scan.completed_once {
+        "no traces under this prefix"
+    } else {
+        "waiting for the server…"
+    }
+}

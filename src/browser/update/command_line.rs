@@ -1,0 +1,67 @@
+//! The `:` command line: opening it and running what was typed.
+
+use motia_state::Expiry;
+
+use crate::browser::action::{Effect, WriteOp};
+use crate::browser::model::Model;
+use crate::browser::model::command_line::{self, Command as Cmd};
+use crate::browser::model::dialog::{Dialog, Prompt};
+use crate::browser::update::keys::{rebuild_keys, start_where};
+use crate::browser::update::note;
+use crate::browser::update::prompt::reprompt;
+use crate::browser::update::writes::{
+    refuse_read_only, send_write, start_clear, start_delete, start_ttl,
+};
+
+/// `:` opens an empty command line.
+pub fn open(m: &mut Model) {
+    m.dialog = Some(Dialog::Prompt {
+        purpose: Prompt::Command,
+        input: String::new(),
+        fits: Vec::new(),
+    })
+}
+
+pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
+    let cmd = match command_line::parse(input) {
+        Ok(c) => c,
+        Err(e) => {
+            let problem = format!(":{input}: {e}");
+            return reprompt(m, Prompt::Command, input.to_string(), problem);
+        }
+    };
+    match cmd {
+        Cmd::Ttl(e) => start_ttl(m, Some(e), fx),
+        Cmd::Persist => start_ttl(m, Some(Expiry::Persist), fx),
+        Cmd::Del => start_delete(m),
+        Cmd::Clear => start_clear(m),
+        Cmd::Export { path, all } => {
+            let trace = if all {
+                None
+            } else {
+                m.traces.selected.as_deref().map(str::to_string)
+            };
+            let what = match &trace {
+                Some(t) => format!("trace {t}"),
+                None => "every trace".into(),
+            };
+            let label = format!("export {what} to {}", path.display());
+            send_write(m, WriteOp::Export { path, trace }, label, fx);
+        }
+        Cmd::Import(path) => {
+            if refuse_read_only(m, "import") {
+                return;
+            }
+            let label = format!("import {}", path.display());
+            send_write(m, WriteOp::Import { path }, label, fx);
+        }
+        Cmd::Where(None) => {
+            if m.keys.where_filter.take().is_some() {
+                note(m, "value filter cleared", false);
+            }
+            rebuild_keys(m, fx);
+        }
+        Cmd::Where(Some(filter)) => start_where(m, input, filter, fx),
+        Cmd::Quit => fx.push(Effect::Quit),
+    }
+}

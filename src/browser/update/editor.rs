@@ -1,0 +1,212 @@
+//! The in-place editor: opening it (on a key, or on a new one), its keys, saving, `$EDITOR`.
+//!
+//! A save is a compare-and-set against the exact bytes shown when editing started; a value
+//! shown truncated cannot be edited; a failed save never closes the editor, so the text is
+//! never lost.
+
+use crossterm::event::KeyEvent;
+
+use crate::browser::action::{Effect, WriteOp};
+use crate::browser::doc::WINDOW;
+use crate::browser::format::human_bytes;
+use crate::browser::keymap::Command;
+use crate::browser::model::dialog::{Dialog, Prompt};
+use crate::browser::model::editor::Editor;
+use crate::browser::model::keys::{label_of, selected_key};
+use crate::browser::model::{Model, Pane};
+use crate::browser::update::note;
+use crate::browser::update::prompt::reprompt;
+use crate::browser::update::writes::{refuse_read_only, send_write};
+
+pub fn open(m: &mut Model, external: bool, fx: &mut Vec<Effect>) {
+    if refuse_read_only(m, "editing") {
+        return;
+    }
+    let Some(full) = selected_key(m).or_else(|| m.value.full_key.clone()) else {
+        return note(m, "select a key to edit (n creates one)", false);
+    };
+    if m.value.full_key.as_deref() != Some(&full) || m.value.doc.is_none() {
+        return note(
+            m,
+            "the value is still loading; try again in a moment",
+            false,
+        );
+    }
+    if m.value.gone {
+        return note(m, "the key no longer exists; n creates a key", true);
+    }
+    let Some(doc) = m.value.doc.clone() else {
+        return;
+    };
+    let (Some(text), Some(raw)) = (doc.edit_text(), doc.raw.clone()) else {
+        return note(
+            m,
+            format!(
+                "the value is {} and only the first {} is loaded: it cannot be saved until \
+                 loaded in full; press {} to load it all",
+                human_bytes(doc.total_len),
+                human_bytes(WINDOW as u64),
+                m.keymap.keys_of(Command::LoadAll)
+            ),
+            true,
+        );
+    };
+    let label = label_of(m, &full);
+    m.editor = Some(Editor::new(full, label, &text, Some(raw.to_vec()), false));
+    if external {
+        fx.push(Effect::ExternalEdit { text });
+    }
+}
+
+pub fn start_new(m: &mut Model) {
+    if refuse_read_only(m, "creating a key") {
+        return;
+    }
+    let purpose = match (m.focus, m.keys.trace.as_deref()) {
+        (Pane::Traces, _) | (_, None) => Prompt::TraceId,
+        (_, Some(t)) => Prompt::KeyName {
+            trace: t.to_string(),
+        },
+    };
+    m.dialog = Some(Dialog::Prompt {
+        purpose,
+        input: String::new(),
+        fits: Vec::new(),
+    });
+}
+
+/// The id of a new trace was typed: ask for its first key.
+pub fn submit_trace_id(m: &mut Model, input: String) {
+    if let Err(e) = motia_state::adapter::keys::validate_group(&input) {
+        return reprompt(
+            m,
+            Prompt::TraceId,
+            input,
+            format!("{e}; nothing was created"),
+        );
+    }
+    m.dialog = Some(Dialog::Prompt {
+        purpose: Prompt::KeyName { trace: input },
+        input: String::new(),
+        fits: Vec::new(),
+    });
+}
+
+/// The name of a new key was typed: open the editor on it (it must not exist yet).
+pub fn submit_key_name(m: &mut Model, trace: String, input: String) {
+    if input.is_empty() {
+        let problem = "a key name cannot be empty; nothing was created".to_string();
+        return reprompt(m, Prompt::KeyName { trace }, input, problem);
+    }
+    if m.index
+        .traces
+        .get(trace.as_str())
+        .is_some_and(|keys| keys.contains_key(input.as_str()))
+    {
+        let problem = format!(
+            "{trace}:{input} exists already; nothing was created ({} edits it)",
+            m.keymap.keys_of(Command::Edit)
+        );
+        return reprompt(m, Prompt::KeyName { trace }, input, problem);
+    }
+    let full = match m.keyspace.full_key(&trace, &input) {
+        Ok(f) => f,
+        Err(e) => {
+            let problem = format!("{e}; nothing was created");
+            return reprompt(m, Prompt::KeyName { trace }, input, problem);
+        }
+    };
+    m.editor = Some(Editor::new(
+        full,
+        format!("{trace}:{input}"),
+        "{}",
+        None,
+        true,
+    ));
+}
+
+/// Keys while the editor is open (and no dialog is).
+pub fn key(m: &mut Model, k: KeyEvent, cmd: Option<Command>, fx: &mut Vec<Effect>) {
+    match cmd {
+        Some(Command::Save) => return save(m, fx),
+        Some(Command::Back) => {
+            let dirty = m.editor.as_ref().is_some_and(|e| e.dirty());
+            if dirty {
+                m.dialog = Some(Dialog::Discard);
+            } else {
+                m.editor = None;
+            }
+            return;
+        }
+        _ => {}
+    }
+    if let Some(ed) = &mut m.editor
+        && ed.area.input(k)
+    {
+        ed.error = None;
+    }
+}
+
+/// Validates the editor's text and sends the compare-and-set.
+pub fn save(m: &mut Model, fx: &mut Vec<Effect>) {
+    if refuse_read_only(m, "saving") {
+        return;
+    }
+    let Some(ed) = &mut m.editor else {
+        return;
+    };
+    if ed.saving.is_some() {
+        return;
+    }
+    let text = ed.text();
+    if let Err(e) = motia_state::json::parse_input(&text) {
+        ed.error = Some(format!("not saved: {e}"));
+        return;
+    }
+    ed.error = None;
+    let op = WriteOp::Save {
+        full_key: ed.full_key.clone(),
+        expected: ed.expected.clone(),
+        text,
+    };
+    let label = if ed.creating {
+        format!("create {}", ed.label)
+    } else {
+        format!("save {}", ed.label)
+    };
+    let id = send_write(m, op, label, fx);
+    if let Some(ed) = &mut m.editor {
+        ed.saving = Some(id);
+    }
+}
+
+pub fn overwrite(m: &mut Model, current: Option<Vec<u8>>, fx: &mut Vec<Effect>) {
+    if let Some(ed) = &mut m.editor {
+        ed.creating = current.is_none();
+        ed.expected = current;
+    }
+    save(m, fx);
+}
+
+/// `$EDITOR` returned: the same checks and save as the in-place editor.
+pub fn external_done(m: &mut Model, result: Result<String, String>, fx: &mut Vec<Effect>) {
+    let Some(ed) = &mut m.editor else {
+        return;
+    };
+    match result {
+        Ok(text) => {
+            if text.trim_end() == ed.original.trim_end() {
+                m.editor = None;
+                return note(m, "no changes; nothing was written", false);
+            }
+            ed.set_text(&text);
+            save(m, fx);
+        }
+        Err(e) => {
+            if !ed.dirty() {
+                m.editor = None;
+            }
+            note(m, e, true);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The only place the model changes, one file per concern with the names of `model/`. No I/O:
+//! what needs doing comes back as effects. This file routes an [`Action`] to them.
+
+pub mod command_line;
+pub mod connection;
+pub mod dialog;
+pub mod editor;
+pub mod filter;
+pub mod help;
+pub mod keys;
+pub mod meta;
+pub mod navigation;
+pub mod notifications;
+pub mod prompt;
+pub mod scan;
+pub mod traces;
+pub mod value;
+pub mod writes;
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use crate::browser::action::{Action, Effect, WorkerEvent};
+use crate::browser::keymap::Command;
+use crate::browser::model::{ConnState, Mode, Model, Overlay, Pane};
+
+pub use notifications::note;
+
+/// Applies one action; returns what the event loop must do.
+pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match action {
+        Action::Key(k) => {
+            if k.kind == KeyEventKind::Press {
+                m.keys_handled += 1;
+                on_key(m, k, &mut fx);
+                m.dirty = true;
+            }
+        }
+        Action::Resize(w, h) => {
+            m.size = (w, h);
+            navigation::fit_all(m);
+            meta::request_meta(m, &mut fx, false);
+            m.dirty = true;
+        }
+        Action::Tick => on_tick(m, &mut fx),
+        Action::Worker(ev) => on_worker(m, ev, &mut fx),
+        Action::ExternalEdited(result) => {
+            editor::external_done(m, result, &mut fx);
+            m.dirty = true;
+        }
+    }
+    fx
+}
+
+/// A key goes to what is on top: help, a dialog, the editor, a filter being typed, the panes.
+fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
+    let cmd = m.keymap.command(&k);
+    if m.overlay.is_some() {
+        return help::key(m, cmd);
+    }
+    if m.dialog.is_some() {
+        m.note = None;
+        return dialog::key(m, k, cmd, fx);
+    }
+    if m.editor.is_some() {
+        return editor::key(m, k, cmd, fx);
+    }
+    if let Mode::Filter(pane) = m.mode {
+        return filter::key(m, pane, k, cmd, fx);
+    }
+    m.note = None;
+    if let Some(cmd) = cmd {
+        on_command(m, cmd, fx);
+    }
+}
+
+/// A command of the normal mode.
+fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
+    match cmd {
+        Command::Quit => fx.push(Effect::Quit),
+        Command::Back => filter::back(m, fx),
+        Command::NextPane => m.focus = m.focus.next(),
+        Command::PrevPane => m.focus = m.focus.prev(),
+        Command::PaneLeft => navigation::left(m),
+        Command::PaneRight => navigation::right(m),
+        Command::Down => navigation::move_by(m, 1, fx),
+        Command::Up => navigation::move_by(m, -1, fx),
+        Command::PageDown => navigation::page_by(m, 1, fx),
+        Command::PageUp => navigation::page_by(m, -1, fx),
+        Command::Top => navigation::move_by(m, isize::MIN / 2, fx),
+        Command::Bottom => navigation::move_by(m, isize::MAX / 2, fx),
+        Command::Open => navigation::open(m, fx),
+        Command::Filter => filter::start(m),
+        Command::Sort => match m.focus {
+            Pane::Keys => keys::cycle_key_sort(m, fx),
+            Pane::Traces => traces::toggle_sort(m, fx),
+            Pane::Value => note(m, "sort works on the Traces and Keys panes", false),
+        },
+        Command::Rescan => scan::start_scan(m, fx),
+        Command::LoadAll => value::load_all(m, fx),
+        Command::Wrap => m.wrap = !m.wrap,
+        Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
+        Command::Edit => editor::open(m, false, fx),
+        Command::ExternalEdit => editor::open(m, true, fx),
+        Command::New => editor::start_new(m),
+        Command::SetTtl => writes::start_ttl(m, None, fx),
+        Command::Delete => writes::start_delete(m),
+        Command::ClearTrace => writes::start_clear(m),
+        Command::CmdLine => command_line::open(m),
+        Command::Copy => value::copy(m, fx),
+        Command::CopyKey => keys::copy_key(m, fx),
+        Command::Dismiss => notifications::dismiss(m),
+        Command::Save => note(m, "Ctrl-S saves in the editor (e opens it)", false),
+    }
+}
+
+/// Time passed: due loads, refreshes and rescans go out, marked keys and notifications expire.
+fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
+    let now = m.now();
+    if m.value.due.is_some_and(|d| d <= now) {
+        value::issue_value_load(m, fx);
+    }
+    if m.conn == ConnState::Connected {
+        if m.next_refresh.is_some_and(|t| t <= now) {
+            m.next_refresh = m.settings.refresh.map(|r| now + r);
+            value::refresh(m, fx);
+        }
+        if m.next_rescan.is_some_and(|t| t <= now) {
+            m.next_rescan = m.settings.rescan.map(|r| now + r);
+            if !m.scan.running {
+                scan::start_scan(m, fx);
+            }
+        }
+    }
+    traces::remove_gone(m, fx);
+    if notifications::expire_toasts(m) {
+        m.dirty = true;
+    }
+    if m.animating() {
+        m.dirty = true;
+    }
+}
+
+/// What the worker reports, one handler per event.
+fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
+    m.dirty = true;
+    match ev {
+        WorkerEvent::Connecting { attempt, error } => connection::connecting(m, attempt, error),
+        WorkerEvent::Connected { version, dbsize } | WorkerEvent::Restored { version, dbsize } => {
+            connection::connected(m, version, dbsize, fx)
+        }
+        WorkerEvent::Lost { reason } => connection::lost(m, reason),
+        WorkerEvent::DbSize(n) => m.scan.dbsize = Some(n),
+        WorkerEvent::ScanBatch {
+            generation,
+            keys,
+            seen,
+        } => scan::batch(m, generation, keys, seen, fx),
+        WorkerEvent::ScanDone { generation, seen } => scan::done(m, generation, seen, fx),
+        WorkerEvent::ScanFailed {
+            generation,
+            error,
+            connection,
+        } => scan::failed(m, generation, error, connection),
+        WorkerEvent::Value {
+            id,
+            full_key,
+            result,
+        } => value::loaded(m, id, full_key, result),
+        WorkerEvent::Meta { rows } => keys::meta_received(m, rows, fx),
+        WorkerEvent::MetaFailed { keys, error } => meta::failed(m, keys, error),
+        WorkerEvent::Written { id, op, result } => writes::written(m, id, op, result, fx),
+        WorkerEvent::WhereResult { id, result } => keys::where_result(m, id, result, fx),
+    }
+}

@@ -1,0 +1,90 @@
+//! The scan that builds the index: starting it, taking in its batches, its end.
+
+use crate::browser::action::{Effect, WorkerCmd};
+use crate::browser::model::traces::TraceSort;
+use crate::browser::model::{ConnState, Model};
+use crate::browser::update::keys::rebuild_keys;
+use crate::browser::update::note;
+use crate::browser::update::traces::{merge_traces, rebuild_traces};
+
+pub fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
+    if m.conn != ConnState::Connected {
+        m.scan.interrupted = true;
+        note(
+            m,
+            "not connected: the scan starts when the server answers",
+            false,
+        );
+        return;
+    }
+    m.scan.generation += 1;
+    m.scan.running = true;
+    m.scan.started = Some(m.now());
+    m.scan.took = None;
+    m.scan.seen = 0;
+    m.scan.error = None;
+    m.scan.interrupted = false;
+    m.scan.had_keys = m.index.total_keys > 0;
+    fx.push(Effect::Worker(WorkerCmd::Scan {
+        generation: m.scan.generation,
+    }));
+}
+
+/// Keys found by scan `generation` (a stale generation is dropped).
+pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &mut Vec<Effect>) {
+    if generation != m.scan.generation || !m.scan.running {
+        return;
+    }
+    m.scan.seen = seen;
+    let mut touches_selected = false;
+    let mut new_traces: Vec<Box<str>> = Vec::new();
+    for full in &keys {
+        if let Some((trace, key)) = m.keyspace.split(full) {
+            touches_selected |= m.keys.trace.as_deref() == Some(trace);
+            if m.index.insert(trace, key, generation) {
+                new_traces.push(trace.into());
+            }
+        }
+    }
+    let before = m.traces.selected.clone();
+    // Counts are read from the index when drawn; the list itself only changes with
+    // new traces (or, sorted by count, with any key).
+    if m.traces.sort == TraceSort::KeyCount {
+        rebuild_traces(m, fx, false);
+    } else if !new_traces.is_empty() {
+        merge_traces(m, new_traces, fx);
+    }
+    if touches_selected && before == m.traces.selected {
+        rebuild_keys(m, fx);
+    }
+}
+
+/// Scan `generation` is complete: keys it did not see are gone.
+pub fn done(m: &mut Model, generation: u64, seen: u64, fx: &mut Vec<Effect>) {
+    if generation != m.scan.generation || !m.scan.running {
+        return;
+    }
+    m.scan.running = false;
+    m.scan.seen = seen;
+    m.scan.completed_once = true;
+    m.scan.took = m.scan.started.map(|s| m.now().saturating_duration_since(s));
+    // Only a rescan can leave keys that are gone.
+    if m.scan.had_keys {
+        m.index.prune(generation);
+    }
+    rebuild_traces(m, fx, true);
+}
+
+/// Scan `generation` stopped; one cut off with the connection runs again when it is back.
+pub fn failed(m: &mut Model, generation: u64, error: String, connection: bool) {
+    if generation != m.scan.generation || !m.scan.running {
+        return;
+    }
+    m.scan.running = false;
+    if connection {
+        m.scan.interrupted = true;
+    } else {
+        note(m, format!("scan failed: {error}"), true);
+        m.scan.error = Some(error);
+    }
+}

@@ -1,0 +1,171 @@
+//! The Value pane: which key it shows, loading it (debounced, latest wins), refreshing it,
+//! copying it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::browser::action::{Effect, WorkerCmd};
+use crate::browser::clipboard::MAX_COPY_BYTES;
+use crate::browser::doc::{ValueDoc, WINDOW};
+use crate::browser::format::human_bytes;
+use crate::browser::keymap::Command;
+use crate::browser::model::value::ValuePane;
+use crate::browser::model::{ConnState, Model};
+use crate::browser::update::meta::request_meta;
+use crate::browser::update::note;
+
+/// Moving the key selection loads the value this long after the last move (latest wins).
+pub const DEBOUNCE: Duration = Duration::from_millis(80);
+/// Fully loaded values bigger than this are not re-read by the periodic refresh.
+const REFRESH_FULL_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// `L`: reads the whole value instead of its first window.
+pub fn load_all(m: &mut Model, fx: &mut Vec<Effect>) {
+    match &m.value.doc {
+        Some(doc) if !doc.complete() => {
+            m.value.want_full = true;
+            m.value.due = Some(m.now());
+            issue_value_load(m, fx);
+        }
+        Some(_) => note(m, "the whole value is already shown", false),
+        None => {}
+    }
+}
+
+/// A value the worker read; answers to any other request are stale and dropped.
+pub fn loaded(
+    m: &mut Model,
+    id: u64,
+    full_key: String,
+    result: Result<Option<Arc<ValueDoc>>, String>,
+) {
+    if m.value.request != Some(id) || m.value.full_key.as_deref() != Some(&full_key) {
+        return;
+    }
+    m.value.request = None;
+    m.value.want_full = false;
+    match result {
+        Ok(Some(doc)) => {
+            m.value.gone = false;
+            m.value.error = None;
+            let same = m
+                .value
+                .doc
+                .as_ref()
+                .is_some_and(|d| d.raw_hash == doc.raw_hash && d.total_len == doc.total_len);
+            if !same {
+                let lines = doc.line_count();
+                m.value.doc = Some(doc);
+                m.value.scroll = m.value.scroll.min(lines.saturating_sub(1));
+            }
+            if let Some(e) = m.meta.get_mut(&full_key) {
+                e.gone_since = None;
+            }
+        }
+        Ok(None) => {
+            m.value.gone = true;
+            let now = m.now();
+            if let Some(e) = m.meta.get_mut(&full_key) {
+                e.gone_since.get_or_insert(now);
+            }
+        }
+        Err(e) => m.value.error = Some(e),
+    }
+}
+
+/// Points the value pane at a key; the load goes out after the debounce.
+pub fn set_value_target(m: &mut Model, full_key: Option<String>) {
+    if m.value.full_key == full_key {
+        return;
+    }
+    let due = full_key.as_ref().map(|_| m.now() + DEBOUNCE);
+    m.value = ValuePane {
+        full_key,
+        due,
+        ..ValuePane::default()
+    };
+}
+
+pub fn issue_value_load(m: &mut Model, fx: &mut Vec<Effect>) {
+    let Some(key) = m.value.full_key.clone() else {
+        m.value.due = None;
+        return;
+    };
+    if m.conn != ConnState::Connected {
+        return;
+    }
+    m.next_request += 1;
+    m.value.request = Some(m.next_request);
+    m.value.due = None;
+    let max = if m.value.want_full {
+        None
+    } else {
+        Some(WINDOW)
+    };
+    fx.push(Effect::Worker(WorkerCmd::LoadValue {
+        id: m.next_request,
+        full_key: key,
+        max,
+    }));
+}
+
+/// Reads the shown value again now (after a write), whole when it was whole before.
+pub fn reload_value(m: &mut Model, fx: &mut Vec<Effect>) {
+    m.value.want_full = m.value.doc.as_ref().is_some_and(|d| d.complete());
+    m.value.due = Some(m.now());
+    issue_value_load(m, fx);
+}
+
+/// Re-reads what is on screen: the visible rows' metadata and the open value.
+pub fn refresh(m: &mut Model, fx: &mut Vec<Effect>) {
+    request_meta(m, fx, true);
+    let Some(doc) = &m.value.doc else {
+        return;
+    };
+    if m.value.request.is_some() || m.value.due.is_some() {
+        return;
+    }
+    let full = doc.complete() && doc.total_len > WINDOW as u64;
+    if full && doc.total_len > REFRESH_FULL_LIMIT {
+        return;
+    }
+    m.value.want_full = full;
+    m.value.due = Some(m.now());
+    issue_value_load(m, fx);
+}
+
+pub fn copy(m: &mut Model, fx: &mut Vec<Effect>) {
+    let Some(doc) = m.value.doc.clone() else {
+        return note(m, "select a key first", false);
+    };
+    let Some(raw) = &doc.raw else {
+        return note(
+            m,
+            format!(
+                "only part of the value is loaded: press {} to load all of it, then copy",
+                m.keymap.keys_of(Command::LoadAll)
+            ),
+            true,
+        );
+    };
+    if raw.len() > MAX_COPY_BYTES {
+        return note(
+            m,
+            format!(
+                "the value is {}; terminals accept at most {} on the clipboard",
+                human_bytes(raw.len() as u64),
+                human_bytes(MAX_COPY_BYTES as u64)
+            ),
+            true,
+        );
+    }
+    note(
+        m,
+        format!(
+            "copied {} of the value to the clipboard (OSC 52)",
+            human_bytes(raw.len() as u64)
+        ),
+        false,
+    );
+    fx.push(Effect::Copy(String::from_utf8_lossy(raw).into_owned()));
+}

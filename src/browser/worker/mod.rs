@@ -1,0 +1,85 @@
+//! The worker: owns the Redis connection and is the only code that awaits Redis, one file per
+//! job. It turns commands into events; it never panics, and a failed send means the UI is
+//! gone, so it stops.
+
+mod connection;
+mod meta;
+mod scan;
+mod values;
+mod writes;
+
+use motia_state::Config;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::browser::action::{WorkerCmd, WorkerEvent};
+use connection::{connect, heartbeat};
+use meta::fetch_meta;
+use scan::run_scan;
+use values::{load_value, run_where};
+use writes::run_writes;
+
+type Events = mpsc::Sender<WorkerEvent>;
+
+/// Runs until `Shutdown`, the command channel closes, or the UI stops listening.
+pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, events: Events) {
+    let Some(adapter) = connect(&config, &mut cmds, &events).await else {
+        return;
+    };
+    let mut scan: Option<JoinHandle<()>> = None;
+    let heartbeat = tokio::spawn(heartbeat(adapter.clone(), events.clone()));
+    // Writes go through one task so they happen in the order the user made them.
+    let (write_tx, write_rx) = mpsc::unbounded_channel();
+    let writer = tokio::spawn(run_writes(adapter.clone(), write_rx, events.clone()));
+    while let Some(cmd) = cmds.recv().await {
+        match cmd {
+            WorkerCmd::Shutdown => break,
+            WorkerCmd::Scan { generation } => {
+                if let Some(old) = scan.take() {
+                    old.abort();
+                }
+                scan = Some(tokio::spawn(run_scan(
+                    adapter.clone(),
+                    generation,
+                    events.clone(),
+                )));
+            }
+            WorkerCmd::LoadValue { id, full_key, max } => {
+                tokio::spawn(load_value(
+                    adapter.clone(),
+                    id,
+                    full_key,
+                    max,
+                    events.clone(),
+                ));
+            }
+            WorkerCmd::FetchMeta { keys } => {
+                tokio::spawn(fetch_meta(adapter.clone(), keys, events.clone()));
+            }
+            WorkerCmd::Write { id, op } => {
+                // The writer only stops when this loop ends.
+                let _ = write_tx.send((id, op));
+            }
+            WorkerCmd::Where {
+                id,
+                full_keys,
+                filter,
+            } => {
+                tokio::spawn(run_where(
+                    adapter.clone(),
+                    id,
+                    full_keys,
+                    filter,
+                    events.clone(),
+                ));
+            }
+        }
+    }
+    drop(write_tx);
+    // A write in flight is finished, not cut off.
+    let _ = writer.await;
+    heartbeat.abort();
+    if let Some(s) = scan {
+        s.abort();
+    }
+}

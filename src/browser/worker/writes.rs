@@ -1,0 +1,81 @@
+//! Writes, one at a time in the order the user made them, each reported with its outcome.
+
+use motia_state::RedisStateAdapter;
+use tokio::sync::mpsc;
+
+use crate::browser::action::{WorkerEvent, WriteOp, WriteOutcome};
+use crate::browser::worker::Events;
+
+/// Performs writes one at a time and reports each result.
+pub async fn run_writes(
+    adapter: RedisStateAdapter,
+    mut rx: mpsc::UnboundedReceiver<(u64, WriteOp)>,
+    events: Events,
+) {
+    while let Some((id, op)) = rx.recv().await {
+        let result = write(&adapter, &op).await;
+        if let Err(e) = &result {
+            tracing::warn!(id, error = %e, "write failed");
+        }
+        if events
+            .send(WorkerEvent::Written { id, op, result })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome, String> {
+    use motia_state::CasOutcome;
+    let e = |e: motia_state::Error| e.to_string();
+    match op {
+        WriteOp::Save {
+            full_key,
+            expected,
+            text,
+        } => match adapter
+            .compare_and_set_full(full_key, expected.as_deref(), text)
+            .await
+            .map_err(e)?
+        {
+            CasOutcome::Written => Ok(WriteOutcome::Saved),
+            CasOutcome::Conflict(now) => Ok(WriteOutcome::Conflict(now)),
+        },
+        WriteOp::Expire { full_keys, expiry } => adapter
+            .expire_keys(full_keys, *expiry)
+            .await
+            .map(WriteOutcome::Expired)
+            .map_err(e),
+        WriteOp::Unlink { full_keys } => adapter
+            .unlink_keys(full_keys)
+            .await
+            .map(WriteOutcome::Unlinked)
+            .map_err(e),
+        WriteOp::Export { path, trace } => {
+            let doc = motia_state::export::export(adapter, trace.as_deref(), |_, _| {})
+                .await
+                .map_err(e)?;
+            let n = doc.items.len() as u64;
+            let text = doc.to_pretty_string();
+            let target = path.clone();
+            tokio::task::spawn_blocking(move || std::fs::write(&target, text))
+                .await
+                .map_err(|err| format!("writing the file failed: {err}"))?
+                .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+            Ok(WriteOutcome::Exported(n))
+        }
+        WriteOp::Import { path } => {
+            let text = tokio::fs::read_to_string(path)
+                .await
+                .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+            let doc = motia_state::export::ExportDocument::parse(&text)
+                .map_err(|err| format!("{}: {err}", path.display()))?;
+            let report = motia_state::export::import(adapter, &doc, false, |_, _| {})
+                .await
+                .map_err(e)?;
+            Ok(WriteOutcome::Imported(report.written))
+        }
+    }
+}

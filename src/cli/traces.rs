@@ -1,0 +1,300 @@
+//! The subcommands over Motia's trace records: `traces --json`, `trace`, `history`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use motia_state::adapter::traces::{
+    FlowStatus, FlowSummary, GroupEntry, Timeline, TraceLimits, TraceRecords, Unreadable,
+    key_history,
+};
+use motia_state::{Config, RedisStateAdapter, format_duration};
+use serde_json::{Value, json};
+
+use crate::cli::commands::{Failure, Out, connect, exit, warn};
+
+/// A listing reads every flow: a smaller budget per flow than one timeline gets.
+const LISTING_LIMITS: TraceLimits = TraceLimits {
+    bytes: 1024 * 1024,
+    steps: 2_000,
+};
+
+/// `--status` values: one status, or all.
+pub fn parse_status(s: &str) -> Result<Option<FlowStatus>, Failure> {
+    if s == "all" {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(|_| {
+        Failure::new(
+            exit::BAD_INPUT,
+            format!("invalid --status {s:?}: use failed, running, completed or all"),
+        )
+    })
+}
+
+fn report_unreadable(trace: &str, bad: &[Unreadable]) {
+    for u in bad {
+        warn(&format!("trace {trace}: unreadable record {u}"));
+    }
+}
+
+/// `traces` with `--json`, `--all` or `--status`.
+pub async fn list(
+    config: Config,
+    json_out: bool,
+    all: bool,
+    status: Option<String>,
+) -> Result<(), Failure> {
+    let wanted = match status.as_deref() {
+        Some(s) => parse_status(s)?,
+        None => None,
+    };
+    let state = connect(config).await?;
+    let counts = state.trace_counts().await?;
+    let groups: BTreeMap<String, GroupEntry> = state
+        .scan_trace_groups()
+        .collect_all()
+        .await?
+        .into_iter()
+        .map(|g| (g.trace_id.clone(), g))
+        .collect();
+    let mut ids: BTreeSet<String> = counts.keys().cloned().collect();
+    if all {
+        ids.extend(groups.keys().cloned());
+    }
+    let ids: Vec<String> = ids.into_iter().collect();
+    let records = state.read_traces(&ids, LISTING_LIMITS).await?;
+    let mut out = Out::new();
+    for (id, rec) in ids.iter().zip(records) {
+        let group = groups.get(id).map(|g| g.group.clone());
+        let had_records = group.is_some() || rec.exists();
+        let summary = match group {
+            Some(Ok(g)) => FlowSummary::new(id, Some(g), rec),
+            Some(Err(u)) => {
+                let mut s = FlowSummary::new(id, None, rec);
+                s.unreadable.insert(0, u);
+                s
+            }
+            None => FlowSummary::new(id, None, rec),
+        };
+        report_unreadable(id, &summary.unreadable);
+        if summary.records_expired {
+            warn(&format!(
+                "trace {id}: the group record lists it, but its step records have expired"
+            ));
+        }
+        let keys = counts.get(id).copied().unwrap_or(0);
+        if !all && keys == 0 {
+            continue;
+        }
+        if wanted.is_some() && summary.status != wanted {
+            continue;
+        }
+        if !json_out {
+            out.line(id)?;
+            continue;
+        }
+        let line = if had_records {
+            json!({
+                "traceId": id,
+                "keys": keys,
+                "flow": summary.flow,
+                "status": summary.status,
+                "startTime": summary.start_time,
+                "steps": summary.steps,
+            })
+        } else {
+            json!({"traceId": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null})
+        };
+        out.line(&line.to_string())?;
+    }
+    out.done()
+}
+
+fn time_text(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S%.3f")
+                .to_string()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}
+
+fn ms_text(ms: i64) -> String {
+    format_duration(Duration::from_millis(ms.max(0) as u64))
+}
+
+async fn records_or_exit(
+    state: &RedisStateAdapter,
+    trace: &str,
+    limits: TraceLimits,
+) -> Result<TraceRecords, Failure> {
+    let records = state.read_trace(trace, limits).await?;
+    report_unreadable(trace, &records.unreadable);
+    for s in records.steps.iter().filter(|s| s.omitted_bytes.is_some()) {
+        warn(&format!(
+            "trace {trace}: step {} ({}) is {} bytes, over the read budget: its events were not read",
+            s.name,
+            s.id,
+            s.omitted_bytes.unwrap_or(0)
+        ));
+    }
+    if records.not_read > 0 {
+        warn(&format!(
+            "trace {trace}: {} more step records were not read (over {} steps)",
+            records.not_read, limits.steps
+        ));
+    }
+    if !records.exists() {
+        let why = match state.trace_group(trace).await? {
+            Some(_) => "its step records have expired (Motia keeps them 3 days)",
+            None => "no step records (Motia keeps them 3 days; is --trace-prefix right?)",
+        };
+        return Err(Failure::new(
+            exit::NOT_FOUND,
+            format!("trace {trace:?} has {why}"),
+        ));
+    }
+    Ok(records)
+}
+
+/// `trace TRACE [--json]`: the timeline.
+pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(), Failure> {
+    RedisStateAdapter::check_group(trace)?;
+    let state = connect(config).await?;
+    let records = records_or_exit(&state, trace, TraceLimits::default()).await?;
+    let mut out = Out::new();
+    if json_out {
+        for s in &records.steps {
+            let error = s
+                .error
+                .as_ref()
+                .map(|e| json!({"message": e.message, "code": e.code, "stack": e.stack}));
+            let events: Vec<&Value> = s.events.iter().map(|e| &e.raw).collect();
+            let line = json!({
+                "id": s.id, "name": s.name, "type": s.entry_type(), "status": s.status,
+                "startTime": s.start_time, "endTime": s.end_time, "error": error, "events": events,
+            });
+            out.line(&line.to_string())?;
+        }
+        return out.done();
+    }
+    // Only a failed flow can have dead letters: the walk for them is skipped otherwise.
+    let dead = if records.status() == Some(FlowStatus::Failed) {
+        state.dead_letters().await?
+    } else {
+        Vec::new()
+    };
+    let tl = Timeline::new(&records, &dead);
+    let flow = match state.trace_group(trace).await? {
+        Some(Ok(g)) => g.name,
+        _ => records
+            .steps
+            .first()
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+    };
+    out.line(&format!(
+        "trace {trace}  flow {flow}  {}  started {}  {} steps",
+        records.status().map(FlowStatus::as_str).unwrap_or("?"),
+        tl.start_time.map(time_text).unwrap_or_default(),
+        records.step_count()
+    ))?;
+    let name_w = tl
+        .rows
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    out.line(&format!(
+        "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  NOTE",
+        "START", "STEP", "TYPE", "STATUS", "TOOK"
+    ))?;
+    for r in &tl.rows {
+        let mut note = Vec::new();
+        if let Some(a) = r.attempts_text() {
+            note.push(a);
+        }
+        if let Some(e) = &r.error_line {
+            note.push(e.clone());
+        }
+        if let Some(d) = &r.dead_letter {
+            note.push(format!("sent to the dead-letter queue ({})", d.key));
+        }
+        out.line(&format!(
+            "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  {}",
+            format!("+{}", ms_text(r.offset_ms)),
+            r.name,
+            r.entry_type.as_deref().unwrap_or("-"),
+            r.status.as_str(),
+            r.duration_ms.map(ms_text).unwrap_or_else(|| "-".into()),
+            note.join("; ")
+        ))?;
+    }
+    out.done()
+}
+
+/// `history TRACE KEY [--json] [--reads]`.
+pub async fn history(
+    config: Config,
+    trace: &str,
+    key: &str,
+    json_out: bool,
+    reads: bool,
+) -> Result<(), Failure> {
+    state_key_check(&config, trace, key)?;
+    let state = connect(config).await?;
+    let records = records_or_exit(&state, trace, TraceLimits::default()).await?;
+    let entries = key_history(&records, trace, key, reads);
+    if entries.is_empty() {
+        return Err(Failure::new(
+            exit::NOT_FOUND,
+            format!(
+                "no trace record of {trace:?} touches key {key:?}{}",
+                if reads {
+                    ""
+                } else {
+                    " (reads are left out; add --reads)"
+                }
+            ),
+        ));
+    }
+    let mut out = Out::new();
+    let tty = std::io::stdout().is_terminal();
+    for e in &entries {
+        if json_out {
+            let mut line =
+                json!({"timestamp": e.timestamp, "step": e.step, "operation": e.operation});
+            if e.operation == "set" {
+                line["value"] = e.value.clone().unwrap_or(Value::Null);
+            }
+            out.line(&line.to_string())?;
+        } else {
+            let value = match (&e.value, e.operation.as_str()) {
+                (Some(v), _) => motia_state::json::to_compact(v),
+                (None, "set") => "null".into(),
+                _ => String::new(),
+            };
+            let value = if tty && value.chars().count() > 200 {
+                format!("{}…", value.chars().take(200).collect::<String>())
+            } else {
+                value
+            };
+            out.line(&format!(
+                "{}  {}  {}  {}",
+                time_text(e.timestamp),
+                e.step,
+                e.operation,
+                value
+            ))?;
+        }
+    }
+    out.done()
+}
+
+fn state_key_check(config: &Config, trace: &str, key: &str) -> Result<(), Failure> {
+    motia_state::KeySpace::new(config.key_prefix.clone()).full_key(trace, key)?;
+    Ok(())
+}
