@@ -243,7 +243,7 @@ pub struct GcReport {
 
 /// Checks one key against what the selection saw and writes it, atomically.
 /// KEYS[1] the key; ARGV: action (`del` | `expire`), TTL ms, bytes or '', expiry at (ms, -1
-/// none) or '', idle seconds or '', selection time ms, expected value (only when ARGV[8] is 1).
+/// none) or '', idle seconds or '', selection time ms, 1 when the value is compared, the value.
 const CHECK_AND_WRITE: &str = r"
 local k = KEYS[1]
 if redis.call('EXISTS', k) == 0 then return 'gone' end
@@ -269,8 +269,8 @@ if ARGV[5] ~= '' then
   local least = tonumber(ARGV[5]) + math.floor((now - tonumber(ARGV[6])) / 1000) - 2
   if idle < least then return 'changed' end
 end
-if ARGV[8] == '1' then
-  if redis.call('GET', k) ~= ARGV[9] then return 'changed' end
+if ARGV[7] == '1' then
+  if redis.call('GET', k) ~= ARGV[8] then return 'changed' end
 end
 if ARGV[1] == 'del' then
   redis.call('UNLINK', k)
@@ -340,6 +340,12 @@ impl RedisStateAdapter {
             if has_records == selection.no_records {
                 continue;
             }
+            let (age_ms, age_source) = walk.age_of(id);
+            if let Some(min) = older_ms
+                && age_ms.is_none_or(|a| a <= min)
+            {
+                continue;
+            }
             let status = if has_records {
                 walk.status_of(id)
             } else {
@@ -349,12 +355,6 @@ impl RedisStateAdapter {
                 if status == Some(FlowStatus::Running) {
                     running_skipped += 1;
                 }
-                continue;
-            }
-            let (age_ms, age_source) = walk.age_of(id);
-            if let Some(min) = older_ms
-                && !age_ms.is_some_and(|a| a > min)
-            {
                 continue;
             }
             let mut keys = Vec::new();

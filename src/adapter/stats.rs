@@ -1,8 +1,10 @@
 //! Memory and TTL hygiene: what the state costs, how old it is, and what never expires.
 //!
 //! One walk reads every state key once with pipelined `MEMORY USAGE`, `PTTL` and (when the
-//! eviction policy tracks access times) `OBJECT IDLETIME`. None of these commands touches a
-//! key's access time, so reading the figures never makes old state look fresh. A command the
+//! eviction policy tracks access times) `OBJECT IDLETIME`, plus `OBJECT REFCOUNT` where Redis may
+//! share small integer values between keys (a shared value's idle time belongs to no one key).
+//! None of these commands touches a key's access time, so reading the figures never makes old
+//! state look fresh. A command the
 //! server or the user's rights refuse (`NOPERM`, an unknown command, an LFU policy for idle
 //! times) is dropped for the rest of the walk and its figures become unknown (`None`).
 
