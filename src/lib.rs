@@ -22,7 +22,7 @@
 
 pub mod adapter;
 
-pub use adapter::RedisStateAdapter;
+pub use adapter::coalesce;
 pub use adapter::config::{
     Config, DEFAULT_PREFIX, DEFAULT_TRACE_PREFIX, ReconnectStrategy, TlsConfig,
 };
@@ -30,9 +30,13 @@ pub use adapter::error::{Error, Result};
 pub use adapter::expiry::{Expiry, Ttl, format_duration};
 pub use adapter::export;
 pub use adapter::filter::{FilterOp, StateFilter};
+pub use adapter::inspect::DbSize;
 pub use adapter::item::{
     CasOutcome, ItemsQuery, KeyMeta, RawItem, RawWindow, StateItem, ValueType,
 };
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
+pub use adapter::live;
+pub use adapter::notify;
 pub use adapter::scan::KeyScanner;
+pub use adapter::{RedisStateAdapter, Topology};

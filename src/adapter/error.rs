@@ -93,6 +93,31 @@ pub enum Error {
         /// The server's message.
         reason: String,
     },
+    /// The server needs credentials and none were sent (`NOAUTH`).
+    #[error("{addr} requires authentication and no password was given")]
+    NoAuth {
+        /// `host:port`.
+        addr: String,
+    },
+    /// The credentials were accepted but the ACL user may not run a command or touch a key
+    /// (`NOPERM`). Not an authentication failure.
+    #[error("permission denied on {addr} during {context}: {reason}")]
+    NoPerm {
+        /// `host:port`.
+        addr: String,
+        /// What we were doing (the command and its key).
+        context: String,
+        /// Which command was refused, or that the key is outside the user's key patterns.
+        reason: String,
+    },
+    /// A scan could not reach every primary of a cluster: the key list is incomplete.
+    #[error("scan incomplete: {node} could not be reached ({reason}); keys on it are missing")]
+    ScanIncomplete {
+        /// `host:port` of the primary.
+        node: String,
+        /// The last failure.
+        reason: String,
+    },
     /// The connection was lost and could not be re-established.
     #[error(
         "lost the connection to {addr} and gave up after {retries} reconnect attempts: {reason}"
@@ -138,6 +163,39 @@ pub enum Error {
     /// An export document does not have the expected shape.
     #[error("invalid export document: {0}")]
     InvalidDocument(String),
+    /// The server refused a `CONFIG` command (an ACL user without `+config`, or managed Redis).
+    #[error(
+        "the server refused {command} ({reason}), so keyspace notifications cannot be checked \
+         or changed from this connection; {how}, or grant this user +config|get (and \
+         +config|set to switch them on from here)",
+        how = crate::adapter::notify::HOW_TO_ENABLE
+    )]
+    ConfigRefused {
+        /// `CONFIG GET` or `CONFIG SET`.
+        command: String,
+        /// The server's message.
+        reason: String,
+    },
+    /// Keyspace notifications are off (or miss flags live updates need).
+    #[error(
+        "keyspace notifications are off on this server (notify-keyspace-events is {setting}; \
+         live updates need K, $, g and x, missing {missing}); {how}",
+        how = crate::adapter::notify::HOW_TO_ENABLE
+    )]
+    NotificationsOff {
+        /// The server's setting.
+        setting: crate::adapter::notify::NotifySetting,
+        /// The required flags that are off.
+        missing: String,
+    },
+    /// Subscribing to keyspace notifications failed.
+    #[error("cannot subscribe to keyspace notifications on {addr}: {reason}")]
+    Subscribe {
+        /// `host:port`.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Shorthand for results of this library.
@@ -193,9 +251,55 @@ impl Error {
     pub fn is_connection(&self) -> bool {
         matches!(
             self,
-            Error::Connect { .. } | Error::Disconnected { .. } | Error::Timeout { .. }
+            Error::Connect { .. }
+                | Error::Disconnected { .. }
+                | Error::Timeout { .. }
+                | Error::ScanIncomplete { .. }
         ) || matches!(self, Error::Redis { source, .. } if is_connection_error(source))
     }
+
+    /// True when the ACL user lacks the right (`NOPERM`): a feature that needs it is off,
+    /// the connection itself is fine.
+    ///
+    /// ```
+    /// use motia_state::Error;
+    /// let refused = Error::NoPerm {
+    ///     addr: "cache:6379".into(),
+    ///     context: "INFO".into(),
+    ///     reason: "the user may not run INFO".into(),
+    /// };
+    /// assert!(refused.is_permission());
+    /// assert!(!refused.is_connection());
+    /// ```
+    pub fn is_permission(&self) -> bool {
+        matches!(self, Error::NoPerm { .. })
+    }
+}
+
+/// Words for a `NOPERM` message: the refused command by name, or that a key is outside the
+/// user's patterns (Redis names neither the user nor the key).
+pub(crate) fn noperm_reason(server_message: &str, context: &str) -> String {
+    let lower = server_message.to_ascii_lowercase();
+    if let Some(rest) = lower.split("to run the '").nth(1)
+        && let Some(cmd) = rest.split('\'').next()
+    {
+        return format!(
+            "the ACL user may not run {} (NOPERM)",
+            cmd.to_ascii_uppercase()
+        );
+    }
+    if lower.contains("key") {
+        let key = context.split_once(' ').map(|(_, k)| k).unwrap_or("");
+        return if key.is_empty() {
+            "a key is outside the ACL user's key patterns (NOPERM)".into()
+        } else {
+            format!("{key} is outside the ACL user's key patterns (NOPERM)")
+        };
+    }
+    if lower.contains("channel") {
+        return "the ACL user may not use this channel (NOPERM)".into();
+    }
+    format!("refused by the server's ACL: {}", server_message.trim())
 }
 
 /// True when the error means the socket is gone (so a reconnect may help).

@@ -34,6 +34,34 @@ local t = redis.call('TYPE', KEYS[1])['ok']
 if t ~= 'string' then return {t} end
 return {t, redis.call('STRLEN', KEYS[1]), redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}";
 
+/// Number of keys, summed over the nodes that answered.
+///
+/// ```
+/// let size = motia_state::DbSize { keys: 10, nodes: 2, unreachable: vec!["10.0.0.3:7002".into()] };
+/// assert!(!size.is_complete());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSize {
+    /// Keys on the nodes heard from.
+    pub keys: u64,
+    /// Nodes heard from (1 for a standalone server).
+    pub nodes: usize,
+    /// `host:port` of the primaries that did not answer.
+    pub unreachable: Vec<String>,
+}
+
+impl DbSize {
+    /// True when every node answered.
+    ///
+    /// ```
+    /// let size = motia_state::DbSize { keys: 10, nodes: 1, unreachable: vec![] };
+    /// assert!(size.is_complete());
+    /// ```
+    pub fn is_complete(&self) -> bool {
+        self.unreachable.is_empty()
+    }
+}
+
 impl RedisStateAdapter {
     /// Remaining lifetime of an item.
     ///
@@ -411,9 +439,55 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn dbsize(&self) -> Result<u64> {
-        self.conn
-            .query(&redis::cmd("DBSIZE"), Retry::Safe, "DBSIZE")
-            .await
+        let report = self.dbsize_report().await?;
+        Ok(report.keys)
+    }
+
+    /// `DBSIZE` of every node (each primary of a cluster, concurrently), summed over the nodes
+    /// that answered; the others are named. An error only when no node answered.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let size = state.dbsize_report().await?;
+    /// if !size.unreachable.is_empty() {
+    ///     eprintln!("{} keys, without {}", size.keys, size.unreachable.join(", "));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn dbsize_report(&self) -> Result<DbSize> {
+        let targets = self.conn.scan_targets().await?;
+        let asks = targets.iter().map(|node| async move {
+            let r: Result<u64> = self
+                .conn
+                .query_node(node.as_ref(), &redis::cmd("DBSIZE"), "DBSIZE")
+                .await;
+            (node, r)
+        });
+        let mut report = DbSize {
+            keys: 0,
+            nodes: 0,
+            unreachable: Vec::new(),
+        };
+        let mut first_error = None;
+        for (node, r) in futures::future::join_all(asks).await {
+            match r {
+                Ok(n) => {
+                    report.keys += n;
+                    report.nodes += 1;
+                }
+                Err(e) => {
+                    report.unreachable.push(match node {
+                        Some((h, p)) => format!("{h}:{p}"),
+                        None => self.addr().to_string(),
+                    });
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) if report.nodes == 0 => Err(e),
+            _ => Ok(report),
+        }
     }
 
     /// The server's `redis_version`.

@@ -58,14 +58,20 @@ pub fn exit_code(err: &Error) -> u8 {
         | Error::InvalidDuration { .. }
         | Error::ReadOnly { .. }
         | Error::Io { .. }
-        | Error::InvalidDocument(_) => exit::BAD_INPUT,
+        | Error::InvalidDocument(_)
+        | Error::ConfigRefused { .. }
+        | Error::NotificationsOff { .. } => exit::BAD_INPUT,
         Error::InvalidStoredJson { .. }
         | Error::WrongType { .. }
         | Error::Connect { .. }
         | Error::Auth { .. }
+        | Error::NoAuth { .. }
+        | Error::NoPerm { .. }
+        | Error::ScanIncomplete { .. }
         | Error::Disconnected { .. }
         | Error::Timeout { .. }
-        | Error::Redis { .. } => exit::SERVER,
+        | Error::Redis { .. }
+        | Error::Subscribe { .. } => exit::SERVER,
     }
 }
 
@@ -83,6 +89,9 @@ impl From<Error> for Failure {
             }
             Error::Auth { .. } => {
                 format!("{err} (check --username/--password or REDIS_USERNAME/REDIS_PASSWORD)")
+            }
+            Error::NoAuth { .. } => {
+                format!("{err} (give --password or REDIS_PASSWORD, and --username for an ACL user)")
             }
             Error::ReadOnly { operation } => read_only_message(operation),
             Error::InvalidDocument(m) if m.contains("exist already") => {
@@ -167,7 +176,54 @@ fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
 }
 
 pub(crate) async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
-    Ok(RedisStateAdapter::connect(config).await?)
+    let state = RedisStateAdapter::connect(config).await?;
+    if crate::cli::verbose() {
+        eprintln!("motia-state: {}", describe(&state).await);
+    }
+    Ok(state)
+}
+
+/// One line on the connection for `--verbose`: where, which mode, the server's version and
+/// size, or why they are unknown (a restricted ACL user may run neither INFO nor DBSIZE).
+pub async fn describe(state: &RedisStateAdapter) -> String {
+    let mode = match state.topology() {
+        motia_state::Topology::Standalone => "standalone".to_string(),
+        motia_state::Topology::Cluster { detected, seeds } => format!(
+            "Redis Cluster ({}; seeds {})",
+            if detected {
+                "detected: the server says cluster_enabled:1"
+            } else {
+                "as asked"
+            },
+            seeds.join(",")
+        ),
+    };
+    let unknown = |e: &Error| {
+        if e.is_permission() {
+            format!("unknown ({e})")
+        } else {
+            format!("unknown: {e}")
+        }
+    };
+    let version = match state.server_version().await {
+        Ok(v) => format!("Redis {v}"),
+        Err(e) => format!("version {}", unknown(&e)),
+    };
+    let size = match state.dbsize_report().await {
+        Ok(s) if s.is_complete() => format!("{} keys", s.keys),
+        Ok(s) => format!(
+            "{} keys on {} nodes (no answer from {})",
+            s.keys,
+            s.nodes,
+            s.unreachable.join(", ")
+        ),
+        Err(e) => format!("key count {}", unknown(&e)),
+    };
+    format!(
+        "connected to {} as {}: {mode}; {version}; {size}",
+        state.config().display_url(),
+        state.config().username.as_deref().unwrap_or("default"),
+    )
 }
 
 /// Runs one subcommand (everything but `demo`).
@@ -291,6 +347,20 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 yes,
             };
             crate::cli::gc::run(config, args).await
+        }
+        Command::Watch {
+            trace,
+            key,
+            values,
+            enable_notifications,
+        } => {
+            let args = crate::cli::watch::WatchArgs {
+                trace,
+                key,
+                values,
+                enable_notifications,
+            };
+            crate::cli::watch::run(config, args).await
         }
         Command::Demo { .. } => Err(Failure::new(
             exit::BAD_INPUT,

@@ -8,6 +8,7 @@ pub mod progress;
 mod seed;
 pub mod stats;
 pub mod traces;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,7 +41,8 @@ Examples:
   echo '{\"status\":\"paid\"}' | motia-state set TRACE payment --ttl 3600
   motia-state items --filter 'status eq paid'
   motia-state expire TRACE 2h                   every key of TRACE expires in 2 hours
-  motia-state export -o state.json && motia-state --db 1 import state.json";
+  motia-state export -o state.json && motia-state --db 1 import state.json
+  motia-state watch --trace TRACE --values      JSON lines as the app writes";
 
 /// Browse and script Motia state in Redis.
 #[derive(Debug, Parser)]
@@ -68,9 +70,17 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct GlobalArgs {
-    /// Server URL, redis://[user][:password]@host[:port][/db] or rediss:// for TLS [env: REDIS_URL]
+    /// Server URL, redis://[user][:password]@host[:port][/db], rediss:// for TLS,
+    /// unix:///path/redis.sock?db=N; repeat for more cluster seed nodes [env: REDIS_URL]
     #[arg(long, global = true, value_name = "URL")]
-    pub url: Option<String>,
+    pub url: Vec<String>,
+    /// Talk to a Redis Cluster (found by itself when the server is a cluster node); seed nodes
+    /// from --url (repeated) [env: REDIS_CLUSTER_NODES=host:port,host:port]
+    #[arg(long, global = true)]
+    pub cluster: bool,
+    /// Say on stderr how the connection was made (never the password)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// Server host [env: REDIS_HOST, MOTIA_REDIS_HOST] [default: localhost]
     #[arg(long, global = true)]
     pub host: Option<String>,
@@ -368,6 +378,43 @@ Examples:
         #[arg(long)]
         yes: bool,
     },
+    /// Print one JSON line per change of state as it happens, until interrupted
+    #[command(
+        after_help = "Each line is {\"time\",\"traceId\",\"key\",\"event\"}: time is when the \
+change was received (UTC), event the Redis command class: set, del (also UNLINK), expired, \
+evicted, expire, persist, rename_from, rename_to, ... With --values each line also has \"value\": \
+the JSON read right after the event arrived, so it can be newer than the event (a later write \
+may already have happened); null when the key no longer exists; \"raw\" instead for a value that \
+is not JSON. A line {\"event\":\"lost\",\"reason\":...} (traceId and key null) says changes were \
+missed: after a lost connection (watch reconnects) or when the output is read too slowly.
+
+Needs keyspace notifications on the server: notify-keyspace-events with K, $, g and x (or K \
+and A). Without them watch exits with status 2 and says how to enable them. \
+--enable-notifications adds the missing flags (K$gxeh: keyspace channel, strings, generic \
+commands, expired, evicted, hashes) to what is set, for this run: the previous setting is \
+restored at exit, also on Ctrl-C, SIGTERM and SIGHUP. Refused with --read-only. A server that \
+refuses CONFIG (ACL, managed Redis) exits with status 2, saying how to enable them there.
+
+Runs until interrupted (exit status 0).
+
+Examples:
+  motia-state watch --trace TRACE
+  motia-state watch --key order --values | jq -c .value"
+    )]
+    Watch {
+        /// Only this trace
+        #[arg(long, value_name = "TRACE")]
+        trace: Option<String>,
+        /// Only keys with this name (in every trace, or in --trace)
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+        /// Add each key's value, read right after the event (it can be newer than the event)
+        #[arg(long)]
+        values: bool,
+        /// Add the missing notification flags for this run, restored at exit
+        #[arg(long)]
+        enable_notifications: bool,
+    },
     /// Start a private redis-server seeded with example Motia state
     #[command(
         after_help = "Needs redis-server on PATH. The server runs on a free port of \
@@ -389,15 +436,26 @@ impl GlobalArgs {
     pub fn to_config(&self) -> motia_state::Result<Config> {
         use motia_state::adapter::config::{parse_db, parse_port, parse_ttl_secs};
         let mut c = Config::from_env()?;
-        if let Some(url) = &self.url {
-            c.apply_url(url).map_err(|e| match e {
-                motia_state::Error::Config { reason, .. } => motia_state::Error::Config {
-                    name: "--url".into(),
-                    reason,
-                },
-                other => other,
-            })?;
+        let url_err = |e| match e {
+            motia_state::Error::Config { reason, .. } => motia_state::Error::Config {
+                name: "--url".into(),
+                reason,
+            },
+            other => other,
+        };
+        if let Some((first, more)) = self.url.split_first() {
+            c.apply_url(first).map_err(url_err)?;
+            if !more.is_empty() {
+                c.cluster = true;
+                c.cluster_nodes.clear();
+            }
+            for url in more {
+                let mut node = Config::default();
+                node.apply_url(url).map_err(url_err)?;
+                c.cluster_nodes.push(node.addr());
+            }
         }
+        c.cluster |= self.cluster;
         if let Some(h) = &self.host {
             c.host = h.clone();
         }
@@ -491,6 +549,18 @@ impl GlobalArgs {
         tls.insecure |= self.tls_insecure;
         Ok(())
     }
+}
+
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns `--verbose` reports on.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// True with `--verbose`.
+pub fn verbose() -> bool {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Where the browser's keymap file lives unless `--config` says otherwise.

@@ -1,0 +1,685 @@
+//! Following writes as they happen: a subscription to the server's keyspace notifications for
+//! the state prefix (and Motia's trace records), yielding typed events.
+//!
+//! The subscription runs on its own RESP3 connection (a redis-rs `ConnectionManager` with a push
+//! sender), which is re-established and re-subscribed after a disconnection. Whatever happened
+//! while it was down was not seen: [`LiveMessage::Reconnected`] says so, and the caller
+//! resynchronises (one scan). Notifications do not say what was written, only which key and
+//! which command: read the values you need (coalescing bursts, see [`crate::coalesce`]).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{PushInfo, PushKind, Value};
+use tokio::sync::mpsc;
+
+use crate::adapter::RedisStateAdapter;
+use crate::adapter::config::ReconnectStrategy;
+use crate::adapter::conn::build_client;
+use crate::adapter::error::{Error, Result};
+use crate::adapter::keys::{KeySpace, escape_glob};
+use crate::adapter::notify::NotifySetting;
+
+/// How often the setting is read again, so a subscription whose notifications someone turned off
+/// says so instead of going quiet.
+const SETTING_CHECK: Duration = Duration::from_secs(5);
+
+/// What a command did to a key, as far as a browser of state cares.
+///
+/// ```
+/// use motia_state::live::EventKind;
+/// assert_eq!(EventKind::of("set"), EventKind::Set);
+/// assert!(EventKind::of("expired").removes());
+/// assert!(EventKind::of("persist").ttl_only());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// The value was written (`set`, `setrange`, `append`, `incrby`, `restore`, `copy_to`, ...).
+    Set,
+    /// Deleted (`del`; `UNLINK` and `GETDEL` report this too).
+    Del,
+    /// Expired.
+    Expired,
+    /// Evicted under `maxmemory`.
+    Evicted,
+    /// An expiry was set (`expire`, also from `GETEX`).
+    Expire,
+    /// The expiry was removed.
+    Persist,
+    /// Renamed away (the key is gone).
+    RenameFrom,
+    /// Renamed to this key (the key now holds the moved value).
+    RenameTo,
+    /// Moved to another database (gone from this one).
+    MoveFrom,
+    /// Any other command (hash commands on trace records, `new`, module types...).
+    Other,
+}
+
+impl EventKind {
+    /// The kind of a notification's event name.
+    ///
+    /// ```
+    /// use motia_state::live::EventKind;
+    /// assert_eq!(EventKind::of("rename_from"), EventKind::RenameFrom);
+    /// assert_eq!(EventKind::of("hset"), EventKind::Other);
+    /// ```
+    pub fn of(event: &str) -> Self {
+        match event {
+            "set" | "setrange" | "append" | "incrby" | "incrbyfloat" | "restore" | "copy_to"
+            | "move_to" | "sortstore" => EventKind::Set,
+            "del" => EventKind::Del,
+            "expired" => EventKind::Expired,
+            "evicted" => EventKind::Evicted,
+            "expire" => EventKind::Expire,
+            "persist" => EventKind::Persist,
+            "rename_from" => EventKind::RenameFrom,
+            "rename_to" => EventKind::RenameTo,
+            "move_from" => EventKind::MoveFrom,
+            _ => EventKind::Other,
+        }
+    }
+
+    /// True when the key no longer exists after this event.
+    ///
+    /// ```
+    /// use motia_state::live::EventKind;
+    /// assert!(EventKind::Del.removes() && !EventKind::Set.removes());
+    /// ```
+    pub fn removes(self) -> bool {
+        matches!(
+            self,
+            EventKind::Del
+                | EventKind::Expired
+                | EventKind::Evicted
+                | EventKind::RenameFrom
+                | EventKind::MoveFrom
+        )
+    }
+
+    /// True when only the expiry changed.
+    ///
+    /// ```
+    /// use motia_state::live::EventKind;
+    /// assert!(EventKind::Expire.ttl_only() && !EventKind::Set.ttl_only());
+    /// ```
+    pub fn ttl_only(self) -> bool {
+        matches!(self, EventKind::Expire | EventKind::Persist)
+    }
+}
+
+/// One notification: which key, which command, when it arrived.
+///
+/// ```
+/// use motia_state::KeySpace;
+/// use motia_state::live::KeyEvent;
+/// let ev = KeyEvent::new("motia:state:t1:order", "set");
+/// assert_eq!(ev.state_key(&KeySpace::new("motia:state:")), Some(("t1", "order")));
+/// assert_eq!(KeyEvent::new("motia:trace:t1", "hset").trace_record("motia:trace:"), Some("t1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEvent {
+    /// The full Redis key.
+    pub key: String,
+    /// The event name as Redis sent it (`set`, `del`, `expired`, `rename_from`...).
+    pub event: String,
+    /// What it means.
+    pub kind: EventKind,
+    /// When it was received (notifications carry no time of their own).
+    pub received: SystemTime,
+}
+
+impl KeyEvent {
+    /// An event received now.
+    ///
+    /// ```
+    /// use motia_state::live::{EventKind, KeyEvent};
+    /// assert_eq!(KeyEvent::new("k", "del").kind, EventKind::Del);
+    /// ```
+    pub fn new(key: impl Into<String>, event: impl Into<String>) -> Self {
+        let event = event.into();
+        Self {
+            key: key.into(),
+            kind: EventKind::of(&event),
+            event,
+            received: SystemTime::now(),
+        }
+    }
+
+    /// `(traceId, key)` when the key is a state item under `keys`' prefix.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// use motia_state::live::KeyEvent;
+    /// let ks = KeySpace::new("motia:state:");
+    /// assert_eq!(KeyEvent::new("other", "set").state_key(&ks), None);
+    /// ```
+    pub fn state_key<'a>(&'a self, keys: &KeySpace) -> Option<(&'a str, &'a str)> {
+        keys.split(&self.key)
+    }
+
+    /// The trace id (or `default`, the group index) when the key is a Motia trace record
+    /// under `trace_prefix` ([`crate::Config::trace_prefix`]).
+    ///
+    /// ```
+    /// use motia_state::live::KeyEvent;
+    /// let ev = KeyEvent::new("motia:trace:default", "hset");
+    /// assert_eq!(ev.trace_record("motia:trace:"), Some("default"));
+    /// ```
+    pub fn trace_record(&self, trace_prefix: &str) -> Option<&str> {
+        self.key
+            .strip_prefix(trace_prefix)
+            .filter(|id| !id.is_empty())
+    }
+}
+
+/// What a subscription yields.
+///
+/// ```
+/// use motia_state::live::LiveMessage;
+/// let m = LiveMessage::Reconnected;
+/// assert!(m.events_lost());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveMessage {
+    /// A key changed.
+    Event(KeyEvent),
+    /// The subscription's connection was lost; it is being re-established.
+    Disconnected,
+    /// Subscribed again after a disconnection. Events in between were lost: resynchronise.
+    Reconnected,
+    /// The reader fell behind and this many notifications were dropped: resynchronise.
+    Overflow {
+        /// Notifications dropped.
+        dropped: u64,
+    },
+    /// The server's setting changed: when it no longer covers live updates, nothing more
+    /// will arrive until it does again.
+    SettingChanged(NotifySetting),
+}
+
+impl LiveMessage {
+    /// True when events may have been missed, so the caller should resynchronise.
+    ///
+    /// ```
+    /// use motia_state::live::LiveMessage;
+    /// assert!(LiveMessage::Overflow { dropped: 3 }.events_lost());
+    /// assert!(!LiveMessage::Disconnected.events_lost());
+    /// ```
+    pub fn events_lost(&self) -> bool {
+        matches!(
+            self,
+            LiveMessage::Reconnected | LiveMessage::Overflow { .. }
+        )
+    }
+}
+
+/// What to follow.
+///
+/// ```
+/// use motia_state::live::LiveOptions;
+/// let only_one_trace = LiveOptions { trace: Some("t1".into()), ..LiveOptions::default() };
+/// assert!(!only_one_trace.trace_records);
+/// ```
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// Only this trace's keys.
+    pub trace: Option<String>,
+    /// Only keys with this name (in any trace, or in `trace`).
+    pub key: Option<String>,
+    /// Also follow Motia's trace records (hashes under [`crate::Config::trace_prefix`]).
+    pub trace_records: bool,
+    /// Notifications held while the reader is busy; beyond, they are dropped and counted.
+    pub buffer: usize,
+    /// Reconnect attempts after a disconnection (default: the adapter's strategy).
+    pub reconnect: Option<ReconnectStrategy>,
+    /// Read the server's setting every few seconds and report changes.
+    pub check_setting: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        Self {
+            trace: None,
+            key: None,
+            trace_records: false,
+            buffer: 65_536,
+            reconnect: None,
+            check_setting: true,
+        }
+    }
+}
+
+enum Link {
+    Up,
+    Down { attempt: u32 },
+}
+
+/// A running subscription to keyspace notifications.
+///
+/// ```no_run
+/// use motia_state::live::{LiveMessage, LiveOptions, LiveSubscription};
+/// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+/// if !state.notify_setting().await?.covers_live() {
+///     return Ok(()); // or state.enable_notifications(), with the user's consent
+/// }
+/// let mut live = LiveSubscription::open(&state, LiveOptions::default()).await?;
+/// loop {
+///     match live.next().await? {
+///         LiveMessage::Event(ev) => println!("{} {}", ev.event, ev.key),
+///         m if m.events_lost() => println!("missed some events: rescan"),
+///         _ => {}
+///     }
+/// }
+/// # }
+/// ```
+pub struct LiveSubscription {
+    manager: ConnectionManager,
+    rx: mpsc::Receiver<PushInfo>,
+    dropped: Arc<AtomicU64>,
+    channel_prefix: String,
+    patterns: Vec<String>,
+    keys: KeySpace,
+    trace: Option<String>,
+    key: Option<String>,
+    trace_records: bool,
+    trace_prefix: String,
+    link: Link,
+    reconnect: ReconnectStrategy,
+    adapter: RedisStateAdapter,
+    check_setting: bool,
+    next_check: Instant,
+    covered: bool,
+    queue: VecDeque<LiveMessage>,
+}
+
+impl std::fmt::Debug for LiveSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveSubscription")
+            .field("patterns", &self.patterns)
+            .finish()
+    }
+}
+
+impl LiveSubscription {
+    /// Opens the subscription's own connection and subscribes. It does not check the server's
+    /// setting: see [`RedisStateAdapter::notify_setting`].
+    ///
+    /// ```no_run
+    /// use motia_state::live::{LiveOptions, LiveSubscription};
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let live = LiveSubscription::open(&state, LiveOptions::default()).await?;
+    /// println!("following {:?}", live.patterns());
+    /// # Ok(()) }
+    /// ```
+    pub async fn open(adapter: &RedisStateAdapter, options: LiveOptions) -> Result<Self> {
+        let config = adapter.config();
+        let addr = adapter.addr().to_string();
+        let keys = adapter.key_space().clone();
+        if let Some(t) = &options.trace {
+            crate::adapter::keys::validate_group(t)?;
+        }
+        if options.key.as_deref() == Some("") {
+            return Err(Error::EmptyKey {
+                group: options.trace.clone().unwrap_or_default(),
+            });
+        }
+        let channel_prefix = format!("__keyspace@{}__:", config.database);
+        let patterns = patterns(&channel_prefix, &keys, &config.trace_prefix, &options);
+
+        let client = build_client(config, true)?;
+        let (tx, rx) = mpsc::channel(options.buffer.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let counter = dropped.clone();
+        // The sender runs on the connection's reader and must not block: a full buffer drops
+        // the notification and counts it, which the reader reports as lost events.
+        let sender = move |info: PushInfo| -> std::result::Result<(), ()> {
+            match tx.try_send(info) {
+                Ok(()) => Ok(()),
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+            }
+        };
+        let manager_config = ConnectionManagerConfig::new()
+            .set_push_sender(sender)
+            .set_automatic_resubscription()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(config.command_timeout)
+            // Our own loop retries with the configured strategy; the manager tries briefly.
+            .set_number_of_retries(1);
+        let subscribe_err = |reason: String| Error::Subscribe {
+            addr: addr.clone(),
+            reason,
+        };
+        let manager = match tokio::time::timeout(
+            config.connect_timeout,
+            ConnectionManager::new_with_config(client, manager_config),
+        )
+        .await
+        {
+            Ok(Ok(m)) => m,
+            Ok(Err(e)) if e.to_string().contains("HELLO") => {
+                return Err(subscribe_err(format!(
+                    "live updates need Redis 6 or newer (RESP3): {e}"
+                )));
+            }
+            Ok(Err(e)) => return Err(subscribe_err(e.to_string())),
+            Err(_) => {
+                return Err(subscribe_err(format!(
+                    "no answer within {:?}",
+                    config.connect_timeout
+                )));
+            }
+        };
+        let mut sub = Self {
+            manager,
+            rx,
+            dropped,
+            channel_prefix,
+            patterns,
+            keys,
+            trace: options.trace,
+            key: options.key,
+            trace_records: options.trace_records,
+            trace_prefix: config.trace_prefix.clone(),
+            link: Link::Up,
+            reconnect: options
+                .reconnect
+                .unwrap_or_else(|| config.reconnect.clone()),
+            adapter: adapter.clone(),
+            check_setting: options.check_setting,
+            next_check: Instant::now() + SETTING_CHECK,
+            covered: true,
+            queue: VecDeque::new(),
+        };
+        for p in sub.patterns.clone() {
+            if let Err(e) = sub.manager.psubscribe(&p).await {
+                let reason = if e.code() == Some("NOPERM") {
+                    format!(
+                        "this user may not subscribe to {p} (its ACL channel permissions need \
+                         &{}*): {e}",
+                        sub.channel_prefix
+                    )
+                } else {
+                    e.to_string()
+                };
+                return Err(subscribe_err(reason));
+            }
+        }
+        Ok(sub)
+    }
+
+    /// The channel patterns subscribed to.
+    ///
+    /// ```no_run
+    /// # async fn demo(live: motia_state::live::LiveSubscription) {
+    /// assert_eq!(live.patterns()[0], "__keyspace@0__:motia:state:*");
+    /// # }
+    /// ```
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// The next message. Errors only when the connection is lost for good (the reconnect
+    /// strategy gave up).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut live: motia_state::live::LiveSubscription) -> motia_state::Result<()> {
+    /// let first = live.next().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn next(&mut self) -> Result<LiveMessage> {
+        loop {
+            if let Some(m) = self.queue.pop_front() {
+                return Ok(m);
+            }
+            let dropped = self.dropped.swap(0, Ordering::Relaxed);
+            if dropped > 0 {
+                return Ok(LiveMessage::Overflow { dropped });
+            }
+            match self.link {
+                Link::Down { attempt } => {
+                    if self.ping().await {
+                        self.link = Link::Up;
+                        self.next_check = Instant::now();
+                        return Ok(LiveMessage::Reconnected);
+                    }
+                    let attempt = attempt + 1;
+                    let Some(delay) = self.reconnect.delay(attempt) else {
+                        return Err(Error::Disconnected {
+                            addr: self.adapter.addr().to_string(),
+                            retries: attempt - 1,
+                            reason: "the notification subscription could not be re-established"
+                                .into(),
+                        });
+                    };
+                    self.link = Link::Down { attempt };
+                    tokio::time::sleep(delay).await;
+                }
+                Link::Up => {
+                    let check = tokio::time::Instant::from_std(self.next_check);
+                    tokio::select! {
+                        push = self.rx.recv() => match push {
+                            Some(p) => {
+                                if let Some(m) = self.convert(p) {
+                                    return Ok(m);
+                                }
+                            }
+                            None => {
+                                return Err(Error::Disconnected {
+                                    addr: self.adapter.addr().to_string(),
+                                    retries: 0,
+                                    reason: "the notification connection closed".into(),
+                                });
+                            }
+                        },
+                        _ = tokio::time::sleep_until(check), if self.check_setting => {
+                            self.next_check = Instant::now() + SETTING_CHECK;
+                            if let Some(m) = self.check_setting().await {
+                                return Ok(m);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next message and whatever else has arrived already, up to `max` in all: one
+    /// round of work for a reader that batches (value reads, screen updates).
+    ///
+    /// ```no_run
+    /// # async fn demo(mut live: motia_state::live::LiveSubscription) -> motia_state::Result<()> {
+    /// for message in live.next_batch(1000).await? {
+    ///     println!("{message:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_batch(&mut self, max: usize) -> Result<Vec<LiveMessage>> {
+        let mut out = vec![self.next().await?];
+        while out.len() < max.max(1) {
+            if let Some(m) = self.queue.pop_front() {
+                out.push(m);
+                continue;
+            }
+            if !matches!(self.link, Link::Up) || self.dropped.load(Ordering::Relaxed) > 0 {
+                break;
+            }
+            match self.rx.try_recv() {
+                Ok(p) => {
+                    if let Some(m) = self.convert(p) {
+                        out.push(m);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn ping(&mut self) -> bool {
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<Value>(&mut self.manager);
+        let limit = self.adapter.config().connect_timeout;
+        matches!(tokio::time::timeout(limit, ping).await, Ok(Ok(_)))
+    }
+
+    async fn check_setting(&mut self) -> Option<LiveMessage> {
+        match self.adapter.notify_setting().await {
+            Ok(s) => {
+                let covered = s.covers_live();
+                (covered != self.covered).then(|| {
+                    self.covered = covered;
+                    LiveMessage::SettingChanged(s)
+                })
+            }
+            Err(Error::ConfigRefused { .. }) => {
+                self.check_setting = false;
+                None
+            }
+            // A lost connection shows up as a disconnection push.
+            Err(_) => None,
+        }
+    }
+
+    fn convert(&mut self, push: PushInfo) -> Option<LiveMessage> {
+        match push.kind {
+            PushKind::Disconnection => {
+                if matches!(self.link, Link::Up) {
+                    self.link = Link::Down { attempt: 0 };
+                    return Some(LiveMessage::Disconnected);
+                }
+                None
+            }
+            PushKind::PMessage | PushKind::Message => {
+                // pmessage: [pattern, channel, event]; message: [channel, event].
+                let n = push.data.len();
+                if n < 2 {
+                    return None;
+                }
+                let channel = bytes(&push.data[n - 2])?;
+                let event = bytes(&push.data[n - 1])?;
+                let key = channel.strip_prefix(self.channel_prefix.as_bytes())?;
+                let (Ok(key), Ok(event)) = (std::str::from_utf8(key), std::str::from_utf8(event))
+                else {
+                    tracing::debug!("skipping a notification for a key that is not UTF-8");
+                    return None;
+                };
+                let ev = KeyEvent::new(key, event);
+                self.wanted(&ev).then_some(LiveMessage::Event(ev))
+            }
+            _ => None,
+        }
+    }
+
+    /// Patterns are globs: keep exactly what was asked for.
+    fn wanted(&self, ev: &KeyEvent) -> bool {
+        if let Some((trace, key)) = ev.state_key(&self.keys) {
+            return self.trace.as_deref().is_none_or(|t| t == trace)
+                && self.key.as_deref().is_none_or(|k| k == key);
+        }
+        self.trace_records
+            && ev
+                .trace_record(&self.trace_prefix)
+                .is_some_and(|id| self.trace.as_deref().is_none_or(|t| t == id))
+    }
+}
+
+fn bytes(v: &Value) -> Option<&[u8]> {
+    match v {
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.as_bytes()),
+        _ => None,
+    }
+}
+
+/// The narrowest channel patterns for `options`; the prefix and names glob-escaped.
+fn patterns(
+    channel_prefix: &str,
+    keys: &KeySpace,
+    trace_prefix: &str,
+    options: &LiveOptions,
+) -> Vec<String> {
+    let prefix = escape_glob(keys.prefix());
+    let mut out = vec![match (&options.trace, &options.key) {
+        (Some(t), Some(k)) => format!(
+            "{channel_prefix}{prefix}{}:{}",
+            escape_glob(t),
+            escape_glob(k)
+        ),
+        (Some(t), None) => format!("{channel_prefix}{prefix}{}:*", escape_glob(t)),
+        (None, Some(k)) => format!("{channel_prefix}{prefix}*:{}", escape_glob(k)),
+        (None, None) => format!("{channel_prefix}{prefix}*"),
+    }];
+    if options.trace_records {
+        let records = escape_glob(trace_prefix);
+        out.push(match &options.trace {
+            Some(t) => format!("{channel_prefix}{records}{}", escape_glob(t)),
+            None => format!("{channel_prefix}{records}*"),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_escaped_and_narrow() {
+        let ks = KeySpace::new("app[1]:");
+        let ch = "__keyspace@2__:";
+        let all = LiveOptions {
+            trace_records: true,
+            ..LiveOptions::default()
+        };
+        assert_eq!(
+            patterns(ch, &ks, "motia:trace:", &all),
+            [
+                "__keyspace@2__:app\\[1\\]:*",
+                "__keyspace@2__:motia:trace:*"
+            ]
+        );
+        let one = LiveOptions {
+            trace: Some("t*".into()),
+            key: Some("k?".into()),
+            ..LiveOptions::default()
+        };
+        assert_eq!(
+            patterns(ch, &ks, "motia:trace:", &one),
+            ["__keyspace@2__:app\\[1\\]:t\\*:k\\?"]
+        );
+        let key = LiveOptions {
+            key: Some("order".into()),
+            ..LiveOptions::default()
+        };
+        assert_eq!(
+            patterns(ch, &ks, "motia:trace:", &key),
+            ["__keyspace@2__:app\\[1\\]:*:order"]
+        );
+    }
+
+    #[test]
+    fn kinds() {
+        for (name, kind) in [
+            ("set", EventKind::Set),
+            ("incrby", EventKind::Set),
+            ("del", EventKind::Del),
+            ("expired", EventKind::Expired),
+            ("evicted", EventKind::Evicted),
+            ("expire", EventKind::Expire),
+            ("persist", EventKind::Persist),
+            ("rename_from", EventKind::RenameFrom),
+            ("rename_to", EventKind::RenameTo),
+            ("hset", EventKind::Other),
+        ] {
+            assert_eq!(EventKind::of(name), kind, "{name}");
+        }
+    }
+}

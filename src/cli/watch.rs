@@ -1,0 +1,279 @@
+//! `motia-state watch`: one JSON line per change of state, from keyspace notifications,
+//! until interrupted.
+
+use std::io::{IsTerminal, Write};
+
+use motia_state::live::{LiveMessage, LiveOptions, LiveSubscription};
+use motia_state::notify::NotifyChange;
+use motia_state::{Config, RedisStateAdapter};
+use serde_json::{Map, Value, json};
+
+use crate::cli::commands::{Failure, exit};
+
+/// Messages handled per round: one value read (`MGET`) and one flush of stdout each.
+const BATCH: usize = 1000;
+
+/// What `watch` was asked for.
+pub struct WatchArgs {
+    pub trace: Option<String>,
+    pub key: Option<String>,
+    pub values: bool,
+    pub enable_notifications: bool,
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP, listened to from the start so none is missed.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> Result<Self, Failure> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let err = |e: std::io::Error| {
+                Failure::new(exit::SERVER, format!("cannot listen for signals: {e}"))
+            };
+            Ok(Self {
+                int: signal(SignalKind::interrupt()).map_err(err)?,
+                term: signal(SignalKind::terminate()).map_err(err)?,
+                hup: signal(SignalKind::hangup()).map_err(err)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
+    if let Some(t) = &args.trace {
+        RedisStateAdapter::check_group(t)?;
+    }
+    if args.key.as_deref() == Some("") {
+        return Err(Failure::new(exit::BAD_INPUT, "--key must not be empty"));
+    }
+    if args.enable_notifications && config.read_only {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            "refused: --enable-notifications changes the server's notify-keyspace-events and \
+             --read-only is given; nothing was changed",
+        ));
+    }
+    let mut signals = Signals::listen()?;
+    let state = RedisStateAdapter::connect(config).await?;
+    let setting = state.notify_setting().await?;
+    let change = if args.enable_notifications {
+        let change = state.enable_notifications().await?;
+        if !change.is_noop() {
+            eprintln!(
+                "motia-state: notify-keyspace-events set from {} to {} for this run; it is \
+                 restored at exit",
+                change.before, change.after
+            );
+        }
+        Some(change)
+    } else if !setting.covers_live() {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!(
+                "keyspace notifications are off on this server (notify-keyspace-events is \
+                 {setting}; watch needs K, $, g and x, missing {}). Add --enable-notifications \
+                 to switch them on for this run (the setting is restored at exit), or {}",
+                setting.missing_required(),
+                motia_state::notify::HOW_TO_ENABLE
+            ),
+        ));
+    } else {
+        None
+    };
+    let outcome = follow(&state, &args, &mut signals).await;
+    let restored = match &change {
+        Some(c) => restore(&state, c).await,
+        None => Ok(()),
+    };
+    outcome.and(restored)
+}
+
+async fn restore(state: &RedisStateAdapter, change: &NotifyChange) -> Result<(), Failure> {
+    if change.is_noop() {
+        return Ok(());
+    }
+    match state.restore_notifications(change).await {
+        Ok(outcome) => {
+            eprintln!("motia-state: {outcome}");
+            Ok(())
+        }
+        Err(e) => Err(Failure::new(
+            exit::SERVER,
+            format!(
+                "could not restore notify-keyspace-events to {} ({e}); restore it with: \
+                 redis-cli CONFIG SET notify-keyspace-events '{}'",
+                change.before,
+                change.before.as_str()
+            ),
+        )),
+    }
+}
+
+async fn follow(
+    state: &RedisStateAdapter,
+    args: &WatchArgs,
+    signals: &mut Signals,
+) -> Result<(), Failure> {
+    let options = LiveOptions {
+        trace: args.trace.clone(),
+        key: args.key.clone(),
+        ..LiveOptions::default()
+    };
+    let mut live = LiveSubscription::open(state, options).await?;
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "motia-state: watching {} (Ctrl-C to stop)",
+            live.patterns().join(", ")
+        );
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // Interrupting is how watch ends, and a reader that went away (`| head`) ends it too:
+    // both return Ok, so the setting is restored and the exit status is 0.
+    loop {
+        let batch = tokio::select! {
+            b = live.next_batch(BATCH) => b?,
+            _ = signals.recv() => return Ok(()),
+        };
+        let values = if args.values {
+            read_values(state, &batch).await?
+        } else {
+            Default::default()
+        };
+        for message in batch {
+            let line = match message {
+                LiveMessage::Event(ev) => {
+                    let Some((trace, key)) = ev.state_key(state.key_space()) else {
+                        continue;
+                    };
+                    let mut line = json!({
+                        "time": time(ev.received),
+                        "traceId": trace,
+                        "key": key,
+                        "event": ev.event,
+                    });
+                    if args.values
+                        && let Some(obj) = line.as_object_mut()
+                    {
+                        add_value(obj, values.get(&ev.key));
+                    }
+                    line
+                }
+                LiveMessage::Disconnected => {
+                    eprintln!(
+                        "motia-state: lost the connection; reconnecting (changes made meanwhile \
+                         will be missed)"
+                    );
+                    continue;
+                }
+                LiveMessage::Reconnected => {
+                    eprintln!(
+                        "motia-state: reconnected; changes made while disconnected were missed"
+                    );
+                    lost_line("disconnected")
+                }
+                LiveMessage::Overflow { dropped } => {
+                    eprintln!(
+                        "motia-state: {dropped} notifications were dropped (output read too slowly)"
+                    );
+                    lost_line("overflow")
+                }
+                LiveMessage::SettingChanged(s) if !s.covers_live() => {
+                    let _ = out.flush();
+                    return Err(Failure::new(
+                        exit::BAD_INPUT,
+                        format!(
+                            "keyspace notifications were turned off on the server \
+                             (notify-keyspace-events is now {s}); stopped"
+                        ),
+                    ));
+                }
+                LiveMessage::SettingChanged(_) => continue,
+            };
+            if writeln!(out, "{line}").is_err() {
+                return Ok(());
+            }
+        }
+        if out.flush().is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// A line telling a script that changes were missed (`traceId` and `key` null).
+fn lost_line(reason: &str) -> Value {
+    json!({
+        "time": time(std::time::SystemTime::now()),
+        "traceId": null,
+        "key": null,
+        "event": "lost",
+        "reason": reason,
+    })
+}
+
+/// Values of the batch's keys, in one `MGET`, read after the events arrived.
+async fn read_values(
+    state: &RedisStateAdapter,
+    batch: &[LiveMessage],
+) -> Result<std::collections::HashMap<String, Option<Vec<u8>>>, Failure> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for m in batch {
+        if let LiveMessage::Event(ev) = m
+            && ev.state_key(state.key_space()).is_some()
+            && seen.insert(ev.key.as_str())
+        {
+            keys.push(ev.key.clone());
+        }
+    }
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let values = state.get_raw_many_full(&keys).await?;
+    Ok(keys.into_iter().zip(values).collect())
+}
+
+/// `"value"`: the JSON as stored, `null` when the key is gone; `"raw"` for text that is not JSON.
+fn add_value(obj: &mut Map<String, Value>, value: Option<&Option<Vec<u8>>>) {
+    match value.and_then(|v| v.as_deref()) {
+        None => {
+            obj.insert("value".into(), Value::Null);
+        }
+        Some(bytes) => match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => {
+                obj.insert("value".into(), v);
+            }
+            Err(_) => {
+                obj.insert(
+                    "raw".into(),
+                    Value::String(String::from_utf8_lossy(bytes).into_owned()),
+                );
+            }
+        },
+    }
+}
+
+fn time(t: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

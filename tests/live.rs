@@ -1,0 +1,385 @@
+//! Keyspace notifications: the setting (read, enable, restore), the subscription (events,
+//! reconnection) and `motia-state watch`, against private servers whose notification setting
+//! each test chooses.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{MOTIA_ENV, RedisServer};
+use motia_state::RedisStateAdapter;
+use motia_state::live::{EventKind, LiveMessage, LiveOptions, LiveSubscription};
+use motia_state::notify::{NotifySetting, RestoreOutcome};
+use serde_json::Value;
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn setting(server: &RedisServer) -> String {
+    let out = server.cli(&["CONFIG", "GET", "notify-keyspace-events"]);
+    out.lines().nth(1).unwrap_or_default().to_string()
+}
+
+fn set_setting(server: &RedisServer, flags: &str) {
+    assert_eq!(
+        server.cli(&["CONFIG", "SET", "notify-keyspace-events", flags]),
+        "OK"
+    );
+}
+
+/// Polls `cond` until it holds, failing the test after the deadline.
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let end = Instant::now() + DEADLINE;
+    while Instant::now() < end {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Number of pattern subscriptions on the server (the watcher's shows up once it listens).
+fn patterns(server: &RedisServer) -> u64 {
+    server.cli(&["PUBSUB", "NUMPAT"]).parse().unwrap_or(0)
+}
+
+/// A running `motia-state watch`, its stdout read line by line.
+struct Watch {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Watch {
+    fn start(server: &RedisServer, args: &[&str]) -> Self {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("motia-state"));
+        for v in MOTIA_ENV {
+            cmd.env_remove(v);
+        }
+        let mut child = cmd
+            .args(["--url", &server.url(), "watch"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start motia-state watch");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Waits until the watcher is subscribed (its pattern is counted by the server).
+    fn ready(self, server: &RedisServer, before: u64) -> Self {
+        wait_until("the watcher to subscribe", || patterns(server) > before);
+        self
+    }
+
+    fn line(&self) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(DEADLINE)
+            .expect("a line from watch within the deadline");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+    }
+
+    /// `(traceId, key, event)` of the next `n` lines.
+    fn events(&self, n: usize) -> Vec<(String, String, String)> {
+        (0..n)
+            .map(|_| {
+                let v = self.line();
+                let s = |f: &str| v[f].as_str().unwrap_or("").to_string();
+                (s("traceId"), s("key"), s("event"))
+            })
+            .collect()
+    }
+
+    /// Sends `signal` and returns the exit status and stderr.
+    fn stop(self, signal: &str) -> (i32, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        self.finish()
+    }
+
+    fn finish(mut self) -> (i32, String) {
+        let end = Instant::now() + DEADLINE;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(Instant::now() < end, "watch did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        (status.code().unwrap_or(-1), err)
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ev(t: &str, k: &str, e: &str) -> (String, String, String) {
+    (t.into(), k.into(), e.into())
+}
+
+#[test]
+fn watch_prints_each_change_in_order_and_filters() {
+    let server = RedisServer::start();
+    set_setting(&server, "K$gx");
+    let before = setting(&server);
+    let all = Watch::start(&server, &[]).ready(&server, 0);
+    let one = Watch::start(&server, &["--trace", "t1", "--key", "order"]).ready(&server, 1);
+    server.set_raw("motia:state:t1:order", r#"{"id":1}"#);
+    server.set_raw("motia:state:t2:order", "2");
+    server.set_raw("motia:state:t1:order:draft", "3");
+    server.cli(&["PEXPIRE", "motia:state:t1:order", "100000"]);
+    server.cli(&["PERSIST", "motia:state:t1:order"]);
+    server.cli(&["RENAME", "motia:state:t2:order", "motia:state:t3:moved"]);
+    server.set_raw("other:t1:order", "not ours");
+    server.cli(&["UNLINK", "motia:state:t1:order:draft"]);
+    server.cli(&["PEXPIRE", "motia:state:t1:order", "50"]);
+    wait_until("the key to expire", || {
+        server.cli(&["EXISTS", "motia:state:t1:order"]) == "0"
+    });
+    assert_eq!(
+        all.events(10),
+        [
+            ev("t1", "order", "set"),
+            ev("t2", "order", "set"),
+            ev("t1", "order:draft", "set"),
+            ev("t1", "order", "expire"),
+            ev("t1", "order", "persist"),
+            ev("t2", "order", "rename_from"),
+            ev("t3", "moved", "rename_to"),
+            ev("t1", "order:draft", "del"),
+            ev("t1", "order", "expire"),
+            ev("t1", "order", "expired"),
+        ]
+    );
+    assert_eq!(
+        one.events(5),
+        [
+            ev("t1", "order", "set"),
+            ev("t1", "order", "expire"),
+            ev("t1", "order", "persist"),
+            ev("t1", "order", "expire"),
+            ev("t1", "order", "expired"),
+        ]
+    );
+    let (code, err) = all.stop("INT");
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = one.stop("TERM");
+    assert_eq!(code, 0, "{err}");
+    // Nothing to restore: the setting was the test's.
+    assert_eq!(setting(&server), before);
+}
+
+#[test]
+fn watch_values_are_read_after_the_event() {
+    let server = RedisServer::start();
+    set_setting(&server, "AK");
+    let w = Watch::start(&server, &["--values", "--trace", "t1"]).ready(&server, 0);
+    server.set_raw("motia:state:t1:a", r#"{"n":12345678901234567890}"#);
+    server.set_raw("motia:state:t1:b", "plain text");
+    server.cli(&["DEL", "motia:state:t1:a"]);
+    let a = w.line();
+    assert_eq!(
+        (a["key"].as_str(), a["event"].as_str()),
+        (Some("a"), Some("set"))
+    );
+    // The value is read when the event arrives: here it may be the value or already gone.
+    let v = &a["value"];
+    assert!(
+        v.is_null()
+            || serde_json::to_string(v).ok().as_deref() == Some(r#"{"n":12345678901234567890}"#),
+        "{a}"
+    );
+    let b = w.line();
+    assert_eq!(b["raw"], "plain text", "{b}");
+    assert!(b.get("value").is_none(), "{b}");
+    let gone = w.line();
+    assert_eq!(
+        (gone["event"].as_str(), &gone["value"]),
+        (Some("del"), &Value::Null)
+    );
+    assert!(
+        gone["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{gone}"
+    );
+    let (code, _) = w.stop("INT");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn watch_without_notifications_exits_2_saying_how_to_enable() {
+    let server = RedisServer::start();
+    set_setting(&server, "Ex");
+    let out = common::motia_state()
+        .args(["--url", &server.url(), "watch"])
+        .output()
+        .expect("run watch");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("keyspace notifications are off"), "{err}");
+    assert!(err.contains("missing K$g"), "{err}");
+    assert!(err.contains("--enable-notifications"), "{err}");
+    assert!(err.contains("CONFIG SET notify-keyspace-events"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(setting(&server), "xE");
+}
+
+#[test]
+fn enable_notifications_adds_flags_and_restores_exactly_on_ctrl_c() {
+    let server = RedisServer::start();
+    set_setting(&server, "Elm");
+    let before = setting(&server);
+    let w = Watch::start(&server, &["--enable-notifications"]).ready(&server, 0);
+    let during = NotifySetting::new(setting(&server));
+    assert!(during.covers_live(), "{during}");
+    for flag in ['E', 'l', 'm', 'e', 'h'] {
+        assert!(during.has(flag), "{flag} missing from {during}");
+    }
+    server.set_raw("motia:state:t1:a", "1");
+    assert_eq!(w.events(1), [ev("t1", "a", "set")]);
+    let (code, err) = w.stop("INT");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("restored"), "{err}");
+    assert_eq!(setting(&server), before);
+}
+
+#[test]
+fn enable_notifications_is_refused_read_only_and_by_acl() {
+    let server = RedisServer::start();
+    let out = common::motia_state()
+        .args(["--url", &server.url(), "--read-only", "watch"])
+        .arg("--enable-notifications")
+        .output()
+        .expect("run watch");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--read-only"), "{err}");
+    assert_eq!(setting(&server), "");
+
+    // A user without +config: the specific refusal, and how to enable notifications elsewhere.
+    server.cli(&[
+        "ACL", "SETUSER", "app", "on", ">pw", "~*", "&*", "+@all", "-config",
+    ]);
+    let as_app = |extra: &[&str]| {
+        common::motia_state()
+            .args([
+                "--url",
+                &server.url(),
+                "--username",
+                "app",
+                "--password",
+                "pw",
+            ])
+            .arg("watch")
+            .args(extra)
+            .output()
+            .expect("run watch")
+    };
+    let out = as_app(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused CONFIG GET"), "{err}");
+    assert!(err.contains("+config|get"), "{err}");
+    assert!(err.contains("redis.conf"), "{err}");
+    assert!(!err.contains("authentication"), "{err}");
+
+    // Allowed to read but not to change it.
+    server.cli(&["ACL", "SETUSER", "app", "+config|get"]);
+    let out = as_app(&["--enable-notifications"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused CONFIG SET"), "{err}");
+    assert_eq!(setting(&server), "");
+}
+
+#[tokio::test]
+async fn restoring_takes_out_only_our_flags_when_someone_changed_the_setting() {
+    let server = RedisServer::start();
+    set_setting(&server, "Ex");
+    let state = RedisStateAdapter::connect(server.config()).await.unwrap();
+    let change = state.enable_notifications().await.unwrap();
+    assert_eq!(change.added, "K$geh");
+    // Someone else adds list events meanwhile.
+    set_setting(&server, &format!("{}l", setting(&server)));
+    let outcome = state.restore_notifications(&change).await.unwrap();
+    assert!(
+        matches!(outcome, RestoreOutcome::Adjusted { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(setting(&server), "lxE");
+    // Nothing of ours left: a second restore changes nothing.
+    let again = state.restore_notifications(&change).await.unwrap();
+    assert!(matches!(again, RestoreOutcome::Unchanged(_)), "{again:?}");
+}
+
+/// Next message that is not an event of a key outside the test's interest.
+async fn next(live: &mut LiveSubscription) -> LiveMessage {
+    tokio::time::timeout(DEADLINE, live.next())
+        .await
+        .expect("a message within the deadline")
+        .expect("subscription alive")
+}
+
+#[tokio::test]
+async fn subscription_survives_a_restart_and_says_events_were_lost() {
+    let mut server = RedisServer::start_with(&["--notify-keyspace-events", "K$gxh"]);
+    let mut config = server.config();
+    config.reconnect =
+        motia_state::ReconnectStrategy::new(|n| (n <= 200).then(|| Duration::from_millis(50)));
+    let state = RedisStateAdapter::connect(config).await.unwrap();
+    let options = LiveOptions {
+        trace_records: true,
+        ..LiveOptions::default()
+    };
+    let mut live = LiveSubscription::open(&state, options).await.unwrap();
+    server.set_raw("motia:state:t1:a", "1");
+    server.cli(&["HSET", "motia:trace:t1", "step", "{}"]);
+    let LiveMessage::Event(a) = next(&mut live).await else {
+        panic!("expected an event")
+    };
+    assert_eq!(
+        (a.key.as_str(), a.kind),
+        ("motia:state:t1:a", EventKind::Set)
+    );
+    let LiveMessage::Event(rec) = next(&mut live).await else {
+        panic!("expected an event")
+    };
+    assert_eq!(
+        (rec.trace_record("motia:trace:"), rec.event.as_str()),
+        (Some("t1"), "hset")
+    );
+
+    server.restart();
+    assert_eq!(next(&mut live).await, LiveMessage::Disconnected);
+    assert_eq!(next(&mut live).await, LiveMessage::Reconnected);
+    // Subscribed again: new writes arrive.
+    server.set_raw("motia:state:t2:b", "2");
+    let LiveMessage::Event(b) = next(&mut live).await else {
+        panic!("expected an event")
+    };
+    assert_eq!(b.key, "motia:state:t2:b");
+}
