@@ -27,9 +27,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Demo {
             no_browser,
+            fixed,
             browser,
         }) => runtime.block_on(cli::demo::run(
             no_browser,
+            fixed,
             browser.options(),
             cli.global.read_only,
         )),

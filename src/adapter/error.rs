@@ -251,10 +251,7 @@ impl Error {
     pub fn is_connection(&self) -> bool {
         matches!(
             self,
-            Error::Connect { .. }
-                | Error::Disconnected { .. }
-                | Error::Timeout { .. }
-                | Error::ScanIncomplete { .. }
+            Error::Connect { .. } | Error::Disconnected { .. } | Error::Timeout { .. }
         ) || matches!(self, Error::Redis { source, .. } if is_connection_error(source))
     }
 

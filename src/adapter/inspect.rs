@@ -490,6 +490,21 @@ impl RedisStateAdapter {
         }
     }
 
+    /// Checks that the server answers (`PING`, which every user may be allowed).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// state.ping().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ping(&self) -> Result<()> {
+        let _: RedisValue = self
+            .conn
+            .query(&redis::cmd("PING"), Retry::Safe, "PING")
+            .await?;
+        Ok(())
+    }
+
     /// The server's `redis_version`.
     ///
     /// ```no_run

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod gc;
 pub mod progress;
 mod seed;
+mod simulate;
 pub mod stats;
 pub mod traces;
 pub mod watch;
@@ -415,17 +416,23 @@ Examples:
         #[arg(long)]
         enable_notifications: bool,
     },
-    /// Start a private redis-server seeded with example Motia state
+    /// Start a private redis-server with a simulated Motia app writing to it
     #[command(
         after_help = "Needs redis-server on PATH. The server runs on a free port of \
 127.0.0.1 without persistence, in a temporary directory, and is stopped when the browser \
-closes or on Ctrl-C. Without a terminal (or with --no-browser) it prints the URL and example \
-commands and waits for Ctrl-C."
+closes or on Ctrl-C. It starts with 40 recorded order flows and a catalog sync (state and \
+Motia's trace records: completed, failed after retries, still running, an old record shape), \
+then a simulated app starts a new flow every few seconds, writing state step by step and its \
+trace records as Motia does. Without a terminal (or with --no-browser) it prints the URL and \
+example commands and simulates until Ctrl-C; --static writes the fixed set only."
     )]
     Demo {
         /// Print the URL and wait instead of opening the browser
         #[arg(long)]
         no_browser: bool,
+        /// Write the fixed set (same ids and times every run) and nothing after it
+        #[arg(long = "static")]
+        fixed: bool,
         #[command(flatten)]
         browser: BrowserArgs,
     },

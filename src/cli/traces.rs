@@ -209,7 +209,7 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
         .unwrap_or(4)
         .max(4);
     out.line(&format!(
-        "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  NOTE",
+        "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  NOTES",
         "START", "STEP", "TYPE", "STATUS", "TOOK"
     ))?;
     for r in &tl.rows {
@@ -223,7 +223,7 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
         if let Some(d) = &r.dead_letter {
             note.push(format!("sent to the dead-letter queue ({})", d.key));
         }
-        out.line(&format!(
+        let row = format!(
             "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  {}",
             format!("+{}", ms_text(r.offset_ms)),
             r.name,
@@ -231,7 +231,8 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
             r.status.as_str(),
             r.duration_ms.map(ms_text).unwrap_or_else(|| "-".into()),
             note.join("; ")
-        ))?;
+        );
+        out.line(row.trim_end())?;
     }
     out.done()
 }
