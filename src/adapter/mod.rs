@@ -10,6 +10,7 @@ pub mod escape;
 pub mod expiry;
 pub mod export;
 pub mod filter;
+pub mod gc;
 pub mod inspect;
 pub mod item;
 pub mod json;
@@ -17,7 +18,9 @@ pub mod keys;
 pub mod live;
 pub mod notify;
 mod ops;
+pub mod records;
 pub mod scan;
+pub mod stats;
 pub mod traces;
 
 use crate::adapter::config::Config;

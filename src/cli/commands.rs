@@ -405,6 +405,27 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         Command::Items { trace, filters } => items(config, trace, &filters).await,
         Command::Export { trace, output } => export_cmd(config, trace, output).await,
         Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
+        Command::Stats { json } => crate::cli::stats::run(config, json).await,
+        Command::Gc {
+            older_than,
+            status,
+            no_records,
+            no_ttl,
+            expire,
+            delete,
+            yes,
+        } => {
+            let args = crate::cli::gc::GcArgs {
+                older_than,
+                status,
+                no_records,
+                no_ttl,
+                expire,
+                delete,
+                yes,
+            };
+            crate::cli::gc::run(config, args).await
+        }
         Command::Watch {
             trace,
             key,

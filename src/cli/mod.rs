@@ -3,9 +3,11 @@
 
 pub mod commands;
 pub mod demo;
+pub mod gc;
 pub mod progress;
 mod seed;
 mod simulate;
+pub mod stats;
 pub mod traces;
 pub mod watch;
 
@@ -353,6 +355,58 @@ another prefix is named on stderr before anything is written. Prints how many it
         /// Replace keys that exist already
         #[arg(long)]
         overwrite: bool,
+    },
+    /// Memory and TTL figures of the state: sizes, ages, expiries, the biggest traces and keys
+    #[command(
+        after_help = "Reads every state key once (MEMORY USAGE, PTTL and, unless the eviction \
+policy is LFU, OBJECT IDLETIME; none of them changes a key's access time). A trace's age is \
+its records' last activity, else the smallest idle time of its keys. Figures the server or \
+your rights do not give are shown as ? (null with --json). Progress goes to stderr on a terminal."
+    )]
+    Stats {
+        /// One JSON document instead of the table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Expire or delete the state of traces that outlived their flow (a dry run without --yes)
+    #[command(
+        after_help = "Selection: --older-than DURATION takes flows whose records' last activity \
+is older (completed or failed ones; --status narrows or, with any, adds running ones); \
+--no-records takes traces without records instead (gone after Motia's 3 days, or never \
+written), aged by the smallest idle time of their keys; --no-ttl keeps only keys without an \
+expiry. Action: --expire DURATION (a key that expires sooner keeps its TTL) or --delete.
+
+Without --yes it prints, per trace, what it would do and a total, and changes nothing. With \
+--yes it applies in batches; each key is checked right before the write and skipped if it \
+changed after it was selected. Running it again finishes an interrupted run.
+
+Examples:
+  motia-state gc --older-than 1d --delete                  completed/failed flows idle a day
+  motia-state gc --no-records --older-than 7d --expire 1d  orphaned state, 1 more day to live
+  motia-state gc --no-records --older-than 7d --delete --yes"
+    )]
+    Gc {
+        /// Only traces older than DURATION (7d, 12h, ...)
+        #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+        older_than: Option<String>,
+        /// completed, failed or any (running flows are only touched with any)
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Traces whose records are gone or never existed (aged by idle time)
+        #[arg(long)]
+        no_records: bool,
+        /// Only keys without an expiry
+        #[arg(long)]
+        no_ttl: bool,
+        /// Give the keys this TTL
+        #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+        expire: Option<String>,
+        /// Delete the keys
+        #[arg(long)]
+        delete: bool,
+        /// Apply (without it, a dry run)
+        #[arg(long)]
+        yes: bool,
     },
     /// Print one JSON line per change of state as it happens, until interrupted
     #[command(
