@@ -127,6 +127,7 @@ impl Model {
                 filter: String::new(),
                 sort: TraceSort::Id,
                 selected: None,
+                anchor: None,
             },
             keys: KeysPane::default(),
             value: ValuePane::default(),

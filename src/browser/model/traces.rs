@@ -83,6 +83,9 @@ pub struct TracesPane {
     pub sort: TraceSort,
     /// The trace whose keys are shown (kept by id across rescans and filter changes).
     pub selected: Option<Box<str>>,
+    /// The trace the user last chose: a filter that hides it does not make the browser forget
+    /// it, so clearing the filter selects it again.
+    pub anchor: Option<Box<str>>,
 }
 
 #[cfg(test)]

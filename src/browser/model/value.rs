@@ -22,4 +22,6 @@ pub struct ValuePane {
     /// The key no longer exists.
     pub gone: bool,
     pub scroll: usize,
+    /// `y` was pressed before the value arrived: copy it when it does.
+    pub copy_pending: bool,
 }

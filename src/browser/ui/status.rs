@@ -30,6 +30,12 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
             top.push(Span::styled("● ", theme::ok()));
             top.push(Span::raw(url.clone()));
         }
+        ConnState::Failed { error } => {
+            top.push(Span::styled(
+                format!("✗ not connected to {url}: {error} · not retrying"),
+                theme::error(),
+            ));
+        }
         ConnState::Lost { reason } => {
             top.push(Span::styled(
                 format!("✗ disconnected from {url}: {reason} · reconnecting"),
@@ -84,9 +90,22 @@ fn scan(m: &Model, top: &mut Vec<Span<'static>>) {
     } else {
         "done"
     };
+    // While scanning: progress (keys the scan returned of all keys in the database). After:
+    // what the index holds, which deletes, expiries and rescans keep true.
+    let keys = if m.scan.running {
+        format!("keys {}{total}", thousands(m.scan.seen))
+    } else {
+        let db = match (m.scan.dbsize, &m.server.size_unknown) {
+            (Some(n), _) if n != m.index.total_keys as u64 => {
+                format!(" (database {})", thousands(n))
+            }
+            (None, Some(why)) => format!(" (database ? ({}))", short(why)),
+            _ => String::new(),
+        };
+        format!("keys {}{db}", thousands(m.index.total_keys as u64))
+    };
     top.push(Span::raw(format!(
-        " · keys {}{total} · traces {} · {:.1}s · ",
-        thousands(m.scan.seen),
+        " · {keys} · traces {} · {:.1}s · ",
         thousands(m.index.traces.len() as u64),
         elapsed.as_secs_f64()
     )));

@@ -45,6 +45,27 @@ pub async fn connect(
                 events.send(WorkerEvent::Connected(facts)).await.ok()?;
                 return Some(a);
             }
+            // Trying again cannot fix credentials or settings, and would lock accounts on
+            // servers that count failures: say why and stop.
+            Err(
+                e @ (motia_state::Error::Auth { .. }
+                | motia_state::Error::NoAuth { .. }
+                | motia_state::Error::Config { .. }),
+            ) => {
+                tracing::warn!(url = %config.display_url(), attempt, error = %e, "connect refused; not retrying");
+                events
+                    .send(WorkerEvent::GaveUp {
+                        error: e.to_string(),
+                    })
+                    .await
+                    .ok()?;
+                while let Some(cmd) = cmds.recv().await {
+                    if matches!(cmd, WorkerCmd::Shutdown) {
+                        break;
+                    }
+                }
+                return None;
+            }
             Err(e) => {
                 tracing::warn!(url = %config.display_url(), attempt, error = %e, "connect failed");
                 error = Some(e.to_string());
