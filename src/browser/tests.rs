@@ -1222,3 +1222,5 @@ fn frame_notifications() {
     );
     insta::assert_snapshot!("notifications", screen(&m));
 }
+
+mod live;
