@@ -68,7 +68,11 @@ fn live_on_asks_then_adds_flags_and_live_off_and_quitting_restore_them() {
     t.keys(&["Enter"]);
     let s = t.wait_for("Live mode: switch on keyspace notifications");
     assert!(s.contains("to \"lEmK$gxeh\""), "{s}");
-    assert_eq!(setting(&server), before, "nothing changes before the answer");
+    assert_eq!(
+        setting(&server),
+        before,
+        "nothing changes before the answer"
+    );
     t.keys(&["y"]);
     t.wait_for("· live");
     let during = setting(&server);

@@ -1224,3 +1224,4 @@ fn frame_notifications() {
 }
 
 mod live;
+mod live_load;
