@@ -22,15 +22,16 @@
 
 pub mod adapter;
 
-pub use adapter::RedisStateAdapter;
 pub use adapter::coalesce;
 pub use adapter::config::{
     Config, DEFAULT_PREFIX, DEFAULT_TRACE_PREFIX, ReconnectStrategy, TlsConfig,
 };
 pub use adapter::error::{Error, Result};
+pub use adapter::escape;
 pub use adapter::expiry::{Expiry, Ttl, format_duration};
 pub use adapter::export;
 pub use adapter::filter::{FilterOp, StateFilter};
+pub use adapter::inspect::DbSize;
 pub use adapter::item::{
     CasOutcome, ItemsQuery, KeyMeta, RawItem, RawWindow, StateItem, ValueType,
 };
@@ -39,3 +40,4 @@ pub use adapter::keys::{KeySpace, escape_glob};
 pub use adapter::live;
 pub use adapter::notify;
 pub use adapter::scan::KeyScanner;
+pub use adapter::{RedisStateAdapter, Topology};

@@ -159,6 +159,13 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Refuse every write before it reaches Redis.
     pub read_only: bool,
+    /// A unix socket to connect to instead of `host:port` (`unix:///path/redis.sock`).
+    pub socket: Option<PathBuf>,
+    /// Talk to a Redis Cluster. Also switched on by itself when the server at `host:port`
+    /// says `cluster_enabled:1`.
+    pub cluster: bool,
+    /// More cluster seed nodes (`host:port`) besides `host:port`.
+    pub cluster_nodes: Vec<String>,
 }
 
 impl Default for Config {
@@ -179,6 +186,9 @@ impl Default for Config {
             batch_size: 1000,
             tls: None,
             read_only: false,
+            socket: None,
+            cluster: false,
+            cluster_nodes: Vec::new(),
         }
     }
 }
@@ -275,13 +285,17 @@ impl Config {
         let tls = match parsed.scheme() {
             "redis" => false,
             "rediss" => true,
+            "unix" | "redis+unix" => return self.apply_unix_url(&parsed),
             other => {
                 return Err(config_err(
                     "url",
-                    format!("unknown scheme {other:?} (use redis:// or rediss://)"),
+                    format!(
+                        "unknown scheme {other:?} (use redis://, rediss://, unix:// or redis+unix://)"
+                    ),
                 ));
             }
         };
+        self.socket = None;
         let host = parsed
             .host_str()
             .filter(|h| !h.is_empty())
@@ -314,6 +328,46 @@ impl Config {
         } else {
             self.tls = None;
         }
+        Ok(())
+    }
+
+    /// `unix:///path/redis.sock?db=2&user=u&pass=p`: the database and credentials are in the
+    /// query, as redis-rs and redis-cli take them.
+    fn apply_unix_url(&mut self, parsed: &url::Url) -> Result<()> {
+        let path = parsed.path();
+        if path.is_empty() || path == "/" {
+            return Err(config_err(
+                "url",
+                "a unix socket URL needs a path, as in unix:///run/redis.sock",
+            ));
+        }
+        if parsed.host_str().is_some_and(|h| !h.is_empty()) {
+            return Err(config_err(
+                "url",
+                "a unix socket URL takes an absolute path after three slashes: unix:///run/redis.sock",
+            ));
+        }
+        for (name, value) in parsed.query_pairs() {
+            match name.as_ref() {
+                "db" => self.database = parse_db("url", &value)?,
+                "user" => self.username = Some(value.into_owned()),
+                "pass" | "password" => self.password = Some(value.into_owned()),
+                other => {
+                    return Err(config_err(
+                        "url",
+                        format!(
+                            "unknown parameter {other:?} (unix socket URLs take db, user and pass)"
+                        ),
+                    ));
+                }
+            }
+        }
+        let path = url::form_urlencoded::parse(format!("x={path}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        self.socket = Some(PathBuf::from(path));
+        self.tls = None;
         Ok(())
     }
 
@@ -375,6 +429,21 @@ impl Config {
         if let Some((n, v)) = pick("REDIS_DATABASE", "MOTIA_REDIS_DB") {
             c.database = parse_db(&n, &v)?;
         }
+        if let Some(v) = env("REDIS_CLUSTER_NODES") {
+            let mut nodes = Vec::new();
+            for n in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                parse_node("REDIS_CLUSTER_NODES", n)?;
+                nodes.push(n.to_string());
+            }
+            // The first node is the seed `host:port` unless REDIS_URL/REDIS_HOST gave one.
+            if !has_url && env("REDIS_HOST").is_none() && !nodes.is_empty() {
+                let (h, p) = parse_node("REDIS_CLUSTER_NODES", &nodes.remove(0))?;
+                c.host = h;
+                c.port = p;
+            }
+            c.cluster_nodes = nodes;
+            c.cluster = true;
+        }
         if let Some(v) = env("STATE_KEY_PREFIX") {
             c.key_prefix = v;
         }
@@ -392,6 +461,9 @@ impl Config {
     /// assert_eq!(Config::from_url("redis://[::1]:7000").unwrap().addr(), "[::1]:7000");
     /// ```
     pub fn addr(&self) -> String {
+        if let Some(path) = &self.socket {
+            return path.display().to_string();
+        }
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
@@ -407,6 +479,14 @@ impl Config {
     /// assert_eq!(c.display_url(), "redis://bob@cache:6380/1");
     /// ```
     pub fn display_url(&self) -> String {
+        if let Some(path) = &self.socket {
+            let user = self
+                .username
+                .as_deref()
+                .map(|u| format!("&user={u}"))
+                .unwrap_or_default();
+            return format!("unix://{}?db={}{user}", path.display(), self.database);
+        }
         let scheme = if self.tls.is_some() {
             "rediss"
         } else {
@@ -447,8 +527,78 @@ impl Config {
         if self.trace_prefix.is_empty() {
             return Err(config_err("trace_prefix", "must not be empty"));
         }
+        if self.is_cluster() && self.socket.is_some() {
+            return Err(config_err(
+                "cluster",
+                "Redis Cluster does not work over unix sockets: give host:port seed nodes",
+            ));
+        }
+        if self.is_cluster() && self.database != 0 {
+            return Err(config_err("db", "Redis Cluster has only database 0"));
+        }
+        for node in &self.cluster_nodes {
+            parse_node("cluster node", node)?;
+        }
         Ok(())
     }
+
+    /// True when the settings ask for a cluster (the flag, or more than one seed node).
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// let mut c = Config::from_url("redis://10.0.0.1:7000").unwrap();
+    /// assert!(!c.is_cluster());
+    /// c.cluster_nodes.push("10.0.0.2:7000".into());
+    /// assert!(c.is_cluster());
+    /// ```
+    pub fn is_cluster(&self) -> bool {
+        self.cluster || !self.cluster_nodes.is_empty()
+    }
+
+    /// Every cluster seed: `host:port` first, then `cluster_nodes`, each once.
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// let mut c = Config::from_url("redis://10.0.0.1:7000").unwrap();
+    /// c.cluster_nodes = vec!["10.0.0.2:7000".into(), "10.0.0.1:7000".into()];
+    /// let seeds = c.cluster_seeds().unwrap();
+    /// assert_eq!(seeds, vec![("10.0.0.1".to_string(), 7000), ("10.0.0.2".to_string(), 7000)]);
+    /// ```
+    pub fn cluster_seeds(&self) -> Result<Vec<(String, u16)>> {
+        let mut seeds = vec![(self.host.clone(), self.port)];
+        for node in &self.cluster_nodes {
+            let n = parse_node("cluster node", node)?;
+            if !seeds.contains(&n) {
+                seeds.push(n);
+            }
+        }
+        Ok(seeds)
+    }
+}
+
+/// Parses `host:port` (`[v6]:port` for IPv6), naming the setting in the error.
+///
+/// ```
+/// use motia_state::adapter::config::parse_node;
+/// assert_eq!(parse_node("REDIS_CLUSTER_NODES", "10.0.0.1:7000").unwrap(), ("10.0.0.1".into(), 7000));
+/// assert_eq!(parse_node("x", "[::1]:7001").unwrap(), ("::1".into(), 7001));
+/// assert!(parse_node("REDIS_CLUSTER_NODES", "10.0.0.1").is_err());
+/// ```
+pub fn parse_node(name: &str, value: &str) -> Result<(String, u16)> {
+    let value = value.trim();
+    let value = value
+        .strip_prefix("redis://")
+        .or_else(|| value.strip_prefix("rediss://"))
+        .unwrap_or(value)
+        .trim_end_matches('/');
+    let Some((host, port)) = value.rsplit_once(':') else {
+        return Err(config_err(name, format!("{value:?} is not host:port")));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(config_err(name, format!("{value:?} has no host")));
+    }
+    Ok((host.to_string(), parse_port(name, port)?))
 }
 
 fn rename(err: Error, name: &str) -> Error {

@@ -1,5 +1,6 @@
-//! The connection layer: one multiplexed connection that reconnects with the configured
-//! strategy. Operations talk to [`Conn`] only, so a cluster backend can slot in beside it.
+//! The connection layer: a standalone server behind one multiplexed connection that reconnects
+//! with the configured strategy, or a Redis Cluster behind redis-rs's cluster client.
+//! Operations talk to [`Conn`] only and send their commands over a [`Link`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,8 +12,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::Mutex;
 
+use crate::adapter::cluster::Cluster;
 use crate::adapter::config::Config;
-use crate::adapter::error::{Error, Result, is_connection_error};
+use crate::adapter::error::{Error, Result, is_connection_error, noperm_reason};
 
 /// Whether a command may be sent again after its connection broke mid-flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,10 +25,60 @@ pub(crate) enum Retry {
     Never,
 }
 
+/// A server node: `(host, port)` exactly as the cluster advertises it.
+pub(crate) type Node = (String, u16);
+
 /// A shared handle to the server; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Conn {
-    inner: Arc<Standalone>,
+    inner: Arc<Backend>,
+}
+
+enum Backend {
+    Standalone(Box<Standalone>),
+    Cluster(Box<Cluster>),
+}
+
+/// One connection to send commands over: a standalone server's, or the cluster client's,
+/// which routes each command by its key's slot.
+#[derive(Clone)]
+pub(crate) enum Link {
+    Single(MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Link {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Link::Single(c) => c.req_packed_command(cmd),
+            Link::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Link::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            // A pipeline may only hold one slot's keys in a cluster: split it.
+            Link::Cluster(c) => Box::pin(crate::adapter::cluster::pipeline_by_slot(
+                c.clone(),
+                pipeline,
+                offset,
+                count,
+            )),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Link::Single(c) => c.get_db(),
+            Link::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 /// The live connection and a number that changes with every reconnect, so a call that saw
@@ -45,69 +97,60 @@ struct Standalone {
     current: Mutex<Slot>,
 }
 
+/// How the connection was made, for `--verbose` and the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Topology {
+    /// One server (TCP or unix socket).
+    Standalone,
+    /// A Redis Cluster; `detected` when the settings did not ask for it and the server said
+    /// `cluster_enabled:1`.
+    Cluster {
+        /// Switched to cluster mode by itself.
+        detected: bool,
+        /// The seed nodes, `host:port`.
+        seeds: Vec<String>,
+    },
+}
+
 impl Conn {
     /// Opens the first connection: one attempt bounded by the connect timeout, so a wrong
-    /// address or password is reported at once instead of after a reconnect loop.
+    /// address or password is reported at once instead of after a reconnect loop. A server
+    /// that turns out to be a cluster node switches to cluster mode.
     pub(crate) async fn open(config: &Config) -> Result<Self> {
         config.validate()?;
-        let addr = config.addr();
-        let client = build_client(config, false)?;
-        let conn_config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(config.connect_timeout))
-            .set_response_timeout(config.command_timeout);
-        let inner = Standalone {
-            client,
-            addr,
-            conn_config,
-            config: config.clone(),
-            current: Mutex::new(Slot::default()),
-        };
-        let first = inner.connect_once().await?;
-        // A protected server asked without a password only complains at the first command:
-        // ask now, so connect reports it. NOPERM still proves the credentials were accepted.
-        let mut probe = first.clone();
-        let ping_cmd = redis::cmd("PING");
-        let ping = ping_cmd.query_async::<redis::Value>(&mut probe);
-        match tokio::time::timeout(config.connect_timeout, ping).await {
-            Ok(Err(e)) if is_auth_error(&e) && e.code() != Some("NOPERM") => {
-                return Err(inner.connect_error(e));
-            }
-            Ok(_) => {}
-            Err(_) => {
-                return Err(Error::Connect {
-                    addr: inner.addr.clone(),
-                    reason: format!("no answer to PING within {:?}", config.connect_timeout),
-                });
-            }
+        if config.is_cluster() {
+            let cluster = Cluster::open(config, false).await?;
+            return Ok(Self::from(Backend::Cluster(Box::new(cluster))));
         }
-        inner.current.lock().await.conn = Some(first);
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+        let standalone = Standalone::open(config).await?;
+        if config.socket.is_none() && standalone.is_cluster_node().await {
+            tracing::info!(addr = %standalone.addr, "the server is a cluster node: cluster mode");
+            let mut config = config.clone();
+            config.cluster = true;
+            let cluster = Cluster::open(&config, true).await?;
+            return Ok(Self::from(Backend::Cluster(Box::new(cluster))));
+        }
+        Ok(Self::from(Backend::Standalone(Box::new(standalone))))
     }
 
-    /// `host:port` of the server.
+    fn from(backend: Backend) -> Self {
+        Self {
+            inner: Arc::new(backend),
+        }
+    }
+
+    /// `host:port` of the server (the seed list of a cluster).
     pub(crate) fn addr(&self) -> &str {
-        &self.inner.addr
+        match &*self.inner {
+            Backend::Standalone(s) => &s.addr,
+            Backend::Cluster(c) => c.addr(),
+        }
     }
 
-    /// The live connection; for commands that must not run twice, one that has just answered a
-    /// PING, so that a connection broken since its last use (a server restart) is replaced
-    /// before the command is sent instead of failing it.
-    async fn checked_connection(&self, retry: Retry) -> Result<(u64, MultiplexedConnection)> {
-        let (generation, mut conn) = self.inner.connection().await?;
-        if retry == Retry::Safe {
-            return Ok((generation, conn));
-        }
-        match redis::cmd("PING")
-            .query_async::<redis::Value>(&mut conn)
-            .await
-        {
-            Err(e) if is_connection_error(&e) => {
-                self.inner.forget(generation).await;
-                self.inner.connection().await
-            }
-            _ => Ok((generation, conn)),
+    pub(crate) fn topology(&self) -> Topology {
+        match &*self.inner {
+            Backend::Standalone(_) => Topology::Standalone,
+            Backend::Cluster(c) => c.topology(),
         }
     }
 
@@ -115,21 +158,12 @@ impl Conn {
     /// sends once more on a fresh one; `context` names what it was for in errors.
     async fn run<T, F, Fut>(&self, retry: Retry, context: &str, send: F) -> Result<T>
     where
-        F: Fn(MultiplexedConnection) -> Fut,
+        F: Fn(Link) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        let (generation, conn) = self.checked_connection(retry).await?;
-        match send(conn).await {
-            Ok(v) => Ok(v),
-            Err(e) if is_connection_error(&e) => {
-                self.inner.forget(generation).await;
-                if retry == Retry::Never {
-                    return Err(self.inner.map_err(e, context));
-                }
-                let (_, conn) = self.inner.connection().await?;
-                send(conn).await.map_err(|e| self.inner.map_err(e, context))
-            }
-            Err(e) => Err(self.inner.map_err(e, context)),
+        match &*self.inner {
+            Backend::Standalone(s) => s.run(retry, context, send).await,
+            Backend::Cluster(c) => c.run(retry, context, send).await,
         }
     }
 
@@ -146,7 +180,7 @@ impl Conn {
         .await
     }
 
-    /// Sends a pipeline in one round trip.
+    /// Sends a pipeline in one round trip (one per slot in a cluster).
     pub(crate) async fn query_pipe<T: FromRedisValue>(
         &self,
         pipe: &Pipeline,
@@ -171,9 +205,125 @@ impl Conn {
         })
         .await
     }
+
+    /// The nodes a keyspace walk must visit: the server itself (`None`), or every primary.
+    pub(crate) async fn scan_targets(&self) -> Result<Vec<Option<Node>>> {
+        match &*self.inner {
+            Backend::Standalone(_) => Ok(vec![None]),
+            Backend::Cluster(c) => Ok(c.primaries().await?.into_iter().map(Some).collect()),
+        }
+    }
+
+    /// One command to one node (`None`: wherever the command routes).
+    pub(crate) async fn query_node<T: FromRedisValue>(
+        &self,
+        node: Option<&Node>,
+        cmd: &Cmd,
+        context: &str,
+    ) -> Result<T> {
+        match (&*self.inner, node) {
+            (Backend::Cluster(c), Some(node)) => c.query_node(node, cmd, context).await,
+            _ => self.query(cmd, Retry::Safe, context).await,
+        }
+    }
 }
 
 impl Standalone {
+    async fn open(config: &Config) -> Result<Self> {
+        let client = build_client(config, false)?;
+        let conn_config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(config.command_timeout);
+        let inner = Standalone {
+            client,
+            addr: config.addr(),
+            conn_config,
+            config: config.clone(),
+            current: Mutex::new(Slot::default()),
+        };
+        let first = inner.connect_once().await?;
+        // A protected server asked without a password only complains at the first command:
+        // ask now, so connect reports it. NOPERM still proves the credentials were accepted.
+        let mut probe = first.clone();
+        let ping_cmd = redis::cmd("PING");
+        let ping = ping_cmd.query_async::<redis::Value>(&mut probe);
+        match tokio::time::timeout(config.connect_timeout, ping).await {
+            Ok(Err(e)) if is_credentials_error(&e) => return Err(inner.connect_error(e)),
+            Ok(_) => {}
+            Err(_) => {
+                return Err(Error::Connect {
+                    addr: inner.addr.clone(),
+                    reason: format!("no answer to PING within {:?}", config.connect_timeout),
+                });
+            }
+        }
+        inner.current.lock().await.conn = Some(first);
+        Ok(inner)
+    }
+
+    /// `cluster_enabled:1` in `INFO cluster`, else `CLUSTER INFO` for users without INFO; a
+    /// user allowed neither stays standalone (and a MOVED reply says why).
+    async fn is_cluster_node(&self) -> bool {
+        let info: Result<String> = self
+            .run(Retry::Safe, "INFO cluster", |mut c| async move {
+                redis::cmd("INFO").arg("cluster").query_async(&mut c).await
+            })
+            .await;
+        match info {
+            Ok(text) => text.lines().any(|l| l.trim() == "cluster_enabled:1"),
+            Err(_) => {
+                let cluster_info: Result<String> = self
+                    .run(Retry::Safe, "CLUSTER INFO", |mut c| async move {
+                        redis::cmd("CLUSTER").arg("INFO").query_async(&mut c).await
+                    })
+                    .await;
+                cluster_info.is_ok_and(|t| t.contains("cluster_state:"))
+            }
+        }
+    }
+
+    /// The live connection; for commands that must not run twice, one that has just answered a
+    /// PING, so that a connection broken since its last use (a server restart) is replaced
+    /// before the command is sent instead of failing it.
+    async fn checked_connection(&self, retry: Retry) -> Result<(u64, MultiplexedConnection)> {
+        let (generation, mut conn) = self.connection().await?;
+        if retry == Retry::Safe {
+            return Ok((generation, conn));
+        }
+        match redis::cmd("PING")
+            .query_async::<redis::Value>(&mut conn)
+            .await
+        {
+            Err(e) if is_connection_error(&e) => {
+                self.forget(generation).await;
+                self.connection().await
+            }
+            _ => Ok((generation, conn)),
+        }
+    }
+
+    async fn run<T, F, Fut>(&self, retry: Retry, context: &str, send: F) -> Result<T>
+    where
+        F: Fn(Link) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let (generation, conn) = self.checked_connection(retry).await?;
+        match send(Link::Single(conn)).await {
+            Ok(v) => Ok(v),
+            Err(e) if is_connection_error(&e) => {
+                self.forget(generation).await;
+                if retry == Retry::Never {
+                    return Err(self.map_err(e, context));
+                }
+                let (_, conn) = self.connection().await?;
+                send(Link::Single(conn))
+                    .await
+                    .map_err(|e| self.map_err(e, context))
+            }
+            Err(e) => Err(self.map_err(e, context)),
+        }
+    }
+
     async fn connect_once(&self) -> Result<MultiplexedConnection> {
         let attempt = self
             .client
@@ -207,7 +357,7 @@ impl Standalone {
                     slot.conn = Some(c.clone());
                     return Ok((slot.generation, c));
                 }
-                Err(e @ Error::Auth { .. }) => return Err(e),
+                Err(e @ (Error::Auth { .. } | Error::NoAuth { .. })) => return Err(e),
                 Err(e) => {
                     retries += 1;
                     match self.config.reconnect.delay(retries) {
@@ -240,43 +390,99 @@ impl Standalone {
     }
 
     fn connect_error(&self, e: redis::RedisError) -> Error {
-        if is_auth_error(&e) {
-            Error::Auth {
-                addr: self.addr.clone(),
-                reason: e.to_string(),
-            }
-        } else {
-            let reason = e.to_string();
-            let reason = match tls_hint(self.config.tls.is_some(), &reason) {
-                Some(hint) => format!("{reason} ({hint})"),
-                None => reason,
+        if e.to_string().contains("DB index is out of range") {
+            // The server is there and answered: the setting is what is wrong.
+            return Error::Config {
+                name: "database".into(),
+                reason: format!(
+                    "database {} does not exist on {} (it has fewer databases; see its `databases` setting)",
+                    self.config.database, self.addr
+                ),
             };
-            Error::Connect {
-                addr: self.addr.clone(),
-                reason,
-            }
         }
+        connect_error(&self.addr, self.config.tls.is_some(), e)
     }
 
     fn map_err(&self, e: redis::RedisError, context: &str) -> Error {
-        if e.is_timeout() {
-            return Error::Timeout {
-                addr: self.addr.clone(),
-                timeout: self.config.command_timeout.unwrap_or(Duration::ZERO),
-            };
-        }
-        // NOPERM is a refused command, not refused credentials: the caller names the command.
-        if is_auth_error(&e) && e.code() != Some("NOPERM") {
-            return Error::Auth {
-                addr: self.addr.clone(),
-                reason: e.to_string(),
-            };
-        }
-        Error::Redis {
-            context: context.to_string(),
-            source: e,
-        }
+        map_err(&self.addr, &self.config, e, context)
     }
+}
+
+/// An error of the first connection: credentials, or why the server could not be reached.
+pub(crate) fn connect_error(addr: &str, tls: bool, e: redis::RedisError) -> Error {
+    if let Some(err) = credentials_error(addr, &e) {
+        return err;
+    }
+    let reason = e.to_string();
+    let reason = match tls_hint(tls, &reason) {
+        Some(hint) => format!("{reason} ({hint})"),
+        None => reason,
+    };
+    Error::Connect {
+        addr: addr.to_string(),
+        reason,
+    }
+}
+
+/// The library's error for a failed command: a timeout, one of the three ACL refusals (each
+/// its own variant), or the server's error with what we were doing.
+pub(crate) fn map_err(addr: &str, config: &Config, e: redis::RedisError, context: &str) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout {
+            addr: addr.to_string(),
+            timeout: config.command_timeout.unwrap_or(Duration::ZERO),
+        };
+    }
+    if let Some(err) = credentials_error(addr, &e) {
+        return err;
+    }
+    let text = e.to_string();
+    if e.code() == Some("NOPERM")
+        // A command inside a script that the user may not run comes back as a plain ERR.
+        || text.contains("user executing the script can't")
+    {
+        return Error::NoPerm {
+            addr: addr.to_string(),
+            context: context.to_string(),
+            reason: noperm_reason(&text, context),
+        };
+    }
+    if e.code() == Some("MOVED") && !config.is_cluster() {
+        return Error::Config {
+            name: "url".into(),
+            reason: format!(
+                "{addr} is a Redis Cluster node (it answered MOVED to {context}): connect with --cluster"
+            ),
+        };
+    }
+    Error::Redis {
+        context: context.to_string(),
+        source: e,
+    }
+}
+
+/// WRONGPASS (or a refused AUTH) and NOAUTH: problems of the credentials, not of rights.
+fn credentials_error(addr: &str, e: &redis::RedisError) -> Option<Error> {
+    let text = e.to_string();
+    if e.code() == Some("NOAUTH") || text.contains("NOAUTH") {
+        return Some(Error::NoAuth {
+            addr: addr.to_string(),
+        });
+    }
+    if matches!(e.kind(), redis::ErrorKind::AuthenticationFailed)
+        || e.code() == Some("WRONGPASS")
+        || text.contains("WRONGPASS")
+    {
+        return Some(Error::Auth {
+            addr: addr.to_string(),
+            reason: "wrong password, or no such user (WRONGPASS)".into(),
+        });
+    }
+    None
+}
+
+fn is_credentials_error(e: &redis::RedisError) -> bool {
+    credentials_error("", e).is_some()
 }
 
 /// Plain words for the TLS failures whose rustls names say little to most users.
@@ -295,12 +501,6 @@ fn tls_hint(tls: bool, reason: &str) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-fn is_auth_error(e: &redis::RedisError) -> bool {
-    matches!(e.kind(), redis::ErrorKind::AuthenticationFailed)
-        || matches!(e.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM"))
-        || e.to_string().contains("WRONGPASS")
 }
 
 fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
@@ -335,6 +535,9 @@ fn install_crypto_provider() {
 /// A client for `config`; `resp3` for connections that receive pushes (subscriptions).
 pub(crate) fn build_client(config: &Config, resp3: bool) -> Result<Client> {
     let addr = match &config.tls {
+        _ if config.socket.is_some() => {
+            redis::ConnectionAddr::Unix(config.socket.clone().unwrap_or_default())
+        }
         None => redis::ConnectionAddr::Tcp(config.host.clone(), config.port),
         // redis-rs's own `insecure` turns off every check; ours only skips the hostname,
         // which is set below through `set_danger_accept_invalid_hostnames`.
@@ -369,6 +572,23 @@ pub(crate) fn build_client(config: &Config, resp3: bool) -> Result<Client> {
     let Some(tls) = &config.tls else {
         return Client::open(info).map_err(|e| tls_err("connection", e));
     };
+    let certificates = tls_certificates(tls)?;
+    // Always through build_with_tls: it gives the address the TLS parameters that the
+    // hostname switch lives in (without a CA, the system roots are used).
+    let client = Client::build_with_tls(info, certificates).map_err(|e| tls_err("tls", e))?;
+    if !tls.insecure {
+        return Ok(client);
+    }
+    let info = client.get_connection_info().clone();
+    let mut addr = info.addr().clone();
+    addr.set_danger_accept_invalid_hostnames(true);
+    Client::open(info.set_addr(addr)).map_err(|e| tls_err("tls", e))
+}
+
+/// The CA and client certificate files, read and checked (installs the crypto provider).
+pub(crate) fn tls_certificates(
+    tls: &crate::adapter::config::TlsConfig,
+) -> Result<redis::TlsCertificates> {
     install_crypto_provider();
     let root_cert = tls
         .ca_cert
@@ -388,21 +608,8 @@ pub(crate) fn build_client(config: &Config, resp3: bool) -> Result<Client> {
             });
         }
     };
-    // Always through build_with_tls: it gives the address the TLS parameters that the
-    // hostname switch lives in (without a CA, the system roots are used).
-    let client = Client::build_with_tls(
-        info,
-        redis::TlsCertificates {
-            client_tls,
-            root_cert,
-        },
-    )
-    .map_err(|e| tls_err("tls", e))?;
-    if !tls.insecure {
-        return Ok(client);
-    }
-    let info = client.get_connection_info().clone();
-    let mut addr = info.addr().clone();
-    addr.set_danger_accept_invalid_hostnames(true);
-    Client::open(info.set_addr(addr)).map_err(|e| tls_err("tls", e))
+    Ok(redis::TlsCertificates {
+        client_tls,
+        root_cert,
+    })
 }

@@ -22,7 +22,7 @@ pub enum Error {
         reason: String,
     },
     /// Group ids are the first segment of the key, so they can be neither empty nor hold `:`.
-    #[error("invalid group id {group:?}: {reason}")]
+    #[error("invalid trace id \"{group}\": {reason}")]
     InvalidGroupId {
         /// The rejected id.
         group: String,
@@ -30,7 +30,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// Keys may contain anything but must not be empty.
-    #[error("invalid key in group {group:?}: the key is empty")]
+    #[error("invalid key in trace \"{group}\": the key is empty")]
     EmptyKey {
         /// The group the empty key was asked for.
         group: String,
@@ -91,6 +91,31 @@ pub enum Error {
         /// `host:port`.
         addr: String,
         /// The server's message.
+        reason: String,
+    },
+    /// The server needs credentials and none were sent (`NOAUTH`).
+    #[error("{addr} requires authentication and no password was given")]
+    NoAuth {
+        /// `host:port`.
+        addr: String,
+    },
+    /// The credentials were accepted but the ACL user may not run a command or touch a key
+    /// (`NOPERM`). Not an authentication failure.
+    #[error("permission denied on {addr} during {context}: {reason}")]
+    NoPerm {
+        /// `host:port`.
+        addr: String,
+        /// What we were doing (the command and its key).
+        context: String,
+        /// Which command was refused, or that the key is outside the user's key patterns.
+        reason: String,
+    },
+    /// A scan could not reach every primary of a cluster: the key list is incomplete.
+    #[error("scan incomplete: {node} could not be reached ({reason}); keys on it are missing")]
+    ScanIncomplete {
+        /// `host:port` of the primary.
+        node: String,
+        /// The last failure.
         reason: String,
     },
     /// The connection was lost and could not be re-established.
@@ -229,6 +254,49 @@ impl Error {
             Error::Connect { .. } | Error::Disconnected { .. } | Error::Timeout { .. }
         ) || matches!(self, Error::Redis { source, .. } if is_connection_error(source))
     }
+
+    /// True when the ACL user lacks the right (`NOPERM`): a feature that needs it is off,
+    /// the connection itself is fine.
+    ///
+    /// ```
+    /// use motia_state::Error;
+    /// let refused = Error::NoPerm {
+    ///     addr: "cache:6379".into(),
+    ///     context: "INFO".into(),
+    ///     reason: "the user may not run INFO".into(),
+    /// };
+    /// assert!(refused.is_permission());
+    /// assert!(!refused.is_connection());
+    /// ```
+    pub fn is_permission(&self) -> bool {
+        matches!(self, Error::NoPerm { .. })
+    }
+}
+
+/// Words for a `NOPERM` message: the refused command by name, or that a key is outside the
+/// user's patterns (Redis names neither the user nor the key).
+pub(crate) fn noperm_reason(server_message: &str, context: &str) -> String {
+    let lower = server_message.to_ascii_lowercase();
+    if let Some(rest) = lower.split("to run the '").nth(1)
+        && let Some(cmd) = rest.split('\'').next()
+    {
+        return format!(
+            "the ACL user may not run {} (NOPERM)",
+            cmd.to_ascii_uppercase()
+        );
+    }
+    if lower.contains("key") {
+        let key = context.split_once(' ').map(|(_, k)| k).unwrap_or("");
+        return if key.is_empty() {
+            "a key is outside the ACL user's key patterns (NOPERM)".into()
+        } else {
+            format!("{key} is outside the ACL user's key patterns (NOPERM)")
+        };
+    }
+    if lower.contains("channel") {
+        return "the ACL user may not use this channel (NOPERM)".into();
+    }
+    format!("refused by the server's ACL: {}", server_message.trim())
 }
 
 /// True when the error means the socket is gone (so a reconnect may help).

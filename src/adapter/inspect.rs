@@ -6,6 +6,7 @@ use redis::Value as RedisValue;
 use super::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::{Error, Result};
+use crate::adapter::escape;
 use crate::adapter::expiry::{Expiry, Ttl};
 use crate::adapter::item::{CasOutcome, KeyMeta, RawWindow};
 use crate::adapter::json;
@@ -34,6 +35,34 @@ local t = redis.call('TYPE', KEYS[1])['ok']
 if t ~= 'string' then return {t} end
 return {t, redis.call('STRLEN', KEYS[1]), redis.call('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}";
 
+/// Number of keys, summed over the nodes that answered.
+///
+/// ```
+/// let size = motia_state::DbSize { keys: 10, nodes: 2, unreachable: vec!["10.0.0.3:7002".into()] };
+/// assert!(!size.is_complete());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSize {
+    /// Keys on the nodes heard from.
+    pub keys: u64,
+    /// Nodes heard from (1 for a standalone server).
+    pub nodes: usize,
+    /// `host:port` of the primaries that did not answer.
+    pub unreachable: Vec<String>,
+}
+
+impl DbSize {
+    /// True when every node answered.
+    ///
+    /// ```
+    /// let size = motia_state::DbSize { keys: 10, nodes: 1, unreachable: vec![] };
+    /// assert!(size.is_complete());
+    /// ```
+    pub fn is_complete(&self) -> bool {
+        self.unreachable.is_empty()
+    }
+}
+
 impl RedisStateAdapter {
     /// Remaining lifetime of an item.
     ///
@@ -49,18 +78,31 @@ impl RedisStateAdapter {
     /// ```
     pub async fn ttl(&self, group: &str, key: &str) -> Result<Ttl> {
         let full = self.keys.full_key(group, key)?;
+        self.ttl_full(&full).await
+    }
+
+    /// [`ttl`](Self::ttl) by full Redis key (exact bytes).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// let ttl = state.ttl_full(&full).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ttl_full(&self, full: impl AsRef<[u8]>) -> Result<Ttl> {
+        let full = full.as_ref();
         let ms: i64 = self
             .conn
             .query(
-                redis::cmd("PTTL").arg(&full),
+                redis::cmd("PTTL").arg(full),
                 Retry::Safe,
-                &format!("PTTL {full}"),
+                &format!("PTTL {}", escape::name(full)),
             )
             .await?;
         Ok(Ttl::from_pttl(ms))
     }
 
-    fn expiry_cmd(full: &str, expiry: Expiry) -> redis::Cmd {
+    fn expiry_cmd(full: &[u8], expiry: Expiry) -> redis::Cmd {
         match expiry {
             Expiry::Persist => {
                 let mut c = redis::cmd("PERSIST");
@@ -88,13 +130,26 @@ impl RedisStateAdapter {
     /// ```
     pub async fn expire(&self, group: &str, key: &str, expiry: Expiry) -> Result<bool> {
         let full = self.keys.full_key(group, key)?;
+        self.expire_full(&full, expiry).await
+    }
+
+    /// [`expire`](Self::expire) by full Redis key (exact bytes).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// state.expire_full(&full, "10m".parse()?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn expire_full(&self, full: impl AsRef<[u8]>, expiry: Expiry) -> Result<bool> {
+        let full = full.as_ref();
         self.ensure_writable("expire")?;
         let n: i64 = self
             .conn
             .query(
-                &Self::expiry_cmd(&full, expiry),
+                &Self::expiry_cmd(full, expiry),
                 Retry::Safe,
-                &format!("expire {full}"),
+                &format!("expire {}", escape::name(full)),
             )
             .await?;
         Ok(n == 1)
@@ -123,13 +178,17 @@ impl RedisStateAdapter {
     /// let changed = state.expire_keys(&keys, Expiry::After(Duration::from_secs(3600))).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn expire_keys(&self, full_keys: &[String], expiry: Expiry) -> Result<u64> {
+    pub async fn expire_keys<K: AsRef<[u8]>>(
+        &self,
+        full_keys: &[K],
+        expiry: Expiry,
+    ) -> Result<u64> {
         self.ensure_writable("expire")?;
         let mut changed = 0;
         for chunk in full_keys.chunks(self.config.batch_size) {
             let mut pipe = redis::pipe();
             for k in chunk {
-                pipe.add_command(Self::expiry_cmd(k, expiry));
+                pipe.add_command(Self::expiry_cmd(k.as_ref(), expiry));
             }
             let results: Vec<i64> = self.conn.query_pipe(&pipe, Retry::Safe, "expire").await?;
             changed += results.iter().filter(|&&n| n == 1).count() as u64;
@@ -146,8 +205,20 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn expire_group(&self, group: &str, expiry: Expiry) -> Result<u64> {
+        self.expire_group_bytes(group.as_bytes(), expiry).await
+    }
+
+    /// [`expire_group`](Self::expire_group) of a group id given as exact bytes; every key of
+    /// the group, whatever its bytes and Redis type.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let changed = state.expire_group_bytes(b"o\xff", "1h".parse()?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn expire_group_bytes(&self, group: &[u8], expiry: Expiry) -> Result<u64> {
         self.ensure_writable("expire")?;
-        let full = self.scan_group(group)?.collect_all().await?;
+        let full = self.scan_group_bytes(group)?.collect_all_bytes().await?;
         self.expire_keys(&full, expiry).await
     }
 
@@ -223,13 +294,14 @@ impl RedisStateAdapter {
     /// let text = bytes.as_deref().and_then(motia_state::json::pretty_bytes);
     /// # Ok(()) }
     /// ```
-    pub async fn get_raw_full(&self, full: &str) -> Result<Option<Vec<u8>>> {
+    pub async fn get_raw_full(&self, full: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        let full = full.as_ref();
         match self
             .conn
             .query(
                 redis::cmd("GET").arg(full),
                 Retry::Safe,
-                &format!("GET {full}"),
+                &format!("GET {}", escape::name(full)),
             )
             .await
         {
@@ -393,7 +465,7 @@ impl RedisStateAdapter {
             .await
         {
             Ok(r) => r,
-            Err(e) => return Err(self.explain(e, full).await),
+            Err(e) => return Err(self.explain(e, full.as_bytes()).await),
         };
         match reply.as_slice() {
             [RedisValue::Int(1), ..] => Ok(CasOutcome::Written),
@@ -411,9 +483,70 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn dbsize(&self) -> Result<u64> {
-        self.conn
-            .query(&redis::cmd("DBSIZE"), Retry::Safe, "DBSIZE")
-            .await
+        let report = self.dbsize_report().await?;
+        Ok(report.keys)
+    }
+
+    /// `DBSIZE` of every node (each primary of a cluster, concurrently), summed over the nodes
+    /// that answered; the others are named. An error only when no node answered.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let size = state.dbsize_report().await?;
+    /// if !size.unreachable.is_empty() {
+    ///     eprintln!("{} keys, without {}", size.keys, size.unreachable.join(", "));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn dbsize_report(&self) -> Result<DbSize> {
+        let targets = self.conn.scan_targets().await?;
+        let asks = targets.iter().map(|node| async move {
+            let r: Result<u64> = self
+                .conn
+                .query_node(node.as_ref(), &redis::cmd("DBSIZE"), "DBSIZE")
+                .await;
+            (node, r)
+        });
+        let mut report = DbSize {
+            keys: 0,
+            nodes: 0,
+            unreachable: Vec::new(),
+        };
+        let mut first_error = None;
+        for (node, r) in futures::future::join_all(asks).await {
+            match r {
+                Ok(n) => {
+                    report.keys += n;
+                    report.nodes += 1;
+                }
+                Err(e) => {
+                    report.unreachable.push(match node {
+                        Some((h, p)) => format!("{h}:{p}"),
+                        None => self.addr().to_string(),
+                    });
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) if report.nodes == 0 => Err(e),
+            _ => Ok(report),
+        }
+    }
+
+    /// Checks that the server answers (`PING`, which every user may be allowed).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// state.ping().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ping(&self) -> Result<()> {
+        let _: RedisValue = self
+            .conn
+            .query(&redis::cmd("PING"), Retry::Safe, "PING")
+            .await?;
+        Ok(())
     }
 
     /// The server's `redis_version`.

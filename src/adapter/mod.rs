@@ -1,25 +1,31 @@
 //! The Redis state adapter: Motia's `{prefix}{traceId}:{key}` layout, read and written the way
 //! Motia's own TypeScript adapter does, with atomic deletes, bounded batches and clear errors.
 
+mod cluster;
 pub mod coalesce;
 pub mod config;
 mod conn;
 pub mod error;
+pub mod escape;
 pub mod expiry;
 pub mod export;
 pub mod filter;
-mod inspect;
+pub mod gc;
+pub mod inspect;
 pub mod item;
 pub mod json;
 pub mod keys;
 pub mod live;
 pub mod notify;
 mod ops;
+pub mod records;
 pub mod scan;
+pub mod stats;
 pub mod traces;
 
 use crate::adapter::config::Config;
 use crate::adapter::conn::Conn;
+pub use crate::adapter::conn::Topology;
 use crate::adapter::error::Result;
 use crate::adapter::keys::KeySpace;
 
@@ -112,6 +118,20 @@ impl RedisStateAdapter {
     /// ```
     pub fn addr(&self) -> &str {
         self.conn.addr()
+    }
+
+    /// Standalone, or a cluster (and whether it was detected rather than asked for).
+    ///
+    /// ```no_run
+    /// use motia_state::Topology;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// if let Topology::Cluster { detected: true, .. } = state.topology() {
+    ///     eprintln!("{} is a cluster node: cluster mode", state.config().addr());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn topology(&self) -> Topology {
+        self.conn.topology()
     }
 
     /// Closes this handle. The connection closes when the last clone is gone.

@@ -1,12 +1,16 @@
-//! Paged, de-duplicated SCAN.
+//! Paged, de-duplicated SCAN: of the one server, or of every primary of a cluster at once.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
+use std::pin::Pin;
+use std::time::Duration;
 
-use tokio::task::JoinHandle;
+use futures::stream::{FuturesUnordered, StreamExt};
+use futures::{Future, FutureExt};
+use tokio::task::{AbortHandle, JoinError};
 
-use crate::adapter::conn::{Conn, Retry};
-use crate::adapter::error::Result;
+use crate::adapter::conn::{Conn, Node};
+use crate::adapter::error::{Error, Result};
 
 /// Pages through the keys matching a pattern with `SCAN`.
 ///
@@ -14,6 +18,10 @@ use crate::adapter::error::Result;
 /// type hides both: every key comes out once (tracked by a 64-bit hash, so a million keys cost
 /// about 16 MB), and only the server's cursor 0 ends the walk. As soon as a page arrives the
 /// next SCAN is sent, so the server works while the caller processes the page.
+///
+/// On a Redis Cluster every primary is walked at the same time, each with its own cursor
+/// (a plain SCAN would see one node's keys only). A primary that cannot be reached and has no
+/// successor ends the walk with [`Error::ScanIncomplete`] naming it; such a walk is never done.
 ///
 /// ```no_run
 /// # async fn demo(adapter: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -27,51 +35,155 @@ use crate::adapter::error::Result;
 /// ```
 pub struct KeyScanner {
     conn: Conn,
-    pattern: String,
+    pattern: Vec<u8>,
     count: usize,
-    cursor: u64,
-    done: bool,
+    /// One walk per node; `None` until the first page lists the nodes.
+    walks: Option<Vec<Walk>>,
+    /// The next SCAN of every walk that is not done, already sent.
+    in_flight: FuturesUnordered<InFlight>,
+    failed: Option<(String, String)>,
     seen: Option<(RandomState, HashSet<u64>)>,
     returned_raw: u64,
     pages: u64,
-    /// The SCAN for `cursor`, already in flight.
-    prefetch: Option<JoinHandle<Result<ScanReply>>>,
+}
+
+/// One node's walk: its own cursor space.
+struct Walk {
+    node: Option<Node>,
+    cursor: u64,
+    done: bool,
+    task: Option<AbortHandle>,
 }
 
 type ScanReply = (u64, Vec<Vec<u8>>);
+type InFlight = Pin<
+    Box<dyn Future<Output = (usize, std::result::Result<Result<ScanReply>, JoinError>)> + Send>,
+>;
+
+/// How long a cluster walk waits for a lost primary's successor before giving up on it.
+const FAILOVER_WAIT: Duration = Duration::from_secs(10);
 
 impl Drop for KeyScanner {
     fn drop(&mut self) {
-        if let Some(h) = self.prefetch.take() {
-            h.abort();
+        for w in self.walks.iter().flatten() {
+            if let Some(t) = &w.task {
+                t.abort();
+            }
         }
     }
 }
 
-async fn scan_once(conn: Conn, pattern: String, cursor: u64, count: usize) -> Result<ScanReply> {
+async fn scan_once(
+    conn: Conn,
+    node: Option<Node>,
+    pattern: Vec<u8>,
+    cursor: u64,
+    count: usize,
+) -> Result<ScanReply> {
     let mut cmd = redis::cmd("SCAN");
     cmd.arg(cursor)
         .arg("MATCH")
         .arg(&pattern)
         .arg("COUNT")
         .arg(count);
-    conn.query(&cmd, Retry::Safe, &format!("SCAN {pattern}"))
-        .await
+    let context = format!("SCAN {}", crate::adapter::escape::text(&pattern));
+    conn.query_node(node.as_ref(), &cmd, &context).await
+}
+
+fn node_label(node: &Option<Node>, conn: &Conn) -> String {
+    match node {
+        Some((h, p)) => format!("{h}:{p}"),
+        None => conn.addr().to_string(),
+    }
 }
 
 impl KeyScanner {
-    pub(crate) fn new(conn: Conn, pattern: String, count: usize) -> Self {
+    pub(crate) fn new(conn: Conn, pattern: Vec<u8>, count: usize) -> Self {
         Self {
             conn,
             pattern,
             count,
-            cursor: 0,
-            done: false,
+            walks: None,
+            in_flight: FuturesUnordered::new(),
+            failed: None,
             seen: Some((RandomState::new(), HashSet::new())),
             returned_raw: 0,
             pages: 0,
-            prefetch: None,
         }
+    }
+
+    /// Sends walk `i`'s next SCAN.
+    fn send(&mut self, i: usize) {
+        let Some(w) = self.walks.as_mut().and_then(|w| w.get_mut(i)) else {
+            return;
+        };
+        let handle = tokio::spawn(scan_once(
+            self.conn.clone(),
+            w.node.clone(),
+            self.pattern.clone(),
+            w.cursor,
+            self.count,
+        ));
+        w.task = Some(handle.abort_handle());
+        self.in_flight.push(Box::pin(handle.map(move |r| (i, r))));
+    }
+
+    /// Lists the nodes and sends the first SCAN of each.
+    async fn start(&mut self) -> Result<()> {
+        let targets = self.conn.scan_targets().await?;
+        self.walks = Some(
+            targets
+                .into_iter()
+                .map(|node| Walk {
+                    node,
+                    cursor: 0,
+                    done: false,
+                    task: None,
+                })
+                .collect(),
+        );
+        for i in 0..self.walks.as_ref().map_or(0, Vec::len) {
+            self.send(i);
+        }
+        Ok(())
+    }
+
+    /// A cluster primary stopped answering: wait for a node that took over its slots (a
+    /// promoted replica) and walk that one from the start; the de-duplication hides what was
+    /// seen already. `false` when none appeared in time.
+    async fn replace(&mut self, i: usize) -> bool {
+        let deadline = tokio::time::Instant::now() + FAILOVER_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(targets) = self.conn.scan_targets().await {
+                let walks = self.walks.as_deref().unwrap_or_default();
+                let known: Vec<&Option<Node>> = walks.iter().map(|w| &w.node).collect();
+                let lost = &walks[i].node;
+                if targets.contains(lost) && !targets.is_empty() {
+                    // Still listed: it may be back (a restart); retry where it was.
+                    if let Ok(reply) =
+                        scan_once(self.conn.clone(), lost.clone(), self.pattern.clone(), 0, 1).await
+                    {
+                        // A restarted node has a new cursor space: walk it again.
+                        drop(reply);
+                        if let Some(w) = self.walks.as_mut().and_then(|w| w.get_mut(i)) {
+                            w.cursor = 0;
+                        }
+                        self.send(i);
+                        return true;
+                    }
+                } else if let Some(new) = targets.into_iter().find(|t| !known.contains(&t)) {
+                    tracing::info!(lost = %node_label(lost, &self.conn), new = %node_label(&new, &self.conn), "a primary was replaced: walking its successor");
+                    if let Some(w) = self.walks.as_mut().and_then(|w| w.get_mut(i)) {
+                        w.node = new;
+                        w.cursor = 0;
+                    }
+                    self.send(i);
+                    return true;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        false
     }
 
     /// Skips the de-duplication, for callers whose own index is idempotent.
@@ -99,8 +211,8 @@ impl KeyScanner {
     /// println!("scanning {}", scan.pattern());
     /// # Ok(()) }
     /// ```
-    pub fn pattern(&self) -> &str {
-        &self.pattern
+    pub fn pattern(&self) -> std::borrow::Cow<'_, str> {
+        crate::adapter::escape::text(&self.pattern)
     }
 
     /// True once the server returned cursor 0.
@@ -115,7 +227,11 @@ impl KeyScanner {
     /// # Ok(()) }
     /// ```
     pub fn is_done(&self) -> bool {
-        self.done
+        self.failed.is_none()
+            && self
+                .walks
+                .as_ref()
+                .is_some_and(|w| w.iter().all(|w| w.done))
     }
 
     /// Keys the server returned so far, duplicates included (progress against DBSIZE).
@@ -148,6 +264,9 @@ impl KeyScanner {
 
     /// The next page of new keys (possibly empty), or `None` when the walk is complete.
     ///
+    /// Keys that are not UTF-8 are left out of these `String` pages (logged); use
+    /// [`next_page_bytes`](Self::next_page_bytes) to see every key as its exact bytes.
+    ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let mut scan = state.scan_group("trace-1")?;
@@ -157,54 +276,102 @@ impl KeyScanner {
     /// # Ok(()) }
     /// ```
     pub async fn next_page(&mut self) -> Result<Option<Vec<String>>> {
-        if self.done {
+        let Some(page) = self.next_page_bytes().await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(page.len());
+        for bytes in page {
+            match String::from_utf8(bytes) {
+                Ok(k) => out.push(k),
+                Err(e) => {
+                    tracing::warn!(key = %crate::adapter::escape::name(e.as_bytes()), "skipping a key that is not UTF-8");
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// The next page of new keys as their exact bytes (possibly empty), or `None` when the walk
+    /// is complete.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut scan = state.scan_all();
+    /// while let Some(page) = scan.next_page_bytes().await? {
+    ///     for key in page {
+    ///         println!("{}", motia_state::escape::name(&key));
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_page_bytes(&mut self) -> Result<Option<Vec<Vec<u8>>>> {
+        if let Some((node, reason)) = &self.failed {
+            return Err(Error::ScanIncomplete {
+                node: node.clone(),
+                reason: reason.clone(),
+            });
+        }
+        if self.walks.is_none() {
+            self.start().await?;
+        }
+        if self.is_done() {
             return Ok(None);
         }
-        let fetch = || {
-            scan_once(
-                self.conn.clone(),
-                self.pattern.clone(),
-                self.cursor,
-                self.count,
-            )
+        let Some((i, joined)) = self.in_flight.next().await else {
+            return Ok(None);
         };
-        let (next, raw) = match self.prefetch.take() {
-            Some(handle) => match handle.await {
-                Ok(reply) => reply?,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                // Cancelled by the runtime shutting down: ask again in this task.
-                Err(_) => fetch().await?,
-            },
-            None => fetch().await?,
+        let Some(walk) = self.walks.as_ref().and_then(|w| w.get(i)) else {
+            return Ok(None);
+        };
+        let (node, cursor) = (walk.node.clone(), walk.cursor);
+        let reply = match joined {
+            Ok(reply) => reply,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled by the runtime shutting down: ask again in this task.
+            Err(_) => {
+                scan_once(
+                    self.conn.clone(),
+                    node.clone(),
+                    self.pattern.clone(),
+                    cursor,
+                    self.count,
+                )
+                .await
+            }
+        };
+        let (next, raw) = match reply {
+            Ok(r) => r,
+            Err(e) if node.is_some() && e.is_connection() => {
+                let label = node_label(&node, &self.conn);
+                tracing::warn!(node = %label, error = %e, "a primary did not answer the scan");
+                if self.replace(i).await {
+                    return Ok(Some(Vec::new()));
+                }
+                self.failed = Some((label.clone(), e.to_string()));
+                return Err(Error::ScanIncomplete {
+                    node: label,
+                    reason: e.to_string(),
+                });
+            }
+            Err(e) => return Err(e),
         };
         self.pages += 1;
-        self.cursor = next;
-        self.done = next == 0;
-        if !self.done {
-            self.prefetch = Some(tokio::spawn(scan_once(
-                self.conn.clone(),
-                self.pattern.clone(),
-                next,
-                self.count,
-            )));
+        if let Some(w) = self.walks.as_mut().and_then(|w| w.get_mut(i)) {
+            w.cursor = next;
+            w.done = next == 0;
+            w.task = None;
+        }
+        if next != 0 {
+            self.send(i);
         }
         self.returned_raw += raw.len() as u64;
-        let mut page = Vec::with_capacity(raw.len());
-        for bytes in raw {
-            let key = match String::from_utf8(bytes) {
-                Ok(k) => k,
-                Err(e) => {
-                    tracing::warn!(key = %String::from_utf8_lossy(e.as_bytes()), "skipping a key that is not UTF-8");
-                    continue;
-                }
-            };
-            if let Some((hasher, seen)) = self.seen.as_mut()
-                && !seen.insert(hasher.hash_one(&key))
-            {
-                continue;
-            }
-            page.push(key);
-        }
+        let page = match self.seen.as_mut() {
+            Some((hasher, seen)) => raw
+                .into_iter()
+                .filter(|key| seen.insert(hasher.hash_one(key)))
+                .collect(),
+            None => raw,
+        };
         Ok(Some(page))
     }
 
@@ -219,6 +386,22 @@ impl KeyScanner {
     pub async fn collect_all(mut self) -> Result<Vec<String>> {
         let mut all = Vec::new();
         while let Some(page) = self.next_page().await? {
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
+    /// Every remaining key as exact bytes, in SCAN order.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = state.scan_all().collect_all_bytes().await?;
+    /// println!("{} keys under the prefix", keys.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn collect_all_bytes(mut self) -> Result<Vec<Vec<u8>>> {
+        let mut all = Vec::new();
+        while let Some(page) = self.next_page_bytes().await? {
             all.extend(page);
         }
         Ok(all)

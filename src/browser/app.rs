@@ -152,47 +152,11 @@ where
         if terminal::panicked() {
             anyhow::bail!("an internal error stopped the browser (see the log file)");
         }
-        // A key press is drawn at once; otherwise queued events are drained for a bounded
-        // time, so a flood of scan batches neither costs a frame each nor delays the next key.
-        let mut key_seen = matches!(first, Some(Action::Key(_)));
-        let mut quit = first.is_some_and(|a| apply(model, a, link, &mut outside));
-        let budget = Instant::now() + DRAIN_BUDGET;
-        for _ in 0..DRAIN_LIMIT {
-            if quit || key_seen || Instant::now() >= budget {
-                break;
-            }
-            if let Ok(Ok(e)) = input.try_recv() {
-                if let Some(a) = to_action(e) {
-                    key_seen = matches!(a, Action::Key(_));
-                    quit |= apply(model, a, link, &mut outside);
-                }
-                continue;
-            }
-            match link.events.try_recv() {
-                Ok(e) => quit |= apply(model, Action::Worker(e), link, &mut outside),
-                Err(_) => break,
-            }
-        }
-        while !quit && !outside.is_empty() {
-            match outside.remove(0) {
-                Effect::Copy(text) => host.copy(&text),
-                Effect::ExternalEdit { text } => {
-                    let result = host.external_edit(text).await;
-                    // The editor drew over everything: the next frame repaints it all.
-                    // (`resize` clears without `clear`'s cursor-position query, whose answer
-                    // can be lost to the input reader and fail the whole browser.)
-                    let area = terminal
-                        .size()
-                        .map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height))
-                        .map_err(|e| anyhow::anyhow!("reading the terminal size failed: {e}"))?;
-                    terminal
-                        .resize(area)
-                        .map_err(|e| anyhow::anyhow!("redrawing the screen failed: {e}"))?;
-                    key_seen = true;
-                    quit |= apply(model, Action::ExternalEdited(result), link, &mut outside);
-                }
-                _ => {}
-            }
+        let (mut quit, mut key_seen) = drain(model, first, input, link, &mut outside);
+        if !quit {
+            let (q, edited) = perform_outside(terminal, model, link, host, &mut outside).await?;
+            quit |= q;
+            key_seen |= edited;
         }
         if quit {
             return Ok(());
@@ -208,6 +172,75 @@ where
             after_draw(model, last_draw);
         }
     }
+}
+
+/// Applies `first` and then the queued events. A key press is drawn at once; otherwise queued
+/// events are drained for a bounded time, so a flood of scan batches neither costs a frame
+/// each nor delays the next key. Returns (quit, a key was pressed).
+fn drain(
+    model: &mut Model,
+    first: Option<Action>,
+    input: &mut mpsc::UnboundedReceiver<std::io::Result<Event>>,
+    link: &mut WorkerLink,
+    outside: &mut Vec<Effect>,
+) -> (bool, bool) {
+    let mut key_seen = matches!(first, Some(Action::Key(_)));
+    let mut quit = first.is_some_and(|a| apply(model, a, link, outside));
+    let budget = Instant::now() + DRAIN_BUDGET;
+    for _ in 0..DRAIN_LIMIT {
+        if quit || key_seen || Instant::now() >= budget {
+            break;
+        }
+        if let Ok(Ok(e)) = input.try_recv() {
+            if let Some(a) = to_action(e) {
+                key_seen = matches!(a, Action::Key(_));
+                quit |= apply(model, a, link, outside);
+            }
+            continue;
+        }
+        match link.events.try_recv() {
+            Ok(e) => quit |= apply(model, Action::Worker(e), link, outside),
+            Err(_) => break,
+        }
+    }
+    (quit, key_seen)
+}
+
+/// Performs the effects that leave the program (clipboard, `$EDITOR`). Returns (quit, an
+/// external edit ran: its result is drawn at once).
+async fn perform_outside<B>(
+    terminal: &mut Terminal<B>,
+    model: &mut Model,
+    link: &mut WorkerLink,
+    host: &mut impl Host,
+    outside: &mut Vec<Effect>,
+) -> anyhow::Result<(bool, bool)>
+where
+    B: Backend,
+{
+    let (mut quit, mut edited) = (false, false);
+    while !quit && !outside.is_empty() {
+        match outside.remove(0) {
+            Effect::Copy(text) => host.copy(&text),
+            Effect::ExternalEdit { text } => {
+                let result = host.external_edit(text).await;
+                // The editor drew over everything: the next frame repaints it all.
+                // (`resize` clears without `clear`'s cursor-position query, whose answer
+                // can be lost to the input reader and fail the whole browser.)
+                let area = terminal
+                    .size()
+                    .map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height))
+                    .map_err(|e| anyhow::anyhow!("reading the terminal size failed: {e}"))?;
+                terminal
+                    .resize(area)
+                    .map_err(|e| anyhow::anyhow!("redrawing the screen failed: {e}"))?;
+                edited = true;
+                quit |= apply(model, Action::ExternalEdited(result), link, outside);
+            }
+            _ => {}
+        }
+    }
+    Ok((quit, edited))
 }
 
 async fn sleep_until(t: Option<Instant>) {

@@ -38,11 +38,25 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
             ));
         }
     }
+    if let Some(mode) = &m.server.mode {
+        top.push(Span::styled(format!(" · {mode}"), theme::note()));
+    }
+    if !m.server.unreachable.is_empty() {
+        top.push(Span::styled(
+            format!(" · ✗ no answer from {}", m.server.unreachable.join(", ")),
+            theme::error(),
+        ));
+    }
     if let Some(v) = &m.server_version {
         top.push(Span::styled(format!(" · Redis {v}"), theme::dim()));
+    } else if let Some(why) = &m.server.version_unknown {
+        top.push(Span::styled(
+            format!(" · Redis ? ({})", short(why)),
+            theme::dim(),
+        ));
     }
     if m.settings.read_only {
-        top.push(Span::styled(" · READ-ONLY", theme::note()));
+        top.push(Span::styled(" · READ-ONLY", theme::error()));
     }
     match &m.live.state {
         LiveState::Live => top.push(Span::styled(" · live", theme::ok())),
@@ -54,41 +68,59 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
         top.push(Span::styled(" · follow", theme::note()));
     }
     if m.scan.started.is_some() || m.scan.completed_once {
-        let total = m
-            .scan
-            .dbsize
-            .map(|n| format!(" of {}", thousands(n)))
-            .unwrap_or_default();
-        let elapsed = match (m.scan.took, m.scan.started) {
-            (Some(t), _) => t,
-            (None, Some(s)) => m.now().saturating_duration_since(s),
-            _ => Default::default(),
-        };
-        let state = if m.scan.running {
-            "scanning"
-        } else if m.scan.interrupted {
-            "interrupted"
-        } else if m.scan.error.is_some() {
-            "failed"
-        } else {
-            "done"
-        };
-        top.push(Span::raw(format!(
-            " · keys {}{total} · traces {} · {:.1}s · ",
-            thousands(m.scan.seen),
-            thousands(m.index.traces.len() as u64),
-            elapsed.as_secs_f64()
-        )));
-        top.push(Span::styled(
-            state,
-            if state == "done" {
-                theme::ok()
-            } else {
-                theme::note()
-            },
-        ));
+        scan(m, &mut top);
     }
-    let bottom = if let Mode::Filter(_) = m.mode {
+    f.render_widget(Paragraph::new(vec![Line::from(top), bottom(m)]), area);
+}
+
+/// Scan progress: keys seen of DBSIZE, traces, time, state.
+fn scan(m: &Model, top: &mut Vec<Span<'static>>) {
+    let total = match (m.scan.dbsize, &m.server.size_unknown) {
+        (Some(n), _) => format!(" of {}", thousands(n)),
+        (None, Some(why)) => format!(" of ? ({})", short(why)),
+        (None, None) => String::new(),
+    };
+    let elapsed = match (m.scan.took, m.scan.started) {
+        (Some(t), _) => t,
+        (None, Some(s)) => m.now().saturating_duration_since(s),
+        _ => Default::default(),
+    };
+    let state = if m.scan.running {
+        "scanning"
+    } else if m.scan.interrupted {
+        "interrupted"
+    } else if m.scan.error.is_some() {
+        "failed"
+    } else {
+        "done"
+    };
+    top.push(Span::raw(format!(
+        " · keys {}{total} · traces {} · {:.1}s · ",
+        thousands(m.scan.seen),
+        thousands(m.index.traces.len() as u64),
+        elapsed.as_secs_f64()
+    )));
+    top.push(Span::styled(
+        state,
+        if state == "done" {
+            theme::ok()
+        } else {
+            theme::note()
+        },
+    ));
+}
+
+/// "may not run INFO" as "no INFO": the status line is narrow.
+fn short(why: &str) -> String {
+    match why.strip_prefix("may not run ") {
+        Some(cmd) => format!("no {cmd}"),
+        None => why.to_string(),
+    }
+}
+
+/// The second line: the filter being typed, a message, or the keys of the focused pane.
+fn bottom(m: &Model) -> Line<'static> {
+    if let Mode::Filter(_) = m.mode {
         Line::from(vec![
             Span::styled("filter: ", theme::key_hint()),
             Span::raw("type to narrow · "),
@@ -116,6 +148,5 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
             spans.push(Span::raw(format!(" {label}")));
         }
         Line::from(spans)
-    };
-    f.render_widget(Paragraph::new(vec![Line::from(top), bottom]), area);
+    }
 }

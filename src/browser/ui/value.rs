@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::browser::doc::{DocKind, WINDOW};
+use crate::browser::doc::{DocKind, ValueDoc, WINDOW};
 use crate::browser::format::{human_bytes, ttl_text};
 use crate::browser::model::{Model, Pane};
 use crate::browser::theme;
@@ -17,33 +17,6 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     let focused = m.focus == Pane::Value;
     let v = &m.value;
     let width = area.width.saturating_sub(2) as usize;
-    let mut title = vec![Span::styled(" Value ", theme::title(focused))];
-    if let Some(full) = &v.full_key {
-        let shown = full
-            .strip_prefix(m.settings.prefix.as_str())
-            .unwrap_or(full);
-        title.push(Span::styled(format!("{shown} "), theme::title(focused)));
-        if let Some(e) = m.meta.get(full) {
-            let ttl = e.ttl_at(m.now());
-            match ttl {
-                Ttl::Expires(d) => {
-                    let at = m.clock.wall() + chrono::Duration::from_std(d).unwrap_or_default();
-                    let same_day = at.date_naive() == m.clock.wall().date_naive();
-                    let when = if same_day {
-                        at.format("%H:%M:%S")
-                    } else {
-                        at.format("%Y-%m-%d %H:%M")
-                    };
-                    title.push(Span::styled(
-                        format!("· TTL {} → {when} ", ttl_text(ttl)),
-                        theme::note(),
-                    ));
-                }
-                Ttl::Persistent => title.push(Span::styled("· no TTL ", theme::dim())),
-                Ttl::Missing => {}
-            }
-        }
-    }
     let mut lines: Vec<Line> = Vec::new();
     let mut notes: Vec<(String, Style)> = Vec::new();
     if v.gone {
@@ -97,63 +70,9 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
             }
         }
         (Some(_), Some(doc)) => {
-            if !doc.complete() {
-                let loading = if v.request.is_some() && v.want_full {
-                    " · loading all…".to_string()
-                } else {
-                    format!(
-                        " · {}: load all",
-                        m.keymap.keys_of(crate::browser::keymap::Command::LoadAll)
-                    )
-                };
-                notes.push((
-                    format!(
-                        "first {} of {}{loading}",
-                        human_bytes(WINDOW as u64),
-                        human_bytes(doc.total_len)
-                    ),
-                    theme::note(),
-                ));
-            }
-            match &doc.kind {
-                DocKind::Text { note } => notes.push((note.clone(), theme::note())),
-                DocKind::Empty => notes.push((
-                    "empty string (Motia reads it as missing)".into(),
-                    theme::note(),
-                )),
-                _ => {}
-            }
-            if doc.escaped {
-                notes.push(("non-UTF-8 bytes shown as \\xNN".into(), theme::note()));
-            }
+            doc_notes(m, doc, &mut notes);
             let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
-            let end = (v.scroll + body_h).min(doc.line_count());
-            for i in v.scroll.min(end)..end {
-                if lines.len() >= body_h {
-                    break;
-                }
-                let text = doc.line(i);
-                // Only what fits is styled: a 50 MB line costs as much as a short one.
-                let room = if m.wrap {
-                    width * (body_h - lines.len())
-                } else {
-                    width
-                };
-                let cut = cut_at(text, room);
-                let mut line = if doc.is_json() {
-                    highlight_json(cut)
-                } else {
-                    Line::raw(cut)
-                };
-                if v.changed_at.is_some() && v.changed_lines.binary_search(&i).is_ok() {
-                    line = line.patch_style(theme::changed_line());
-                }
-                if m.wrap {
-                    lines.extend(wrap_line(line, width));
-                } else {
-                    lines.push(line);
-                }
-            }
+            lines = body(m, doc, width, body_h);
         }
     }
     let mut all: Vec<Line> = notes
@@ -164,11 +83,114 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     f.render_widget(
         Paragraph::new(all).block(
             Block::bordered()
-                .title(Line::from(title))
+                .title(Line::from(title(m, focused)))
                 .border_style(theme::border(focused)),
         ),
         area,
     );
+}
+
+/// The pane's title: the key and its TTL, with the time it expires.
+fn title(m: &Model, focused: bool) -> Vec<Span<'static>> {
+    let mut title = vec![Span::styled(" Value ", theme::title(focused))];
+    let Some(full) = &m.value.full_key else {
+        return title;
+    };
+    let shown = full
+        .strip_prefix(m.settings.prefix.as_str())
+        .unwrap_or(full);
+    title.push(Span::styled(format!("{shown} "), theme::title(focused)));
+    if let Some(e) = m.meta.get(full) {
+        let ttl = e.ttl_at(m.now());
+        match ttl {
+            Ttl::Expires(d) => {
+                let at = m.clock.wall() + chrono::Duration::from_std(d).unwrap_or_default();
+                let same_day = at.date_naive() == m.clock.wall().date_naive();
+                let when = if same_day {
+                    at.format("%H:%M:%S")
+                } else {
+                    at.format("%Y-%m-%d %H:%M")
+                };
+                title.push(Span::styled(
+                    format!("· TTL {} → {when} ", ttl_text(ttl)),
+                    theme::note(),
+                ));
+            }
+            Ttl::Persistent => title.push(Span::styled("· no TTL ", theme::dim())),
+            Ttl::Missing => {}
+        }
+    }
+    title
+}
+
+/// What to know about the value before reading it: only part loaded, not JSON, empty, bytes
+/// escaped.
+fn doc_notes(m: &Model, doc: &ValueDoc, notes: &mut Vec<(String, Style)>) {
+    let v = &m.value;
+    if !doc.complete() {
+        let loading = if v.request.is_some() && v.want_full {
+            " · loading all…".to_string()
+        } else {
+            format!(
+                " · {}: load all",
+                m.keymap.keys_of(crate::browser::keymap::Command::LoadAll)
+            )
+        };
+        notes.push((
+            format!(
+                "first {} of {}{loading}",
+                human_bytes(WINDOW as u64),
+                human_bytes(doc.total_len)
+            ),
+            theme::note(),
+        ));
+    }
+    match &doc.kind {
+        DocKind::Text { note } => notes.push((note.clone(), theme::note())),
+        DocKind::Empty => notes.push((
+            "empty string (Motia reads it as missing)".into(),
+            theme::note(),
+        )),
+        _ => {}
+    }
+    if doc.escaped {
+        notes.push(("non-UTF-8 bytes shown as \\xNN".into(), theme::note()));
+    }
+}
+
+/// The lines of the value on screen, from the scroll position, `body_h` rows high.
+fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    let scroll = m.value.scroll;
+    let end = (scroll + body_h).min(doc.line_count());
+    for i in scroll.min(end)..end {
+        if lines.len() >= body_h {
+            break;
+        }
+        let text = doc.line(i);
+        // Only what fits is styled: a 50 MB line costs as much as a short one.
+        let room = if m.wrap {
+            width * (body_h - lines.len())
+        } else {
+            width
+        };
+        let cut = cut_at(text, room);
+        let mut line = if doc.is_json() {
+            highlight_json(cut)
+        } else {
+            Line::raw(cut)
+        };
+        let v = &m.value;
+        if v.changed_at.is_some() && v.changed_lines.binary_search(&i).is_ok() {
+            line = line.patch_style(theme::changed_line());
+        }
+        if m.wrap {
+            lines.extend(wrap_line(line, width));
+        } else {
+            lines.push(line);
+        }
+    }
+    lines
 }
 
 /// Splits a styled line into rows of `width` characters, keeping each piece's style.

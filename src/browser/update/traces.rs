@@ -128,7 +128,12 @@ pub fn remove_gone(m: &mut Model, fx: &mut Vec<Effect>) {
     if expired.is_empty() {
         return;
     }
-    for full in &expired {
+    forget(m, &expired, fx);
+}
+
+/// Keys that no longer exist (removed, or seen missing) leave the index and the lists at once.
+pub fn forget(m: &mut Model, full_keys: &[String], fx: &mut Vec<Effect>) {
+    for full in full_keys {
         m.meta.remove(full);
         if let Some((trace, key)) = m.keyspace.split(full) {
             let (trace, key) = (trace.to_string(), key.to_string());

@@ -18,7 +18,7 @@ use crate::browser::update::meta::request_meta_keys;
 use crate::browser::update::note;
 use crate::browser::update::notifications::toast;
 use crate::browser::update::scan::start_scan;
-use crate::browser::update::traces::rebuild_traces;
+use crate::browser::update::traces::{forget, rebuild_traces};
 use crate::browser::update::value::reload_value;
 
 /// True (and says so) when the browser runs read-only: nothing is sent.
@@ -305,12 +305,5 @@ fn unlinked(
         format!("{label}: {} removed", thousands(n)),
         ToastKind::Done,
     );
-    for full in &full_keys {
-        m.meta.remove(full);
-        if let Some((trace, key)) = m.keyspace.split(full) {
-            let (trace, key) = (trace.to_string(), key.to_string());
-            m.index.remove(&trace, &key);
-        }
-    }
-    rebuild_traces(m, fx, true);
+    forget(m, &full_keys, fx);
 }

@@ -1,0 +1,411 @@
+//! The Redis Cluster backend: redis-rs's cluster client with explicit timeouts and a retry
+//! budget (it has neither by default), a second client that never resends (for commands whose
+//! second run would differ), and a cached slot map so errors name the primary involved.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{
+    MultipleNodeRoutingInfo, Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr,
+};
+use redis::{Cmd, FromRedisValue, IntoConnectionInfo, Pipeline, RedisResult, Value};
+
+use crate::adapter::config::{Config, parse_node};
+use crate::adapter::conn::{Link, Node, Retry, Topology, connect_error, map_err, tls_certificates};
+use crate::adapter::error::{Error, Result, is_connection_error};
+
+/// Attempts the cluster client makes per command after the first (MOVED, reconnects...).
+const RETRIES: u32 = 3;
+/// Per-command limit when the settings give none: a dead primary must not hang a call.
+const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One slot range and the primary serving it.
+struct SlotRange {
+    first: u16,
+    last: u16,
+    primary: Node,
+}
+
+pub(crate) struct Cluster {
+    /// Retries within the budget: reads and idempotent writes.
+    safe: ClusterConnection,
+    /// Never resends on its own (GETDEL, compare-and-set); redirects are retried by hand.
+    once: ClusterConnection,
+    addr: String,
+    seeds: Vec<String>,
+    detected: bool,
+    config: Config,
+    slots: Arc<std::sync::Mutex<Vec<SlotRange>>>,
+}
+
+fn node_name((host, port): &Node) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+impl Cluster {
+    pub(crate) async fn open(config: &Config, detected: bool) -> Result<Self> {
+        let seeds = config.cluster_seeds()?;
+        let names: Vec<String> = seeds.iter().map(node_name).collect();
+        let addr = format!("cluster {}", names.join(","));
+        let safe = connect(config, &seeds, &addr, RETRIES).await?;
+        let once = connect(config, &seeds, &addr, 0).await?;
+        let cluster = Self {
+            safe,
+            once,
+            addr,
+            seeds: names,
+            detected,
+            config: config.clone(),
+            slots: Arc::default(),
+        };
+        // Credentials are checked at connect; NOPERM proves them accepted.
+        if let Err(e @ (Error::Auth { .. } | Error::NoAuth { .. })) = cluster
+            .query_safe::<Value>(&redis::cmd("PING"), "PING")
+            .await
+        {
+            return Err(e);
+        }
+        if let Err(e) = cluster.refresh_slots().await {
+            tracing::debug!(error = %e, "no slot map (CLUSTER SLOTS refused?)");
+        }
+        Ok(cluster)
+    }
+
+    pub(crate) fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    pub(crate) fn topology(&self) -> Topology {
+        Topology::Cluster {
+            detected: self.detected,
+            seeds: self.seeds.clone(),
+        }
+    }
+
+    async fn query_safe<T: FromRedisValue>(&self, cmd: &Cmd, context: &str) -> Result<T> {
+        self.run(Retry::Safe, context, |mut c| async move {
+            cmd.query_async::<T>(&mut c).await
+        })
+        .await
+    }
+
+    pub(crate) async fn run<T, F, Fut>(&self, retry: Retry, context: &str, send: F) -> Result<T>
+    where
+        F: Fn(Link) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        if retry == Retry::Safe {
+            return send(Link::Cluster(self.safe.clone()))
+                .await
+                .map_err(|e| self.map_err(e, context));
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match send(Link::Cluster(self.once.clone())).await {
+                Ok(v) => return Ok(v),
+                // The command was not executed (redirected, refused, or no connection to send
+                // it on): sending it again cannot run it twice.
+                Err(e) if attempt <= RETRIES && not_executed(&e) => {
+                    tracing::debug!(error = %e, attempt, context, "resending a command that did not run");
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(self.map_err(e, context)),
+            }
+        }
+    }
+
+    /// Names the primary that serves the key of `context` ("GET key") when the error is about
+    /// reaching it, so a status says which node is gone.
+    fn map_err(&self, e: redis::RedisError, context: &str) -> Error {
+        let node = context
+            .split_once(' ')
+            .and_then(|(_, key)| self.primary_of(key.as_bytes()));
+        if is_connection_error(&e) {
+            self.refresh_later();
+            if let Some(node) = node {
+                if e.is_timeout() {
+                    return Error::Timeout {
+                        addr: format!("cluster primary {}", node_name(&node)),
+                        timeout: self.response_timeout(),
+                    };
+                }
+                return Error::Connect {
+                    addr: format!("cluster primary {}", node_name(&node)),
+                    reason: format!(
+                        "{e} (the cluster client reconnects, or follows a replica that takes over)"
+                    ),
+                };
+            }
+        }
+        let addr = node
+            .map(|n| node_name(&n))
+            .unwrap_or_else(|| self.addr.clone());
+        map_err(&addr, &self.config, e, context)
+    }
+
+    fn response_timeout(&self) -> Duration {
+        self.config
+            .command_timeout
+            .unwrap_or(DEFAULT_RESPONSE_TIMEOUT)
+    }
+
+    fn primary_of(&self, key: &[u8]) -> Option<Node> {
+        let slot = slot_of(key);
+        let slots = self.slots.lock().ok()?;
+        slots
+            .iter()
+            .find(|r| r.first <= slot && slot <= r.last)
+            .map(|r| r.primary.clone())
+    }
+
+    fn refresh_later(&self) {
+        let conn = self.safe.clone();
+        // Weak: a refresh must not keep a dropped connection's state alive.
+        let slots = Arc::downgrade(&self.slots);
+        tokio::spawn(async move {
+            if let Ok(map) = fetch_slots(conn).await
+                && let Some(slots) = slots.upgrade()
+                && let Ok(mut s) = slots.lock()
+            {
+                *s = map;
+            }
+        });
+    }
+
+    async fn refresh_slots(&self) -> Result<Vec<Node>> {
+        let map = fetch_slots(self.safe.clone())
+            .await
+            .map_err(|e| self.map_err(e, "CLUSTER SLOTS"))?;
+        let mut primaries: Vec<Node> = Vec::new();
+        for r in &map {
+            if !primaries.contains(&r.primary) {
+                primaries.push(r.primary.clone());
+            }
+        }
+        if let Ok(mut s) = self.slots.lock() {
+            *s = map;
+        }
+        Ok(primaries)
+    }
+
+    /// Every primary, from a fresh `CLUSTER SLOTS` (which still lists a primary that stopped
+    /// answering, so a walk cannot silently skip it); from a PING to all primaries when the
+    /// user may not run CLUSTER SLOTS.
+    pub(crate) async fn primaries(&self) -> Result<Vec<Node>> {
+        match self.refresh_slots().await {
+            Ok(p) if !p.is_empty() => Ok(p),
+            _ => {
+                let reply = self
+                    .safe
+                    .clone()
+                    .route_command(
+                        redis::cmd("PING"),
+                        RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
+                    )
+                    .await
+                    .map_err(|e| self.map_err(e, "PING"))?;
+                let mut out = Vec::new();
+                if let Value::Map(pairs) = reply {
+                    for (k, _) in pairs {
+                        if let Ok(name) = String::from_redis_value(k)
+                            && let Ok(node) = parse_node("cluster node", &name)
+                        {
+                            out.push(node);
+                        }
+                    }
+                }
+                out.sort();
+                Ok(out)
+            }
+        }
+    }
+
+    /// One command to one node, as the cluster advertises it.
+    pub(crate) async fn query_node<T: FromRedisValue>(
+        &self,
+        node: &Node,
+        cmd: &Cmd,
+        context: &str,
+    ) -> Result<T> {
+        let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+            host: node.0.clone(),
+            port: node.1,
+        });
+        let name = node_name(node);
+        let value = self
+            .safe
+            .clone()
+            .route_command(cmd.clone(), routing)
+            .await
+            .map_err(|e| {
+                if is_connection_error(&e) || e.to_string().contains("connection not found") {
+                    self.refresh_later();
+                    Error::Connect {
+                        addr: format!("cluster primary {name}"),
+                        reason: e.to_string(),
+                    }
+                } else {
+                    map_err(&name, &self.config, e, context)
+                }
+            })?;
+        T::from_redis_value(value).map_err(|e| Error::Redis {
+            context: format!("{context} on {name}"),
+            source: e.into(),
+        })
+    }
+}
+
+/// The cluster slot of a key (CRC16 of the key, or of its `{hash tag}`, modulo 16384).
+pub(crate) fn slot_of(key: &[u8]) -> u16 {
+    let tagged = key
+        .iter()
+        .position(|&b| b == b'{')
+        .and_then(|open| {
+            let rest = &key[open + 1..];
+            let close = rest.iter().position(|&b| b == b'}')?;
+            (close > 0).then(|| &rest[..close])
+        })
+        .unwrap_or(key);
+    crc16::State::<crc16::XMODEM>::calculate(tagged) % 16384
+}
+
+/// True when the server did not run the command: a redirect, a cluster that is changing, or
+/// no connection to send it on.
+fn not_executed(e: &redis::RedisError) -> bool {
+    matches!(
+        e.code(),
+        Some("MOVED" | "ASK" | "TRYAGAIN" | "CLUSTERDOWN" | "LOADING" | "MASTERDOWN")
+    ) || e.is_connection_refusal()
+}
+
+async fn connect(
+    config: &Config,
+    seeds: &[Node],
+    addr: &str,
+    retries: u32,
+) -> Result<ClusterConnection> {
+    let nodes: Vec<redis::ConnectionInfo> = seeds
+        .iter()
+        .map(|(h, p)| redis::ConnectionAddr::Tcp(h.clone(), *p).into_connection_info())
+        .collect::<RedisResult<_>>()
+        .map_err(|e| Error::Config {
+            name: "cluster node".into(),
+            reason: e.to_string(),
+        })?;
+    let mut builder = ClusterClientBuilder::new(nodes)
+        .connection_timeout(config.connect_timeout)
+        .response_timeout(config.command_timeout.unwrap_or(DEFAULT_RESPONSE_TIMEOUT))
+        .retries(retries)
+        .min_retry_wait(100)
+        .max_retry_wait(1000);
+    if let Some(u) = &config.username {
+        builder = builder.username(u);
+    }
+    if let Some(p) = &config.password {
+        builder = builder.password(p);
+    }
+    if let Some(tls) = &config.tls {
+        builder = builder
+            .tls(redis::TlsMode::Secure)
+            .certs(tls_certificates(tls)?)
+            .danger_accept_invalid_hostnames(tls.insecure);
+    }
+    let client = builder.build().map_err(|e| Error::Config {
+        name: "cluster".into(),
+        reason: e.to_string(),
+    })?;
+    match tokio::time::timeout(config.connect_timeout * 2, client.get_async_connection()).await {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(connect_error(addr, config.tls.is_some(), e)),
+        Err(_) => Err(Error::Connect {
+            addr: addr.to_string(),
+            reason: format!(
+                "no cluster node answered within {:?}",
+                config.connect_timeout * 2
+            ),
+        }),
+    }
+}
+
+/// `CLUSTER SLOTS`: `[first, last, [host, port, id], replicas...]` per range.
+async fn fetch_slots(mut conn: ClusterConnection) -> RedisResult<Vec<SlotRange>> {
+    let reply: Vec<Value> = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query_async(&mut conn)
+        .await?;
+    let mut out = Vec::new();
+    for range in reply {
+        let Value::Array(parts) = range else { continue };
+        let mut it = parts.into_iter();
+        let (Some(Value::Int(first)), Some(Value::Int(last)), Some(Value::Array(primary))) =
+            (it.next(), it.next(), it.next())
+        else {
+            continue;
+        };
+        let mut p = primary.into_iter();
+        let host = p.next().and_then(|v| String::from_redis_value(v).ok());
+        let port = p.next().and_then(|v| i64::from_redis_value(v).ok());
+        if let (Some(host), Some(port)) = (host, port) {
+            out.push(SlotRange {
+                first: first as u16,
+                last: last as u16,
+                primary: (host, port as u16),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Sends a pipeline whose commands may touch keys of several slots: one sub-pipeline per
+/// slot, all at once, the replies put back in the pipeline's order.
+pub(crate) async fn pipeline_by_slot(
+    conn: ClusterConnection,
+    pipeline: &Pipeline,
+    offset: usize,
+    count: usize,
+) -> RedisResult<Vec<Value>> {
+    let mut by_slot: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    let cmds: Vec<&Cmd> = pipeline.cmd_iter().collect();
+    for (i, cmd) in cmds.iter().enumerate() {
+        let slot = match cmd.args_iter().nth(1) {
+            Some(redis::Arg::Simple(key)) => slot_of(key),
+            _ => 0,
+        };
+        by_slot.entry(slot).or_default().push(i);
+    }
+    if by_slot.len() <= 1 || offset != 0 || count != cmds.len() {
+        let mut c = conn;
+        return redis::aio::ConnectionLike::req_packed_commands(&mut c, pipeline, offset, count)
+            .await;
+    }
+    let sends = by_slot.into_iter().map(|(slot, indices)| {
+        let mut sub = redis::pipe();
+        for &i in &indices {
+            sub.add_command(cmds[i].clone());
+        }
+        let mut c = conn.clone();
+        async move {
+            let n = indices.len();
+            let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
+            let values = c.route_pipeline(sub, 0, n, route).await?;
+            Ok::<_, redis::RedisError>((indices, values))
+        }
+    });
+    let mut out = vec![Value::Nil; cmds.len()];
+    for reply in futures::future::join_all(sends).await {
+        let (indices, values) = reply?;
+        for (i, v) in indices.into_iter().zip(values) {
+            out[i] = v;
+        }
+    }
+    Ok(out)
+}

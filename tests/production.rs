@@ -1,0 +1,313 @@
+//! Production setups against one private redis-server: the README's least-privilege ACL users
+//! (run exactly as written there), the three kinds of refusal kept apart, and unix sockets.
+//! One server for the file; every test uses its own trace ids.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::term::Term;
+use common::{RedisServer, motia_state};
+use motia_state::{Config, Error, RedisStateAdapter};
+
+/// The server of this file, listening on TCP and on a unix socket, with the README's users.
+struct Shared {
+    server: RedisServer,
+    socket: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("redis.sock");
+        let server = RedisServer::start_with(&[
+            "--unixsocket",
+            socket.to_str().unwrap(),
+            "--unixsocketperm",
+            "700",
+        ]);
+        for line in readme_acl_lines() {
+            let args: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(server.cli(&args), "OK", "{line}");
+        }
+        Shared {
+            server,
+            socket,
+            _dir: dir,
+        }
+    })
+}
+
+/// The `ACL SETUSER` lines of the README, as written there.
+fn readme_acl_lines() -> Vec<String> {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let lines: Vec<String> = readme
+        .lines()
+        .filter(|l| l.starts_with("ACL SETUSER "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 2, "the README has a reader and an editor line");
+    lines
+}
+
+fn as_user(user: &str, pass: &str) -> String {
+    format!("redis://{user}:{pass}@127.0.0.1:{}", shared().server.port)
+}
+
+fn reader() -> String {
+    as_user("motia-reader", "reader-secret")
+}
+
+fn editor() -> String {
+    as_user("motia-editor", "editor-secret")
+}
+
+fn run(url: &str, args: &[&str]) -> std::process::Output {
+    motia_state()
+        .args(["--url", url])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(url: &str, args: &[&str]) -> String {
+    let out = run(url, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(url: &str, args: &[&str], code: i32) -> String {
+    let out = run(url, args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn the_readme_reader_browses_with_every_read_command_and_cannot_write() {
+    let s = &shared().server;
+    s.set_raw("motia:state:acl-r:order", r#"{"id":7,"status":"paid"}"#);
+    s.set_raw("motia:state:acl-r:note", r#""hello""#);
+    s.cli(&["EXPIRE", "motia:state:acl-r:note", "600"]);
+    let url = reader();
+    assert!(ok(&url, &["traces"]).lines().any(|l| l == "acl-r"));
+    assert_eq!(ok(&url, &["keys", "acl-r"]), "note\norder\n");
+    assert_eq!(
+        ok(&url, &["get", "acl-r", "order"]),
+        "{\"id\":7,\"status\":\"paid\"}\n"
+    );
+    let ttl: u64 = ok(&url, &["ttl", "acl-r", "note"]).trim().parse().unwrap();
+    assert!((590..=600).contains(&ttl));
+    let items = ok(
+        &url,
+        &["items", "--trace", "acl-r", "--filter", "status eq paid"],
+    );
+    assert!(items.contains("\"key\":\"order\""), "{items}");
+    let export = ok(&url, &["export", "--trace", "acl-r"]);
+    assert!(export.contains("\"ttlSeconds\""), "{export}");
+
+    // A write is refused by the server's ACL: named, and not an authentication failure.
+    let err = fails(&url, &["set", "acl-r", "order", "1"], 3);
+    assert!(err.contains("may not run SET"), "{err}");
+    assert!(err.contains("NOPERM"), "{err}");
+    assert!(!err.contains("authentication"), "{err}");
+    let err = fails(&url, &["del", "acl-r", "order"], 3);
+    assert!(err.contains("may not run GETDEL"), "{err}");
+    assert_eq!(
+        s.cli(&["GET", "motia:state:acl-r:order"]),
+        r#"{"id":7,"status":"paid"}"#
+    );
+}
+
+#[test]
+fn the_readme_editor_edits_but_only_under_its_prefix() {
+    let s = &shared().server;
+    let url = editor();
+    ok(&url, &["set", "acl-e", "order", r#"{"id": 1}"#]);
+    assert_eq!(s.cli(&["GET", "motia:state:acl-e:order"]), r#"{"id":1}"#);
+    ok(&url, &["set", "acl-e", "other", "2"]);
+    assert_eq!(ok(&url, &["expire", "acl-e", "order", "10m"]), "1\n");
+    assert_eq!(ok(&url, &["expire", "acl-e", "order", "persist"]), "1\n");
+    assert_eq!(ok(&url, &["del", "acl-e", "order"]), "{\"id\":1}\n");
+    let export = ok(&url, &["export", "--trace", "acl-e"]);
+    assert_eq!(ok(&url, &["clear", "acl-e"]).trim(), "1");
+    let doc = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(doc.path(), export).unwrap();
+    let imported = ok(&url, &["import", doc.path().to_str().unwrap()]);
+    assert!(imported.starts_with("imported 1 items"), "{imported}");
+    assert_eq!(s.cli(&["GET", "motia:state:acl-e:other"]), "2");
+
+    // A key outside the user's patterns: a NOPERM that says so, nothing written.
+    let err = fails(&url, &["--prefix", "other:", "set", "acl-e", "k", "1"], 3);
+    assert!(
+        err.contains("other:acl-e:k is outside the ACL user's key patterns"),
+        "{err}"
+    );
+    assert!(!err.contains("authentication"), "{err}");
+    assert_eq!(s.cli(&["EXISTS", "other:acl-e:k"]), "0");
+    // Motia's trace records are read-only for the editor too.
+    let err = fails(
+        &url,
+        &["--prefix", "motia:trace:", "set", "acl-e", "k", "1"],
+        3,
+    );
+    assert!(err.contains("outside the ACL user's key patterns"), "{err}");
+}
+
+#[test]
+fn verbose_says_what_a_restricted_user_cannot_know() {
+    let out = run(&reader(), &["--verbose", "traces"]);
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("as motia-reader: standalone"), "{err}");
+    assert!(
+        err.contains("version unknown") && err.contains("may not run INFO"),
+        "{err}"
+    );
+    assert!(
+        err.contains("key count unknown") && err.contains("may not run DBSIZE"),
+        "{err}"
+    );
+    assert!(!err.contains("reader-secret"), "{err}");
+}
+
+#[test]
+fn wrong_password_unknown_user_and_no_credentials_are_three_messages() {
+    let s = &shared().server;
+    let port = s.port.to_string();
+    let wrong = fails(&as_user("motia-reader", "nope"), &["traces"], 3);
+    assert!(wrong.contains("authentication to"), "{wrong}");
+    assert!(
+        wrong.contains("wrong password, or no such user (WRONGPASS)"),
+        "{wrong}"
+    );
+    assert!(
+        !wrong.contains("nope"),
+        "the password is never shown: {wrong}"
+    );
+    let unknown = fails(&as_user("nobody", "x"), &["traces"], 3);
+    assert!(unknown.contains("WRONGPASS"), "{unknown}");
+
+    let protected = RedisServer::start_with(&["--requirepass", "right"]);
+    let url = format!("redis://127.0.0.1:{}", protected.port);
+    let none = fails(&url, &["traces"], 3);
+    assert!(
+        none.contains("requires authentication and no password was given"),
+        "{none}"
+    );
+    assert!(!none.contains("failed"), "{none}");
+    // The default user of the shared server has no password: NOPERM is not reached here.
+    assert!(ok(&format!("redis://127.0.0.1:{port}"), &["traces"]).len() < 100_000);
+}
+
+#[tokio::test]
+async fn the_library_degrades_for_a_restricted_user() {
+    let mut config = Config::from_url(&reader()).unwrap();
+    config.read_only = true;
+    let state = RedisStateAdapter::connect(config).await.unwrap();
+    let version = state.server_version().await.unwrap_err();
+    assert!(version.is_permission(), "{version}");
+    assert!(
+        version.to_string().contains("may not run INFO"),
+        "{version}"
+    );
+    assert!(matches!(
+        state.dbsize_report().await.unwrap_err(),
+        Error::NoPerm { .. }
+    ));
+    // Reading works.
+    let keys = state.scan_all().collect_all().await.unwrap();
+    assert!(keys.iter().all(|k| k.starts_with("motia:state:")));
+    // Compare-and-set needs SET inside the script: refused, by name of the cause.
+    let mut config = Config::from_url(&reader()).unwrap();
+    config.key_prefix = "motia:state:".into();
+    let state = RedisStateAdapter::connect(config).await.unwrap();
+    let err = state
+        .compare_and_set("acl-lib", "k", None, "1")
+        .await
+        .unwrap_err();
+    assert!(err.is_permission(), "{err}");
+    let wrong = Config::from_url(&as_user("motia-editor", "bad")).unwrap();
+    let err = RedisStateAdapter::connect(wrong).await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err}");
+}
+
+#[test]
+fn unix_socket_urls_with_database_and_credentials_in_the_query() {
+    let shared = shared();
+    let path = shared.socket.display().to_string();
+    let plain = format!("unix://{path}?db=2");
+    ok(&plain, &["set", "sock", "k", r#"{"via":"socket"}"#]);
+    assert_eq!(
+        shared.server.cli(&["-n", "2", "GET", "motia:state:sock:k"]),
+        r#"{"via":"socket"}"#
+    );
+    assert_eq!(ok(&plain, &["get", "sock", "k"]), "{\"via\":\"socket\"}\n");
+    // Not in database 0.
+    fails(&format!("unix://{path}"), &["get", "sock", "k"], 1);
+
+    let as_editor = format!("redis+unix://{path}?user=motia-editor&pass=editor-secret");
+    ok(&as_editor, &["set", "sock-e", "k", "3"]);
+    assert_eq!(shared.server.cli(&["GET", "motia:state:sock-e:k"]), "3");
+    let out = run(&as_editor, &["--verbose", "get", "sock-e", "k"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("unix://{path}?db=0&user=motia-editor")),
+        "{err}"
+    );
+    assert!(!err.contains("editor-secret"), "{err}");
+
+    let missing = fails("unix:///nonexistent/redis.sock", &["traces"], 3);
+    assert!(missing.contains("/nonexistent/redis.sock"), "{missing}");
+    let bad = fails("unix://host/redis.sock", &["traces"], 2);
+    assert!(bad.contains("three slashes"), "{bad}");
+}
+
+#[test]
+fn the_browser_starts_and_browses_as_the_readme_reader() {
+    let s = &shared().server;
+    s.set_raw("motia:state:acl-b:order", r#"{"id":9,"status":"sent"}"#);
+    let t = Term::start("acl-reader", &reader(), "--read-only", None);
+    let screen = t.wait_for("done");
+    assert!(screen.contains("Redis ? (no INFO)"), "{screen}");
+    assert!(screen.contains("of ? (no DBSIZE)"), "{screen}");
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    assert!(!screen.contains("authentication"), "{screen}");
+    assert!(!screen.contains("reader-secret"), "{screen}");
+    t.keys(&["/"]);
+    t.type_text("acl-b");
+    t.keys(&["Enter"]);
+    t.wait_for("\"status\": \"sent\"");
+}
+
+#[test]
+fn the_browser_saves_as_the_readme_editor() {
+    let s = &shared().server;
+    s.set_raw("motia:state:acl-w:order", r#"{"id":1}"#);
+    let t = Term::start("acl-editor", &editor(), "", None);
+    t.wait_for("done");
+    t.keys(&["/"]);
+    t.type_text("acl-w");
+    t.keys(&["Enter"]);
+    t.wait_for("\"id\": 1");
+    t.keys(&["Enter"]);
+    t.wait("the Keys pane focused", |s| s.contains("e edit"));
+    t.keys(&["e"]);
+    t.wait_for("Edit acl-w:order");
+    // Line 2 is `  "id": 1`: make it 2.
+    t.keys(&["Down", "End", "BSpace"]);
+    t.type_text("2");
+    t.keys(&["C-s"]);
+    t.wait_for("save acl-w:order: done");
+    assert_eq!(s.cli(&["GET", "motia:state:acl-w:order"]), r#"{"id":2}"#);
+}
