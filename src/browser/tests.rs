@@ -1281,3 +1281,5 @@ fn frame_cluster_primary_down() {
 
 // Issue 8: names that are not UTF-8, selection, honest counts, command line, and a property test.
 mod edges;
+mod live;
+mod live_load;

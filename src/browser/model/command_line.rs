@@ -22,6 +22,8 @@ pub enum Command {
     Import { path: PathBuf, overwrite: bool },
     /// Filter the selected trace's keys by their values; `None` clears the filter.
     Where(Option<StateFilter>),
+    /// Live mode: switch keyspace notifications on (`true`) or restore them.
+    Live(bool),
     /// Quit the browser.
     Quit,
 }
@@ -38,15 +40,16 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("clear", "", "delete every key of the selected trace"),
     ("export", "FILE", "write the selected trace to FILE as JSON"),
     ("export-all", "FILE", "write every trace to FILE as JSON"),
-    (
-        "import",
-        "FILE [--overwrite]",
-        "load items from FILE (refuses existing keys unless --overwrite)",
-    ),
+    ("import", "FILE [--overwrite]", "load items from FILE"),
     (
         "where",
         "[FIELD OP VALUE]",
         "filter keys by value; alone: clear the filter",
+    ),
+    (
+        "live",
+        "on|off",
+        "switch keyspace notifications on the server on (asks) / restore them",
     ),
     ("q", "", "quit"),
 ];
@@ -113,6 +116,11 @@ pub fn parse(input: &str) -> Result<Command, String> {
                     .map_err(|e| e.to_string())
             }
         }
+        "live" => match rest {
+            "on" => Ok(Command::Live(true)),
+            "off" => Ok(Command::Live(false)),
+            _ => Err("usage: :live on|off".into()),
+        },
         "q" | "quit" | "q!" => no_args(Command::Quit),
         other => Err(format!(
             "unknown command :{other} (known: {})",
