@@ -13,6 +13,9 @@ mod common;
 #[allow(dead_code, unused_imports)]
 #[path = "../src/browser/mod.rs"]
 mod browser;
+#[path = "../src/diff.rs"]
+#[allow(dead_code)]
+mod diff;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -45,11 +45,14 @@ pub enum Command {
     Copy,
     CopyKey,
     Dismiss,
+    Timeline,
+    History,
+    Diff,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 30] = [
+    pub const ALL: [Command; 33] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -78,6 +81,9 @@ impl Command {
         Command::Copy,
         Command::CopyKey,
         Command::Dismiss,
+        Command::Timeline,
+        Command::History,
+        Command::Diff,
         Command::Help,
         Command::Quit,
     ];
@@ -115,6 +121,9 @@ impl Command {
             Command::Copy => "copy",
             Command::CopyKey => "copy_key",
             Command::Dismiss => "dismiss",
+            Command::Timeline => "timeline",
+            Command::History => "history",
+            Command::Diff => "diff",
         }
     }
 
@@ -149,7 +158,9 @@ impl Command {
             Command::Bottom => "last row / bottom",
             Command::Open => "open: a trace's keys, a folder, a key's value",
             Command::Filter => "filter as you type (substring; * and ? make a glob)",
-            Command::Sort => "cycle the sort (traces: id, key count; keys: name, size, TTL)",
+            Command::Sort => {
+                "cycle the sort (traces: newest, id, key count, status; keys: name, size, TTL)"
+            }
             Command::Rescan => "rescan, keeping the selection",
             Command::LoadAll => "load the whole value (when over 256 KiB)",
             Command::Wrap => "wrap long lines of the value",
@@ -161,10 +172,15 @@ impl Command {
             Command::SetTtl => "set or remove the TTL (on Traces: every key of the trace)",
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
-            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :q",
+            Command::CmdLine => {
+                ":ttl :persist :del :clear :export :import :where :status :timeline :history :q"
+            }
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
+            Command::Timeline => "the selected flow's timeline from Motia's trace records",
+            Command::History => "the selected key's history from Motia's trace records",
+            Command::Diff => "in the history: diff with the version before, with the value now",
         }
     }
 

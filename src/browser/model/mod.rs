@@ -7,12 +7,14 @@ pub mod connection;
 pub mod dialog;
 pub mod editor;
 pub mod filter;
+pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod list;
 pub mod meta;
 pub mod notifications;
 pub mod scan;
+pub mod timeline;
 pub mod traces;
 pub mod value;
 
@@ -98,6 +100,10 @@ pub struct Model {
     pub next_write: u64,
     /// What each write in flight is, for its notification.
     pub write_labels: HashMap<u64, String>,
+    /// The selected flow's timeline, shown in place of the keys.
+    pub timeline: Option<timeline::TimelineView>,
+    /// A key's history, shown in place of the keys.
+    pub history: Option<history::HistoryView>,
 }
 
 impl Model {
@@ -125,6 +131,9 @@ impl Model {
                 filter: String::new(),
                 sort: TraceSort::Id,
                 selected: None,
+                status_filter: None,
+                sort_chosen: false,
+                stale: false,
             },
             keys: KeysPane::default(),
             value: ValuePane::default(),
@@ -141,6 +150,8 @@ impl Model {
             toasts: Vec::new(),
             next_write: 0,
             write_labels: HashMap::new(),
+            timeline: None,
+            history: None,
         }
     }
 
