@@ -14,7 +14,7 @@ mod common;
 #[path = "../src/browser/mod.rs"]
 mod browser;
 #[path = "../src/diff.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod diff;
 
 use std::io::Write;

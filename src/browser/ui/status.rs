@@ -37,11 +37,25 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
             ));
         }
     }
+    if let Some(mode) = &m.server.mode {
+        top.push(Span::styled(format!(" · {mode}"), theme::note()));
+    }
+    if !m.server.unreachable.is_empty() {
+        top.push(Span::styled(
+            format!(" · ✗ no answer from {}", m.server.unreachable.join(", ")),
+            theme::error(),
+        ));
+    }
     if let Some(v) = &m.server_version {
         top.push(Span::styled(format!(" · Redis {v}"), theme::dim()));
+    } else if let Some(why) = &m.server.version_unknown {
+        top.push(Span::styled(
+            format!(" · Redis ? ({})", short(why)),
+            theme::dim(),
+        ));
     }
     if m.settings.read_only {
-        top.push(Span::styled(" · READ-ONLY", theme::note()));
+        top.push(Span::styled(" · READ-ONLY", theme::error()));
     }
     if m.scan.started.is_some() || m.scan.completed_once {
         scan(m, &mut top);
@@ -51,11 +65,11 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
 
 /// Scan progress: keys seen of DBSIZE, traces, time, state.
 fn scan(m: &Model, top: &mut Vec<Span<'static>>) {
-    let total = m
-        .scan
-        .dbsize
-        .map(|n| format!(" of {}", thousands(n)))
-        .unwrap_or_default();
+    let total = match (m.scan.dbsize, &m.server.size_unknown) {
+        (Some(n), _) => format!(" of {}", thousands(n)),
+        (None, Some(why)) => format!(" of ? ({})", short(why)),
+        (None, None) => String::new(),
+    };
     let elapsed = match (m.scan.took, m.scan.started) {
         (Some(t), _) => t,
         (None, Some(s)) => m.now().saturating_duration_since(s),
@@ -84,6 +98,14 @@ fn scan(m: &Model, top: &mut Vec<Span<'static>>) {
             theme::note()
         },
     ));
+}
+
+/// "may not run INFO" as "no INFO": the status line is narrow.
+fn short(why: &str) -> String {
+    match why.strip_prefix("may not run ") {
+        Some(cmd) => format!("no {cmd}"),
+        None => why.to_string(),
+    }
 }
 
 /// The second line: the filter being typed, a message, or the keys of the focused pane.
