@@ -13,8 +13,8 @@ mod common;
 #[allow(dead_code, unused_imports)]
 #[path = "../src/browser/mod.rs"]
 mod browser;
-#[path = "../src/diff.rs"]
 #[allow(dead_code, unused_imports)]
+#[path = "../src/diff.rs"]
 mod diff;
 
 use std::io::Write;

@@ -48,11 +48,12 @@ pub enum Command {
     Timeline,
     History,
     Diff,
+    Follow,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 33] = [
+    pub const ALL: [Command; 34] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -84,6 +85,7 @@ impl Command {
         Command::Timeline,
         Command::History,
         Command::Diff,
+        Command::Follow,
         Command::Help,
         Command::Quit,
     ];
@@ -124,6 +126,7 @@ impl Command {
             Command::Timeline => "timeline",
             Command::History => "history",
             Command::Diff => "diff",
+            Command::Follow => "follow",
         }
     }
 
@@ -173,14 +176,17 @@ impl Command {
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
             Command::CmdLine => {
-                ":ttl :persist :del :clear :export :import :where :status :timeline :history :q"
+                ":ttl :persist :del :clear :export :import :where :live :status :timeline :history :q"
             }
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
             Command::Timeline => "the selected flow's timeline from Motia's trace records",
             Command::History => "the selected key's history from Motia's trace records",
-            Command::Diff => "in the history: diff with the version before, with the value now",
+            Command::Diff => {
+                "diff of the value against its previous version (live); in a history: versions"
+            }
+            Command::Follow => "follow: select the newest trace and its last written key",
         }
     }
 

@@ -27,6 +27,8 @@ pub enum Command {
     Timeline,
     /// Open or close the selected key's history; `reads` toggles the reads in it.
     History { reads: bool },
+    /// Live mode: switch keyspace notifications on (`true`) or restore them.
+    Live(bool),
     /// Quit the browser.
     Quit,
 }
@@ -70,6 +72,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "history",
         "[reads]",
         "the selected key's history; reads: show reads too",
+    ),
+    (
+        "live",
+        "on|off",
+        "switch keyspace notifications on the server on (asks) / restore them",
     ),
     ("q", "", "quit"),
 ];
@@ -132,6 +139,11 @@ pub fn parse(input: &str) -> Result<Command, String> {
             "" => Ok(Command::History { reads: false }),
             "reads" => Ok(Command::History { reads: true }),
             _ => Err("usage: :history [reads]".into()),
+        },
+        "live" => match rest {
+            "on" => Ok(Command::Live(true)),
+            "off" => Ok(Command::Live(false)),
+            _ => Err("usage: :live on|off".into()),
         },
         "q" | "quit" | "q!" => no_args(Command::Quit),
         other => Err(format!(

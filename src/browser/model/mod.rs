@@ -11,6 +11,7 @@ pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod list;
+pub mod live;
 pub mod meta;
 pub mod notifications;
 pub mod scan;
@@ -32,6 +33,7 @@ use dialog::Dialog;
 use editor::Editor;
 use keys::{KeysPane, RowKind};
 use list::ListState;
+use live::LiveModel;
 use meta::MetaEntry;
 use notifications::{Note, Toast, next_toast_expiry};
 use scan::ScanState;
@@ -105,6 +107,8 @@ pub struct Model {
     pub timeline: Option<timeline::TimelineView>,
     /// A key's history, shown in place of the keys.
     pub history: Option<history::HistoryView>,
+    /// Live mode (keyspace notifications), changes marks and following.
+    pub live: LiveModel,
 }
 
 impl Model {
@@ -154,6 +158,7 @@ impl Model {
             write_labels: HashMap::new(),
             timeline: None,
             history: None,
+            live: LiveModel::default(),
         }
     }
 
@@ -208,6 +213,8 @@ impl Model {
                 .is_some_and(|m| matches!(m.meta.ttl, Ttl::Expires(_)) || m.gone_since.is_some())
         });
         visible_countdown
+            || self.live.has_marks()
+            || self.value.changed_at.is_some()
             || self
                 .value
                 .full_key

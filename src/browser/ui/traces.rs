@@ -78,10 +78,15 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
 
 /// A trace without records: the id and its key count, as without any records at all.
 fn plain_row(m: &Model, trace: &str, inner_w: usize, cursor: bool, focused: bool) -> Line<'static> {
-    let n = thousands(m.index.count(trace) as u64);
-    let id_w = inner_w.saturating_sub(n.len() + 2);
+    let n = format!(
+        "{}{}",
+        live_mark(m, trace),
+        thousands(m.index.count(trace) as u64)
+    );
+    let n_w = n.chars().count();
+    let id_w = inner_w.saturating_sub(n_w + 2);
     let id = clip(trace, id_w);
-    let pad = inner_w.saturating_sub(id.chars().count() + n.len() + 1);
+    let pad = inner_w.saturating_sub(id.chars().count() + n_w + 1);
     let text = format!("{id}{} {n}", " ".repeat(pad));
     if cursor {
         Line::styled(text, theme::cursor(focused))
@@ -90,6 +95,15 @@ fn plain_row(m: &Model, trace: &str, inner_w: usize, cursor: bool, focused: bool
             Span::raw(format!("{id}{} ", " ".repeat(pad))),
             Span::styled(n, theme::dim()),
         ])
+    }
+}
+
+/// A trace with a key changed in the last seconds (live mode) is marked.
+fn live_mark(m: &Model, trace: &str) -> &'static str {
+    if m.live.trace_marked(trace, m.now()) {
+        "•"
+    } else {
+        ""
     }
 }
 
@@ -148,10 +162,11 @@ fn flow_row(
     } else {
         thousands(keys as u64)
     };
+    let mark = live_mark(m, trace);
     let counts = if info.is_some() {
-        format!("{steps}/{keys_text}")
+        format!("{mark}{steps}/{keys_text}")
     } else {
-        keys_text
+        format!("{mark}{keys_text}")
     };
     // Motia's ids are 13 characters; others are cut at 16.
     let id = clip(trace, 16);

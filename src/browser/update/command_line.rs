@@ -66,6 +66,8 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
         Cmd::Timeline => crate::browser::update::timeline::toggle(m, fx),
         Cmd::History { reads: false } => crate::browser::update::history::toggle(m, fx),
         Cmd::History { reads: true } => crate::browser::update::history::toggle_reads(m, fx),
+        Cmd::Live(true) => crate::browser::update::live::start_on(m),
+        Cmd::Live(false) => crate::browser::update::live::start_off(m, fx),
         Cmd::Quit => fx.push(Effect::Quit),
     }
 }

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod help;
 pub mod history;
 pub mod keys;
+pub mod live;
 pub mod meta;
 pub mod navigation;
 pub mod notifications;
@@ -78,6 +79,21 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
 
 /// A command of the normal mode.
 fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
+    if matches!(
+        cmd,
+        Command::Down
+            | Command::Up
+            | Command::PageDown
+            | Command::PageUp
+            | Command::Top
+            | Command::Bottom
+            | Command::Open
+            | Command::PaneLeft
+            | Command::PaneRight
+            | Command::Filter
+    ) {
+        live::manual_move(m);
+    }
     // The timeline and the history stand in for the keys and take their keys first.
     if m.timeline.is_some() && timeline::command(m, cmd, fx) {
         return;
@@ -122,7 +138,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Save => note(m, "Ctrl-S saves in the editor (e opens it)", false),
         Command::Timeline => timeline::toggle(m, fx),
         Command::History => history::toggle(m, fx),
-        Command::Diff => note(m, "= compares versions in a key's history (H)", false),
+        Command::Diff => live::toggle_diff(m),
+        Command::Follow => live::toggle_follow(m),
     }
 }
 
@@ -135,7 +152,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.conn == ConnState::Connected {
         if m.next_refresh.is_some_and(|t| t <= now) {
             m.next_refresh = m.settings.refresh.map(|r| now + r);
-            value::refresh(m, fx);
+            if live::refresh_needed(m) {
+                value::refresh(m, fx);
+            }
             traces::refresh_visible(m, fx);
             timeline::refresh(m, fx);
             history::refresh(m, fx);
@@ -150,6 +169,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
     traces::remove_gone(m, fx);
     if m.traces.stale {
         traces::rebuild_traces(m, fx, false);
+    }
+    if live::expire_marks(m) {
+        m.dirty = true;
     }
     if notifications::expire_toasts(m) {
         m.dirty = true;
@@ -204,5 +226,6 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 history::loaded(m, result);
             }
         }
+        WorkerEvent::Live(ev) => live::event(m, ev, fx),
     }
 }
