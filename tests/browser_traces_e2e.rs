@@ -33,8 +33,8 @@ fn failed_flow_timeline_history_and_jump() {
     t.keys(&["Enter"]);
     t.wait_for("Keys · W6SPF-3235264");
     t.keys(&["T"]);
-    let s = t.wait_for("Timeline W6SPF-3235264");
     t.wait_for("ProcessPayment · event · 6s · 4 attempts");
+    let s = t.wait_for("Timeline W6SPF-3235264");
     assert!(s.contains("CheckoutApi"), "{s}");
     t.keys(&["j"]);
     t.wait_for("Step ProcessPayment");
@@ -69,7 +69,7 @@ fn failed_flow_timeline_history_and_jump() {
 
     // From a state event of the timeline straight to the key.
     t.keys(&["T"]);
-    t.wait_for("Timeline QH7KD-2104821");
+    t.wait_for("ConfirmOrder · event");
     t.keys(&["Enter"]); // CreateOrder's events
     t.wait_for("state set order");
     t.keys(&["j", "j"]);
@@ -80,7 +80,7 @@ fn failed_flow_timeline_history_and_jump() {
     t.wait_for("\"status\": \"confirmed\"");
     // `cart` was deleted by the flow: the jump says so.
     t.keys(&["T"]);
-    t.wait_for("Timeline QH7KD-2104821");
+    t.wait_for("ConfirmOrder · event");
     t.keys(&["j", "Enter"]); // ConfirmOrder's events
     t.wait_for("state delete cart");
     t.keys(&["j", "j", "j", "Enter"]);
