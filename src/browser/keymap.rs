@@ -45,11 +45,13 @@ pub enum Command {
     Copy,
     CopyKey,
     Dismiss,
+    Diff,
+    Follow,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 30] = [
+    pub const ALL: [Command; 32] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -78,6 +80,8 @@ impl Command {
         Command::Copy,
         Command::CopyKey,
         Command::Dismiss,
+        Command::Diff,
+        Command::Follow,
         Command::Help,
         Command::Quit,
     ];
@@ -115,6 +119,8 @@ impl Command {
             Command::Copy => "copy",
             Command::CopyKey => "copy_key",
             Command::Dismiss => "dismiss",
+            Command::Diff => "diff",
+            Command::Follow => "follow",
         }
     }
 
@@ -161,10 +167,12 @@ impl Command {
             Command::SetTtl => "set or remove the TTL (on Traces: every key of the trace)",
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
-            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :q",
+            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :live :q",
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
+            Command::Diff => "diff of the value against its previous version (live changes)",
+            Command::Follow => "follow: select the newest trace and its last written key",
         }
     }
 
