@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
+use motia_state::adapter::gc::{GcAction, GcPlan, GcReport, GcSelection};
+use motia_state::adapter::stats::Stats;
 use motia_state::{Expiry, StateFilter, Ttl};
 
 use crate::browser::doc::ValueDoc;
@@ -59,6 +61,15 @@ pub enum WorkerCmd {
         full_keys: Vec<String>,
         filter: StateFilter,
     },
+    /// Memory and TTL figures of every key: of `keys` (the complete index) or of a scan.
+    Stats { id: u64, keys: Option<Vec<String>> },
+    /// What `:gc` would do (a dry run), over `keys` or a scan.
+    GcPlan {
+        id: u64,
+        selection: GcSelection,
+        action: GcAction,
+        keys: Option<Vec<String>>,
+    },
     /// Stop.
     Shutdown,
 }
@@ -86,6 +97,8 @@ pub enum WriteOp {
     },
     /// Load a file written by export (refuses to overwrite existing keys).
     Import { path: PathBuf },
+    /// Apply a `:gc` plan the user confirmed (each key checked before it is written).
+    Gc { plan: Arc<GcPlan> },
 }
 
 /// What a write did.
@@ -101,6 +114,7 @@ pub enum WriteOutcome {
     Unlinked(u64),
     Exported(u64),
     Imported(u64),
+    Collected(GcReport),
 }
 
 /// Type, size and TTL of one key, as the rows show them.
@@ -183,6 +197,25 @@ pub enum WorkerEvent {
         id: u64,
         op: WriteOp,
         result: Result<WriteOutcome, String>,
+    },
+    /// Stats request `id` so far: `done` of `total` keys read, the figures up to there.
+    StatsProgress {
+        id: u64,
+        done: u64,
+        total: u64,
+        stats: Option<Arc<Stats>>,
+    },
+    /// Stats request `id` finished.
+    Stats {
+        id: u64,
+        result: Result<Arc<Stats>, String>,
+    },
+    /// The `:gc` dry run `id` so far.
+    GcProgress { id: u64, done: u64, total: u64 },
+    /// The `:gc` dry run `id` finished.
+    GcPlanned {
+        id: u64,
+        result: Result<Arc<GcPlan>, String>,
     },
     /// The keys of a `:where` request whose value matched.
     WhereResult {

@@ -45,11 +45,12 @@ pub enum Command {
     Copy,
     CopyKey,
     Dismiss,
+    Stats,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 30] = [
+    pub const ALL: [Command; 31] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -78,6 +79,7 @@ impl Command {
         Command::Copy,
         Command::CopyKey,
         Command::Dismiss,
+        Command::Stats,
         Command::Help,
         Command::Quit,
     ];
@@ -115,6 +117,7 @@ impl Command {
             Command::Copy => "copy",
             Command::CopyKey => "copy_key",
             Command::Dismiss => "dismiss",
+            Command::Stats => "stats",
         }
     }
 
@@ -161,10 +164,13 @@ impl Command {
             Command::SetTtl => "set or remove the TTL (on Traces: every key of the trace)",
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
-            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :q",
+            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :stats :gc :q",
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
+            Command::Stats => {
+                "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
+            }
         }
     }
 

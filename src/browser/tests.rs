@@ -1278,3 +1278,5 @@ fn frame_cluster_primary_down() {
     let fx = ev(&mut m, WorkerEvent::Unreachable(Vec::new()));
     assert!(scan_gen(&fx) > g);
 }
+
+mod stats;

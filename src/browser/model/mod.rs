@@ -13,6 +13,7 @@ pub mod list;
 pub mod meta;
 pub mod notifications;
 pub mod scan;
+pub mod stats;
 pub mod traces;
 pub mod value;
 
@@ -99,6 +100,8 @@ pub struct Model {
     pub next_write: u64,
     /// What each write in flight is, for its notification.
     pub write_labels: HashMap<u64, String>,
+    /// The stats view, when open.
+    pub stats: Option<stats::StatsView>,
 }
 
 impl Model {
@@ -143,6 +146,7 @@ impl Model {
             toasts: Vec::new(),
             next_write: 0,
             write_labels: HashMap::new(),
+            stats: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod editor;
 mod help;
 mod keys;
 mod notifications;
+mod stats;
 mod status;
 mod traces;
 mod value;
@@ -32,6 +33,7 @@ pub fn draw(f: &mut Frame, m: &Model) {
         height: a.status.y,
         ..f.area()
     };
+    stats::stats(f, m, main);
     editor::editor(f, m, main);
     dialog::dialog(f, m, main, a.status);
     notifications::toasts(f, m, main);

@@ -5,6 +5,7 @@
 mod connection;
 mod meta;
 mod scan;
+mod stats;
 mod values;
 mod writes;
 
@@ -16,6 +17,7 @@ use crate::browser::action::{WorkerCmd, WorkerEvent};
 use connection::{connect, heartbeat};
 use meta::fetch_meta;
 use scan::run_scan;
+use stats::{run_gc_plan, run_stats};
 use values::{load_value, run_where};
 use writes::run_writes;
 
@@ -59,6 +61,23 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
             WorkerCmd::Write { id, op } => {
                 // The writer only stops when this loop ends.
                 let _ = write_tx.send((id, op));
+            }
+            WorkerCmd::Stats { id, keys } => {
+                tokio::spawn(run_stats(adapter.clone(), id, keys, events.clone()));
+            }
+            WorkerCmd::GcPlan {
+                id,
+                selection,
+                action,
+                keys,
+            } => {
+                tokio::spawn(run_gc_plan(
+                    adapter.clone(),
+                    id,
+                    (selection, action),
+                    keys,
+                    events.clone(),
+                ));
             }
             WorkerCmd::Where {
                 id,
