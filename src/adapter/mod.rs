@@ -6,6 +6,7 @@ pub mod coalesce;
 pub mod config;
 mod conn;
 pub mod error;
+pub mod escape;
 pub mod expiry;
 pub mod export;
 pub mod filter;

@@ -50,7 +50,18 @@ pub async fn list(
         None => None,
     };
     let state = connect(config).await?;
-    let counts = state.trace_counts().await?;
+    // Trace ids that are not UTF-8 have no trace records (Motia writes those with string ids):
+    // they are listed after the others, their id in base64.
+    let mut counts = BTreeMap::new();
+    let mut not_utf8 = Vec::new();
+    for (id, n) in state.trace_counts_bytes().await? {
+        match String::from_utf8(id) {
+            Ok(id) => {
+                counts.insert(id, n);
+            }
+            Err(e) => not_utf8.push((e.into_bytes(), n)),
+        }
+    }
     let groups: BTreeMap<String, GroupEntry> = state
         .scan_trace_groups()
         .collect_all()
@@ -91,7 +102,8 @@ pub async fn list(
             continue;
         }
         if !json_out {
-            out.line(id)?;
+            out.name(id.as_bytes())?;
+            out.bytes(b"\n")?;
             continue;
         }
         let line = if had_records {
@@ -107,6 +119,16 @@ pub async fn list(
             json!({"traceId": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null})
         };
         out.line(&line.to_string())?;
+    }
+    for (id, keys) in not_utf8.iter().filter(|_| wanted.is_none()) {
+        if json_out {
+            let id = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, id);
+            let line = json!({"traceIdBase64": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null});
+            out.line(&line.to_string())?;
+        } else {
+            out.name(id)?;
+            out.bytes(b"\n")?;
+        }
     }
     out.done()
 }
