@@ -46,11 +46,13 @@ pub enum Command {
     CopyKey,
     Dismiss,
     Stats,
+    Diff,
+    Follow,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 31] = [
+    pub const ALL: [Command; 33] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -80,6 +82,8 @@ impl Command {
         Command::CopyKey,
         Command::Dismiss,
         Command::Stats,
+        Command::Diff,
+        Command::Follow,
         Command::Help,
         Command::Quit,
     ];
@@ -118,6 +122,8 @@ impl Command {
             Command::CopyKey => "copy_key",
             Command::Dismiss => "dismiss",
             Command::Stats => "stats",
+            Command::Diff => "diff",
+            Command::Follow => "follow",
         }
     }
 
@@ -164,10 +170,14 @@ impl Command {
             Command::SetTtl => "set or remove the TTL (on Traces: every key of the trace)",
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
-            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :stats :gc :q",
+            Command::CmdLine => {
+                ":ttl :persist :del :clear :export :import :where :live :stats :gc :q"
+            }
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
+            Command::Diff => "diff of the value against its previous version (live changes)",
+            Command::Follow => "follow: select the newest trace and its last written key",
             Command::Stats => {
                 "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
             }

@@ -1279,4 +1279,6 @@ fn frame_cluster_primary_down() {
     assert!(scan_gen(&fx) > g);
 }
 
+mod live;
+mod live_load;
 mod stats;

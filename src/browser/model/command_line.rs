@@ -25,6 +25,8 @@ pub enum Command {
     Stats,
     /// A `gc` dry run with these flags, then a confirmation.
     Gc(String),
+    /// Live mode: switch keyspace notifications on (`true`) or restore them.
+    Live(bool),
     /// Quit the browser.
     Quit,
 }
@@ -63,6 +65,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "gc",
         "FLAGS",
         "clean up old state: --older-than 7d --no-records --delete (dry run, then y)",
+    ),
+    (
+        "live",
+        "on|off",
+        "switch keyspace notifications on the server on (asks) / restore them",
     ),
     ("q", "", "quit"),
 ];
@@ -121,6 +128,11 @@ pub fn parse(input: &str) -> Result<Command, String> {
                 Ok(Command::Gc(rest.to_string()))
             }
         }
+        "live" => match rest {
+            "on" => Ok(Command::Live(true)),
+            "off" => Ok(Command::Live(false)),
+            _ => Err("usage: :live on|off".into()),
+        },
         "q" | "quit" | "q!" => no_args(Command::Quit),
         other => Err(format!(
             "unknown command :{other} (known: {})",

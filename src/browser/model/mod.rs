@@ -10,6 +10,7 @@ pub mod filter;
 pub mod keys;
 pub mod layout;
 pub mod list;
+pub mod live;
 pub mod meta;
 pub mod notifications;
 pub mod scan;
@@ -31,6 +32,7 @@ use dialog::Dialog;
 use editor::Editor;
 use keys::{KeysPane, RowKind};
 use list::ListState;
+use live::LiveModel;
 use meta::MetaEntry;
 use notifications::{Note, Toast, next_toast_expiry};
 use scan::ScanState;
@@ -102,6 +104,8 @@ pub struct Model {
     pub write_labels: HashMap<u64, String>,
     /// The stats view, when open.
     pub stats: Option<stats::StatsView>,
+    /// Live mode (keyspace notifications), changes marks and following.
+    pub live: LiveModel,
 }
 
 impl Model {
@@ -147,6 +151,7 @@ impl Model {
             next_write: 0,
             write_labels: HashMap::new(),
             stats: None,
+            live: LiveModel::default(),
         }
     }
 
@@ -201,6 +206,8 @@ impl Model {
                 .is_some_and(|m| matches!(m.meta.ttl, Ttl::Expires(_)) || m.gone_since.is_some())
         });
         visible_countdown
+            || self.live.has_marks()
+            || self.value.changed_at.is_some()
             || self
                 .value
                 .full_key

@@ -130,7 +130,13 @@ fn row_line(
             } else {
                 &row.label
             };
-            let text = columns(&format!("{indent}  {label}"), &kind, &size, &ttl, w);
+            // A key changed in the last seconds (live mode) is marked.
+            let mark = if m.live.key_marked(&full, now) {
+                "• "
+            } else {
+                "  "
+            };
+            let text = columns(&format!("{indent}{mark}{label}"), &kind, &size, &ttl, w);
             let style = if selected {
                 theme::cursor(focused)
             } else if meta.is_some_and(|e| e.gone_since.is_some()) {

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::browser::format::thousands;
+use crate::browser::model::live::LiveState;
 use crate::browser::model::{ConnState, Mode, Model};
 use crate::browser::theme;
 
@@ -56,6 +57,15 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
     }
     if m.settings.read_only {
         top.push(Span::styled(" · READ-ONLY", theme::error()));
+    }
+    match &m.live.state {
+        LiveState::Live => top.push(Span::styled(" · live", theme::ok())),
+        LiveState::Polling { .. } => top.push(Span::styled(" · polling", theme::dim())),
+        LiveState::Reconnecting => top.push(Span::styled(" · live: reconnecting", theme::note())),
+        LiveState::Unknown => {}
+    }
+    if m.live.follow {
+        top.push(Span::styled(" · follow", theme::note()));
     }
     if m.scan.started.is_some() || m.scan.completed_once {
         scan(m, &mut top);

@@ -37,10 +37,17 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         .iter()
         .enumerate()
     {
-        let n = thousands(m.index.count(trace) as u64);
-        let id_w = inner_w.saturating_sub(n.len() + 2);
+        // A trace with a key changed in the last seconds (live mode) is marked.
+        let mark = if m.live.trace_marked(trace, m.now()) {
+            "•"
+        } else {
+            ""
+        };
+        let n = format!("{mark}{}", thousands(m.index.count(trace) as u64));
+        let n_w = n.chars().count();
+        let id_w = inner_w.saturating_sub(n_w + 2);
         let id = clip(trace, id_w);
-        let pad = inner_w.saturating_sub(id.chars().count() + n.len() + 1);
+        let pad = inner_w.saturating_sub(id.chars().count() + n_w + 1);
         let text = format!("{id}{} {n}", " ".repeat(pad));
         let line = if start + i == m.traces.list.cursor {
             Line::styled(text, theme::cursor(focused))

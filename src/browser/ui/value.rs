@@ -25,11 +25,48 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     if let Some(e) = &v.error {
         notes.push((format!("reading the value failed: {e}"), theme::error()));
     }
+    let diff_keys = m.keymap.keys_of(crate::browser::keymap::Command::Diff);
+    let diff = v.diff.as_ref().filter(|_| v.show_diff);
+    if let Some(d) = diff {
+        let (added, removed) = crate::diff::counts(d);
+        notes.push((
+            format!("diff with the previous version: +{added} -{removed} · {diff_keys}: the value"),
+            theme::note(),
+        ));
+    } else if v.changed_at.is_some() {
+        let n = v.changed_lines.len();
+        let lines = match n {
+            0 => String::new(),
+            1 => ": 1 line marked".into(),
+            n => format!(": {n} lines marked"),
+        };
+        notes.push((
+            format!("changed just now{lines} · {diff_keys}: diff with the previous version"),
+            theme::note(),
+        ));
+    }
     match (&v.full_key, &v.doc) {
         (None, _) => lines.push(Line::styled("select a key", theme::dim())),
         (Some(_), None) => {
             if v.request.is_some() || v.due.is_some() {
                 lines.push(Line::styled("loading…", theme::dim()));
+            }
+        }
+        (Some(_), Some(_)) if diff.is_some() => {
+            let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
+            for l in diff
+                .into_iter()
+                .flat_map(|d| d.iter())
+                .skip(v.scroll)
+                .take(body_h)
+            {
+                let (sign, style) = match l.kind {
+                    crate::diff::LineKind::Added => ("+ ", theme::diff_added()),
+                    crate::diff::LineKind::Removed => ("- ", theme::diff_removed()),
+                    crate::diff::LineKind::Same => ("  ", ratatui::style::Style::new()),
+                };
+                let text = format!("{sign}{}", cut_at(&l.text, width.saturating_sub(2)));
+                lines.push(Line::styled(text, style));
             }
         }
         (Some(_), Some(doc)) => {
@@ -138,11 +175,15 @@ fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> Vec<Li
             width
         };
         let cut = cut_at(text, room);
-        let line = if doc.is_json() {
+        let mut line = if doc.is_json() {
             highlight_json(cut)
         } else {
             Line::raw(cut)
         };
+        let v = &m.value;
+        if v.changed_at.is_some() && v.changed_lines.binary_search(&i).is_ok() {
+            line = line.patch_style(theme::changed_line());
+        }
         if m.wrap {
             lines.extend(wrap_line(line, width));
         } else {

@@ -64,6 +64,8 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
         Cmd::Where(Some(filter)) => start_where(m, input, filter, fx),
         Cmd::Stats => crate::browser::update::stats::command(m, fx),
         Cmd::Gc(flags) => crate::browser::update::stats::start_gc(m, &flags, fx),
+        Cmd::Live(true) => crate::browser::update::live::start_on(m),
+        Cmd::Live(false) => crate::browser::update::live::start_off(m, fx),
         Cmd::Quit => fx.push(Effect::Quit),
     }
 }

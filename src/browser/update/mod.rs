@@ -8,6 +8,7 @@ pub mod editor;
 pub mod filter;
 pub mod help;
 pub mod keys;
+pub mod live;
 pub mod meta;
 pub mod navigation;
 pub mod notifications;
@@ -81,6 +82,21 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
 
 /// A command of the normal mode.
 fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
+    if matches!(
+        cmd,
+        Command::Down
+            | Command::Up
+            | Command::PageDown
+            | Command::PageUp
+            | Command::Top
+            | Command::Bottom
+            | Command::Open
+            | Command::PaneLeft
+            | Command::PaneRight
+            | Command::Filter
+    ) {
+        live::manual_move(m);
+    }
     match cmd {
         Command::Quit => fx.push(Effect::Quit),
         Command::Back => filter::back(m, fx),
@@ -117,6 +133,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Dismiss => notifications::dismiss(m),
         Command::Save => note(m, "Ctrl-S saves in the editor (e opens it)", false),
         Command::Stats => stats::toggle(m, fx),
+        Command::Diff => live::toggle_diff(m),
+        Command::Follow => live::toggle_follow(m),
     }
 }
 
@@ -129,7 +147,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.conn == ConnState::Connected {
         if m.next_refresh.is_some_and(|t| t <= now) {
             m.next_refresh = m.settings.refresh.map(|r| now + r);
-            value::refresh(m, fx);
+            if live::refresh_needed(m) {
+                value::refresh(m, fx);
+            }
         }
         if m.next_rescan.is_some_and(|t| t <= now) {
             m.next_rescan = m.settings.rescan.map(|r| now + r);
@@ -139,6 +159,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
         }
     }
     traces::remove_gone(m, fx);
+    if live::expire_marks(m) {
+        m.dirty = true;
+    }
     if notifications::expire_toasts(m) {
         m.dirty = true;
     }
@@ -187,5 +210,6 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
         WorkerEvent::Stats { id, result } => stats::finished(m, id, result),
         WorkerEvent::GcProgress { id, done, total } => stats::gc_progress(m, id, done, total),
         WorkerEvent::GcPlanned { id, result } => stats::gc_planned(m, id, result),
+        WorkerEvent::Live(ev) => live::event(m, ev, fx),
     }
 }
