@@ -492,6 +492,10 @@ fn parse_file(text: &str, source: &str) -> Result<Vec<(Command, Vec<Key>)>, Stri
         toml::from_str(text).map_err(|e| format!("config file {source}: {e}"))?;
     let mut out = Vec::new();
     for (section, value) in &table {
+        // Saved connections share the file; the CLI reads them.
+        if section == "profiles" {
+            continue;
+        }
         if section != "keys" {
             return Err(format!(
                 "config file {source}: unknown section [{section}] (expected [keys])"

@@ -614,7 +614,7 @@ fn rescan_option_rescans_on_a_timer_and_refresh_zero_is_off() {
     let opts = BrowserOptions {
         refresh: Some(Duration::ZERO),
         rescan: Some(Duration::from_secs(10)),
-        config_file: None,
+        ..BrowserOptions::default()
     };
     let mut m = initial_model(&config, &opts, Keymap::default(), c.clone());
     let g = scan_gen(&connect(&mut m));

@@ -59,6 +59,8 @@ pub struct Settings {
     pub url: String,
     pub prefix: String,
     pub read_only: bool,
+    /// The saved connection in use.
+    pub profile: Option<String>,
     pub refresh: Option<Duration>,
     pub rescan: Option<Duration>,
 }
