@@ -7,6 +7,7 @@ pub mod connection;
 pub mod dialog;
 pub mod editor;
 pub mod filter;
+pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod list;
@@ -15,6 +16,7 @@ pub mod meta;
 pub mod notifications;
 pub mod scan;
 pub mod stats;
+pub mod timeline;
 pub mod traces;
 pub mod value;
 
@@ -106,6 +108,10 @@ pub struct Model {
     pub write_labels: HashMap<u64, String>,
     /// The stats view, when open.
     pub stats: Option<stats::StatsView>,
+    /// The selected flow's timeline, shown in place of the keys.
+    pub timeline: Option<timeline::TimelineView>,
+    /// A key's history, shown in place of the keys.
+    pub history: Option<history::HistoryView>,
     /// Live mode (keyspace notifications), changes marks and following.
     pub live: LiveModel,
 }
@@ -136,6 +142,9 @@ impl Model {
                 filter: String::new(),
                 sort: TraceSort::Id,
                 selected: None,
+                status_filter: None,
+                sort_chosen: false,
+                stale: false,
             },
             keys: KeysPane::default(),
             value: ValuePane::default(),
@@ -153,6 +162,8 @@ impl Model {
             next_write: 0,
             write_labels: HashMap::new(),
             stats: None,
+            timeline: None,
+            history: None,
             live: LiveModel::default(),
         }
     }
