@@ -105,17 +105,12 @@ fn scan(m: &Model, top: &mut Vec<Span<'static>>) {
     };
     // While scanning: progress (keys the scan returned of all keys in the database). After:
     // what the index holds, which deletes, expiries and rescans keep true.
+    // While scanning: progress (keys the scan returned of all keys in the database). After:
+    // what the index holds, which deletes, expiries and restarts keep equal to the panes.
     let keys = if m.scan.running {
         format!("keys {}{total}", thousands(m.scan.seen))
     } else {
-        let db = match (m.scan.dbsize, &m.server.size_unknown) {
-            (Some(n), _) if n != m.index.total_keys as u64 => {
-                format!(" (database {})", thousands(n))
-            }
-            (None, Some(why)) => format!(" (database ? ({}))", short(why)),
-            _ => String::new(),
-        };
-        format!("keys {}{db}", thousands(m.index.total_keys as u64))
+        format!("keys {}", thousands(m.index.total_keys as u64))
     };
     top.push(Span::raw(format!(
         " · {keys} · traces {} · {:.1}s · ",

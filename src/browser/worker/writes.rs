@@ -89,5 +89,10 @@ async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome
                 })?;
             Ok(WriteOutcome::Imported(report.written))
         }
+        WriteOp::Gc { plan } => adapter
+            .gc_apply(plan, |_, _| {})
+            .await
+            .map(WriteOutcome::Collected)
+            .map_err(e),
     }
 }
