@@ -1526,7 +1526,10 @@ fn frame_restricted_user() {
     );
     let text = screen(&m);
     assert!(text.contains("Redis ? (no INFO)"), "{text}");
-    assert!(text.contains("keys 4 · traces"), "the index once scanned: {text}");
+    assert!(
+        text.contains("keys 4 · traces"),
+        "the index once scanned: {text}"
+    );
     insta::assert_snapshot!("restricted_user", text);
 }
 
