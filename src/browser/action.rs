@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
+use motia_state::adapter::gc::{GcAction, GcPlan, GcReport, GcSelection};
+use motia_state::adapter::stats::Stats;
+use motia_state::adapter::traces::{DeadLetter, FlowStatus, GroupEntry, TraceRecords};
 use motia_state::coalesce::KeyChange;
 use motia_state::notify::NotifySetting;
 use motia_state::{Expiry, StateFilter, Ttl};
@@ -60,6 +63,25 @@ pub enum WorkerCmd {
         id: u64,
         full_keys: Vec<String>,
         filter: StateFilter,
+    },
+    /// Memory and TTL figures of every key: of `keys` (the complete index) or of a scan.
+    Stats { id: u64, keys: Option<Vec<String>> },
+    /// What `:gc` would do (a dry run), over `keys` or a scan.
+    GcPlan {
+        id: u64,
+        selection: GcSelection,
+        action: GcAction,
+        keys: Option<Vec<String>>,
+    },
+    /// Read the step records of these flows (each within a small budget) for their status
+    /// and step count; answered in batches.
+    TraceSummaries { ids: Vec<String> },
+    /// Read one flow's step records (timeline, history), its dead letters when it failed,
+    /// and the value of `full_key` now, if given.
+    TraceRecords {
+        id: u64,
+        trace: String,
+        full_key: Option<String>,
     },
     /// Live mode: switch notifications on or off on the server.
     Live(LiveCmd),
@@ -124,6 +146,8 @@ pub enum WriteOp {
     },
     /// Load a file written by export (refuses to overwrite existing keys).
     Import { path: PathBuf },
+    /// Apply a `:gc` plan the user confirmed (each key checked before it is written).
+    Gc { plan: Arc<GcPlan> },
 }
 
 /// What a write did.
@@ -139,6 +163,7 @@ pub enum WriteOutcome {
     Unlinked(u64),
     Exported(u64),
     Imported(u64),
+    Collected(GcReport),
 }
 
 /// Type, size and TTL of one key, as the rows show them.
@@ -150,6 +175,29 @@ pub struct RowMeta {
     pub len: Option<u64>,
     /// Remaining lifetime when fetched.
     pub ttl: Ttl,
+}
+
+/// What a flow's step records say, for its row in the Traces pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepsSummary {
+    pub status: Option<FlowStatus>,
+    pub steps: usize,
+    /// The flow's hash exists (else its records expired).
+    pub exists: bool,
+    /// Start of the first step (for flows whose group record does not say).
+    pub start_time: Option<i64>,
+    pub first_step: Option<String>,
+    /// Records that could not be read, with the reason.
+    pub unreadable: Vec<String>,
+}
+
+/// One flow's records as the timeline and history need them.
+#[derive(Debug, Clone)]
+pub struct TraceRead {
+    pub records: Arc<TraceRecords>,
+    pub dead_letters: Vec<DeadLetter>,
+    /// The value of the requested key now (`None` inside: the key is gone).
+    pub current: Option<Option<Vec<u8>>>,
 }
 
 /// What the server let the user know about itself; `Err` says why a figure is unknown (an ACL
@@ -223,6 +271,42 @@ pub enum WorkerEvent {
         id: u64,
         op: WriteOp,
         result: Result<WriteOutcome, String>,
+    },
+    /// Stats request `id` so far: `done` of `total` keys read, the figures up to there.
+    StatsProgress {
+        id: u64,
+        done: u64,
+        total: u64,
+        stats: Option<Arc<Stats>>,
+    },
+    /// Stats request `id` finished.
+    Stats {
+        id: u64,
+        result: Result<Arc<Stats>, String>,
+    },
+    /// The `:gc` dry run `id` so far.
+    GcProgress { id: u64, done: u64, total: u64 },
+    /// The `:gc` dry run `id` finished.
+    GcPlanned {
+        id: u64,
+        result: Result<Arc<GcPlan>, String>,
+    },
+    /// Entries of the trace group hash found by scan `generation`; `done` with the last.
+    TraceGroups {
+        generation: u64,
+        entries: Vec<GroupEntry>,
+        done: bool,
+        error: Option<String>,
+    },
+    /// Step summaries of flows (an answer to `TraceSummaries`).
+    TraceSummaries {
+        rows: Vec<(String, StepsSummary)>,
+        error: Option<String>,
+    },
+    /// One flow's records (an answer to `TraceRecords`).
+    TraceRecords {
+        id: u64,
+        result: Result<TraceRead, String>,
     },
     /// Live mode (keyspace notifications).
     Live(LiveEvent),

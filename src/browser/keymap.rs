@@ -45,13 +45,16 @@ pub enum Command {
     Copy,
     CopyKey,
     Dismiss,
+    Stats,
+    Timeline,
+    History,
     Diff,
     Follow,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 32] = [
+    pub const ALL: [Command; 35] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -80,6 +83,9 @@ impl Command {
         Command::Copy,
         Command::CopyKey,
         Command::Dismiss,
+        Command::Stats,
+        Command::Timeline,
+        Command::History,
         Command::Diff,
         Command::Follow,
         Command::Help,
@@ -119,6 +125,9 @@ impl Command {
             Command::Copy => "copy",
             Command::CopyKey => "copy_key",
             Command::Dismiss => "dismiss",
+            Command::Stats => "stats",
+            Command::Timeline => "timeline",
+            Command::History => "history",
             Command::Diff => "diff",
             Command::Follow => "follow",
         }
@@ -155,7 +164,9 @@ impl Command {
             Command::Bottom => "last row / bottom",
             Command::Open => "open: a trace's keys, a folder, a key's value",
             Command::Filter => "filter as you type (substring; * and ? make a glob)",
-            Command::Sort => "cycle the sort (traces: id, key count; keys: name, size, TTL)",
+            Command::Sort => {
+                "cycle the sort (traces: newest, id, key count, status; keys: name, size, TTL)"
+            }
             Command::Rescan => "rescan, keeping the selection",
             Command::LoadAll => "load the whole value (when over 256 KiB)",
             Command::Wrap => "wrap long lines of the value",
@@ -167,12 +178,21 @@ impl Command {
             Command::SetTtl => "set or remove the TTL (on Traces: every key of the trace)",
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
-            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :live :q",
+            Command::CmdLine => {
+                ":ttl :persist :del :clear :export :import :where :live :status :timeline :history :stats :gc :q"
+            }
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
-            Command::Diff => "diff of the value against its previous version (live changes)",
+            Command::Timeline => "the selected flow's timeline from Motia's trace records",
+            Command::History => "the selected key's history from Motia's trace records",
+            Command::Diff => {
+                "diff of the value against its previous version (live); in a history: versions"
+            }
             Command::Follow => "follow: select the newest trace and its last written key",
+            Command::Stats => {
+                "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
+            }
         }
     }
 

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod dialog;
 pub mod editor;
 pub mod filter;
+pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod list;
@@ -14,6 +15,8 @@ pub mod live;
 pub mod meta;
 pub mod notifications;
 pub mod scan;
+pub mod stats;
+pub mod timeline;
 pub mod traces;
 pub mod value;
 
@@ -103,6 +106,12 @@ pub struct Model {
     pub next_write: u64,
     /// What each write in flight is, for its notification.
     pub write_labels: HashMap<u64, String>,
+    /// The stats view, when open.
+    pub stats: Option<stats::StatsView>,
+    /// The selected flow's timeline, shown in place of the keys.
+    pub timeline: Option<timeline::TimelineView>,
+    /// A key's history, shown in place of the keys.
+    pub history: Option<history::HistoryView>,
     /// Live mode (keyspace notifications), changes marks and following.
     pub live: LiveModel,
 }
@@ -133,6 +142,9 @@ impl Model {
                 filter: String::new(),
                 sort: TraceSort::Id,
                 selected: None,
+                status_filter: None,
+                sort_chosen: false,
+                stale: false,
             },
             keys: KeysPane::default(),
             value: ValuePane::default(),
@@ -149,6 +161,9 @@ impl Model {
             toasts: Vec::new(),
             next_write: 0,
             write_labels: HashMap::new(),
+            stats: None,
+            timeline: None,
+            history: None,
             live: LiveModel::default(),
         }
     }
