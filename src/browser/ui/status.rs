@@ -110,7 +110,12 @@ fn scan(m: &Model, top: &mut Vec<Span<'static>>) {
     let keys = if m.scan.running {
         format!("keys {}{total}", thousands(m.scan.seen))
     } else {
-        format!("keys {}", thousands(m.index.total_keys as u64))
+        // A total the user may not ask for is still said to be unknown, and why.
+        let unknown = match (m.scan.dbsize, &m.server.size_unknown) {
+            (None, Some(why)) => format!(" of ? ({})", short(why)),
+            _ => String::new(),
+        };
+        format!("keys {}{unknown}", thousands(m.index.total_keys as u64))
     };
     top.push(Span::raw(format!(
         " · {keys} · traces {} · {:.1}s · ",

@@ -13,13 +13,22 @@ const HEARTBEAT: Duration = Duration::from_secs(1);
 
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How connecting ended.
+pub enum Connect {
+    Done(Box<RedisStateAdapter>),
+    /// The user picked another saved connection meanwhile.
+    Switch(String),
+    Stop,
+}
+
 /// Connects, retrying with a growing pause, and reports each attempt. Commands that arrive
-/// meanwhile are dropped: the model asks again once connected.
+/// meanwhile are dropped (the model asks again once connected), except a switch to another
+/// saved connection, which is how a user leaves a server that does not answer.
 pub async fn connect(
     config: &Config,
     cmds: &mut mpsc::UnboundedReceiver<WorkerCmd>,
     events: &Events,
-) -> Option<RedisStateAdapter> {
+) -> Connect {
     let mut attempt = 0u32;
     let mut error = None;
     loop {
@@ -32,7 +41,7 @@ pub async fn connect(
             .await
             .is_err()
         {
-            return None;
+            return Connect::Stop;
         }
         let tried = async {
             let a = RedisStateAdapter::connect(config.clone()).await?;
@@ -42,8 +51,10 @@ pub async fn connect(
         match tried.await {
             Ok((a, facts)) => {
                 tracing::info!(url = %config.display_url(), version = ?facts.version, mode = ?facts.mode, "connected");
-                events.send(WorkerEvent::Connected(facts)).await.ok()?;
-                return Some(a);
+                if events.send(WorkerEvent::Connected(facts)).await.is_err() {
+                    return Connect::Stop;
+                }
+                return Connect::Done(Box::new(a));
             }
             // Trying again cannot fix credentials or settings, and would lock accounts on
             // servers that count failures: say why and stop.
@@ -53,18 +64,21 @@ pub async fn connect(
                 | motia_state::Error::Config { .. }),
             ) => {
                 tracing::warn!(url = %config.display_url(), attempt, error = %e, "connect refused; not retrying");
-                events
-                    .send(WorkerEvent::GaveUp {
-                        error: e.to_string(),
-                    })
-                    .await
-                    .ok()?;
+                let ev = WorkerEvent::GaveUp {
+                    error: e.to_string(),
+                };
+                if events.send(ev).await.is_err() {
+                    return Connect::Stop;
+                }
+                // Wait for the user: quit, or another saved connection.
                 while let Some(cmd) = cmds.recv().await {
-                    if matches!(cmd, WorkerCmd::Shutdown) {
-                        break;
+                    match cmd {
+                        WorkerCmd::Shutdown => break,
+                        WorkerCmd::Switch { profile } => return Connect::Switch(profile),
+                        _ => {}
                     }
                 }
-                return None;
+                return Connect::Stop;
             }
             Err(e) => {
                 tracing::warn!(url = %config.display_url(), attempt, error = %e, "connect failed");
@@ -77,7 +91,8 @@ pub async fn connect(
             tokio::select! {
                 _ = tokio::time::sleep_until(until) => break,
                 cmd = cmds.recv() => match cmd {
-                    None | Some(WorkerCmd::Shutdown) => return None,
+                    None | Some(WorkerCmd::Shutdown) => return Connect::Stop,
+                    Some(WorkerCmd::Switch { profile }) => return Connect::Switch(profile),
                     Some(_) => {}
                 },
             }
@@ -103,17 +118,26 @@ async fn facts(a: &RedisStateAdapter) -> motia_state::Result<ServerFacts> {
         Ok(r) => (Ok(r.keys), r.unreachable),
         Err(e) => (Err(unknown(e)?), Vec::new()),
     };
-    let mode = match a.topology() {
-        Topology::Standalone => None,
-        Topology::Cluster { detected: true, .. } => Some("cluster (detected)".to_string()),
-        Topology::Cluster { .. } => Some("cluster".to_string()),
-    };
+    let mode = mode_label(a.topology());
     Ok(ServerFacts {
         version,
         dbsize,
         mode,
         unreachable,
     })
+}
+
+/// How the status bar names the connection's mode (`None`: one server).
+fn mode_label(topology: Topology) -> Option<String> {
+    match topology {
+        Topology::Standalone => None,
+        Topology::Cluster { detected: true, .. } => Some("cluster (detected)".to_string()),
+        Topology::Cluster { .. } => Some("cluster".to_string()),
+        Topology::Sentinel { master, primary } => Some(format!(
+            "sentinel {master}{}",
+            primary.map(|p| format!(" at {p}")).unwrap_or_default()
+        )),
+    }
 }
 
 /// "may not run INFO" from a NOPERM error.
@@ -136,6 +160,7 @@ pub async fn heartbeat(adapter: RedisStateAdapter, events: Events) {
     let mut last_size = None;
     let mut last_unreachable: Vec<String> = Vec::new();
     let mut may_count = true;
+    let mut last_mode = mode_label(adapter.topology());
     loop {
         tokio::time::sleep(HEARTBEAT).await;
         let probe = async {
@@ -191,6 +216,12 @@ pub async fn heartbeat(adapter: RedisStateAdapter, events: Events) {
                 });
             }
             _ => {}
+        }
+        // A failover followed through the sentinels changes the primary under the same adapter.
+        let mode = mode_label(adapter.topology());
+        if mode != last_mode {
+            last_mode = mode.clone();
+            evs.push(WorkerEvent::Mode(mode));
         }
         for ev in evs {
             if events.send(ev).await.is_err() {
