@@ -81,6 +81,19 @@ fn title(m: &Model, focused: bool) -> Vec<Span<'static>> {
             theme::note(),
         ));
     }
+    // Trace records that cannot be used are said here; T names them with the reason.
+    if let Some(info) = m.keys.trace.as_deref().and_then(|t| m.index.flows.get(t)) {
+        let unreadable = info.group_unreadable.is_some()
+            || info
+                .steps
+                .as_ref()
+                .is_some_and(|s| !s.unreadable.is_empty());
+        if unreadable {
+            title.push(Span::styled(" records unreadable (T) ", theme::error()));
+        } else if info.records_expired() {
+            title.push(Span::styled(" records expired ", theme::dim()));
+        }
+    }
     title
 }
 
