@@ -22,4 +22,6 @@ pub struct ValuePane {
     /// The key no longer exists.
     pub gone: bool,
     pub scroll: usize,
+    /// Columns scrolled to the right (long lines, not wrapping).
+    pub hscroll: usize,
 }

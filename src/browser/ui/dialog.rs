@@ -10,6 +10,7 @@ use crate::browser::doc::ValueDoc;
 use crate::browser::keymap::Command;
 use crate::browser::model::Model;
 use crate::browser::model::dialog::{Dialog, Prompt};
+use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::command_line::command_line;
 use crate::browser::ui::value::highlight_json;
@@ -79,7 +80,7 @@ fn prompt(f: &mut Frame, purpose: &Prompt, input: &str, area: Rect) {
         ),
         Prompt::Command => return,
     };
-    let width = (title.chars().count().max(help.chars().count()) + 4) as u16;
+    let width = (text::width(&title).max(text::width(&help)) + 4) as u16;
     let r = centered(area, width.max(40), 4);
     f.render_widget(Clear, r);
     f.render_widget(
@@ -161,7 +162,7 @@ fn small_box(f: &mut Frame, area: Rect, title: String, lines: Vec<Line<'static>>
         .map(|l| l.width())
         .max()
         .unwrap_or(20)
-        .max(title.chars().count()) as u16
+        .max(text::width(&title)) as u16
         + 4;
     let r = centered(area, width, lines.len() as u16 + 2);
     f.render_widget(Clear, r);

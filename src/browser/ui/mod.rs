@@ -15,18 +15,28 @@ mod value;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Block;
+use ratatui::widgets::{Block, Paragraph};
 
-use crate::browser::model::layout::areas;
+use crate::browser::model::layout::{MIN_SIZE, areas, too_small};
 use crate::browser::model::{Mode, Model, Pane};
 use crate::browser::theme;
 
 /// Draws the whole screen.
 pub fn draw(f: &mut Frame, m: &Model) {
-    let a = areas((f.area().width, f.area().height));
-    traces::traces(f, m, a.traces);
-    keys::keys(f, m, a.keys);
-    value::value(f, m, a.value);
+    let size = (f.area().width, f.area().height);
+    if too_small(size) {
+        return too_small_line(f, size);
+    }
+    let a = areas(size, m.focus);
+    if a.traces.width > 0 {
+        traces::traces(f, m, a.traces);
+    }
+    if a.keys.width > 0 {
+        keys::keys(f, m, a.keys);
+    }
+    if a.value.width > 0 {
+        value::value(f, m, a.value);
+    }
     status::status(f, m, a.status);
     let main = Rect {
         height: a.status.y,
@@ -38,6 +48,18 @@ pub fn draw(f: &mut Frame, m: &Model) {
     if m.overlay.is_some() {
         help::help(f, m, f.area());
     }
+}
+
+/// The one line drawn when the panes do not fit.
+fn too_small_line(f: &mut Frame, (w, h): (u16, u16)) {
+    let text = format!(
+        "terminal too small: {w}x{h}, needs {}x{} · q quits",
+        MIN_SIZE.0, MIN_SIZE.1
+    );
+    f.render_widget(
+        Paragraph::new(Line::styled(clip(&text, w as usize), theme::error())),
+        f.area(),
+    );
 }
 
 fn block<'a>(title: Line<'a>, focused: bool) -> Block<'a> {
@@ -61,17 +83,9 @@ fn boxed(title: String) -> Block<'static> {
         .border_style(theme::border(true))
 }
 
-/// Cuts `s` to at most `width` characters, marking the cut with `…`.
+/// Cuts `s` to at most `width` cells, marking the cut with `…`.
 pub fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out: String = s.chars().take(width - 1).collect();
-    out.push('…');
-    out
+    crate::browser::text::clip(s, width).into_owned()
 }
 
 /// A box of at most `width` x `height` in the middle of `area` (overlays and dialogs).

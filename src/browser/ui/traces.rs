@@ -9,7 +9,8 @@ use crate::browser::format::thousands;
 use crate::browser::model::traces::TraceSort;
 use crate::browser::model::{Model, Pane};
 use crate::browser::theme;
-use crate::browser::ui::{block, clip, filter_span};
+use crate::browser::text::fit;
+use crate::browser::ui::{block, filter_span};
 
 pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
     let focused = m.focus == Pane::Traces;
@@ -38,15 +39,12 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         .enumerate()
     {
         let n = thousands(m.index.count(trace) as u64);
-        let id_w = inner_w.saturating_sub(n.len() + 2);
-        let id = clip(trace, id_w);
-        let pad = inner_w.saturating_sub(id.chars().count() + n.len() + 1);
-        let text = format!("{id}{} {n}", " ".repeat(pad));
+        let id = fit(trace, inner_w.saturating_sub(n.len() + 1));
         let line = if start + i == m.traces.list.cursor {
-            Line::styled(text, theme::cursor(focused))
+            Line::styled(format!("{id} {n}"), theme::cursor(focused))
         } else {
             Line::from(vec![
-                Span::raw(format!("{id}{} ", " ".repeat(pad))),
+                Span::raw(format!("{id} ")),
                 Span::styled(n, theme::dim()),
             ])
         };

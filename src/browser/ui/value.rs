@@ -8,9 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::browser::doc::{DocKind, ValueDoc, WINDOW};
-use crate::browser::format::{human_bytes, ttl_text};
+use crate::browser::format::{human_bytes, thousands, ttl_text};
+use crate::browser::keymap::Command;
 use crate::browser::model::{Model, Pane};
 use crate::browser::theme;
+use crate::browser::text;
 use crate::browser::ui::clip;
 
 pub fn value(f: &mut Frame, m: &Model, area: Rect) {
@@ -19,6 +21,7 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let mut notes: Vec<(String, Style)> = Vec::new();
+    let mut place = None;
     if v.gone {
         notes.push(("the key no longer exists".into(), theme::error()));
     }
@@ -35,7 +38,9 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         (Some(_), Some(doc)) => {
             doc_notes(m, doc, &mut notes);
             let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
-            lines = body(m, doc, width, body_h);
+            let cut;
+            (lines, cut) = body(m, doc, width, body_h);
+            place = position(m, doc, body_h, cut);
         }
     }
     let mut all: Vec<Line> = notes
@@ -43,47 +48,91 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         .map(|(t, s)| Line::styled(clip(&t, width), s))
         .collect();
     all.extend(lines);
-    f.render_widget(
-        Paragraph::new(all).block(
-            Block::bordered()
-                .title(Line::from(title(m, focused)))
-                .border_style(theme::border(focused)),
-        ),
-        area,
-    );
+    let mut block = Block::bordered()
+        .title(Line::from(title(m, focused, width)))
+        .border_style(theme::border(focused));
+    if let Some(place) = place {
+        block = block.title_bottom(place);
+    }
+    f.render_widget(Paragraph::new(all).block(block), area);
 }
 
-/// The pane's title: the key and its TTL, with the time it expires.
-fn title(m: &Model, focused: bool) -> Vec<Span<'static>> {
-    let mut title = vec![Span::styled(" Value ", theme::title(focused))];
+/// The pane's title in `room` cells: the key, its TTL and the time it expires. What does not
+/// fit is left out whole, the expiry time first: a date is never cut in half.
+fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
+    let label = " Value ";
+    let mut title = vec![Span::styled(label, theme::title(focused))];
     let Some(full) = &m.value.full_key else {
         return title;
     };
     let shown = full
         .strip_prefix(m.settings.prefix.as_str())
         .unwrap_or(full);
-    title.push(Span::styled(format!("{shown} "), theme::title(focused)));
-    if let Some(e) = m.meta.get(full) {
-        let ttl = e.ttl_at(m.now());
-        match ttl {
-            Ttl::Expires(d) => {
-                let at = m.clock.wall() + chrono::Duration::from_std(d).unwrap_or_default();
-                let same_day = at.date_naive() == m.clock.wall().date_naive();
-                let when = if same_day {
-                    at.format("%H:%M:%S")
-                } else {
-                    at.format("%Y-%m-%d %H:%M")
-                };
-                title.push(Span::styled(
-                    format!("· TTL {} → {when} ", ttl_text(ttl)),
-                    theme::note(),
-                ));
-            }
-            Ttl::Persistent => title.push(Span::styled("· no TTL ", theme::dim())),
-            Ttl::Missing => {}
+    let (ttl, when) = match m.meta.get(full).map(|e| e.ttl_at(m.now())) {
+        Some(ttl @ Ttl::Expires(d)) => {
+            let at = m.clock.wall() + chrono::Duration::from_std(d).unwrap_or_default();
+            let same_day = at.date_naive() == m.clock.wall().date_naive();
+            let when = if same_day {
+                at.format("%H:%M:%S")
+            } else {
+                at.format("%Y-%m-%d %H:%M")
+            };
+            (
+                Some((format!("· TTL {} ", ttl_text(ttl)), theme::note())),
+                Some(format!("→ {when} ")),
+            )
         }
+        Some(Ttl::Persistent) => (Some(("· no TTL ".to_string(), theme::dim())), None),
+        _ => (None, None),
+    };
+    let room = room.saturating_sub(text::width(label));
+    let key_w = text::width(shown) + 1;
+    let ttl_w = ttl.as_ref().map_or(0, |(t, _)| text::width(t));
+    let when_w = when.as_deref().map_or(0, text::width);
+    // The key keeps at least this much of itself before the TTL is given up.
+    let key_min = key_w.min(12);
+    let (with_ttl, with_when) = if key_w + ttl_w + when_w <= room {
+        (true, true)
+    } else {
+        (key_min + ttl_w <= room, false)
+    };
+    let key_room = room.saturating_sub(if with_ttl { ttl_w } else { 0 });
+    title.push(Span::styled(
+        format!("{} ", clip(shown, key_room.saturating_sub(1))),
+        theme::title(focused),
+    ));
+    if with_ttl && let Some((t, style)) = ttl {
+        let mut t = t;
+        if with_when && let Some(w) = &when {
+            t.push_str(w);
+        }
+        title.push(Span::styled(t, style));
     }
     title
+}
+
+/// Where the view is, at the bottom right: the first line shown of all of them and, when long
+/// lines are cut or scrolled, the column and the keys that scroll sideways.
+fn position(m: &Model, doc: &ValueDoc, body_h: usize, cut: bool) -> Option<Line<'static>> {
+    let v = &m.value;
+    let sideways = !m.wrap && (cut || v.hscroll > 0);
+    if doc.line_count() <= body_h && v.scroll == 0 && !sideways {
+        return None;
+    }
+    let mut text = format!(
+        " line {} of {} ",
+        thousands((v.scroll + 1) as u64),
+        thousands(doc.line_count() as u64)
+    );
+    if sideways {
+        text.push_str(&format!(
+            "· col {} · {}/{} scroll ",
+            v.hscroll + 1,
+            m.keymap.first_key(Command::ScrollLeft),
+            m.keymap.first_key(Command::ScrollRight)
+        ));
+    }
+    Some(Line::styled(text, theme::dim()).right_aligned())
 }
 
 /// What to know about the value before reading it: only part loaded, not JSON, empty, bytes
@@ -96,7 +145,7 @@ fn doc_notes(m: &Model, doc: &ValueDoc, notes: &mut Vec<(String, Style)>) {
         } else {
             format!(
                 " · {}: load all",
-                m.keymap.keys_of(crate::browser::keymap::Command::LoadAll)
+                m.keymap.keys_of(Command::LoadAll)
             )
         };
         notes.push((
@@ -121,9 +170,11 @@ fn doc_notes(m: &Model, doc: &ValueDoc, notes: &mut Vec<(String, Style)>) {
     }
 }
 
-/// The lines of the value on screen, from the scroll position, `body_h` rows high.
-fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> Vec<Line<'a>> {
+/// The lines of the value on screen, from the scroll position, `body_h` rows high; true when
+/// a line goes on past the right edge.
+fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> (Vec<Line<'a>>, bool) {
     let mut lines = Vec::new();
+    let mut cut_right = false;
     let scroll = m.value.scroll;
     let end = (scroll + body_h).min(doc.line_count());
     for i in scroll.min(end)..end {
@@ -132,27 +183,35 @@ fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> Vec<Li
         }
         let text = doc.line(i);
         // Only what fits is styled: a 50 MB line costs as much as a short one.
-        let room = if m.wrap {
-            width * (body_h - lines.len())
-        } else {
-            width
-        };
-        let cut = cut_at(text, room);
-        let line = if doc.is_json() {
-            highlight_json(cut)
-        } else {
-            Line::raw(cut)
-        };
         if m.wrap {
-            lines.extend(wrap_line(line, width));
+            let (cut, _) = text::cut(text, width * (body_h - lines.len()));
+            lines.extend(wrap_line(styled(doc, cut), width));
         } else {
+            let (rest, blank) = text::skip(text, m.value.hscroll);
+            let (cut, _) = text::cut(rest, width.saturating_sub(blank));
+            cut_right |= cut.len() < rest.len();
+            let mut line = styled(doc, cut);
+            if blank > 0 {
+                line.spans.insert(0, Span::raw(" ".repeat(blank)));
+            }
             lines.push(line);
         }
     }
-    lines
+    (lines, cut_right)
 }
 
-/// Splits a styled line into rows of `width` characters, keeping each piece's style.
+/// A line of the value, coloured when it is JSON. A line scrolled into the middle of a JSON
+/// string is coloured from there, which is no worse than a cut.
+fn styled<'a>(doc: &ValueDoc, text: &'a str) -> Line<'a> {
+    if doc.is_json() {
+        highlight_json(text)
+    } else {
+        Line::raw(text)
+    }
+}
+
+/// Splits a styled line into rows of `width` cells, keeping each piece's style; a wide
+/// character that does not fit at the end of a row starts the next one.
 fn wrap_line(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
     let width = width.max(1);
     let mut rows = vec![Line::default()];
@@ -170,12 +229,19 @@ fn wrap_line(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
             }
         };
         while !rest.is_empty() {
-            if used == width {
-                rows.push(Line::default());
-                used = 0;
+            let (mut piece, mut w) = text::cut(rest, width - used);
+            if piece.is_empty() {
+                if used > 0 {
+                    rows.push(Line::default());
+                    used = 0;
+                    continue;
+                }
+                // Wider than the whole row: shown alone rather than lost.
+                let end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+                piece = &rest[..end];
+                w = width;
             }
-            let piece = cut_at(rest, width - used);
-            used += piece.chars().count();
+            used += w;
             if let Some(r) = rows.last_mut() {
                 r.spans.push(Span::styled(piece, style));
             }
@@ -183,14 +249,6 @@ fn wrap_line(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
         }
     }
     rows
-}
-
-/// The prefix of `s` holding at most `width` characters.
-fn cut_at(s: &str, width: usize) -> &str {
-    match s.char_indices().nth(width) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 /// Colours one line of re-indented JSON: keys, strings, numbers, literals, punctuation.
@@ -250,6 +308,18 @@ pub fn highlight_json(line: &str) -> Line<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_counts_cells_and_keeps_every_character() {
+        let text = "注文🎉".repeat(20);
+        let rows = wrap_line(Line::raw(text.as_str()), 7);
+        let joined: String = rows.iter().map(|r| r.to_string()).collect();
+        assert_eq!(joined, text);
+        assert_eq!(joined.matches('🎉').count(), 20);
+        assert!(rows.iter().all(|r| r.width() <= 7), "{rows:?}");
+        // A character wider than the row is kept too.
+        assert_eq!(wrap_line(Line::raw("合"), 1).len(), 1);
+    }
 
     #[test]
     fn wrapping_keeps_styles_and_widths() {

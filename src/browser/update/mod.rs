@@ -99,6 +99,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Rescan => scan::start_scan(m, fx),
         Command::LoadAll => value::load_all(m, fx),
         Command::Wrap => m.wrap = !m.wrap,
+        Command::ScrollLeft => value::scroll_sideways(m, false),
+        Command::ScrollRight => value::scroll_sideways(m, true),
         Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Command::Edit => editor::open(m, false, fx),
         Command::ExternalEdit => editor::open(m, true, fx),
