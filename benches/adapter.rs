@@ -14,6 +14,7 @@ mod node;
 use std::time::{Duration, Instant};
 
 use common::RedisServer;
+use motia_state::adapter::stats::KeySource;
 use motia_state::{ItemsQuery, RedisStateAdapter};
 use node::Official;
 use serde_json::{Value, json};
@@ -228,6 +229,15 @@ async fn main() {
         ours_wide.push(ms(t.elapsed()));
     }
     let ours_wide = median(&mut ours_wide);
+    // Memory and TTL figures: every key read once (MEMORY USAGE, PTTL, OBJECT IDLETIME).
+    let mut stats_ms = Vec::new();
+    for _ in 0..reps.min(3) {
+        let t = Instant::now();
+        let stats = state.stats(KeySource::Scan, |_, _, _| {}).await.unwrap();
+        stats_ms.push(ms(t.elapsed()));
+        assert_eq!(stats.keys as usize, keys);
+    }
+    let stats_ms = median(&mut stats_ms);
     let plain_ids = median(&mut plain);
     let official_ids = official.as_ref().ok().map(|o| {
         let r = o.one(&big.url(), json!({"op": "timeTraceIds", "reps": 1}));
@@ -347,6 +357,16 @@ async fn main() {
     println!(
         "  ours / plain SCAN     = {r:.2}x  (target <= 1.2x)  {}",
         verdict(r <= 1.2)
+    );
+    println!(
+        "  {:<44}{}",
+        "ours  stats() (MEMORY USAGE+PTTL+IDLETIME)",
+        show(Some(stats_ms), "ms")
+    );
+    let r = stats_ms / plain_ids;
+    println!(
+        "  stats / plain SCAN    = {r:.2}x  (target <= 3x)    {}",
+        verdict(r <= 3.0)
     );
     if let Some(off) = official_ids {
         let r = off / ours_ids;

@@ -27,6 +27,7 @@ pub use adapter::config::{
     Config, DEFAULT_PREFIX, DEFAULT_TRACE_PREFIX, ReconnectStrategy, TlsConfig,
 };
 pub use adapter::error::{Error, Result};
+pub use adapter::escape;
 pub use adapter::expiry::{Expiry, Ttl, format_duration};
 pub use adapter::export;
 pub use adapter::filter::{FilterOp, StateFilter};

@@ -27,18 +27,24 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Demo {
             no_browser,
+            fixed,
             browser,
         }) => runtime.block_on(cli::demo::run(
             no_browser,
+            fixed,
             browser.options(),
             cli.global.read_only,
         )),
         command => match cli.global.to_config() {
             Err(e) => Err(e.into()),
             Ok(config) => match command {
-                None => runtime
-                    .block_on(browser::run(config, cli.browser.options()))
-                    .map_err(|e| Failure::new(exit::SERVER, format!("{e:#}"))),
+                // A bad keymap file is bad input (status 2), reported before the screen is taken.
+                None => match browser::keymap::Keymap::load(cli.browser.config.as_deref()) {
+                    Err(e) => Err(Failure::new(exit::BAD_INPUT, format!("{e:#}"))),
+                    Ok(_) => runtime
+                        .block_on(browser::run(config, cli.browser.options()))
+                        .map_err(|e| Failure::new(exit::SERVER, format!("{e:#}"))),
+                },
                 Some(cmd) => runtime.block_on(commands::run(cmd, config)),
             },
         },
@@ -52,6 +58,7 @@ fn main() -> ExitCode {
 }
 
 fn fail(f: Failure) -> ExitCode {
-    eprintln!("motia-state: {}", f.message);
+    // Messages quote names and server replies: never let their control characters through.
+    eprintln!("motia-state: {}", motia_state::escape::text_str(&f.message));
     ExitCode::from(f.code)
 }

@@ -6,6 +6,7 @@ mod common;
 
 use std::sync::OnceLock;
 
+use common::term::Term;
 use common::{RedisServer, motia_state};
 use motia_state::{Config, Error, RedisStateAdapter};
 
@@ -270,4 +271,43 @@ fn unix_socket_urls_with_database_and_credentials_in_the_query() {
     assert!(missing.contains("/nonexistent/redis.sock"), "{missing}");
     let bad = fails("unix://host/redis.sock", &["traces"], 2);
     assert!(bad.contains("three slashes"), "{bad}");
+}
+
+#[test]
+fn the_browser_starts_and_browses_as_the_readme_reader() {
+    let s = &shared().server;
+    s.set_raw("motia:state:acl-b:order", r#"{"id":9,"status":"sent"}"#);
+    let t = Term::start("acl-reader", &reader(), "--read-only", None);
+    let screen = t.wait_for("done");
+    assert!(screen.contains("Redis ? (no INFO)"), "{screen}");
+    assert!(screen.contains("of ? (no DBSIZE)"), "{screen}");
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    assert!(!screen.contains("authentication"), "{screen}");
+    assert!(!screen.contains("reader-secret"), "{screen}");
+    t.keys(&["/"]);
+    t.type_text("acl-b");
+    t.keys(&["Enter"]);
+    t.wait_for("\"status\": \"sent\"");
+}
+
+#[test]
+fn the_browser_saves_as_the_readme_editor() {
+    let s = &shared().server;
+    s.set_raw("motia:state:acl-w:order", r#"{"id":1}"#);
+    let t = Term::start("acl-editor", &editor(), "", None);
+    t.wait_for("done");
+    t.keys(&["/"]);
+    t.type_text("acl-w");
+    t.keys(&["Enter"]);
+    t.wait_for("\"id\": 1");
+    t.keys(&["Enter"]);
+    t.wait("the Keys pane focused", |s| s.contains("e edit"));
+    t.keys(&["e"]);
+    t.wait_for("Edit acl-w:order");
+    // Line 2 is `  "id": 1`: make it 2.
+    t.keys(&["Down", "End", "BSpace"]);
+    t.type_text("2");
+    t.keys(&["C-s"]);
+    t.wait_for("save acl-w:order: done");
+    assert_eq!(s.cli(&["GET", "motia:state:acl-w:order"]), r#"{"id":2}"#);
 }

@@ -406,3 +406,116 @@ fn history_lists_operations_oldest_first() {
         r.stderr
     );
 }
+
+/// `demo --static --no-browser`: the fixed set, its URL read from stdout; killed on drop.
+struct StaticDemo {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for StaticDemo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn static_demo() -> StaticDemo {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("motia-state"));
+    for v in common::MOTIA_ENV {
+        cmd.env_remove(v);
+    }
+    let mut child = cmd
+        .args(["demo", "--static", "--no-browser"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    // The first line names the URL once the set is written; reading blocks until then.
+    for line in lines.by_ref().map_while(Result::ok) {
+        if let Some(i) = line.find("redis://") {
+            url = Some(line[i..].split_whitespace().next().unwrap().to_string());
+            break;
+        }
+    }
+    // Keep reading, so the demo never writes to a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    StaticDemo {
+        child,
+        url: url.expect("the demo printed its URL"),
+    }
+}
+
+#[test]
+fn the_static_demo_writes_flows_whose_records_match_the_state() {
+    let demo = static_demo();
+    let cli = |args: &[&str]| {
+        let mut c = bin();
+        c.args(["--url", &demo.url]).args(args);
+        run(&mut c)
+    };
+    let r = cli(&["traces", "--json", "--all"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let flows = json_lines(&r.stdout);
+    assert_eq!(flows.len(), 41);
+    let count = |s: &str| flows.iter().filter(|f| f["status"] == s).count();
+    // 4 payments failed for good, 10 more failed once and were retried; 2 shipments running.
+    assert_eq!(
+        (count("failed"), count("running"), count("completed")),
+        (14, 2, 25)
+    );
+    assert!(flows.iter().all(|f| {
+        let id = f["traceId"].as_str().unwrap();
+        id.len() == 13 && id.as_bytes()[5] == b'-' && id[6..].bytes().all(|b| b.is_ascii_digit())
+    }));
+    // The same ids every run.
+    assert_eq!(flows[0]["traceId"], "18ZYB-1560967");
+
+    let payments: Vec<String> = flows
+        .iter()
+        .filter(|f| f["status"] == "failed")
+        .map(|f| {
+            let r = cli(&["trace", f["traceId"].as_str().unwrap()]);
+            r.stdout
+                .lines()
+                .find(|l| l.contains("ProcessPayment"))
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let given_up: Vec<&String> = payments
+        .iter()
+        .filter(|l| l.contains("4 attempts, all failed"))
+        .collect();
+    assert_eq!(given_up.len(), 4);
+    assert!(
+        given_up.iter().all(|l| l.contains("dead-letter queue")),
+        "{given_up:?}"
+    );
+    let retried = payments
+        .iter()
+        .filter(|l| l.contains("2 attempts, last completed"));
+    assert_eq!(retried.count(), 10);
+
+    // Every set event carries exactly what was written: the newest set of each key is its value.
+    for f in flows.iter().take(12) {
+        let id = f["traceId"].as_str().unwrap();
+        let keys = cli(&["keys", id]).stdout;
+        for key in keys.lines().filter(|k| *k != "legacy:note") {
+            let r = cli(&["history", id, key, "--json"]);
+            assert_eq!(r.code, 0, "{id} {key}: {}", r.stderr);
+            let last = json_lines(&r.stdout).pop().unwrap();
+            let now: Value = serde_json::from_str(&cli(&["get", id, key]).stdout).unwrap();
+            assert_eq!(last["value"], now, "{id} {key}");
+        }
+    }
+    // The large value's step is read whole by `trace`, and by its ends in the listing.
+    let sync = flows.iter().find(|f| f["flow"] == "SyncCatalog").unwrap();
+    assert_eq!(sync["status"], "completed");
+    let r = cli(&["trace", sync["traceId"].as_str().unwrap(), "--json"]);
+    assert!(r.stdout.len() > 2_000_000);
+}

@@ -390,6 +390,16 @@ impl Standalone {
     }
 
     fn connect_error(&self, e: redis::RedisError) -> Error {
+        if e.to_string().contains("DB index is out of range") {
+            // The server is there and answered: the setting is what is wrong.
+            return Error::Config {
+                name: "database".into(),
+                reason: format!(
+                    "database {} does not exist on {} (it has fewer databases; see its `databases` setting)",
+                    self.config.database, self.addr
+                ),
+            };
+        }
         connect_error(&self.addr, self.config.tls.is_some(), e)
     }
 

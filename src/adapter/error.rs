@@ -22,7 +22,7 @@ pub enum Error {
         reason: String,
     },
     /// Group ids are the first segment of the key, so they can be neither empty nor hold `:`.
-    #[error("invalid group id {group:?}: {reason}")]
+    #[error("invalid trace id \"{group}\": {reason}")]
     InvalidGroupId {
         /// The rejected id.
         group: String,
@@ -30,7 +30,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// Keys may contain anything but must not be empty.
-    #[error("invalid key in group {group:?}: the key is empty")]
+    #[error("invalid key in trace \"{group}\": the key is empty")]
     EmptyKey {
         /// The group the empty key was asked for.
         group: String,
@@ -251,10 +251,7 @@ impl Error {
     pub fn is_connection(&self) -> bool {
         matches!(
             self,
-            Error::Connect { .. }
-                | Error::Disconnected { .. }
-                | Error::Timeout { .. }
-                | Error::ScanIncomplete { .. }
+            Error::Connect { .. } | Error::Disconnected { .. } | Error::Timeout { .. }
         ) || matches!(self, Error::Redis { source, .. } if is_connection_error(source))
     }
 

@@ -1,80 +1,371 @@
-//! Export and import documents: items with their TTLs, as one JSON document.
+//! Export and import documents: every key under the prefix with its TTL, as one JSON document
+//! that imports back byte for byte.
 //!
 //! ```json
-//! {"format":"motia-state-export","version":1,"prefix":"motia:state:",
-//!  "items":[{"groupId":"t1","key":"order","value":{"id":7},"ttlSeconds":3600}]}
+//! {"format":"motia-state-export","version":2,"prefix":"motia:state:",
+//!  "items":[{"groupId":"t1","key":"order","value":{"id":7},"ttlSeconds":3600},
+//!           {"groupId":"t1","key":"note","raw":"plain text"},
+//!           {"groupIdBase64":"b/8=","key":"bin","rawBase64":"3q2+7w=="},
+//!           {"groupId":"t1","key":"h","redisType":"hash","dumpBase64":"DQ..."}]}
 //! ```
-//! A value that is not JSON is kept as text under `"raw"` instead of `"value"`, so an export
-//! restores exactly what was there.
+//! - `value` is the stored JSON text written through as it is (numbers keep their spelling).
+//! - `raw` holds a stored value that is UTF-8 but not JSON (or JSON with whitespace around it);
+//!   `rawBase64` one that is not UTF-8.
+//! - A trace id or key that is not UTF-8 goes in `groupIdBase64` / `keyBase64` instead of
+//!   `groupId` / `key`; a key under the prefix that is not `{traceId}:{key}` (no `:` after the
+//!   prefix, or an empty trace id) goes in `name` / `nameBase64`, the part after the prefix.
+//! - A key of another Redis type (hash, list, set, zset, stream, ...) carries its type and its
+//!   `DUMP` serialization in `dumpBase64`, restored with `RESTORE`: exact for every type
+//!   (stream IDs, consumer groups, scores), but readable only by a server of the same or a newer
+//!   version.
+//!
+//! Version 1 documents (no base64 fields, no other types) import as before.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::{Error, Result};
+use crate::adapter::escape;
 use crate::adapter::expiry::Ttl;
-use crate::adapter::keys::validate_group;
 
 /// The `format` field of every export document.
 ///
 /// ```
 /// use motia_state::export::{ExportDocument, FORMAT};
-/// let text = format!(r#"{{"format":"{FORMAT}","version":1,"prefix":"p:","items":[]}}"#);
+/// let text = format!(r#"{{"format":"{FORMAT}","version":2,"prefix":"p:","items":[]}}"#);
 /// assert_eq!(ExportDocument::parse(&text).unwrap().format, "motia-state-export");
 /// ```
 pub const FORMAT: &str = "motia-state-export";
 
+/// The version [`export`] writes; [`ExportDocument::parse`] reads it and version 1.
+///
+/// ```
+/// assert_eq!(motia_state::export::VERSION, 2);
+/// ```
+pub const VERSION: u32 = 2;
+
 /// A whole export.
 ///
 /// ```
-/// use motia_state::export::{ExportDocument, ExportItem, FORMAT};
-/// let item = ExportItem {
-///     group_id: "t1".into(), key: "order".into(), value: Some(serde_json::json!({"id": 7})),
-///     raw: None, ttl_seconds: Some(3600),
-/// };
+/// use motia_state::export::{ExportDocument, ExportItem, FORMAT, VERSION};
+/// let item = ExportItem::json(b"t1", b"order", r#"{"id":7}"#, Some(3600)).unwrap();
 /// let prefix = "motia:state:".into();
-/// let doc = ExportDocument { format: FORMAT.into(), version: 1, prefix, items: vec![item] };
+/// let doc = ExportDocument { format: FORMAT.into(), version: VERSION, prefix, items: vec![item] };
 /// assert_eq!(ExportDocument::parse(&doc.to_pretty_string()).unwrap(), doc);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportDocument {
     /// Always [`FORMAT`].
     pub format: String,
-    /// Document version, 1.
+    /// Document version, [`VERSION`] (or 1 for older documents).
     pub version: u32,
-    /// The prefix the items were read under (informative; import uses its own).
+    /// The prefix the items were read under (import writes under its own, and says so).
     pub prefix: String,
     /// The items.
     pub items: Vec<ExportItem>,
 }
 
-/// One item of an export.
+/// What a key held.
+///
+/// ```
+/// use motia_state::export::ExportData;
+/// assert_eq!(ExportData::of_string(b"[1, 2]".to_vec()).kind(), "JSON");
+/// assert_eq!(ExportData::of_string(b"caf\xe9".to_vec()).kind(), "bytes");
+/// ```
+#[derive(Debug, Clone)]
+pub enum ExportData {
+    /// A string holding JSON, kept as its exact text.
+    Json(Box<RawValue>),
+    /// A string holding UTF-8 text that is not JSON.
+    Text(String),
+    /// A string holding bytes that are not UTF-8.
+    Bytes(Vec<u8>),
+    /// A key of another Redis type, as `DUMP` serialized it.
+    Other {
+        /// The Redis type (`hash`, `list`, `set`, `zset`, `stream`, ...).
+        redis_type: String,
+        /// The `DUMP` payload.
+        dump: Vec<u8>,
+    },
+}
+
+impl PartialEq for ExportData {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Json(a), Self::Json(b)) => a.get() == b.get(),
+            (Self::Text(a), Self::Text(b)) => a == b,
+            (Self::Bytes(a), Self::Bytes(b)) => a == b,
+            (
+                Self::Other {
+                    redis_type: t1,
+                    dump: d1,
+                },
+                Self::Other {
+                    redis_type: t2,
+                    dump: d2,
+                },
+            ) => t1 == t2 && d1 == d2,
+            _ => false,
+        }
+    }
+}
+
+impl ExportData {
+    /// Classifies the bytes of a Redis string: JSON text that round-trips as written (no
+    /// surrounding whitespace, which a JSON document would not keep), else text, else bytes.
+    ///
+    /// ```
+    /// use motia_state::export::ExportData;
+    /// assert!(matches!(ExportData::of_string(b"1e400".to_vec()), ExportData::Json(v) if v.get() == "1e400"));
+    /// assert!(matches!(ExportData::of_string(b" 1".to_vec()), ExportData::Text(_)));
+    /// assert!(matches!(ExportData::of_string(Vec::new()), ExportData::Text(t) if t.is_empty()));
+    /// ```
+    pub fn of_string(bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                let padded = text.starts_with(|c: char| c.is_ascii_whitespace())
+                    || text.ends_with(|c: char| c.is_ascii_whitespace());
+                if padded || text.is_empty() {
+                    return Self::Text(text);
+                }
+                match serde_json::from_str::<&RawValue>(&text) {
+                    Ok(raw) => Self::Json(raw.to_owned()),
+                    Err(_) => Self::Text(text),
+                }
+            }
+            Err(e) => Self::Bytes(e.into_bytes()),
+        }
+    }
+
+    /// A short word for messages: `JSON`, `text`, `bytes` or the Redis type.
+    ///
+    /// ```
+    /// use motia_state::export::ExportData;
+    /// let other = ExportData::Other { redis_type: "hash".into(), dump: vec![] };
+    /// assert_eq!(other.kind(), "hash");
+    /// ```
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::Json(_) => "JSON",
+            Self::Text(_) => "text",
+            Self::Bytes(_) => "bytes",
+            Self::Other { redis_type, .. } => redis_type,
+        }
+    }
+}
+
+/// One key of an export: its name after the prefix, what it held and its remaining lifetime.
 ///
 /// ```
 /// use motia_state::export::ExportItem;
 /// let item: ExportItem =
 ///     serde_json::from_str(r#"{"groupId":"t1","key":"note","raw":"not json"}"#).unwrap();
-/// assert_eq!((item.value, item.raw.as_deref(), item.ttl_seconds), (None, Some("not json"), None));
+/// assert_eq!((item.group_id(), item.key()), (Some(&b"t1"[..]), Some(&b"note"[..])));
+/// assert_eq!(item.data.kind(), "text");
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportItem {
-    /// Group (trace) id.
-    pub group_id: String,
-    /// Key inside the group.
-    pub key: String,
-    /// The value, when it is JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<Value>,
-    /// The stored text, when it is not JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<String>,
-    /// Remaining lifetime in whole seconds at export time; `None`: no expiry.
-    #[serde(default)]
+    /// The full key without the prefix (`{traceId}:{key}` for Motia's keys), exact bytes.
+    pub name: Vec<u8>,
+    /// What the key held.
+    pub data: ExportData,
+    /// Remaining lifetime at export time, whole seconds; `None`: no expiry.
     pub ttl_seconds: Option<u64>,
+}
+
+impl ExportItem {
+    /// An item holding JSON text (validated, kept as written).
+    ///
+    /// ```
+    /// use motia_state::export::ExportItem;
+    /// assert!(ExportItem::json(b"t", b"k", "{\"a\":1}", None).is_ok());
+    /// assert!(ExportItem::json(b"t", b"k", "{", None).is_err());
+    /// ```
+    pub fn json(group: &[u8], key: &[u8], text: &str, ttl_seconds: Option<u64>) -> Result<Self> {
+        let raw = RawValue::from_string(text.to_string()).map_err(|e| Error::invalid_json(&e))?;
+        Ok(Self {
+            name: join(group, key),
+            data: ExportData::Json(raw),
+            ttl_seconds,
+        })
+    }
+
+    /// The trace id, when the name is `{traceId}:{key}` with a trace id that is not empty.
+    ///
+    /// ```
+    /// use motia_state::export::ExportItem;
+    /// let item = ExportItem::json(b"t", b"a:b", "1", None).unwrap();
+    /// assert_eq!(item.group_id(), Some(&b"t"[..]));
+    /// ```
+    pub fn group_id(&self) -> Option<&[u8]> {
+        split(&self.name).map(|(g, _)| g)
+    }
+
+    /// The key inside the trace (may be empty), under the same condition as
+    /// [`group_id`](Self::group_id).
+    ///
+    /// ```
+    /// use motia_state::export::ExportItem;
+    /// let item = ExportItem::json(b"t", b"", "1", None).unwrap();
+    /// assert_eq!(item.key(), Some(&b""[..]));
+    /// ```
+    pub fn key(&self) -> Option<&[u8]> {
+        split(&self.name).map(|(_, k)| k)
+    }
+}
+
+fn join(group: &[u8], key: &[u8]) -> Vec<u8> {
+    let mut name = Vec::with_capacity(group.len() + 1 + key.len());
+    name.extend_from_slice(group);
+    name.push(b':');
+    name.extend_from_slice(key);
+    name
+}
+
+fn split(name: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = name.iter().position(|&b| b == b':')?;
+    (colon > 0).then(|| (&name[..colon], &name[colon + 1..]))
+}
+
+/// The item as it is written in the document: every byte string as UTF-8 text when it is,
+/// else in a base64 field of its own.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct WireItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    group_id_base64: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_base64: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name_base64: Option<String>,
+    // `"value": null` is the JSON null, not an absent value.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_raw"
+    )]
+    value: Option<Box<RawValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    raw: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    raw_base64: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redis_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dump_base64: Option<String>,
+    #[serde(default)]
+    ttl_seconds: Option<u64>,
+}
+
+fn present_raw<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
+}
+
+/// Puts bytes in the text field when they are UTF-8, else base64 in the other.
+fn text_or_base64(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Some(s.to_string()), None),
+        Err(_) => (None, Some(BASE64.encode(bytes))),
+    }
+}
+
+impl Serialize for ExportItem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut w = WireItem {
+            ttl_seconds: self.ttl_seconds,
+            ..WireItem::default()
+        };
+        match split(&self.name) {
+            Some((g, k)) => {
+                (w.group_id, w.group_id_base64) = text_or_base64(g);
+                (w.key, w.key_base64) = text_or_base64(k);
+            }
+            None => (w.name, w.name_base64) = text_or_base64(&self.name),
+        }
+        match &self.data {
+            ExportData::Json(v) => w.value = Some(v.clone()),
+            ExportData::Text(t) => w.raw = Some(t.clone()),
+            ExportData::Bytes(b) => w.raw_base64 = Some(BASE64.encode(b)),
+            ExportData::Other { redis_type, dump } => {
+                w.redis_type = Some(redis_type.clone());
+                w.dump_base64 = Some(BASE64.encode(dump));
+            }
+        }
+        w.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ExportItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let w = WireItem::deserialize(d)?;
+        let bytes = |text: Option<String>, b64: Option<String>, field: &str| match (text, b64) {
+            (Some(t), None) => Ok(Some(t.into_bytes())),
+            (None, Some(b)) => BASE64
+                .decode(b.as_bytes())
+                .map(Some)
+                .map_err(|e| D::Error::custom(format!("{field}Base64 is not base64: {e}"))),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(D::Error::custom(format!(
+                "\"{field}\" and \"{field}Base64\" are both given"
+            ))),
+        };
+        let group = bytes(w.group_id, w.group_id_base64, "groupId")?;
+        let key = bytes(w.key, w.key_base64, "key")?;
+        let name = bytes(w.name, w.name_base64, "name")?;
+        let name = match (group, key, name) {
+            (Some(g), Some(k), None) => {
+                crate::adapter::keys::validate_group_bytes(&g)
+                    .map_err(|e| D::Error::custom(e.to_string()))?;
+                join(&g, &k)
+            }
+            (None, None, Some(n)) => n,
+            _ => {
+                return Err(D::Error::custom(
+                    "needs \"groupId\" and \"key\" (or their Base64 forms), or \"name\"",
+                ));
+            }
+        };
+        let data = match (w.value, w.raw, w.raw_base64, w.redis_type, w.dump_base64) {
+            (Some(v), None, None, None, None) => ExportData::Json(v),
+            (None, Some(t), None, None, None) => ExportData::Text(t),
+            (None, None, Some(b), None, None) => ExportData::Bytes(
+                BASE64
+                    .decode(b.as_bytes())
+                    .map_err(|e| D::Error::custom(format!("rawBase64 is not base64: {e}")))?,
+            ),
+            (None, None, None, Some(t), Some(b)) => ExportData::Other {
+                redis_type: t,
+                dump: BASE64
+                    .decode(b.as_bytes())
+                    .map_err(|e| D::Error::custom(format!("dumpBase64 is not base64: {e}")))?,
+            },
+            _ => {
+                return Err(D::Error::custom(
+                    "needs exactly one of \"value\", \"raw\", \"rawBase64\", or \"redisType\" with \"dumpBase64\"",
+                ));
+            }
+        };
+        Ok(Self {
+            name,
+            data,
+            ttl_seconds: w.ttl_seconds,
+        })
+    }
 }
 
 /// What an import did.
@@ -106,39 +397,34 @@ impl ExportDocument {
     /// assert!(motia_state::export::ExportDocument::parse("[1]").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<Self> {
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::invalid_json(&e))?;
-        if value.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<serde_json::Value>,
+            version: Option<serde_json::Value>,
+        }
+        let head: Head = serde_json::from_str(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => {
+                Error::InvalidDocument(format!("expected an object with \"format\": \"{FORMAT}\""))
+            }
+            _ => Error::invalid_json(&e),
+        })?;
+        if head.format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT) {
             return Err(Error::InvalidDocument(format!(
                 "expected an object with \"format\": \"{FORMAT}\""
             )));
         }
-        let doc: ExportDocument =
-            serde_json::from_value(value).map_err(|e| Error::InvalidDocument(e.to_string()))?;
-        if doc.version != 1 {
+        let version = head.version.as_ref().and_then(|v| v.as_u64());
+        if !matches!(version, Some(1) | Some(2)) {
             return Err(Error::InvalidDocument(format!(
-                "version {} is not supported (1 is)",
-                doc.version
+                "version {} is not supported (1 and 2 are)",
+                head.version
+                    .map_or_else(|| "(none)".to_string(), |v| v.to_string())
             )));
         }
-        for (i, item) in doc.items.iter().enumerate() {
-            validate_group(&item.group_id)
-                .map_err(|e| Error::InvalidDocument(format!("item {}: {e}", i + 1)))?;
-            if item.key.is_empty() {
-                return Err(Error::InvalidDocument(format!("item {}: empty key", i + 1)));
-            }
-            if item.value.is_some() == item.raw.is_some() {
-                return Err(Error::InvalidDocument(format!(
-                    "item {} ({}:{}): needs exactly one of \"value\" and \"raw\"",
-                    i + 1,
-                    item.group_id,
-                    item.key
-                )));
-            }
-        }
-        Ok(doc)
+        serde_json::from_str(text).map_err(|e| Error::InvalidDocument(e.to_string()))
     }
 
-    /// The document as indented JSON text.
+    /// The document as indented JSON text (stored JSON values written through as they are).
     ///
     /// ```
     /// use motia_state::export::ExportDocument;
@@ -148,21 +434,28 @@ impl ExportDocument {
     /// assert!(doc.to_pretty_string().contains("\n  \"prefix\": \"p:\""));
     /// ```
     pub fn to_pretty_string(&self) -> String {
+        // Serializing cannot fail: every field is a string, number or validated raw JSON.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
-}
 
-impl ExportItem {
-    fn stored_text(&self) -> String {
-        match (&self.value, &self.raw) {
-            (Some(v), _) => crate::adapter::json::to_compact(v),
-            (None, Some(r)) => r.clone(),
-            (None, None) => "null".into(),
-        }
+    /// The items whose keys are not Motia state strings (other Redis types, names that are not
+    /// `{traceId}:{key}`), for reporting.
+    ///
+    /// ```
+    /// use motia_state::export::ExportDocument;
+    /// let doc = ExportDocument::parse(
+    ///     r#"{"format":"motia-state-export","version":2,"prefix":"p:","items":[{"name":"x","raw":""}]}"#,
+    /// ).unwrap();
+    /// assert_eq!(doc.unusual().count(), 1);
+    /// ```
+    pub fn unusual(&self) -> impl Iterator<Item = &ExportItem> {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.data, ExportData::Other { .. }) || i.group_id().is_none())
     }
 }
 
-/// Reads every item of one group (or of all groups) with its TTL.
+/// Reads every key of one group (or of all groups) with its TTL.
 /// `progress` is called with (items done, items total) after each batch.
 ///
 /// ```no_run
@@ -177,14 +470,31 @@ impl ExportItem {
 pub async fn export(
     adapter: &RedisStateAdapter,
     group: Option<&str>,
+    progress: impl FnMut(u64, u64),
+) -> Result<ExportDocument> {
+    export_bytes(adapter, group.map(str::as_bytes), progress).await
+}
+
+/// [`export`] of a group id given as exact bytes (or of everything under the prefix).
+///
+/// ```no_run
+/// use motia_state::export;
+/// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+/// let doc = export::export_bytes(&state, Some(b"o\xff"), |_, _| {}).await?;
+/// # Ok(()) }
+/// ```
+pub async fn export_bytes(
+    adapter: &RedisStateAdapter,
+    group: Option<&[u8]>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ExportDocument> {
     let scan = match group {
-        Some(g) => adapter.scan_group(g)?,
+        Some(g) => adapter.scan_group_bytes(g)?,
         None => adapter.scan_all(),
     };
-    let mut full = scan.collect_all().await?;
+    let mut full = scan.collect_all_bytes().await?;
     full.sort();
+    let prefix_len = adapter.key_space().prefix().len();
     let total = full.len() as u64;
     let mut items = Vec::with_capacity(full.len());
     let mut done = 0;
@@ -198,48 +508,106 @@ pub async fn export(
             .conn
             .query_pipe(&pipe, Retry::Safe, "export")
             .await?;
+        let mut others = Vec::new();
         for (k, r) in chunk.iter().zip(replies.chunks(2)) {
-            let Some((g, key)) = adapter.key_space().split(k) else {
-                continue;
-            };
-            let bytes = match r.first() {
-                Some(Ok(redis::Value::BulkString(b))) => b.clone(),
-                // Gone since the scan, or not a string: nothing Motia could read.
+            let ttl_seconds = ttl_seconds(r.get(1));
+            let data = match r.first() {
+                Some(Ok(redis::Value::BulkString(b))) => ExportData::of_string(b.clone()),
+                Some(Err(e)) if e.code() == Some("WRONGTYPE") => {
+                    others.push(k);
+                    continue;
+                }
+                Some(Err(e)) => {
+                    return Err(Error::Redis {
+                        context: format!("export of {}", escape::name(k)),
+                        source: e.clone(),
+                    });
+                }
+                // Gone since the scan.
                 _ => continue,
             };
-            let ttl = match r.get(1) {
-                Some(Ok(redis::Value::Int(ms))) => Ttl::from_pttl(*ms),
-                _ => Ttl::Persistent,
-            };
-            let ttl_seconds = match ttl {
-                Ttl::Expires(d) => Some(d.as_secs().max(1)),
-                _ => None,
-            };
-            let (value, raw) = match serde_json::from_slice::<Value>(&bytes) {
-                Ok(v) => (Some(v), None),
-                Err(_) => (None, Some(String::from_utf8_lossy(&bytes).into_owned())),
-            };
             items.push(ExportItem {
-                group_id: g.to_string(),
-                key: key.to_string(),
-                value,
-                raw,
+                name: k[prefix_len..].to_vec(),
+                data,
                 ttl_seconds,
             });
         }
+        items.extend(dump_others(adapter, &others, prefix_len).await?);
         done += chunk.len() as u64;
         progress(done, total);
     }
+    items.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(ExportDocument {
         format: FORMAT.into(),
-        version: 1,
+        version: VERSION,
         prefix: adapter.key_space().prefix().to_string(),
         items,
     })
 }
 
-/// Writes a document's items under the adapter's prefix. Without `overwrite`, refuses (and
-/// writes nothing) when any of its keys exists already, naming the first few.
+fn ttl_seconds(reply: Option<&redis::RedisResult<redis::Value>>) -> Option<u64> {
+    match reply {
+        Some(Ok(redis::Value::Int(ms))) => match Ttl::from_pttl(*ms) {
+            Ttl::Expires(d) => Some(d.as_secs().max(1)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `TYPE`, `DUMP` and `PTTL` of the keys that hold no string.
+async fn dump_others(
+    adapter: &RedisStateAdapter,
+    keys: &[&Vec<u8>],
+    prefix_len: usize,
+) -> Result<Vec<ExportItem>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for k in keys {
+        pipe.cmd("TYPE")
+            .arg(k.as_slice())
+            .cmd("DUMP")
+            .arg(k.as_slice())
+            .cmd("PTTL")
+            .arg(k.as_slice());
+    }
+    pipe.ignore_errors();
+    let replies: Vec<redis::RedisResult<redis::Value>> = adapter
+        .conn
+        .query_pipe(&pipe, Retry::Safe, "export (DUMP)")
+        .await?;
+    let mut out = Vec::new();
+    for (k, r) in keys.iter().zip(replies.chunks(3)) {
+        let redis_type = match r.first() {
+            Some(Ok(redis::Value::SimpleString(s))) => s.clone(),
+            Some(Ok(redis::Value::BulkString(b))) => String::from_utf8_lossy(b).into_owned(),
+            _ => continue,
+        };
+        let dump = match r.get(1) {
+            Some(Ok(redis::Value::BulkString(b))) => b.clone(),
+            Some(Err(e)) => {
+                return Err(Error::Redis {
+                    context: format!("DUMP of {} ({redis_type})", escape::name(k)),
+                    source: e.clone(),
+                });
+            }
+            // Gone since the scan.
+            _ => continue,
+        };
+        out.push(ExportItem {
+            name: k[prefix_len..].to_vec(),
+            data: ExportData::Other { redis_type, dump },
+            ttl_seconds: ttl_seconds(r.get(2)),
+        });
+    }
+    Ok(out)
+}
+
+/// Writes a document's items under the adapter's prefix, exactly as exported. Without
+/// `overwrite`, refuses (and writes nothing) when any of its keys exists already, naming the
+/// first few.
 ///
 /// ```no_run
 /// use motia_state::{Error, export};
@@ -261,10 +629,12 @@ pub async fn import(
             operation: "import",
         });
     }
-    let mut full = Vec::with_capacity(doc.items.len());
-    for item in &doc.items {
-        full.push(adapter.key_space().full_key(&item.group_id, &item.key)?);
-    }
+    let prefix = adapter.key_space().prefix().as_bytes();
+    let full: Vec<Vec<u8>> = doc
+        .items
+        .iter()
+        .map(|item| [prefix, &item.name].concat())
+        .collect();
     let mut existing = Vec::new();
     for chunk in full.chunks(adapter.config().batch_size) {
         let mut pipe = redis::pipe();
@@ -284,7 +654,11 @@ pub async fn import(
         );
     }
     if !existing.is_empty() && !overwrite {
-        let shown: Vec<&str> = existing.iter().take(5).map(String::as_str).collect();
+        let shown: Vec<String> = existing
+            .iter()
+            .take(5)
+            .map(|k| escape::name(k).into_owned())
+            .collect();
         let more = existing.len().saturating_sub(5);
         return Err(Error::InvalidDocument(format!(
             "{} key(s) exist already ({}{}); nothing was written (use overwrite to replace them)",
@@ -306,9 +680,29 @@ pub async fn import(
     {
         let mut pipe = redis::pipe();
         for (item, k) in items.iter().zip(keys) {
-            let cmd = pipe.cmd("SET").arg(k).arg(item.stored_text());
-            if let Some(secs) = item.ttl_seconds.filter(|s| *s > 0) {
-                cmd.arg("EX").arg(Duration::from_secs(secs).as_secs());
+            let ttl = item.ttl_seconds.filter(|s| *s > 0);
+            if let ExportData::Other { dump, .. } = &item.data {
+                // RESTORE refuses an existing key without REPLACE; SET replaces any type, so a
+                // string item needs no DEL first.
+                let cmd = pipe
+                    .cmd("RESTORE")
+                    .arg(k)
+                    .arg(ttl.map_or(0, |s| Duration::from_secs(s).as_millis() as u64))
+                    .arg(dump.as_slice());
+                if overwrite {
+                    cmd.arg("REPLACE");
+                }
+            } else {
+                let cmd = pipe.cmd("SET").arg(k);
+                match &item.data {
+                    ExportData::Json(v) => cmd.arg(v.get()),
+                    ExportData::Text(t) => cmd.arg(t.as_str()),
+                    ExportData::Bytes(b) => cmd.arg(b.as_slice()),
+                    ExportData::Other { .. } => cmd,
+                };
+                if let Some(secs) = ttl {
+                    cmd.arg("EX").arg(secs);
+                }
             }
             pipe.ignore();
         }

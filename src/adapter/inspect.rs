@@ -6,6 +6,7 @@ use redis::Value as RedisValue;
 use super::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::{Error, Result};
+use crate::adapter::escape;
 use crate::adapter::expiry::{Expiry, Ttl};
 use crate::adapter::item::{CasOutcome, KeyMeta, RawWindow};
 use crate::adapter::json;
@@ -77,18 +78,31 @@ impl RedisStateAdapter {
     /// ```
     pub async fn ttl(&self, group: &str, key: &str) -> Result<Ttl> {
         let full = self.keys.full_key(group, key)?;
+        self.ttl_full(&full).await
+    }
+
+    /// [`ttl`](Self::ttl) by full Redis key (exact bytes).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// let ttl = state.ttl_full(&full).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ttl_full(&self, full: impl AsRef<[u8]>) -> Result<Ttl> {
+        let full = full.as_ref();
         let ms: i64 = self
             .conn
             .query(
-                redis::cmd("PTTL").arg(&full),
+                redis::cmd("PTTL").arg(full),
                 Retry::Safe,
-                &format!("PTTL {full}"),
+                &format!("PTTL {}", escape::name(full)),
             )
             .await?;
         Ok(Ttl::from_pttl(ms))
     }
 
-    fn expiry_cmd(full: &str, expiry: Expiry) -> redis::Cmd {
+    fn expiry_cmd(full: &[u8], expiry: Expiry) -> redis::Cmd {
         match expiry {
             Expiry::Persist => {
                 let mut c = redis::cmd("PERSIST");
@@ -116,13 +130,26 @@ impl RedisStateAdapter {
     /// ```
     pub async fn expire(&self, group: &str, key: &str, expiry: Expiry) -> Result<bool> {
         let full = self.keys.full_key(group, key)?;
+        self.expire_full(&full, expiry).await
+    }
+
+    /// [`expire`](Self::expire) by full Redis key (exact bytes).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// state.expire_full(&full, "10m".parse()?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn expire_full(&self, full: impl AsRef<[u8]>, expiry: Expiry) -> Result<bool> {
+        let full = full.as_ref();
         self.ensure_writable("expire")?;
         let n: i64 = self
             .conn
             .query(
-                &Self::expiry_cmd(&full, expiry),
+                &Self::expiry_cmd(full, expiry),
                 Retry::Safe,
-                &format!("expire {full}"),
+                &format!("expire {}", escape::name(full)),
             )
             .await?;
         Ok(n == 1)
@@ -151,13 +178,17 @@ impl RedisStateAdapter {
     /// let changed = state.expire_keys(&keys, Expiry::After(Duration::from_secs(3600))).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn expire_keys(&self, full_keys: &[String], expiry: Expiry) -> Result<u64> {
+    pub async fn expire_keys<K: AsRef<[u8]>>(
+        &self,
+        full_keys: &[K],
+        expiry: Expiry,
+    ) -> Result<u64> {
         self.ensure_writable("expire")?;
         let mut changed = 0;
         for chunk in full_keys.chunks(self.config.batch_size) {
             let mut pipe = redis::pipe();
             for k in chunk {
-                pipe.add_command(Self::expiry_cmd(k, expiry));
+                pipe.add_command(Self::expiry_cmd(k.as_ref(), expiry));
             }
             let results: Vec<i64> = self.conn.query_pipe(&pipe, Retry::Safe, "expire").await?;
             changed += results.iter().filter(|&&n| n == 1).count() as u64;
@@ -174,8 +205,20 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn expire_group(&self, group: &str, expiry: Expiry) -> Result<u64> {
+        self.expire_group_bytes(group.as_bytes(), expiry).await
+    }
+
+    /// [`expire_group`](Self::expire_group) of a group id given as exact bytes; every key of
+    /// the group, whatever its bytes and Redis type.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let changed = state.expire_group_bytes(b"o\xff", "1h".parse()?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn expire_group_bytes(&self, group: &[u8], expiry: Expiry) -> Result<u64> {
         self.ensure_writable("expire")?;
-        let full = self.scan_group(group)?.collect_all().await?;
+        let full = self.scan_group_bytes(group)?.collect_all_bytes().await?;
         self.expire_keys(&full, expiry).await
     }
 
@@ -251,13 +294,14 @@ impl RedisStateAdapter {
     /// let text = bytes.as_deref().and_then(motia_state::json::pretty_bytes);
     /// # Ok(()) }
     /// ```
-    pub async fn get_raw_full(&self, full: &str) -> Result<Option<Vec<u8>>> {
+    pub async fn get_raw_full(&self, full: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        let full = full.as_ref();
         match self
             .conn
             .query(
                 redis::cmd("GET").arg(full),
                 Retry::Safe,
-                &format!("GET {full}"),
+                &format!("GET {}", escape::name(full)),
             )
             .await
         {
@@ -421,7 +465,7 @@ impl RedisStateAdapter {
             .await
         {
             Ok(r) => r,
-            Err(e) => return Err(self.explain(e, full).await),
+            Err(e) => return Err(self.explain(e, full.as_bytes()).await),
         };
         match reply.as_slice() {
             [RedisValue::Int(1), ..] => Ok(CasOutcome::Written),
@@ -488,6 +532,21 @@ impl RedisStateAdapter {
             Some(e) if report.nodes == 0 => Err(e),
             _ => Ok(report),
         }
+    }
+
+    /// Checks that the server answers (`PING`, which every user may be allowed).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// state.ping().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ping(&self) -> Result<()> {
+        let _: RedisValue = self
+            .conn
+            .query(&redis::cmd("PING"), Retry::Safe, "PING")
+            .await?;
+        Ok(())
     }
 
     /// The server's `redis_version`.

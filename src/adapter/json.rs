@@ -17,16 +17,59 @@ pub fn parse_input(text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|e| Error::invalid_json(&e))
 }
 
-/// Compact text as Motia stores it (`JSON.stringify` without spaces).
-///
-/// Object key order and the exact digits of numbers are kept.
+/// Compact text as Motia stores it (`JSON.stringify` without spaces), from JSON text as the
+/// user wrote it: only insignificant whitespace is removed, so object key order, the spelling
+/// of numbers (`1.5e10`, `1E400`, `1.0`) and string escapes stay exactly as given.
 ///
 /// ```
-/// let c = motia_state::json::compact("{ \"b\": 1,\n \"a\": 12345678901234567890123 }").unwrap();
-/// assert_eq!(c, "{\"b\":1,\"a\":12345678901234567890123}");
+/// let c = motia_state::json::compact("{ \"b\": 1.5e10,\n \"a\": 12345678901234567890123 }").unwrap();
+/// assert_eq!(c, "{\"b\":1.5e10,\"a\":12345678901234567890123}");
+/// assert_eq!(motia_state::json::compact(" [ \"a b\" , 1e400 ] ").unwrap(), "[\"a b\",1e400]");
+/// assert!(motia_state::json::compact("{\"a\": }").is_err());
 /// ```
 pub fn compact(text: &str) -> Result<String> {
-    Ok(to_compact(&parse_input(text)?))
+    // Validates without building a tree (a big value costs one pass), keeping lone surrogate
+    // escapes that JavaScript's JSON.parse accepts.
+    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| Error::invalid_json(&e))?;
+    Ok(strip_whitespace(text))
+}
+
+/// Removes the whitespace JSON allows between tokens; validated text only.
+fn strip_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// True when `bytes` are what Motia can read: UTF-8 text holding one JSON value (surrounding
+/// whitespace allowed, as `JSON.parse` allows it). The one test for "JSON or not" that every
+/// listing and pane uses.
+///
+/// ```
+/// use motia_state::json::is_json;
+/// assert!(is_json(br#"{"a":1}"#) && is_json(b" 1 "));
+/// assert!(!is_json(b"caf\xe9") && !is_json(b"") && !is_json(b"{"));
+/// assert!(!is_json(b"{\"name\":\"caf\xe9\"}"));
+/// ```
+pub fn is_json(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes)
+        .is_ok_and(|s| serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok())
 }
 
 /// Compact text of a value.
@@ -161,5 +204,32 @@ mod tests {
             "[1.0,1e+21,12345678901234567890123]",
             "parsed numbers keep their text"
         );
+    }
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::*;
+
+    #[test]
+    fn compact_keeps_the_text_and_drops_only_whitespace() {
+        let cases = [
+            ("1.5e10", "1.5e10"),
+            ("1E400", "1E400"),
+            ("-0.0", "-0.0"),
+            (
+                "{ \"a b\" : \"x \\\" y\" , \"c\":[ 1 , 2 ] }",
+                "{\"a b\":\"x \\\" y\",\"c\":[1,2]}",
+            ),
+            ("\"\\\\\"", "\"\\\\\""),
+            ("\"\\ud800\"", "\"\\ud800\""),
+            ("\"\\u00e9 \\n\"", "\"\\u00e9 \\n\""),
+        ];
+        for (input, stored) in cases {
+            assert_eq!(compact(input).unwrap(), stored, "{input}");
+        }
+        for bad in ["", "{", "[1,]", "\"\u{1}\"", "\"\\x\"", "1 2"] {
+            assert!(compact(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -53,7 +53,7 @@ impl KeySpace {
         validate_group(group)?;
         if key.is_empty() {
             return Err(Error::EmptyKey {
-                group: group.into(),
+                group: crate::adapter::escape::name_str(group).into_owned(),
             });
         }
         Ok(format!("{}{group}:{key}", self.prefix))
@@ -102,6 +102,115 @@ impl KeySpace {
     }
 }
 
+impl KeySpace {
+    /// `{prefix}{group}:{key}` from exact bytes. The group is checked as in
+    /// [`full_key`](Self::full_key); the key may be empty here (such keys exist in real
+    /// databases, and an export of one must import back).
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// let keys = KeySpace::new("motia:state:");
+    /// assert_eq!(keys.full_key_bytes(b"o1", b"k\xffx").unwrap(), b"motia:state:o1:k\xffx");
+    /// assert_eq!(keys.full_key_bytes(b"t", b"").unwrap(), b"motia:state:t:");
+    /// assert!(keys.full_key_bytes(b"a:b", b"k").is_err());
+    /// ```
+    pub fn full_key_bytes(&self, group: &[u8], key: &[u8]) -> Result<Vec<u8>> {
+        validate_group_bytes(group)?;
+        let mut full = Vec::with_capacity(self.prefix.len() + group.len() + 1 + key.len());
+        full.extend_from_slice(self.prefix.as_bytes());
+        full.extend_from_slice(group);
+        full.push(b':');
+        full.extend_from_slice(key);
+        Ok(full)
+    }
+
+    /// SCAN pattern for every key of one group given as bytes, glob characters escaped.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// let keys = KeySpace::new("motia:state:");
+    /// assert_eq!(keys.group_pattern_bytes(b"a*\xff").unwrap(), b"motia:state:a\\*\xff:*");
+    /// ```
+    pub fn group_pattern_bytes(&self, group: &[u8]) -> Result<Vec<u8>> {
+        validate_group_bytes(group)?;
+        let mut p = escape_glob_bytes(self.prefix.as_bytes());
+        p.extend(escape_glob_bytes(group));
+        p.extend_from_slice(b":*");
+        Ok(p)
+    }
+
+    /// `(group, key)` of a full key given as bytes: strip the prefix, split at the first `:`.
+    /// `None` for keys outside the prefix, without a `:` after it, or with an empty group.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// let keys = KeySpace::new("motia:state:");
+    /// let (group, key) = keys.split_bytes(b"motia:state:o\xff:k:1").unwrap();
+    /// assert_eq!((group, key), (&b"o\xff"[..], &b"k:1"[..]));
+    /// assert_eq!(keys.split_bytes(b"motia:state:t:"), Some((&b"t"[..], &b""[..])));
+    /// assert_eq!(keys.split_bytes(b"motia:state:nocolon"), None);
+    /// ```
+    pub fn split_bytes<'a>(&self, full: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
+        let rest = full.strip_prefix(self.prefix.as_bytes())?;
+        let colon = rest.iter().position(|&b| b == b':')?;
+        let (group, key) = (&rest[..colon], &rest[colon + 1..]);
+        (!group.is_empty()).then_some((group, key))
+    }
+
+    /// The part of a full key after the prefix, `None` for keys outside it.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// let keys = KeySpace::new("motia:state:");
+    /// assert_eq!(keys.strip_prefix_bytes(b"motia:state:nocolon"), Some(&b"nocolon"[..]));
+    /// assert_eq!(keys.strip_prefix_bytes(b"other"), None);
+    /// ```
+    pub fn strip_prefix_bytes<'a>(&self, full: &'a [u8]) -> Option<&'a [u8]> {
+        full.strip_prefix(self.prefix.as_bytes())
+    }
+}
+
+/// [`validate_group`] for a group id given as bytes (any bytes but `:`, not empty).
+///
+/// ```
+/// use motia_state::adapter::keys::validate_group_bytes;
+/// assert!(validate_group_bytes(b"t\xff\n").is_ok());
+/// assert!(validate_group_bytes(b"").is_err());
+/// assert!(validate_group_bytes(b"a:b").is_err());
+/// ```
+pub fn validate_group_bytes(group: &[u8]) -> Result<()> {
+    if group.is_empty() {
+        return Err(Error::InvalidGroupId {
+            group: String::new(),
+            reason: "it is empty",
+        });
+    }
+    if group.contains(&b':') {
+        return Err(Error::InvalidGroupId {
+            group: crate::adapter::escape::name(group).into_owned(),
+            reason: "it contains ':', which separates the trace id from the key",
+        });
+    }
+    Ok(())
+}
+
+/// [`escape_glob`] for bytes (patterns of names that are not UTF-8).
+///
+/// ```
+/// use motia_state::adapter::keys::escape_glob_bytes;
+/// assert_eq!(escape_glob_bytes(b"a?\xff"), b"a\\?\xff");
+/// ```
+pub fn escape_glob_bytes(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for &b in s {
+        if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\' | b'^' | b'-') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
 /// Group ids are the segment before the first `:`, so they cannot be empty or contain `:`.
 ///
 /// ```
@@ -119,8 +228,8 @@ pub fn validate_group(group: &str) -> Result<()> {
     }
     if group.contains(':') {
         return Err(Error::InvalidGroupId {
-            group: group.into(),
-            reason: "it contains ':', which separates the group id from the key",
+            group: crate::adapter::escape::name_str(group).into_owned(),
+            reason: "it contains ':', which separates the trace id from the key",
         });
     }
     Ok(())

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use super::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::{Error, Result};
+use crate::adapter::escape;
 use crate::adapter::item::{ItemsQuery, RawItem, StateItem, ValueType};
 use crate::adapter::json;
 use crate::adapter::keys::validate_group;
@@ -64,7 +65,7 @@ impl RedisStateAdapter {
     }
 
     /// Replaces a WRONGTYPE error by one that names the type found.
-    pub(super) async fn explain(&self, err: Error, full_key: &str) -> Error {
+    pub(super) async fn explain(&self, err: Error, full_key: &[u8]) -> Error {
         if let Error::Redis { source, .. } = &err
             && source.code() == Some("WRONGTYPE")
         {
@@ -73,7 +74,7 @@ impl RedisStateAdapter {
                 .query(redis::cmd("TYPE").arg(full_key), Retry::Safe, "TYPE")
                 .await;
             return Error::WrongType {
-                key: full_key.to_string(),
+                key: crate::adapter::escape::name(full_key).into_owned(),
                 found: found.unwrap_or_else(|_| "non-string type".into()),
             };
         }
@@ -109,18 +110,7 @@ impl RedisStateAdapter {
     /// ```
     pub async fn get_raw(&self, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
         let full = self.keys.full_key(group, key)?;
-        match self
-            .conn
-            .query(
-                redis::cmd("GET").arg(&full),
-                Retry::Safe,
-                &format!("GET {full}"),
-            )
-            .await
-        {
-            Ok(v) => Ok(v),
-            Err(e) => Err(self.explain(e, &full).await),
-        }
+        self.get_raw_full(&full).await
     }
 
     /// The item decoded into `T` (use `serde_json::Value` for any JSON); `None` when missing.
@@ -181,15 +171,16 @@ impl RedisStateAdapter {
             key: full.clone(),
             source,
         })?;
-        self.write_text(&full, &text, ttl).await
+        self.write_text(full.as_bytes(), &text, ttl).await
     }
 
-    /// Validates JSON text, stores it compact and returns what was stored.
+    /// Validates JSON text, stores it as written with only insignificant whitespace removed
+    /// (numbers keep their spelling: `1.5e10` stays `1.5e10`) and returns what was stored.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let stored = state.set_json("trace-1", "order", "{ \"id\": 7 }", None).await?;
-    /// assert_eq!(stored, r#"{"id":7}"#);
+    /// let stored = state.set_json("trace-1", "order", "{ \"id\": 7, \"n\": 1.5e10 }", None).await?;
+    /// assert_eq!(stored, r#"{"id":7,"n":1.5e10}"#);
     /// # Ok(()) }
     /// ```
     pub async fn set_json(
@@ -200,12 +191,29 @@ impl RedisStateAdapter {
         ttl: Option<Duration>,
     ) -> Result<String> {
         let full = self.keys.full_key(group, key)?;
+        self.set_json_full(&full, text, ttl).await
+    }
+
+    /// [`set_json`](Self::set_json) by full Redis key (exact bytes, for names that are not UTF-8).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// state.set_json_full(&full, "[1, 2]", None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_json_full(
+        &self,
+        full: impl AsRef<[u8]>,
+        text: &str,
+        ttl: Option<Duration>,
+    ) -> Result<String> {
         let compact = json::compact(text)?;
-        self.write_text(&full, &compact, ttl).await?;
+        self.write_text(full.as_ref(), &compact, ttl).await?;
         Ok(compact)
     }
 
-    async fn write_text(&self, full: &str, text: &str, ttl: Option<Duration>) -> Result<()> {
+    async fn write_text(&self, full: &[u8], text: &str, ttl: Option<Duration>) -> Result<()> {
         self.ensure_writable("set")?;
         let mut cmd = redis::cmd("SET");
         cmd.arg(full).arg(text);
@@ -218,7 +226,7 @@ impl RedisStateAdapter {
         }
         let done: Result<()> = self
             .conn
-            .query(&cmd, Retry::Safe, &format!("SET {full}"))
+            .query(&cmd, Retry::Safe, &format!("SET {}", escape::name(full)))
             .await;
         done
     }
@@ -235,13 +243,28 @@ impl RedisStateAdapter {
     /// ```
     pub async fn delete_raw(&self, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
         let full = self.keys.full_key(group, key)?;
+        self.delete_raw_full(&full).await
+    }
+
+    /// [`delete_raw`](Self::delete_raw) by full Redis key (exact bytes). A key of another type
+    /// than string is refused with [`Error::WrongType`] and left as it is.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// let old = state.delete_raw_full(&full).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_raw_full(&self, full: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        let full = full.as_ref();
         self.ensure_writable("delete")?;
+        let shown = escape::name(full);
         let attempt: Result<Option<Vec<u8>>> = self
             .conn
             .query(
-                redis::cmd("GETDEL").arg(&full),
+                redis::cmd("GETDEL").arg(full),
                 Retry::Never,
-                &format!("GETDEL {full}"),
+                &format!("GETDEL {shown}"),
             )
             .await;
         match attempt {
@@ -253,17 +276,17 @@ impl RedisStateAdapter {
             {
                 let script = redis::Script::new(GETDEL_SCRIPT);
                 let mut inv = script.prepare_invoke();
-                inv.key(&full);
+                inv.key(full);
                 let r = self
                     .conn
-                    .invoke(&inv, Retry::Never, &format!("delete {full}"))
+                    .invoke(&inv, Retry::Never, &format!("delete {shown}"))
                     .await;
                 match r {
                     Ok(v) => Ok(v),
-                    Err(e) => Err(self.explain(e, &full).await),
+                    Err(e) => Err(self.explain(e, full).await),
                 }
             }
-            Err(e) => Err(self.explain(e, &full).await),
+            Err(e) => Err(self.explain(e, full).await),
             Ok(v) => Ok(v),
         }
     }
@@ -302,7 +325,7 @@ impl RedisStateAdapter {
     pub fn scan_all(&self) -> KeyScanner {
         KeyScanner::new(
             self.conn.clone(),
-            self.keys.all_pattern(),
+            self.keys.all_pattern().into_bytes(),
             self.config.scan_count,
         )
     }
@@ -316,14 +339,26 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub fn scan_group(&self, group: &str) -> Result<KeyScanner> {
+        self.scan_group_bytes(group.as_bytes())
+    }
+
+    /// [`scan_group`](Self::scan_group) of a group id given as exact bytes.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full_keys = state.scan_group_bytes(b"o\xff")?.collect_all_bytes().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn scan_group_bytes(&self, group: &[u8]) -> Result<KeyScanner> {
         Ok(KeyScanner::new(
             self.conn.clone(),
-            self.keys.group_pattern(group)?,
+            self.keys.group_pattern_bytes(group)?,
             self.config.scan_count,
         ))
     }
 
-    /// The keys of a group (prefix and group stripped), each once, in SCAN order.
+    /// The keys of a group (prefix and group stripped), each once, in SCAN order. Keys that are
+    /// not UTF-8 cannot be a `String`: [`keys_bytes`](Self::keys_bytes) lists every key.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -340,6 +375,23 @@ impl RedisStateAdapter {
             .collect())
     }
 
+    /// Every key of a group as exact bytes (prefix and group stripped), each once, in SCAN order.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// for key in state.keys_bytes(b"o1").await? {
+    ///     println!("{}", motia_state::escape::name(&key));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn keys_bytes(&self, group: &[u8]) -> Result<Vec<Vec<u8>>> {
+        let full = self.scan_group_bytes(group)?.collect_all_bytes().await?;
+        Ok(full
+            .iter()
+            .filter_map(|k| self.keys.split_bytes(k).map(|(_, key)| key.to_vec()))
+            .collect())
+    }
+
     /// Raw values of full Redis keys with `MGET` in bounded batches, in the order given; `None`
     /// for a missing or non-string key.
     ///
@@ -350,16 +402,21 @@ impl RedisStateAdapter {
     /// assert_eq!(values.len(), 1);
     /// # Ok(()) }
     /// ```
-    pub async fn get_raw_many_full(&self, full_keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+    pub async fn get_raw_many_full<K: AsRef<[u8]>>(
+        &self,
+        full_keys: &[K],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
         self.mget(full_keys).await
     }
 
     /// `MGET` in bounded chunks; one entry per key, `None` for missing or non-string keys.
-    async fn mget(&self, full_keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+    async fn mget<K: AsRef<[u8]>>(&self, full_keys: &[K]) -> Result<Vec<Option<Vec<u8>>>> {
         let mut out = Vec::with_capacity(full_keys.len());
         for chunk in full_keys.chunks(self.config.batch_size) {
             let mut cmd = redis::cmd("MGET");
-            cmd.arg(chunk);
+            for k in chunk {
+                cmd.arg(k.as_ref());
+            }
             let values: Vec<Option<Vec<u8>>> = self.conn.query(&cmd, Retry::Safe, "MGET").await?;
             out.extend(values);
         }
@@ -402,17 +459,19 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn get_group<T: DeserializeOwned>(&self, group: &str) -> Result<Vec<T>> {
-        let entries = self.get_group_entries(group).await?;
-        let prefix = self.keys.prefix();
-        entries
-            .into_iter()
-            .map(|(key, v)| {
-                serde_json::from_value(v).map_err(|source| Error::Convert {
-                    key: format!("{prefix}{group}:{key}"),
-                    source,
-                })
-            })
-            .collect()
+        // Every key, also those that are not UTF-8: getGroup returns values, not names.
+        let full = self.scan_group(group)?.collect_all_bytes().await?;
+        let values = self.mget(&full).await?;
+        let mut out = Vec::with_capacity(full.len());
+        for (k, v) in full.iter().zip(values) {
+            let shown = escape::name(k);
+            if let Some(bytes) = v
+                && let Some(value) = Self::parse_stored::<T>(&shown, &bytes)?
+            {
+                out.push(value);
+            }
+        }
+        Ok(out)
     }
 
     /// Unlinks full keys in bounded batches; returns how many existed.
@@ -423,12 +482,14 @@ impl RedisStateAdapter {
     /// let removed = state.unlink_keys(&stale).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn unlink_keys(&self, full_keys: &[String]) -> Result<u64> {
+    pub async fn unlink_keys<K: AsRef<[u8]>>(&self, full_keys: &[K]) -> Result<u64> {
         self.ensure_writable("delete")?;
         let mut removed = 0;
         for chunk in full_keys.chunks(self.config.batch_size) {
             let mut cmd = redis::cmd("UNLINK");
-            cmd.arg(chunk);
+            for k in chunk {
+                cmd.arg(k.as_ref());
+            }
             let n: u64 = self.conn.query(&cmd, Retry::Safe, "UNLINK").await?;
             removed += n;
         }
@@ -444,12 +505,26 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn clear(&self, group: &str) -> Result<u64> {
+        self.clear_bytes(group.as_bytes()).await
+    }
+
+    /// [`clear`](Self::clear) of a group id given as exact bytes. Every key of the group goes,
+    /// whatever its bytes and its Redis type.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let removed = state.clear_bytes(b"o\xff").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn clear_bytes(&self, group: &[u8]) -> Result<u64> {
         self.ensure_writable("clear")?;
-        let full = self.scan_group(group)?.collect_all().await?;
+        let full = self.scan_group_bytes(group)?.collect_all_bytes().await?;
         self.unlink_keys(&full).await
     }
 
-    /// Every group id, each once, in the order SCAN met them (one walk of the keyspace).
+    /// Every group id, each once, in the order SCAN met them (one walk of the keyspace). Ids
+    /// that are not UTF-8 cannot be a `String`: [`trace_ids_bytes`](Self::trace_ids_bytes) has
+    /// them all.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -473,6 +548,54 @@ impl RedisStateAdapter {
             }
         }
         Ok(ids)
+    }
+
+    /// Every group id as exact bytes, each once, in the order SCAN met them.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// for trace in state.trace_ids_bytes().await? {
+    ///     println!("{}", motia_state::escape::name(&trace));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn trace_ids_bytes(&self) -> Result<Vec<Vec<u8>>> {
+        let mut scan = self.scan_all().allow_duplicates();
+        let mut seen = HashSet::new();
+        let mut ids = Vec::new();
+        while let Some(page) = scan.next_page_bytes().await? {
+            for k in &page {
+                if let Some((group, _)) = self.keys.split_bytes(k)
+                    && !seen.contains(group)
+                {
+                    seen.insert(group.to_vec());
+                    ids.push(group.to_vec());
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Every group id as exact bytes with its number of keys, sorted by bytes.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// for (trace, keys) in state.trace_counts_bytes().await? {
+    ///     println!("{}: {keys}", motia_state::escape::name(&trace));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn trace_counts_bytes(&self) -> Result<BTreeMap<Vec<u8>, u64>> {
+        let mut counts = BTreeMap::new();
+        let mut scan = self.scan_all();
+        while let Some(page) = scan.next_page_bytes().await? {
+            for k in &page {
+                if let Some((group, _)) = self.keys.split_bytes(k) {
+                    *counts.entry(group.to_vec()).or_insert(0) += 1;
+                }
+            }
+        }
+        Ok(counts)
     }
 
     /// Every group id with its number of keys, sorted by id (one walk of the keyspace).
@@ -684,5 +807,16 @@ impl RedisStateAdapter {
     /// ```
     pub fn check_group(group: &str) -> Result<()> {
         validate_group(group)
+    }
+
+    /// [`check_group`](Self::check_group) of a group id given as exact bytes.
+    ///
+    /// ```
+    /// use motia_state::RedisStateAdapter;
+    /// assert!(RedisStateAdapter::check_group_bytes(b"o\xff").is_ok());
+    /// assert!(RedisStateAdapter::check_group_bytes(b"a:b").is_err());
+    /// ```
+    pub fn check_group_bytes(group: &[u8]) -> Result<()> {
+        crate::adapter::keys::validate_group_bytes(group)
     }
 }

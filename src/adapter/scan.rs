@@ -35,7 +35,7 @@ use crate::adapter::error::{Error, Result};
 /// ```
 pub struct KeyScanner {
     conn: Conn,
-    pattern: String,
+    pattern: Vec<u8>,
     count: usize,
     /// One walk per node; `None` until the first page lists the nodes.
     walks: Option<Vec<Walk>>,
@@ -76,7 +76,7 @@ impl Drop for KeyScanner {
 async fn scan_once(
     conn: Conn,
     node: Option<Node>,
-    pattern: String,
+    pattern: Vec<u8>,
     cursor: u64,
     count: usize,
 ) -> Result<ScanReply> {
@@ -86,8 +86,8 @@ async fn scan_once(
         .arg(&pattern)
         .arg("COUNT")
         .arg(count);
-    conn.query_node(node.as_ref(), &cmd, &format!("SCAN {pattern}"))
-        .await
+    let context = format!("SCAN {}", crate::adapter::escape::text(&pattern));
+    conn.query_node(node.as_ref(), &cmd, &context).await
 }
 
 fn node_label(node: &Option<Node>, conn: &Conn) -> String {
@@ -98,7 +98,7 @@ fn node_label(node: &Option<Node>, conn: &Conn) -> String {
 }
 
 impl KeyScanner {
-    pub(crate) fn new(conn: Conn, pattern: String, count: usize) -> Self {
+    pub(crate) fn new(conn: Conn, pattern: Vec<u8>, count: usize) -> Self {
         Self {
             conn,
             pattern,
@@ -211,8 +211,8 @@ impl KeyScanner {
     /// println!("scanning {}", scan.pattern());
     /// # Ok(()) }
     /// ```
-    pub fn pattern(&self) -> &str {
-        &self.pattern
+    pub fn pattern(&self) -> std::borrow::Cow<'_, str> {
+        crate::adapter::escape::text(&self.pattern)
     }
 
     /// True once the server returned cursor 0.
@@ -264,6 +264,9 @@ impl KeyScanner {
 
     /// The next page of new keys (possibly empty), or `None` when the walk is complete.
     ///
+    /// Keys that are not UTF-8 are left out of these `String` pages (logged); use
+    /// [`next_page_bytes`](Self::next_page_bytes) to see every key as its exact bytes.
+    ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let mut scan = state.scan_group("trace-1")?;
@@ -273,6 +276,35 @@ impl KeyScanner {
     /// # Ok(()) }
     /// ```
     pub async fn next_page(&mut self) -> Result<Option<Vec<String>>> {
+        let Some(page) = self.next_page_bytes().await? else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(page.len());
+        for bytes in page {
+            match String::from_utf8(bytes) {
+                Ok(k) => out.push(k),
+                Err(e) => {
+                    tracing::warn!(key = %crate::adapter::escape::name(e.as_bytes()), "skipping a key that is not UTF-8");
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// The next page of new keys as their exact bytes (possibly empty), or `None` when the walk
+    /// is complete.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut scan = state.scan_all();
+    /// while let Some(page) = scan.next_page_bytes().await? {
+    ///     for key in page {
+    ///         println!("{}", motia_state::escape::name(&key));
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_page_bytes(&mut self) -> Result<Option<Vec<Vec<u8>>>> {
         if let Some((node, reason)) = &self.failed {
             return Err(Error::ScanIncomplete {
                 node: node.clone(),
@@ -333,22 +365,13 @@ impl KeyScanner {
             self.send(i);
         }
         self.returned_raw += raw.len() as u64;
-        let mut page = Vec::with_capacity(raw.len());
-        for bytes in raw {
-            let key = match String::from_utf8(bytes) {
-                Ok(k) => k,
-                Err(e) => {
-                    tracing::warn!(key = %String::from_utf8_lossy(e.as_bytes()), "skipping a key that is not UTF-8");
-                    continue;
-                }
-            };
-            if let Some((hasher, seen)) = self.seen.as_mut()
-                && !seen.insert(hasher.hash_one(&key))
-            {
-                continue;
-            }
-            page.push(key);
-        }
+        let page = match self.seen.as_mut() {
+            Some((hasher, seen)) => raw
+                .into_iter()
+                .filter(|key| seen.insert(hasher.hash_one(key)))
+                .collect(),
+            None => raw,
+        };
         Ok(Some(page))
     }
 
@@ -363,6 +386,22 @@ impl KeyScanner {
     pub async fn collect_all(mut self) -> Result<Vec<String>> {
         let mut all = Vec::new();
         while let Some(page) = self.next_page().await? {
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
+    /// Every remaining key as exact bytes, in SCAN order.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let keys = state.scan_all().collect_all_bytes().await?;
+    /// println!("{} keys under the prefix", keys.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn collect_all_bytes(mut self) -> Result<Vec<Vec<u8>>> {
+        let mut all = Vec::new();
+        while let Some(page) = self.next_page_bytes().await? {
             all.extend(page);
         }
         Ok(all)

@@ -114,17 +114,44 @@ pub struct RowMeta {
     pub ttl: Ttl,
 }
 
+/// What the server let the user know about itself; `Err` says why a figure is unknown (an ACL
+/// user without INFO or DBSIZE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerFacts {
+    pub version: Result<String, String>,
+    pub dbsize: Result<u64, String>,
+    /// `None` standalone; "cluster" or "cluster (detected)".
+    pub mode: Option<String>,
+    /// Cluster primaries that did not answer.
+    pub unreachable: Vec<String>,
+}
+
+impl ServerFacts {
+    /// A server that told everything (tests, the demo).
+    #[cfg(test)]
+    pub fn plain(version: &str, dbsize: u64) -> Self {
+        Self {
+            version: Ok(version.into()),
+            dbsize: Ok(dbsize),
+            mode: None,
+            unreachable: Vec::new(),
+        }
+    }
+}
+
 /// What the worker reports.
 #[derive(Debug, Clone)]
 pub enum WorkerEvent {
     /// Trying to connect (the first time, or again after `error`).
     Connecting { attempt: u32, error: Option<String> },
     /// Connected for the first time.
-    Connected { version: String, dbsize: u64 },
+    Connected(ServerFacts),
     /// The server stopped answering; the worker keeps trying.
     Lost { reason: String },
     /// The server answers again.
-    Restored { version: String, dbsize: u64 },
+    Restored(ServerFacts),
+    /// The cluster primaries that stopped answering (empty: all answer again).
+    Unreachable(Vec<String>),
     /// A fresh DBSIZE.
     DbSize(u64),
     /// Keys found by scan `generation`; `seen` counts every key returned so far.

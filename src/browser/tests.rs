@@ -9,7 +9,7 @@ use motia_state::Ttl;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use crate::browser::action::{Action, Effect, RowMeta, WorkerCmd, WorkerEvent};
+use crate::browser::action::{Action, Effect, RowMeta, ServerFacts, WorkerCmd, WorkerEvent};
 use crate::browser::doc::{ValueDoc, WINDOW};
 use crate::browser::keymap::Keymap;
 use crate::browser::model::clock::ManualClock;
@@ -59,13 +59,7 @@ fn ev(m: &mut Model, e: WorkerEvent) -> Vec<Effect> {
 }
 
 fn connect(m: &mut Model) -> Vec<Effect> {
-    ev(
-        m,
-        WorkerEvent::Connected {
-            version: "7.2.4".into(),
-            dbsize: 9,
-        },
-    )
+    ev(m, WorkerEvent::Connected(ServerFacts::plain("7.2.4", 9)))
 }
 
 fn scan_gen(fx: &[Effect]) -> u64 {
@@ -437,10 +431,7 @@ fn lost_connection_keeps_the_screen_and_resumes_an_interrupted_scan() {
     assert_eq!(m.index.total_keys, 3, "the screen keeps what it had");
     let fx = ev(
         &mut m,
-        WorkerEvent::Restored {
-            version: "7.2.4".into(),
-            dbsize: 7,
-        },
+        WorkerEvent::Restored(ServerFacts::plain("7.2.4", 7)),
     );
     assert!(scan_gen(&fx) > g, "the interrupted scan starts again");
 }
@@ -1221,4 +1212,69 @@ fn frame_notifications() {
         },
     );
     insta::assert_snapshot!("notifications", screen(&m));
+}
+
+#[test]
+fn frame_restricted_user() {
+    let c = clock();
+    let mut m = model(&c);
+    m.settings.read_only = true;
+    let fx = ev(
+        &mut m,
+        WorkerEvent::Connected(ServerFacts {
+            version: Err("may not run INFO".into()),
+            dbsize: Err("may not run DBSIZE".into()),
+            mode: None,
+            unreachable: Vec::new(),
+        }),
+    );
+    let g = scan_gen(&fx);
+    batch(&mut m, g, &DATA[..4]);
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 4,
+        },
+    );
+    let text = screen(&m);
+    assert!(text.contains("Redis ? (no INFO)"), "{text}");
+    assert!(text.contains("of ? (no DBSIZE)"), "{text}");
+    insta::assert_snapshot!("restricted_user", text);
+}
+
+#[test]
+fn frame_cluster_primary_down() {
+    let c = clock();
+    let mut m = model(&c);
+    let fx = ev(
+        &mut m,
+        WorkerEvent::Connected(ServerFacts {
+            version: Ok("7.0.15".into()),
+            dbsize: Ok(9),
+            mode: Some("cluster (detected)".into()),
+            unreachable: Vec::new(),
+        }),
+    );
+    let g = scan_gen(&fx);
+    batch(&mut m, g, &DATA[..4]);
+    ev(
+        &mut m,
+        WorkerEvent::Unreachable(vec!["127.0.0.1:7001".into()]),
+    );
+    ev(
+        &mut m,
+        WorkerEvent::ScanFailed {
+            generation: g,
+            connection: false,
+            error: "scan incomplete: 127.0.0.1:7001 could not be reached (connection refused); keys on it are missing".into(),
+        },
+    );
+    let text = screen(&m);
+    assert!(text.contains("no answer from 127.0.0.1:7001"), "{text}");
+    assert!(text.contains("failed"), "never shown as complete: {text}");
+    insta::assert_snapshot!("cluster_primary_down", text);
+    // Every primary answers again: the failed scan runs again.
+    let fx = ev(&mut m, WorkerEvent::Unreachable(Vec::new()));
+    assert!(scan_gen(&fx) > g);
 }

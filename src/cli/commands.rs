@@ -1,14 +1,18 @@
 //! The scriptable subcommands. Every input is checked before connecting, so bad input and
 //! `--read-only` refusals never reach Redis.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use motia_state::export::{self, ExportDocument};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use motia_state::export::{self, ExportData, ExportDocument};
 use motia_state::{
-    Config, Error, Expiry, ItemsQuery, KeySpace, RedisStateAdapter, StateFilter, Ttl, json,
+    Config, Error, Expiry, ItemsQuery, KeySpace, RedisStateAdapter, StateFilter, Ttl, escape, json,
 };
 
 use crate::cli::Command;
@@ -39,10 +43,21 @@ impl Failure {
         }
     }
 
-    fn not_found(trace: &str, key: &str) -> Self {
+    fn not_found(trace: &[u8], key: &[u8]) -> Self {
         Self::new(
             exit::NOT_FOUND,
-            format!("no key {key:?} in trace {trace:?}"),
+            format!(
+                "no key \"{}\" in trace \"{}\"",
+                escape::name(key),
+                escape::name(trace)
+            ),
+        )
+    }
+
+    fn no_trace(trace: &[u8]) -> Self {
+        Self::new(
+            exit::NOT_FOUND,
+            format!("no trace \"{}\" (it has no keys)", escape::name(trace)),
         )
     }
 }
@@ -60,9 +75,10 @@ pub fn exit_code(err: &Error) -> u8 {
         | Error::Io { .. }
         | Error::InvalidDocument(_)
         | Error::ConfigRefused { .. }
-        | Error::NotificationsOff { .. } => exit::BAD_INPUT,
+        | Error::NotificationsOff { .. }
+        // The key exists but is no state item: the request does not fit what is there.
+        | Error::WrongType { .. } => exit::BAD_INPUT,
         Error::InvalidStoredJson { .. }
-        | Error::WrongType { .. }
         | Error::Connect { .. }
         | Error::Auth { .. }
         | Error::NoAuth { .. }
@@ -97,6 +113,9 @@ impl From<Error> for Failure {
             Error::InvalidDocument(m) if m.contains("exist already") => {
                 m.replace("(use overwrite", "(use --overwrite")
             }
+            Error::WrongType { key, found } => {
+                format!("{key} holds a Redis {found}, not a state value (a string)")
+            }
             _ => err.to_string(),
         };
         Self { code, message }
@@ -117,25 +136,77 @@ fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
     }
 }
 
-/// Writes to stdout; a closed pipe (`| head`) ends the command quietly.
-pub(crate) struct Out(std::io::BufWriter<std::io::StdoutLock<'static>>);
+/// Writes to stdout; a closed pipe (`| head`) ends the command quietly. On a terminal, text
+/// from Redis is escaped so that it cannot drive the terminal.
+pub(crate) struct Out {
+    w: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    tty: bool,
+}
 
 impl Out {
     pub(crate) fn new() -> Self {
-        Self(std::io::BufWriter::new(std::io::stdout().lock()))
+        Self {
+            w: std::io::BufWriter::new(std::io::stdout().lock()),
+            tty: std::io::stdout().is_terminal(),
+        }
     }
 
     pub(crate) fn bytes(&mut self, b: &[u8]) -> Outcome {
-        self.0.write_all(b).map_err(stdout_failure)
+        self.w.write_all(b).map_err(stdout_failure)
+    }
+
+    /// Text that may hold bytes from Redis (values, documents): escaped on a terminal.
+    pub(crate) fn text(&mut self, b: &[u8]) -> Outcome {
+        if self.tty {
+            let shown = escape::text(b);
+            self.bytes(shown.as_bytes())
+        } else {
+            self.bytes(b)
+        }
+    }
+
+    /// A trace id or key, kept on one line (see the `keys` help).
+    pub(crate) fn name(&mut self, b: &[u8]) -> Outcome {
+        if self.tty {
+            let shown = escape::name(b);
+            self.bytes(shown.as_bytes())
+        } else {
+            let shown = escape::line_bytes(b);
+            self.bytes(&shown)
+        }
     }
 
     pub(crate) fn line(&mut self, s: &str) -> Outcome {
-        self.bytes(s.as_bytes())?;
+        self.text(s.as_bytes())?;
         self.bytes(b"\n")
     }
 
     pub(crate) fn done(mut self) -> Outcome {
-        self.0.flush().map_err(stdout_failure)
+        self.w.flush().map_err(stdout_failure)
+    }
+}
+
+/// A name as JSON: `"field": "text"` when it is UTF-8, else `"fieldBase64": "..."`, so a script
+/// gets the exact bytes.
+fn json_name(map: &mut serde_json::Map<String, serde_json::Value>, field: &str, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => map.insert(field.to_string(), s.into()),
+        Err(_) => map.insert(format!("{field}Base64"), BASE64.encode(bytes).into()),
+    };
+}
+
+/// An argument as the exact bytes the caller passed (any bytes on Unix).
+fn arg_bytes(arg: &OsStr) -> Result<Cow<'_, [u8]>, Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(Cow::Borrowed(arg.as_bytes()))
+    }
+    #[cfg(not(unix))]
+    {
+        arg.to_str()
+            .map(|s| Cow::Borrowed(s.as_bytes()))
+            .ok_or_else(|| Failure::new(exit::BAD_INPUT, format!("{arg:?} is not valid Unicode")))
     }
 }
 
@@ -249,65 +320,72 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             json,
             reads,
         } => crate::cli::traces::history(config, &trace, &key, json, reads).await,
-        Command::Keys { trace } => {
-            RedisStateAdapter::check_group(&trace)?;
+        Command::Keys { trace, json } => {
+            let trace = arg_bytes(&trace)?;
+            RedisStateAdapter::check_group_bytes(&trace)?;
             let state = connect(config).await?;
-            let mut list = state.keys(&trace).await?;
+            let mut list = state.keys_bytes(&trace).await?;
             if list.is_empty() {
-                return Err(Failure::new(
-                    exit::NOT_FOUND,
-                    format!("no trace {trace:?} (it has no keys)"),
-                ));
+                return Err(Failure::no_trace(&trace));
             }
             list.sort();
             let mut out = Out::new();
             for k in &list {
-                out.line(k)?;
+                if json {
+                    let mut map = serde_json::Map::new();
+                    json_name(&mut map, "key", k);
+                    out.line(&serde_json::Value::Object(map).to_string())?;
+                } else {
+                    out.name(k)?;
+                    out.bytes(b"\n")?;
+                }
             }
             out.done()
         }
         Command::Get { trace, key, pretty } => {
-            keys.full_key(&trace, &key)?;
-            get(connect(config).await?, &trace, &key, pretty).await
+            let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
+            let full = keys.full_key_bytes(&trace, &key)?;
+            get(connect(config).await?, &full, (&trace, &key), pretty).await
         }
         Command::Set { trace, key, json } => {
-            keys.full_key(&trace, &key)?;
+            let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
+            if key.is_empty() {
+                return Err(Error::EmptyKey {
+                    group: escape::name(&trace).into_owned(),
+                }
+                .into());
+            }
+            let full = keys.full_key_bytes(&trace, &key)?;
             let text = match json.as_deref() {
                 Some(t) if t != "-" => t.to_string(),
                 _ => read_input(None, "the JSON value")?,
             };
-            // Parse before anything else: invalid JSON must never reach Redis. The parsed value
-            // keeps key order and number digits, so it is stored as `json::compact` would write it.
-            let value = json::parse_input(&text)?;
+            // Checked before anything else: invalid JSON must never reach Redis. Stored as
+            // written, only whitespace between tokens removed.
+            let compact = json::compact(&text)?;
             refuse_if_read_only(&config, "set")?;
             let ttl = config.ttl.map(Duration::from_secs);
             let state = connect(config).await?;
-            state.set_with_ttl(&trace, &key, &value, ttl).await?;
+            state.set_json_full(&full, &compact, ttl).await?;
             Ok(())
         }
         Command::Del { trace, key } => {
-            keys.full_key(&trace, &key)?;
+            let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
+            let full = keys.full_key_bytes(&trace, &key)?;
             refuse_if_read_only(&config, "del")?;
-            let state = connect(config).await?;
-            match state.delete_raw(&trace, &key).await? {
-                Some(old) if !old.is_empty() => {
-                    let mut out = Out::new();
-                    out.bytes(&old)?;
-                    out.bytes(b"\n")?;
-                    out.done()
-                }
-                _ => Err(Failure::not_found(&trace, &key)),
-            }
+            del(connect(config).await?, &full, (&trace, &key)).await
         }
         Command::Clear { trace } => {
-            RedisStateAdapter::check_group(&trace)?;
+            let trace = arg_bytes(&trace)?;
+            RedisStateAdapter::check_group_bytes(&trace)?;
             refuse_if_read_only(&config, "clear")?;
             clear(connect(config).await?, &trace).await
         }
         Command::Ttl { trace, key } => {
-            keys.full_key(&trace, &key)?;
+            let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
+            let full = keys.full_key_bytes(&trace, &key)?;
             let state = connect(config).await?;
-            match state.ttl(&trace, &key).await? {
+            match state.ttl_full(&full).await? {
                 Ttl::Missing => Err(Failure::not_found(&trace, &key)),
                 ttl => {
                     let mut out = Out::new();
@@ -321,12 +399,33 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             first,
             duration,
         } => {
-            let rest: Vec<String> = std::iter::once(first).chain(duration).collect();
+            let rest: Vec<OsString> = std::iter::once(first).chain(duration).collect();
             expire(config, &keys, &trace, &rest).await
         }
         Command::Items { trace, filters } => items(config, trace, &filters).await,
         Command::Export { trace, output } => export_cmd(config, trace, output).await,
         Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
+        Command::Stats { json } => crate::cli::stats::run(config, json).await,
+        Command::Gc {
+            older_than,
+            status,
+            no_records,
+            no_ttl,
+            expire,
+            delete,
+            yes,
+        } => {
+            let args = crate::cli::gc::GcArgs {
+                older_than,
+                status,
+                no_records,
+                no_ttl,
+                expire,
+                delete,
+                yes,
+            };
+            crate::cli::gc::run(config, args).await
+        }
         Command::Watch {
             trace,
             key,
@@ -350,55 +449,100 @@ pub async fn run(command: Command, config: Config) -> Outcome {
 
 async fn traces(config: Config, counts: bool) -> Outcome {
     let state = connect(config).await?;
-    let mut out = Out::new();
-    if counts {
-        for (trace, n) in state.trace_counts().await? {
-            out.line(&format!("{trace}\t{n}"))?;
-        }
+    let list: Vec<(Vec<u8>, Option<u64>)> = if counts {
+        state
+            .trace_counts_bytes()
+            .await?
+            .into_iter()
+            .map(|(t, n)| (t, Some(n)))
+            .collect()
     } else {
-        let mut ids = state.trace_ids().await?;
+        let mut ids = state.trace_ids_bytes().await?;
         ids.sort();
-        for id in &ids {
-            out.line(id)?;
-        }
-    }
-    out.done()
-}
-
-async fn get(state: RedisStateAdapter, trace: &str, key: &str, pretty: bool) -> Outcome {
-    let bytes = match state.get_raw(trace, key).await? {
-        // Motia reads an empty string as missing.
-        Some(b) if !b.is_empty() => b,
-        _ => return Err(Failure::not_found(trace, key)),
+        ids.into_iter().map(|t| (t, None)).collect()
     };
     let mut out = Out::new();
-    match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(v) if pretty => out.line(&json::to_pretty(&v))?,
-        Ok(_) => {
-            out.bytes(&bytes)?;
-            out.bytes(b"\n")?;
+    for (trace, n) in &list {
+        out.name(trace)?;
+        if let Some(n) = n {
+            out.bytes(format!("\t{n}").as_bytes())?;
         }
-        Err(e) => {
-            warn(&format!(
-                "the value of {}{trace}:{key} is not JSON ({e}); printed as stored",
-                state.key_space().prefix()
-            ));
-            out.bytes(&bytes)?;
-            out.bytes(b"\n")?;
-        }
+        out.bytes(b"\n")?;
     }
     out.done()
 }
 
-async fn clear(state: RedisStateAdapter, trace: &str) -> Outcome {
+async fn get(
+    state: RedisStateAdapter,
+    full: &[u8],
+    names: (&[u8], &[u8]),
+    pretty: bool,
+) -> Outcome {
+    let bytes = match state.get_raw_full(full).await? {
+        // Motia reads an empty string as missing.
+        Some(b) if !b.is_empty() => b,
+        _ => return Err(Failure::not_found(names.0, names.1)),
+    };
+    let mut out = Out::new();
+    if !json::is_json(&bytes) {
+        warn(&format!(
+            "the value of {} is not JSON; printed as stored{}",
+            escape::name(full),
+            if out.tty {
+                ", control characters and bytes that are not UTF-8 escaped"
+            } else {
+                ""
+            }
+        ));
+        out.text(&bytes)?;
+        out.bytes(b"\n")?;
+    } else if pretty {
+        let pretty = json::pretty_bytes(&bytes).unwrap_or_default();
+        out.line(&pretty)?;
+    } else {
+        out.text(&bytes)?;
+        out.bytes(b"\n")?;
+    }
+    out.done()
+}
+
+async fn del(state: RedisStateAdapter, full: &[u8], names: (&[u8], &[u8])) -> Outcome {
+    match state.delete_raw_full(full).await {
+        Ok(Some(old)) => {
+            let mut out = Out::new();
+            out.text(&old)?;
+            out.bytes(b"\n")?;
+            out.done()
+        }
+        Ok(None) => Err(Failure::not_found(names.0, names.1)),
+        // Listed by `keys`, removed by `clear` and by the browser: `del` removes it too, and
+        // says what it was since there is no value to print.
+        Err(Error::WrongType { found, .. }) => {
+            if state.unlink_keys(&[full]).await? == 0 {
+                return Err(Failure::not_found(names.0, names.1));
+            }
+            eprintln!(
+                "motia-state: deleted {}, a Redis {found} (not a state value, so nothing is printed)",
+                escape::name(full)
+            );
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn clear(state: RedisStateAdapter, trace: &[u8]) -> Outcome {
     let mut progress = Progress::new("scanning");
-    let mut scan = state.scan_group(trace)?;
+    let mut scan = state.scan_group_bytes(trace)?;
     let mut full = Vec::new();
-    while let Some(page) = scan.next_page().await? {
+    while let Some(page) = scan.next_page_bytes().await? {
         full.extend(page);
         progress.update(full.len() as u64, 0);
     }
     progress.finish();
+    if full.is_empty() {
+        return Err(Failure::no_trace(trace));
+    }
     let mut progress = Progress::new("deleting");
     let total = full.len() as u64;
     let mut removed = 0;
@@ -412,10 +556,11 @@ async fn clear(state: RedisStateAdapter, trace: &str) -> Outcome {
     out.done()
 }
 
-async fn expire(config: Config, keys: &KeySpace, trace: &str, rest: &[String]) -> Outcome {
+async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString]) -> Outcome {
+    let trace = arg_bytes(trace)?;
     let (key, duration) = match rest {
         [d] => (None, d),
-        [k, d] => (Some(k.as_str()), d),
+        [k, d] => (Some(arg_bytes(k)?), d),
         _ => {
             return Err(Failure::new(
                 exit::BAD_INPUT,
@@ -423,24 +568,41 @@ async fn expire(config: Config, keys: &KeySpace, trace: &str, rest: &[String]) -
             ));
         }
     };
-    match key {
-        Some(k) => keys.full_key(trace, k).map(drop)?,
-        None => RedisStateAdapter::check_group(trace)?,
-    }
-    let expiry: Expiry = duration.parse()?;
+    let full = match &key {
+        Some(k) => Some(keys.full_key_bytes(&trace, k)?),
+        None => {
+            RedisStateAdapter::check_group_bytes(&trace)?;
+            None
+        }
+    };
+    let expiry: Expiry = duration
+        .to_str()
+        .ok_or_else(|| {
+            Failure::new(
+                exit::BAD_INPUT,
+                format!("invalid duration {duration:?} (try 90, 90s, 10m, 2h, 1d or persist)"),
+            )
+        })?
+        .parse()?;
     refuse_if_read_only(&config, "expire")?;
     let state = connect(config).await?;
-    let changed = match key {
-        None => state.expire_group(trace, expiry).await?,
-        Some(k) => {
-            if state.expire(trace, k, expiry).await? {
+    let changed = match (full, key) {
+        (Some(full), Some(k)) => {
+            if state.expire_full(&full, expiry).await? {
                 1
-            } else if state.ttl(trace, k).await? == Ttl::Missing {
-                return Err(Failure::not_found(trace, k));
+            } else if state.ttl_full(&full).await? == Ttl::Missing {
+                return Err(Failure::not_found(&trace, &k));
             } else {
                 // `persist` on a key without expiry changes nothing.
                 0
             }
+        }
+        _ => {
+            let full = state.scan_group_bytes(&trace)?.collect_all_bytes().await?;
+            if full.is_empty() {
+                return Err(Failure::no_trace(&trace));
+            }
+            state.expire_keys(&full, expiry).await?
         }
     };
     let mut out = Out::new();
@@ -526,17 +688,31 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-async fn export_cmd(config: Config, trace: Option<String>, output: Option<PathBuf>) -> Outcome {
+async fn export_cmd(config: Config, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {
+    let trace = trace.as_deref().map(arg_bytes).transpose()?;
     if let Some(t) = &trace {
-        RedisStateAdapter::check_group(t)?;
+        RedisStateAdapter::check_group_bytes(t)?;
     }
     let state = connect(config).await?;
     let mut progress = Progress::new("exporting");
-    let doc = export::export(&state, trace.as_deref(), |done, total| {
+    let doc = export::export_bytes(&state, trace.as_deref(), |done, total| {
         progress.update(done, total)
     })
     .await?;
     progress.finish();
+    let prefix = state.key_space().prefix();
+    for item in doc.unusual() {
+        let full = escape::name(&[prefix.as_bytes(), &item.name].concat()).into_owned();
+        match &item.data {
+            ExportData::Other { redis_type, .. } => eprintln!(
+                "motia-state: {full} is a Redis {redis_type}, not a state value: exported with its \
+type and DUMP serialization"
+            ),
+            _ => eprintln!(
+                "motia-state: {full} is not a {{traceId}}:{{key}} name: exported as \"name\""
+            ),
+        }
+    }
     let mut text = doc.to_pretty_string();
     text.push('\n');
     match output.as_deref() {
@@ -558,7 +734,7 @@ async fn export_cmd(config: Config, trace: Option<String>, output: Option<PathBu
         }
         _ => {
             let mut out = Out::new();
-            out.bytes(text.as_bytes())?;
+            out.text(text.as_bytes())?;
             out.done()
         }
     }
@@ -568,6 +744,14 @@ async fn import_cmd(config: Config, file: Option<PathBuf>, overwrite: bool) -> O
     let text = read_input(file.as_deref(), "the export document")?;
     let doc = ExportDocument::parse(&text)?;
     refuse_if_read_only(&config, "import")?;
+    if doc.prefix != config.key_prefix {
+        eprintln!(
+            "motia-state: note: the document was exported under the prefix \"{}\"; its items are \
+written under \"{}\" (give --prefix to choose)",
+            escape::name_str(&doc.prefix),
+            escape::name_str(&config.key_prefix)
+        );
+    }
     let state = connect(config).await?;
     let mut progress = Progress::new("importing");
     let report = export::import(&state, &doc, overwrite, |done, total| {
@@ -575,7 +759,7 @@ async fn import_cmd(config: Config, file: Option<PathBuf>, overwrite: bool) -> O
     })
     .await?;
     progress.finish();
-    let traces: BTreeSet<&str> = doc.items.iter().map(|i| i.group_id.as_str()).collect();
+    let traces: BTreeSet<&[u8]> = doc.items.iter().filter_map(|i| i.group_id()).collect();
     let mut out = Out::new();
     out.line(&format!(
         "imported {} items in {} traces ({} replaced existing keys)",

@@ -11,7 +11,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::browser::{self, BrowserOptions};
 use crate::cli::commands::{Failure, exit};
-use crate::cli::seed::{self, Entry};
+use crate::cli::seed::{self, Outcome};
+use crate::cli::simulate::{self, Prefixes, Rng, Timed};
 
 /// A redis-server child process, killed and reaped on drop, whatever way we leave.
 struct DemoServer {
@@ -159,61 +160,107 @@ async fn ping(port: u16) -> bool {
         .unwrap_or(false)
 }
 
-/// Writes the demo data in one pipeline; returns (traces, state keys, first trace id).
-async fn seed(url: &str, prefix: &str) -> Result<(usize, usize, String), Failure> {
-    let server_err = |e: redis::RedisError| {
-        Failure::new(exit::SERVER, format!("seeding the demo server failed: {e}"))
-    };
-    let entries = seed::entries().map_err(|e| Failure::new(exit::SERVER, e))?;
-    let client = redis::Client::open(url).map_err(server_err)?;
-    let mut conn = client
-        .get_multiplexed_async_connection()
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn server_err(e: redis::RedisError) -> Failure {
+    Failure::new(exit::SERVER, format!("writing the demo data failed: {e}"))
+}
+
+/// Writes the fixed set: recorded flows ending `base_ms` + about 11 hours.
+async fn seed(
+    conn: &mut redis::aio::MultiplexedConnection,
+    prefixes: &Prefixes,
+    base_ms: i64,
+) -> Result<seed::Seeded, Failure> {
+    let seeded = seed::fixed(prefixes, base_ms).map_err(|e| Failure::new(exit::SERVER, e))?;
+    simulate::apply(conn, &seeded.writes)
         .await
         .map_err(server_err)?;
-    let mut pipe = redis::pipe();
-    let mut traces = std::collections::BTreeSet::new();
-    let mut keys = 0;
-    let mut first = None;
-    for e in &entries {
-        match e {
-            Entry::State {
-                trace,
-                key,
-                text,
-                ttl_secs,
-            } => {
-                let cmd = pipe
-                    .cmd("SET")
-                    .arg(format!("{prefix}{trace}:{key}"))
-                    .arg(text);
-                if let Some(t) = ttl_secs {
-                    cmd.arg("EX").arg(*t);
-                }
-                cmd.ignore();
-                traces.insert(trace.as_str());
-                first.get_or_insert_with(|| trace.clone());
-                keys += 1;
-            }
-            Entry::Hash { key, fields } => {
-                pipe.cmd("HSET").arg(key).arg(fields).ignore();
-            }
+    Ok(seeded)
+}
+
+/// The running app: a new order flow every few seconds, each written as its steps happen.
+/// Ends quietly when the server goes away.
+async fn simulate_app(mut conn: redis::aio::MultiplexedConnection, prefixes: Prefixes) {
+    let Ok(cat) = seed::catalog() else { return };
+    let mut rng = Rng(now_ms() as u64 | 1);
+    let mut dlq_n = 100;
+    let mut pending: Vec<Timed> = Vec::new();
+    let mut next_flow = now_ms() + 1_500;
+    let mut i = seed::ORDER_TRACES;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        let now = now_ms();
+        if now >= next_flow {
+            let outcome = match rng.below(20) {
+                0..=8 => Outcome::Delivered,
+                9..=11 => Outcome::Shipped,
+                12..=14 => Outcome::PaymentFailed,
+                15..=16 => Outcome::PendingPayment,
+                _ => Outcome::Cancelled,
+            };
+            let (_, writes) =
+                seed::order_flow(&cat, &prefixes, &mut rng, &mut dlq_n, i, outcome, now, true);
+            pending.extend(writes);
+            pending.sort_by_key(|t| t.at);
+            i += 1;
+            next_flow = now + 3_000 + rng.below(3_000) as i64;
+        }
+        let due = pending.partition_point(|t| t.at <= now);
+        if due == 0 {
+            continue;
+        }
+        let batch: Vec<Timed> = pending.drain(..due).collect();
+        if simulate::apply(&mut conn, &batch).await.is_err() {
+            return;
         }
     }
-    let () = pipe.query_async(&mut conn).await.map_err(server_err)?;
-    Ok((traces.len(), keys, first.unwrap_or_default()))
 }
 
 /// Runs the demo until the browser closes or a signal arrives.
-pub async fn run(no_browser: bool, opts: BrowserOptions, read_only: bool) -> Result<(), Failure> {
+pub async fn run(
+    no_browser: bool,
+    fixed: bool,
+    opts: BrowserOptions,
+    read_only: bool,
+) -> Result<(), Failure> {
     let mut server = DemoServer::start().await?;
     let url = server.url();
     let mut config = Config::from_url(&url)?;
     config.read_only = read_only;
-    let (traces, keys, example) = seed(&url, &config.key_prefix).await?;
+    let prefixes = Prefixes {
+        state: config.key_prefix.clone(),
+        trace: config.trace_prefix.clone(),
+    };
+    let client = redis::Client::open(url.as_str()).map_err(server_err)?;
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .map_err(server_err)?;
+    // The fixed set's times are fixed; otherwise it is the recent past of the running app.
+    let base = if fixed {
+        seed::FIXED_BASE_MS
+    } else {
+        now_ms() - 41_400_000
+    };
+    let seeded = seed(&mut conn, &prefixes, base).await?;
+    let app = (!fixed).then(|| tokio::spawn(simulate_app(conn, prefixes)));
+    let stop_app = |app: Option<tokio::task::JoinHandle<()>>| {
+        if let Some(h) = app {
+            h.abort();
+        }
+    };
 
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if interactive && !no_browser {
         let result = browser::run(config, opts).await;
+        stop_app(app);
         drop(server);
         return result.map_err(|e| Failure::new(exit::SERVER, format!("{e:#}")));
     }
@@ -223,14 +270,23 @@ pub async fn run(no_browser: bool, opts: BrowserOptions, read_only: bool) -> Res
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| "motia-state".into());
     let pid = server.child.id();
+    let example = &seeded.example;
+    let failed = &seeded.failed_example;
     println!(
-        "Demo redis-server on {url} (pid {pid}), seeded with {traces} traces and {keys} state keys."
+        "Demo redis-server on {url} (pid {pid}), seeded with {} recorded flows{}.",
+        seeded.traces,
+        if fixed {
+            ""
+        } else {
+            "; a simulated app starts a new flow every few seconds"
+        }
     );
     println!();
     println!("Try, in another terminal:");
     println!("  {me} --url {url}");
-    println!("  {me} --url {url} traces --counts");
-    println!("  {me} --url {url} keys {example}");
+    println!("  {me} --url {url} traces --json --all");
+    println!("  {me} --url {url} trace {failed}");
+    println!("  {me} --url {url} history {example} order");
     println!("  {me} --url {url} get {example} order --pretty");
     println!("  {me} --url {url} items --filter 'status eq payment_failed'");
     println!("  {me} --url {url} export -o demo-state.json");
@@ -244,6 +300,7 @@ pub async fn run(no_browser: bool, opts: BrowserOptions, read_only: bool) -> Res
     let _ = std::io::stdout().flush();
 
     let outcome = wait_for_stop(&mut server).await;
+    stop_app(app);
     drop(server);
     eprintln!("motia-state: demo server stopped");
     outcome

@@ -3,11 +3,15 @@
 
 pub mod commands;
 pub mod demo;
+pub mod gc;
 pub mod progress;
 mod seed;
+mod simulate;
+pub mod stats;
 pub mod traces;
 pub mod watch;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,6 +45,14 @@ Examples:
   motia-state expire TRACE 2h                   every key of TRACE expires in 2 hours
   motia-state export -o state.json && motia-state --db 1 import state.json
   motia-state watch --trace TRACE --values      JSON lines as the app writes";
+
+const NAMES_HELP: &str = "\
+Names are printed so that each stays on one line: on a terminal, control characters, bytes \
+that are not UTF-8 and backslashes are escaped (\\n, \\x1b, \\xff, \\\\); into a pipe or file the \
+exact bytes are written except line breaks and tabs (\\n, \\r, \\t). --json prints every name \
+exactly: a JSON string when it is UTF-8, else base64 in a field of its own (\"traceIdBase64\", \
+\"keyBase64\"). Arguments are taken as bytes, so a script can pass any name back \
+(bash: $'k\\xffx').";
 
 /// Browse and script Motia state in Redis.
 #[derive(Debug, Parser)]
@@ -97,8 +109,8 @@ pub struct GlobalArgs {
     /// Key prefix, used verbatim [env: STATE_KEY_PREFIX] [default: motia:state:]
     #[arg(long, global = true)]
     pub prefix: Option<String>,
-    /// Expiry in seconds applied to every write, like Motia's ttl [env: STATE_TTL]
-    #[arg(long, global = true, value_name = "SECS")]
+    /// Expiry of every write, like Motia's ttl: 90, 90s, 10m, 2h, 1d [env: STATE_TTL, seconds]
+    #[arg(long, global = true, value_name = "DURATION")]
     pub ttl: Option<String>,
     /// Seconds to wait for a connection [default: 10]
     #[arg(long, global = true, value_name = "SECS")]
@@ -211,9 +223,13 @@ when no record touches the key."
         reads: bool,
     },
     /// List the keys of a trace, one a line, sorted (status 1 when it has none)
+    #[command(after_help = NAMES_HELP)]
     Keys {
-        /// Trace (group) id
-        trace: String,
+        /// Trace id
+        trace: OsString,
+        /// Print JSON lines {"key"}, exact bytes
+        #[arg(long)]
+        json: bool,
     },
     /// Print a value exactly as stored, on one line
     #[command(
@@ -221,10 +237,10 @@ when no record touches the key."
 is printed as stored, with a warning on stderr (also with --pretty)."
     )]
     Get {
-        /// Trace (group) id
-        trace: String,
+        /// Trace id
+        trace: OsString,
         /// Key inside the trace
-        key: String,
+        key: OsString,
         /// Indent the JSON
         #[arg(long)]
         pretty: bool,
@@ -233,58 +249,65 @@ is printed as stored, with a warning on stderr (also with --pretty)."
     #[command(
         after_help = "JSON comes from the argument, or from stdin when it is absent or -. \
 Invalid JSON exits with status 2, naming line and column, and writes nothing.
---ttl SECS (or STATE_TTL) makes this write expire; without it the key gets no expiry, \
-as a plain SET does."
+The JSON is stored as written, only whitespace between tokens removed (1.5e10 stays 1.5e10).
+--ttl DURATION (90, 90s, 10m, 2h, 1d; or STATE_TTL in seconds) makes this write expire; \
+without it the key gets no expiry, as a plain SET does."
     )]
     Set {
-        /// Trace (group) id
-        trace: String,
+        /// Trace id
+        trace: OsString,
         /// Key inside the trace
-        key: String,
+        key: OsString,
         /// The value as JSON text, or - for stdin (values beginning with - such as -7 are values)
         #[arg(allow_hyphen_values = true)]
         json: Option<String>,
     },
     /// Delete a key and print its old value
+    #[command(
+        after_help = "A key of another Redis type (hash, list, ...) is deleted too, as `clear` \
+and the browser do; its type is named on stderr instead of printing a value."
+    )]
     Del {
-        /// Trace (group) id
-        trace: String,
+        /// Trace id
+        trace: OsString,
         /// Key inside the trace
-        key: String,
+        key: OsString,
     },
-    /// Delete every key of a trace and print how many were removed
+    /// Delete every key of a trace (of any Redis type) and print how many were removed
+    #[command(after_help = "A trace without keys exits with status 1.")]
     Clear {
-        /// Trace (group) id
-        trace: String,
+        /// Trace id
+        trace: OsString,
     },
     /// Print a key's remaining lifetime in seconds, -1 when it has no expiry
     Ttl {
-        /// Trace (group) id
-        trace: String,
+        /// Trace id
+        trace: OsString,
         /// Key inside the trace
-        key: String,
+        key: OsString,
     },
     /// Set or remove the expiry of a key, or of every key of a trace
     #[command(
         override_usage = "motia-state expire [OPTIONS] <TRACE> [KEY] <DURATION>",
         after_help = "DURATION is 90, 90s, 10m, 2h, 1d (or combinations like 1h30m), or \
-persist to remove the expiry. Prints how many keys changed.
+persist to remove the expiry. Prints how many keys changed. A missing key, or a trace \
+without keys, exits with status 1.
 
 Examples:
   motia-state expire TRACE order 10m
   motia-state expire TRACE persist"
     )]
     Expire {
-        /// Trace (group) id
-        trace: String,
+        /// Trace id
+        trace: OsString,
         /// KEY, or DURATION for every key of the trace
         // Hyphen values are taken, so that `-5` gets the duration's own error; two single
         // positionals (not one of 1..=2 values) so that flags after them still parse as flags.
         #[arg(value_name = "KEY|DURATION", allow_hyphen_values = true)]
-        first: String,
+        first: OsString,
         /// DURATION, when KEY is given
         #[arg(value_name = "DURATION", allow_hyphen_values = true)]
-        duration: Option<String>,
+        duration: Option<OsString>,
     },
     /// Print items as JSON lines {"groupId","key","type","value"}
     #[command(
@@ -299,15 +322,23 @@ Example:
         /// Only this trace
         #[arg(long, value_name = "TRACE")]
         trace: Option<String>,
-        /// A condition FIELD OP VALUE; repeat for more
+        /// A condition FIELD OP VALUE, OP one of eq neq gt gte lt lte contains notContains
+        /// startsWith endsWith isNull isNotNull; repeat for more
         #[arg(long = "filter", value_name = "FILTER")]
         filters: Vec<String>,
     },
-    /// Write items with their TTLs as one JSON document
+    /// Write every key under the prefix with its TTL as one JSON document
+    #[command(
+        after_help = "Stored JSON is written through as it is (\"value\"); other text goes in \
+\"raw\", bytes that are not UTF-8 in \"rawBase64\", names that are not UTF-8 in \"groupIdBase64\" / \
+\"keyBase64\". Keys of other Redis types (hash, list, set, zset, stream) are named on stderr \
+and carried with their type and DUMP serialization, which import restores exactly (on a \
+server of the same or a newer version)."
+    )]
     Export {
         /// Only this trace
         #[arg(long, value_name = "TRACE")]
-        trace: Option<String>,
+        trace: Option<OsString>,
         /// Write to FILE instead of stdout
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -315,7 +346,8 @@ Example:
     /// Write the items of an export document
     #[command(
         after_help = "Refuses, writing nothing, when any of the keys exists already, \
-unless --overwrite is given. Prints how many items it wrote."
+unless --overwrite is given. Writes under this connection's prefix; a document exported under \
+another prefix is named on stderr before anything is written. Prints how many items it wrote."
     )]
     Import {
         /// The export document, or - for stdin [default: stdin]
@@ -323,6 +355,58 @@ unless --overwrite is given. Prints how many items it wrote."
         /// Replace keys that exist already
         #[arg(long)]
         overwrite: bool,
+    },
+    /// Memory and TTL figures of the state: sizes, ages, expiries, the biggest traces and keys
+    #[command(
+        after_help = "Reads every state key once (MEMORY USAGE, PTTL and, unless the eviction \
+policy is LFU, OBJECT IDLETIME; none of them changes a key's access time). A trace's age is \
+its records' last activity, else the smallest idle time of its keys. Figures the server or \
+your rights do not give are shown as ? (null with --json). Progress goes to stderr on a terminal."
+    )]
+    Stats {
+        /// One JSON document instead of the table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Expire or delete the state of traces that outlived their flow (a dry run without --yes)
+    #[command(
+        after_help = "Selection: --older-than DURATION takes flows whose records' last activity \
+is older (completed or failed ones; --status narrows or, with any, adds running ones); \
+--no-records takes traces without records instead (gone after Motia's 3 days, or never \
+written), aged by the smallest idle time of their keys; --no-ttl keeps only keys without an \
+expiry. Action: --expire DURATION (a key that expires sooner keeps its TTL) or --delete.
+
+Without --yes it prints, per trace, what it would do and a total, and changes nothing. With \
+--yes it applies in batches; each key is checked right before the write and skipped if it \
+changed after it was selected. Running it again finishes an interrupted run.
+
+Examples:
+  motia-state gc --older-than 1d --delete                  completed/failed flows idle a day
+  motia-state gc --no-records --older-than 7d --expire 1d  orphaned state, 1 more day to live
+  motia-state gc --no-records --older-than 7d --delete --yes"
+    )]
+    Gc {
+        /// Only traces older than DURATION (7d, 12h, ...)
+        #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+        older_than: Option<String>,
+        /// completed, failed or any (running flows are only touched with any)
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Traces whose records are gone or never existed (aged by idle time)
+        #[arg(long)]
+        no_records: bool,
+        /// Only keys without an expiry
+        #[arg(long)]
+        no_ttl: bool,
+        /// Give the keys this TTL
+        #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+        expire: Option<String>,
+        /// Delete the keys
+        #[arg(long)]
+        delete: bool,
+        /// Apply (without it, a dry run)
+        #[arg(long)]
+        yes: bool,
     },
     /// Print one JSON line per change of state as it happens, until interrupted
     #[command(
@@ -361,17 +445,23 @@ Examples:
         #[arg(long)]
         enable_notifications: bool,
     },
-    /// Start a private redis-server seeded with example Motia state
+    /// Start a private redis-server with a simulated Motia app writing to it
     #[command(
         after_help = "Needs redis-server on PATH. The server runs on a free port of \
 127.0.0.1 without persistence, in a temporary directory, and is stopped when the browser \
-closes or on Ctrl-C. Without a terminal (or with --no-browser) it prints the URL and example \
-commands and waits for Ctrl-C."
+closes or on Ctrl-C. It starts with 40 recorded order flows and a catalog sync (state and \
+Motia's trace records: completed, failed after retries, still running, an old record shape), \
+then a simulated app starts a new flow every few seconds, writing state step by step and its \
+trace records as Motia does. Without a terminal (or with --no-browser) it prints the URL and \
+example commands and simulates until Ctrl-C; --static writes the fixed set only."
     )]
     Demo {
         /// Print the URL and wait instead of opening the browser
         #[arg(long)]
         no_browser: bool,
+        /// Write the fixed set (same ids and times every run) and nothing after it
+        #[arg(long = "static")]
+        fixed: bool,
         #[command(flatten)]
         browser: BrowserArgs,
     },
@@ -424,7 +514,7 @@ impl GlobalArgs {
             c.trace_prefix = p.clone();
         }
         if let Some(t) = &self.ttl {
-            c.ttl = Some(parse_ttl_secs("--ttl", t)?);
+            c.ttl = Some(parse_ttl_flag(t)?);
         }
         if let Some(t) = &self.connect_timeout {
             c.connect_timeout = Duration::from_secs(parse_ttl_secs("--connect-timeout", t)?);
@@ -494,6 +584,26 @@ impl GlobalArgs {
         }
         tls.insecure |= self.tls_insecure;
         Ok(())
+    }
+}
+
+/// `--ttl` takes the durations `expire` takes (`90`, `10m`, `1h30m`), in whole seconds.
+fn parse_ttl_flag(value: &str) -> motia_state::Result<u64> {
+    let bad = |reason: String| motia_state::Error::Config {
+        name: "--ttl".into(),
+        reason,
+    };
+    match value.parse::<motia_state::Expiry>() {
+        Ok(motia_state::Expiry::After(d)) if d.subsec_nanos() == 0 && d.as_secs() > 0 => {
+            Ok(d.as_secs())
+        }
+        Ok(motia_state::Expiry::After(_)) => Err(bad(format!(
+            "{value:?} is not a whole number of seconds of at least 1"
+        ))),
+        Ok(motia_state::Expiry::Persist) => Err(bad(format!(
+            "{value:?} is not a duration; leave --ttl out for no expiry"
+        ))),
+        Err(e) => Err(bad(e.to_string())),
     }
 }
 

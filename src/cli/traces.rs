@@ -50,7 +50,18 @@ pub async fn list(
         None => None,
     };
     let state = connect(config).await?;
-    let counts = state.trace_counts().await?;
+    // Trace ids that are not UTF-8 have no trace records (Motia writes those with string ids):
+    // they are listed after the others, their id in base64.
+    let mut counts = BTreeMap::new();
+    let mut not_utf8 = Vec::new();
+    for (id, n) in state.trace_counts_bytes().await? {
+        match String::from_utf8(id) {
+            Ok(id) => {
+                counts.insert(id, n);
+            }
+            Err(e) => not_utf8.push((e.into_bytes(), n)),
+        }
+    }
     let groups: BTreeMap<String, GroupEntry> = state
         .scan_trace_groups()
         .collect_all()
@@ -91,7 +102,8 @@ pub async fn list(
             continue;
         }
         if !json_out {
-            out.line(id)?;
+            out.name(id.as_bytes())?;
+            out.bytes(b"\n")?;
             continue;
         }
         let line = if had_records {
@@ -107,6 +119,16 @@ pub async fn list(
             json!({"traceId": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null})
         };
         out.line(&line.to_string())?;
+    }
+    for (id, keys) in not_utf8.iter().filter(|_| wanted.is_none()) {
+        if json_out {
+            let id = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, id);
+            let line = json!({"traceIdBase64": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null});
+            out.line(&line.to_string())?;
+        } else {
+            out.name(id)?;
+            out.bytes(b"\n")?;
+        }
     }
     out.done()
 }
@@ -209,7 +231,7 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
         .unwrap_or(4)
         .max(4);
     out.line(&format!(
-        "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  NOTE",
+        "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  NOTES",
         "START", "STEP", "TYPE", "STATUS", "TOOK"
     ))?;
     for r in &tl.rows {
@@ -223,7 +245,7 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
         if let Some(d) = &r.dead_letter {
             note.push(format!("sent to the dead-letter queue ({})", d.key));
         }
-        out.line(&format!(
+        let row = format!(
             "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  {}",
             format!("+{}", ms_text(r.offset_ms)),
             r.name,
@@ -231,7 +253,8 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
             r.status.as_str(),
             r.duration_ms.map(ms_text).unwrap_or_else(|| "-".into()),
             note.join("; ")
-        ))?;
+        );
+        out.line(row.trim_end())?;
     }
     out.done()
 }

@@ -25,7 +25,7 @@ use motia_state::{KeySpace, Ttl};
 use crate::browser::keymap::Keymap;
 pub use crate::browser::pane::Pane;
 pub use clock::{Clock, SystemClock};
-pub use connection::ConnState;
+pub use connection::{ConnState, ServerState};
 use dialog::Dialog;
 use editor::Editor;
 use keys::{KeysPane, RowKind};
@@ -69,6 +69,7 @@ pub struct Model {
     pub size: (u16, u16),
     pub conn: ConnState,
     pub server_version: Option<String>,
+    pub server: ServerState,
     pub focus: Pane,
     pub mode: Mode,
     pub overlay: Option<Overlay>,
@@ -113,6 +114,7 @@ impl Model {
                 error: None,
             },
             server_version: None,
+            server: ServerState::default(),
             focus: Pane::Traces,
             mode: Mode::Normal,
             overlay: None,

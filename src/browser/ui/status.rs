@@ -36,7 +36,7 @@ fn top(m: &Model) -> Vec<Part> {
     let url = &m.settings.url;
     let mut after_url = Vec::new();
     if m.settings.read_only {
-        after_url.push(part(8, vec![Span::styled(" · READ-ONLY", theme::note())]));
+        after_url.push(part(8, vec![Span::styled(" · READ-ONLY", theme::error())]));
     }
     if m.settings.prefix != motia_state::DEFAULT_PREFIX {
         after_url.push(part(
@@ -78,8 +78,28 @@ fn top(m: &Model) -> Vec<Part> {
     }
     // After the connection (or its error, which comes first while connecting).
     parts.append(&mut after_url);
+    if let Some(mode) = &m.server.mode {
+        parts.push(part(6, vec![Span::styled(format!(" · {mode}"), theme::note())]));
+    }
+    if !m.server.unreachable.is_empty() {
+        parts.push(part(
+            8,
+            vec![Span::styled(
+                format!(" · ✗ no answer from {}", m.server.unreachable.join(", ")),
+                theme::error(),
+            )],
+        ));
+    }
     if let Some(v) = &m.server_version {
         parts.push(part(1, vec![Span::styled(format!(" · Redis {v}"), theme::dim())]));
+    } else if let Some(why) = &m.server.version_unknown {
+        parts.push(part(
+            1,
+            vec![Span::styled(
+                format!(" · Redis ? ({})", short(why)),
+                theme::dim(),
+            )],
+        ));
     }
     if m.scan.started.is_some() || m.scan.completed_once {
         scan(m, &mut parts);
@@ -89,11 +109,11 @@ fn top(m: &Model) -> Vec<Part> {
 
 /// Scan progress: keys seen of DBSIZE, traces, time, state.
 fn scan(m: &Model, parts: &mut Vec<Part>) {
-    let total = m
-        .scan
-        .dbsize
-        .map(|n| format!(" of {}", thousands(n)))
-        .unwrap_or_default();
+    let total = match (m.scan.dbsize, &m.server.size_unknown) {
+        (Some(n), _) => format!(" of {}", thousands(n)),
+        (None, Some(why)) => format!(" of ? ({})", short(why)),
+        (None, None) => String::new(),
+    };
     let elapsed = match (m.scan.took, m.scan.started) {
         (Some(t), _) => t,
         (None, Some(s)) => m.now().saturating_duration_since(s),
@@ -132,6 +152,14 @@ fn scan(m: &Model, parts: &mut Vec<Part>) {
             ),
         ],
     ));
+}
+
+/// "may not run INFO" as "no INFO": the status line is narrow.
+fn short(why: &str) -> String {
+    match why.strip_prefix("may not run ") {
+        Some(cmd) => format!("no {cmd}"),
+        None => why.to_string(),
+    }
 }
 
 /// Pieces whose `keep` is at least this are never left out (the line is cut instead).

@@ -1,7 +1,7 @@
 //! The connection: connecting, connected, lost, back.
 
-use crate::browser::action::Effect;
-use crate::browser::model::{ConnState, Model};
+use crate::browser::action::{Effect, ServerFacts};
+use crate::browser::model::{ConnState, Model, ServerState};
 use crate::browser::update::meta::request_meta;
 use crate::browser::update::scan::start_scan;
 use crate::browser::update::value::issue_value_load;
@@ -14,11 +14,17 @@ pub fn connecting(m: &mut Model, attempt: u32, error: Option<String>) {
 }
 
 /// Connected, or answering again: start what waited for the server.
-pub fn connected(m: &mut Model, version: String, dbsize: u64, fx: &mut Vec<Effect>) {
+pub fn connected(m: &mut Model, facts: ServerFacts, fx: &mut Vec<Effect>) {
     let first = !matches!(m.conn, ConnState::Lost { .. });
     m.conn = ConnState::Connected;
-    m.server_version = Some(version);
-    m.scan.dbsize = Some(dbsize);
+    m.server = ServerState {
+        version_unknown: facts.version.as_ref().err().cloned(),
+        size_unknown: facts.dbsize.as_ref().err().cloned(),
+        mode: facts.mode,
+        unreachable: facts.unreachable,
+    };
+    m.server_version = facts.version.ok();
+    m.scan.dbsize = facts.dbsize.ok();
     let now = m.now();
     m.next_refresh = m.settings.refresh.map(|r| now + r);
     m.next_rescan = m.settings.rescan.map(|r| now + r);
@@ -30,6 +36,16 @@ pub fn connected(m: &mut Model, version: String, dbsize: u64, fx: &mut Vec<Effec
         issue_value_load(m, fx);
     }
     request_meta(m, fx, true);
+}
+
+/// Cluster primaries stopped answering, or all answer again; a scan that failed for want of
+/// one runs again once every primary answers.
+pub fn unreachable(m: &mut Model, nodes: Vec<String>, fx: &mut Vec<Effect>) {
+    let back = !m.server.unreachable.is_empty() && nodes.is_empty();
+    m.server.unreachable = nodes;
+    if back && m.scan.error.is_some() && !m.scan.running {
+        start_scan(m, fx);
+    }
 }
 
 /// The server stopped answering: the screen stays, what was in flight is asked again later.

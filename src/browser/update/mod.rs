@@ -148,9 +148,10 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
     m.dirty = true;
     match ev {
         WorkerEvent::Connecting { attempt, error } => connection::connecting(m, attempt, error),
-        WorkerEvent::Connected { version, dbsize } | WorkerEvent::Restored { version, dbsize } => {
-            connection::connected(m, version, dbsize, fx)
+        WorkerEvent::Connected(facts) | WorkerEvent::Restored(facts) => {
+            connection::connected(m, facts, fx)
         }
+        WorkerEvent::Unreachable(nodes) => connection::unreachable(m, nodes, fx),
         WorkerEvent::Lost { reason } => connection::lost(m, reason),
         WorkerEvent::DbSize(n) => m.scan.dbsize = Some(n),
         WorkerEvent::ScanBatch {

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use motia_state::{Config, RedisStateAdapter};
+use motia_state::{Config, RedisStateAdapter, Topology};
 use tokio::sync::mpsc;
 
-use crate::browser::action::{WorkerCmd, WorkerEvent};
+use crate::browser::action::{ServerFacts, WorkerCmd, WorkerEvent};
 use crate::browser::worker::Events;
 
 /// How often the connection is checked, and how long a check may take.
@@ -36,17 +36,13 @@ pub async fn connect(
         }
         let tried = async {
             let a = RedisStateAdapter::connect(config.clone()).await?;
-            let version = a.server_version().await?;
-            let dbsize = a.dbsize().await?;
-            Ok::<_, motia_state::Error>((a, version, dbsize))
+            let facts = facts(&a).await?;
+            Ok::<_, motia_state::Error>((a, facts))
         };
         match tried.await {
-            Ok((a, version, dbsize)) => {
-                tracing::info!(url = %config.display_url(), %version, "connected");
-                events
-                    .send(WorkerEvent::Connected { version, dbsize })
-                    .await
-                    .ok()?;
+            Ok((a, facts)) => {
+                tracing::info!(url = %config.display_url(), version = ?facts.version, mode = ?facts.mode, "connected");
+                events.send(WorkerEvent::Connected(facts)).await.ok()?;
                 return Some(a);
             }
             Err(e) => {
@@ -68,50 +64,117 @@ pub async fn connect(
     }
 }
 
+/// Version, key count and mode. What the ACL user may not ask for is unknown, with the
+/// reason; only a server that does not answer fails.
+async fn facts(a: &RedisStateAdapter) -> motia_state::Result<ServerFacts> {
+    let unknown = |e: motia_state::Error| {
+        if e.is_permission() {
+            Ok(permission_words(&e))
+        } else {
+            Err(e)
+        }
+    };
+    let version = match a.server_version().await {
+        Ok(v) => Ok(v),
+        Err(e) => Err(unknown(e)?),
+    };
+    let (dbsize, unreachable) = match a.dbsize_report().await {
+        Ok(r) => (Ok(r.keys), r.unreachable),
+        Err(e) => (Err(unknown(e)?), Vec::new()),
+    };
+    let mode = match a.topology() {
+        Topology::Standalone => None,
+        Topology::Cluster { detected: true, .. } => Some("cluster (detected)".to_string()),
+        Topology::Cluster { .. } => Some("cluster".to_string()),
+    };
+    Ok(ServerFacts {
+        version,
+        dbsize,
+        mode,
+        unreachable,
+    })
+}
+
+/// "may not run INFO" from a NOPERM error.
+fn permission_words(e: &motia_state::Error) -> String {
+    match e {
+        motia_state::Error::NoPerm { reason, .. } => reason
+            .strip_prefix("the ACL user ")
+            .unwrap_or(reason)
+            .trim_end_matches(" (NOPERM)")
+            .to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Notices a lost server quickly (commands in flight may sit in the reconnect loop) and
-/// reports when it answers again, with a fresh DBSIZE.
+/// reports when it answers again, with a fresh DBSIZE when the user may ask for it, and
+/// which cluster primaries stopped answering.
 pub async fn heartbeat(adapter: RedisStateAdapter, events: Events) {
     let mut lost = false;
     let mut last_size = None;
+    let mut last_unreachable: Vec<String> = Vec::new();
+    let mut may_count = true;
     loop {
         tokio::time::sleep(HEARTBEAT).await;
-        let check = tokio::time::timeout(HEARTBEAT_TIMEOUT, adapter.dbsize()).await;
-        let ev = match check {
-            Ok(Ok(n)) if lost => {
-                lost = false;
-                last_size = Some(n);
-                let version = adapter
-                    .server_version()
-                    .await
-                    .unwrap_or_else(|_| "unknown".into());
-                tracing::info!("server answers again");
-                Some(WorkerEvent::Restored { version, dbsize: n })
+        let probe = async {
+            if may_count {
+                match adapter.dbsize_report().await {
+                    Ok(r) => return Ok((Some(r.keys), r.unreachable)),
+                    Err(e) if e.is_permission() => may_count = false,
+                    Err(e) => return Err(e),
+                }
             }
-            Ok(Ok(n)) => {
-                let changed = last_size != Some(n);
-                last_size = Some(n);
-                changed.then_some(WorkerEvent::DbSize(n))
+            adapter.ping().await.map(|()| (None, Vec::new()))
+        };
+        let check = tokio::time::timeout(HEARTBEAT_TIMEOUT, probe).await;
+        let mut evs = Vec::new();
+        match check {
+            Ok(Ok((size, unreachable))) => {
+                if lost {
+                    lost = false;
+                    last_size = size;
+                    tracing::info!("server answers again");
+                    match facts(&adapter).await {
+                        Ok(f) => evs.push(WorkerEvent::Restored(f)),
+                        Err(e) => tracing::warn!(error = %e, "server facts"),
+                    }
+                } else if let Some(n) = size
+                    && last_size != Some(n)
+                {
+                    last_size = Some(n);
+                    evs.push(WorkerEvent::DbSize(n));
+                }
+                if unreachable != last_unreachable {
+                    if unreachable.is_empty() {
+                        tracing::info!("every cluster primary answers again");
+                    } else {
+                        tracing::warn!(nodes = ?unreachable, "cluster primaries do not answer");
+                    }
+                    last_unreachable = unreachable.clone();
+                    evs.push(WorkerEvent::Unreachable(unreachable));
+                }
             }
             Ok(Err(e)) if !lost => {
                 lost = true;
                 tracing::warn!(error = %e, "server lost");
-                Some(WorkerEvent::Lost {
+                evs.push(WorkerEvent::Lost {
                     reason: e.to_string(),
-                })
+                });
             }
             Err(_) if !lost => {
                 lost = true;
                 tracing::warn!("server lost: no answer");
-                Some(WorkerEvent::Lost {
+                evs.push(WorkerEvent::Lost {
                     reason: format!("no answer within {}s", HEARTBEAT_TIMEOUT.as_secs()),
-                })
+                });
             }
-            _ => None,
-        };
-        if let Some(ev) = ev
-            && events.send(ev).await.is_err()
-        {
-            return;
+            _ => {}
+        }
+        for ev in evs {
+            if events.send(ev).await.is_err() {
+                return;
+            }
         }
     }
 }
