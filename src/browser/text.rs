@@ -1,4 +1,9 @@
-//! Text as the terminal shows it: widths in cells, cutting and padding by width.
+//! Text as the terminal shows it: names and messages with their control characters escaped,
+//! widths in cells, cutting and padding by width.
+//!
+//! Trace ids, keys, values and server messages come from other programs: an ESC sequence in
+//! them would recolour or retitle the terminal, and ratatui drops control characters, which
+//! would show names that do not exist. Everything drawn goes through [`name`] or [`line`].
 //!
 //! A width is the sum of the widths of the grapheme clusters, each measured as ratatui's buffer
 //! measures it (the Unicode width: `注` and `🎉` take two cells, a combining mark none), so a
@@ -9,6 +14,23 @@ use std::borrow::Cow;
 
 use ratatui::buffer::CellWidth;
 use unicode_segmentation::UnicodeSegmentation;
+
+/// A trace id or key as drawn: control characters and `\` escaped (`evil\x1b[41mRED`,
+/// `new\nline`), so two different names never look alike.
+pub fn name(s: &str) -> Cow<'_, str> {
+    motia_state::escape::name_str(s)
+}
+
+/// A message on one line (a server error, a note, typed input): control characters escaped,
+/// line breaks and tabs too (`\n`, `\t`); backslashes kept.
+pub fn line(s: &str) -> Cow<'_, str> {
+    let escaped = motia_state::escape::text_str(s);
+    if escaped.contains(['\n', '\t']) {
+        Cow::Owned(escaped.replace('\n', "\\n").replace('\t', "\\t"))
+    } else {
+        escaped
+    }
+}
 
 /// Cells taken by one grapheme cluster; control characters are not drawn (they are escaped
 /// before they get here).
@@ -81,6 +103,15 @@ pub fn fit_right(s: &str, cells: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(name("evil\x1b[41mRED"), "evil\\x1b[41mRED");
+        assert_eq!(name("new\nline"), "new\\nline");
+        assert_eq!(name("注文-1"), "注文-1");
+        assert_eq!(line("ERR\r\nbad\ttab \u{9b}"), "ERR\\r\\nbad\\ttab \\u{9b}");
+        assert_eq!(line("C:\\path"), "C:\\path");
+    }
 
     #[test]
     fn widths_are_cells_not_chars() {

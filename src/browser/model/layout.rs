@@ -100,10 +100,7 @@ mod tests {
     #[test]
     fn names_first_on_small_terminals() {
         let a = areas((80, 24), Pane::Traces);
-        assert_eq!(
-            (a.traces.width, a.keys.width, a.value.width),
-            (19, 29, 32)
-        );
+        assert_eq!((a.traces.width, a.keys.width, a.value.width), (19, 29, 32));
         let a = areas((60, 15), Pane::Traces);
         assert_eq!((a.traces.width, a.keys.width, a.value.width), (29, 31, 0));
         let a = areas((60, 15), Pane::Value);

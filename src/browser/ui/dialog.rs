@@ -31,7 +31,7 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
         Dialog::Prompt { purpose, input, .. } => prompt(f, purpose, input, area),
         Dialog::Confirm { title, text, .. } => {
             let lines = vec![
-                Line::raw(text.clone()),
+                Line::raw(text::line(text).into_owned()),
                 Line::raw(""),
                 Line::from(vec![
                     Span::styled("y", theme::key_hint()),
@@ -40,7 +40,7 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
                     Span::raw(" cancel"),
                 ]),
             ];
-            small_box(f, area, format!(" {title} "), lines);
+            small_box(f, area, format!(" {} ", text::line(title)), lines);
         }
         Dialog::Discard => {
             let save = m.keymap.keys_of(Command::Save);
@@ -71,11 +71,11 @@ fn prompt(f: &mut Frame, purpose: &Prompt, input: &str, area: Rect) {
             "not empty, no ':' · Enter: next, the first key's name · Esc cancel".to_string(),
         ),
         Prompt::KeyName { trace } => (
-            format!(" New key in trace {trace} "),
+            format!(" New key in trace {} ", text::name(trace)),
             "key name · Enter: open the editor · Esc cancel".into(),
         ),
         Prompt::Ttl { what, .. } => (
-            format!(" TTL for {what} "),
+            format!(" TTL for {} ", text::line(what)),
             "90, 90s, 10m, 2h, 1d, or persist/none to remove · Enter apply · Esc cancel".into(),
         ),
         Prompt::Command => return,
@@ -87,7 +87,7 @@ fn prompt(f: &mut Frame, purpose: &Prompt, input: &str, area: Rect) {
         Paragraph::new(vec![
             Line::from(vec![
                 Span::styled("› ", theme::key_hint()),
-                Span::raw(input.to_string()),
+                Span::raw(text::line(input).into_owned()),
                 Span::styled("▏", theme::key_hint()),
             ]),
             Line::styled(help, theme::dim()),

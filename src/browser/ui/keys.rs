@@ -11,9 +11,9 @@ use ratatui::widgets::Paragraph;
 use crate::browser::format::{short_bytes, thousands, ttl_text};
 use crate::browser::model::keys::{KeySort, Row, RowKind};
 use crate::browser::model::{Model, Pane};
-use crate::browser::theme;
 use crate::browser::text::{self, fit, fit_right};
-use crate::browser::ui::{block, filter_span};
+use crate::browser::theme;
+use crate::browser::ui::{block, clip, filter_span};
 
 /// Type, size and TTL of a key row, as shown.
 type Cells = [String; 3];
@@ -116,7 +116,7 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
         lines.push(Line::styled(empty_keys_text(m), theme::dim()));
     }
     f.render_widget(
-        Paragraph::new(lines).block(block(Line::from(title(m, focused)), focused)),
+        Paragraph::new(lines).block(block(Line::from(title(m, focused, w)), focused)),
         area,
     );
 }
@@ -129,15 +129,15 @@ fn name_text(row: &Row) -> String {
             let arrow = if *open { "▾" } else { "▸" };
             format!(
                 "{indent}{arrow} {} ({})",
-                row.label,
+                text::name(&row.label),
                 thousands(*count as u64)
             )
         }
         RowKind::Key { .. } => {
             let label = if row.label.is_empty() {
-                "(empty)"
+                "(empty)".into()
             } else {
-                &row.label
+                text::name(&row.label)
             };
             format!("{indent}  {label}")
         }
@@ -176,30 +176,37 @@ fn key_cells(m: &Model, row: &Row, now: Instant) -> Option<Cells> {
 }
 
 /// The pane's title: the trace and its key count, the filter, the order, the `:where`.
-fn title(m: &Model, focused: bool) -> Vec<Span<'static>> {
-    let mut title = vec![Span::styled(
-        match m.keys.trace.as_deref() {
-            Some(t) => format!(" Keys · {t} ({}) ", thousands(m.index.count(t) as u64)),
-            None => " Keys ".to_string(),
-        },
-        theme::title(focused),
-    )];
-    title.extend(filter_span(m, Pane::Keys, &m.keys.filter));
+fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
+    let mut rest = Vec::new();
+    rest.extend(filter_span(m, Pane::Keys, &m.keys.filter));
     match m.keys.sort {
         KeySort::Name => {}
-        KeySort::Size => title.push(Span::styled(" by size ", theme::note())),
-        KeySort::Ttl => title.push(Span::styled(" by TTL ", theme::note())),
+        KeySort::Size => rest.push(Span::styled(" by size ", theme::note())),
+        KeySort::Ttl => rest.push(Span::styled(" by TTL ", theme::note())),
     }
     if let Some(w) = &m.keys.where_filter {
         let state = match &w.matching {
             None => "…".to_string(),
             Some(set) => thousands(set.len() as u64),
         };
-        title.push(Span::styled(
-            format!(" where {} ({state}) ", w.text),
+        rest.push(Span::styled(
+            format!(" where {} ({state}) ", text::line(&w.text)),
             theme::note(),
         ));
     }
+    let head = match m.keys.trace.as_deref() {
+        Some(t) => {
+            // The trace id gives way so that its key count stays whole.
+            let n = thousands(m.index.count(t) as u64);
+            let others: usize = rest.iter().map(|s| text::width(&s.content)).sum();
+            let frame = text::width(" Keys ·  () ") + n.len() + others;
+            let id = clip(&text::name(t), room.saturating_sub(frame).max(4));
+            format!(" Keys · {id} ({n}) ")
+        }
+        None => " Keys ".to_string(),
+    };
+    let mut title = vec![Span::styled(head, theme::title(focused))];
+    title.extend(rest);
     title
 }
 

@@ -53,7 +53,7 @@ pub fn draw(f: &mut Frame, m: &Model) {
 /// The one line drawn when the panes do not fit.
 fn too_small_line(f: &mut Frame, (w, h): (u16, u16)) {
     let text = format!(
-        "terminal too small: {w}x{h}, needs {}x{} · q quits",
+        "terminal too small: {w}x{h} (needs {}x{})",
         MIN_SIZE.0, MIN_SIZE.1
     );
     f.render_widget(
@@ -74,7 +74,10 @@ fn filter_span(m: &Model, pane: Pane, filter: &str) -> Option<Span<'static>> {
         return None;
     }
     let cursor = if typing { "▏" } else { "" };
-    Some(Span::styled(format!(" /{filter}{cursor} "), theme::note()))
+    Some(Span::styled(
+        format!(" /{}{cursor} ", crate::browser::text::line(filter)),
+        theme::note(),
+    ))
 }
 
 fn boxed(title: String) -> Block<'static> {

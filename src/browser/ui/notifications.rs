@@ -25,7 +25,7 @@ pub fn toasts(f: &mut Frame, m: &Model, main: Rect) {
             ToastKind::Done => ("✓ ", theme::ok()),
             ToastKind::Failed => ("✗ ", theme::error()),
         };
-        let text = format!("{mark}{}", t.text);
+        let text = format!("{mark}{}", text::line(&t.text));
         if t.kind == ToastKind::Failed {
             // Failures are shown whole: they say what went wrong and how to dismiss them.
             let mut rest = text.as_str();

@@ -14,10 +14,7 @@ use crate::browser::theme;
 
 pub fn status(f: &mut Frame, m: &Model, area: Rect) {
     let w = area.width as usize;
-    f.render_widget(
-        Paragraph::new(vec![fitted(top(m), w), bottom(m, w)]),
-        area,
-    );
+    f.render_widget(Paragraph::new(vec![fitted(top(m), w), bottom(m, w)]), area);
 }
 
 /// A piece of the top line; when the line is too long the lowest `keep` goes first.
@@ -33,7 +30,8 @@ fn part(keep: u8, spans: Vec<Span<'static>>) -> Part {
 /// The top line's pieces: connection, server, read-only marker, prefix, scan progress.
 fn top(m: &Model) -> Vec<Part> {
     let mut parts = Vec::new();
-    let url = &m.settings.url;
+    // Everything here may hold text from the server or the command line: shown escaped.
+    let url = text::line(&m.settings.url);
     let mut after_url = Vec::new();
     if m.settings.read_only {
         after_url.push(part(8, vec![Span::styled(" · READ-ONLY", theme::error())]));
@@ -43,7 +41,7 @@ fn top(m: &Model) -> Vec<Part> {
             7,
             vec![
                 Span::styled(" · prefix ", theme::dim()),
-                Span::styled(m.settings.prefix.clone(), theme::note()),
+                Span::styled(text::name(&m.settings.prefix).into_owned(), theme::note()),
             ],
         ));
     }
@@ -51,14 +49,17 @@ fn top(m: &Model) -> Vec<Part> {
         ConnState::Connecting { attempt, error } => {
             parts.push(part(
                 9,
-                vec![Span::styled(format!("◌ connecting to {url}"), theme::note())],
+                vec![Span::styled(
+                    format!("◌ connecting to {url}"),
+                    theme::note(),
+                )],
             ));
             parts.append(&mut after_url);
             if let Some(e) = error {
                 parts.push(part(
                     8,
                     vec![Span::styled(
-                        format!(" · {e} · retrying (attempt {attempt})"),
+                        format!(" · {} · retrying (attempt {attempt})", text::line(e)),
                         theme::error(),
                     )],
                 ));
@@ -66,12 +67,18 @@ fn top(m: &Model) -> Vec<Part> {
         }
         ConnState::Connected => parts.push(part(
             9,
-            vec![Span::styled("● ", theme::ok()), Span::raw(url.clone())],
+            vec![
+                Span::styled("● ", theme::ok()),
+                Span::raw(url.clone().into_owned()),
+            ],
         )),
         ConnState::Lost { reason } => parts.push(part(
             9,
             vec![Span::styled(
-                format!("✗ disconnected from {url}: {reason} · reconnecting"),
+                format!(
+                    "✗ disconnected from {url}: {} · reconnecting",
+                    text::line(reason)
+                ),
                 theme::error(),
             )],
         )),
@@ -79,22 +86,35 @@ fn top(m: &Model) -> Vec<Part> {
     // After the connection (or its error, which comes first while connecting).
     parts.append(&mut after_url);
     if let Some(mode) = &m.server.mode {
-        parts.push(part(6, vec![Span::styled(format!(" · {mode}"), theme::note())]));
+        parts.push(part(
+            6,
+            vec![Span::styled(
+                format!(" · {}", text::line(mode)),
+                theme::note(),
+            )],
+        ));
     }
     if !m.server.unreachable.is_empty() {
         parts.push(part(
             8,
             vec![Span::styled(
-                format!(" · ✗ no answer from {}", m.server.unreachable.join(", ")),
+                format!(
+                    " · ✗ no answer from {}",
+                    text::line(&m.server.unreachable.join(", "))
+                ),
                 theme::error(),
             )],
         ));
     }
     if let Some(v) = &m.server_version {
-        parts.push(part(1, vec![Span::styled(format!(" · Redis {v}"), theme::dim())]));
-    } else if let Some(why) = &m.server.version_unknown {
         parts.push(part(
             1,
+            vec![Span::styled(format!(" · Redis {v}"), theme::dim())],
+        ));
+    } else if let Some(why) = &m.server.version_unknown {
+        // Why it is unknown says what the user may not do: kept longer than a version.
+        parts.push(part(
+            3,
             vec![Span::styled(
                 format!(" · Redis ? ({})", short(why)),
                 theme::dim(),
@@ -129,10 +149,7 @@ fn scan(m: &Model, parts: &mut Vec<Part>) {
         "done"
     };
     let raw = |keep, text: String| part(keep, vec![Span::raw(text)]);
-    parts.push(raw(
-        5,
-        format!(" · keys {}{total}", thousands(m.scan.seen)),
-    ));
+    parts.push(raw(5, format!(" · keys {}{total}", thousands(m.scan.seen))));
     parts.push(raw(
         4,
         format!(" · traces {}", thousands(m.index.traces.len() as u64)),
@@ -156,9 +173,10 @@ fn scan(m: &Model, parts: &mut Vec<Part>) {
 
 /// "may not run INFO" as "no INFO": the status line is narrow.
 fn short(why: &str) -> String {
+    let why = text::line(why);
     match why.strip_prefix("may not run ") {
         Some(cmd) => format!("no {cmd}"),
-        None => why.to_string(),
+        None => why.into_owned(),
     }
 }
 
@@ -167,7 +185,12 @@ const ESSENTIAL: u8 = 8;
 
 /// The pieces that fit in `width`, the least needed left out first, in their order.
 fn fitted(mut parts: Vec<Part>, width: usize) -> Line<'static> {
-    let part_width = |p: &Part| p.spans.iter().map(|s| text::width(&s.content)).sum::<usize>();
+    let part_width = |p: &Part| {
+        p.spans
+            .iter()
+            .map(|s| text::width(&s.content))
+            .sum::<usize>()
+    };
     while parts.iter().map(part_width).sum::<usize>() > width {
         let least = parts
             .iter()
@@ -199,7 +222,7 @@ fn bottom(m: &Model, width: usize) -> Line<'static> {
         ])
     } else if let Some(n) = &m.note {
         Line::styled(
-            n.text.clone(),
+            text::line(&n.text).into_owned(),
             if n.error {
                 theme::error()
             } else {

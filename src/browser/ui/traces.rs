@@ -8,8 +8,8 @@ use ratatui::widgets::Paragraph;
 use crate::browser::format::thousands;
 use crate::browser::model::traces::TraceSort;
 use crate::browser::model::{Model, Pane};
+use crate::browser::text::{self, fit};
 use crate::browser::theme;
-use crate::browser::text::fit;
 use crate::browser::ui::{block, filter_span};
 
 pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
@@ -39,7 +39,7 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         .enumerate()
     {
         let n = thousands(m.index.count(trace) as u64);
-        let id = fit(trace, inner_w.saturating_sub(n.len() + 1));
+        let id = fit(&text::name(trace), inner_w.saturating_sub(n.len() + 1));
         let line = if start + i == m.traces.list.cursor {
             Line::styled(format!("{id} {n}"), theme::cursor(focused))
         } else {

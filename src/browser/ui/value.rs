@@ -11,8 +11,8 @@ use crate::browser::doc::{DocKind, ValueDoc, WINDOW};
 use crate::browser::format::{human_bytes, thousands, ttl_text};
 use crate::browser::keymap::Command;
 use crate::browser::model::{Model, Pane};
-use crate::browser::theme;
 use crate::browser::text;
+use crate::browser::theme;
 use crate::browser::ui::clip;
 
 pub fn value(f: &mut Frame, m: &Model, area: Rect) {
@@ -26,7 +26,10 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         notes.push(("the key no longer exists".into(), theme::error()));
     }
     if let Some(e) = &v.error {
-        notes.push((format!("reading the value failed: {e}"), theme::error()));
+        notes.push((
+            format!("reading the value failed: {}", text::line(e)),
+            theme::error(),
+        ));
     }
     match (&v.full_key, &v.doc) {
         (None, _) => lines.push(Line::styled("select a key", theme::dim())),
@@ -40,7 +43,7 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
             let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
             let cut;
             (lines, cut) = body(m, doc, width, body_h);
-            place = position(m, doc, body_h, cut);
+            place = position(m, doc, (width, body_h), cut);
         }
     }
     let mut all: Vec<Line> = notes
@@ -68,6 +71,14 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
     let shown = full
         .strip_prefix(m.settings.prefix.as_str())
         .unwrap_or(full);
+    // Cut, the trace id gives way first: the Keys pane's title names it too.
+    let (trace, key) = match m.keys.trace.as_deref() {
+        Some(t) => match shown.strip_prefix(t).and_then(|k| k.strip_prefix(':')) {
+            Some(k) => (Some(t), k),
+            None => (None, shown),
+        },
+        None => (None, shown),
+    };
     let (ttl, when) = match m.meta.get(full).map(|e| e.ttl_at(m.now())) {
         Some(ttl @ Ttl::Expires(d)) => {
             let at = m.clock.wall() + chrono::Duration::from_std(d).unwrap_or_default();
@@ -86,7 +97,21 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
         _ => (None, None),
     };
     let room = room.saturating_sub(text::width(label));
-    let key_w = text::width(shown) + 1;
+    let shown = text::name(shown);
+    let key_w = text::width(&shown) + 1;
+    let fit_key = |room: usize| -> String {
+        if text::width(&shown) <= room {
+            return shown.to_string();
+        }
+        let key = text::name(key);
+        match trace {
+            Some(t) if text::width(&key) + 2 <= room => {
+                let t = clip(&text::name(t), room - text::width(&key) - 1);
+                format!("{t}:{key}")
+            }
+            _ => clip(&key, room),
+        }
+    };
     let ttl_w = ttl.as_ref().map_or(0, |(t, _)| text::width(t));
     let when_w = when.as_deref().map_or(0, text::width);
     // The key keeps at least this much of itself before the TTL is given up.
@@ -98,7 +123,7 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
     };
     let key_room = room.saturating_sub(if with_ttl { ttl_w } else { 0 });
     title.push(Span::styled(
-        format!("{} ", clip(shown, key_room.saturating_sub(1))),
+        format!("{} ", fit_key(key_room.saturating_sub(1))),
         theme::title(focused),
     ));
     if with_ttl && let Some((t, style)) = ttl {
@@ -112,26 +137,41 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
 }
 
 /// Where the view is, at the bottom right: the first line shown of all of them and, when long
-/// lines are cut or scrolled, the column and the keys that scroll sideways.
-fn position(m: &Model, doc: &ValueDoc, body_h: usize, cut: bool) -> Option<Line<'static>> {
+/// lines are cut or scrolled, the column and the keys that scroll sideways. Shorter forms on
+/// a narrow pane.
+fn position(
+    m: &Model,
+    doc: &ValueDoc,
+    (width, body_h): (usize, usize),
+    cut: bool,
+) -> Option<Line<'static>> {
     let v = &m.value;
     let sideways = !m.wrap && (cut || v.hscroll > 0);
     if doc.line_count() <= body_h && v.scroll == 0 && !sideways {
         return None;
     }
-    let mut text = format!(
-        " line {} of {} ",
+    let (n, of) = (
         thousands((v.scroll + 1) as u64),
-        thousands(doc.line_count() as u64)
+        thousands(doc.line_count() as u64),
     );
-    if sideways {
-        text.push_str(&format!(
-            "· col {} · {}/{} scroll ",
-            v.hscroll + 1,
-            m.keymap.first_key(Command::ScrollLeft),
-            m.keymap.first_key(Command::ScrollRight)
-        ));
-    }
+    let keys = format!(
+        "{}/{}",
+        m.keymap.first_key(Command::ScrollLeft),
+        m.keymap.first_key(Command::ScrollRight)
+    );
+    let col = v.hscroll + 1;
+    let forms = if sideways {
+        vec![
+            format!(" line {n} of {of} · col {col} · {keys} scroll "),
+            format!(" line {n} of {of} · col {col} · {keys} "),
+            format!(" {n}/{of} · col {col} · {keys} "),
+            format!(" {n}/{of} · col {col} "),
+            format!(" {n}/{of} "),
+        ]
+    } else {
+        vec![format!(" line {n} of {of} "), format!(" {n}/{of} ")]
+    };
+    let text = forms.into_iter().find(|f| text::width(f) <= width)?;
     Some(Line::styled(text, theme::dim()).right_aligned())
 }
 
@@ -143,10 +183,7 @@ fn doc_notes(m: &Model, doc: &ValueDoc, notes: &mut Vec<(String, Style)>) {
         let loading = if v.request.is_some() && v.want_full {
             " · loading all…".to_string()
         } else {
-            format!(
-                " · {}: load all",
-                m.keymap.keys_of(Command::LoadAll)
-            )
+            format!(" · {}: load all", m.keymap.keys_of(Command::LoadAll))
         };
         notes.push((
             format!(
@@ -158,7 +195,7 @@ fn doc_notes(m: &Model, doc: &ValueDoc, notes: &mut Vec<(String, Style)>) {
         ));
     }
     match &doc.kind {
-        DocKind::Text { note } => notes.push((note.clone(), theme::note())),
+        DocKind::Text { note } => notes.push((text::line(note).into_owned(), theme::note())),
         DocKind::Empty => notes.push((
             "empty string (Motia reads it as missing)".into(),
             theme::note(),

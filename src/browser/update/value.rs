@@ -9,10 +9,10 @@ use crate::browser::clipboard::MAX_COPY_BYTES;
 use crate::browser::doc::{ValueDoc, WINDOW};
 use crate::browser::format::human_bytes;
 use crate::browser::keymap::Command;
-use crate::browser::text;
 use crate::browser::model::layout::{value_height, value_width};
 use crate::browser::model::value::ValuePane;
 use crate::browser::model::{ConnState, Model};
+use crate::browser::text;
 use crate::browser::update::meta::request_meta;
 use crate::browser::update::note;
 
@@ -38,7 +38,11 @@ pub fn load_all(m: &mut Model, fx: &mut Vec<Effect>) {
 /// on screen goes on past the edge.
 pub fn scroll_sideways(m: &mut Model, right: bool) {
     if m.wrap {
-        return note(m, "long lines wrap (w turns it off): nothing to scroll", false);
+        return note(
+            m,
+            "long lines wrap (w turns it off): nothing to scroll",
+            false,
+        );
     }
     let width = value_width(m.size, m.focus);
     let step = (width / 3).max(1);
