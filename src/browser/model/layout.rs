@@ -1,10 +1,11 @@
 //! Where each part of the screen goes. The drawing code places its widgets with it, `update`
 //! takes page sizes and the rows on screen from it.
 //!
-//! Names come first on a small terminal: below 100 columns the Traces pane narrows, below 70
-//! only the focused pane and its neighbour are shown (the Value pane with the Keys pane), and
-//! below [`MIN_SIZE`] nothing but one line saying so. Every pane has the same height, so page
-//! sizes depend on the size alone.
+//! Names come first on a small terminal: below 100 columns the trace ids keep a little more
+//! room (the Keys pane makes room for names by itself, dropping columns), below 70 only the
+//! focused pane and its neighbour are shown (the Value pane with the Keys pane), and below
+//! [`MIN_SIZE`] nothing but one line saying so. Every pane has the same height, so page sizes
+//! depend on the size alone.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
@@ -46,7 +47,7 @@ pub fn areas(size: (u16, u16), focus: Pane) -> Areas {
         ])
         .areas(main)
     } else if w >= TWO_PANES {
-        // The Traces pane gives up the most: a trace id is cut at its end, key names are not.
+        // Trace ids are long (`order-1001-f34dad`); the Value pane gives up the most.
         Layout::horizontal([
             Constraint::Percentage(24),
             Constraint::Percentage(36),
