@@ -14,6 +14,10 @@ mod common;
 #[path = "../src/browser/mod.rs"]
 mod browser;
 
+#[allow(dead_code, unused_imports)]
+#[path = "../src/diff.rs"]
+mod diff;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};

@@ -821,26 +821,7 @@ async fn scan_pages_return_every_key_once_and_end_only_at_cursor_zero() {
         script.push_str(&format!("SET {P}g{}:k{i} {i}\n", i % 17));
         script.push_str(&format!("SET other:g:k{i} {i}\n"));
     }
-    let load = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "redis-cli -h 127.0.0.1 -p {} --pipe > /dev/null",
-            server.port
-        ))
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut child = load;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
-    }
+    server.load(&script);
     assert_eq!(server.cli(&["DBSIZE"]), (2 * n).to_string());
 
     let mut dedup = state.scan_all();

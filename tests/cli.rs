@@ -395,7 +395,8 @@ fn export_import_round_trip() {
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(doc["items"].as_array().unwrap().len(), 6);
 
-    let other = RedisServer::start();
+    // Always a standalone server of its own (in the cluster suite: from a cluster to one server).
+    let other = RedisServer::start_with(&[]);
     on(&other)
         .args(["import", file.to_str().unwrap()])
         .assert()

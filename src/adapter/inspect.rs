@@ -558,9 +558,12 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn server_version(&self) -> Result<String> {
+        // A cluster answers INFO per node: ask the first primary.
+        let targets = self.conn.scan_targets().await?;
+        let node = targets.first().cloned().flatten();
         let info: String = self
             .conn
-            .query(redis::cmd("INFO").arg("server"), Retry::Safe, "INFO")
+            .query_node(node.as_ref(), redis::cmd("INFO").arg("server"), "INFO")
             .await?;
         Ok(info
             .lines()

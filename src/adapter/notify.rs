@@ -409,6 +409,10 @@ impl RedisStateAdapter {
 /// A refused CONFIG (ACL, or renamed away on managed Redis) as [`Error::ConfigRefused`].
 fn refused(e: Error, command: &str) -> Error {
     match e {
+        Error::NoPerm { reason, .. } => Error::ConfigRefused {
+            command: command.into(),
+            reason,
+        },
         Error::Redis { source, .. }
             if source.code() == Some("NOPERM")
                 || source

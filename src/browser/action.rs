@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
+use motia_state::coalesce::KeyChange;
+use motia_state::notify::NotifySetting;
 use motia_state::{Expiry, StateFilter, Ttl};
 
 use crate::browser::doc::ValueDoc;
@@ -59,8 +61,44 @@ pub enum WorkerCmd {
         full_keys: Vec<String>,
         filter: StateFilter,
     },
+    /// Live mode: switch notifications on or off on the server.
+    Live(LiveCmd),
     /// Stop.
     Shutdown,
+}
+
+/// `:live on` / `:live off`, carried out by the worker's live job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveCmd {
+    /// Add the missing notification flags (the user confirmed).
+    On,
+    /// Restore the setting found before `On`.
+    Off,
+}
+
+/// What the live job reports.
+#[derive(Debug, Clone)]
+pub enum LiveEvent {
+    /// Following notifications now, with the server's setting.
+    Live(NotifySetting),
+    /// Not following: the reason, and the setting when it could be read.
+    Polling {
+        reason: String,
+        setting: Option<NotifySetting>,
+    },
+    /// The subscription's connection is down; it is being re-established.
+    Reconnecting,
+    /// Changes, one per key, coalesced over a short window.
+    Changes(Vec<KeyChange>),
+    /// Events were lost (a reconnection, an overflow): the index needs one scan.
+    Resync,
+    /// The outcome of `:live on` (`on`) or `:live off`, in words; `changed`: the server's
+    /// setting was changed (so there is something to restore, or nothing left to).
+    Switched {
+        on: bool,
+        changed: bool,
+        result: Result<String, String>,
+    },
 }
 
 /// A change to Redis; the worker echoes it back with the outcome.
@@ -184,6 +222,8 @@ pub enum WorkerEvent {
         op: WriteOp,
         result: Result<WriteOutcome, String>,
     },
+    /// Live mode (keyspace notifications).
+    Live(LiveEvent),
     /// The keys of a `:where` request whose value matched.
     WhereResult {
         id: u64,

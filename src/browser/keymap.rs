@@ -47,11 +47,13 @@ pub enum Command {
     Dismiss,
     ScrollLeft,
     ScrollRight,
+    Diff,
+    Follow,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 32] = [
+    pub const ALL: [Command; 34] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -82,6 +84,8 @@ impl Command {
         Command::Copy,
         Command::CopyKey,
         Command::Dismiss,
+        Command::Diff,
+        Command::Follow,
         Command::Help,
         Command::Quit,
     ];
@@ -121,6 +125,8 @@ impl Command {
             Command::Dismiss => "dismiss",
             Command::ScrollLeft => "scroll_left",
             Command::ScrollRight => "scroll_right",
+            Command::Diff => "diff",
+            Command::Follow => "follow",
         }
     }
 
@@ -167,12 +173,14 @@ impl Command {
             Command::SetTtl => "set or remove the TTL (on Traces: every key of the trace)",
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
-            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :q",
+            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :live :q",
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
             Command::ScrollLeft => "scroll the value left (long lines, not wrapping)",
             Command::ScrollRight => "scroll the value right (long lines, not wrapping)",
+            Command::Diff => "diff of the value against its previous version (live changes)",
+            Command::Follow => "follow: select the newest trace and its last written key",
         }
     }
 

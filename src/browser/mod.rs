@@ -38,6 +38,9 @@ use crate::browser::model::{Model, Settings, SystemClock};
 /// Scan batches waiting for the UI; a slow UI slows the scan instead of filling memory.
 pub const EVENT_QUEUE: usize = 8;
 
+/// How long quitting waits for the worker to finish (a write, restoring notifications).
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(3);
+
 /// How the browser was asked to run.
 #[derive(Debug, Clone)]
 pub struct BrowserOptions {
@@ -111,7 +114,12 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     )
     .await;
     let _ = link.cmds.send(action::WorkerCmd::Shutdown);
-    worker.abort();
+    // The worker finishes a write in flight and restores what `:live on` changed; the UI no
+    // longer reads its events, so they must not hold it up.
+    drop(link.events);
+    if tokio::time::timeout(SHUTDOWN_WAIT, worker).await.is_err() {
+        tracing::warn!("the worker did not stop in time");
+    }
     drop(terminal);
     drop(guard);
     if let Err(e) = &result {

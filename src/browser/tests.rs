@@ -1595,3 +1595,6 @@ fn value_scrolls_sideways_and_shows_where() {
     update(&mut m, key('>'));
     assert!(note_text(&m).contains("wrap"), "{}", note_text(&m));
 }
+
+mod live;
+mod live_load;

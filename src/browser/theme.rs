@@ -53,6 +53,21 @@ pub fn key_hint() -> Style {
     Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
 }
 
+/// A line of the open value that changed in the last seconds.
+pub fn changed_line() -> Style {
+    Style::new().bg(Color::Indexed(22))
+}
+
+/// A diff line only in the newer version.
+pub fn diff_added() -> Style {
+    Style::new().fg(Color::Green)
+}
+
+/// A diff line only in the older version.
+pub fn diff_removed() -> Style {
+    Style::new().fg(Color::Red)
+}
+
 pub fn json_key() -> Style {
     Style::new().fg(Color::Cyan)
 }

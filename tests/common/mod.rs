@@ -2,6 +2,7 @@
 //! Tests never touch the shared server on 6379.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod term;
 pub mod traces;
 
@@ -50,6 +51,8 @@ pub struct RedisServer {
     pub port: u16,
     dir: tempfile::TempDir,
     extra: Vec<String>,
+    /// In a cluster suite: this test's turn on the shared cluster, which stands in for it.
+    turn: Option<cluster::ClusterTurn>,
 }
 
 /// A port nobody listens on right now.
@@ -61,6 +64,16 @@ pub fn free_port() -> u16 {
 impl RedisServer {
     /// A standalone server with default settings.
     pub fn start() -> Self {
+        if cluster::in_cluster_suite() {
+            let c = cluster::RedisCluster::shared();
+            return RedisServer {
+                child: None,
+                port: c.ports()[0],
+                dir: tempfile::tempdir().expect("temp dir"),
+                extra: Vec::new(),
+                turn: Some(cluster::ClusterTurn::take()),
+            };
+        }
         Self::start_with(&[])
     }
 
@@ -74,6 +87,7 @@ impl RedisServer {
                 port,
                 dir: tempfile::tempdir().expect("temp dir"),
                 extra: extra.clone(),
+                turn: None,
             };
             if server.spawn().is_ok() {
                 return server;
@@ -138,6 +152,9 @@ impl RedisServer {
 
     /// Runs redis-cli against this server and returns its stdout (trailing newline trimmed).
     pub fn cli(&self, args: &[&str]) -> String {
+        if self.turn.is_some() {
+            return cluster::RedisCluster::shared().cli(args);
+        }
         let mut cmd = Command::new("redis-cli");
         cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
         for w in self.extra.windows(2) {
@@ -152,6 +169,15 @@ impl RedisServer {
             .to_string()
     }
 
+    /// Runs redis-cli commands, one a line (`SET k v`), in bulk: `--pipe` on one server; on the
+    /// cluster, one pipe per primary with the keys it serves (the first word after the command).
+    pub fn load(&self, script: &str) {
+        if self.turn.is_some() {
+            return cluster::RedisCluster::shared().load(script);
+        }
+        pipe_into(self.port, script);
+    }
+
     /// Sets a key to exact bytes (no JSON encoding), bypassing the adapter.
     pub fn set_raw(&self, key: &str, value: &str) {
         assert_eq!(self.cli(&["SET", key, value]), "OK");
@@ -159,6 +185,10 @@ impl RedisServer {
 
     /// Stops the server (the port stays reserved for `restart`).
     pub fn stop(&mut self) {
+        assert!(
+            self.turn.is_none(),
+            "a test on the shared cluster cannot stop it"
+        );
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -174,8 +204,29 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        self.stop();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
+}
+
+/// `redis-cli --pipe` with `script` on stdin.
+pub fn pipe_into(port: u16, script: &str) {
+    use std::io::Write;
+    let mut child = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--pipe"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-cli --pipe");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write to redis-cli");
+    assert!(child.wait().expect("redis-cli --pipe").success());
 }
 
 /// Path of the project root (for assets and the built binary).

@@ -21,6 +21,8 @@ pub enum Command {
     Import(PathBuf),
     /// Filter the selected trace's keys by their values; `None` clears the filter.
     Where(Option<StateFilter>),
+    /// Live mode: switch keyspace notifications on (`true`) or restore them.
+    Live(bool),
     /// Quit the browser.
     Quit,
 }
@@ -49,6 +51,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "where",
         "[FIELD OP VALUE]",
         "filter keys by value; alone: clear the filter",
+    ),
+    (
+        "live",
+        "on|off",
+        "switch keyspace notifications on the server on (asks) / restore them",
     ),
     ("q", "", "quit"),
 ];
@@ -99,6 +106,11 @@ pub fn parse(input: &str) -> Result<Command, String> {
                     .map_err(|e| e.to_string())
             }
         }
+        "live" => match rest {
+            "on" => Ok(Command::Live(true)),
+            "off" => Ok(Command::Live(false)),
+            _ => Err("usage: :live on|off".into()),
+        },
         "q" | "quit" | "q!" => no_args(Command::Quit),
         other => Err(format!(
             "unknown command :{other} (known: {})",

@@ -38,6 +38,8 @@ pub enum Dialog {
         op: WriteOp,
         label: String,
     },
+    /// `:live on`: `y` adds the notification flags `text` describes.
+    ConfirmLive { text: String },
     /// Leaving the editor with unsaved changes.
     Discard,
     /// The save found other bytes than those loaded.

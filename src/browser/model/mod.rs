@@ -10,6 +10,7 @@ pub mod filter;
 pub mod keys;
 pub mod layout;
 pub mod list;
+pub mod live;
 pub mod meta;
 pub mod notifications;
 pub mod scan;
@@ -30,6 +31,7 @@ use dialog::Dialog;
 use editor::Editor;
 use keys::{KeysPane, RowKind};
 use list::ListState;
+use live::LiveModel;
 use meta::MetaEntry;
 use notifications::{Note, Toast, next_toast_expiry};
 use scan::ScanState;
@@ -99,6 +101,8 @@ pub struct Model {
     pub next_write: u64,
     /// What each write in flight is, for its notification.
     pub write_labels: HashMap<u64, String>,
+    /// Live mode (keyspace notifications), changes marks and following.
+    pub live: LiveModel,
 }
 
 impl Model {
@@ -143,6 +147,7 @@ impl Model {
             toasts: Vec::new(),
             next_write: 0,
             write_labels: HashMap::new(),
+            live: LiveModel::default(),
         }
     }
 
@@ -197,6 +202,8 @@ impl Model {
                 .is_some_and(|m| matches!(m.meta.ttl, Ttl::Expires(_)) || m.gone_since.is_some())
         });
         visible_countdown
+            || self.live.has_marks()
+            || self.value.changed_at.is_some()
             || self
                 .value
                 .full_key

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::browser::doc::ValueDoc;
+use crate::diff::DiffLine;
 
 /// The Value pane.
 #[derive(Debug, Default)]
@@ -24,4 +25,14 @@ pub struct ValuePane {
     pub scroll: usize,
     /// Columns scrolled to the right (long lines, not wrapping).
     pub hscroll: usize,
+    /// The version shown before the last change of this key (what `=` compares with).
+    pub previous: Option<Arc<ValueDoc>>,
+    /// Lines of the shown version that differ from `previous`, marked for a while.
+    pub changed_lines: Vec<usize>,
+    /// When the shown version replaced `previous`.
+    pub changed_at: Option<Instant>,
+    /// `=`: show the line diff against `previous` instead of the value.
+    pub show_diff: bool,
+    /// The line diff from `previous` to the shown version (`None`: too big to compare).
+    pub diff: Option<Arc<Vec<DiffLine>>>,
 }

@@ -42,6 +42,22 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
             ];
             small_box(f, area, format!(" {} ", text::line(title)), lines);
         }
+        Dialog::ConfirmLive { text } => {
+            let mut lines: Vec<Line> = text.lines().map(|l| Line::raw(l.to_string())).collect();
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled("y", theme::key_hint()),
+                Span::raw(" yes, change the server setting · "),
+                Span::styled("any other key", theme::key_hint()),
+                Span::raw(" cancel"),
+            ]));
+            small_box(
+                f,
+                area,
+                " Live mode: switch on keyspace notifications ".into(),
+                lines,
+            );
+        }
         Dialog::Discard => {
             let save = m.keymap.keys_of(Command::Save);
             let lines = vec![

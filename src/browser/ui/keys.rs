@@ -87,7 +87,7 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
         .iter()
         .zip(&cells)
         .filter(|(_, c)| c.is_some())
-        .map(|(r, _)| text::width(&name_text(r)))
+        .map(|(r, _)| text::width(&name_text(m, r, now)))
         .max()
         .unwrap_or(0);
     let cols = plan(w, name_need, &cells);
@@ -95,7 +95,7 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
     lines.push(Line::styled(columns("key", HEADER, cols, w), theme::dim()));
     for (i, (row, cells)) in shown.iter().zip(&cells).enumerate() {
         let selected = start + i == m.keys.list.cursor;
-        let name = name_text(row);
+        let name = name_text(m, row, now);
         let style = if selected {
             theme::cursor(focused)
         } else if matches!(row.kind, RowKind::Folder { .. }) {
@@ -121,8 +121,8 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
     );
 }
 
-/// The text of a row's name column (indent, arrow, label, count).
-fn name_text(row: &Row) -> String {
+/// The text of a row's name column (indent, arrow or live mark, label, count).
+fn name_text(m: &Model, row: &Row, now: Instant) -> String {
     let indent = "  ".repeat(row.depth);
     match &row.kind {
         RowKind::Folder { count, open, .. } => {
@@ -133,13 +133,19 @@ fn name_text(row: &Row) -> String {
                 thousands(*count as u64)
             )
         }
-        RowKind::Key { .. } => {
+        RowKind::Key { key } => {
             let label = if row.label.is_empty() {
                 "(empty)".into()
             } else {
                 text::name(&row.label)
             };
-            format!("{indent}  {label}")
+            // A key changed in the last seconds (live mode) is marked.
+            let mark = if m.live.key_marked(&full_key(m, key), now) {
+                "• "
+            } else {
+                "  "
+            };
+            format!("{indent}{mark}{label}")
         }
     }
 }

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::browser::format::thousands;
 use crate::browser::keymap::Command;
+use crate::browser::model::live::LiveState;
 use crate::browser::model::{ConnState, Mode, Model};
 use crate::browser::text;
 use crate::browser::theme;
@@ -120,6 +121,18 @@ fn top(m: &Model) -> Vec<Part> {
                 theme::dim(),
             )],
         ));
+    }
+    let live = match &m.live.state {
+        LiveState::Live => Some((" · live", theme::ok())),
+        LiveState::Polling { .. } => Some((" · polling", theme::dim())),
+        LiveState::Reconnecting => Some((" · live: reconnecting", theme::note())),
+        LiveState::Unknown => None,
+    };
+    if let Some((text, style)) = live {
+        parts.push(part(6, vec![Span::styled(text, style)]));
+    }
+    if m.live.follow {
+        parts.push(part(6, vec![Span::styled(" · follow", theme::note())]));
     }
     if m.scan.started.is_some() || m.scan.completed_once {
         scan(m, &mut parts);

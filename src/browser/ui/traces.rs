@@ -38,8 +38,17 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         .iter()
         .enumerate()
     {
-        let n = thousands(m.index.count(trace) as u64);
-        let id = fit(&text::name(trace), inner_w.saturating_sub(n.len() + 1));
+        // A trace with a key changed in the last seconds (live mode) is marked.
+        let mark = if m.live.trace_marked(trace, m.now()) {
+            "•"
+        } else {
+            ""
+        };
+        let n = format!("{mark}{}", thousands(m.index.count(trace) as u64));
+        let id = fit(
+            &text::name(trace),
+            inner_w.saturating_sub(text::width(&n) + 1),
+        );
         let line = if start + i == m.traces.list.cursor {
             Line::styled(format!("{id} {n}"), theme::cursor(focused))
         } else {

@@ -31,11 +31,48 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
             theme::error(),
         ));
     }
+    let diff_keys = m.keymap.keys_of(crate::browser::keymap::Command::Diff);
+    let diff = v.diff.as_ref().filter(|_| v.show_diff);
+    if let Some(d) = diff {
+        let (added, removed) = crate::diff::counts(d);
+        notes.push((
+            format!("diff with the previous version: +{added} -{removed} · {diff_keys}: the value"),
+            theme::note(),
+        ));
+    } else if v.changed_at.is_some() {
+        let n = v.changed_lines.len();
+        let lines = match n {
+            0 => String::new(),
+            1 => ": 1 line marked".into(),
+            n => format!(": {n} lines marked"),
+        };
+        notes.push((
+            format!("changed just now{lines} · {diff_keys}: diff with the previous version"),
+            theme::note(),
+        ));
+    }
     match (&v.full_key, &v.doc) {
         (None, _) => lines.push(Line::styled("select a key", theme::dim())),
         (Some(_), None) => {
             if v.request.is_some() || v.due.is_some() {
                 lines.push(Line::styled("loading…", theme::dim()));
+            }
+        }
+        (Some(_), Some(_)) if diff.is_some() => {
+            let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
+            for l in diff
+                .into_iter()
+                .flat_map(|d| d.iter())
+                .skip(v.scroll)
+                .take(body_h)
+            {
+                let (sign, style) = match l.kind {
+                    crate::diff::LineKind::Added => ("+ ", theme::diff_added()),
+                    crate::diff::LineKind::Removed => ("- ", theme::diff_removed()),
+                    crate::diff::LineKind::Same => ("  ", ratatui::style::Style::new()),
+                };
+                let text = format!("{sign}{}", text::cut(&l.text, width.saturating_sub(2)).0);
+                lines.push(Line::styled(text, style));
             }
         }
         (Some(_), Some(doc)) => {
@@ -220,14 +257,23 @@ fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> (Vec<L
         }
         let text = doc.line(i);
         // Only what fits is styled: a 50 MB line costs as much as a short one.
+        let v = &m.value;
+        let changed = v.changed_at.is_some() && v.changed_lines.binary_search(&i).is_ok();
+        let mark = |line: Line<'a>| {
+            if changed {
+                line.patch_style(theme::changed_line())
+            } else {
+                line
+            }
+        };
         if m.wrap {
             let (cut, _) = text::cut(text, width * (body_h - lines.len()));
-            lines.extend(wrap_line(styled(doc, cut), width));
+            lines.extend(wrap_line(mark(styled(doc, cut)), width));
         } else {
             let (rest, blank) = text::skip(text, m.value.hscroll);
             let (cut, _) = text::cut(rest, width.saturating_sub(blank));
             cut_right |= cut.len() < rest.len();
-            let mut line = styled(doc, cut);
+            let mut line = mark(styled(doc, cut));
             if blank > 0 {
                 line.spans.insert(0, Span::raw(" ".repeat(blank)));
             }

@@ -62,6 +62,8 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
             rebuild_keys(m, fx);
         }
         Cmd::Where(Some(filter)) => start_where(m, input, filter, fx),
+        Cmd::Live(true) => crate::browser::update::live::start_on(m),
+        Cmd::Live(false) => crate::browser::update::live::start_off(m, fx),
         Cmd::Quit => fx.push(Effect::Quit),
     }
 }

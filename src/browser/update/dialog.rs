@@ -45,6 +45,17 @@ pub fn key(m: &mut Model, k: KeyEvent, cmd: Option<Command>, fx: &mut Vec<Effect
                 note(m, format!("cancelled: {label}"), false);
             }
         }
+        Dialog::ConfirmLive { .. } => {
+            if matches!(plain_char, Some('y' | 'Y')) {
+                crate::browser::update::live::confirm_on(m, fx);
+            } else {
+                note(
+                    m,
+                    "cancelled: :live on, nothing changed on the server",
+                    false,
+                );
+            }
+        }
         Dialog::Discard => match plain_char {
             Some('y' | 'Y') => {
                 m.editor = None;

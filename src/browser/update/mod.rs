@@ -8,6 +8,7 @@ pub mod editor;
 pub mod filter;
 pub mod help;
 pub mod keys;
+pub mod live;
 pub mod meta;
 pub mod navigation;
 pub mod notifications;
@@ -76,6 +77,21 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
 
 /// A command of the normal mode.
 fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
+    if matches!(
+        cmd,
+        Command::Down
+            | Command::Up
+            | Command::PageDown
+            | Command::PageUp
+            | Command::Top
+            | Command::Bottom
+            | Command::Open
+            | Command::PaneLeft
+            | Command::PaneRight
+            | Command::Filter
+    ) {
+        live::manual_move(m);
+    }
     match cmd {
         Command::Quit => fx.push(Effect::Quit),
         Command::Back => filter::back(m, fx),
@@ -113,6 +129,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::CopyKey => keys::copy_key(m, fx),
         Command::Dismiss => notifications::dismiss(m),
         Command::Save => note(m, "Ctrl-S saves in the editor (e opens it)", false),
+        Command::Diff => live::toggle_diff(m),
+        Command::Follow => live::toggle_follow(m),
     }
 }
 
@@ -125,7 +143,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.conn == ConnState::Connected {
         if m.next_refresh.is_some_and(|t| t <= now) {
             m.next_refresh = m.settings.refresh.map(|r| now + r);
-            value::refresh(m, fx);
+            if live::refresh_needed(m) {
+                value::refresh(m, fx);
+            }
         }
         if m.next_rescan.is_some_and(|t| t <= now) {
             m.next_rescan = m.settings.rescan.map(|r| now + r);
@@ -135,6 +155,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
         }
     }
     traces::remove_gone(m, fx);
+    if live::expire_marks(m) {
+        m.dirty = true;
+    }
     if notifications::expire_toasts(m) {
         m.dirty = true;
     }
@@ -174,5 +197,6 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
         WorkerEvent::MetaFailed { keys, error } => meta::failed(m, keys, error),
         WorkerEvent::Written { id, op, result } => writes::written(m, id, op, result, fx),
         WorkerEvent::WhereResult { id, result } => keys::where_result(m, id, result, fx),
+        WorkerEvent::Live(ev) => live::event(m, ev, fx),
     }
 }

@@ -62,7 +62,10 @@ pub fn move_by(m: &mut Model, delta: isize, fx: &mut Vec<Effect>) {
             keys::after_key_move(m, fx);
         }
         Pane::Value => {
-            let lines = m.value.doc.as_ref().map_or(0, |d| d.line_count());
+            let lines = match (&m.value.diff, m.value.show_diff) {
+                (Some(d), true) => d.len(),
+                _ => m.value.doc.as_ref().map_or(0, |d| d.line_count()),
+            };
             let max = lines.saturating_sub(value_height(m.size).saturating_sub(1));
             m.value.scroll = step(m.value.scroll, delta, max + 1);
         }

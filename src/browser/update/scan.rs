@@ -25,6 +25,7 @@ pub fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
     m.scan.error = None;
     m.scan.interrupted = false;
     m.scan.had_keys = m.index.total_keys > 0;
+    m.live.removed_while_scanning.clear();
     fx.push(Effect::Worker(WorkerCmd::Scan {
         generation: m.scan.generation,
     }));
@@ -39,6 +40,9 @@ pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &
     let mut touches_selected = false;
     let mut new_traces: Vec<Box<str>> = Vec::new();
     for full in &keys {
+        if crate::browser::update::live::removed_while_scanning(m, full) {
+            continue;
+        }
         if let Some((trace, key)) = m.keyspace.split(full) {
             touches_selected |= m.keys.trace.as_deref() == Some(trace);
             if m.index.insert(trace, key, generation) {
@@ -65,6 +69,7 @@ pub fn done(m: &mut Model, generation: u64, seen: u64, fx: &mut Vec<Effect>) {
         return;
     }
     m.scan.running = false;
+    m.live.removed_while_scanning.clear();
     m.scan.seen = seen;
     m.scan.completed_once = true;
     m.scan.took = m.scan.started.map(|s| m.now().saturating_duration_since(s));

@@ -88,6 +88,10 @@ pub fn loaded(
                 .is_some_and(|d| d.raw_hash == doc.raw_hash && d.total_len == doc.total_len);
             if !same {
                 let lines = doc.line_count();
+                // A new version, not more of the same one (`L`).
+                if let Some(old) = m.value.doc.take_if(|old| old.complete() == doc.complete()) {
+                    crate::browser::update::live::value_changed(m, old, &doc);
+                }
                 m.value.doc = Some(doc);
                 m.value.scroll = m.value.scroll.min(lines.saturating_sub(1));
             }

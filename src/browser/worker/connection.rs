@@ -68,10 +68,10 @@ pub async fn connect(
 /// reason; only a server that does not answer fails.
 async fn facts(a: &RedisStateAdapter) -> motia_state::Result<ServerFacts> {
     let unknown = |e: motia_state::Error| {
-        if e.is_permission() {
-            Ok(permission_words(&e))
-        } else {
+        if e.is_connection() {
             Err(e)
+        } else {
+            Ok(permission_words(&e))
         }
     };
     let version = match a.server_version().await {

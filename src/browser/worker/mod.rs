@@ -3,6 +3,7 @@
 //! gone, so it stops.
 
 mod connection;
+mod live;
 mod meta;
 mod scan;
 mod values;
@@ -14,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::browser::action::{WorkerCmd, WorkerEvent};
 use connection::{connect, heartbeat};
+use live::{LiveJobCmd, run_live};
 use meta::fetch_meta;
 use scan::run_scan;
 use values::{load_value, run_where};
@@ -31,6 +33,8 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
     // Writes go through one task so they happen in the order the user made them.
     let (write_tx, write_rx) = mpsc::unbounded_channel();
     let writer = tokio::spawn(run_writes(adapter.clone(), write_rx, events.clone()));
+    let (live_tx, live_rx) = mpsc::unbounded_channel();
+    let live = tokio::spawn(run_live(adapter.clone(), live_rx, events.clone()));
     while let Some(cmd) = cmds.recv().await {
         match cmd {
             WorkerCmd::Shutdown => break,
@@ -56,6 +60,9 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
             WorkerCmd::FetchMeta { keys } => {
                 tokio::spawn(fetch_meta(adapter.clone(), keys, events.clone()));
             }
+            WorkerCmd::Live(cmd) => {
+                let _ = live_tx.send(LiveJobCmd::Switch(cmd));
+            }
             WorkerCmd::Write { id, op } => {
                 // The writer only stops when this loop ends.
                 let _ = write_tx.send((id, op));
@@ -76,8 +83,10 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
         }
     }
     drop(write_tx);
-    // A write in flight is finished, not cut off.
+    // A write in flight is finished, not cut off; what `:live on` added is taken back.
     let _ = writer.await;
+    let _ = live_tx.send(LiveJobCmd::Shutdown);
+    let _ = live.await;
     heartbeat.abort();
     if let Some(s) = scan {
         s.abort();

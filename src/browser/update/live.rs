@@ -1,0 +1,365 @@
+//! Live mode: the live job's reports, the index kept current from coalesced changes, marks of
+//! what changed, `:live on`/`:live off`, `=` (diff against the previous version) and `F`
+//! (follow the newest trace).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use motia_state::Ttl;
+use motia_state::coalesce::{KeyChange, KeyState};
+use motia_state::notify::{NotifyChange, WANTED_FLAGS};
+
+use crate::browser::action::{Effect, LiveCmd, LiveEvent, RowMeta, WorkerCmd};
+use crate::browser::doc::ValueDoc;
+use crate::browser::model::Model;
+use crate::browser::model::dialog::Dialog;
+use crate::browser::model::filter::Matcher;
+use crate::browser::model::keys::Selected;
+use crate::browser::model::live::{LiveState, MARK, MAX_MARKS};
+use crate::browser::model::meta::MetaEntry;
+use crate::browser::model::notifications::ToastKind;
+use crate::browser::model::traces::TraceSort;
+use crate::browser::update::keys::rebuild_keys;
+use crate::browser::update::meta::request_meta;
+use crate::browser::update::note;
+use crate::browser::update::notifications::toast;
+use crate::browser::update::scan::start_scan;
+use crate::browser::update::traces::{merge_traces, rebuild_traces};
+use crate::browser::update::value::reload_value;
+use crate::browser::update::writes::refuse_read_only;
+use crate::diff;
+
+/// Values bigger than this are not compared line by line (the comparison runs in `update`).
+const DIFF_LIMIT: usize = 256 * 1024;
+
+/// What the live job reports.
+pub fn event(m: &mut Model, ev: LiveEvent, fx: &mut Vec<Effect>) {
+    match ev {
+        LiveEvent::Live(setting) => {
+            let was_live = m.live.is_live();
+            m.live.state = LiveState::Live;
+            m.live.setting = Some(setting);
+            // Changes made while polling were not seen by the index.
+            if !was_live && m.scan.completed_once && !m.scan.running {
+                start_scan(m, fx);
+            }
+        }
+        LiveEvent::Polling { reason, setting } => {
+            if m.live.is_live() {
+                // Back to re-reading what is on screen.
+                m.next_refresh = m.settings.refresh.map(|r| m.now() + r);
+            }
+            m.live.state = LiveState::Polling { reason };
+            m.live.setting = setting;
+        }
+        LiveEvent::Reconnecting => m.live.state = LiveState::Reconnecting,
+        LiveEvent::Resync => {
+            m.live.state = LiveState::Live;
+            // One scan brings back what was missed; it replaces a scan that may have started
+            // before the subscription was back.
+            m.scan.interrupted = true;
+            start_scan(m, fx);
+        }
+        LiveEvent::Changes(changes) => apply_changes(m, changes, fx),
+        LiveEvent::Switched {
+            on,
+            changed,
+            result,
+        } => switched(m, on, changed, result),
+    }
+    m.dirty = true;
+}
+
+/// Changes, one per key: the index, the marks, what is on screen and following.
+pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect>) {
+    let now = m.now();
+    let generation = m.scan.generation;
+    let matcher = Matcher::new(&m.traces.filter);
+    let mut new_traces: Vec<Box<str>> = Vec::new();
+    let mut traces_changed = false;
+    let mut shown_keys_changed = false;
+    let mut reload = false;
+    // Following: the last written key of each trace, and the newest trace.
+    let mut last_written: HashMap<Box<str>, String> = HashMap::new();
+    let mut newest: Option<Box<str>> = None;
+    for c in changes {
+        let Some((trace, key)) = m.keyspace.split(&c.key) else {
+            continue;
+        };
+        let (trace, key): (Box<str>, String) = (trace.into(), key.to_string());
+        let shown = m.keys.trace.as_deref() == Some(&*trace);
+        let known = m
+            .index
+            .traces
+            .get(&trace)
+            .is_some_and(|keys| keys.contains_key(key.as_str()));
+        match c.state {
+            KeyState::Written => {
+                m.live.removed_while_scanning.remove(&c.key);
+                if !known {
+                    if m.index.insert(&trace, &key, generation) {
+                        new_traces.push(trace.clone());
+                        if matcher.matches(&trace) {
+                            newest = Some(trace.clone());
+                        }
+                    } else {
+                        traces_changed |= m.traces.sort == TraceSort::KeyCount;
+                    }
+                    shown_keys_changed |= shown;
+                }
+                // Size and type may differ now; read again if on screen.
+                m.meta.remove(&c.key);
+                reload |= m.value.full_key.as_deref() == Some(c.key.as_str());
+                last_written.insert(trace.clone(), key);
+            }
+            KeyState::Removed => {
+                if m.scan.running {
+                    m.live.removed_while_scanning.insert(c.key.clone());
+                }
+                if m.value.full_key.as_deref() == Some(c.key.as_str()) {
+                    m.value.gone = true;
+                }
+                if !known {
+                    continue;
+                }
+                if shown {
+                    // Shown as gone for a moment, as a key found missing is.
+                    let entry = m.meta.entry(c.key.clone()).or_insert_with(|| MetaEntry {
+                        meta: RowMeta {
+                            kind: "gone".into(),
+                            len: None,
+                            ttl: Ttl::Missing,
+                        },
+                        at: now,
+                        gone_since: None,
+                    });
+                    entry.gone_since.get_or_insert(now);
+                } else {
+                    m.index.remove(&trace, &key);
+                    m.meta.remove(&c.key);
+                    traces_changed = true;
+                }
+            }
+            KeyState::TtlChanged => {
+                if !known {
+                    continue;
+                }
+                m.meta.remove(&c.key);
+            }
+        }
+        if m.live.keys.len() < MAX_MARKS {
+            m.live.keys.insert(c.key, now);
+        }
+        if m.live.traces.len() < MAX_MARKS {
+            m.live.traces.insert(trace, now);
+        }
+    }
+    let follow_to = newest.filter(|_| m.live.follow);
+    if let Some(t) = &follow_to {
+        m.traces.selected = Some(t.clone());
+    }
+    if traces_changed || (follow_to.is_some() && m.traces.sort == TraceSort::Id) {
+        rebuild_traces(m, fx, follow_to.is_some());
+    } else if !new_traces.is_empty() {
+        if m.traces.sort == TraceSort::KeyCount {
+            rebuild_traces(m, fx, false);
+        } else {
+            merge_traces(m, new_traces, fx);
+        }
+    }
+    let follow_key = m
+        .live
+        .follow
+        .then(|| m.keys.trace.as_ref().and_then(|t| last_written.get(t)))
+        .flatten()
+        .cloned();
+    if let Some(k) = follow_key {
+        m.keys.selected = Some(Selected::Key(k));
+        shown_keys_changed = true;
+    }
+    if shown_keys_changed {
+        rebuild_keys(m, fx);
+    }
+    request_meta(m, fx, false);
+    if reload {
+        reload_value(m, fx);
+    }
+    m.dirty = true;
+}
+
+/// A new version of the open value replaced `old`: remember it for `=`, mark changed lines.
+pub fn value_changed(m: &mut Model, old: Arc<ValueDoc>, new: &ValueDoc) {
+    let (diff, lines) = match (&old.raw, &new.raw) {
+        (Some(a), Some(b)) if a.len() <= DIFF_LIMIT && b.len() <= DIFF_LIMIT => {
+            let (ta, tb) = (diff::comparable_text(a), diff::comparable_text(b));
+            (
+                Some(Arc::new(diff::lines(&ta, &tb))),
+                diff::changed_in_new(&ta, &tb),
+            )
+        }
+        _ => (None, Vec::new()),
+    };
+    m.value.previous = Some(old);
+    m.value.diff = diff;
+    m.value.changed_lines = lines;
+    m.value.changed_at = Some(m.now());
+}
+
+/// Marks older than [`MARK`] go; true when any went (the screen changes).
+pub fn expire_marks(m: &mut Model) -> bool {
+    let now = m.now();
+    let fresh = |t: &std::time::Instant| now.saturating_duration_since(*t) < MARK;
+    let before = m.live.keys.len() + m.live.traces.len();
+    m.live.keys.retain(|_, t| fresh(t));
+    m.live.traces.retain(|_, t| fresh(t));
+    let mut changed = before != m.live.keys.len() + m.live.traces.len();
+    if m.value.changed_at.is_some_and(|t| !fresh(&t)) {
+        m.value.changed_at = None;
+        m.value.changed_lines.clear();
+        changed = true;
+    }
+    changed
+}
+
+/// The periodic re-read of what is on screen is not needed while changes arrive as events.
+pub fn refresh_needed(m: &Model) -> bool {
+    !m.live.is_live()
+}
+
+/// A scan page must not bring back a key removed while the scan ran.
+pub fn removed_while_scanning(m: &Model, full_key: &str) -> bool {
+    !m.live.removed_while_scanning.is_empty() && m.live.removed_while_scanning.contains(full_key)
+}
+
+/// `=`: the diff against the previous version of the open value, or the value again.
+pub fn toggle_diff(m: &mut Model) {
+    if m.value.show_diff {
+        m.value.show_diff = false;
+        return;
+    }
+    if m.value.previous.is_none() {
+        return note(
+            m,
+            "no earlier version of this value yet: a diff shows once it changes while open",
+            false,
+        );
+    }
+    if m.value.diff.is_none() {
+        return note(m, "the value is too big to compare line by line", false);
+    }
+    m.value.show_diff = true;
+}
+
+/// `F`: follow the newest trace (and its last written key) as it appears.
+pub fn toggle_follow(m: &mut Model) {
+    m.live.follow = !m.live.follow;
+    if !m.live.follow {
+        return note(m, "follow off", false);
+    }
+    let text = if m.live.is_live() {
+        "follow on: the newest trace and its last written key are selected as they appear; \
+         moving turns it off"
+    } else {
+        "follow on, but live mode is off: it follows once live updates arrive (:live on)"
+    };
+    note(m, text, false);
+}
+
+/// Any movement by the user ends following.
+pub fn manual_move(m: &mut Model) {
+    if m.live.follow {
+        m.live.follow = false;
+    }
+}
+
+/// `:live on`: says what will change on the server and asks first.
+pub fn start_on(m: &mut Model) {
+    if refuse_read_only(m, ":live on (it changes a server setting)") {
+        return;
+    }
+    let setting = match (&m.live.setting, &m.live.state) {
+        (Some(s), _) => s.clone(),
+        (None, LiveState::Polling { reason }) => {
+            let text = format!("live mode cannot be switched on here: {reason}");
+            return note(m, text, true);
+        }
+        (None, _) => return note(m, "the server's setting is not known yet; try again", false),
+    };
+    let plan = NotifyChange::plan(&setting);
+    if plan.is_noop() {
+        return note(
+            m,
+            format!("notify-keyspace-events is {setting}: it has {WANTED_FLAGS} already"),
+            false,
+        );
+    }
+    m.dialog = Some(Dialog::ConfirmLive {
+        text: format!(
+            "{}\n\n:live off, or quitting the browser, restores {}.",
+            plan.explain(),
+            plan.before
+        ),
+    });
+}
+
+/// The user confirmed `:live on`.
+pub fn confirm_on(m: &mut Model, fx: &mut Vec<Effect>) {
+    if refuse_read_only(m, ":live on") {
+        return;
+    }
+    switch(
+        m,
+        LiveCmd::On,
+        "live on: adding notification flags".into(),
+        fx,
+    );
+}
+
+/// `:live off`: restores the setting `:live on` found.
+pub fn start_off(m: &mut Model, fx: &mut Vec<Effect>) {
+    if refuse_read_only(m, ":live off (it changes a server setting)") {
+        return;
+    }
+    if !m.live.switched_on {
+        let setting = m
+            .live
+            .setting
+            .as_ref()
+            .map(|s| format!(" (notify-keyspace-events is {s})"))
+            .unwrap_or_default();
+        return note(
+            m,
+            format!("nothing to restore: :live off undoes :live on of this browser{setting}"),
+            false,
+        );
+    }
+    switch(
+        m,
+        LiveCmd::Off,
+        "live off: restoring notify-keyspace-events".into(),
+        fx,
+    );
+}
+
+fn switch(m: &mut Model, cmd: LiveCmd, label: String, fx: &mut Vec<Effect>) {
+    m.next_write += 1;
+    let id = m.next_write;
+    toast(m, id, format!("{label}…"), ToastKind::Pending);
+    m.live.switching = Some(id);
+    fx.push(Effect::Worker(WorkerCmd::Live(cmd)));
+}
+
+fn switched(m: &mut Model, on: bool, changed: bool, result: Result<String, String>) {
+    let id = m.live.switching.take().unwrap_or_else(|| {
+        m.next_write += 1;
+        m.next_write
+    });
+    let what = if on { ":live on" } else { ":live off" };
+    match result {
+        Ok(text) => {
+            m.live.switched_on = on && changed;
+            toast(m, id, format!("{what}: {text}"), ToastKind::Done);
+        }
+        Err(e) => toast(m, id, format!("{what} failed: {e}"), ToastKind::Failed),
+    }
+}

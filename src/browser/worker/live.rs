@@ -1,0 +1,259 @@
+//! Live mode: follows keyspace notifications when the server's setting allows, coalescing
+//! bursts before they reach `update`, and switches notifications on and off on request.
+//!
+//! It never changes the server's setting by itself: only `:live on` (confirmed by the user)
+//! adds flags, and what it added is taken back by `:live off` or when the browser closes.
+
+use std::time::{Duration, Instant};
+
+use motia_state::coalesce::Coalescer;
+use motia_state::live::{LiveMessage, LiveOptions, LiveSubscription};
+use motia_state::notify::NotifyChange;
+use motia_state::{ReconnectStrategy, RedisStateAdapter};
+use tokio::sync::mpsc;
+
+use crate::browser::action::{LiveCmd, LiveEvent, WorkerEvent};
+use crate::browser::worker::Events;
+
+/// Events of one key within this window become one change.
+const WINDOW: Duration = Duration::from_millis(50);
+/// A window is handed over early once this many keys are pending (bounds a huge burst).
+const MAX_KEYS: usize = 5_000;
+/// Messages taken from the subscription per round.
+const BATCH: usize = 4_096;
+/// How often a server without notifications is asked again (someone may switch them on).
+const RECHECK: Duration = Duration::from_secs(10);
+
+/// What the live job is told by the worker.
+#[derive(Debug)]
+pub enum LiveJobCmd {
+    Switch(LiveCmd),
+    /// Take back what `:live on` added, then stop.
+    Shutdown,
+}
+
+/// Why following stopped.
+enum Stop {
+    Cmd(LiveJobCmd),
+    Off(String),
+    Failed(String),
+    Gone,
+}
+
+/// Runs until `Shutdown` or until the UI stops listening.
+pub async fn run_live(
+    adapter: RedisStateAdapter,
+    mut cmds: mpsc::UnboundedReceiver<LiveJobCmd>,
+    events: Events,
+) {
+    let mut change: Option<NotifyChange> = None;
+    loop {
+        let stop = match adapter.notify_setting().await {
+            Ok(setting) if setting.covers_live() => match subscribe(&adapter).await {
+                Ok(sub) => {
+                    if send(&events, LiveEvent::Live(setting)).await.is_err() {
+                        Stop::Gone
+                    } else {
+                        follow(sub, &mut cmds, &events).await
+                    }
+                }
+                Err(e) => polling(&events, &mut cmds, e.to_string(), Some(setting)).await,
+            },
+            Ok(setting) => {
+                let reason = format!(
+                    "notify-keyspace-events is {setting}, missing {}",
+                    setting.missing_required()
+                );
+                polling(&events, &mut cmds, reason, Some(setting)).await
+            }
+            Err(e) => polling(&events, &mut cmds, e.to_string(), None).await,
+        };
+        match stop {
+            Stop::Gone | Stop::Cmd(LiveJobCmd::Shutdown) => {
+                let _ = restore(&adapter, &mut change).await;
+                return;
+            }
+            Stop::Cmd(LiveJobCmd::Switch(LiveCmd::On)) => {
+                let mut changed = false;
+                let result = match adapter.enable_notifications().await {
+                    Ok(c) if c.is_noop() => Ok(format!(
+                        "notify-keyspace-events is {} already: nothing changed",
+                        c.before
+                    )),
+                    Ok(c) => {
+                        changed = true;
+                        let text = format!(
+                            "notify-keyspace-events set from {} to {}; :live off (or quitting) \
+                             restores it",
+                            c.before, c.after
+                        );
+                        // A second :live on keeps the first setting found, to restore that.
+                        if change.is_none() {
+                            change = Some(c);
+                        }
+                        Ok(text)
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let ev = LiveEvent::Switched {
+                    on: true,
+                    changed: changed || change.is_some(),
+                    result,
+                };
+                if send(&events, ev).await.is_err() {
+                    let _ = restore(&adapter, &mut change).await;
+                    return;
+                }
+            }
+            Stop::Cmd(LiveJobCmd::Switch(LiveCmd::Off)) => {
+                let had = change.is_some();
+                let result = match restore(&adapter, &mut change).await {
+                    Some(r) => r,
+                    None => Err(
+                        "live mode was not switched on in this browser (the server had \
+                                 notifications on already): nothing to restore"
+                            .into(),
+                    ),
+                };
+                let ev = LiveEvent::Switched {
+                    on: false,
+                    changed: had,
+                    result,
+                };
+                if send(&events, ev).await.is_err() {
+                    return;
+                }
+            }
+            Stop::Off(reason) | Stop::Failed(reason) => {
+                tracing::info!(%reason, "live mode stopped");
+            }
+        }
+    }
+}
+
+/// Takes back what `:live on` added; `None` when nothing was added here.
+async fn restore(
+    adapter: &RedisStateAdapter,
+    change: &mut Option<NotifyChange>,
+) -> Option<Result<String, String>> {
+    let c = change.take()?;
+    Some(match adapter.restore_notifications(&c).await {
+        Ok(outcome) => Ok(outcome.to_string()),
+        Err(e) => {
+            tracing::warn!(error = %e, before = %c.before, "restoring notify-keyspace-events failed");
+            Err(format!(
+                "{e}; restore it with CONFIG SET notify-keyspace-events '{}'",
+                c.before.as_str()
+            ))
+        }
+    })
+}
+
+async fn subscribe(adapter: &RedisStateAdapter) -> motia_state::Result<LiveSubscription> {
+    let options = LiveOptions {
+        trace_records: true,
+        // The browser waits for a server as long as it runs.
+        reconnect: Some(ReconnectStrategy::new(|n| {
+            Some(Duration::from_millis(u64::from(n.min(20)) * 100))
+        })),
+        ..LiveOptions::default()
+    };
+    LiveSubscription::open(adapter, options).await
+}
+
+async fn send(events: &Events, ev: LiveEvent) -> Result<(), ()> {
+    events.send(WorkerEvent::Live(ev)).await.map_err(drop)
+}
+
+/// Reports polling and waits for a command or the next check.
+async fn polling(
+    events: &Events,
+    cmds: &mut mpsc::UnboundedReceiver<LiveJobCmd>,
+    reason: String,
+    setting: Option<motia_state::notify::NotifySetting>,
+) -> Stop {
+    if send(events, LiveEvent::Polling { reason, setting })
+        .await
+        .is_err()
+    {
+        return Stop::Gone;
+    }
+    tokio::select! {
+        cmd = cmds.recv() => match cmd {
+            Some(c) => Stop::Cmd(c),
+            None => Stop::Gone,
+        },
+        _ = tokio::time::sleep(RECHECK) => Stop::Off("recheck".into()),
+    }
+}
+
+/// Follows the subscription: events coalesced per key, handed over once their window is over.
+async fn follow(
+    mut sub: LiveSubscription,
+    cmds: &mut mpsc::UnboundedReceiver<LiveJobCmd>,
+    events: &Events,
+) -> Stop {
+    let mut pending = Coalescer::new(WINDOW, MAX_KEYS);
+    loop {
+        let due = pending
+            .deadline()
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        let mut flush = false;
+        tokio::select! {
+            batch = sub.next_batch(BATCH) => {
+                let messages = match batch {
+                    Ok(m) => m,
+                    Err(e) => return Stop::Failed(e.to_string()),
+                };
+                let now = Instant::now();
+                for message in messages {
+                    let ev = match message {
+                        LiveMessage::Event(e) => {
+                            pending.push(&e, now);
+                            continue;
+                        }
+                        LiveMessage::Disconnected => {
+                            flush = !pending.is_empty();
+                            LiveEvent::Reconnecting
+                        }
+                        LiveMessage::Reconnected | LiveMessage::Overflow { .. } => {
+                            // The scan supersedes what is pending.
+                            pending.clear();
+                            LiveEvent::Resync
+                        }
+                        LiveMessage::SettingChanged(s) if !s.covers_live() => {
+                            return Stop::Off(format!("notify-keyspace-events is now {s}"));
+                        }
+                        LiveMessage::SettingChanged(_) => continue,
+                    };
+                    if flush {
+                        flush = false;
+                        if send(events, LiveEvent::Changes(pending.take())).await.is_err() {
+                            return Stop::Gone;
+                        }
+                    }
+                    if send(events, ev).await.is_err() {
+                        return Stop::Gone;
+                    }
+                }
+                flush = pending.is_due(Instant::now());
+            }
+            _ = tokio::time::sleep_until(due), if !pending.is_empty() => flush = true,
+            cmd = cmds.recv() => {
+                return match cmd {
+                    Some(c) => Stop::Cmd(c),
+                    None => Stop::Gone,
+                };
+            }
+        }
+        if flush
+            && !pending.is_empty()
+            && send(events, LiveEvent::Changes(pending.take()))
+                .await
+                .is_err()
+        {
+            return Stop::Gone;
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Redis Cluster beyond the shared suites (`cluster_adapter.rs`, `cluster_cli.rs`): how the
+//! cluster is asked for or found, figures summed over primaries, and a primary killed during a
+//! scan, during an edit and under the browser. One 3-primary cluster for the file, with
+//! append-only files synced on every write, so a killed primary comes back with its keys and
+//! "nothing lost, nothing written twice" can be checked. The tests that kill take turns.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::cluster::{ClusterTurn, RedisCluster};
+use common::motia_state;
+use common::term::Term;
+use motia_state::{CasOutcome, Config, Error, RedisStateAdapter, Topology};
+
+fn cluster() -> &'static RedisCluster {
+    static C: OnceLock<RedisCluster> = OnceLock::new();
+    C.get_or_init(|| RedisCluster::start_with(&["--appendonly", "yes", "--appendfsync", "always"]))
+}
+
+/// One test at a time: some kill a primary, the others count on all three.
+fn turn() -> ClusterTurn {
+    ClusterTurn::wait()
+}
+
+fn config() -> Config {
+    let mut c = Config::from_url(&cluster().url()).unwrap();
+    c.connect_timeout = Duration::from_secs(3);
+    c.command_timeout = Some(Duration::from_secs(3));
+    c
+}
+
+/// A key of `trace` served by the primary on `port`, and one served by another primary.
+fn keys_on(trace: &str, port: u16) -> (String, String) {
+    let c = cluster();
+    let mut on = None;
+    let mut off = None;
+    for i in 0..200 {
+        let k = format!("k{i}");
+        let full = format!("motia:state:{trace}:{k}");
+        if c.primary_of(&full) == port {
+            on.get_or_insert(k);
+        } else {
+            off.get_or_insert(k);
+        }
+        if on.is_some() && off.is_some() {
+            break;
+        }
+    }
+    (on.unwrap(), off.unwrap())
+}
+
+fn seed(trace: &str, n: usize) {
+    let mut script = String::new();
+    for i in 0..n {
+        script.push_str(&format!("SET motia:state:{trace}:k{i} {i}\n"));
+    }
+    cluster().load(&script);
+}
+
+#[tokio::test]
+async fn a_plain_url_is_detected_and_seed_lists_are_taken() {
+    let _turn = turn();
+    let c = cluster();
+    let state = RedisStateAdapter::connect(config()).await.unwrap();
+    assert!(matches!(
+        state.topology(),
+        Topology::Cluster { detected: true, .. }
+    ));
+    let asked = Config {
+        cluster: true,
+        cluster_nodes: c.seeds().split(',').map(str::to_string).collect(),
+        host: "127.0.0.1".into(),
+        port: c.ports()[1],
+        ..Config::default()
+    };
+    let state = RedisStateAdapter::connect(asked).await.unwrap();
+    let Topology::Cluster { detected, seeds } = state.topology() else {
+        panic!("not a cluster");
+    };
+    assert!(!detected);
+    assert_eq!(seeds.len(), 3);
+
+    // Keys of one trace spread over every primary; DBSIZE summed over the three.
+    seed("spread", 300);
+    let report = state.dbsize_report().await.unwrap();
+    assert_eq!(report.nodes, 3);
+    assert!(report.keys >= 300, "{report:?}");
+    let mut keys = state.keys("spread").await.unwrap();
+    keys.sort();
+    assert_eq!(keys.len(), 300, "a plain SCAN would see a third");
+    // Multi-key reads and deletes over many slots: no CROSSSLOT.
+    let full: Vec<String> = (0..300)
+        .map(|i| format!("motia:state:spread:k{i}"))
+        .collect();
+    let values = state.get_raw_many_full(&full).await.unwrap();
+    assert_eq!(values[7].as_deref(), Some(&b"7"[..]));
+    let metas = state.key_meta(&full).await.unwrap();
+    assert!(metas.iter().all(|m| m.redis_type == "string"));
+    assert_eq!(state.clear("spread").await.unwrap(), 300);
+    assert!(state.keys("spread").await.unwrap().is_empty());
+}
+
+#[test]
+fn the_cli_takes_several_urls_or_redis_cluster_nodes_and_says_so_with_verbose() {
+    let _turn = turn();
+    let c = cluster();
+    let urls: Vec<String> = c
+        .ports()
+        .iter()
+        .map(|p| format!("redis://127.0.0.1:{p}"))
+        .collect();
+    let out = motia_state()
+        .args(["--url", &urls[0], "--url", &urls[1], "--verbose"])
+        .args(["set", "cli-seeds", "k", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Redis Cluster (as asked"), "{err}");
+    assert!(err.contains("keys"), "{err}");
+
+    let out = motia_state()
+        .env("REDIS_CLUSTER_NODES", c.seeds())
+        .args(["--verbose", "get", "cli-seeds", "k"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Redis Cluster (as asked"));
+
+    let out = motia_state()
+        .args(["--url", &c.url(), "--verbose", "traces"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Redis Cluster (detected: the server says cluster_enabled:1"),
+        "{err}"
+    );
+    let bad = motia_state()
+        .args(["--cluster", "--url", &c.url(), "--db", "2", "traces"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("only database 0"));
+}
+
+#[tokio::test]
+async fn a_primary_killed_during_a_scan_is_named_and_the_scan_never_completes() {
+    let _turn = turn();
+    let c = cluster();
+    seed("scan-kill", 3000);
+    let mut config = config();
+    config.scan_count = 10;
+    let state = RedisStateAdapter::connect(config).await.unwrap();
+    let mut scan = state.scan_group("scan-kill").unwrap();
+    assert!(scan.next_page().await.unwrap().is_some());
+    let victim = c.ports()[2];
+    c.kill(victim);
+    let mut found = 0;
+    let err = loop {
+        match scan.next_page().await {
+            Ok(Some(page)) => found += page.len(),
+            Ok(None) => panic!("a scan that lost a primary completed ({found} keys)"),
+            Err(e) => break e,
+        }
+    };
+    let Error::ScanIncomplete { node, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(node, &format!("127.0.0.1:{victim}"));
+    assert!(err.to_string().contains("keys on it are missing"), "{err}");
+    assert!(!scan.is_done());
+    assert!(scan.next_page().await.is_err(), "stays incomplete");
+    // DBSIZE names the missing primary instead of a silently low total.
+    let size = state.dbsize_report().await.unwrap();
+    assert_eq!(size.unreachable, vec![format!("127.0.0.1:{victim}")]);
+    assert_eq!(size.nodes, 2);
+
+    // Back (with its keys, from its append-only file): the same adapter walks everything.
+    c.restart(victim);
+    let keys = state.keys("scan-kill").await.unwrap();
+    assert_eq!(keys.len(), 3000, "nothing lost");
+    assert!(state.dbsize_report().await.unwrap().is_complete());
+}
+
+#[tokio::test]
+async fn a_primary_killed_during_an_edit_fails_that_edit_by_name_and_writes_once() {
+    let _turn = turn();
+    let c = cluster();
+    let victim = c.ports()[1];
+    let (on_victim, elsewhere) = keys_on("edit-kill", victim);
+    let state = RedisStateAdapter::connect(config()).await.unwrap();
+    state.set("edit-kill", &on_victim, &1).await.unwrap();
+    state.set("edit-kill", &elsewhere, &1).await.unwrap();
+    let loaded = state.get_raw("edit-kill", &on_victim).await.unwrap();
+
+    c.kill(victim);
+    let err = state
+        .compare_and_set("edit-kill", &on_victim, loaded.as_deref(), "2")
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("cluster primary 127.0.0.1:{victim}")),
+        "{text}"
+    );
+    assert!(err.is_connection(), "{err:?}");
+    let err = state.delete("edit-kill", &on_victim).await.unwrap_err();
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{victim}")),
+        "{err}"
+    );
+    // The other primaries keep working meanwhile.
+    let other = state.get_raw("edit-kill", &elsewhere).await.unwrap();
+    assert_eq!(
+        state
+            .compare_and_set("edit-kill", &elsewhere, other.as_deref(), "3")
+            .await
+            .unwrap(),
+        CasOutcome::Written
+    );
+    // The CLI says the same, exit 3, and writes nothing.
+    let out = motia_state()
+        .args(["--url", &format!("redis://127.0.0.1:{}", c.ports()[0])])
+        .args(["set", "edit-kill", &on_victim, "9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(msg.contains(&format!("127.0.0.1:{victim}")), "{msg}");
+
+    c.restart(victim);
+    // The failed edit did not happen; the same adapter reconnects and the edit goes through once.
+    assert_eq!(
+        state
+            .get_raw("edit-kill", &on_victim)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"1"[..])
+    );
+    assert_eq!(
+        state
+            .compare_and_set("edit-kill", &on_victim, loaded.as_deref(), "2")
+            .await
+            .unwrap(),
+        CasOutcome::Written
+    );
+    assert!(matches!(
+        state
+            .compare_and_set("edit-kill", &on_victim, loaded.as_deref(), "2")
+            .await
+            .unwrap(),
+        CasOutcome::Conflict(_)
+    ));
+    assert_eq!(
+        c.cli(&["GET", &format!("motia:state:edit-kill:{on_victim}")]),
+        "2"
+    );
+    assert_eq!(
+        c.cli(&["GET", &format!("motia:state:edit-kill:{elsewhere}")]),
+        "3"
+    );
+}
+
+#[test]
+fn the_browser_on_a_cluster_shows_every_primary_and_a_lost_one() {
+    let _turn = turn();
+    let c = cluster();
+    seed("tui-a", 40);
+    seed("tui-b", 40);
+    let t = Term::start("cluster", &c.url(), "", None);
+    let s = t.wait_for("done");
+    assert!(s.contains("cluster (detected)"), "{s}");
+    assert!(s.contains("tui-a") && s.contains("tui-b"), "{s}");
+    t.keys(&["/"]);
+    t.type_text("tui-a");
+    t.keys(&["Enter"]);
+    t.wait_for("Keys · tui-a (40)");
+    let victim = c.ports()[0];
+    c.kill(victim);
+    t.wait_for(&format!("no answer from 127.0.0.1:{victim}"));
+    c.restart(victim);
+    t.wait("the lost primary to clear", |s| {
+        !s.contains("no answer from")
+    });
+    t.keys(&["r"]);
+    t.wait_for("done");
+}

@@ -1,0 +1,381 @@
+//! A real 3-primary Redis Cluster for tests: three `redis-server --cluster-enabled yes` on free
+//! ports at or below 55535 (the cluster bus listens on port + 10000), joined with
+//! `redis-cli --cluster create`, ready once every node says `cluster_state:ok`.
+//!
+//! A test file starts one cluster and shares it. Its servers are started by one long-lived
+//! thread with a parent-death signal, so they go with the test process even though a shared
+//! value is never dropped.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+/// True in the test binaries that run shared test bodies against the cluster
+/// (`tests/cluster_*.rs`, which include the standalone suites as modules).
+pub fn in_cluster_suite() -> bool {
+    module_path!().starts_with("cluster_")
+}
+
+pub struct RedisCluster {
+    nodes: Mutex<Vec<(u16, Option<Child>)>>,
+    dir: tempfile::TempDir,
+    extra: Vec<String>,
+}
+
+type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
+
+/// Starts processes from a thread that lives as long as the test process: the servers get
+/// SIGKILL when it ends (PR_SET_PDEATHSIG is tied to the thread that forked them).
+fn spawn(mut cmd: Command) -> std::io::Result<Child> {
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
+    let tx = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnRequest>();
+        std::thread::spawn(move || {
+            for (mut cmd, reply) in rx {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: prctl is async-signal-safe and touches only the child.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                let _ = reply.send(cmd.spawn());
+            }
+        });
+        Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = mpsc::channel();
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    tx.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((cmd, reply_tx))
+        .expect("spawner thread");
+    reply_rx.recv().expect("spawner reply")
+}
+
+/// A free port with a free bus port (port + 10000) and at or below 55535.
+fn cluster_port(taken: &[u16]) -> u16 {
+    loop {
+        let p = super::free_port();
+        let bus_free = std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok();
+        if p <= 55535 && bus_free && !taken.contains(&p) {
+            return p;
+        }
+    }
+}
+
+fn redis_cli(port: u16, args: &[&str]) -> Option<String> {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+}
+
+impl RedisCluster {
+    /// The cluster of this test binary, started on first use.
+    pub fn shared() -> &'static RedisCluster {
+        static SHARED: OnceLock<RedisCluster> = OnceLock::new();
+        SHARED.get_or_init(RedisCluster::start)
+    }
+
+    /// Three primaries, no replicas; a primary that goes away leaves the others serving
+    /// (`cluster-require-full-coverage no`).
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// With extra `redis-server` arguments for every node (`--appendonly yes`, so a killed
+    /// primary comes back with its keys).
+    pub fn start_with(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cluster = RedisCluster {
+            nodes: Mutex::new(Vec::new()),
+            dir,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        let mut ports = Vec::new();
+        for _ in 0..3 {
+            let p = cluster_port(&ports);
+            ports.push(p);
+            let child = cluster.spawn_node(p);
+            cluster.lock().push((p, Some(child)));
+        }
+        for &p in &ports {
+            wait_until(&format!("node {p} to answer"), || {
+                redis_cli(p, &["PING"]).as_deref() == Some("PONG")
+            });
+        }
+        let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let out = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addrs)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("redis-cli --cluster create");
+        assert!(
+            out.status.success(),
+            "cluster create: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        cluster.wait_ok();
+        cluster
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<(u16, Option<Child>)>> {
+        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn spawn_node(&self, port: u16) -> Child {
+        let mut cmd = Command::new("redis-server");
+        cmd.arg("--port")
+            .arg(port.to_string())
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--cluster-enabled", "yes"])
+            .arg("--cluster-config-file")
+            .arg(format!("nodes-{port}.conf"))
+            .args(["--cluster-node-timeout", "2000"])
+            .args(["--cluster-require-full-coverage", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .arg("--appendfilename")
+            .arg(format!("appendonly-{port}.aof"))
+            .arg("--appenddirname")
+            .arg(format!("aof-{port}"))
+            .args(&self.extra);
+        spawn(cmd).expect("spawn redis-server (is it installed?)")
+    }
+
+    /// Waits until every running node says `cluster_state:ok`.
+    pub fn wait_ok(&self) {
+        for p in self.running() {
+            wait_until(&format!("cluster_state:ok on {p}"), || {
+                redis_cli(p, &["CLUSTER", "INFO"]).is_some_and(|s| s.contains("cluster_state:ok"))
+            });
+        }
+    }
+
+    pub fn ports(&self) -> Vec<u16> {
+        self.lock().iter().map(|(p, _)| *p).collect()
+    }
+
+    fn running(&self) -> Vec<u16> {
+        self.lock()
+            .iter()
+            .filter(|(_, c)| c.is_some())
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    /// A plain URL to the first node (motia-state finds out it is a cluster).
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.ports()[0])
+    }
+
+    /// `127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`, as `REDIS_CLUSTER_NODES` takes it.
+    pub fn seeds(&self) -> String {
+        self.ports()
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// redis-cli in cluster mode (follows redirects); `DBSIZE` and `FLUSHALL` go to every
+    /// running primary (DBSIZE summed), as on one server.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let first = args.first().map(|a| a.to_ascii_uppercase());
+        match first.as_deref() {
+            Some("DBSIZE") => self
+                .running()
+                .iter()
+                .map(|&p| {
+                    redis_cli(p, &["DBSIZE"])
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .unwrap_or(0)
+                })
+                .sum::<u64>()
+                .to_string(),
+            Some("FLUSHALL") => {
+                for p in self.running() {
+                    assert_eq!(redis_cli(p, &["FLUSHALL"]).as_deref(), Some("OK"));
+                }
+                "OK".into()
+            }
+            _ => {
+                let port = self.running()[0];
+                let mut cli_args = vec!["-c"];
+                cli_args.extend_from_slice(args);
+                redis_cli(port, &cli_args).unwrap_or_else(|| panic!("redis-cli -c {args:?} failed"))
+            }
+        }
+    }
+
+    /// Bulk commands, each sent to the primary that serves its key.
+    pub fn load(&self, script: &str) {
+        let mut by_node: std::collections::HashMap<u16, String> = Default::default();
+        let slots = self.slot_owners();
+        for line in script.lines() {
+            let key = line.split_whitespace().nth(1).unwrap_or("");
+            let port = slots[usize::from(key_slot(key.as_bytes()))];
+            let entry = by_node.entry(port).or_default();
+            entry.push_str(line);
+            entry.push('\n');
+        }
+        for (port, part) in by_node {
+            super::pipe_into(port, &part);
+        }
+    }
+
+    /// The port of the primary of every slot.
+    fn slot_owners(&self) -> Vec<u16> {
+        let mut owners = vec![0u16; 16384];
+        let nodes = self
+            .running()
+            .into_iter()
+            .find_map(|p| redis_cli(p, &["CLUSTER", "NODES"]))
+            .expect("CLUSTER NODES");
+        for line in nodes.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 9 || !f[2].contains("master") {
+                continue;
+            }
+            let port: u16 = f[1]
+                .split(['@', ':'])
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            for range in &f[8..] {
+                let (a, b) = range.split_once('-').unwrap_or((range, range));
+                if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
+                    for o in &mut owners[a..=b] {
+                        *o = port;
+                    }
+                }
+            }
+        }
+        owners
+    }
+
+    /// The port of the primary serving `key`.
+    pub fn primary_of(&self, key: &str) -> u16 {
+        self.slot_owners()[usize::from(key_slot(key.as_bytes()))]
+    }
+
+    /// Kills a node (SIGKILL): it stops answering at once.
+    pub fn kill(&self, port: u16) {
+        let mut nodes = self.lock();
+        if let Some((_, child)) = nodes.iter_mut().find(|(p, _)| *p == port)
+            && let Some(mut c) = child.take()
+        {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts a killed node again with its cluster config (it rejoins with its slots, empty).
+    pub fn restart(&self, port: u16) {
+        let child = self.spawn_node(port);
+        let mut nodes = self.lock();
+        match nodes.iter_mut().find(|(p, _)| *p == port) {
+            Some((_, c)) => *c = Some(child),
+            None => nodes.push((port, Some(child))),
+        }
+        drop(nodes);
+        wait_until(&format!("node {port} to answer"), || {
+            redis_cli(port, &["PING"]).as_deref() == Some("PONG")
+        });
+        self.wait_ok();
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for (_, child) in self.lock().iter_mut() {
+            if let Some(mut c) = child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
+
+/// The cluster slot of a key: CRC16 (XMODEM) of the key or its `{hash tag}`, modulo 16384.
+pub fn key_slot(key: &[u8]) -> u16 {
+    let tagged = key
+        .iter()
+        .position(|&b| b == b'{')
+        .and_then(|open| {
+            let rest = &key[open + 1..];
+            let close = rest.iter().position(|&b| b == b'}')?;
+            (close > 0).then(|| &rest[..close])
+        })
+        .unwrap_or(key);
+    crc16::State::<crc16::XMODEM>::calculate(tagged) % 16384
+}
+
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Runs the tests of a cluster suite one at a time on an emptied cluster, as each had a fresh
+/// server of its own; a test that asks for a second server gets the same cluster.
+pub struct ClusterTurn {
+    owner: bool,
+}
+
+static TURN_TAKEN: Mutex<bool> = Mutex::new(false);
+static TURN_FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+thread_local! {
+    static HOLDING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+impl ClusterTurn {
+    /// The shared cluster of a cluster suite, emptied, for this test alone.
+    pub fn take() -> Self {
+        let turn = Self::wait();
+        if turn.owner {
+            RedisCluster::shared().cli(&["FLUSHALL"]);
+        }
+        turn
+    }
+
+    /// This test alone (of those that wait for a turn), the cluster as it is.
+    pub fn wait() -> Self {
+        if HOLDING.with(|h| h.get()) > 0 {
+            HOLDING.with(|h| h.set(h.get() + 1));
+            return Self { owner: false };
+        }
+        let mut taken = TURN_TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+        while *taken {
+            taken = TURN_FREED.wait(taken).unwrap_or_else(|e| e.into_inner());
+        }
+        *taken = true;
+        drop(taken);
+        HOLDING.with(|h| h.set(1));
+        Self { owner: true }
+    }
+}
+
+impl Drop for ClusterTurn {
+    fn drop(&mut self) {
+        HOLDING.with(|h| h.set(h.get().saturating_sub(1)));
+        if self.owner {
+            *TURN_TAKEN.lock().unwrap_or_else(|e| e.into_inner()) = false;
+            TURN_FREED.notify_one();
+        }
+    }
+}
