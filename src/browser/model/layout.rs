@@ -33,24 +33,32 @@ pub fn too_small(size: (u16, u16)) -> bool {
     size.0 < MIN_SIZE.0 || size.1 < MIN_SIZE.1
 }
 
-/// The layout for a terminal of `size` with `focus` on a pane.
+/// The layout for a terminal of `size` with `focus` on a pane, without trace records.
 pub fn areas(size: (u16, u16), focus: Pane) -> Areas {
+    areas_for(size, focus, false, false)
+}
+
+/// The layout, with a wider Traces pane when trace records give each trace a flow name,
+/// status, age and step count, and a wider middle pane while it shows a timeline or a
+/// history (the heights, which `update` uses, are the same).
+pub fn areas_for(size: (u16, u16), focus: Pane, records: bool, middle_wide: bool) -> Areas {
     let area = Rect::new(0, 0, size.0, size.1);
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
     let w = main.width;
     let none = Rect { width: 0, ..main };
-    let [traces, keys, value] = if w >= WIDE {
+    let (t, k) = match (middle_wide, records, w >= WIDE) {
+        (true, _, _) => (24, 42),
+        (false, true, true) => (40, 28),
+        (false, false, true) => (22, 38),
+        // Narrower: key names keep their room; trace ids (`order-1001-f34dad`) are long, and
+        // the Value pane gives up the most.
+        (false, true, false) => (30, 34),
+        (false, false, false) => (24, 36),
+    };
+    let [traces, keys, value] = if w >= TWO_PANES {
         Layout::horizontal([
-            Constraint::Percentage(22),
-            Constraint::Percentage(38),
-            Constraint::Fill(1),
-        ])
-        .areas(main)
-    } else if w >= TWO_PANES {
-        // Trace ids are long (`order-1001-f34dad`); the Value pane gives up the most.
-        Layout::horizontal([
-            Constraint::Percentage(24),
-            Constraint::Percentage(36),
+            Constraint::Percentage(t),
+            Constraint::Percentage(k),
             Constraint::Fill(1),
         ])
         .areas(main)

@@ -6,9 +6,11 @@ mod command_line;
 mod dialog;
 mod editor;
 mod help;
+mod history;
 mod keys;
 mod notifications;
 mod status;
+mod timeline;
 mod traces;
 mod value;
 
@@ -17,7 +19,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::browser::model::layout::{MIN_SIZE, areas, too_small};
+use crate::browser::model::layout::{MIN_SIZE, areas_for, too_small};
 use crate::browser::model::{Mode, Model, Pane};
 use crate::browser::theme;
 
@@ -27,15 +29,25 @@ pub fn draw(f: &mut Frame, m: &Model) {
     if too_small(size) {
         return too_small_line(f, size);
     }
-    let a = areas(size, m.focus);
+    let middle_wide = m.timeline.is_some() || m.history.is_some();
+    let a = areas_for(size, m.focus, m.index.has_records(), middle_wide);
+    // A pane left out on a narrow terminal has no width.
     if a.traces.width > 0 {
         traces::traces(f, m, a.traces);
     }
-    if a.keys.width > 0 {
-        keys::keys(f, m, a.keys);
-    }
-    if a.value.width > 0 {
-        value::value(f, m, a.value);
+    if m.timeline.is_some() {
+        timeline::timeline(f, m, a.keys);
+        timeline::detail(f, m, a.value);
+    } else if m.history.is_some() {
+        history::history(f, m, a.keys);
+        history::detail(f, m, a.value);
+    } else {
+        if a.keys.width > 0 {
+            keys::keys(f, m, a.keys);
+        }
+        if a.value.width > 0 {
+            value::value(f, m, a.value);
+        }
     }
     status::status(f, m, a.status);
     let main = Rect {

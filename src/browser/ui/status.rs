@@ -37,6 +37,15 @@ fn top(m: &Model) -> Vec<Part> {
     if m.settings.read_only {
         after_url.push(part(8, vec![Span::styled(" · READ-ONLY", theme::error())]));
     }
+    if let Some(name) = &m.settings.profile {
+        after_url.push(part(
+            7,
+            vec![Span::styled(
+                format!(" · profile {}", text::line(name)),
+                theme::note(),
+            )],
+        ));
+    }
     if m.settings.prefix != motia_state::DEFAULT_PREFIX {
         after_url.push(part(
             7,
