@@ -47,6 +47,7 @@ pub enum Command {
     Dismiss,
     ScrollLeft,
     ScrollRight,
+    Stats,
     Timeline,
     History,
     Diff,
@@ -55,7 +56,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 36] = [
+    pub const ALL: [Command; 37] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -86,6 +87,7 @@ impl Command {
         Command::Copy,
         Command::CopyKey,
         Command::Dismiss,
+        Command::Stats,
         Command::Timeline,
         Command::History,
         Command::Diff,
@@ -129,6 +131,7 @@ impl Command {
             Command::Dismiss => "dismiss",
             Command::ScrollLeft => "scroll_left",
             Command::ScrollRight => "scroll_right",
+            Command::Stats => "stats",
             Command::Timeline => "timeline",
             Command::History => "history",
             Command::Diff => "diff",
@@ -182,7 +185,7 @@ impl Command {
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
             Command::CmdLine => {
-                ":ttl :persist :del :clear :export :import :where :live :status :timeline :history :q"
+                ":ttl :persist :del :clear :export :import :where :live :status :timeline :history :stats :gc :q"
             }
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
@@ -195,6 +198,9 @@ impl Command {
                 "diff of the value against its previous version (live); in a history: versions"
             }
             Command::Follow => "follow: select the newest trace and its last written key",
+            Command::Stats => {
+                "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
+            }
         }
     }
 

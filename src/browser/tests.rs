@@ -1885,3 +1885,4 @@ fn value_scrolls_sideways_and_shows_where() {
 
 mod live;
 mod live_load;
+mod stats;

@@ -415,7 +415,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             delete,
             yes,
         } => {
-            let args = crate::cli::gc::GcArgs {
+            let args = motia_state::adapter::gc::GcFlags {
                 older_than,
                 status,
                 no_records,
