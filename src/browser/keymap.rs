@@ -52,11 +52,12 @@ pub enum Command {
     History,
     Diff,
     Follow,
+    Connections,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 37] = [
+    pub const ALL: [Command; 38] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -92,6 +93,7 @@ impl Command {
         Command::History,
         Command::Diff,
         Command::Follow,
+        Command::Connections,
         Command::Help,
         Command::Quit,
     ];
@@ -136,6 +138,7 @@ impl Command {
             Command::History => "history",
             Command::Diff => "diff",
             Command::Follow => "follow",
+            Command::Connections => "connections",
         }
     }
 
@@ -198,6 +201,7 @@ impl Command {
                 "diff of the value against its previous version (live); in a history: versions"
             }
             Command::Follow => "follow: select the newest trace and its last written key",
+            Command::Connections => "saved connections (profiles): switch, reconnect and rescan",
             Command::Stats => {
                 "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
             }
