@@ -292,7 +292,9 @@ pub async fn run(
     println!("  {me} --url {url} get {example} order --pretty");
     println!("  {me} --url {url} items --filter 'status eq payment_failed'");
     println!("  {me} --url {url} export -o demo-state.json");
-    println!("  {me} --url {url} watch --values          (then write with set in another terminal)");
+    println!(
+        "  {me} --url {url} watch --values          (then write with set in another terminal)"
+    );
     println!(
         "  redis-cli -p {} --scan --pattern 'motia:state:*'",
         server.port
