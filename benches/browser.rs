@@ -18,7 +18,6 @@ mod common;
 #[allow(dead_code, unused_imports)]
 #[path = "../src/browser/mod.rs"]
 mod browser;
-
 #[allow(dead_code, unused_imports)]
 #[path = "../src/diff.rs"]
 mod diff;

@@ -35,14 +35,26 @@ fn main() -> ExitCode {
             browser.options(),
             cli.global.read_only,
         )),
-        command => match cli.global.to_config() {
+        command => match cli.global.to_config(
+            cli.browser
+                .config
+                .clone()
+                .or_else(browser::keymap::default_config_file)
+                .as_deref(),
+        ) {
             Err(e) => Err(e.into()),
-            Ok(config) => match command {
+            Ok((config, profile)) => match command {
                 // A bad keymap file is bad input (status 2), reported before the screen is taken.
                 None => match browser::keymap::Keymap::load(cli.browser.config.as_deref()) {
                     Err(e) => Err(Failure::new(exit::BAD_INPUT, format!("{e:#}"))),
                     Ok(_) => runtime
-                        .block_on(browser::run(config, cli.browser.options()))
+                        .block_on(browser::run(
+                            config,
+                            browser::BrowserOptions {
+                                profile,
+                                ..cli.browser.options()
+                            },
+                        ))
                         .map_err(|e| Failure::new(exit::SERVER, format!("{e:#}"))),
                 },
                 Some(cmd) => runtime.block_on(commands::run(cmd, config)),

@@ -311,3 +311,156 @@ fn the_browser_saves_as_the_readme_editor() {
     t.wait_for("save acl-w:order: done");
     assert_eq!(s.cli(&["GET", "motia:state:acl-w:order"]), r#"{"id":2}"#);
 }
+
+/// A config file with the profiles of the shared server; `mode` its permission bits.
+fn profiles_file(dir: &std::path::Path, mode: u32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let port = shared().server.port;
+    let file = dir.join("config.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"[profiles.editor]
+host = "127.0.0.1"
+port = {port}
+username = "motia-editor"
+password_command = "printf '%s-%s' editor secret"
+
+[profiles.wrong]
+url = "redis://127.0.0.1:{port}"
+username = "motia-editor"
+password_command = "printf 'not-the-%s' password"
+
+[profiles.literal]
+url = "redis://127.0.0.1:{port}"
+username = "motia-reader"
+password = "reader-secret"
+read_only = true
+
+[profiles.broken]
+url = "redis://127.0.0.1:{port}"
+password_command = "echo the keychain is locked >&2; exit 4"
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+    file
+}
+
+#[test]
+fn profiles_connect_and_the_password_is_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = profiles_file(dir.path(), 0o600);
+    let config = file.to_str().unwrap();
+    let run = |args: &[&str]| {
+        motia_state()
+            .args(["--config", config])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--profile", "editor", "--verbose", "set", "prof", "k", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("as motia-editor"), "{err}");
+    assert!(!err.contains("editor-secret"), "--verbose: {err}");
+    assert_eq!(shared().server.cli(&["GET", "motia:state:prof:k"]), "1");
+
+    let out = run(&["--profile", "wrong", "--verbose", "get", "prof", "k"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(err.contains("WRONGPASS"), "{err}");
+    assert!(!err.contains("not-the-password"), "error message: {err}");
+
+    let out = run(&["--profile", "broken", "traces"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("password_command") && err.contains("status 4: the keychain is locked"),
+        "{err}"
+    );
+
+    // A literal password: quiet in a private file, a warning naming a readable one.
+    let out = run(&["--profile", "literal", "get", "prof", "k"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+    let open = tempfile::tempdir().unwrap();
+    let readable = profiles_file(open.path(), 0o644);
+    let out = motia_state()
+        .args([
+            "--config",
+            readable.to_str().unwrap(),
+            "--profile",
+            "literal",
+        ])
+        .args(["get", "prof", "k"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "warning: {} holds a password and other users can read it",
+            readable.display()
+        )),
+        "{err}"
+    );
+    // MOTIA_STATE_PROFILE picks the profile too; the read-only profile refuses writes.
+    let out = motia_state()
+        .env("MOTIA_STATE_PROFILE", "literal")
+        .args(["--config", config, "set", "prof", "k", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--read-only"));
+}
+
+#[test]
+fn the_browser_on_a_profile_shows_neither_the_password_on_screen_nor_in_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = profiles_file(dir.path(), 0o600);
+    shared()
+        .server
+        .set_raw("motia:state:prof-tui:k", r#"{"seen":true}"#);
+    let t = Term::start(
+        "profile",
+        "",
+        &format!("--config {} --profile editor", file.display()),
+        None,
+    );
+    let s = t.wait_for("done");
+    assert!(s.contains("prof-tui"), "{s}");
+    assert!(s.contains("editor"), "the profile's name: {s}");
+    assert!(!s.contains("editor-secret"), "{s}");
+    t.keys(&["q"]);
+    t.wait("the browser to quit", |s| !s.contains("Traces ("));
+    let mut logs = 0;
+    for entry in walk(t.home()) {
+        let text = std::fs::read(&entry).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        if entry.extension().is_some_and(|e| e == "log") {
+            logs += 1;
+            assert!(text.contains("browser starting"), "{text}");
+        }
+        assert!(
+            !text.contains("editor-secret"),
+            "{}: {text}",
+            entry.display()
+        );
+    }
+    assert!(logs > 0, "the browser wrote its log");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -402,6 +402,21 @@ impl Config {
     /// ```
     pub fn from_env_with(env: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut c = Self::default();
+        c.apply_env_with(env)?;
+        Ok(c)
+    }
+
+    /// Overwrites what the environment lookup sets (see [`Config::from_env_with`]) and keeps
+    /// the rest: for settings from a saved profile that the environment may override.
+    ///
+    /// ```
+    /// use motia_state::Config;
+    /// let mut c = Config { key_prefix: "profile:".into(), port: 7000, ..Config::default() };
+    /// c.apply_env_with(|k| (k == "STATE_KEY_PREFIX").then(|| "env:".to_string())).unwrap();
+    /// assert_eq!((c.key_prefix.as_str(), c.port), ("env:", 7000));
+    /// ```
+    pub fn apply_env_with(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<()> {
+        let c = self;
         if let Some(url) = env("REDIS_URL") {
             c.apply_url(&url).map_err(|e| rename(e, "REDIS_URL"))?;
         }
@@ -450,7 +465,7 @@ impl Config {
         if let Some(v) = env("STATE_TTL") {
             c.ttl = Some(parse_ttl_secs("STATE_TTL", &v)?);
         }
-        Ok(c)
+        Ok(())
     }
 
     /// `host:port`, for messages.

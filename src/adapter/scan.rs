@@ -37,6 +37,8 @@ pub struct KeyScanner {
     conn: Conn,
     pattern: Vec<u8>,
     count: usize,
+    /// `SCAN ... TYPE t`: only keys of this Redis type.
+    of_type: Option<&'static str>,
     /// One walk per node; `None` until the first page lists the nodes.
     walks: Option<Vec<Walk>>,
     /// The next SCAN of every walk that is not done, already sent.
@@ -79,6 +81,7 @@ async fn scan_once(
     pattern: Vec<u8>,
     cursor: u64,
     count: usize,
+    of_type: Option<&'static str>,
 ) -> Result<ScanReply> {
     let mut cmd = redis::cmd("SCAN");
     cmd.arg(cursor)
@@ -86,6 +89,9 @@ async fn scan_once(
         .arg(&pattern)
         .arg("COUNT")
         .arg(count);
+    if let Some(t) = of_type {
+        cmd.arg("TYPE").arg(t);
+    }
     let context = format!("SCAN {}", crate::adapter::escape::text(&pattern));
     conn.query_node(node.as_ref(), &cmd, &context).await
 }
@@ -103,6 +109,7 @@ impl KeyScanner {
             conn,
             pattern,
             count,
+            of_type: None,
             walks: None,
             in_flight: FuturesUnordered::new(),
             failed: None,
@@ -123,6 +130,7 @@ impl KeyScanner {
             self.pattern.clone(),
             w.cursor,
             self.count,
+            self.of_type,
         ));
         w.task = Some(handle.abort_handle());
         self.in_flight.push(Box::pin(handle.map(move |r| (i, r))));
@@ -160,8 +168,15 @@ impl KeyScanner {
                 let lost = &walks[i].node;
                 if targets.contains(lost) && !targets.is_empty() {
                     // Still listed: it may be back (a restart); retry where it was.
-                    if let Ok(reply) =
-                        scan_once(self.conn.clone(), lost.clone(), self.pattern.clone(), 0, 1).await
+                    if let Ok(reply) = scan_once(
+                        self.conn.clone(),
+                        lost.clone(),
+                        self.pattern.clone(),
+                        0,
+                        1,
+                        self.of_type,
+                    )
+                    .await
                     {
                         // A restarted node has a new cursor space: walk it again.
                         drop(reply);
@@ -184,6 +199,12 @@ impl KeyScanner {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         false
+    }
+
+    /// Only keys of one Redis type (`SCAN ... TYPE`).
+    pub(crate) fn of_type(mut self, t: &'static str) -> Self {
+        self.of_type = Some(t);
+        self
     }
 
     /// Skips the de-duplication, for callers whose own index is idempotent.
@@ -335,6 +356,7 @@ impl KeyScanner {
                     self.pattern.clone(),
                     cursor,
                     self.count,
+                    self.of_type,
                 )
                 .await
             }

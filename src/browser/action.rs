@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
+use motia_state::adapter::traces::{DeadLetter, FlowStatus, GroupEntry, TraceRecords};
 use motia_state::coalesce::KeyChange;
 use motia_state::notify::NotifySetting;
 use motia_state::{Expiry, StateFilter, Ttl};
@@ -60,6 +61,16 @@ pub enum WorkerCmd {
         id: u64,
         full_keys: Vec<String>,
         filter: StateFilter,
+    },
+    /// Read the step records of these flows (each within a small budget) for their status
+    /// and step count; answered in batches.
+    TraceSummaries { ids: Vec<String> },
+    /// Read one flow's step records (timeline, history), its dead letters when it failed,
+    /// and the value of `full_key` now, if given.
+    TraceRecords {
+        id: u64,
+        trace: String,
+        full_key: Option<String>,
     },
     /// Live mode: switch notifications on or off on the server.
     Live(LiveCmd),
@@ -152,6 +163,29 @@ pub struct RowMeta {
     pub ttl: Ttl,
 }
 
+/// What a flow's step records say, for its row in the Traces pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepsSummary {
+    pub status: Option<FlowStatus>,
+    pub steps: usize,
+    /// The flow's hash exists (else its records expired).
+    pub exists: bool,
+    /// Start of the first step (for flows whose group record does not say).
+    pub start_time: Option<i64>,
+    pub first_step: Option<String>,
+    /// Records that could not be read, with the reason.
+    pub unreadable: Vec<String>,
+}
+
+/// One flow's records as the timeline and history need them.
+#[derive(Debug, Clone)]
+pub struct TraceRead {
+    pub records: Arc<TraceRecords>,
+    pub dead_letters: Vec<DeadLetter>,
+    /// The value of the requested key now (`None` inside: the key is gone).
+    pub current: Option<Option<Vec<u8>>>,
+}
+
 /// What the server let the user know about itself; `Err` says why a figure is unknown (an ACL
 /// user without INFO or DBSIZE).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +255,23 @@ pub enum WorkerEvent {
         id: u64,
         op: WriteOp,
         result: Result<WriteOutcome, String>,
+    },
+    /// Entries of the trace group hash found by scan `generation`; `done` with the last.
+    TraceGroups {
+        generation: u64,
+        entries: Vec<GroupEntry>,
+        done: bool,
+        error: Option<String>,
+    },
+    /// Step summaries of flows (an answer to `TraceSummaries`).
+    TraceSummaries {
+        rows: Vec<(String, StepsSummary)>,
+        error: Option<String>,
+    },
+    /// One flow's records (an answer to `TraceRecords`).
+    TraceRecords {
+        id: u64,
+        result: Result<TraceRead, String>,
     },
     /// Live mode (keyspace notifications).
     Live(LiveEvent),

@@ -58,3 +58,37 @@ pub fn ttl_text(ttl: Ttl) -> String {
         )),
     }
 }
+
+/// How long ago `ms` (epoch milliseconds) was, seen at `now_ms`: `12s`, `5m`, `3h`, `2d`.
+pub fn ago(ms: i64, now_ms: i64) -> String {
+    let s = (now_ms - ms).max(0) / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// Epoch milliseconds as `YYYY-MM-DD HH:MM:SS` in the time zone of `zone` (the clock's).
+pub fn local_time(ms: i64, zone: &chrono::FixedOffset) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(zone)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Epoch milliseconds as `HH:MM:SS.mmm` in the time zone of `zone`.
+pub fn clock_time(ms: i64, zone: &chrono::FixedOffset) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(zone).format("%H:%M:%S%.3f").to_string())
+        .unwrap_or_default()
+}
+
+/// `+1.2s`, `+350ms`, `+2m 5s`: an offset or a duration in milliseconds.
+pub fn millis(ms: i64) -> String {
+    format_duration(std::time::Duration::from_millis(ms.max(0) as u64))
+}

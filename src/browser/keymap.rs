@@ -45,13 +45,15 @@ pub enum Command {
     Copy,
     CopyKey,
     Dismiss,
+    Timeline,
+    History,
     Diff,
     Follow,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 32] = [
+    pub const ALL: [Command; 34] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -80,6 +82,8 @@ impl Command {
         Command::Copy,
         Command::CopyKey,
         Command::Dismiss,
+        Command::Timeline,
+        Command::History,
         Command::Diff,
         Command::Follow,
         Command::Help,
@@ -119,6 +123,8 @@ impl Command {
             Command::Copy => "copy",
             Command::CopyKey => "copy_key",
             Command::Dismiss => "dismiss",
+            Command::Timeline => "timeline",
+            Command::History => "history",
             Command::Diff => "diff",
             Command::Follow => "follow",
         }
@@ -155,7 +161,9 @@ impl Command {
             Command::Bottom => "last row / bottom",
             Command::Open => "open: a trace's keys, a folder, a key's value",
             Command::Filter => "filter as you type (substring; * and ? make a glob)",
-            Command::Sort => "cycle the sort (traces: id, key count; keys: name, size, TTL)",
+            Command::Sort => {
+                "cycle the sort (traces: newest, id, key count, status; keys: name, size, TTL)"
+            }
             Command::Rescan => "rescan, keeping the selection",
             Command::LoadAll => "load the whole value (when over 256 KiB)",
             Command::Wrap => "wrap long lines of the value",
@@ -167,11 +175,17 @@ impl Command {
             Command::SetTtl => "set or remove the TTL (on Traces: every key of the trace)",
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
-            Command::CmdLine => ":ttl :persist :del :clear :export :import :where :live :q",
+            Command::CmdLine => {
+                ":ttl :persist :del :clear :export :import :where :live :status :timeline :history :q"
+            }
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
-            Command::Diff => "diff of the value against its previous version (live changes)",
+            Command::Timeline => "the selected flow's timeline from Motia's trace records",
+            Command::History => "the selected key's history from Motia's trace records",
+            Command::Diff => {
+                "diff of the value against its previous version (live); in a history: versions"
+            }
             Command::Follow => "follow: select the newest trace and its last written key",
         }
     }
@@ -484,6 +498,10 @@ fn parse_file(text: &str, source: &str) -> Result<Vec<(Command, Vec<Key>)>, Stri
         toml::from_str(text).map_err(|e| format!("config file {source}: {e}"))?;
     let mut out = Vec::new();
     for (section, value) in &table {
+        // Saved connections share the file; the CLI reads them.
+        if section == "profiles" {
+            continue;
+        }
         if section != "keys" {
             return Err(format!(
                 "config file {source}: unknown section [{section}] (expected [keys])"

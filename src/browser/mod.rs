@@ -49,6 +49,8 @@ pub struct BrowserOptions {
     pub rescan: Option<Duration>,
     /// Keymap/config file overriding the platform's config directory.
     pub config_file: Option<PathBuf>,
+    /// The saved connection in use (`--profile`), shown in the status bar.
+    pub profile: Option<String>,
 }
 
 impl Default for BrowserOptions {
@@ -57,6 +59,7 @@ impl Default for BrowserOptions {
             refresh: Some(Duration::from_secs(2)),
             rescan: None,
             config_file: None,
+            profile: None,
         }
     }
 }
@@ -72,6 +75,7 @@ pub fn initial_model(
         url: config.display_url(),
         prefix: config.key_prefix.clone(),
         read_only: config.read_only,
+        profile: opts.profile.clone(),
         refresh: opts.refresh.filter(|d| !d.is_zero()),
         rescan: opts.rescan.filter(|d| !d.is_zero()),
     };

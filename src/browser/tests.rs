@@ -614,7 +614,7 @@ fn rescan_option_rescans_on_a_timer_and_refresh_zero_is_off() {
     let opts = BrowserOptions {
         refresh: Some(Duration::ZERO),
         rescan: Some(Duration::from_secs(10)),
-        config_file: None,
+        ..BrowserOptions::default()
     };
     let mut m = initial_model(&config, &opts, Keymap::default(), c.clone());
     let g = scan_gen(&connect(&mut m));
@@ -1212,6 +1212,293 @@ fn frame_notifications() {
         },
     );
     insta::assert_snapshot!("notifications", screen(&m));
+}
+
+// ---- Motia's trace records: the enriched Traces pane, the timeline, a key's history ----
+
+mod trace_records {
+    use super::*;
+    use motia_state::adapter::traces::{DeadLetter, GroupEntry, Trace, TraceGroup, TraceRecords};
+
+    use crate::browser::action::{StepsSummary, TraceRead};
+    use crate::browser::model::traces::TraceSort;
+
+    /// 2026-01-02T03:04:05Z, the test clock's wall time, in ms.
+    const NOW: i64 = 1_767_323_045_000;
+
+    fn group(id: &str, name: &str, start: i64) -> GroupEntry {
+        let json = format!(r#"{{"id":"{id}","name":"{name}","startTime":{start}}}"#);
+        GroupEntry {
+            trace_id: id.into(),
+            group: TraceGroup::parse(id, json.as_bytes())
+                .map_err(|r| motia_state::adapter::traces::Unreadable::new("g", id, r)),
+        }
+    }
+
+    fn summary(status: FlowStatus, steps: usize) -> StepsSummary {
+        StepsSummary {
+            status: Some(status),
+            steps,
+            exists: true,
+            start_time: None,
+            first_step: None,
+            unreadable: Vec::new(),
+        }
+    }
+
+    use motia_state::adapter::traces::FlowStatus;
+
+    /// Loaded state plus trace records: trace-a failed 2 min ago, trace-b completed 1 h ago,
+    /// trace-z (records only, no state) running since 10 s.
+    fn with_records(clock: &Arc<ManualClock>, width: u16) -> Model {
+        let mut m = loaded(clock);
+        update(&mut m, Action::Resize(width, 20));
+        let g = m.scan.generation;
+        let fx = ev(
+            &mut m,
+            WorkerEvent::TraceGroups {
+                generation: g,
+                entries: vec![
+                    group("trace-a", "CreateOrder", NOW - 120_000),
+                    group("trace-b", "SyncCatalog", NOW - 3_600_000),
+                    group("trace-z", "Cleanup", NOW - 10_000),
+                ],
+                done: true,
+                error: None,
+            },
+        );
+        let asked: Vec<String> = fx
+            .iter()
+            .flat_map(|f| match f {
+                Effect::Worker(WorkerCmd::TraceSummaries { ids }) => ids.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        assert!(asked.contains(&"trace-a".to_string()), "{asked:?}");
+        ev(
+            &mut m,
+            WorkerEvent::TraceSummaries {
+                rows: vec![
+                    ("trace-a".into(), summary(FlowStatus::Failed, 5)),
+                    ("trace-b".into(), summary(FlowStatus::Completed, 1)),
+                    ("trace-z".into(), summary(FlowStatus::Running, 2)),
+                ],
+                error: None,
+            },
+        );
+        update(&mut m, Action::Tick);
+        m
+    }
+
+    fn step(id: &str, name: &str, entry: &str, status: &str, start: i64, extra: &str) -> Trace {
+        let json = format!(
+            r#"{{"id":"{id}","name":"{name}","parentTraceId":"trace-a","status":"{status}","startTime":{start},"entryPoint":{{"type":"{entry}","stepName":"{name}"}}{extra}}}"#
+        );
+        Trace::parse(id, json.as_bytes()).unwrap()
+    }
+
+    fn records() -> TraceRead {
+        let t0 = NOW - 120_000;
+        let steps = vec![
+            step(
+                "s1",
+                "CreateOrder",
+                "api",
+                "completed",
+                t0,
+                &format!(
+                    r#","events":[{{"type":"log","timestamp":{},"level":"info","message":"Creating order"}},{{"type":"state","timestamp":{},"operation":"set","data":{{"traceId":"trace-a","key":"order","value":{{"id":7,"status":"pending"}}}}}},{{"type":"state","timestamp":{},"operation":"set","data":{{"traceId":"trace-a","key":"gone","value":1}}}}],"endTime":{}"#,
+                    t0 + 5,
+                    t0 + 10,
+                    t0 + 12,
+                    t0 + 40
+                ),
+            ),
+            step(
+                "s2",
+                "ProcessPayment",
+                "event",
+                "failed",
+                t0 + 100,
+                &format!(
+                    r#","events":[{{"type":"state","timestamp":{},"operation":"set","data":{{"traceId":"trace-a","key":"order","value":{{"id":7,"status":"paid"}}}}}}],"endTime":{},"error":{{"message":"Card declined","code":null,"stack":"    at handler (steps/pay.step.ts:21:11)"}}"#,
+                    t0 + 110,
+                    t0 + 150
+                ),
+            ),
+            step(
+                "s3",
+                "ProcessPayment",
+                "event",
+                "failed",
+                t0 + 2100,
+                &format!(
+                    r#","events":[],"endTime":{},"error":{{"message":"Card declined","code":null,"stack":"    at handler (steps/pay.step.ts:21:11)"}}"#,
+                    t0 + 2150
+                ),
+            ),
+        ];
+        TraceRead {
+            records: Arc::new(TraceRecords {
+                trace_id: "trace-a".into(),
+                steps,
+                ..Default::default()
+            }),
+            dead_letters: vec![DeadLetter {
+                key: "motia:events:payment.ProcessPayment.dlq:dlq-1".into(),
+                trace_id: "trace-a".into(),
+                topic: "payment".into(),
+                step: "ProcessPayment".into(),
+                reason: "Card declined".into(),
+                timestamp: Some(t0 + 2200),
+                attempts: Some(2),
+            }],
+            current: Some(Some(br#"{"id":7,"status":"shipped"}"#.to_vec())),
+        }
+    }
+
+    fn records_request(fx: &[Effect]) -> (u64, Option<String>) {
+        fx.iter()
+            .find_map(|f| match f {
+                Effect::Worker(WorkerCmd::TraceRecords { id, full_key, .. }) => {
+                    Some((*id, full_key.clone()))
+                }
+                _ => None,
+            })
+            .expect("a trace records read")
+    }
+
+    #[test]
+    fn records_sort_newest_first_and_list_flows_without_state() {
+        let c = clock();
+        let m = with_records(&c, 100);
+        assert_eq!(m.traces.sort, TraceSort::Newest);
+        let view: Vec<&str> = m.traces.view.iter().map(|t| &**t).collect();
+        assert_eq!(view, ["trace-z", "trace-a", "trace-b", "trace-c"]);
+        assert_eq!(m.traces.selected.as_deref(), Some("trace-z"));
+    }
+
+    #[test]
+    fn status_filter_sort_and_flow_name_filter() {
+        let c = clock();
+        let mut m = with_records(&c, 100);
+        let mut fx = Vec::new();
+        crate::browser::update::traces::set_status_filter(
+            &mut m,
+            Some(FlowStatus::Failed),
+            &mut fx,
+        );
+        let view: Vec<&str> = m.traces.view.iter().map(|t| &**t).collect();
+        assert_eq!(view, ["trace-a"]);
+        crate::browser::update::traces::set_status_filter(&mut m, None, &mut fx);
+        // s cycles newest -> id -> count -> status.
+        for _ in 0..3 {
+            update(&mut m, key('s'));
+        }
+        assert_eq!(m.traces.sort, TraceSort::Status);
+        let view: Vec<&str> = m.traces.view.iter().map(|t| &**t).collect();
+        assert_eq!(view, ["trace-a", "trace-z", "trace-b", "trace-c"]);
+        // `/` matches the flow name too.
+        update(&mut m, key('/'));
+        for ch in "synccat".chars() {
+            update(&mut m, key(ch));
+        }
+        let view: Vec<&str> = m.traces.view.iter().map(|t| &**t).collect();
+        assert_eq!(view, ["trace-b"]);
+    }
+
+    #[test]
+    fn frame_traces_with_records() {
+        let c = clock();
+        let m = with_records(&c, 120);
+        insta::assert_snapshot!("traces_records_wide", screen(&m));
+        let m = with_records(&c, 100);
+        insta::assert_snapshot!("traces_records_narrow", screen(&m));
+    }
+
+    fn timeline_open(c: &Arc<ManualClock>) -> Model {
+        let mut m = with_records(c, 120);
+        update(&mut m, key('j'));
+        assert_eq!(m.traces.selected.as_deref(), Some("trace-a"));
+        let fx = update(&mut m, key('T'));
+        let (id, full_key) = records_request(&fx);
+        assert_eq!(full_key, None);
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(records()),
+            },
+        );
+        m
+    }
+
+    #[test]
+    fn frame_timeline_with_a_failed_retried_step() {
+        let c = clock();
+        let mut m = timeline_open(&c);
+        let rows = &m.timeline.as_ref().unwrap().timeline.rows;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].attempts.len(), 2);
+        // The failed step: its error with the stack in the Value pane.
+        update(&mut m, key('j'));
+        insta::assert_snapshot!("timeline_failed_step", screen(&m));
+        // Enter lists the attempts, each reachable.
+        update(&mut m, code(KeyCode::Enter));
+        assert_eq!(m.timeline.as_ref().unwrap().lines.len(), 4);
+    }
+
+    #[test]
+    fn enter_on_a_state_event_jumps_to_the_key_or_says_it_is_gone() {
+        let c = clock();
+        let mut m = timeline_open(&c);
+        update(&mut m, code(KeyCode::Enter)); // CreateOrder's events
+        update(&mut m, key('j'));
+        update(&mut m, key('j')); // set order
+        update(&mut m, key('j')); // set gone
+        update(&mut m, code(KeyCode::Enter));
+        assert!(m.timeline.is_some());
+        let note = m.note.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+        assert!(
+            note.contains("gone no longer exists in trace trace-a"),
+            "{note}"
+        );
+        update(&mut m, key('k'));
+        update(&mut m, code(KeyCode::Enter));
+        assert!(m.timeline.is_none());
+        assert_eq!(m.focus, Pane::Keys);
+        assert_eq!(m.keys.trace.as_deref(), Some("trace-a"));
+        assert_eq!(m.cursor_key(), Some("order"));
+    }
+
+    #[test]
+    fn frame_history_with_a_diff() {
+        let c = clock();
+        let mut m = with_records(&c, 120);
+        update(&mut m, key('j'));
+        update(&mut m, code(KeyCode::Enter)); // Keys pane of trace-a
+        assert_eq!(m.cursor_key(), Some("order"));
+        let fx = update(&mut m, key('H'));
+        let (id, full_key) = records_request(&fx);
+        assert_eq!(full_key.as_deref(), Some("motia:state:trace-a:order"));
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(records()),
+            },
+        );
+        let h = m.history.as_ref().unwrap();
+        assert_eq!(h.entries.len(), 2);
+        assert_eq!(h.list.cursor, 1);
+        assert_eq!(
+            h.compare_now(),
+            Some(crate::browser::model::history::NowCompared::Changed)
+        );
+        insta::assert_snapshot!("history_version", screen(&m));
+        update(&mut m, key('='));
+        insta::assert_snapshot!("history_diff", screen(&m));
+    }
 }
 
 #[test]

@@ -87,3 +87,22 @@ pub fn json_literal() -> Style {
 pub fn json_punct() -> Style {
     Style::new().fg(Color::Gray)
 }
+
+/// A flow's or step's status: failed red, running yellow, completed green.
+pub fn status(s: Option<motia_state::adapter::traces::FlowStatus>) -> Style {
+    use motia_state::adapter::traces::FlowStatus;
+    match s {
+        Some(FlowStatus::Failed) => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        Some(FlowStatus::Running) => Style::new().fg(Color::Yellow),
+        Some(FlowStatus::Completed) => Style::new().fg(Color::Green),
+        None => dim(),
+    }
+}
+
+pub fn added() -> Style {
+    Style::new().fg(Color::Green)
+}
+
+pub fn removed() -> Style {
+    Style::new().fg(Color::Red)
+}

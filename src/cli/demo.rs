@@ -261,6 +261,11 @@ pub async fn run(
 
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if interactive && !no_browser {
+        let mut opts = opts;
+        if !fixed && opts.rescan.is_none() {
+            // The simulated app keeps writing: new flows show without pressing r.
+            opts.rescan = Some(Duration::from_secs(5));
+        }
         let result = browser::run(config, opts).await;
         stop_app(app);
         drop(server);

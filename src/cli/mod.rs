@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod demo;
 pub mod gc;
+pub mod profiles;
 pub mod progress;
 mod seed;
 mod simulate;
@@ -12,7 +13,7 @@ pub mod traces;
 pub mod watch;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -88,6 +89,10 @@ pub struct GlobalArgs {
     /// from --url (repeated) [env: REDIS_CLUSTER_NODES=host:port,host:port]
     #[arg(long, global = true)]
     pub cluster: bool,
+    /// A saved connection: [profiles.NAME] in the config file; flags and the environment
+    /// override its settings [env: MOTIA_STATE_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Say on stderr how the connection was made (never the password)
     #[arg(short, long, global = true)]
     pub verbose: bool,
@@ -162,6 +167,7 @@ impl BrowserArgs {
             refresh: secs(self.refresh),
             rescan: self.rescan.and_then(secs),
             config_file: self.config.clone(),
+            profile: None,
         }
     }
 }
@@ -469,9 +475,37 @@ example commands and simulates until Ctrl-C; --static writes the fixed set only.
 
 impl GlobalArgs {
     /// Settings from flags over environment over defaults; errors name the flag or variable.
-    pub fn to_config(&self) -> motia_state::Result<Config> {
+    pub fn to_config(
+        &self,
+        config_file: Option<&Path>,
+    ) -> motia_state::Result<(Config, Option<String>)> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        self.to_config_with(&env, config_file)
+    }
+
+    /// Settings from flags, over the environment (`env`), over the profile (`--profile` or
+    /// `MOTIA_STATE_PROFILE`, from `config_file`), over the defaults; also the profile's name.
+    pub fn to_config_with(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        config_file: Option<&Path>,
+    ) -> motia_state::Result<(Config, Option<String>)> {
         use motia_state::adapter::config::{parse_db, parse_port, parse_ttl_secs};
-        let mut c = Config::from_env()?;
+        let mut c = Config::default();
+        let profile_name = self.profile.clone().or_else(|| env("MOTIA_STATE_PROFILE"));
+        let mut password_source = None;
+        let mut profiles = profiles::Profiles::default();
+        if let Some(name) = &profile_name {
+            let Some(file) = config_file else {
+                return Err(motia_state::Error::Config {
+                    name: "--profile".into(),
+                    reason: "no config file to read profiles from (give --config FILE)".into(),
+                });
+            };
+            profiles = profiles::Profiles::load(Some(file), true)?;
+            password_source = profiles.get(name)?.apply(name, &mut c)?;
+        }
+        c.apply_env_with(env)?;
         let url_err = |e| match e {
             motia_state::Error::Config { reason, .. } => motia_state::Error::Config {
                 name: "--url".into(),
@@ -519,12 +553,17 @@ impl GlobalArgs {
         if let Some(t) = &self.connect_timeout {
             c.connect_timeout = Duration::from_secs(parse_ttl_secs("--connect-timeout", t)?);
         }
-        c.read_only = self.read_only;
-        self.apply_tls(&mut c, |name| {
-            std::env::var(name).ok().filter(|v| !v.is_empty())
-        })?;
+        c.read_only |= self.read_only;
+        self.apply_tls(&mut c, env)?;
+        // The profile's password only when neither a flag nor the environment gave one, so a
+        // password command does not run for nothing.
+        if c.password.is_none()
+            && let (Some(source), Some(name)) = (password_source, &profile_name)
+        {
+            c.password = Some(source.resolve(name, &profiles.file, env)?);
+        }
         c.validate()?;
-        Ok(c)
+        Ok((c, profile_name))
     }
 
     /// TLS from flags over `REDIS_TLS_*`; any of them turns TLS on. Certificate files are

@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 /// Variables motia-state reads its settings from; tests clear them so that a developer's own
 /// settings never leak into a run of the binary.
-pub const MOTIA_ENV: [&str; 18] = [
+pub const MOTIA_ENV: [&str; 20] = [
     "REDIS_URL",
+    "REDIS_CLUSTER_NODES",
+    "MOTIA_STATE_PROFILE",
     "REDIS_HOST",
     "REDIS_PORT",
     "REDIS_USERNAME",

@@ -14,7 +14,7 @@ pub struct Term {
 }
 
 impl Term {
-    /// Runs `motia-state --url URL ARGS` in a 150x40 terminal with its own config and state
+    /// Runs `motia-state --url URL ARGS` (no `--url` when `url` is empty) in a 150x40 terminal with its own config and state
     /// directories (no user keymap; logs stay in a temp dir). `editor` sets `$EDITOR`.
     pub fn start(name: &str, url: &str, args: &str, editor: Option<&str>) -> Self {
         let home = tempfile::tempdir().unwrap();
@@ -28,8 +28,13 @@ impl Term {
             .iter()
             .map(|v| format!("-u {v} "))
             .collect();
+        let url = if url.is_empty() {
+            String::new()
+        } else {
+            format!("--url {url}")
+        };
         let cmd = format!(
-            "env {unset}XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {editor} {bin} --url {url} {args}; sleep 60",
+            "env {unset}XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {editor} {bin} {url} {args}; sleep 60",
             h = home.path().display()
         );
         let ok = Command::new("tmux")
@@ -54,6 +59,11 @@ impl Term {
             socket,
             _home: home,
         }
+    }
+
+    /// The private home of this run (its config, state and log directories).
+    pub fn home(&self) -> &std::path::Path {
+        self._home.path()
     }
 
     pub fn screen(&self) -> String {

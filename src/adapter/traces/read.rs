@@ -692,28 +692,15 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
-        let mut cursor = 0u64;
-        let mut keys = Vec::new();
-        let mut seen = HashSet::new();
-        loop {
-            let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor)
-                .arg("MATCH")
-                .arg(DLQ_PATTERN)
-                .arg("COUNT")
-                .arg(self.config().scan_count)
-                .arg("TYPE")
-                .arg("hash");
-            let (next, page): (u64, Vec<String>) = self
-                .conn
-                .query(&cmd, Retry::Safe, &format!("SCAN {DLQ_PATTERN}"))
-                .await?;
-            keys.extend(page.into_iter().filter(|k| seen.insert(k.clone())));
-            cursor = next;
-            if cursor == 0 {
-                break;
-            }
-        }
+        // Every primary of a cluster, de-duplicated.
+        let keys = crate::adapter::scan::KeyScanner::new(
+            self.conn.clone(),
+            DLQ_PATTERN.as_bytes().to_vec(),
+            self.config().scan_count,
+        )
+        .of_type("hash")
+        .collect_all()
+        .await?;
         let mut out = Vec::new();
         for chunk in keys.chunks(self.config().batch_size) {
             let mut pipe = redis::pipe();

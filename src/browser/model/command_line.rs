@@ -21,6 +21,12 @@ pub enum Command {
     Import(PathBuf),
     /// Filter the selected trace's keys by their values; `None` clears the filter.
     Where(Option<StateFilter>),
+    /// Keep only flows with this status (`None`: all).
+    Status(Option<motia_state::adapter::traces::FlowStatus>),
+    /// Open or close the selected flow's timeline.
+    Timeline,
+    /// Open or close the selected key's history; `reads` toggles the reads in it.
+    History { reads: bool },
     /// Live mode: switch keyspace notifications on (`true`) or restore them.
     Live(bool),
     /// Quit the browser.
@@ -51,6 +57,21 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "where",
         "[FIELD OP VALUE]",
         "filter keys by value; alone: clear the filter",
+    ),
+    (
+        "status",
+        "failed|running|completed|all",
+        "keep only the traces whose flow has this status",
+    ),
+    (
+        "timeline",
+        "",
+        "the selected flow's steps from Motia's trace records",
+    ),
+    (
+        "history",
+        "[reads]",
+        "the selected key's history; reads: show reads too",
     ),
     (
         "live",
@@ -106,6 +127,19 @@ pub fn parse(input: &str) -> Result<Command, String> {
                     .map_err(|e| e.to_string())
             }
         }
+        "status" => match rest {
+            "all" | "" => Ok(Command::Status(None)),
+            s => s
+                .parse()
+                .map(|st| Command::Status(Some(st)))
+                .map_err(|_| "usage: :status failed|running|completed|all".to_string()),
+        },
+        "timeline" => no_args(Command::Timeline),
+        "history" => match rest {
+            "" => Ok(Command::History { reads: false }),
+            "reads" => Ok(Command::History { reads: true }),
+            _ => Err("usage: :history [reads]".into()),
+        },
         "live" => match rest {
             "on" => Ok(Command::Live(true)),
             "off" => Ok(Command::Live(false)),

@@ -14,11 +14,23 @@ pub struct Areas {
 /// The layout for a terminal of `size`; `update` uses it too, for page sizes and the rows on
 /// screen.
 pub fn areas(size: (u16, u16)) -> Areas {
+    areas_for(size, false, false)
+}
+
+/// The layout, with a wider Traces pane when trace records give each trace a flow name,
+/// status, age and step count, and a wider middle pane while it shows a timeline or a
+/// history (the heights, which `update` uses, are the same).
+pub fn areas_for(size: (u16, u16), records: bool, middle_wide: bool) -> Areas {
     let area = Rect::new(0, 0, size.0, size.1);
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
+    let (t, k) = match (middle_wide, records) {
+        (true, _) => (24, 42),
+        (false, true) => (40, 28),
+        (false, false) => (22, 38),
+    };
     let [traces, keys, value] = Layout::horizontal([
-        Constraint::Percentage(22),
-        Constraint::Percentage(38),
+        Constraint::Percentage(t),
+        Constraint::Percentage(k),
         Constraint::Fill(1),
     ])
     .areas(main);

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod dialog;
 pub mod editor;
 pub mod filter;
+pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod list;
@@ -14,6 +15,7 @@ pub mod live;
 pub mod meta;
 pub mod notifications;
 pub mod scan;
+pub mod timeline;
 pub mod traces;
 pub mod value;
 
@@ -58,6 +60,8 @@ pub struct Settings {
     pub url: String,
     pub prefix: String,
     pub read_only: bool,
+    /// The saved connection in use.
+    pub profile: Option<String>,
     pub refresh: Option<Duration>,
     pub rescan: Option<Duration>,
 }
@@ -101,6 +105,10 @@ pub struct Model {
     pub next_write: u64,
     /// What each write in flight is, for its notification.
     pub write_labels: HashMap<u64, String>,
+    /// The selected flow's timeline, shown in place of the keys.
+    pub timeline: Option<timeline::TimelineView>,
+    /// A key's history, shown in place of the keys.
+    pub history: Option<history::HistoryView>,
     /// Live mode (keyspace notifications), changes marks and following.
     pub live: LiveModel,
 }
@@ -131,6 +139,9 @@ impl Model {
                 filter: String::new(),
                 sort: TraceSort::Id,
                 selected: None,
+                status_filter: None,
+                sort_chosen: false,
+                stale: false,
             },
             keys: KeysPane::default(),
             value: ValuePane::default(),
@@ -147,6 +158,8 @@ impl Model {
             toasts: Vec::new(),
             next_write: 0,
             write_labels: HashMap::new(),
+            timeline: None,
+            history: None,
             live: LiveModel::default(),
         }
     }

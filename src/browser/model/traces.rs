@@ -2,6 +2,9 @@
 
 use std::collections::HashMap;
 
+use motia_state::adapter::traces::FlowStatus;
+
+use crate::browser::action::StepsSummary;
 use crate::browser::model::list::ListState;
 
 /// Trace order.
@@ -9,6 +12,44 @@ use crate::browser::model::list::ListState;
 pub enum TraceSort {
     Id,
     KeyCount,
+    /// Start time from the trace records, newest first (the default once records exist).
+    Newest,
+    /// Failed, then running, then completed, then unknown; newest first within each.
+    Status,
+}
+
+/// What Motia's trace records say about one flow.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlowInfo {
+    /// The flow's name (the group record's `name`, else its first step's).
+    pub flow: Option<String>,
+    /// Epoch milliseconds.
+    pub start_time: Option<i64>,
+    /// The status an older group record stored (used until the steps are read).
+    pub group_status: Option<FlowStatus>,
+    /// Why the group record could not be used.
+    pub group_unreadable: Option<String>,
+    /// The group hash listed it in this scan generation.
+    pub generation: u64,
+    /// Status and steps, once read.
+    pub steps: Option<StepsSummary>,
+    /// A summary request is out.
+    pub requested: bool,
+}
+
+impl FlowInfo {
+    /// Derived from the steps, else what an older group record stored.
+    pub fn status(&self) -> Option<FlowStatus> {
+        self.steps
+            .as_ref()
+            .and_then(|s| s.status)
+            .or(self.group_status)
+    }
+
+    /// The group lists the flow, but its step records are gone.
+    pub fn records_expired(&self) -> bool {
+        self.steps.as_ref().is_some_and(|s| !s.exists)
+    }
 }
 
 /// Every key found under the prefix, by trace. Inserting is idempotent (SCAN repeats keys);
@@ -20,6 +61,8 @@ pub struct Index {
     // (the trace list and one trace's keys are sorted when built).
     pub traces: HashMap<Box<str>, HashMap<Box<str>, u64>>,
     pub total_keys: usize,
+    /// Flows of Motia's trace records, by trace id (empty on a Redis without them).
+    pub flows: HashMap<Box<str>, FlowInfo>,
 }
 
 impl Index {
@@ -71,6 +114,11 @@ impl Index {
     pub fn count(&self, trace: &str) -> usize {
         self.traces.get(trace).map(|k| k.len()).unwrap_or(0)
     }
+
+    /// True once any trace record was found.
+    pub fn has_records(&self) -> bool {
+        !self.flows.is_empty()
+    }
 }
 
 /// The Traces pane.
@@ -83,6 +131,12 @@ pub struct TracesPane {
     pub sort: TraceSort,
     /// The trace whose keys are shown (kept by id across rescans and filter changes).
     pub selected: Option<Box<str>>,
+    /// `:status`: only flows with this status.
+    pub status_filter: Option<FlowStatus>,
+    /// The user picked the sort (so records arriving do not change it).
+    pub sort_chosen: bool,
+    /// The list needs rebuilding (sorted by time or status while a scan streams in).
+    pub stale: bool,
 }
 
 #[cfg(test)]

@@ -164,6 +164,13 @@ fn empty_keys_text(m: &Model) -> &'static str {
         "no key's value matches (:where alone clears)"
     } else if !m.keys.filter.is_empty() {
         "no key matches the filter"
+    } else if m
+        .keys
+        .trace
+        .as_deref()
+        .is_some_and(|t| m.index.count(t) == 0 && m.index.flows.contains_key(t))
+    {
+        "no state: this flow has trace records only (T: timeline)"
     } else {
         "no keys"
     }

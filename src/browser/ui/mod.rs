@@ -6,9 +6,11 @@ mod command_line;
 mod dialog;
 mod editor;
 mod help;
+mod history;
 mod keys;
 mod notifications;
 mod status;
+mod timeline;
 mod traces;
 mod value;
 
@@ -17,16 +19,29 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 
-use crate::browser::model::layout::areas;
+use crate::browser::model::layout::areas_for;
 use crate::browser::model::{Mode, Model, Pane};
 use crate::browser::theme;
 
 /// Draws the whole screen.
 pub fn draw(f: &mut Frame, m: &Model) {
-    let a = areas((f.area().width, f.area().height));
+    let middle_wide = m.timeline.is_some() || m.history.is_some();
+    let a = areas_for(
+        (f.area().width, f.area().height),
+        m.index.has_records(),
+        middle_wide,
+    );
     traces::traces(f, m, a.traces);
-    keys::keys(f, m, a.keys);
-    value::value(f, m, a.value);
+    if m.timeline.is_some() {
+        timeline::timeline(f, m, a.keys);
+        timeline::detail(f, m, a.value);
+    } else if m.history.is_some() {
+        history::history(f, m, a.keys);
+        history::detail(f, m, a.value);
+    } else {
+        keys::keys(f, m, a.keys);
+        value::value(f, m, a.value);
+    }
     status::status(f, m, a.status);
     let main = Rect {
         height: a.status.y,

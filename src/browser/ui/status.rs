@@ -38,6 +38,9 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
             ));
         }
     }
+    if let Some(name) = &m.settings.profile {
+        top.push(Span::styled(format!(" · profile {name}"), theme::note()));
+    }
     if let Some(mode) = &m.server.mode {
         top.push(Span::styled(format!(" · {mode}"), theme::note()));
     }

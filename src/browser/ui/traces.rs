@@ -1,19 +1,31 @@
-//! The Traces pane.
+//! The Traces pane: each trace with its key count, and with Motia's trace records its flow,
+//! status, age and number of steps.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::browser::format::thousands;
-use crate::browser::model::traces::TraceSort;
+use motia_state::adapter::traces::FlowStatus;
+
+use crate::browser::format::{ago, thousands};
+use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::model::{Model, Pane};
 use crate::browser::theme;
 use crate::browser::ui::{block, clip, filter_span};
 
+/// From this terminal width on, the status is a word; below, a coloured mark.
+const STATUS_WORDS_FROM: u16 = 120;
+
 pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
     let focused = m.focus == Pane::Traces;
-    let total = m.index.traces.len();
+    let total = m.index.traces.len()
+        + m.index
+            .flows
+            .keys()
+            .filter(|t| !m.index.traces.contains_key(*t))
+            .count();
     let shown = m.traces.view.len();
     let count = if shown == total {
         thousands(total as u64)
@@ -21,41 +33,37 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         format!("{}/{}", thousands(shown as u64), thousands(total as u64))
     };
     let sort = match m.traces.sort {
+        TraceSort::Id if m.index.has_records() => " by id",
         TraceSort::Id => "",
         TraceSort::KeyCount => " by count",
+        TraceSort::Newest => " newest",
+        TraceSort::Status => " by status",
     };
     let mut title = vec![Span::styled(
         format!(" Traces ({count}){sort} "),
         theme::title(focused),
     )];
+    if let Some(s) = m.traces.status_filter {
+        title.push(Span::styled(format!("{s} only "), theme::status(Some(s))));
+    }
+    if m.index.has_records() {
+        title.push(Span::styled("steps/keys ", theme::dim()));
+    }
     title.extend(filter_span(m, Pane::Traces, &m.traces.filter));
     let inner_w = area.width.saturating_sub(2) as usize;
     let h = area.height.saturating_sub(2) as usize;
     let mut lines = Vec::with_capacity(h);
     let start = m.traces.list.offset.min(shown);
+    let now_ms = m.clock.wall().timestamp_millis();
     for (i, trace) in m.traces.view[start..(start + h).min(shown)]
         .iter()
         .enumerate()
     {
-        // A trace with a key changed in the last seconds (live mode) is marked.
-        let mark = if m.live.trace_marked(trace, m.now()) {
-            "•"
+        let cursor = start + i == m.traces.list.cursor;
+        let line = if m.index.has_records() {
+            flow_row(m, trace, inner_w, now_ms, cursor, focused)
         } else {
-            ""
-        };
-        let n = format!("{mark}{}", thousands(m.index.count(trace) as u64));
-        let n_w = n.chars().count();
-        let id_w = inner_w.saturating_sub(n_w + 2);
-        let id = clip(trace, id_w);
-        let pad = inner_w.saturating_sub(id.chars().count() + n_w + 1);
-        let text = format!("{id}{} {n}", " ".repeat(pad));
-        let line = if start + i == m.traces.list.cursor {
-            Line::styled(text, theme::cursor(focused))
-        } else {
-            Line::from(vec![
-                Span::raw(format!("{id}{} ", " ".repeat(pad))),
-                Span::styled(n, theme::dim()),
-            ])
+            plain_row(m, trace, inner_w, cursor, focused)
         };
         lines.push(line);
     }
@@ -68,8 +76,135 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
     );
 }
 
+/// A trace without records: the id and its key count, as without any records at all.
+fn plain_row(m: &Model, trace: &str, inner_w: usize, cursor: bool, focused: bool) -> Line<'static> {
+    let n = format!(
+        "{}{}",
+        live_mark(m, trace),
+        thousands(m.index.count(trace) as u64)
+    );
+    let n_w = n.chars().count();
+    let id_w = inner_w.saturating_sub(n_w + 2);
+    let id = clip(trace, id_w);
+    let pad = inner_w.saturating_sub(id.chars().count() + n_w + 1);
+    let text = format!("{id}{} {n}", " ".repeat(pad));
+    if cursor {
+        Line::styled(text, theme::cursor(focused))
+    } else {
+        Line::from(vec![
+            Span::raw(format!("{id}{} ", " ".repeat(pad))),
+            Span::styled(n, theme::dim()),
+        ])
+    }
+}
+
+/// A trace with a key changed in the last seconds (live mode) is marked.
+fn live_mark(m: &Model, trace: &str) -> &'static str {
+    if m.live.trace_marked(trace, m.now()) {
+        "•"
+    } else {
+        ""
+    }
+}
+
+fn status_text(info: Option<&FlowInfo>, words: bool) -> (String, Style) {
+    let Some(info) = info else {
+        return (if words { "" } else { " " }.into(), theme::dim());
+    };
+    if info.group_unreadable.is_some() && info.steps.is_none() {
+        return (
+            if words { "unreadable" } else { "!" }.into(),
+            theme::error(),
+        );
+    }
+    if info.records_expired() && info.group_status.is_none() {
+        return (if words { "expired" } else { "-" }.into(), theme::dim());
+    }
+    let status = info.status();
+    let text = match (status, words) {
+        (Some(s), true) => s.as_str().to_string(),
+        (None, true) => "…".into(),
+        (Some(FlowStatus::Failed), false) => "✗".into(),
+        (Some(FlowStatus::Running), false) => "◷".into(),
+        (Some(FlowStatus::Completed), false) => "✓".into(),
+        (None, false) => "·".into(),
+    };
+    (text, theme::status(status))
+}
+
+/// A trace with records: id, status (a word from 120 columns on), age, flow, steps/keys.
+fn flow_row(
+    m: &Model,
+    trace: &str,
+    inner_w: usize,
+    now_ms: i64,
+    cursor: bool,
+    focused: bool,
+) -> Line<'static> {
+    let info = m.index.flows.get(trace);
+    let words = m.size.0 >= STATUS_WORDS_FROM;
+    let (status, status_style) = status_text(info, words);
+    let status_w = if words { 9 } else { 1 };
+    let age = info
+        .and_then(|i| i.start_time)
+        .map(|t| ago(t, now_ms))
+        .unwrap_or_default();
+    let keys = m.index.count(trace);
+    let no_state = keys == 0;
+    let steps = match info.and_then(|i| i.steps.as_ref()) {
+        Some(s) if s.exists => s.steps.to_string(),
+        Some(_) => "-".into(),
+        None if info.is_some() => "…".into(),
+        None => String::new(),
+    };
+    let keys_text = if no_state {
+        "∅".to_string()
+    } else {
+        thousands(keys as u64)
+    };
+    let mark = live_mark(m, trace);
+    let counts = if info.is_some() {
+        format!("{mark}{steps}/{keys_text}")
+    } else {
+        format!("{mark}{keys_text}")
+    };
+    // Motia's ids are 13 characters; others are cut at 16.
+    let id = clip(trace, 16);
+    let id_w = id.chars().count().max(13);
+    let flow = match info {
+        Some(i) if i.group_unreadable.is_some() && i.flow.is_none() => "unreadable record".into(),
+        Some(i) => i.flow.clone().unwrap_or_default(),
+        None => String::new(),
+    };
+    let fixed = id_w + 1 + status_w + 1 + 4 + 1 + 1 + counts.chars().count();
+    let flow_w = inner_w.saturating_sub(fixed);
+    let flow = clip(&flow, flow_w);
+    let cells = [
+        (
+            format!("{id:<id_w$} "),
+            if no_state { theme::dim() } else { Style::new() },
+        ),
+        (format!("{status:<status_w$} "), status_style),
+        (format!("{age:>4} "), theme::dim()),
+        (format!("{flow:<flow_w$} "), Style::new()),
+        (counts, theme::dim()),
+    ];
+    if cursor {
+        let text: String = cells.iter().map(|(t, _)| t.as_str()).collect();
+        return Line::styled(clip(&text, inner_w), theme::cursor(focused));
+    }
+    Line::from(
+        cells
+            .into_iter()
+            .map(|(t, s)| Span::styled(t, s))
+            .collect::<Vec<_>>(),
+    )
+}
+
 fn empty_traces_text(m: &Model) -> &'static str {
-    if !m.traces.filter.is_empty() && !m.index.traces.is_empty() {
+    if m.traces.status_filter.is_some() {
+        "no flow with this status (:status all shows every trace)"
+    } else if !m.traces.filter.is_empty() && !m.index.traces.is_empty() {
         "no trace matches the filter"
     } else if m.scan.running {
         "scanning…"

@@ -62,6 +62,10 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
             rebuild_keys(m, fx);
         }
         Cmd::Where(Some(filter)) => start_where(m, input, filter, fx),
+        Cmd::Status(status) => crate::browser::update::traces::set_status_filter(m, status, fx),
+        Cmd::Timeline => crate::browser::update::timeline::toggle(m, fx),
+        Cmd::History { reads: false } => crate::browser::update::history::toggle(m, fx),
+        Cmd::History { reads: true } => crate::browser::update::history::toggle_reads(m, fx),
         Cmd::Live(true) => crate::browser::update::live::start_on(m),
         Cmd::Live(false) => crate::browser::update::live::start_off(m, fx),
         Cmd::Quit => fx.push(Effect::Quit),

@@ -7,6 +7,7 @@ pub mod dialog;
 pub mod editor;
 pub mod filter;
 pub mod help;
+pub mod history;
 pub mod keys;
 pub mod live;
 pub mod meta;
@@ -14,6 +15,7 @@ pub mod navigation;
 pub mod notifications;
 pub mod prompt;
 pub mod scan;
+pub mod timeline;
 pub mod traces;
 pub mod value;
 pub mod writes;
@@ -92,6 +94,13 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
     ) {
         live::manual_move(m);
     }
+    // The timeline and the history stand in for the keys and take their keys first.
+    if m.timeline.is_some() && timeline::command(m, cmd, fx) {
+        return;
+    }
+    if m.history.is_some() && history::command(m, cmd, fx) {
+        return;
+    }
     match cmd {
         Command::Quit => fx.push(Effect::Quit),
         Command::Back => filter::back(m, fx),
@@ -127,6 +136,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::CopyKey => keys::copy_key(m, fx),
         Command::Dismiss => notifications::dismiss(m),
         Command::Save => note(m, "Ctrl-S saves in the editor (e opens it)", false),
+        Command::Timeline => timeline::toggle(m, fx),
+        Command::History => history::toggle(m, fx),
         Command::Diff => live::toggle_diff(m),
         Command::Follow => live::toggle_follow(m),
     }
@@ -144,6 +155,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
             if live::refresh_needed(m) {
                 value::refresh(m, fx);
             }
+            traces::refresh_visible(m, fx);
+            timeline::refresh(m, fx);
+            history::refresh(m, fx);
         }
         if m.next_rescan.is_some_and(|t| t <= now) {
             m.next_rescan = m.settings.rescan.map(|r| now + r);
@@ -153,6 +167,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
         }
     }
     traces::remove_gone(m, fx);
+    if m.traces.stale {
+        traces::rebuild_traces(m, fx, false);
+    }
     if live::expire_marks(m) {
         m.dirty = true;
     }
@@ -195,6 +212,20 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
         WorkerEvent::MetaFailed { keys, error } => meta::failed(m, keys, error),
         WorkerEvent::Written { id, op, result } => writes::written(m, id, op, result, fx),
         WorkerEvent::WhereResult { id, result } => keys::where_result(m, id, result, fx),
+        WorkerEvent::TraceGroups {
+            generation,
+            entries,
+            done,
+            error,
+        } => traces::groups(m, generation, entries, done, error, fx),
+        WorkerEvent::TraceSummaries { rows, error } => traces::summaries(m, rows, error, fx),
+        WorkerEvent::TraceRecords { id, result } => {
+            if timeline::owns(m, id) {
+                timeline::loaded(m, result);
+            } else if history::owns(m, id) {
+                history::loaded(m, result);
+            }
+        }
         WorkerEvent::Live(ev) => live::event(m, ev, fx),
     }
 }

@@ -53,10 +53,21 @@ pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &
     let before = m.traces.selected.clone();
     // Counts are read from the index when drawn; the list itself only changes with
     // new traces (or, sorted by count, with any key).
-    if m.traces.sort == TraceSort::KeyCount {
-        rebuild_traces(m, fx, false);
-    } else if !new_traces.is_empty() {
-        merge_traces(m, new_traces, fx);
+    match m.traces.sort {
+        TraceSort::KeyCount => rebuild_traces(m, fx, false),
+        TraceSort::Id => {
+            if !new_traces.is_empty() {
+                merge_traces(m, new_traces, fx);
+            }
+        }
+        // Sorted by the trace records: rebuilt on the next tick, not per batch.
+        TraceSort::Newest | TraceSort::Status => {
+            if m.traces.view.is_empty() {
+                rebuild_traces(m, fx, false);
+            } else if !new_traces.is_empty() {
+                m.traces.stale = true;
+            }
+        }
     }
     if touches_selected && before == m.traces.selected {
         rebuild_keys(m, fx);

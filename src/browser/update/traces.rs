@@ -1,39 +1,93 @@
 //! The trace list: filter, sort, the selected trace.
 
-use crate::browser::action::Effect;
+use std::cmp::Reverse;
+
+use motia_state::adapter::traces::{FlowStatus, GroupEntry};
+
+use crate::browser::action::{Effect, StepsSummary, WorkerCmd};
 use crate::browser::model::Model;
 use crate::browser::model::filter::Matcher;
 use crate::browser::model::layout::traces_height;
-use crate::browser::model::traces::TraceSort;
+use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::update::keys::rebuild_keys;
 use crate::browser::update::meta::GONE_GRACE;
 use crate::browser::update::note;
 
-/// The Traces pane's `s`: by id, by key count.
+/// The Traces pane's `s`: by id, by key count; with trace records also newest first and by
+/// status.
 pub fn toggle_sort(m: &mut Model, fx: &mut Vec<Effect>) {
-    m.traces.sort = match m.traces.sort {
-        TraceSort::Id => TraceSort::KeyCount,
-        TraceSort::KeyCount => TraceSort::Id,
+    let records = m.index.has_records();
+    m.traces.sort = match (m.traces.sort, records) {
+        (TraceSort::Newest, _) => TraceSort::Id,
+        (TraceSort::Id, _) => TraceSort::KeyCount,
+        (TraceSort::KeyCount, true) => TraceSort::Status,
+        (TraceSort::KeyCount, false) => TraceSort::Id,
+        (TraceSort::Status, _) => TraceSort::Newest,
     };
+    m.traces.sort_chosen = true;
     m.traces.list.cursor = 0;
+    if m.traces.sort == TraceSort::Status {
+        request_all(m, fx);
+    }
     rebuild_traces(m, fx, true);
+}
+
+fn status_rank(s: Option<FlowStatus>) -> u8 {
+    match s {
+        Some(FlowStatus::Failed) => 0,
+        Some(FlowStatus::Running) => 1,
+        Some(FlowStatus::Completed) => 2,
+        None => 3,
+    }
 }
 
 /// Recomputes the trace list (filter, sort), keeping the selected trace by id.
 pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
+    m.traces.stale = false;
     let matcher = Matcher::new(&m.traces.filter);
+    let flows = &m.index.flows;
+    let status = m.traces.status_filter;
+    let passes = |t: &str| {
+        let info = flows.get(t);
+        let name_ok = matcher.matches(t)
+            || info
+                .and_then(|i| i.flow.as_deref())
+                .is_some_and(|f| matcher.matches(f));
+        name_ok && (status.is_none() || info.and_then(FlowInfo::status) == status)
+    };
     let mut view: Vec<Box<str>> = m
         .index
         .traces
         .keys()
-        .filter(|t| matcher.matches(t))
+        .filter(|t| passes(t))
         .cloned()
         .collect();
-    if m.traces.sort == TraceSort::KeyCount {
-        let ix = &m.index;
-        view.sort_by(|a, b| ix.count(b).cmp(&ix.count(a)).then_with(|| a.cmp(b)));
-    } else {
-        view.sort_unstable();
+    // Flows with records but no state are listed too.
+    view.extend(
+        flows
+            .keys()
+            .filter(|t| !m.index.traces.contains_key(*t) && passes(t))
+            .cloned(),
+    );
+    let start = |t: &str| flows.get(t).and_then(|i| i.start_time);
+    match m.traces.sort {
+        TraceSort::KeyCount => {
+            let ix = &m.index;
+            view.sort_by(|a, b| ix.count(b).cmp(&ix.count(a)).then_with(|| a.cmp(b)));
+        }
+        TraceSort::Id => view.sort_unstable(),
+        TraceSort::Newest => view.sort_by(|a, b| {
+            (start(b).is_some(), start(b))
+                .cmp(&(start(a).is_some(), start(a)))
+                .then_with(|| a.cmp(b))
+        }),
+        TraceSort::Status => view.sort_by_cached_key(|t| {
+            (
+                status_rank(flows.get(t).and_then(FlowInfo::status)),
+                Reverse(start(t)),
+                t.clone(),
+            )
+        }),
     }
     let pos = m
         .traces
@@ -41,7 +95,7 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
         .as_ref()
         .and_then(|sel| match m.traces.sort {
             TraceSort::Id => view.binary_search(sel).ok(),
-            TraceSort::KeyCount => view.iter().position(|t| t == sel),
+            _ => view.iter().position(|t| t == sel),
         });
     match pos {
         Some(p) => m.traces.list.cursor = p,
@@ -55,6 +109,8 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
     if sel != m.traces.selected || force_keys {
         m.traces.selected = sel;
         select_trace(m, fx);
+    } else {
+        request_visible(m, fx);
     }
     m.dirty = true;
 }
@@ -62,7 +118,10 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
 /// Adds new trace ids to the id-sorted list by merging (no full rebuild per scan batch).
 pub fn merge_traces(m: &mut Model, mut new: Vec<Box<str>>, fx: &mut Vec<Effect>) {
     let matcher = Matcher::new(&m.traces.filter);
-    new.retain(|t| matcher.matches(t));
+    // A flow of the trace records is listed already; a trace without records has no status.
+    let flows = &m.index.flows;
+    let by_status = m.traces.status_filter.is_some();
+    new.retain(|t| matcher.matches(t) && !flows.contains_key(t) && !by_status);
     if new.is_empty() {
         return;
     }
@@ -111,6 +170,9 @@ pub fn select_trace(m: &mut Model, fx: &mut Vec<Effect>) {
         }
     }
     rebuild_keys(m, fx);
+    request_visible(m, fx);
+    crate::browser::update::timeline::follow_selection(m, fx);
+    crate::browser::update::history::follow_selection(m);
 }
 
 /// Removes keys that have been marked missing for the grace period.
@@ -139,6 +201,180 @@ pub fn forget(m: &mut Model, full_keys: &[String], fx: &mut Vec<Effect>) {
             let (trace, key) = (trace.to_string(), key.to_string());
             m.index.remove(&trace, &key);
         }
+    }
+    rebuild_traces(m, fx, true);
+}
+
+/// Entries of the group hash from the scan `generation`: the flows' names and start times.
+pub fn groups(
+    m: &mut Model,
+    generation: u64,
+    entries: Vec<GroupEntry>,
+    done: bool,
+    error: Option<String>,
+    fx: &mut Vec<Effect>,
+) {
+    if generation != m.scan.generation {
+        return;
+    }
+    let had_records = m.index.has_records();
+    for e in entries {
+        let info = m.index.flows.entry(e.trace_id.into()).or_default();
+        info.generation = generation;
+        match e.group {
+            Ok(g) => {
+                info.flow = Some(g.name);
+                info.start_time = g.start_time.or(info.start_time);
+                info.group_status = g.status;
+                info.group_unreadable = None;
+            }
+            Err(u) => info.group_unreadable = Some(u.reason),
+        }
+    }
+    if done {
+        // Flows the group hash no longer lists are gone (expired or trimmed).
+        m.index.flows.retain(|_, i| i.generation >= generation);
+    }
+    if let Some(e) = error {
+        note(m, format!("reading the trace records failed: {e}"), true);
+    }
+    if !had_records && m.index.has_records() && !m.traces.sort_chosen {
+        // Records found: newest first, from the top, unless the user moved already.
+        m.traces.sort = TraceSort::Newest;
+        if m.traces.list.cursor == 0 {
+            m.traces.selected = None;
+        }
+        m.traces.list.cursor = 0;
+    }
+    if m.traces.sort == TraceSort::Status || m.traces.status_filter.is_some() {
+        request_all(m, fx);
+    }
+    rebuild_traces(m, fx, false);
+}
+
+/// Step summaries arrived.
+pub fn summaries(
+    m: &mut Model,
+    rows: Vec<(String, StepsSummary)>,
+    error: Option<String>,
+    fx: &mut Vec<Effect>,
+) {
+    let mut reorder = false;
+    for (id, s) in rows {
+        let Some(info) = m.index.flows.get_mut(id.as_str()) else {
+            continue;
+        };
+        info.requested = false;
+        if info.flow.is_none() {
+            info.flow = s.first_step.clone();
+        }
+        if info.start_time.is_none() {
+            info.start_time = s.start_time;
+            reorder = true;
+        }
+        if info.steps.as_ref().map(|o| o.status) != Some(s.status) {
+            reorder = true;
+        }
+        info.steps = Some(s);
+    }
+    if let Some(e) = error {
+        for info in m.index.flows.values_mut() {
+            info.requested = false;
+        }
+        note(m, format!("reading trace records failed: {e}"), true);
+    }
+    let by_status = m.traces.sort == TraceSort::Status || m.traces.status_filter.is_some();
+    if reorder && (by_status || m.traces.sort == TraceSort::Newest) {
+        // Many batches may follow: the list is rebuilt on the next tick, not per batch.
+        m.traces.stale = true;
+    }
+    let _ = fx;
+    m.dirty = true;
+}
+
+fn send_summaries(m: &mut Model, ids: Vec<String>, fx: &mut Vec<Effect>) {
+    if ids.is_empty() {
+        return;
+    }
+    for id in &ids {
+        if let Some(info) = m.index.flows.get_mut(id.as_str()) {
+            info.requested = true;
+        }
+    }
+    fx.push(Effect::Worker(WorkerCmd::TraceSummaries { ids }));
+}
+
+/// Trace ids of the rows on screen and the selected trace.
+fn visible_ids(m: &Model) -> Vec<&str> {
+    let h = traces_height(m.size);
+    let start = m.traces.list.offset.min(m.traces.view.len());
+    let end = (start + h).min(m.traces.view.len());
+    let mut ids: Vec<&str> = m.traces.view[start..end].iter().map(|t| &**t).collect();
+    if let Some(sel) = m.traces.selected.as_deref()
+        && !ids.contains(&sel)
+    {
+        ids.push(sel);
+    }
+    ids
+}
+
+/// Step records are read only for the rows on screen and the selected trace.
+pub fn request_visible(m: &mut Model, fx: &mut Vec<Effect>) {
+    if !m.index.has_records() {
+        return;
+    }
+    let ids: Vec<String> = visible_ids(m)
+        .into_iter()
+        .filter(|t| {
+            m.index
+                .flows
+                .get(*t)
+                .is_some_and(|i| i.steps.is_none() && !i.requested)
+        })
+        .map(str::to_string)
+        .collect();
+    send_summaries(m, ids, fx);
+}
+
+/// The statuses on screen are read again (flows move on while we look).
+pub fn refresh_visible(m: &mut Model, fx: &mut Vec<Effect>) {
+    if !m.index.has_records() {
+        return;
+    }
+    let ids: Vec<String> = visible_ids(m)
+        .into_iter()
+        .filter(|t| m.index.flows.get(*t).is_some_and(|i| !i.requested))
+        .map(str::to_string)
+        .collect();
+    send_summaries(m, ids, fx);
+}
+
+/// Sorting or filtering by status needs every flow's status: read those not known yet.
+pub fn request_all(m: &mut Model, fx: &mut Vec<Effect>) {
+    let ids: Vec<String> = m
+        .index
+        .flows
+        .iter()
+        .filter(|(_, i)| i.steps.is_none() && !i.requested)
+        .map(|(t, _)| t.to_string())
+        .collect();
+    send_summaries(m, ids, fx);
+}
+
+/// `:status failed|running|completed|all`.
+pub fn set_status_filter(m: &mut Model, status: Option<FlowStatus>, fx: &mut Vec<Effect>) {
+    if status.is_some() && !m.index.has_records() {
+        note(
+            m,
+            "no trace records here: statuses come from Motia's trace records",
+            false,
+        );
+        return;
+    }
+    m.traces.status_filter = status;
+    m.traces.list.cursor = 0;
+    if status.is_some() {
+        request_all(m, fx);
     }
     rebuild_traces(m, fx, true);
 }

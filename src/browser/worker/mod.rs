@@ -6,6 +6,7 @@ mod connection;
 mod live;
 mod meta;
 mod scan;
+mod traces;
 mod values;
 mod writes;
 
@@ -18,6 +19,7 @@ use connection::{connect, heartbeat};
 use live::{LiveJobCmd, run_live};
 use meta::fetch_meta;
 use scan::run_scan;
+use traces::{read_records, run_group_scan, run_summaries};
 use values::{load_value, run_where};
 use writes::run_writes;
 
@@ -29,6 +31,7 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
         return;
     };
     let mut scan: Option<JoinHandle<()>> = None;
+    let mut group_scan: Option<JoinHandle<()>> = None;
     let heartbeat = tokio::spawn(heartbeat(adapter.clone(), events.clone()));
     // Writes go through one task so they happen in the order the user made them.
     let (write_tx, write_rx) = mpsc::unbounded_channel();
@@ -47,6 +50,31 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
                     generation,
                     events.clone(),
                 )));
+                // The trace records are walked beside the keys, never in front of them.
+                if let Some(old) = group_scan.take() {
+                    old.abort();
+                }
+                group_scan = Some(tokio::spawn(run_group_scan(
+                    adapter.clone(),
+                    generation,
+                    events.clone(),
+                )));
+            }
+            WorkerCmd::TraceSummaries { ids } => {
+                tokio::spawn(run_summaries(adapter.clone(), ids, events.clone()));
+            }
+            WorkerCmd::TraceRecords {
+                id,
+                trace,
+                full_key,
+            } => {
+                tokio::spawn(read_records(
+                    adapter.clone(),
+                    id,
+                    trace,
+                    full_key,
+                    events.clone(),
+                ));
             }
             WorkerCmd::LoadValue { id, full_key, max } => {
                 tokio::spawn(load_value(
@@ -89,6 +117,9 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
     let _ = live.await;
     heartbeat.abort();
     if let Some(s) = scan {
+        s.abort();
+    }
+    if let Some(s) = group_scan {
         s.abort();
     }
 }

@@ -1,0 +1,161 @@
+//! A key's history (in place of the Keys pane) and the selected version or diff (in the Value
+//! pane).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::browser::format::{clock_time, local_time};
+use crate::browser::model::history::{DiffMode, NowCompared};
+use crate::browser::model::{Model, Pane};
+use crate::browser::theme;
+use crate::browser::ui::{block, clip};
+use crate::diff::{self, LineKind};
+
+pub fn history(f: &mut Frame, m: &Model, area: Rect) {
+    let Some(v) = &m.history else { return };
+    let focused = m.focus == Pane::Keys;
+    let w = area.width.saturating_sub(2) as usize;
+    let h = area.height.saturating_sub(3) as usize;
+    let zone = *m.clock.wall().offset();
+    let title = vec![
+        Span::styled(format!(" History {} ", v.key), theme::title(focused)),
+        Span::styled("Motia trace records ", theme::dim()),
+    ];
+    let header = match (&v.records, &v.error, v.compare_now()) {
+        (_, Some(e), _) => Line::styled(
+            clip(&format!("reading the records failed: {e}"), w),
+            theme::error(),
+        ),
+        (None, None, _) => Line::styled("reading the trace records…", theme::dim()),
+        (Some(_), None, _) if v.entries.is_empty() => {
+            Line::styled(clip("no trace record touches this key", w), theme::note())
+        }
+        (Some(_), None, c) => {
+            let (text, style) = match c {
+                Some(NowCompared::Equal) => ("newest set = the value now", theme::ok()),
+                Some(NowCompared::Changed) => (
+                    "the value now differs: changed since by something not in the records",
+                    theme::note(),
+                ),
+                Some(NowCompared::Deleted) => ("deleted, as the records say", theme::dim()),
+                Some(NowCompared::GoneSince) => (
+                    "the key is gone since (expired, or removed outside the records)",
+                    theme::note(),
+                ),
+                Some(NowCompared::Recreated) => (
+                    "the key exists again after the recorded delete",
+                    theme::note(),
+                ),
+                Some(NowCompared::NoWrites) => ("reads only: no recorded write", theme::dim()),
+                None => ("", theme::dim()),
+            };
+            Line::styled(clip(text, w), style)
+        }
+    };
+    let mut lines = vec![header];
+    let start = v.list.offset.min(v.entries.len());
+    let end = (start + h).min(v.entries.len());
+    for (i, e) in v.entries[start..end].iter().enumerate() {
+        let cursor = start + i == v.list.cursor;
+        let value = e
+            .value
+            .as_ref()
+            .map(motia_state::json::to_compact)
+            .unwrap_or_default();
+        let text = format!(
+            "{} {:<8} {} {}",
+            clock_time(e.timestamp, &zone),
+            e.operation,
+            e.step,
+            value
+        );
+        let style = match e.operation.as_str() {
+            "set" => theme::ok(),
+            "delete" | "clear" => theme::removed(),
+            _ => theme::dim(),
+        };
+        lines.push(if cursor {
+            Line::styled(clip(&text, w), theme::cursor(focused))
+        } else {
+            Line::styled(clip(&text, w), style)
+        });
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(block(Line::from(title), focused)),
+        area,
+    );
+}
+
+/// The Value pane while the history is shown: the version under the cursor, or with `=` its
+/// diff with the version before it or with the value now.
+pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
+    let Some(v) = &m.history else { return };
+    let focused = m.focus == Pane::Value;
+    let w = area.width.saturating_sub(2) as usize;
+    let zone = *m.clock.wall().offset();
+    let mut lines: Vec<Line> = vec![Line::styled(
+        clip(
+            "from Motia's trace records (kept 3 days); writes outside traced steps do not appear",
+            w,
+        ),
+        theme::dim(),
+    )];
+    let i = v.list.cursor;
+    let title = match v.entries.get(i) {
+        None => " Version ".to_string(),
+        Some(e) => {
+            let when = local_time(e.timestamp, &zone);
+            match (v.diff, v.version_text(i)) {
+                (DiffMode::Off, _) | (_, None) => {
+                    match v.version_text(i) {
+                        Some(t) if e.operation == "set" => {
+                            lines.extend(t.lines().map(|l| Line::raw(l.to_string())));
+                        }
+                        Some(_) => lines.push(Line::styled(
+                            format!("{} by {}: no value after it", e.operation, e.step),
+                            theme::removed(),
+                        )),
+                        None => lines.push(Line::styled(
+                            format!("{} by {} (a read)", e.operation, e.step),
+                            theme::dim(),
+                        )),
+                    }
+                    format!(" Version {when} · {} · = diff ", e.step)
+                }
+                (mode, Some(this)) => {
+                    let (old, new, what) = match mode {
+                        DiffMode::Now => (
+                            this,
+                            v.now_text().unwrap_or_default(),
+                            "this version → the value now",
+                        ),
+                        _ => (v.previous_text(i), this, "the version before → this one"),
+                    };
+                    let d = diff::lines(&old, &new);
+                    let (added, removed) = diff::counts(&d);
+                    lines.push(Line::styled(
+                        format!("{what}: +{added} -{removed} lines · = next"),
+                        theme::note(),
+                    ));
+                    lines.extend(d.into_iter().map(|l| match l.kind {
+                        LineKind::Same => Line::raw(format!("  {}", l.text)),
+                        LineKind::Added => Line::styled(format!("+ {}", l.text), theme::added()),
+                        LineKind::Removed => {
+                            Line::styled(format!("- {}", l.text), theme::removed())
+                        }
+                    }));
+                    format!(" Diff {when} · {} ", e.step)
+                }
+            }
+        }
+    };
+    let body: Vec<Line> = lines.into_iter().skip(v.detail_scroll).collect();
+    let mut p =
+        Paragraph::new(body).block(block(Line::styled(title, theme::title(focused)), focused));
+    if m.wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    f.render_widget(p, area);
+}

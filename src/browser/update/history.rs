@@ -1,0 +1,150 @@
+//! A key's history: opening it on the selected key, its list, versions and `=` diffs.
+
+use crate::browser::action::{Effect, TraceRead, WorkerCmd};
+use crate::browser::keymap::Command;
+use crate::browser::model::history::{DiffMode, HistoryView};
+use crate::browser::model::layout::keys_height;
+use crate::browser::model::{Model, Pane};
+use crate::browser::update::note;
+
+/// `H` / `:history`: the history of the selected key, or closes it.
+pub fn toggle(m: &mut Model, fx: &mut Vec<Effect>) {
+    if m.history.is_some() {
+        m.history = None;
+        return;
+    }
+    let (Some(trace), Some(key)) = (m.keys.trace.clone(), m.cursor_key().map(str::to_string))
+    else {
+        return note(m, "select a key first (H shows its history)", false);
+    };
+    let Some(full) = m.full_key(&key) else { return };
+    m.timeline = None;
+    m.history = Some(HistoryView::new(&trace, &key, &full));
+    if m.focus != Pane::Keys {
+        m.focus = Pane::Keys;
+    }
+    request(m, fx);
+}
+
+/// `:history reads`: reads shown or not.
+pub fn toggle_reads(m: &mut Model, fx: &mut Vec<Effect>) {
+    if m.history.is_none() {
+        toggle(m, fx);
+    }
+    let h = keys_height(m.size);
+    if let Some(v) = m.history.as_mut() {
+        v.reads = !v.reads;
+        v.build();
+        v.list.fit(v.entries.len(), h);
+    }
+}
+
+fn request(m: &mut Model, fx: &mut Vec<Effect>) {
+    m.next_request += 1;
+    let id = m.next_request;
+    let Some(view) = m.history.as_mut() else {
+        return;
+    };
+    view.request = Some(id);
+    fx.push(Effect::Worker(WorkerCmd::TraceRecords {
+        id,
+        trace: view.trace.to_string(),
+        full_key: Some(view.full_key.clone()),
+    }));
+}
+
+/// Another trace selected: the history of a key of the old one closes.
+pub fn follow_selection(m: &mut Model) {
+    if let Some(v) = &m.history
+        && m.traces.selected.as_deref() != Some(&*v.trace)
+    {
+        m.history = None;
+    }
+}
+
+pub fn refresh(m: &mut Model, fx: &mut Vec<Effect>) {
+    if m.history.as_ref().is_some_and(|v| v.request.is_none()) {
+        request(m, fx);
+    }
+}
+
+pub fn owns(m: &Model, id: u64) -> bool {
+    m.history.as_ref().is_some_and(|v| v.request == Some(id))
+}
+
+pub fn loaded(m: &mut Model, result: Result<TraceRead, String>) {
+    let h = keys_height(m.size);
+    let Some(view) = m.history.as_mut() else {
+        return;
+    };
+    view.request = None;
+    match result {
+        Ok(read) => {
+            let first = view.records.is_none();
+            view.error = None;
+            view.records = Some(read.records);
+            view.current = read.current;
+            view.build();
+            if first {
+                // Opened on the newest entry.
+                view.list.cursor = view.entries.len().saturating_sub(1);
+            }
+            view.list.fit(view.entries.len(), h);
+        }
+        Err(e) => view.error = Some(e),
+    }
+    m.dirty = true;
+}
+
+/// Keys while the history is shown; false for those it leaves to the panes.
+pub fn command(m: &mut Model, cmd: Command, _fx: &mut Vec<Effect>) -> bool {
+    let h = keys_height(m.size).max(1) as isize;
+    let delta = match cmd {
+        Command::Down => 1,
+        Command::Up => -1,
+        Command::PageDown => h,
+        Command::PageUp => -h,
+        Command::Top => isize::MIN / 2,
+        Command::Bottom => isize::MAX / 2,
+        Command::Back | Command::History => {
+            m.history = None;
+            return true;
+        }
+        Command::Open => {
+            m.focus = Pane::Value;
+            return true;
+        }
+        Command::Diff => {
+            if let Some(v) = m.history.as_mut() {
+                v.diff = match v.diff {
+                    DiffMode::Off => DiffMode::Previous,
+                    DiffMode::Previous => DiffMode::Now,
+                    DiffMode::Now => DiffMode::Off,
+                };
+                v.detail_scroll = 0;
+            }
+            return true;
+        }
+        _ => return false,
+    };
+    let Some(view) = m.history.as_mut() else {
+        return false;
+    };
+    match m.focus {
+        Pane::Keys => {
+            let max = view.entries.len().saturating_sub(1) as isize;
+            view.list.cursor = (view.list.cursor as isize)
+                .saturating_add(delta)
+                .clamp(0, max) as usize;
+            view.list.fit(view.entries.len(), h as usize);
+            view.detail_scroll = 0;
+        }
+        Pane::Value => {
+            view.detail_scroll = (view.detail_scroll as isize)
+                .saturating_add(delta)
+                .clamp(0, 1_000_000) as usize;
+        }
+        Pane::Traces => return false,
+    }
+    true
+}

@@ -1,0 +1,116 @@
+//! Motia's trace records: the group hash streamed beside the state scan, step summaries for
+//! the rows on screen, one flow's records for its timeline or a key's history.
+
+use std::sync::Arc;
+
+use motia_state::RedisStateAdapter;
+use motia_state::adapter::traces::{FlowStatus, TraceLimits};
+
+use crate::browser::action::{StepsSummary, TraceRead, WorkerEvent};
+use crate::browser::worker::Events;
+
+/// A summary reads every step of a flow: a small budget each (larger documents by their ends).
+const SUMMARY_LIMITS: TraceLimits = TraceLimits {
+    bytes: 256 * 1024,
+    steps: 1_000,
+};
+
+/// Flows per summary batch sent to the UI.
+const SUMMARY_BATCH: usize = 50;
+
+/// HSCAN of `{trace_prefix}default`, page by page. It shares the connection with the state
+/// scan without waiting for it: neither delays the other beyond the round trips themselves.
+pub async fn run_group_scan(adapter: RedisStateAdapter, generation: u64, events: Events) {
+    let mut groups = adapter.scan_trace_groups();
+    loop {
+        let (entries, done, error) = match groups.next_page().await {
+            Ok(Some(page)) => (page, false, None),
+            Ok(None) => (Vec::new(), true, None),
+            Err(e) => (Vec::new(), true, Some(e.to_string())),
+        };
+        if entries.is_empty() && !done {
+            continue;
+        }
+        let ev = WorkerEvent::TraceGroups {
+            generation,
+            entries,
+            done,
+            error,
+        };
+        if events.send(ev).await.is_err() || done {
+            return;
+        }
+    }
+}
+
+/// Status and step count of flows, in batches.
+pub async fn run_summaries(adapter: RedisStateAdapter, ids: Vec<String>, events: Events) {
+    for chunk in ids.chunks(SUMMARY_BATCH) {
+        let (rows, error) = match adapter.read_traces(chunk, SUMMARY_LIMITS).await {
+            Ok(records) => (
+                records
+                    .into_iter()
+                    .map(|r| {
+                        let s = StepsSummary {
+                            status: r.status(),
+                            steps: r.step_count(),
+                            exists: r.exists(),
+                            start_time: r.start_time(),
+                            first_step: r.steps.first().map(|s| s.name.clone()),
+                            unreadable: r.unreadable.iter().map(|u| u.to_string()).collect(),
+                        };
+                        (r.trace_id, s)
+                    })
+                    .collect(),
+                None,
+            ),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        let failed = error.is_some();
+        if events
+            .send(WorkerEvent::TraceSummaries { rows, error })
+            .await
+            .is_err()
+            || failed
+        {
+            return;
+        }
+    }
+}
+
+/// One flow's records within the default budget, its dead letters when it failed (a walk of
+/// the keyspace, so only then), and the current value of `full_key`.
+pub async fn read_records(
+    adapter: RedisStateAdapter,
+    id: u64,
+    trace: String,
+    full_key: Option<String>,
+    events: Events,
+) {
+    let result = async {
+        let records = adapter.read_trace(&trace, TraceLimits::default()).await?;
+        let dead_letters = if records.status() == Some(FlowStatus::Failed) {
+            adapter.dead_letters().await?
+        } else {
+            Vec::new()
+        };
+        let current = match &full_key {
+            Some(k) => Some(
+                adapter
+                    .get_raw_many_full(std::slice::from_ref(k))
+                    .await?
+                    .pop()
+                    .flatten(),
+            ),
+            None => None,
+        };
+        Ok::<_, motia_state::Error>(TraceRead {
+            records: Arc::new(records),
+            dead_letters,
+            current,
+        })
+    }
+    .await
+    .map_err(|e| e.to_string());
+    let _ = events.send(WorkerEvent::TraceRecords { id, result }).await;
+}
