@@ -533,7 +533,7 @@ async fn gc_skips_keys_changed_after_selection() {
         ..Default::default()
     };
     let plan = state
-        .gc_plan(&selection, GcAction::Delete, |_, _| {})
+        .gc_plan(KeySource::Scan, &selection, GcAction::Delete, |_, _| {})
         .await
         .unwrap();
     assert_eq!(plan.totals().0, 5);
@@ -589,7 +589,10 @@ async fn a_second_run_finishes_an_interrupted_one() {
             no_records: true,
             ..Default::default()
         };
-        let mut plan = state.gc_plan(&selection, action, |_, _| {}).await.unwrap();
+        let mut plan = state
+            .gc_plan(KeySource::Scan, &selection, action, |_, _| {})
+            .await
+            .unwrap();
         assert_eq!(plan.totals().0, 10);
         // Interrupted after half of ORPH3 and nothing else.
         plan.traces.retain(|t| t.trace_id == "ORPH3");
@@ -646,7 +649,7 @@ fn gc_flags_are_checked_before_connecting() {
         ),
         (
             &["gc", "--no-records", "--expire", "persist"],
-            "give a duration",
+            "is not a duration",
         ),
     ] {
         on(&s)

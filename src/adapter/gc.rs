@@ -60,10 +60,10 @@ impl std::str::FromStr for StatusFilter {
             "completed" => Ok(StatusFilter::Completed),
             "failed" => Ok(StatusFilter::Failed),
             "any" => Ok(StatusFilter::Any),
-            other => Err(Error::Config {
-                name: "--status".into(),
-                reason: format!("{other:?} is not a status (completed, failed or any)"),
-            }),
+            other => Err(flag_error(
+                "--status",
+                format!("{other:?} is not a status (completed, failed or any)"),
+            )),
         }
     }
 }
@@ -114,6 +114,160 @@ impl GcSelection {
             });
         }
         Ok(())
+    }
+}
+
+/// The flags of `gc` as typed (`motia-state gc ...`, the browser's `:gc ...`), checked by
+/// [`parse`](Self::parse).
+///
+/// ```
+/// use motia_state::adapter::gc::{GcAction, GcFlags};
+/// let flags = GcFlags::from_words(&["--no-records", "--older-than", "7d", "--delete"]).unwrap();
+/// let (selection, action) = flags.parse().unwrap();
+/// assert!(selection.no_records && action == GcAction::Delete && !flags.yes);
+/// assert!(GcFlags::from_words(&["--older-than"]).is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GcFlags {
+    /// `--older-than DURATION`.
+    pub older_than: Option<String>,
+    /// `--status completed|failed|any`.
+    pub status: Option<String>,
+    /// `--no-records`.
+    pub no_records: bool,
+    /// `--no-ttl`.
+    pub no_ttl: bool,
+    /// `--expire DURATION`.
+    pub expire: Option<String>,
+    /// `--delete`.
+    pub delete: bool,
+    /// `--yes`.
+    pub yes: bool,
+}
+
+fn flag_error(name: &str, reason: impl Into<String>) -> Error {
+    Error::Config {
+        name: name.into(),
+        reason: reason.into(),
+    }
+}
+
+/// A positive duration for `flag` (`persist` makes no sense here).
+fn positive_duration(flag: &str, text: &str) -> Result<Duration> {
+    match text.parse::<crate::adapter::expiry::Expiry>() {
+        Ok(crate::adapter::expiry::Expiry::After(d)) => Ok(d),
+        Ok(crate::adapter::expiry::Expiry::Persist) => Err(flag_error(
+            flag,
+            format!("{text:?} is not a duration (give one such as 90s, 10m, 2h or 7d)"),
+        )),
+        Err(Error::InvalidDuration { reason, .. }) => {
+            Err(flag_error(flag, format!("{text:?}: {reason}")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+impl GcFlags {
+    /// Reads flags from words (`--older-than 7d` or `--older-than=7d`).
+    ///
+    /// ```
+    /// use motia_state::adapter::gc::GcFlags;
+    /// let f = GcFlags::from_words(&["--older-than=3d", "--expire", "1d", "--no-ttl"]).unwrap();
+    /// assert_eq!((f.older_than.as_deref(), f.expire.as_deref(), f.no_ttl), (Some("3d"), Some("1d"), true));
+    /// assert!(GcFlags::from_words(&["--frobnicate"]).is_err());
+    /// ```
+    pub fn from_words(words: &[&str]) -> Result<Self> {
+        let mut f = GcFlags::default();
+        let mut it = words.iter();
+        while let Some(word) = it.next() {
+            let (name, inline) = match word.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (*word, None),
+            };
+            let mut value = |flag: &str| -> Result<String> {
+                match &inline {
+                    Some(v) => Ok(v.clone()),
+                    None => it
+                        .next()
+                        .map(|v| v.to_string())
+                        .ok_or_else(|| flag_error(flag, "needs a value")),
+                }
+            };
+            match name {
+                "--older-than" => f.older_than = Some(value(name)?),
+                "--status" => f.status = Some(value(name)?),
+                "--expire" => f.expire = Some(value(name)?),
+                "--no-records" => f.no_records = true,
+                "--no-ttl" => f.no_ttl = true,
+                "--delete" => f.delete = true,
+                "--yes" => f.yes = true,
+                other => {
+                    return Err(flag_error(
+                        "gc",
+                        format!(
+                            "unknown flag {other:?} (--older-than, --status, --no-records, --no-ttl, --expire, --delete, --yes)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    /// Checks the flags: the selection and the action, or an error naming the flag.
+    ///
+    /// ```
+    /// use motia_state::adapter::gc::GcFlags;
+    /// let none = GcFlags { delete: true, ..Default::default() };
+    /// assert!(none.parse().unwrap_err().to_string().contains("--older-than"));
+    /// ```
+    pub fn parse(&self) -> Result<(GcSelection, GcAction)> {
+        let older_than = self
+            .older_than
+            .as_deref()
+            .map(|t| positive_duration("--older-than", t))
+            .transpose()?;
+        let status = match self.status.as_deref() {
+            None => StatusFilter::Finished,
+            Some(s) if self.no_records => {
+                return Err(flag_error(
+                    "--status",
+                    format!(
+                        "{s} applies to flows with records; --no-records selects traces without them"
+                    ),
+                ));
+            }
+            Some(s) => s.parse::<StatusFilter>()?,
+        };
+        let selection = GcSelection {
+            older_than,
+            status,
+            no_records: self.no_records,
+            no_ttl: self.no_ttl,
+        };
+        if selection.validate().is_err() {
+            return Err(flag_error(
+                "gc",
+                "needs --older-than DURATION or --no-records (or both) to know which traces",
+            ));
+        }
+        let action = match (&self.expire, self.delete) {
+            (Some(_), true) => {
+                return Err(flag_error(
+                    "gc",
+                    "choose one of --expire DURATION and --delete",
+                ));
+            }
+            (Some(d), false) => GcAction::Expire(positive_duration("--expire", d)?),
+            (None, true) => GcAction::Delete,
+            (None, false) => {
+                return Err(flag_error(
+                    "gc",
+                    "needs an action: --expire DURATION (adds a TTL) or --delete",
+                ));
+            }
+        };
+        Ok((selection, action))
     }
 }
 
@@ -289,25 +443,25 @@ impl RedisStateAdapter {
     ///
     /// ```no_run
     /// use motia_state::adapter::gc::{GcAction, GcSelection};
+    /// use motia_state::adapter::stats::KeySource;
     /// use std::time::Duration;
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let selection = GcSelection { older_than: Some(Duration::from_secs(86400)), ..Default::default() };
-    /// let plan = state.gc_plan(&selection, GcAction::Delete, |_, _| {}).await?;
+    /// let plan = state.gc_plan(KeySource::Scan, &selection, GcAction::Delete, |_, _| {}).await?;
     /// let (keys, bytes) = plan.totals();
     /// println!("would delete {keys} keys ({bytes:?} bytes) in {} traces", plan.traces.len());
     /// # Ok(()) }
     /// ```
     pub async fn gc_plan(
         &self,
+        source: KeySource,
         selection: &GcSelection,
         action: GcAction,
         mut progress: impl FnMut(u64, u64),
     ) -> Result<GcPlan> {
         selection.validate()?;
         let (_, collector) = self
-            .collect_stats(KeySource::Scan, true, |done, total, _| {
-                progress(done, total)
-            })
+            .collect_stats(source, true, |done, total, _| progress(done, total))
             .await?;
         self.plan_from(&collector, selection, action).await
     }
@@ -433,9 +587,10 @@ impl RedisStateAdapter {
     ///
     /// ```no_run
     /// use motia_state::adapter::gc::{GcAction, GcSelection};
+    /// use motia_state::adapter::stats::KeySource;
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let selection = GcSelection { no_records: true, older_than: Some(std::time::Duration::from_secs(7 * 86400)), ..Default::default() };
-    /// let plan = state.gc_plan(&selection, GcAction::Delete, |_, _| {}).await?;
+    /// let plan = state.gc_plan(KeySource::Scan, &selection, GcAction::Delete, |_, _| {}).await?;
     /// let report = state.gc_apply(&plan, |_, _| {}).await?;
     /// for key in &report.changed {
     ///     eprintln!("skipped {key}: it changed after it was selected");

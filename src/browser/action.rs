@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
+use motia_state::adapter::gc::{GcAction, GcPlan, GcReport, GcSelection};
+use motia_state::adapter::stats::Stats;
 use motia_state::adapter::traces::{DeadLetter, FlowStatus, GroupEntry, TraceRecords};
 use motia_state::coalesce::KeyChange;
 use motia_state::notify::NotifySetting;
@@ -61,6 +63,15 @@ pub enum WorkerCmd {
         id: u64,
         full_keys: Vec<String>,
         filter: StateFilter,
+    },
+    /// Memory and TTL figures of every key: of `keys` (the complete index) or of a scan.
+    Stats { id: u64, keys: Option<Vec<String>> },
+    /// What `:gc` would do (a dry run), over `keys` or a scan.
+    GcPlan {
+        id: u64,
+        selection: GcSelection,
+        action: GcAction,
+        keys: Option<Vec<String>>,
     },
     /// Read the step records of these flows (each within a small budget) for their status
     /// and step count; answered in batches.
@@ -135,6 +146,8 @@ pub enum WriteOp {
     },
     /// Load a file written by export (refuses to overwrite existing keys).
     Import { path: PathBuf },
+    /// Apply a `:gc` plan the user confirmed (each key checked before it is written).
+    Gc { plan: Arc<GcPlan> },
 }
 
 /// What a write did.
@@ -150,6 +163,7 @@ pub enum WriteOutcome {
     Unlinked(u64),
     Exported(u64),
     Imported(u64),
+    Collected(GcReport),
 }
 
 /// Type, size and TTL of one key, as the rows show them.
@@ -222,6 +236,8 @@ pub enum WorkerEvent {
     Lost { reason: String },
     /// The server answers again.
     Restored(ServerFacts),
+    /// The connection's mode changed (a sentinel named another primary).
+    Mode(Option<String>),
     /// The cluster primaries that stopped answering (empty: all answer again).
     Unreachable(Vec<String>),
     /// A fresh DBSIZE.
@@ -255,6 +271,25 @@ pub enum WorkerEvent {
         id: u64,
         op: WriteOp,
         result: Result<WriteOutcome, String>,
+    },
+    /// Stats request `id` so far: `done` of `total` keys read, the figures up to there.
+    StatsProgress {
+        id: u64,
+        done: u64,
+        total: u64,
+        stats: Option<Arc<Stats>>,
+    },
+    /// Stats request `id` finished.
+    Stats {
+        id: u64,
+        result: Result<Arc<Stats>, String>,
+    },
+    /// The `:gc` dry run `id` so far.
+    GcProgress { id: u64, done: u64, total: u64 },
+    /// The `:gc` dry run `id` finished.
+    GcPlanned {
+        id: u64,
+        result: Result<Arc<GcPlan>, String>,
     },
     /// Entries of the trace group hash found by scan `generation`; `done` with the last.
     TraceGroups {

@@ -45,6 +45,7 @@ pub enum Command {
     Copy,
     CopyKey,
     Dismiss,
+    Stats,
     Timeline,
     History,
     Diff,
@@ -53,7 +54,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 34] = [
+    pub const ALL: [Command; 35] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -82,6 +83,7 @@ impl Command {
         Command::Copy,
         Command::CopyKey,
         Command::Dismiss,
+        Command::Stats,
         Command::Timeline,
         Command::History,
         Command::Diff,
@@ -123,6 +125,7 @@ impl Command {
             Command::Copy => "copy",
             Command::CopyKey => "copy_key",
             Command::Dismiss => "dismiss",
+            Command::Stats => "stats",
             Command::Timeline => "timeline",
             Command::History => "history",
             Command::Diff => "diff",
@@ -176,7 +179,7 @@ impl Command {
             Command::Delete => "delete the selected key (asks first)",
             Command::ClearTrace => "delete every key of the selected trace (asks first)",
             Command::CmdLine => {
-                ":ttl :persist :del :clear :export :import :where :live :status :timeline :history :q"
+                ":ttl :persist :del :clear :export :import :where :live :status :timeline :history :stats :gc :q"
             }
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
@@ -187,6 +190,9 @@ impl Command {
                 "diff of the value against its previous version (live); in a history: versions"
             }
             Command::Follow => "follow: select the newest trace and its last written key",
+            Command::Stats => {
+                "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
+            }
         }
     }
 

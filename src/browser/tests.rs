@@ -1568,3 +1568,4 @@ fn frame_cluster_primary_down() {
 
 mod live;
 mod live_load;
+mod stats;

@@ -268,6 +268,10 @@ pub async fn describe(state: &RedisStateAdapter) -> String {
             },
             seeds.join(",")
         ),
+        motia_state::Topology::Sentinel { master, primary } => format!(
+            "Redis Sentinel (primary {master} at {})",
+            primary.as_deref().unwrap_or("unknown")
+        ),
     };
     let unknown = |e: &Error| {
         if e.is_permission() {
@@ -415,7 +419,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             delete,
             yes,
         } => {
-            let args = crate::cli::gc::GcArgs {
+            let args = motia_state::adapter::gc::GcFlags {
                 older_than,
                 status,
                 no_records,

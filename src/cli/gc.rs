@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use motia_state::adapter::gc::{GcAction, GcPlan, GcSelection, StatusFilter};
+use motia_state::adapter::gc::{GcAction, GcFlags, GcPlan, GcSelection};
 use motia_state::adapter::records::FlowStatus;
 use motia_state::adapter::stats::AgeSource;
-use motia_state::{Config, Error, Expiry, RedisStateAdapter, format_duration};
+use motia_state::adapter::stats::KeySource;
+use motia_state::{Config, Error, RedisStateAdapter, format_duration};
 
 use crate::browser::format::human_bytes;
 use crate::cli::commands::{Failure, Out, exit};
@@ -13,77 +14,17 @@ use crate::cli::progress::Progress;
 
 type Outcome = Result<(), Failure>;
 
-/// The flags of `gc`, as typed.
-#[derive(Debug, Clone, Default)]
-pub struct GcArgs {
-    pub older_than: Option<String>,
-    pub status: Option<String>,
-    pub no_records: bool,
-    pub no_ttl: bool,
-    pub expire: Option<String>,
-    pub delete: bool,
-    pub yes: bool,
-}
-
-fn bad(message: impl Into<String>) -> Failure {
-    Failure::new(exit::BAD_INPUT, message)
-}
-
-/// A positive duration for `flag` (`persist` makes no sense here).
-fn duration(flag: &str, text: &str) -> Result<Duration, Failure> {
-    match text.parse::<Expiry>() {
-        Ok(Expiry::After(d)) => Ok(d),
-        Ok(Expiry::Persist) => Err(bad(format!(
-            "invalid {flag} {text:?}: give a duration such as 90s, 10m, 2h or 7d"
-        ))),
-        Err(Error::InvalidDuration { reason, .. }) => {
-            Err(bad(format!("invalid {flag} {text:?}: {reason}")))
+/// Checks the flags before anything connects.
+fn parse(args: &GcFlags) -> Result<(GcSelection, GcAction), Failure> {
+    args.parse().map_err(|e| match e {
+        Error::Config { name, reason } if name == "gc" => {
+            Failure::new(exit::BAD_INPUT, format!("gc {reason}"))
         }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Checks the flags before anything connects; also what the browser's `:gc` parses.
-pub fn parse(args: &GcArgs) -> Result<(GcSelection, GcAction), Failure> {
-    let older_than = args
-        .older_than
-        .as_deref()
-        .map(|t| duration("--older-than", t))
-        .transpose()?;
-    let status = match args.status.as_deref() {
-        None => StatusFilter::Finished,
-        Some(s) if args.no_records => {
-            return Err(bad(format!(
-                "--status {s} applies to flows with records; --no-records selects traces without them"
-            )));
+        Error::Config { name, reason } => {
+            Failure::new(exit::BAD_INPUT, format!("invalid {name}: {reason}"))
         }
-        Some(s) => s.parse::<StatusFilter>().map_err(|e| match e {
-            Error::Config { reason, .. } => bad(format!("invalid --status: {reason}")),
-            other => other.into(),
-        })?,
-    };
-    let selection = GcSelection {
-        older_than,
-        status,
-        no_records: args.no_records,
-        no_ttl: args.no_ttl,
-    };
-    if selection.validate().is_err() {
-        return Err(bad(
-            "gc needs --older-than DURATION or --no-records (or both) to know which traces",
-        ));
-    }
-    let action = match (&args.expire, args.delete) {
-        (Some(_), true) => return Err(bad("choose one of --expire DURATION and --delete")),
-        (Some(d), false) => GcAction::Expire(duration("--expire", d)?),
-        (None, true) => GcAction::Delete,
-        (None, false) => {
-            return Err(bad(
-                "gc needs an action: --expire DURATION (adds a TTL) or --delete",
-            ));
-        }
-    };
-    Ok((selection, action))
+        other => other.into(),
+    })
 }
 
 fn status_word(s: Option<FlowStatus>) -> &'static str {
@@ -188,17 +129,18 @@ fn notes(plan: &GcPlan) -> Vec<String> {
     l
 }
 
-pub async fn run(config: Config, args: GcArgs) -> Outcome {
+pub async fn run(config: Config, args: GcFlags) -> Outcome {
     let (selection, action) = parse(&args)?;
     if args.yes && config.read_only {
-        return Err(bad(
+        return Err(Failure::new(
+            exit::BAD_INPUT,
             "refused: gc --yes writes to Redis and --read-only is given; nothing was changed (drop --yes for a dry run)",
         ));
     }
     let state = RedisStateAdapter::connect(config).await?;
     let mut progress = Progress::new("reading keys");
     let plan = state
-        .gc_plan(&selection, action, |done, total| {
+        .gc_plan(KeySource::Scan, &selection, action, |done, total| {
             progress.update(done, total)
         })
         .await?;

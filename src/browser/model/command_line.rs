@@ -21,6 +21,10 @@ pub enum Command {
     Import(PathBuf),
     /// Filter the selected trace's keys by their values; `None` clears the filter.
     Where(Option<StateFilter>),
+    /// Open (or recompute) the stats view.
+    Stats,
+    /// A `gc` dry run with these flags, then a confirmation.
+    Gc(String),
     /// Keep only flows with this status (`None`: all).
     Status(Option<motia_state::adapter::traces::FlowStatus>),
     /// Open or close the selected flow's timeline.
@@ -57,6 +61,16 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "where",
         "[FIELD OP VALUE]",
         "filter keys by value; alone: clear the filter",
+    ),
+    (
+        "stats",
+        "",
+        "memory and TTL stats (also S): sizes, ages, biggest traces and keys",
+    ),
+    (
+        "gc",
+        "FLAGS",
+        "clean up old state: --older-than 7d --no-records --delete (dry run, then y)",
     ),
     (
         "status",
@@ -125,6 +139,14 @@ pub fn parse(input: &str) -> Result<Command, String> {
                 rest.parse::<StateFilter>()
                     .map(|f| Command::Where(Some(f)))
                     .map_err(|e| e.to_string())
+            }
+        }
+        "stats" => no_args(Command::Stats),
+        "gc" => {
+            if rest.is_empty() {
+                Err("usage: :gc --older-than DURATION|--no-records [--status S] [--no-ttl] --expire DURATION|--delete".into())
+            } else {
+                Ok(Command::Gc(rest.to_string()))
             }
         }
         "status" => match rest {

@@ -15,6 +15,7 @@ pub mod live;
 pub mod meta;
 pub mod notifications;
 pub mod scan;
+pub mod stats;
 pub mod timeline;
 pub mod traces;
 pub mod value;
@@ -105,6 +106,8 @@ pub struct Model {
     pub next_write: u64,
     /// What each write in flight is, for its notification.
     pub write_labels: HashMap<u64, String>,
+    /// The stats view, when open.
+    pub stats: Option<stats::StatsView>,
     /// The selected flow's timeline, shown in place of the keys.
     pub timeline: Option<timeline::TimelineView>,
     /// A key's history, shown in place of the keys.
@@ -158,6 +161,7 @@ impl Model {
             toasts: Vec::new(),
             next_write: 0,
             write_labels: HashMap::new(),
+            stats: None,
             timeline: None,
             history: None,
             live: LiveModel::default(),

@@ -9,6 +9,7 @@ mod help;
 mod history;
 mod keys;
 mod notifications;
+mod stats;
 mod status;
 mod timeline;
 mod traces;
@@ -47,6 +48,7 @@ pub fn draw(f: &mut Frame, m: &Model) {
         height: a.status.y,
         ..f.area()
     };
+    stats::stats(f, m, main);
     editor::editor(f, m, main);
     dialog::dialog(f, m, main, a.status);
     notifications::toasts(f, m, main);

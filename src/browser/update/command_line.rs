@@ -62,6 +62,8 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
             rebuild_keys(m, fx);
         }
         Cmd::Where(Some(filter)) => start_where(m, input, filter, fx),
+        Cmd::Stats => crate::browser::update::stats::command(m, fx),
+        Cmd::Gc(flags) => crate::browser::update::stats::start_gc(m, &flags, fx),
         Cmd::Status(status) => crate::browser::update::traces::set_status_filter(m, status, fx),
         Cmd::Timeline => crate::browser::update::timeline::toggle(m, fx),
         Cmd::History { reads: false } => crate::browser::update::history::toggle(m, fx),

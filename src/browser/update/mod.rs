@@ -15,6 +15,7 @@ pub mod navigation;
 pub mod notifications;
 pub mod prompt;
 pub mod scan;
+pub mod stats;
 pub mod timeline;
 pub mod traces;
 pub mod value;
@@ -64,6 +65,10 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     if m.dialog.is_some() {
         m.note = None;
         return dialog::key(m, k, cmd, fx);
+    }
+    if m.stats.is_some() && m.editor.is_none() {
+        m.note = None;
+        return stats::key(m, cmd, fx);
     }
     if m.editor.is_some() {
         return editor::key(m, k, cmd, fx);
@@ -136,6 +141,7 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::CopyKey => keys::copy_key(m, fx),
         Command::Dismiss => notifications::dismiss(m),
         Command::Save => note(m, "Ctrl-S saves in the editor (e opens it)", false),
+        Command::Stats => stats::toggle(m, fx),
         Command::Timeline => timeline::toggle(m, fx),
         Command::History => history::toggle(m, fx),
         Command::Diff => live::toggle_diff(m),
@@ -190,6 +196,7 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             connection::connected(m, facts, fx)
         }
         WorkerEvent::Unreachable(nodes) => connection::unreachable(m, nodes, fx),
+        WorkerEvent::Mode(mode) => m.server.mode = mode,
         WorkerEvent::Lost { reason } => connection::lost(m, reason),
         WorkerEvent::DbSize(n) => m.scan.dbsize = Some(n),
         WorkerEvent::ScanBatch {
@@ -212,6 +219,15 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
         WorkerEvent::MetaFailed { keys, error } => meta::failed(m, keys, error),
         WorkerEvent::Written { id, op, result } => writes::written(m, id, op, result, fx),
         WorkerEvent::WhereResult { id, result } => keys::where_result(m, id, result, fx),
+        WorkerEvent::StatsProgress {
+            id,
+            done,
+            total,
+            stats,
+        } => stats::progress(m, id, done, total, stats),
+        WorkerEvent::Stats { id, result } => stats::finished(m, id, result),
+        WorkerEvent::GcProgress { id, done, total } => stats::gc_progress(m, id, done, total),
+        WorkerEvent::GcPlanned { id, result } => stats::gc_planned(m, id, result),
         WorkerEvent::TraceGroups {
             generation,
             entries,

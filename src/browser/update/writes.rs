@@ -208,6 +208,9 @@ pub fn written(
             );
             start_scan(m, fx);
         }
+        (WriteOutcome::Collected(report), _) => {
+            crate::browser::update::stats::collected(m, id, &label, report, fx)
+        }
         (_, _) => toast(m, id, format!("{label}: done"), ToastKind::Done),
     }
 }

@@ -6,6 +6,7 @@ mod connection;
 mod live;
 mod meta;
 mod scan;
+mod stats;
 mod traces;
 mod values;
 mod writes;
@@ -19,6 +20,7 @@ use connection::{connect, heartbeat};
 use live::{LiveJobCmd, run_live};
 use meta::fetch_meta;
 use scan::run_scan;
+use stats::{run_gc_plan, run_stats};
 use traces::{read_records, run_group_scan, run_summaries};
 use values::{load_value, run_where};
 use writes::run_writes;
@@ -94,6 +96,23 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
             WorkerCmd::Write { id, op } => {
                 // The writer only stops when this loop ends.
                 let _ = write_tx.send((id, op));
+            }
+            WorkerCmd::Stats { id, keys } => {
+                tokio::spawn(run_stats(adapter.clone(), id, keys, events.clone()));
+            }
+            WorkerCmd::GcPlan {
+                id,
+                selection,
+                action,
+                keys,
+            } => {
+                tokio::spawn(run_gc_plan(
+                    adapter.clone(),
+                    id,
+                    (selection, action),
+                    keys,
+                    events.clone(),
+                ));
             }
             WorkerCmd::Where {
                 id,

@@ -77,5 +77,10 @@ async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome
                 .map_err(e)?;
             Ok(WriteOutcome::Imported(report.written))
         }
+        WriteOp::Gc { plan } => adapter
+            .gc_apply(plan, |_, _| {})
+            .await
+            .map(WriteOutcome::Collected)
+            .map_err(e),
     }
 }

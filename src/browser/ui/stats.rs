@@ -1,0 +1,418 @@
+//! The stats view: totals, a memory gauge, bar charts of trace ages and remaining TTLs, the
+//! biggest traces and keys (selectable), warnings, and a `:gc` dry run when one was asked for.
+//! Colours say how bad a figure is: green fine, yellow worth a look, red act.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Clear, Gauge, Paragraph};
+
+use motia_state::adapter::gc::GcPlan;
+use motia_state::adapter::stats::Stats;
+use motia_state::format_duration;
+
+use crate::browser::format::{human_bytes, thousands};
+use crate::browser::model::Model;
+use crate::browser::model::stats::{GcRun, StatsView, summary};
+use crate::browser::theme;
+use crate::browser::ui::clip;
+
+const GOOD: Color = Color::Green;
+const WATCH: Color = Color::Yellow;
+const BAD: Color = Color::Red;
+
+pub fn stats(f: &mut Frame, m: &Model, area: Rect) {
+    let Some(view) = &m.stats else {
+        return;
+    };
+    f.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(Span::styled(title(m, view), theme::title(true)))
+        .border_style(theme::border(true));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(s) = view.stats.as_deref() else {
+        let text = match &view.error {
+            Some(e) => Line::styled(format!(" {e}"), theme::error()),
+            None => Line::styled(" reading the keys…", theme::dim()),
+        };
+        f.render_widget(Paragraph::new(text), inner);
+        return;
+    };
+    let warnings = s.warnings.len().min(2) as u16;
+    let chart_h = if inner.height >= 20 { 8 } else { 7 };
+    // A dry run takes the place of the charts and lists, so a confirmation over the middle
+    // leaves its first lines in view.
+    let body = if view.gc.is_some() { 0 } else { chart_h };
+    let [totals, gauge, charts, lists, warn] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(body),
+        Constraint::Min(3),
+        Constraint::Length(warnings),
+    ])
+    .areas(inner);
+    f.render_widget(Paragraph::new(totals_line(s)), totals);
+    memory_gauge(f, s, gauge);
+    match &view.gc {
+        Some(run) => gc_plan(f, run, lists),
+        None => {
+            let [ages, ttls] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(charts);
+            age_chart(f, s, ages);
+            ttl_chart(f, s, ttls);
+            tops(f, view, s, lists);
+        }
+    }
+    let lines: Vec<Line> = s
+        .warnings
+        .iter()
+        .take(2)
+        .map(|w| {
+            Line::styled(
+                clip(&format!("! {w}"), warn.width as usize),
+                warning_style(w),
+            )
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), warn);
+}
+
+fn title(m: &Model, view: &StatsView) -> String {
+    let source = if view.from_index {
+        "from the index"
+    } else {
+        "scanning"
+    };
+    let state = if view.error.is_some() {
+        "failed".to_string()
+    } else if view.running {
+        match view.done.saturating_mul(100).checked_div(view.total) {
+            Some(pct) => format!(
+                "{source}: {pct}% ({} of {} keys)",
+                thousands(view.done),
+                thousands(view.total)
+            ),
+            None => format!("{source}: {} keys", thousands(view.done)),
+        }
+    } else {
+        "done · r recomputes".into()
+    };
+    format!(
+        " Stats of {} · {state} · Enter jumps · Esc closes ",
+        m.settings.prefix
+    )
+}
+
+fn bytes(b: Option<u64>) -> String {
+    b.map_or_else(|| "?".into(), human_bytes)
+}
+
+fn percent(share: f64) -> String {
+    if share > 0.0 && share < 0.001 {
+        "<0.1%".into()
+    } else {
+        format!("{:.1}%", share * 100.0)
+    }
+}
+
+fn totals_line(s: &Stats) -> Line<'static> {
+    let share = s
+        .share_of_server_memory
+        .map(|x| format!(" ({} of used memory)", percent(x)))
+        .unwrap_or_default();
+    let no_ttl = s.keys_without_ttl.unwrap_or(0);
+    let no_ttl_style = if no_ttl == 0 {
+        Style::new().fg(GOOD)
+    } else if no_ttl * 2 > s.keys {
+        Style::new().fg(BAD)
+    } else {
+        Style::new().fg(WATCH)
+    };
+    Line::from(vec![
+        Span::styled(
+            format!(
+                " {} keys · {} traces · {}{share} · ",
+                thousands(s.keys),
+                thousands(s.traces),
+                bytes(s.bytes)
+            ),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!(
+                "no TTL: {} keys, {}",
+                s.keys_without_ttl.map_or_else(|| "?".into(), thousands),
+                bytes(s.bytes_without_ttl)
+            ),
+            no_ttl_style,
+        ),
+    ])
+}
+
+fn memory_gauge(f: &mut Frame, s: &Stats, area: Rect) {
+    let m = &s.server;
+    let policy = m.policy.as_deref().unwrap_or("?");
+    let peak = bytes(m.peak_memory);
+    let (ratio, label, colour) = match (m.fill(), m.maxmemory) {
+        (Some(fill), Some(max)) => {
+            let colour = if fill > 0.9 {
+                BAD
+            } else if fill > 0.8 || (fill > 0.6 && policy == "noeviction") {
+                WATCH
+            } else {
+                GOOD
+            };
+            (
+                fill.min(1.0),
+                format!(
+                    "memory {} of {} ({}) · {policy} · peak {peak}",
+                    bytes(m.used_memory),
+                    human_bytes(max),
+                    percent(fill)
+                ),
+                colour,
+            )
+        }
+        (_, Some(0)) => (
+            s.share_of_server_memory.unwrap_or(0.0).min(1.0),
+            format!(
+                "state {} of {} used · no maxmemory · {policy} · peak {peak}",
+                bytes(s.bytes),
+                bytes(m.used_memory)
+            ),
+            if s.keys_without_ttl.unwrap_or(0) > 0 {
+                WATCH
+            } else {
+                GOOD
+            },
+        ),
+        _ => (
+            0.0,
+            format!(
+                "memory {} · maxmemory unknown · {policy}",
+                bytes(m.used_memory)
+            ),
+            Color::DarkGray,
+        ),
+    };
+    f.render_widget(
+        Gauge::default()
+            .ratio(ratio)
+            .label(Span::styled(label, Style::new().fg(Color::White)))
+            .gauge_style(Style::new().fg(colour).bg(Color::Black))
+            .use_unicode(true),
+        area,
+    );
+}
+
+const AGE_LABELS: [&str; 6] = ["<1h", "<1d", "1-3d", "3-7d", ">7d", "?"];
+const TTL_LABELS: [&str; 7] = ["none", "<1h", "<1d", "1-3d", "3-7d", ">7d", "?"];
+
+/// A count for a bar's top: `7`, `12k`, `3.4M`.
+fn short_count(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{}k", n / 1000),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+/// Horizontal bars, one a line: the label on the left, count and bytes on the bar.
+fn chart<'a>(title: String, bars: Vec<Bar<'a>>) -> BarChart<'a> {
+    BarChart::default()
+        .block(
+            Block::bordered()
+                .title(Span::styled(title, theme::title(false)))
+                .border_style(theme::border(false)),
+        )
+        .direction(Direction::Horizontal)
+        .bar_width(1)
+        .bar_gap(0)
+        .data(BarGroup::default().bars(&bars))
+}
+
+/// A bar whose label carries the figures (`<1h     3   4.9 KiB`), so the bar itself only
+/// shows the proportion.
+fn bar(label: &str, count: u64, bytes: Option<u64>, colour: Color) -> Bar<'static> {
+    let bytes = match bytes {
+        Some(b) if count > 0 => human_bytes(b),
+        Some(_) => String::new(),
+        None => "?".into(),
+    };
+    Bar::new(count)
+        .label(Line::from(format!(
+            "{label:>4} {:>5} {bytes:>9}",
+            short_count(count)
+        )))
+        .text_value(String::new())
+        .style(Style::new().fg(colour))
+}
+
+fn age_chart(f: &mut Frame, s: &Stats, area: Rect) {
+    let bars = s
+        .age_buckets
+        .iter()
+        .zip(AGE_LABELS)
+        .enumerate()
+        .map(|(i, (b, label))| {
+            let colour = match i {
+                0 | 1 => GOOD,
+                2 | 3 => WATCH,
+                4 => BAD,
+                _ => Color::DarkGray,
+            };
+            bar(label, b.traces, b.bytes, colour)
+        })
+        .collect();
+    let by = format!(
+        " Traces by age (records {} · idle {}) ",
+        s.traces_with_records, s.traces_by_idle_time
+    );
+    f.render_widget(chart(by, bars), area);
+}
+
+fn ttl_chart(f: &mut Frame, s: &Stats, area: Rect) {
+    let bars = s
+        .ttl_buckets
+        .iter()
+        .zip(TTL_LABELS)
+        .enumerate()
+        .map(|(i, (b, label))| {
+            let colour = match i {
+                0 => WATCH,
+                6 => Color::DarkGray,
+                _ => GOOD,
+            };
+            bar(label, b.keys, b.bytes, colour)
+        })
+        .collect();
+    f.render_widget(chart(" Keys by remaining TTL ".into(), bars), area);
+}
+
+fn tops(f: &mut Frame, view: &StatsView, s: &Stats, area: Rect) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let n_traces = s.top_traces.len();
+    let row_style = |i: usize| {
+        if i == view.cursor {
+            theme::cursor(true)
+        } else {
+            Style::new()
+        }
+    };
+    let height = left.height.saturating_sub(2) as usize;
+    // Keep the cursor's row on screen in whichever list holds it.
+    let skip = |len: usize, at: Option<usize>| {
+        at.map_or(0, |c| (c + 1).saturating_sub(height))
+            .min(len.saturating_sub(height))
+    };
+    let t_skip = skip(n_traces, (view.cursor < n_traces).then_some(view.cursor));
+    let width = left.width.saturating_sub(2) as usize;
+    let traces: Vec<Line> = s
+        .top_traces
+        .iter()
+        .enumerate()
+        .skip(t_skip)
+        .map(|(i, t)| {
+            let text = format!(
+                "{:>9} {:>7} keys  {}",
+                bytes(t.bytes),
+                thousands(t.keys),
+                t.trace_id
+            );
+            Line::styled(clip(&text, width), row_style(i))
+        })
+        .collect();
+    let k_skip = skip(s.top_keys.len(), view.cursor.checked_sub(n_traces));
+    let keys: Vec<Line> = s
+        .top_keys
+        .iter()
+        .enumerate()
+        .skip(k_skip)
+        .map(|(i, k)| {
+            let text = format!("{:>9}  {} {}", bytes(k.bytes), k.trace_id, k.key);
+            Line::styled(clip(&text, width), row_style(n_traces + i))
+        })
+        .collect();
+    let boxed = |t: &'static str| {
+        Block::bordered()
+            .title(Span::styled(t, theme::title(false)))
+            .border_style(theme::border(false))
+    };
+    f.render_widget(
+        Paragraph::new(traces).block(boxed(" Biggest traces ")),
+        left,
+    );
+    f.render_widget(Paragraph::new(keys).block(boxed(" Biggest keys ")), right);
+}
+
+fn gc_plan(f: &mut Frame, run: &GcRun, area: Rect) {
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    match (&run.plan, &run.error) {
+        (_, Some(e)) => lines.push(Line::styled(format!("failed: {e}"), theme::error())),
+        (None, None) => lines.push(Line::styled(
+            format!(
+                "selecting… {} of {} keys read",
+                thousands(run.done),
+                thousands(run.total)
+            ),
+            theme::dim(),
+        )),
+        (Some(plan), None) => plan_lines(plan, width, &mut lines),
+    }
+    let title = format!(" gc {} · dry run: nothing changes before y ", run.flags);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(Span::styled(clip(&title, width), theme::title(true)))
+                .border_style(theme::border(true)),
+        ),
+        area,
+    );
+}
+
+fn plan_lines(plan: &GcPlan, width: usize, lines: &mut Vec<Line<'static>>) {
+    lines.push(Line::styled(
+        clip(
+            &format!(
+                "would {} · {} running flows left alone",
+                summary(plan),
+                plan.running_skipped
+            ),
+            width,
+        ),
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
+    for t in &plan.traces {
+        let n = t.acting_keys().count();
+        if n == 0 {
+            continue;
+        }
+        let age = t.age_ms.map_or_else(
+            || "age ?".into(),
+            |a| format_duration(std::time::Duration::from_millis(a.max(0) as u64)),
+        );
+        let status = t.status.map_or("no records", |s| s.as_str());
+        let text = format!(
+            "{:>9} {:>6} keys  {:>7}  {:<10} {}",
+            bytes(t.bytes()),
+            thousands(n as u64),
+            age,
+            status,
+            t.trace_id
+        );
+        lines.push(Line::raw(clip(&text, width)));
+    }
+}
+
+fn warning_style(w: &str) -> Style {
+    if w.contains("noeviction") {
+        Style::new().fg(BAD).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(WATCH)
+    }
+}
