@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::config::ReconnectStrategy;
-use crate::adapter::conn::{Node, build_client};
+use crate::adapter::config::parse_node;
+use crate::adapter::conn::{Node, Topology, build_client};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::keys::{KeySpace, escape_glob};
 use crate::adapter::notify::NotifySetting;
@@ -380,7 +381,7 @@ impl LiveSubscription {
     /// nodes that no longer should be (a cluster's primaries after a failover). True when the
     /// set of nodes changed after the first time (events may have been missed).
     async fn link_nodes(&mut self) -> Result<bool> {
-        let nodes = self.adapter.conn.scan_targets().await?;
+        let nodes = self.targets().await?;
         let before = self.links.len();
         let first = self.links.is_empty();
         self.links.retain(|l| nodes.contains(&l.node));
@@ -396,6 +397,29 @@ impl LiveSubscription {
         Ok(changed && !first)
     }
 
+    /// The nodes whose notifications to follow: the server, the primary the sentinels name,
+    /// or every primary of a cluster.
+    async fn targets(&self) -> Result<Vec<Option<Node>>> {
+        if let Topology::Sentinel { primary, .. } = self.adapter.conn.topology() {
+            // The sentinels are asked at every (re)connect: a PING keeps that current.
+            let _ = self.adapter.dbsize().await;
+            let primary = match self.adapter.conn.topology() {
+                Topology::Sentinel {
+                    primary: Some(p), ..
+                } => Some(p),
+                _ => primary,
+            };
+            return match primary {
+                Some(p) => Ok(vec![Some(parse_node("sentinel primary", &p)?)]),
+                None => Err(Error::Subscribe {
+                    addr: self.adapter.addr().to_string(),
+                    reason: "the sentinels have not named a primary yet".into(),
+                }),
+            };
+        }
+        self.adapter.conn.scan_targets().await
+    }
+
     async fn open_link(&self, node: Option<Node>) -> Result<NodeLink> {
         let mut config = self.adapter.config().clone();
         if let Some((host, port)) = &node {
@@ -404,6 +428,7 @@ impl LiveSubscription {
             config.cluster = false;
             config.cluster_nodes.clear();
             config.socket = None;
+            config.sentinel = None;
         }
         let addr = match &node {
             Some((h, p)) => format!("{h}:{p}"),
