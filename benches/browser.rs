@@ -21,6 +21,9 @@ mod browser;
 #[allow(dead_code, unused_imports)]
 #[path = "../src/diff.rs"]
 mod diff;
+#[allow(dead_code, unused_imports)]
+#[path = "../src/profiles.rs"]
+mod profiles;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

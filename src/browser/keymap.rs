@@ -50,11 +50,12 @@ pub enum Command {
     History,
     Diff,
     Follow,
+    Connections,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 35] = [
+    pub const ALL: [Command; 36] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -88,6 +89,7 @@ impl Command {
         Command::History,
         Command::Diff,
         Command::Follow,
+        Command::Connections,
         Command::Help,
         Command::Quit,
     ];
@@ -130,6 +132,7 @@ impl Command {
             Command::History => "history",
             Command::Diff => "diff",
             Command::Follow => "follow",
+            Command::Connections => "connections",
         }
     }
 
@@ -190,6 +193,7 @@ impl Command {
                 "diff of the value against its previous version (live); in a history: versions"
             }
             Command::Follow => "follow: select the newest trace and its last written key",
+            Command::Connections => "saved connections (profiles): switch, reconnect and rescan",
             Command::Stats => {
                 "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
             }

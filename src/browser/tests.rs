@@ -1569,3 +1569,92 @@ fn frame_cluster_primary_down() {
 mod live;
 mod live_load;
 mod stats;
+
+fn with_connections(m: &mut Model) {
+    use crate::browser::model::connections::ConnectionEntry;
+    let entry = |name: &str, place: &str, mode: &str, read_only: bool| ConnectionEntry {
+        name: name.into(),
+        place: place.into(),
+        mode: mode.into(),
+        read_only,
+        prefix: P.into(),
+    };
+    m.connections = vec![
+        entry("local", "redis://127.0.0.1:6390/0", "standalone", false),
+        entry(
+            "prod",
+            "redis://motia-reader@10.0.0.1:7000/0",
+            "cluster",
+            true,
+        ),
+        entry(
+            "staging",
+            "redis+sentinel://s1:26379/mymaster/0",
+            "sentinel",
+            false,
+        ),
+    ];
+    m.settings.profile = Some("local".into());
+}
+
+#[test]
+fn frame_connection_picker() {
+    let c = clock();
+    let mut m = loaded(&c);
+    with_connections(&mut m);
+    update(&mut m, key('c'));
+    let text = screen(&m);
+    assert!(text.contains("Connections"), "{text}");
+    assert!(text.contains("read-only"), "{text}");
+    insta::assert_snapshot!("connection_picker", text);
+}
+
+#[test]
+fn picking_a_connection_asks_the_worker_and_starts_over_when_it_switched() {
+    let c = clock();
+    let mut m = loaded(&c);
+    with_connections(&mut m);
+    update(&mut m, key('c'));
+    update(&mut m, key('j'));
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(
+        fx.iter().any(|f| matches!(
+            f,
+            Effect::Worker(WorkerCmd::Switch { profile }) if profile == "prod"
+        )),
+        "{fx:?}"
+    );
+    assert!(m.overlay.is_none());
+    // Refused (say, its password command failed): nothing changes.
+    ev(
+        &mut m,
+        WorkerEvent::SwitchFailed {
+            profile: "prod".into(),
+            error: "password_command failed".into(),
+        },
+    );
+    assert_eq!(m.settings.profile.as_deref(), Some("local"));
+    assert!(m.index.total_keys > 0);
+    // Switched: an empty screen on the new connection, read-only as the profile says.
+    ev(
+        &mut m,
+        WorkerEvent::Switched {
+            profile: "prod".into(),
+        },
+    );
+    assert_eq!(m.settings.profile.as_deref(), Some("prod"));
+    assert!(m.settings.read_only);
+    assert_eq!(m.index.total_keys, 0);
+    assert_eq!(m.connections.len(), 3);
+    let fx = connect(&mut m);
+    assert!(scan_gen(&fx) > 0, "connected: the scan starts");
+    // Without saved connections `c` says how to add them.
+    m.connections.clear();
+    update(&mut m, key('c'));
+    assert!(m.overlay.is_none());
+    assert!(
+        m.note
+            .as_ref()
+            .is_some_and(|n| n.text.contains("[profiles.NAME]"))
+    );
+}

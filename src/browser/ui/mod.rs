@@ -3,6 +3,7 @@
 //! does not grow with the keyspace or the value.
 
 mod command_line;
+mod connections;
 mod dialog;
 mod editor;
 mod help;
@@ -54,6 +55,7 @@ pub fn draw(f: &mut Frame, m: &Model) {
     notifications::toasts(f, m, main);
     if m.overlay.is_some() {
         help::help(f, m, f.area());
+        connections::connections(f, m, f.area());
     }
 }
 
