@@ -25,6 +25,8 @@ pub struct ValuePane {
     pub scroll: usize,
     /// `y` was pressed before the value arrived: copy it when it does.
     pub copy_pending: bool,
+    /// Columns scrolled to the right (long lines, not wrapping).
+    pub hscroll: usize,
     /// The version shown before the last change of this key (what `=` compares with).
     pub previous: Option<Arc<ValueDoc>>,
     /// Lines of the shown version that differ from `previous`, marked for a while.
