@@ -277,7 +277,8 @@ enum Link {
 /// # }
 /// ```
 pub struct LiveSubscription {
-    manager: ConnectionManager,
+    /// One subscription per node: notifications are local to each primary of a cluster.
+    managers: Vec<ConnectionManager>,
     rx: mpsc::Receiver<PushInfo>,
     dropped: Arc<AtomicU64>,
     channel_prefix: String,
@@ -330,7 +331,6 @@ impl LiveSubscription {
         let channel_prefix = format!("__keyspace@{}__:", config.database);
         let patterns = patterns(&channel_prefix, &keys, &config.trace_prefix, &options);
 
-        let client = build_client(config, true)?;
         let (tx, rx) = mpsc::channel(options.buffer.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
         let counter = dropped.clone();
@@ -346,39 +346,44 @@ impl LiveSubscription {
                 Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
             }
         };
-        let manager_config = ConnectionManagerConfig::new()
-            .set_push_sender(sender)
-            .set_automatic_resubscription()
-            .set_connection_timeout(Some(config.connect_timeout))
-            .set_response_timeout(config.command_timeout)
-            // Our own loop retries with the configured strategy; the manager tries briefly.
-            .set_number_of_retries(1);
         let subscribe_err = |reason: String| Error::Subscribe {
             addr: addr.clone(),
             reason,
         };
-        let manager = match tokio::time::timeout(
-            config.connect_timeout,
-            ConnectionManager::new_with_config(client, manager_config),
-        )
-        .await
-        {
-            Ok(Ok(m)) => m,
-            Ok(Err(e)) if e.to_string().contains("HELLO") => {
-                return Err(subscribe_err(format!(
-                    "live updates need Redis 6 or newer (RESP3): {e}"
-                )));
-            }
-            Ok(Err(e)) => return Err(subscribe_err(e.to_string())),
-            Err(_) => {
-                return Err(subscribe_err(format!(
-                    "no answer within {:?}",
-                    config.connect_timeout
-                )));
-            }
-        };
+        let mut managers = Vec::new();
+        for node_config in notification_nodes(adapter).await? {
+            let client = build_client(&node_config, true)?;
+            let manager_config = ConnectionManagerConfig::new()
+                .set_push_sender(sender.clone())
+                .set_automatic_resubscription()
+                .set_connection_timeout(Some(config.connect_timeout))
+                .set_response_timeout(config.command_timeout)
+                // Our own loop retries with the configured strategy; the manager tries briefly.
+                .set_number_of_retries(1);
+            let manager = match tokio::time::timeout(
+                config.connect_timeout,
+                ConnectionManager::new_with_config(client, manager_config),
+            )
+            .await
+            {
+                Ok(Ok(m)) => m,
+                Ok(Err(e)) if e.to_string().contains("HELLO") => {
+                    return Err(subscribe_err(format!(
+                        "live updates need Redis 6 or newer (RESP3): {e}"
+                    )));
+                }
+                Ok(Err(e)) => return Err(subscribe_err(e.to_string())),
+                Err(_) => {
+                    return Err(subscribe_err(format!(
+                        "no answer within {:?}",
+                        config.connect_timeout
+                    )));
+                }
+            };
+            managers.push(manager);
+        }
         let mut sub = Self {
-            manager,
+            managers,
             rx,
             dropped,
             channel_prefix,
@@ -398,8 +403,14 @@ impl LiveSubscription {
             covered: true,
             queue: VecDeque::new(),
         };
-        for p in sub.patterns.clone() {
-            if let Err(e) = sub.manager.psubscribe(&p).await {
+        let nodes = sub.managers.len();
+        let wanted: Vec<(String, usize)> = sub
+            .patterns
+            .iter()
+            .flat_map(|p| (0..nodes).map(move |i| (p.clone(), i)))
+            .collect();
+        for (p, manager) in wanted {
+            if let Err(e) = sub.managers[manager].psubscribe(&p).await {
                 let reason = if e.code() == Some("NOPERM") {
                     format!(
                         "this user may not subscribe to {p} (its ACL channel permissions need \
@@ -524,10 +535,15 @@ impl LiveSubscription {
     }
 
     async fn ping(&mut self) -> bool {
-        let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<Value>(&mut self.manager);
         let limit = self.adapter.config().connect_timeout;
-        matches!(tokio::time::timeout(limit, ping).await, Ok(Ok(_)))
+        for manager in &mut self.managers {
+            let cmd = redis::cmd("PING");
+            let ping = cmd.query_async::<Value>(manager);
+            if !matches!(tokio::time::timeout(limit, ping).await, Ok(Ok(_))) {
+                return false;
+            }
+        }
+        true
     }
 
     async fn check_setting(&mut self) -> Option<LiveMessage> {
@@ -588,6 +604,40 @@ impl LiveSubscription {
             && ev
                 .trace_record(&self.trace_prefix)
                 .is_some_and(|id| self.trace.as_deref().is_none_or(|t| t == id))
+    }
+}
+
+/// Where notifications come from: the server, the primary the sentinels named, or every
+/// primary of a cluster (each sends the events of its own keys only; replicas would repeat
+/// them).
+async fn notification_nodes(adapter: &RedisStateAdapter) -> Result<Vec<crate::Config>> {
+    let config = adapter.config();
+    let at = |host: String, port: u16| {
+        let mut c = config.clone();
+        c.host = host;
+        c.port = port;
+        c.cluster = false;
+        c.cluster_nodes.clear();
+        c.sentinel = None;
+        c
+    };
+    match adapter.topology() {
+        crate::Topology::Standalone => Ok(vec![config.clone()]),
+        crate::Topology::Sentinel { primary, .. } => {
+            let node = primary.and_then(|p| crate::adapter::config::parse_node("primary", &p).ok());
+            Ok(vec![match node {
+                Some((h, p)) => at(h, p),
+                None => config.clone(),
+            }])
+        }
+        crate::Topology::Cluster { .. } => Ok(adapter
+            .conn
+            .scan_targets()
+            .await?
+            .into_iter()
+            .flatten()
+            .map(|(h, p)| at(h, p))
+            .collect()),
     }
 }
 
