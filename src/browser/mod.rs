@@ -16,6 +16,7 @@ pub mod keymap;
 pub mod model;
 pub mod pane;
 pub mod terminal;
+pub mod text;
 pub mod theme;
 pub mod ui;
 pub mod update;

@@ -133,6 +133,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Rescan => scan::start_scan(m, fx),
         Command::LoadAll => value::load_all(m, fx),
         Command::Wrap => m.wrap = !m.wrap,
+        Command::ScrollLeft => value::scroll_sideways(m, false),
+        Command::ScrollRight => value::scroll_sideways(m, true),
         Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Command::Connections => connections::open(m),
         Command::Edit => editor::open(m, false, fx),
