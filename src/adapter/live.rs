@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::config::ReconnectStrategy;
-use crate::adapter::conn::build_client;
+use crate::adapter::config::parse_node;
+use crate::adapter::conn::{Node, Topology, build_client};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::keys::{KeySpace, escape_glob};
 use crate::adapter::notify::NotifySetting;
@@ -258,6 +259,12 @@ enum Link {
     Down { attempt: u32 },
 }
 
+/// The subscription connection of one node (`None`: the one server).
+struct NodeLink {
+    node: Option<Node>,
+    manager: ConnectionManager,
+}
+
 /// A running subscription to keyspace notifications.
 ///
 /// ```no_run
@@ -277,9 +284,11 @@ enum Link {
 /// # }
 /// ```
 pub struct LiveSubscription {
-    /// One subscription per node: notifications are local to each primary of a cluster.
-    managers: Vec<ConnectionManager>,
+    /// One subscription connection per node: the server, or every primary of a cluster
+    /// (notifications are local to the node that holds the key; replicas would repeat them).
+    links: Vec<NodeLink>,
     rx: mpsc::Receiver<PushInfo>,
+    tx: mpsc::Sender<PushInfo>,
     dropped: Arc<AtomicU64>,
     channel_prefix: String,
     patterns: Vec<String>,
@@ -301,6 +310,10 @@ impl std::fmt::Debug for LiveSubscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveSubscription")
             .field("patterns", &self.patterns)
+            .field(
+                "nodes",
+                &self.links.iter().map(|l| &l.node).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -332,60 +345,11 @@ impl LiveSubscription {
         let patterns = patterns(&channel_prefix, &keys, &config.trace_prefix, &options);
 
         let (tx, rx) = mpsc::channel(options.buffer.max(1));
-        let dropped = Arc::new(AtomicU64::new(0));
-        let counter = dropped.clone();
-        // The sender runs on the connection's reader and must not block: a full buffer drops
-        // the notification and counts it, which the reader reports as lost events.
-        let sender = move |info: PushInfo| -> std::result::Result<(), ()> {
-            match tx.try_send(info) {
-                Ok(()) => Ok(()),
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    Ok(())
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
-            }
-        };
-        let subscribe_err = |reason: String| Error::Subscribe {
-            addr: addr.clone(),
-            reason,
-        };
-        let mut managers = Vec::new();
-        for node_config in notification_nodes(adapter).await? {
-            let client = build_client(&node_config, true)?;
-            let manager_config = ConnectionManagerConfig::new()
-                .set_push_sender(sender.clone())
-                .set_automatic_resubscription()
-                .set_connection_timeout(Some(config.connect_timeout))
-                .set_response_timeout(config.command_timeout)
-                // Our own loop retries with the configured strategy; the manager tries briefly.
-                .set_number_of_retries(1);
-            let manager = match tokio::time::timeout(
-                config.connect_timeout,
-                ConnectionManager::new_with_config(client, manager_config),
-            )
-            .await
-            {
-                Ok(Ok(m)) => m,
-                Ok(Err(e)) if e.to_string().contains("HELLO") => {
-                    return Err(subscribe_err(format!(
-                        "live updates need Redis 6 or newer (RESP3): {e}"
-                    )));
-                }
-                Ok(Err(e)) => return Err(subscribe_err(e.to_string())),
-                Err(_) => {
-                    return Err(subscribe_err(format!(
-                        "no answer within {:?}",
-                        config.connect_timeout
-                    )));
-                }
-            };
-            managers.push(manager);
-        }
         let mut sub = Self {
-            managers,
+            links: Vec::new(),
             rx,
-            dropped,
+            tx,
+            dropped: Arc::new(AtomicU64::new(0)),
             channel_prefix,
             patterns,
             keys,
@@ -403,19 +367,126 @@ impl LiveSubscription {
             covered: true,
             queue: VecDeque::new(),
         };
-        let nodes = sub.managers.len();
-        let wanted: Vec<(String, usize)> = sub
-            .patterns
-            .iter()
-            .flat_map(|p| (0..nodes).map(move |i| (p.clone(), i)))
-            .collect();
-        for (p, manager) in wanted {
-            if let Err(e) = sub.managers[manager].psubscribe(&p).await {
+        sub.link_nodes().await?;
+        if sub.links.is_empty() {
+            return Err(Error::Subscribe {
+                addr,
+                reason: "no primary to subscribe to".into(),
+            });
+        }
+        Ok(sub)
+    }
+
+    /// Subscribes on every node that should be followed and is not yet, and drops the links to
+    /// nodes that no longer should be (a cluster's primaries after a failover). True when the
+    /// set of nodes changed after the first time (events may have been missed).
+    async fn link_nodes(&mut self) -> Result<bool> {
+        let nodes = self.targets().await?;
+        let before = self.links.len();
+        let first = self.links.is_empty();
+        self.links.retain(|l| nodes.contains(&l.node));
+        let mut changed = self.links.len() != before;
+        for node in nodes {
+            if self.links.iter().any(|l| l.node == node) {
+                continue;
+            }
+            let link = self.open_link(node).await?;
+            self.links.push(link);
+            changed = true;
+        }
+        Ok(changed && !first)
+    }
+
+    /// The nodes whose notifications to follow: the server, the primary the sentinels name,
+    /// or every primary of a cluster.
+    async fn targets(&self) -> Result<Vec<Option<Node>>> {
+        if let Topology::Sentinel { primary, .. } = self.adapter.conn.topology() {
+            // The sentinels are asked at every (re)connect: a PING keeps that current.
+            let _ = self.adapter.dbsize().await;
+            let primary = match self.adapter.conn.topology() {
+                Topology::Sentinel {
+                    primary: Some(p), ..
+                } => Some(p),
+                _ => primary,
+            };
+            return match primary {
+                Some(p) => Ok(vec![Some(parse_node("sentinel primary", &p)?)]),
+                None => Err(Error::Subscribe {
+                    addr: self.adapter.addr().to_string(),
+                    reason: "the sentinels have not named a primary yet".into(),
+                }),
+            };
+        }
+        self.adapter.conn.scan_targets().await
+    }
+
+    async fn open_link(&self, node: Option<Node>) -> Result<NodeLink> {
+        let mut config = self.adapter.config().clone();
+        if let Some((host, port)) = &node {
+            config.host = host.clone();
+            config.port = *port;
+            config.cluster = false;
+            config.cluster_nodes.clear();
+            config.socket = None;
+            config.sentinel = None;
+        }
+        let addr = match &node {
+            Some((h, p)) => format!("{h}:{p}"),
+            None => self.adapter.addr().to_string(),
+        };
+        let subscribe_err = |reason: String| Error::Subscribe {
+            addr: addr.clone(),
+            reason,
+        };
+        let client = build_client(&config, true)?;
+        let tx = self.tx.clone();
+        let counter = self.dropped.clone();
+        // The sender runs on the connection's reader and must not block: a full buffer drops
+        // the notification and counts it, which the reader reports as lost events.
+        let sender = move |info: PushInfo| -> std::result::Result<(), ()> {
+            match tx.try_send(info) {
+                Ok(()) => Ok(()),
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+            }
+        };
+        let manager_config = ConnectionManagerConfig::new()
+            .set_push_sender(sender)
+            .set_automatic_resubscription()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(config.command_timeout)
+            // Our own loop retries with the configured strategy; the manager tries briefly.
+            .set_number_of_retries(1);
+        let mut manager = match tokio::time::timeout(
+            config.connect_timeout,
+            ConnectionManager::new_with_config(client, manager_config),
+        )
+        .await
+        {
+            Ok(Ok(m)) => m,
+            Ok(Err(e)) if e.to_string().contains("HELLO") => {
+                return Err(subscribe_err(format!(
+                    "live updates need Redis 6 or newer (RESP3): {e}"
+                )));
+            }
+            Ok(Err(e)) => return Err(subscribe_err(e.to_string())),
+            Err(_) => {
+                return Err(subscribe_err(format!(
+                    "no answer within {:?}",
+                    config.connect_timeout
+                )));
+            }
+        };
+        for p in &self.patterns {
+            if let Err(e) = manager.psubscribe(p).await {
                 let reason = if e.code() == Some("NOPERM") {
                     format!(
                         "this user may not subscribe to {p} (its ACL channel permissions need \
                          &{}*): {e}",
-                        sub.channel_prefix
+                        self.channel_prefix
                     )
                 } else {
                     e.to_string()
@@ -423,7 +494,7 @@ impl LiveSubscription {
                 return Err(subscribe_err(reason));
             }
         }
-        Ok(sub)
+        Ok(NodeLink { node, manager })
     }
 
     /// The channel patterns subscribed to.
@@ -534,11 +605,15 @@ impl LiveSubscription {
         Ok(out)
     }
 
+    /// True when every node's subscription answers (re-made where needed).
     async fn ping(&mut self) -> bool {
+        if self.links.iter().any(|l| l.node.is_some()) && self.link_nodes().await.is_err() {
+            return false;
+        }
         let limit = self.adapter.config().connect_timeout;
-        for manager in &mut self.managers {
+        for l in &mut self.links {
             let cmd = redis::cmd("PING");
-            let ping = cmd.query_async::<Value>(manager);
+            let ping = cmd.query_async::<Value>(&mut l.manager);
             if !matches!(tokio::time::timeout(limit, ping).await, Ok(Ok(_))) {
                 return false;
             }
@@ -547,6 +622,16 @@ impl LiveSubscription {
     }
 
     async fn check_setting(&mut self) -> Option<LiveMessage> {
+        // A cluster's primaries change with a failover: follow the new ones.
+        if self.links.iter().any(|l| l.node.is_some()) {
+            match self.link_nodes().await {
+                Ok(true) => {
+                    self.queue.push_back(LiveMessage::Reconnected);
+                }
+                Ok(false) => {}
+                Err(e) => tracing::debug!(error = %e, "listing the primaries failed"),
+            }
+        }
         match self.adapter.notify_setting().await {
             Ok(s) => {
                 let covered = s.covers_live();
@@ -604,40 +689,6 @@ impl LiveSubscription {
             && ev
                 .trace_record(&self.trace_prefix)
                 .is_some_and(|id| self.trace.as_deref().is_none_or(|t| t == id))
-    }
-}
-
-/// Where notifications come from: the server, the primary the sentinels named, or every
-/// primary of a cluster (each sends the events of its own keys only; replicas would repeat
-/// them).
-async fn notification_nodes(adapter: &RedisStateAdapter) -> Result<Vec<crate::Config>> {
-    let config = adapter.config();
-    let at = |host: String, port: u16| {
-        let mut c = config.clone();
-        c.host = host;
-        c.port = port;
-        c.cluster = false;
-        c.cluster_nodes.clear();
-        c.sentinel = None;
-        c
-    };
-    match adapter.topology() {
-        crate::Topology::Standalone => Ok(vec![config.clone()]),
-        crate::Topology::Sentinel { primary, .. } => {
-            let node = primary.and_then(|p| crate::adapter::config::parse_node("primary", &p).ok());
-            Ok(vec![match node {
-                Some((h, p)) => at(h, p),
-                None => config.clone(),
-            }])
-        }
-        crate::Topology::Cluster { .. } => Ok(adapter
-            .conn
-            .scan_targets()
-            .await?
-            .into_iter()
-            .flatten()
-            .map(|(h, p)| at(h, p))
-            .collect()),
     }
 }
 
