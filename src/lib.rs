@@ -24,7 +24,7 @@ pub mod adapter;
 
 pub use adapter::coalesce;
 pub use adapter::config::{
-    Config, DEFAULT_PREFIX, DEFAULT_TRACE_PREFIX, ReconnectStrategy, TlsConfig,
+    Config, DEFAULT_PREFIX, DEFAULT_TRACE_PREFIX, ReconnectStrategy, SentinelConfig, TlsConfig,
 };
 pub use adapter::error::{Error, Result};
 pub use adapter::escape;

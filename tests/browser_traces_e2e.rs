@@ -65,7 +65,9 @@ fn failed_flow_timeline_history_and_jump() {
     t.keys(&["="]);
     t.wait_for("the version before → this one: +1 -1");
     t.wait_for("+   \"status\": \"confirmed\"");
+    // Esc alone (a key right after it would read as Alt-key).
     t.keys(&["Escape"]);
+    t.wait("the history closed", |s| !s.contains("History order"));
 
     // From a state event of the timeline straight to the key.
     t.keys(&["T"]);
@@ -87,7 +89,9 @@ fn failed_flow_timeline_history_and_jump() {
     t.wait_for("cart no longer exists in trace QH7KD-2104821");
 
     // `:status failed` keeps the failed flows only.
-    t.keys(&["Escape", "h", "/"]);
+    t.keys(&["Escape"]);
+    t.wait("the timeline closed", |s| !s.contains("Timeline QH7KD"));
+    t.keys(&["h", "/"]);
     t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "Enter"]);
     t.keys(&[":"]);
     t.type_text("status failed");

@@ -166,6 +166,24 @@ pub struct Config {
     pub cluster: bool,
     /// More cluster seed nodes (`host:port`) besides `host:port`.
     pub cluster_nodes: Vec<String>,
+    /// Ask these sentinels for the current primary instead of using `host:port`.
+    pub sentinel: Option<SentinelConfig>,
+}
+
+/// Redis Sentinel: the sentinels to ask and the name of the primary they watch.
+///
+/// ```
+/// use motia_state::Config;
+/// let c = Config::from_url("redis+sentinel://s1:26379,s2:26380/mymaster").unwrap();
+/// let s = c.sentinel.unwrap();
+/// assert_eq!((s.nodes.len(), s.master.as_str()), (2, "mymaster"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentinelConfig {
+    /// `host:port` of each sentinel.
+    pub nodes: Vec<String>,
+    /// The monitored primary's name (`mymaster`).
+    pub master: String,
 }
 
 impl Default for Config {
@@ -189,6 +207,7 @@ impl Default for Config {
             socket: None,
             cluster: false,
             cluster_nodes: Vec::new(),
+            sentinel: None,
         }
     }
 }
@@ -281,6 +300,9 @@ impl Config {
     /// assert_eq!((c.host.as_str(), c.port, c.key_prefix.as_str()), ("cache", 6380, "app:"));
     /// ```
     pub fn apply_url(&mut self, raw: &str) -> Result<()> {
+        if let Some(rest) = raw.strip_prefix("redis+sentinel://") {
+            return self.apply_sentinel_url(rest);
+        }
         let parsed = url::Url::parse(raw).map_err(|e| config_err("url", format!("{e}")))?;
         let tls = match parsed.scheme() {
             "redis" => false,
@@ -296,6 +318,7 @@ impl Config {
             }
         };
         self.socket = None;
+        self.sentinel = None;
         let host = parsed
             .host_str()
             .filter(|h| !h.is_empty())
@@ -328,6 +351,67 @@ impl Config {
         } else {
             self.tls = None;
         }
+        Ok(())
+    }
+
+    /// `redis+sentinel://[user[:pass]@]host:26379,host2:26379/mymaster[/db]`: several hosts, so
+    /// not a URL the `url` crate takes.
+    fn apply_sentinel_url(&mut self, rest: &str) -> Result<()> {
+        let (auth, rest) = match rest.rsplit_once('@') {
+            Some((a, r)) => (Some(a), r),
+            None => (None, rest),
+        };
+        let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let mut parts = path.split('/').filter(|p| !p.is_empty());
+        let Some(master) = parts.next() else {
+            return Err(config_err(
+                "url",
+                "a sentinel URL names the primary after the hosts: redis+sentinel://host:26379/mymaster",
+            ));
+        };
+        if let Some(db) = parts.next() {
+            self.database = parse_db("url", db)?;
+        }
+        let mut nodes = Vec::new();
+        for h in hosts.split(',').filter(|h| !h.is_empty()) {
+            let h = if h.contains(':') && !h.ends_with(']') {
+                h.to_string()
+            } else {
+                format!("{h}:26379")
+            };
+            parse_node("url", &h)?;
+            nodes.push(h);
+        }
+        if nodes.is_empty() {
+            return Err(config_err(
+                "url",
+                "a sentinel URL needs at least one sentinel host",
+            ));
+        }
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        if let Some(auth) = auth {
+            let (user, pass) = match auth.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (auth, None),
+            };
+            if !user.is_empty() {
+                self.username = Some(decode(user));
+            }
+            if let Some(p) = pass {
+                self.password = Some(decode(p));
+            }
+        }
+        self.sentinel = Some(SentinelConfig {
+            nodes,
+            master: decode(master),
+        });
+        self.socket = None;
+        self.tls = None;
         Ok(())
     }
 
@@ -479,6 +563,9 @@ impl Config {
         if let Some(path) = &self.socket {
             return path.display().to_string();
         }
+        if let Some(s) = &self.sentinel {
+            return format!("primary {} (sentinels {})", s.master, s.nodes.join(","));
+        }
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
@@ -494,6 +581,19 @@ impl Config {
     /// assert_eq!(c.display_url(), "redis://bob@cache:6380/1");
     /// ```
     pub fn display_url(&self) -> String {
+        if let Some(s) = &self.sentinel {
+            let user = self
+                .username
+                .as_deref()
+                .map(|u| format!("{u}@"))
+                .unwrap_or_default();
+            return format!(
+                "redis+sentinel://{user}{}/{}/{}",
+                s.nodes.join(","),
+                s.master,
+                self.database
+            );
+        }
         if let Some(path) = &self.socket {
             let user = self
                 .username
@@ -546,6 +646,18 @@ impl Config {
             return Err(config_err(
                 "cluster",
                 "Redis Cluster does not work over unix sockets: give host:port seed nodes",
+            ));
+        }
+        if self.sentinel.is_some() && (self.is_cluster() || self.socket.is_some()) {
+            return Err(config_err(
+                "sentinel",
+                "sentinel mode takes sentinel host:port pairs, not cluster nodes or a socket",
+            ));
+        }
+        if self.sentinel.is_some() && self.tls.is_some() {
+            return Err(config_err(
+                "sentinel",
+                "TLS through sentinels is not supported yet: connect to the primary with rediss://",
             ));
         }
         if self.is_cluster() && self.database != 0 {

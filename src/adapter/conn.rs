@@ -91,6 +91,10 @@ struct Slot {
 
 struct Standalone {
     client: Client,
+    /// Asked for the current primary at every (re)connect.
+    sentinel: Option<Mutex<redis::sentinel::SentinelClient>>,
+    /// `host:port` of the primary the sentinels named last.
+    primary: std::sync::Mutex<Option<String>>,
     addr: String,
     conn_config: AsyncConnectionConfig,
     config: Config,
@@ -110,6 +114,13 @@ pub enum Topology {
         /// The seed nodes, `host:port`.
         seeds: Vec<String>,
     },
+    /// The primary that Redis Sentinel names, followed through failovers.
+    Sentinel {
+        /// The monitored primary's name.
+        master: String,
+        /// `host:port` of the primary now (as last asked).
+        primary: Option<String>,
+    },
 }
 
 impl Conn {
@@ -123,7 +134,10 @@ impl Conn {
             return Ok(Self::from(Backend::Cluster(Box::new(cluster))));
         }
         let standalone = Standalone::open(config).await?;
-        if config.socket.is_none() && standalone.is_cluster_node().await {
+        if config.socket.is_none()
+            && config.sentinel.is_none()
+            && standalone.is_cluster_node().await
+        {
             tracing::info!(addr = %standalone.addr, "the server is a cluster node: cluster mode");
             let mut config = config.clone();
             config.cluster = true;
@@ -149,7 +163,13 @@ impl Conn {
 
     pub(crate) fn topology(&self) -> Topology {
         match &*self.inner {
-            Backend::Standalone(_) => Topology::Standalone,
+            Backend::Standalone(s) => match &s.config.sentinel {
+                None => Topology::Standalone,
+                Some(sc) => Topology::Sentinel {
+                    master: sc.master.clone(),
+                    primary: s.primary.lock().ok().and_then(|p| p.clone()),
+                },
+            },
             Backend::Cluster(c) => c.topology(),
         }
     }
@@ -234,8 +254,14 @@ impl Standalone {
         let conn_config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(config.command_timeout);
+        let sentinel = match &config.sentinel {
+            None => None,
+            Some(s) => Some(Mutex::new(sentinel_client(config, s)?)),
+        };
         let inner = Standalone {
             client,
+            sentinel,
+            primary: std::sync::Mutex::new(None),
             addr: config.addr(),
             conn_config,
             config: config.clone(),
@@ -310,6 +336,16 @@ impl Standalone {
         let (generation, conn) = self.checked_connection(retry).await?;
         match send(Link::Single(conn)).await {
             Ok(v) => Ok(v),
+            // A primary demoted by a failover refuses writes: ask the sentinels again and
+            // resend, which is safe as the write did not happen.
+            Err(e) if self.sentinel.is_some() && e.code() == Some("READONLY") => {
+                tracing::info!(addr = %self.addr, "the primary became a replica: asking the sentinels");
+                self.forget(generation).await;
+                let (_, conn) = self.connection().await?;
+                send(Link::Single(conn))
+                    .await
+                    .map_err(|e| self.map_err(e, context))
+            }
             Err(e) if is_connection_error(&e) => {
                 self.forget(generation).await;
                 if retry == Retry::Never {
@@ -324,10 +360,50 @@ impl Standalone {
         }
     }
 
+    /// The client of the server to talk to: the configured one, or the primary the sentinels
+    /// name now.
+    async fn current_client(&self) -> Result<Client> {
+        let Some(sentinel) = &self.sentinel else {
+            return Ok(self.client.clone());
+        };
+        let mut sentinel = sentinel.lock().await;
+        let asked = tokio::time::timeout(self.config.connect_timeout, sentinel.async_get_client());
+        let client = match asked.await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                return Err(Error::Connect {
+                    addr: self.addr.clone(),
+                    reason: format!("no sentinel named a reachable primary: {e}"),
+                });
+            }
+            Err(_) => {
+                return Err(Error::Connect {
+                    addr: self.addr.clone(),
+                    reason: format!(
+                        "no sentinel answered within {:?}",
+                        self.config.connect_timeout
+                    ),
+                });
+            }
+        };
+        let now = match client.get_connection_info().addr() {
+            redis::ConnectionAddr::Tcp(h, p) => format!("{h}:{p}"),
+            other => other.to_string(),
+        };
+        if let Ok(mut primary) = self.primary.lock()
+            && primary.as_deref() != Some(now.as_str())
+        {
+            if let Some(before) = primary.as_deref() {
+                tracing::info!(from = %before, to = %now, "the sentinels name a new primary");
+            }
+            *primary = Some(now);
+        }
+        Ok(client)
+    }
+
     async fn connect_once(&self) -> Result<MultiplexedConnection> {
-        let attempt = self
-            .client
-            .get_multiplexed_async_connection_with_config(&self.conn_config);
+        let client = self.current_client().await?;
+        let attempt = client.get_multiplexed_async_connection_with_config(&self.conn_config);
         // The client's own timeout covers the TCP connect; this one also covers the handshake
         // (AUTH, SELECT), which a server that accepts and never answers would stall.
         match tokio::time::timeout(self.config.connect_timeout, attempt).await {
@@ -406,6 +482,37 @@ impl Standalone {
     fn map_err(&self, e: redis::RedisError, context: &str) -> Error {
         map_err(&self.addr, &self.config, e, context)
     }
+}
+
+/// The sentinels, and how to log in to the primary they name.
+fn sentinel_client(
+    config: &Config,
+    s: &crate::adapter::config::SentinelConfig,
+) -> Result<redis::sentinel::SentinelClient> {
+    let mut nodes = Vec::new();
+    for n in &s.nodes {
+        let (h, p) = crate::adapter::config::parse_node("sentinel", n)?;
+        nodes.push(redis::ConnectionAddr::Tcp(h, p));
+    }
+    let mut settings = redis::RedisConnectionInfo::default().set_db(config.database);
+    if let Some(u) = &config.username {
+        settings = settings.set_username(u);
+    }
+    if let Some(p) = &config.password {
+        settings = settings.set_password(p);
+    }
+    let node_info =
+        redis::sentinel::SentinelNodeConnectionInfo::default().set_redis_connection_info(settings);
+    redis::sentinel::SentinelClient::build(
+        nodes,
+        s.master.clone(),
+        Some(node_info),
+        redis::sentinel::SentinelServerType::Master,
+    )
+    .map_err(|e| Error::Config {
+        name: "sentinel".into(),
+        reason: e.to_string(),
+    })
 }
 
 /// An error of the first connection: credentials, or why the server could not be reached.

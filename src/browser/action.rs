@@ -236,6 +236,8 @@ pub enum WorkerEvent {
     Lost { reason: String },
     /// The server answers again.
     Restored(ServerFacts),
+    /// The connection's mode changed (a sentinel named another primary).
+    Mode(Option<String>),
     /// The cluster primaries that stopped answering (empty: all answer again).
     Unreachable(Vec<String>),
     /// A fresh DBSIZE.

@@ -268,6 +268,10 @@ pub async fn describe(state: &RedisStateAdapter) -> String {
             },
             seeds.join(",")
         ),
+        motia_state::Topology::Sentinel { master, primary } => format!(
+            "Redis Sentinel (primary {master} at {})",
+            primary.as_deref().unwrap_or("unknown")
+        ),
     };
     let unknown = |e: &Error| {
         if e.is_permission() {

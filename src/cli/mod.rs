@@ -90,6 +90,13 @@ pub struct GlobalArgs {
     /// from --url (repeated) [env: REDIS_CLUSTER_NODES=host:port,host:port]
     #[arg(long, global = true)]
     pub cluster: bool,
+    /// A sentinel to ask for the current primary, host:port; repeat for more (or
+    /// redis+sentinel://host:26379,host2:26379/mymaster in --url)
+    #[arg(long = "sentinel", global = true, value_name = "HOST:PORT")]
+    pub sentinels: Vec<String>,
+    /// The primary's name the sentinels watch [default: mymaster]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub sentinel_master: Option<String>,
     /// A saved connection: [profiles.NAME] in the config file; flags and the environment
     /// override its settings [env: MOTIA_STATE_PROFILE]
     #[arg(long, global = true, value_name = "NAME")]
@@ -527,6 +534,21 @@ impl GlobalArgs {
             }
         }
         c.cluster |= self.cluster;
+        if !self.sentinels.is_empty() {
+            for n in &self.sentinels {
+                motia_state::adapter::config::parse_node("--sentinel", n)?;
+            }
+            c.sentinel = Some(motia_state::SentinelConfig {
+                nodes: self.sentinels.clone(),
+                master: self
+                    .sentinel_master
+                    .clone()
+                    .or_else(|| c.sentinel.as_ref().map(|s| s.master.clone()))
+                    .unwrap_or_else(|| "mymaster".into()),
+            });
+        } else if let (Some(name), Some(s)) = (&self.sentinel_master, c.sentinel.as_mut()) {
+            s.master = name.clone();
+        }
         if let Some(h) = &self.host {
             c.host = h.clone();
         }

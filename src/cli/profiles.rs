@@ -30,6 +30,8 @@ pub struct Profile {
     pub tls_insecure: Option<bool>,
     pub cluster: Option<bool>,
     pub cluster_nodes: Option<Vec<String>>,
+    pub sentinel_nodes: Option<Vec<String>>,
+    pub sentinel_master: Option<String>,
     pub read_only: Option<bool>,
     pub password_env: Option<String>,
     pub password_command: Option<String>,
@@ -195,6 +197,18 @@ impl Profile {
         }
         if let Some(on) = self.cluster {
             c.cluster |= on;
+        }
+        if let Some(nodes) = &self.sentinel_nodes {
+            for n in nodes {
+                parse_node(&setting("sentinel_nodes"), n)?;
+            }
+            c.sentinel = Some(motia_state::SentinelConfig {
+                nodes: nodes.clone(),
+                master: self
+                    .sentinel_master
+                    .clone()
+                    .unwrap_or_else(|| "mymaster".into()),
+            });
         }
         if let Some(ro) = self.read_only {
             c.read_only |= ro;

@@ -196,6 +196,7 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             connection::connected(m, facts, fx)
         }
         WorkerEvent::Unreachable(nodes) => connection::unreachable(m, nodes, fx),
+        WorkerEvent::Mode(mode) => m.server.mode = mode,
         WorkerEvent::Lost { reason } => connection::lost(m, reason),
         WorkerEvent::DbSize(n) => m.scan.dbsize = Some(n),
         WorkerEvent::ScanBatch {

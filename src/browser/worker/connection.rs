@@ -82,17 +82,26 @@ async fn facts(a: &RedisStateAdapter) -> motia_state::Result<ServerFacts> {
         Ok(r) => (Ok(r.keys), r.unreachable),
         Err(e) => (Err(unknown(e)?), Vec::new()),
     };
-    let mode = match a.topology() {
-        Topology::Standalone => None,
-        Topology::Cluster { detected: true, .. } => Some("cluster (detected)".to_string()),
-        Topology::Cluster { .. } => Some("cluster".to_string()),
-    };
+    let mode = mode_label(a.topology());
     Ok(ServerFacts {
         version,
         dbsize,
         mode,
         unreachable,
     })
+}
+
+/// How the status bar names the connection's mode (`None`: one server).
+fn mode_label(topology: Topology) -> Option<String> {
+    match topology {
+        Topology::Standalone => None,
+        Topology::Cluster { detected: true, .. } => Some("cluster (detected)".to_string()),
+        Topology::Cluster { .. } => Some("cluster".to_string()),
+        Topology::Sentinel { master, primary } => Some(format!(
+            "sentinel {master}{}",
+            primary.map(|p| format!(" at {p}")).unwrap_or_default()
+        )),
+    }
 }
 
 /// "may not run INFO" from a NOPERM error.
@@ -115,6 +124,7 @@ pub async fn heartbeat(adapter: RedisStateAdapter, events: Events) {
     let mut last_size = None;
     let mut last_unreachable: Vec<String> = Vec::new();
     let mut may_count = true;
+    let mut last_mode = mode_label(adapter.topology());
     loop {
         tokio::time::sleep(HEARTBEAT).await;
         let probe = async {
@@ -170,6 +180,12 @@ pub async fn heartbeat(adapter: RedisStateAdapter, events: Events) {
                 });
             }
             _ => {}
+        }
+        // A failover followed through the sentinels changes the primary under the same adapter.
+        let mode = mode_label(adapter.topology());
+        if mode != last_mode {
+            last_mode = mode.clone();
+            evs.push(WorkerEvent::Mode(mode));
         }
         for ev in evs {
             if events.send(ev).await.is_err() {

@@ -1,0 +1,290 @@
+//! Redis Sentinel: a primary, a replica and a sentinel, started once for the file; the library,
+//! the CLI and the browser follow a `SENTINEL FAILOVER` to the new primary. The tests take
+//! turns, as each fails the primary over.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use common::term::Term;
+use common::{RedisServer, free_port, motia_state};
+use motia_state::{Config, RedisStateAdapter, Topology};
+
+struct Setup {
+    a: RedisServer,
+    b: RedisServer,
+    sentinel_port: u16,
+    sentinel: Mutex<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if let Ok(c) = self.sentinel.get_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn poll(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn sentinel_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn setup() -> &'static Setup {
+    static S: OnceLock<Setup> = OnceLock::new();
+    S.get_or_init(|| {
+        let a = RedisServer::start_with(&[]);
+        let b = RedisServer::start_with(&["--replicaof", "127.0.0.1", &a.port.to_string()]);
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "sentinel monitor mymaster 127.0.0.1 {} 1\n\
+                 sentinel down-after-milliseconds mymaster 2000\n\
+                 sentinel failover-timeout mymaster 10000\n",
+                a.port
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let sentinel = Command::new("redis-server")
+            .arg(&conf)
+            .args(["--sentinel", "--port", &port.to_string()])
+            .args(["--bind", "127.0.0.1", "--dir"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server --sentinel");
+        let setup = Setup {
+            a,
+            b,
+            sentinel_port: port,
+            sentinel: Mutex::new(sentinel),
+            _dir: dir,
+        };
+        setup.wait_ready();
+        setup
+    })
+}
+
+impl Setup {
+    fn primary_port(&self) -> u16 {
+        let out = sentinel_cli(
+            self.sentinel_port,
+            &["SENTINEL", "get-master-addr-by-name", "mymaster"],
+        );
+        out.lines()
+            .nth(1)
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn server(&self, port: u16) -> &RedisServer {
+        if self.a.port == port {
+            &self.a
+        } else {
+            &self.b
+        }
+    }
+
+    /// The sentinel knows the replica and the replica is in sync: a failover can happen.
+    fn wait_ready(&self) {
+        poll("the sentinel to see an in-sync replica", || {
+            let primary = self.primary_port();
+            if primary == 0 {
+                return false;
+            }
+            let replica = if primary == self.a.port {
+                &self.b
+            } else {
+                &self.a
+            };
+            let replicas = sentinel_cli(self.sentinel_port, &["SENTINEL", "replicas", "mymaster"]);
+            replicas.contains(&replica.port.to_string())
+                && !replicas.contains("disconnected")
+                && !replicas.contains("s_down")
+                && replica
+                    .cli(&["INFO", "replication"])
+                    .contains("master_link_status:up")
+        });
+    }
+
+    /// `SENTINEL FAILOVER`, then waits until the other server is the primary and in charge.
+    fn failover(&self) -> u16 {
+        let before = self.primary_port();
+        self.wait_ready();
+        let out = sentinel_cli(self.sentinel_port, &["SENTINEL", "FAILOVER", "mymaster"]);
+        assert!(out.contains("OK"), "SENTINEL FAILOVER: {out}");
+        poll("the sentinel to name the new primary", || {
+            let now = self.primary_port();
+            now != 0 && now != before
+        });
+        let now = self.primary_port();
+        poll("the new primary to take writes", || {
+            self.server(now)
+                .cli(&["INFO", "replication"])
+                .contains("role:master")
+        });
+        // Until the sentinel demotes the old primary, both take writes (the window every
+        // Sentinel setup has); the demotion also closes its clients' connections.
+        poll("the old primary to become a replica", || {
+            self.server(before)
+                .cli(&["INFO", "replication"])
+                .contains("role:slave")
+        });
+        now
+    }
+
+    fn url(&self) -> String {
+        format!("redis+sentinel://127.0.0.1:{}/mymaster", self.sentinel_port)
+    }
+}
+
+fn turn() -> MutexGuard<'static, ()> {
+    static M: Mutex<()> = Mutex::new(());
+    M.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[test]
+fn the_library_follows_a_failover() {
+    let _turn = turn();
+    let s = setup();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut config = Config::from_url(&s.url()).unwrap();
+        config.connect_timeout = Duration::from_secs(3);
+        let state = RedisStateAdapter::connect(config).await.unwrap();
+        let first = s.primary_port();
+        let Topology::Sentinel { master, primary } = state.topology() else {
+            panic!("not through a sentinel: {:?}", state.topology());
+        };
+        assert_eq!(master, "mymaster");
+        assert_eq!(primary, Some(format!("127.0.0.1:{first}")));
+        state.set("sent-lib", "before", &1).await.unwrap();
+
+        let second = tokio::task::spawn_blocking(|| setup().failover())
+            .await
+            .unwrap();
+        assert_ne!(first, second);
+        // The same adapter writes to the new primary; nothing was lost on the way.
+        state.set("sent-lib", "after", &2).await.unwrap();
+        assert_eq!(
+            s.server(second).cli(&["GET", "motia:state:sent-lib:after"]),
+            "2"
+        );
+        assert_eq!(
+            state.get::<i32>("sent-lib", "before").await.unwrap(),
+            Some(1)
+        );
+        let Topology::Sentinel { primary, .. } = state.topology() else {
+            panic!()
+        };
+        assert_eq!(primary, Some(format!("127.0.0.1:{second}")));
+    });
+}
+
+#[test]
+fn the_cli_asks_the_sentinels_by_flag_or_url() {
+    let _turn = turn();
+    let s = setup();
+    let sentinel = format!("127.0.0.1:{}", s.sentinel_port);
+    let ok = |args: &[&str]| {
+        let out = motia_state().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(&["--sentinel", &sentinel, "set", "sent-cli", "k", "1"]);
+    let now = s.failover();
+    let out = ok(&[
+        "--sentinel",
+        &sentinel,
+        "--sentinel-master",
+        "mymaster",
+        "--verbose",
+        "get",
+        "sent-cli",
+        "k",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "Redis Sentinel (primary mymaster at 127.0.0.1:{now})"
+        )),
+        "{err}"
+    );
+    ok(&["--url", &s.url(), "set", "sent-cli", "k", "2"]);
+    assert_eq!(s.server(now).cli(&["GET", "motia:state:sent-cli:k"]), "2");
+    let bad = motia_state()
+        .args([
+            "--sentinel",
+            &sentinel,
+            "--sentinel-master",
+            "nosuch",
+            "traces",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("nosuch"));
+}
+
+#[test]
+fn the_browser_carries_on_through_a_failover() {
+    let _turn = turn();
+    let s = setup();
+    let first = s.primary_port();
+    s.server(first)
+        .set_raw("motia:state:sent-tui:order", r#"{"id":1}"#);
+    // The replica has it before the browser starts.
+    let replica = if first == s.a.port { &s.b } else { &s.a };
+    poll("the replica to copy the key", || {
+        replica.cli(&["EXISTS", "motia:state:sent-tui:order"]) == "1"
+    });
+    let t = Term::start("sentinel", &s.url(), "", None);
+    t.wait_for(&format!("sentinel mymaster at 127.0.0.1:{first}"));
+    t.keys(&["/"]);
+    t.type_text("sent-tui");
+    t.keys(&["Enter"]);
+    t.wait_for("\"id\": 1");
+    let second = s.failover();
+    // An edit after the failover lands on the new primary.
+    t.keys(&["Enter"]);
+    t.wait("the Keys pane focused", |s| s.contains("e edit"));
+    t.keys(&["e"]);
+    t.wait_for("Edit sent-tui:order");
+    t.keys(&["Down", "End", "BSpace"]);
+    t.type_text("2");
+    t.keys(&["C-s"]);
+    t.wait_for("save sent-tui:order: done");
+    assert_eq!(
+        s.server(second).cli(&["GET", "motia:state:sent-tui:order"]),
+        r#"{"id":2}"#
+    );
+    t.wait_for(&format!("sentinel mymaster at 127.0.0.1:{second}"));
+}
