@@ -4,6 +4,7 @@ mod browser;
 mod cli;
 #[allow(dead_code)] // used by the history and live panes
 mod diff;
+mod profiles;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,12 @@ fn main() -> ExitCode {
             ));
         }
     };
+    // Keymap and saved connections share one file.
+    let config_file = cli
+        .browser
+        .config
+        .clone()
+        .or_else(browser::keymap::default_config_file);
     let result = match cli.command {
         Some(Command::Demo {
             no_browser,
@@ -35,23 +42,22 @@ fn main() -> ExitCode {
             browser.options(),
             cli.global.read_only,
         )),
-        command => match cli.global.to_config(
-            cli.browser
-                .config
-                .clone()
-                .or_else(browser::keymap::default_config_file)
-                .as_deref(),
-        ) {
+        command => match cli.global.to_config(config_file.as_deref()) {
             Err(e) => Err(e.into()),
             Ok((config, profile)) => match command {
                 // A bad keymap file is bad input (status 2), reported before the screen is taken.
-                None => match browser::keymap::Keymap::load(cli.browser.config.as_deref()) {
-                    Err(e) => Err(Failure::new(exit::BAD_INPUT, format!("{e:#}"))),
-                    Ok(_) => runtime
+                None => match (
+                    browser::keymap::Keymap::load(cli.browser.config.as_deref()),
+                    profiles::Profiles::load(config_file.as_deref(), false),
+                ) {
+                    (Err(e), _) => Err(Failure::new(exit::BAD_INPUT, format!("{e:#}"))),
+                    (_, Err(e)) => Err(e.into()),
+                    (Ok(_), Ok(profiles)) => runtime
                         .block_on(browser::run(
                             config,
                             browser::BrowserOptions {
                                 profile,
+                                profiles,
                                 ..cli.browser.options()
                             },
                         ))

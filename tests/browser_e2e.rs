@@ -151,3 +151,78 @@ fn a_bad_config_file_is_reported_before_the_screen_is_taken() {
     // Nothing was drawn: no alternate screen escape on stdout.
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b[?1049h"));
 }
+
+/// The line of `screen` holding `needle`.
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen.lines().find(|l| l.contains(needle)).unwrap_or("")
+}
+
+#[test]
+fn odd_names_in_a_80x24_terminal_and_smaller() {
+    let server = RedisServer::start();
+    let text = format!("\"{}\"", "日本語のテキスト🎉".repeat(20));
+    for (key, value) in [
+        (
+            "motia:state:order-1001-f34dad:payment:attempt:1",
+            r#"{"amount":1200}"#,
+        ),
+        ("motia:state:注文-1:合計", r#"{"total":1200}"#),
+        ("motia:state:注文-1:emoji🎉key", r#""party""#),
+        ("motia:state:注文-1:text", text.as_str()),
+        (
+            "motia:state:evil\x1b[41mRED:k",
+            "raw\x1b[31m red\r\nline two",
+        ),
+        ("motia:state:new\nline:k", "1"),
+    ] {
+        server.set_raw(key, value);
+    }
+    server.cli(&["EXPIRE", "motia:state:注文-1:emoji🎉key", "5000"]);
+    let t = Term::start_sized(
+        "edges",
+        &server.url(),
+        "--prefix motia:state:",
+        None,
+        (80, 24),
+    );
+    let s = t.wait_for("done");
+    // Names reach the terminal escaped, not as escape sequences or line breaks.
+    assert!(s.contains("evil\\x1b[41mRED"), "{s}");
+    assert!(s.contains("new\\nline"), "{s}");
+    assert!(
+        line_with(&s, "? help")
+            .trim_end()
+            .ends_with("? help · q quit"),
+        "{s}"
+    );
+    // The value of the evil trace (the first): control characters visible, the line break kept.
+    let s = t.wait_for("raw\\x1b[31m red\\r");
+    assert!(s.contains("line two"), "{s}");
+    // A CJK trace keeps its key count, an emoji key its TTL.
+    t.keys(&["G"]);
+    let s = t.wait_for("Keys · 注文-1 (3)");
+    assert!(line_with(&s, "│注文-1 ").contains(" 3│"), "{s}");
+    let s = t.wait("the TTL of the emoji key", |s| {
+        line_with(s, "  emoji🎉key").contains("1h 23m│")
+    });
+    assert!(line_with(&s, "合計").contains("object"), "{s}");
+    // Wrapped, the CJK text keeps every character at the line breaks.
+    t.keys(&["Enter", "j", "l", "w"]);
+    // 20 party poppers in the value, 1 in the key.
+    let s = t.wait("all of the wrapped value", |s| {
+        s.matches('🎉').count() == 21
+    });
+    assert!(s.contains("│🎉\" "), "{s}");
+    // Smaller: two panes, then one line; back to 80x24 as it was.
+    t.resize((60, 15));
+    let s = t.wait("two panes", |s| {
+        !s.contains("Traces (") && s.contains("Keys · ")
+    });
+    assert!(s.contains("? help · q quit"), "{s}");
+    t.resize((39, 10));
+    t.wait_for("terminal too small: 39x10 (needs 40x8)");
+    t.resize((80, 24));
+    t.wait_for("Traces (4)");
+    t.keys(&["q"]);
+    t.wait("the browser to quit", |s| !s.contains("Traces ("));
+}

@@ -41,7 +41,10 @@ fn open_on_order(name: &str, server: &RedisServer, args: &str, editor: Option<&s
     let t = Term::start(name, &server.url(), args, editor);
     t.wait_for("\"status\": \"paid\"");
     t.keys(&["Enter"]);
-    t.wait("the Keys pane focused", |s| s.contains("e edit"));
+    // The Keys pane's hints (no sort; with --read-only no edit either).
+    t.wait("the Keys pane focused", |s| {
+        s.contains("Enter open") && !s.contains("s sort")
+    });
     t
 }
 

@@ -464,3 +464,38 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn the_connection_picker_lists_profiles_and_switches() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = profiles_file(dir.path(), 0o600);
+    let s = &shared().server;
+    s.set_raw("motia:state:pick:k", "1");
+    let t = Term::start(
+        "picker",
+        "",
+        &format!("--config {} --profile editor", file.display()),
+        None,
+    );
+    t.wait_for("done");
+    t.keys(&["c"]);
+    let screen = t.wait_for("Connections");
+    for name in ["broken", "editor", "literal", "wrong"] {
+        assert!(screen.contains(name), "{screen}");
+    }
+    assert!(screen.contains("motia-reader@127.0.0.1"), "{screen}");
+    assert!(screen.contains("read-only"), "{screen}");
+    assert!(!screen.contains("reader-secret"), "{screen}");
+    // A profile whose password command fails: said, and the connection stays.
+    t.keys(&["Up", "Enter"]);
+    t.wait_for("cannot switch to broken");
+    assert!(t.screen().contains("profile editor"));
+    // The read-only profile: reconnects, rescans, read-only shown.
+    t.keys(&["c", "Down", "Enter"]);
+    t.wait_for("switched to literal");
+    let screen = t.wait("the rescan as the reader", |s| {
+        s.contains("profile literal") && s.lines().any(|l| l.starts_with("│pick "))
+    });
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    assert!(screen.contains("motia-reader@"), "{screen}");
+}

@@ -46,6 +46,8 @@ pub enum Effect {
 /// Work for the worker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerCmd {
+    /// Connect to the saved connection `profile` instead (the worker resolves its settings).
+    Switch { profile: String },
     /// Scan every key under the prefix; results carry `generation`. Replaces a running scan.
     Scan { generation: u64 },
     /// Read a value: the first `max` bytes, or all of it with `None`.
@@ -236,6 +238,10 @@ pub enum WorkerEvent {
     Lost { reason: String },
     /// The server answers again.
     Restored(ServerFacts),
+    /// The worker now connects to saved connection `profile`.
+    Switched { profile: String },
+    /// The saved connection could not be used; the old connection stays.
+    SwitchFailed { profile: String, error: String },
     /// The connection's mode changed (a sentinel named another primary).
     Mode(Option<String>),
     /// The cluster primaries that stopped answering (empty: all answer again).

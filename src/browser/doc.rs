@@ -56,23 +56,24 @@ impl ValueDoc {
             match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
                 Ok(_) => (
                     DocKind::Json(type_of_first(first).unwrap_or(ValueType::Null)),
-                    reindent(&text),
+                    // Valid JSON may still hold C1 controls and bidi overrides in its strings.
+                    sanitize(reindent(&text)),
                 ),
                 Err(e) => (
                     DocKind::Text {
                         note: format!("not JSON, shown as text ({e})"),
                     },
-                    sanitize(&text),
+                    sanitize(text),
                 ),
             }
         } else if type_of_first(first).is_some() && !escaped {
-            (DocKind::JsonPartial, reindent(&text))
+            (DocKind::JsonPartial, sanitize(reindent(&text)))
         } else {
             (
                 DocKind::Text {
                     note: "not JSON, shown as text".into(),
                 },
-                sanitize(&text),
+                sanitize(text),
             )
         };
         let mut body = body;
@@ -197,19 +198,20 @@ fn decode(bytes: &[u8], complete: bool) -> (String, bool) {
     }
 }
 
-/// Control characters would move the cursor of the real terminal: show them as escapes.
-fn sanitize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push('\n'),
-            '\t' => out.push_str("    "),
-            '\r' => {}
-            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
-            c => out.push(c),
-        }
+/// Control characters would recolour or move the cursor of the real terminal, and ratatui
+/// drops them: shown escaped (`\r`, `\t`, `\x1b`, `\u{9b}`), line breaks kept. Text without any
+/// is kept as it is, not copied.
+fn sanitize(text: String) -> String {
+    let escaped = match motia_state::escape::text_str(&text) {
+        std::borrow::Cow::Owned(s) => Some(s),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    let text = escaped.unwrap_or(text);
+    if text.contains('\t') {
+        text.replace('\t', "\\t")
+    } else {
+        text
     }
-    out
 }
 
 /// Re-indents JSON text token by token (two spaces, `"key": value`), without building a
@@ -303,7 +305,14 @@ mod tests {
         assert_eq!(d.line(1), "  \"a\": 1");
         let d = ValueDoc::build(b"hello\tworld\x1b", 12);
         assert!(matches!(d.kind, DocKind::Text { .. }));
-        assert_eq!(d.line(0), "hello    world\\u{001b}");
+        assert_eq!(d.line(0), "hello\\tworld\\x1b");
+        let b = b"evil\x1b[41mRED\r\nnext";
+        let d = ValueDoc::build(b, b.len() as u64);
+        assert_eq!((d.line(0), d.line(1)), ("evil\\x1b[41mRED\\r", "next"));
+        let b = "\"csi\u{9b}31m\"".as_bytes();
+        let d = ValueDoc::build(b, b.len() as u64);
+        assert_eq!(d.kind, DocKind::Json(ValueType::String));
+        assert_eq!(d.line(0), "\"csi\\u{9b}31m\"");
         let d = ValueDoc::build(b"ab\xffcd", 5);
         assert!(d.escaped);
         assert_eq!(d.line(0), "ab\\xffcd");

@@ -45,16 +45,19 @@ pub enum Command {
     Copy,
     CopyKey,
     Dismiss,
+    ScrollLeft,
+    ScrollRight,
     Stats,
     Timeline,
     History,
     Diff,
     Follow,
+    Connections,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 35] = [
+    pub const ALL: [Command; 38] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -72,6 +75,8 @@ impl Command {
         Command::Rescan,
         Command::LoadAll,
         Command::Wrap,
+        Command::ScrollLeft,
+        Command::ScrollRight,
         Command::Edit,
         Command::ExternalEdit,
         Command::Save,
@@ -88,6 +93,7 @@ impl Command {
         Command::History,
         Command::Diff,
         Command::Follow,
+        Command::Connections,
         Command::Help,
         Command::Quit,
     ];
@@ -125,11 +131,14 @@ impl Command {
             Command::Copy => "copy",
             Command::CopyKey => "copy_key",
             Command::Dismiss => "dismiss",
+            Command::ScrollLeft => "scroll_left",
+            Command::ScrollRight => "scroll_right",
             Command::Stats => "stats",
             Command::Timeline => "timeline",
             Command::History => "history",
             Command::Diff => "diff",
             Command::Follow => "follow",
+            Command::Connections => "connections",
         }
     }
 
@@ -184,12 +193,15 @@ impl Command {
             Command::Copy => "copy the value to the clipboard (OSC 52)",
             Command::CopyKey => "copy the key name to the clipboard",
             Command::Dismiss => "dismiss notifications (errors stay until dismissed)",
+            Command::ScrollLeft => "scroll the value left (long lines, not wrapping)",
+            Command::ScrollRight => "scroll the value right (long lines, not wrapping)",
             Command::Timeline => "the selected flow's timeline from Motia's trace records",
             Command::History => "the selected key's history from Motia's trace records",
             Command::Diff => {
                 "diff of the value against its previous version (live); in a history: versions"
             }
             Command::Follow => "follow: select the newest trace and its last written key",
+            Command::Connections => "saved connections (profiles): switch, reconnect and rescan",
             Command::Stats => {
                 "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
             }
@@ -445,6 +457,16 @@ impl Keymap {
     }
 
     /// The keys of a command, for display (`j/Down`).
+    /// The first key bound to `cmd` (empty when unbound).
+    pub fn first_key(&self, cmd: Command) -> String {
+        self.bindings
+            .iter()
+            .find(|(c, _)| *c == cmd)
+            .and_then(|(_, ks)| ks.first())
+            .map(|k| k.to_string())
+            .unwrap_or_default()
+    }
+
     pub fn keys_of(&self, cmd: Command) -> String {
         self.bindings
             .iter()
@@ -477,17 +499,19 @@ impl Keymap {
             .collect()
     }
 
-    /// `(first key, label)` hints for a pane.
-    pub fn hints(&self, pane: Pane) -> Vec<(String, &'static str)> {
+    /// `(command, first key, label)` hints for a pane; without the writing commands when
+    /// `read_only`.
+    pub fn hints(&self, pane: Pane, read_only: bool) -> Vec<(Command, String, &'static str)> {
         Command::ALL
             .iter()
-            .filter_map(|c| {
+            .filter(|c| !(read_only && c.writes()))
+            .filter_map(|&c| {
                 let (label, panes) = c.hint()?;
                 if !panes.contains(&pane) {
                     return None;
                 }
-                let (_, keys) = self.bindings.iter().find(|(b, _)| b == c)?;
-                Some((keys.first()?.to_string(), label))
+                let (_, keys) = self.bindings.iter().find(|(b, _)| *b == c)?;
+                Some((c, keys.first()?.to_string(), label))
             })
             .collect()
     }

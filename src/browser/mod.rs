@@ -16,6 +16,7 @@ pub mod keymap;
 pub mod model;
 pub mod pane;
 pub mod terminal;
+pub mod text;
 pub mod theme;
 pub mod ui;
 pub mod update;
@@ -29,6 +30,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+
+use crate::profiles::Profiles;
 
 use crate::browser::app::WorkerLink;
 use crate::browser::keymap::Keymap;
@@ -51,6 +54,8 @@ pub struct BrowserOptions {
     pub config_file: Option<PathBuf>,
     /// The saved connection in use (`--profile`), shown in the status bar.
     pub profile: Option<String>,
+    /// The saved connections the picker (`c`) offers.
+    pub profiles: Profiles,
 }
 
 impl Default for BrowserOptions {
@@ -60,6 +65,7 @@ impl Default for BrowserOptions {
             rescan: None,
             config_file: None,
             profile: None,
+            profiles: Profiles::default(),
         }
     }
 }
@@ -79,14 +85,25 @@ pub fn initial_model(
         refresh: opts.refresh.filter(|d| !d.is_zero()),
         rescan: opts.rescan.filter(|d| !d.is_zero()),
     };
-    Model::new(settings, keymap, clock)
+    let mut m = Model::new(settings, keymap, clock);
+    m.connections = opts.profiles.entries();
+    m
 }
 
 /// Starts the worker on the current runtime.
+#[allow(dead_code)] // the benchmark and the tests start a worker without saved connections
 pub fn spawn_worker(config: motia_state::Config) -> (WorkerLink, tokio::task::JoinHandle<()>) {
+    spawn_worker_with(config, Profiles::default())
+}
+
+/// Starts the worker, able to switch to the saved connections of `profiles`.
+pub fn spawn_worker_with(
+    config: motia_state::Config,
+    profiles: Profiles,
+) -> (WorkerLink, tokio::task::JoinHandle<()>) {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let handle = tokio::spawn(worker::run(config, cmd_rx, ev_tx));
+    let handle = tokio::spawn(worker::run(config, profiles, cmd_rx, ev_tx));
     (
         WorkerLink {
             cmds: cmd_tx,
@@ -105,7 +122,7 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     let mut model = initial_model(&config, &opts, keymap, Arc::new(SystemClock));
     let (mut terminal, guard) = terminal::TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("cannot take over the terminal: {e}"))?;
-    let (mut link, worker) = spawn_worker(config);
+    let (mut link, worker) = spawn_worker_with(config, opts.profiles.clone());
     let (mut input, mut host) = app::forward_terminal_input();
     let result = app::event_loop_with(
         &mut terminal,

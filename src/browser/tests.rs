@@ -1566,6 +1566,412 @@ fn frame_cluster_primary_down() {
     assert!(scan_gen(&fx) > g);
 }
 
+// ---- names and sizes at the edges: wide and control characters, small terminals ----
+
+/// Names from other programs: CJK, emoji, right-to-left, combining marks, control characters.
+const ODD: &[(&str, &str)] = &[
+    ("order-1001-f34dad", "payment:attempt:1"),
+    ("order-1001-f34dad", "shipping:address:line"),
+    ("order-1001-f34dad", "status"),
+    ("注文-1", "合計"),
+    ("注文-1", "emoji🎉key"),
+    ("注文-1", "text"),
+    ("evil\x1b[41mRED", "k\x1b]0;title\x07"),
+    ("new\nline", "cr\rkey"),
+    ("rtl", "שלום-עולם"),
+    ("combining", "cafe\u{301}"),
+];
+
+/// Connected at `size`, one complete scan of ODD.
+fn odd(c: &Arc<ManualClock>, (w, h): (u16, u16)) -> Model {
+    let mut m = model(c);
+    update(&mut m, Action::Resize(w, h));
+    let g = scan_gen(&connect(&mut m));
+    batch(&mut m, g, ODD);
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: ODD.len() as u64,
+        },
+    );
+    m
+}
+
+/// Moves the trace cursor onto `trace`.
+fn select_trace(m: &mut Model, trace: &str) {
+    while m.focus != Pane::Traces {
+        update(m, key('h'));
+    }
+    update(m, key('g'));
+    for _ in 0..m.traces.view.len() {
+        if m.traces.selected.as_deref() == Some(trace) {
+            return;
+        }
+        update(m, key('j'));
+    }
+    panic!("no trace {trace:?}");
+}
+
+/// The screen's line holding `needle`.
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in\n{screen}"))
+}
+
+#[test]
+fn frame_wide_characters_80x24() {
+    let c = clock();
+    let mut m = odd(&c, (80, 24));
+    select_trace(&mut m, "注文-1");
+    for (k, kind, ttl) in [
+        ("合計", "object", Ttl::Persistent),
+        (
+            "emoji🎉key",
+            "string",
+            Ttl::Expires(Duration::from_secs(5000)),
+        ),
+        ("text", "string", Ttl::Persistent),
+    ] {
+        meta(&mut m, &full("注文-1", k), kind, 31, ttl);
+    }
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('j'));
+    let text = format!("\"{}\"", "日本語のテキスト🎉".repeat(20));
+    answer_value(&mut m, &c, text.as_bytes(), text.len() as u64);
+    update(&mut m, key('l'));
+    update(&mut m, key('w'));
+    let s = screen(&m);
+    // Every row keeps its right edge: the count, the TTL, the border.
+    assert!(line_with(&s, "│注文-1 ").contains(" 3│"), "{s}");
+    assert!(line_with(&s, "emoji🎉key").contains("1h 23m│"), "{s}");
+    assert!(line_with(&s, "合計").contains("object"), "{s}");
+    // Wrapped at cell widths: all 20 party poppers of the value (and the one of the key).
+    assert_eq!(s.matches('🎉').count(), 21, "{s}");
+    assert!(
+        s.lines()
+            .last()
+            .is_some_and(|l| l.contains("? help · q quit")),
+        "{s}"
+    );
+    insta::assert_snapshot!("wide_characters_80x24", s);
+}
+
+#[test]
+fn frame_control_characters_are_escaped() {
+    let c = clock();
+    let mut m = odd(&c, (100, 30));
+    select_trace(&mut m, "evil\x1b[41mRED");
+    update(&mut m, code(KeyCode::Enter));
+    answer_value(&mut m, &c, b"raw\x1b[31m red\r\nline two\tTAB\x07\x9b", 27);
+    crate::browser::update::note(&mut m, "server said: \x1b]0;pwned\x07 gone\nnext", true);
+    let s = screen(&m);
+    assert!(
+        !s.contains(['\x1b', '\x07', '\r']),
+        "raw control characters: {s:?}"
+    );
+    assert!(s.contains("evil\\x1b[41mRED"), "{s}");
+    assert!(s.contains("k\\x1b]0;title\\x07"), "{s}");
+    assert!(s.contains("raw\\x1b[31m red\\r"), "{s}");
+    assert!(s.contains("line two\\tTAB\\x07\\x9b"), "{s}");
+    assert!(
+        s.contains("server said: \\x1b]0;pwned\\x07 gone\\nnext"),
+        "{s}"
+    );
+    insta::assert_snapshot!("control_characters_100x30", s);
+    // A dialog naming them.
+    update(&mut m, key('x'));
+    select_trace(&mut m, "new\nline");
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('d'));
+    let s = screen(&m);
+    assert!(
+        s.contains("Delete key cr\\rkey of trace new\\nline?"),
+        "{s}"
+    );
+    assert!(s.contains("Keys · new\\nline (1)"), "{s}");
+}
+
+#[test]
+fn frame_right_to_left_and_combining_marks() {
+    let c = clock();
+    let mut m = odd(&c, (100, 30));
+    select_trace(&mut m, "rtl");
+    meta(
+        &mut m,
+        &full("rtl", "שלום-עולם"),
+        "string",
+        27,
+        Ttl::Persistent,
+    );
+    update(&mut m, code(KeyCode::Enter));
+    let v = "\"مرحبا بالعالم · cafe\u{301} · 注文\"";
+    answer_value(&mut m, &c, v.as_bytes(), v.len() as u64);
+    let s = screen(&m);
+    assert!(line_with(&s, "  שלום-עולם").contains("string"), "{s}");
+    assert!(line_with(&s, "combining ").contains(" 1│"), "{s}");
+    insta::assert_snapshot!("rtl_and_combining_100x30", s);
+}
+
+/// The demo-like data with a value open, at `size`.
+fn sized(c: &Arc<ManualClock>, size: (u16, u16)) -> Model {
+    let mut m = odd(c, size);
+    select_trace(&mut m, "order-1001-f34dad");
+    for (k, kind, ttl) in [
+        (
+            "payment:attempt:1",
+            "object",
+            Ttl::Expires(Duration::from_secs(86_400 * 3)),
+        ),
+        ("shipping:address:line", "string", Ttl::Persistent),
+        ("status", "string", Ttl::Expires(Duration::from_secs(59))),
+    ] {
+        meta(&mut m, &full("order-1001-f34dad", k), kind, 321, ttl);
+    }
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('j'));
+    update(&mut m, key('j'));
+    let v = br#"{"amount":1200,"currency":"EUR","provider":"stripe","card":{"last4":"4242","brand":"visa"},"attempt":1}"#;
+    answer_value(&mut m, c, v, v.len() as u64);
+    m
+}
+
+#[test]
+fn frame_80x24_names_first() {
+    let c = clock();
+    let m = sized(&c, (80, 24));
+    let s = screen(&m);
+    // Key names whole, the TTL kept; the date of the expiry whole or not at all.
+    assert!(s.contains("      line "), "{s}");
+    assert!(s.contains("      1 "), "{s}");
+    let title = s.lines().next().unwrap_or_default();
+    assert!(
+        title.contains("2026-01-05 03:04") || !title.contains("2026"),
+        "{title}"
+    );
+    let hints = s.lines().last().unwrap_or_default();
+    assert!(
+        hints
+            .trim_end_matches(['"', ' '])
+            .ends_with("? help · q quit"),
+        "{hints}"
+    );
+    insta::assert_snapshot!("layout_80x24", s);
+}
+
+#[test]
+fn frame_100x30() {
+    let c = clock();
+    let m = sized(&c, (100, 30));
+    insta::assert_snapshot!("layout_100x30", screen(&m));
+}
+
+#[test]
+fn frame_60x15_shows_two_panes() {
+    let c = clock();
+    let mut m = sized(&c, (60, 15));
+    let s = screen(&m);
+    assert!(
+        s.contains("Keys · order-1001-f3… (3)") && s.contains("Value "),
+        "{s}"
+    );
+    assert!(!s.contains("Traces ("), "{s}");
+    assert!(
+        s.lines()
+            .last()
+            .unwrap_or_default()
+            .contains("? help · q quit"),
+        "{s}"
+    );
+    insta::assert_snapshot!("layout_60x15", s);
+    update(&mut m, key('h'));
+    let s = screen(&m);
+    assert!(s.contains("Traces (6)") && s.contains("Keys · "), "{s}");
+    assert!(!s.contains("Value "), "{s}");
+}
+
+#[test]
+fn frame_terminal_too_small() {
+    let c = clock();
+    let mut m = sized(&c, (39, 12));
+    let s = screen(&m);
+    assert!(
+        s.starts_with("\"terminal too small: 39x12 (needs 40x8)"),
+        "{s}"
+    );
+    let shown = s.lines().filter(|l| !l.trim_matches(['"', ' ']).is_empty());
+    assert_eq!(shown.count(), 1, "{s}");
+    // Keys still work, and nothing breaks down to 1x1.
+    for (w, h) in [(10, 3), (1, 1)] {
+        update(&mut m, Action::Resize(w, h));
+        update(&mut m, key('j'));
+        screen(&m);
+    }
+}
+
+#[test]
+fn frame_read_only_custom_prefix_80x24() {
+    let c = clock();
+    let mut config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
+    config.read_only = true;
+    config.key_prefix = "shop:state:".into();
+    let mut m = initial_model(
+        &config,
+        &BrowserOptions::default(),
+        Keymap::default(),
+        c.clone(),
+    );
+    update(&mut m, Action::Resize(80, 24));
+    let g = scan_gen(&connect(&mut m));
+    ev(
+        &mut m,
+        WorkerEvent::ScanBatch {
+            generation: g,
+            keys: vec!["shop:state:t1:order".into()],
+            seen: 1,
+        },
+    );
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 1,
+        },
+    );
+    let s = screen(&m);
+    let status = s.lines().nth(22).unwrap_or_default();
+    assert!(
+        status.contains("READ-ONLY") && status.contains("prefix shop:state:"),
+        "{s}"
+    );
+    let hints = s.lines().last().unwrap_or_default();
+    for writing in [" new", " ttl", " clear", " edit", " del"] {
+        assert!(!hints.contains(writing), "{hints}");
+    }
+    assert!(hints.contains("? help · q quit"), "{hints}");
+    insta::assert_snapshot!("read_only_prefix_80x24", s);
+}
+
+#[test]
+fn value_scrolls_sideways_and_shows_where() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, Action::Resize(80, 24));
+    update(&mut m, code(KeyCode::Enter));
+    let long = format!(r#"{{"note":"{}END"}}"#, "abcdefghij".repeat(6));
+    answer_value(&mut m, &c, long.as_bytes(), long.len() as u64);
+    update(&mut m, key('l'));
+    let s = screen(&m);
+    assert!(s.contains("line 1 of 3 · col 1 · </>"), "{s}");
+    assert!(!s.contains("END"), "{s}");
+    for _ in 0..8 {
+        update(&mut m, key('>'));
+    }
+    let s = screen(&m);
+    assert!(s.contains("END\""), "scrolled to the end of the line: {s}");
+    let col = m.value.hscroll;
+    update(&mut m, key('>'));
+    assert_eq!(m.value.hscroll, col, "no scrolling past the longest line");
+    insta::assert_snapshot!("value_scrolled_80x24", screen(&m));
+    update(&mut m, key('<'));
+    assert!(m.value.hscroll < col);
+    // Wrapping shows every column; there is nothing to scroll then.
+    update(&mut m, key('w'));
+    update(&mut m, key('>'));
+    assert!(note_text(&m).contains("wrap"), "{}", note_text(&m));
+}
+
 mod live;
 mod live_load;
 mod stats;
+
+fn with_connections(m: &mut Model) {
+    use crate::browser::model::connections::ConnectionEntry;
+    let entry = |name: &str, place: &str, mode: &str, read_only: bool| ConnectionEntry {
+        name: name.into(),
+        place: place.into(),
+        mode: mode.into(),
+        read_only,
+        prefix: P.into(),
+    };
+    m.connections = vec![
+        entry("local", "redis://127.0.0.1:6390/0", "standalone", false),
+        entry(
+            "prod",
+            "redis://motia-reader@10.0.0.1:7000/0",
+            "cluster",
+            true,
+        ),
+        entry(
+            "staging",
+            "redis+sentinel://s1:26379/mymaster/0",
+            "sentinel",
+            false,
+        ),
+    ];
+    m.settings.profile = Some("local".into());
+}
+
+#[test]
+fn frame_connection_picker() {
+    let c = clock();
+    let mut m = loaded(&c);
+    with_connections(&mut m);
+    update(&mut m, key('c'));
+    let text = screen(&m);
+    assert!(text.contains("Connections"), "{text}");
+    assert!(text.contains("read-only"), "{text}");
+    insta::assert_snapshot!("connection_picker", text);
+}
+
+#[test]
+fn picking_a_connection_asks_the_worker_and_starts_over_when_it_switched() {
+    let c = clock();
+    let mut m = loaded(&c);
+    with_connections(&mut m);
+    update(&mut m, key('c'));
+    update(&mut m, key('j'));
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(
+        fx.iter().any(|f| matches!(
+            f,
+            Effect::Worker(WorkerCmd::Switch { profile }) if profile == "prod"
+        )),
+        "{fx:?}"
+    );
+    assert!(m.overlay.is_none());
+    // Refused (say, its password command failed): nothing changes.
+    ev(
+        &mut m,
+        WorkerEvent::SwitchFailed {
+            profile: "prod".into(),
+            error: "password_command failed".into(),
+        },
+    );
+    assert_eq!(m.settings.profile.as_deref(), Some("local"));
+    assert!(m.index.total_keys > 0);
+    // Switched: an empty screen on the new connection, read-only as the profile says.
+    ev(
+        &mut m,
+        WorkerEvent::Switched {
+            profile: "prod".into(),
+        },
+    );
+    assert_eq!(m.settings.profile.as_deref(), Some("prod"));
+    assert!(m.settings.read_only);
+    assert_eq!(m.index.total_keys, 0);
+    assert_eq!(m.connections.len(), 3);
+    let fx = connect(&mut m);
+    assert!(scan_gen(&fx) > 0, "connected: the scan starts");
+    // Without saved connections `c` says how to add them.
+    m.connections.clear();
+    update(&mut m, key('c'));
+    assert!(m.overlay.is_none());
+    assert!(
+        m.note
+            .as_ref()
+            .is_some_and(|n| n.text.contains("[profiles.NAME]"))
+    );
+}

@@ -5,7 +5,6 @@ pub mod commands;
 pub mod demo;
 pub mod gc;
 mod leftovers;
-pub mod profiles;
 pub mod progress;
 mod seed;
 mod simulate;
@@ -175,7 +174,7 @@ impl BrowserArgs {
             refresh: secs(self.refresh),
             rescan: self.rescan.and_then(secs),
             config_file: self.config.clone(),
-            profile: None,
+            ..crate::browser::BrowserOptions::default()
         }
     }
 }
@@ -502,7 +501,7 @@ impl GlobalArgs {
         let mut c = Config::default();
         let profile_name = self.profile.clone().or_else(|| env("MOTIA_STATE_PROFILE"));
         let mut password_source = None;
-        let mut profiles = profiles::Profiles::default();
+        let mut profiles = crate::profiles::Profiles::default();
         if let Some(name) = &profile_name {
             let Some(file) = config_file else {
                 return Err(motia_state::Error::Config {
@@ -510,7 +509,7 @@ impl GlobalArgs {
                     reason: "no config file to read profiles from (give --config FILE)".into(),
                 });
             };
-            profiles = profiles::Profiles::load(Some(file), true)?;
+            profiles = crate::profiles::Profiles::load(Some(file), true)?;
             password_source = profiles.get(name)?.apply(name, &mut c)?;
         }
         c.apply_env_with(env)?;
@@ -686,4 +685,90 @@ pub fn verbose() -> bool {
 pub fn default_config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("dev", "motia", "motia-state")
         .map(|d| d.config_dir().to_path_buf())
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+
+    /// Settings as the binary computes them from these arguments and variables.
+    fn resolve(args: &[&str], vars: &[(&str, &str)]) -> motia_state::Result<Config> {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, crate::profiles::tests::FILE).unwrap();
+        let cli = Cli::try_parse_from(std::iter::once("motia-state").chain(args.iter().copied()))
+            .unwrap();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        cli.global.to_config_with(&env, Some(&file)).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn precedence_flags_then_environment_then_profile_then_defaults() {
+        // Defaults.
+        let c = resolve(&[], &[]).unwrap();
+        assert_eq!((c.key_prefix.as_str(), c.port), ("motia:state:", 6379));
+        assert!(!c.read_only);
+        // The profile over the defaults (chosen by flag or by variable).
+        for (args, vars) in [
+            (&["--profile", "staging"][..], &[][..]),
+            (&[][..], &[("MOTIA_STATE_PROFILE", "staging")][..]),
+        ] {
+            let mut vars = vars.to_vec();
+            vars.push(("STAGING_PW", "pw-from-env"));
+            let c = resolve(args, &vars).unwrap();
+            assert_eq!(c.key_prefix, "app:state:");
+            assert_eq!((c.host.as_str(), c.port), ("cache.internal", 6380));
+            assert!(c.read_only);
+        }
+        let e = resolve(&["--profile", "staging"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("the variable STAGING_PW is not set"), "{e}");
+        let c = resolve(&["--profile", "staging"], &[("STAGING_PW", "pw-from-env")]).unwrap();
+        assert_eq!(c.password.as_deref(), Some("pw-from-env"));
+        // The environment over the profile.
+        let env = [
+            ("MOTIA_STATE_PROFILE", "staging"),
+            ("STATE_KEY_PREFIX", "env:"),
+            ("REDIS_PORT", "7001"),
+            ("REDIS_PASSWORD", "env-pw"),
+            ("STAGING_PW", "unused"),
+        ];
+        let c = resolve(&[], &env).unwrap();
+        assert_eq!((c.key_prefix.as_str(), c.port), ("env:", 7001));
+        assert_eq!(
+            c.host, "cache.internal",
+            "what the environment leaves is the profile's"
+        );
+        assert_eq!(c.password.as_deref(), Some("env-pw"));
+        // Flags over the environment.
+        let c = resolve(
+            &[
+                "--prefix",
+                "flag:",
+                "--port",
+                "7002",
+                "--password",
+                "flag-pw",
+            ],
+            &env,
+        )
+        .unwrap();
+        assert_eq!((c.key_prefix.as_str(), c.port), ("flag:", 7002));
+        assert_eq!(c.password.as_deref(), Some("flag-pw"));
+        // A profile's password command runs only when nothing else gives one.
+        let c = resolve(&["--profile", "prod", "--password", "flag-pw"], &[]).unwrap();
+        assert_eq!(c.password.as_deref(), Some("flag-pw"));
+        let c = resolve(&["--profile", "prod"], &[]).unwrap();
+        assert_eq!(c.password.as_deref(), Some("from-command"));
+        let e = resolve(&["--profile", "nope"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no profile \"nope\""), "{e}");
+    }
 }

@@ -213,9 +213,21 @@ impl Drop for RedisServer {
     }
 }
 
-/// `redis-cli --pipe` with `script` on stdin.
+/// `redis-cli --pipe` with `script`'s commands (one a line, words split on spaces) sent as the
+/// Redis protocol, so values may hold quotes and braces.
 pub fn pipe_into(port: u16, script: &str) {
     use std::io::Write;
+    let mut resp = Vec::with_capacity(script.len() * 2);
+    for line in script.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.is_empty() {
+            continue;
+        }
+        write!(resp, "*{}\r\n", words.len()).expect("write to memory");
+        for w in words {
+            write!(resp, "${}\r\n{w}\r\n", w.len()).expect("write to memory");
+        }
+    }
     let mut child = Command::new("redis-cli")
         .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--pipe"])
         .stdin(Stdio::piped())
@@ -226,7 +238,7 @@ pub fn pipe_into(port: u16, script: &str) {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(script.as_bytes())
+        .write_all(&resp)
         .expect("write to redis-cli");
     assert!(child.wait().expect("redis-cli --pipe").success());
 }

@@ -17,6 +17,17 @@ impl Term {
     /// Runs `motia-state --url URL ARGS` (no `--url` when `url` is empty) in a 150x40 terminal with its own config and state
     /// directories (no user keymap; logs stay in a temp dir). `editor` sets `$EDITOR`.
     pub fn start(name: &str, url: &str, args: &str, editor: Option<&str>) -> Self {
+        Self::start_sized(name, url, args, editor, (150, 40))
+    }
+
+    /// [`Term::start`] in a terminal of `(columns, rows)`.
+    pub fn start_sized(
+        name: &str,
+        url: &str,
+        args: &str,
+        editor: Option<&str>,
+        (width, height): (u16, u16),
+    ) -> Self {
         let home = tempfile::tempdir().unwrap();
         let socket = format!("motia-e2e-{name}-{}", std::process::id());
         let bin = env!("CARGO_BIN_EXE_motia-state");
@@ -46,9 +57,9 @@ impl Term {
                 "-s",
                 "t",
                 "-x",
-                "150",
+                &width.to_string(),
                 "-y",
-                "40",
+                &height.to_string(),
                 &cmd,
             ])
             .status()
@@ -94,6 +105,17 @@ impl Term {
             .unwrap()
             .success();
         assert!(ok, "tmux send-keys -l {text}");
+    }
+
+    /// Resizes the terminal to `(columns, rows)`, as a user dragging the window would.
+    pub fn resize(&self, (width, height): (u16, u16)) {
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "resize-window", "-t", "t"])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux resize-window {width}x{height}");
     }
 
     /// Polls until `pred` holds for the screen; panics with the last screen at the deadline.

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod command_line;
 pub mod connection;
+pub mod connections;
 pub mod dialog;
 pub mod editor;
 pub mod filter;
@@ -52,7 +53,13 @@ pub enum Mode {
 /// Something drawn over the panes (issue 4 adds dialogs and the editor here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    /// The connection picker, on row `selected`.
+    Connections {
+        selected: usize,
+    },
 }
 
 /// Settings that do not change while running.
@@ -114,6 +121,8 @@ pub struct Model {
     pub history: Option<history::HistoryView>,
     /// Live mode (keyspace notifications), changes marks and following.
     pub live: LiveModel,
+    /// The saved connections the picker offers.
+    pub connections: Vec<connections::ConnectionEntry>,
 }
 
 impl Model {
@@ -165,6 +174,7 @@ impl Model {
             timeline: None,
             history: None,
             live: LiveModel::default(),
+            connections: Vec::new(),
         }
     }
 

@@ -23,6 +23,8 @@ pub struct ValuePane {
     /// The key no longer exists.
     pub gone: bool,
     pub scroll: usize,
+    /// Columns scrolled to the right (long lines, not wrapping).
+    pub hscroll: usize,
     /// The version shown before the last change of this key (what `=` compares with).
     pub previous: Option<Arc<ValueDoc>>,
     /// Lines of the shown version that differ from `previous`, marked for a while.

@@ -18,7 +18,7 @@ pub fn command_line(f: &mut Frame, input: &str, fits: &[&str], status: Rect) {
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(":", theme::key_hint()),
-            Span::raw(input.to_string()),
+            Span::raw(crate::browser::text::line(input).into_owned()),
             Span::styled("▏", theme::key_hint()),
             Span::styled("   Tab completes · Enter runs · Esc cancels", theme::dim()),
         ])),

@@ -10,6 +10,7 @@ use crate::browser::doc::ValueDoc;
 use crate::browser::keymap::Command;
 use crate::browser::model::Model;
 use crate::browser::model::dialog::{Dialog, Prompt};
+use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::command_line::command_line;
 use crate::browser::ui::value::highlight_json;
@@ -30,7 +31,7 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
         Dialog::Prompt { purpose, input, .. } => prompt(f, purpose, input, area),
         Dialog::Confirm { title, text, .. } => {
             let lines = vec![
-                Line::raw(text.clone()),
+                Line::raw(text::line(text).into_owned()),
                 Line::raw(""),
                 Line::from(vec![
                     Span::styled("y", theme::key_hint()),
@@ -39,7 +40,7 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
                     Span::raw(" cancel"),
                 ]),
             ];
-            small_box(f, area, format!(" {title} "), lines);
+            small_box(f, area, format!(" {} ", text::line(title)), lines);
         }
         Dialog::ConfirmLive { text } => {
             let mut lines: Vec<Line> = text.lines().map(|l| Line::raw(l.to_string())).collect();
@@ -86,23 +87,23 @@ fn prompt(f: &mut Frame, purpose: &Prompt, input: &str, area: Rect) {
             "not empty, no ':' · Enter: next, the first key's name · Esc cancel".to_string(),
         ),
         Prompt::KeyName { trace } => (
-            format!(" New key in trace {trace} "),
+            format!(" New key in trace {} ", text::name(trace)),
             "key name · Enter: open the editor · Esc cancel".into(),
         ),
         Prompt::Ttl { what, .. } => (
-            format!(" TTL for {what} "),
+            format!(" TTL for {} ", text::line(what)),
             "90, 90s, 10m, 2h, 1d, or persist/none to remove · Enter apply · Esc cancel".into(),
         ),
         Prompt::Command => return,
     };
-    let width = (title.chars().count().max(help.chars().count()) + 4) as u16;
+    let width = (text::width(&title).max(text::width(&help)) + 4) as u16;
     let r = centered(area, width.max(40), 4);
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(vec![
             Line::from(vec![
                 Span::styled("› ", theme::key_hint()),
-                Span::raw(input.to_string()),
+                Span::raw(text::line(input).into_owned()),
                 Span::styled("▏", theme::key_hint()),
             ]),
             Line::styled(help, theme::dim()),
@@ -177,7 +178,7 @@ fn small_box(f: &mut Frame, area: Rect, title: String, lines: Vec<Line<'static>>
         .map(|l| l.width())
         .max()
         .unwrap_or(20)
-        .max(title.chars().count()) as u16
+        .max(text::width(&title)) as u16
         + 4;
     let r = centered(area, width, lines.len() as u16 + 2);
     f.render_widget(Clear, r);

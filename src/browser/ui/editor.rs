@@ -7,6 +7,7 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use crate::browser::keymap::Command;
 use crate::browser::model::Model;
+use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::{boxed, clip};
 
@@ -25,7 +26,7 @@ pub fn editor(f: &mut Frame, m: &Model, main: Rect) {
     let mut title = format!(
         " {} {} ",
         if ed.creating { "New" } else { "Edit" },
-        ed.label
+        text::name(&ed.label)
     );
     if ed.dirty() {
         title.push_str("· modified ");
@@ -48,9 +49,9 @@ pub fn editor(f: &mut Frame, m: &Model, main: Rect) {
     f.render_widget(&ed.area, text_area);
     let ratatui_textarea::DataCursor(row, col) = ed.area.cursor();
     let line = if let Some(e) = &ed.error {
-        Line::styled(clip(e, status.width as usize), theme::error())
+        Line::styled(clip(&text::line(e), status.width as usize), theme::error())
     } else if let Some(n) = &ed.notice {
-        Line::styled(clip(n, status.width as usize), theme::note())
+        Line::styled(clip(&text::line(n), status.width as usize), theme::note())
     } else {
         Line::styled(
             format!("line {}, column {} · valid JSON required", row + 1, col + 1),

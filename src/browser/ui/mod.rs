@@ -3,6 +3,7 @@
 //! does not grow with the keyspace or the value.
 
 mod command_line;
+mod connections;
 mod dialog;
 mod editor;
 mod help;
@@ -12,27 +13,30 @@ mod notifications;
 mod stats;
 mod status;
 mod timeline;
-mod traces;
+pub(crate) mod traces;
 mod value;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Block;
+use ratatui::widgets::{Block, Paragraph};
 
-use crate::browser::model::layout::areas_for;
+use crate::browser::model::layout::{MIN_SIZE, areas_for, too_small};
 use crate::browser::model::{Mode, Model, Pane};
 use crate::browser::theme;
 
 /// Draws the whole screen.
 pub fn draw(f: &mut Frame, m: &Model) {
+    let size = (f.area().width, f.area().height);
+    if too_small(size) {
+        return too_small_line(f, size);
+    }
     let middle_wide = m.timeline.is_some() || m.history.is_some();
-    let a = areas_for(
-        (f.area().width, f.area().height),
-        m.index.has_records(),
-        middle_wide,
-    );
-    traces::traces(f, m, a.traces);
+    let a = areas_for(size, m.focus, m.index.has_records(), middle_wide);
+    // A pane left out on a narrow terminal has no width.
+    if a.traces.width > 0 {
+        traces::traces(f, m, a.traces);
+    }
     if m.timeline.is_some() {
         timeline::timeline(f, m, a.keys);
         timeline::detail(f, m, a.value);
@@ -40,8 +44,12 @@ pub fn draw(f: &mut Frame, m: &Model) {
         history::history(f, m, a.keys);
         history::detail(f, m, a.value);
     } else {
-        keys::keys(f, m, a.keys);
-        value::value(f, m, a.value);
+        if a.keys.width > 0 {
+            keys::keys(f, m, a.keys);
+        }
+        if a.value.width > 0 {
+            value::value(f, m, a.value);
+        }
     }
     status::status(f, m, a.status);
     let main = Rect {
@@ -54,7 +62,20 @@ pub fn draw(f: &mut Frame, m: &Model) {
     notifications::toasts(f, m, main);
     if m.overlay.is_some() {
         help::help(f, m, f.area());
+        connections::connections(f, m, f.area());
     }
+}
+
+/// The one line drawn when the panes do not fit.
+fn too_small_line(f: &mut Frame, (w, h): (u16, u16)) {
+    let text = format!(
+        "terminal too small: {w}x{h} (needs {}x{})",
+        MIN_SIZE.0, MIN_SIZE.1
+    );
+    f.render_widget(
+        Paragraph::new(Line::styled(clip(&text, w as usize), theme::error())),
+        f.area(),
+    );
 }
 
 fn block<'a>(title: Line<'a>, focused: bool) -> Block<'a> {
@@ -69,7 +90,10 @@ fn filter_span(m: &Model, pane: Pane, filter: &str) -> Option<Span<'static>> {
         return None;
     }
     let cursor = if typing { "▏" } else { "" };
-    Some(Span::styled(format!(" /{filter}{cursor} "), theme::note()))
+    Some(Span::styled(
+        format!(" /{}{cursor} ", crate::browser::text::line(filter)),
+        theme::note(),
+    ))
 }
 
 fn boxed(title: String) -> Block<'static> {
@@ -78,17 +102,9 @@ fn boxed(title: String) -> Block<'static> {
         .border_style(theme::border(true))
 }
 
-/// Cuts `s` to at most `width` characters, marking the cut with `…`.
+/// Cuts `s` to at most `width` cells, marking the cut with `…`.
 pub fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out: String = s.chars().take(width - 1).collect();
-    out.push('…');
-    out
+    crate::browser::text::clip(s, width).into_owned()
 }
 
 /// A box of at most `width` x `height` in the middle of `area` (overlays and dialogs).

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::browser::model::Model;
 use crate::browser::model::notifications::ToastKind;
+use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::clip;
 
@@ -24,12 +25,20 @@ pub fn toasts(f: &mut Frame, m: &Model, main: Rect) {
             ToastKind::Done => ("✓ ", theme::ok()),
             ToastKind::Failed => ("✗ ", theme::error()),
         };
-        let text = format!("{mark}{}", t.text);
+        let text = format!("{mark}{}", text::line(&t.text));
         if t.kind == ToastKind::Failed {
             // Failures are shown whole: they say what went wrong and how to dismiss them.
-            let chars: Vec<char> = text.chars().collect();
-            for chunk in chars.chunks(inner_w.max(1)).take(4) {
-                lines.push(Line::styled(chunk.iter().collect::<String>(), style));
+            let mut rest = text.as_str();
+            for _ in 0..4 {
+                if rest.is_empty() {
+                    break;
+                }
+                let (mut piece, _) = text::cut(rest, inner_w);
+                if piece.is_empty() {
+                    piece = &rest[..rest.chars().next().map_or(rest.len(), char::len_utf8)];
+                }
+                lines.push(Line::styled(piece.to_string(), style));
+                rest = &rest[piece.len()..];
             }
         } else {
             lines.push(Line::styled(clip(&text, inner_w), style));

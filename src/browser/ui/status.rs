@@ -7,77 +7,150 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::browser::format::thousands;
+use crate::browser::keymap::Command;
 use crate::browser::model::live::LiveState;
 use crate::browser::model::{ConnState, Mode, Model};
+use crate::browser::text;
 use crate::browser::theme;
 
 pub fn status(f: &mut Frame, m: &Model, area: Rect) {
-    let mut top: Vec<Span> = Vec::new();
-    let url = &m.settings.url;
+    let w = area.width as usize;
+    f.render_widget(Paragraph::new(vec![fitted(top(m), w), bottom(m, w)]), area);
+}
+
+/// A piece of the top line; when the line is too long the lowest `keep` goes first.
+struct Part {
+    spans: Vec<Span<'static>>,
+    keep: u8,
+}
+
+fn part(keep: u8, spans: Vec<Span<'static>>) -> Part {
+    Part { spans, keep }
+}
+
+/// The top line's pieces: connection, server, read-only marker, prefix, scan progress.
+fn top(m: &Model) -> Vec<Part> {
+    let mut parts = Vec::new();
+    // Everything here may hold text from the server or the command line: shown escaped.
+    let url = text::line(&m.settings.url);
+    let mut after_url = Vec::new();
+    if m.settings.read_only {
+        after_url.push(part(8, vec![Span::styled(" · READ-ONLY", theme::error())]));
+    }
+    if let Some(name) = &m.settings.profile {
+        after_url.push(part(
+            7,
+            vec![Span::styled(
+                format!(" · profile {}", text::line(name)),
+                theme::note(),
+            )],
+        ));
+    }
+    if m.settings.prefix != motia_state::DEFAULT_PREFIX {
+        after_url.push(part(
+            7,
+            vec![
+                Span::styled(" · prefix ", theme::dim()),
+                Span::styled(text::name(&m.settings.prefix).into_owned(), theme::note()),
+            ],
+        ));
+    }
     match &m.conn {
         ConnState::Connecting { attempt, error } => {
-            top.push(Span::styled(
-                format!("◌ connecting to {url}"),
-                theme::note(),
+            parts.push(part(
+                9,
+                vec![Span::styled(
+                    format!("◌ connecting to {url}"),
+                    theme::note(),
+                )],
             ));
+            parts.append(&mut after_url);
             if let Some(e) = error {
-                top.push(Span::styled(
-                    format!(" · {e} · retrying (attempt {attempt})"),
-                    theme::error(),
+                parts.push(part(
+                    8,
+                    vec![Span::styled(
+                        format!(" · {} · retrying (attempt {attempt})", text::line(e)),
+                        theme::error(),
+                    )],
                 ));
             }
         }
-        ConnState::Connected => {
-            top.push(Span::styled("● ", theme::ok()));
-            top.push(Span::raw(url.clone()));
-        }
-        ConnState::Lost { reason } => {
-            top.push(Span::styled(
-                format!("✗ disconnected from {url}: {reason} · reconnecting"),
+        ConnState::Connected => parts.push(part(
+            9,
+            vec![
+                Span::styled("● ", theme::ok()),
+                Span::raw(url.clone().into_owned()),
+            ],
+        )),
+        ConnState::Lost { reason } => parts.push(part(
+            9,
+            vec![Span::styled(
+                format!(
+                    "✗ disconnected from {url}: {} · reconnecting",
+                    text::line(reason)
+                ),
                 theme::error(),
-            ));
-        }
+            )],
+        )),
     }
-    if let Some(name) = &m.settings.profile {
-        top.push(Span::styled(format!(" · profile {name}"), theme::note()));
-    }
+    // After the connection (or its error, which comes first while connecting).
+    parts.append(&mut after_url);
     if let Some(mode) = &m.server.mode {
-        top.push(Span::styled(format!(" · {mode}"), theme::note()));
+        parts.push(part(
+            6,
+            vec![Span::styled(
+                format!(" · {}", text::line(mode)),
+                theme::note(),
+            )],
+        ));
     }
     if !m.server.unreachable.is_empty() {
-        top.push(Span::styled(
-            format!(" · ✗ no answer from {}", m.server.unreachable.join(", ")),
-            theme::error(),
+        parts.push(part(
+            8,
+            vec![Span::styled(
+                format!(
+                    " · ✗ no answer from {}",
+                    text::line(&m.server.unreachable.join(", "))
+                ),
+                theme::error(),
+            )],
         ));
     }
     if let Some(v) = &m.server_version {
-        top.push(Span::styled(format!(" · Redis {v}"), theme::dim()));
+        parts.push(part(
+            1,
+            vec![Span::styled(format!(" · Redis {v}"), theme::dim())],
+        ));
     } else if let Some(why) = &m.server.version_unknown {
-        top.push(Span::styled(
-            format!(" · Redis ? ({})", short(why)),
-            theme::dim(),
+        // Why it is unknown says what the user may not do: kept longer than a version.
+        parts.push(part(
+            3,
+            vec![Span::styled(
+                format!(" · Redis ? ({})", short(why)),
+                theme::dim(),
+            )],
         ));
     }
-    if m.settings.read_only {
-        top.push(Span::styled(" · READ-ONLY", theme::error()));
-    }
-    match &m.live.state {
-        LiveState::Live => top.push(Span::styled(" · live", theme::ok())),
-        LiveState::Polling { .. } => top.push(Span::styled(" · polling", theme::dim())),
-        LiveState::Reconnecting => top.push(Span::styled(" · live: reconnecting", theme::note())),
-        LiveState::Unknown => {}
+    let live = match &m.live.state {
+        LiveState::Live => Some((" · live", theme::ok())),
+        LiveState::Polling { .. } => Some((" · polling", theme::dim())),
+        LiveState::Reconnecting => Some((" · live: reconnecting", theme::note())),
+        LiveState::Unknown => None,
+    };
+    if let Some((text, style)) = live {
+        parts.push(part(6, vec![Span::styled(text, style)]));
     }
     if m.live.follow {
-        top.push(Span::styled(" · follow", theme::note()));
+        parts.push(part(6, vec![Span::styled(" · follow", theme::note())]));
     }
     if m.scan.started.is_some() || m.scan.completed_once {
-        scan(m, &mut top);
+        scan(m, &mut parts);
     }
-    f.render_widget(Paragraph::new(vec![Line::from(top), bottom(m)]), area);
+    parts
 }
 
 /// Scan progress: keys seen of DBSIZE, traces, time, state.
-fn scan(m: &Model, top: &mut Vec<Span<'static>>) {
+fn scan(m: &Model, parts: &mut Vec<Part>) {
     let total = match (m.scan.dbsize, &m.server.size_unknown) {
         (Some(n), _) => format!(" of {}", thousands(n)),
         (None, Some(why)) => format!(" of ? ({})", short(why)),
@@ -97,32 +170,69 @@ fn scan(m: &Model, top: &mut Vec<Span<'static>>) {
     } else {
         "done"
     };
-    top.push(Span::raw(format!(
-        " · keys {}{total} · traces {} · {:.1}s · ",
-        thousands(m.scan.seen),
-        thousands(m.index.traces.len() as u64),
-        elapsed.as_secs_f64()
-    )));
-    top.push(Span::styled(
-        state,
-        if state == "done" {
-            theme::ok()
-        } else {
-            theme::note()
-        },
+    let raw = |keep, text: String| part(keep, vec![Span::raw(text)]);
+    parts.push(raw(5, format!(" · keys {}{total}", thousands(m.scan.seen))));
+    parts.push(raw(
+        4,
+        format!(" · traces {}", thousands(m.index.traces.len() as u64)),
+    ));
+    parts.push(raw(2, format!(" · {:.1}s", elapsed.as_secs_f64())));
+    parts.push(part(
+        3,
+        vec![
+            Span::raw(" · "),
+            Span::styled(
+                state,
+                if state == "done" {
+                    theme::ok()
+                } else {
+                    theme::note()
+                },
+            ),
+        ],
     ));
 }
 
 /// "may not run INFO" as "no INFO": the status line is narrow.
 fn short(why: &str) -> String {
+    let why = text::line(why);
     match why.strip_prefix("may not run ") {
         Some(cmd) => format!("no {cmd}"),
-        None => why.to_string(),
+        None => why.into_owned(),
     }
 }
 
-/// The second line: the filter being typed, a message, or the keys of the focused pane.
-fn bottom(m: &Model) -> Line<'static> {
+/// Pieces whose `keep` is at least this are never left out (the line is cut instead).
+const ESSENTIAL: u8 = 8;
+
+/// The pieces that fit in `width`, the least needed left out first, in their order.
+fn fitted(mut parts: Vec<Part>, width: usize) -> Line<'static> {
+    let part_width = |p: &Part| {
+        p.spans
+            .iter()
+            .map(|s| text::width(&s.content))
+            .sum::<usize>()
+    };
+    while parts.iter().map(part_width).sum::<usize>() > width {
+        let least = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.keep < ESSENTIAL)
+            .min_by_key(|(i, p)| (p.keep, usize::MAX - i))
+            .map(|(i, _)| i);
+        match least {
+            Some(i) => {
+                parts.remove(i);
+            }
+            None => break,
+        }
+    }
+    Line::from(parts.into_iter().flat_map(|p| p.spans).collect::<Vec<_>>())
+}
+
+/// The second line: the filter being typed, a message, the editor's keys, or the keys of
+/// the focused pane.
+fn bottom(m: &Model, width: usize) -> Line<'static> {
     if let Mode::Filter(_) = m.mode {
         Line::from(vec![
             Span::styled("filter: ", theme::key_hint()),
@@ -134,22 +244,58 @@ fn bottom(m: &Model) -> Line<'static> {
         ])
     } else if let Some(n) = &m.note {
         Line::styled(
-            n.text.clone(),
+            text::line(&n.text).into_owned(),
             if n.error {
                 theme::error()
             } else {
                 theme::note()
             },
         )
+    } else if m.editor.is_some() {
+        let save = m.keymap.keys_of(Command::Save);
+        let back = m.keymap.keys_of(Command::Back);
+        let hints = [
+            (save, "save"),
+            (back, "leave"),
+            ("Ctrl-u".to_string(), "undo"),
+            ("Ctrl-r".to_string(), "redo"),
+        ];
+        hint_line(&hints, &[], width)
     } else {
-        let mut spans = Vec::new();
-        for (i, (key, label)) in m.keymap.hints(m.focus).into_iter().enumerate() {
-            if i > 0 {
-                spans.push(Span::styled(" · ", theme::dim()));
-            }
-            spans.push(Span::styled(key, theme::key_hint()));
-            spans.push(Span::raw(format!(" {label}")));
-        }
-        Line::from(spans)
+        let all = m.keymap.hints(m.focus, m.settings.read_only);
+        let (last, first): (Vec<_>, Vec<_>) = all
+            .into_iter()
+            .partition(|(c, _, _)| matches!(c, Command::Help | Command::Quit));
+        let pairs = |v: Vec<(Command, String, &'static str)>| -> Vec<(String, &'static str)> {
+            v.into_iter().map(|(_, k, l)| (k, l)).collect()
+        };
+        hint_line(&pairs(first), &pairs(last), width)
     }
+}
+
+/// `key label · key label`: as many of `hints` as fit in `width` before `always`, which is
+/// always shown (help and quit).
+fn hint_line(hints: &[(String, &str)], always: &[(String, &str)], width: usize) -> Line<'static> {
+    const SEP: &str = " · ";
+    // Each hint with the separator before it; the first has none.
+    let cost = |(k, l): &(String, &str)| text::width(k) + 1 + text::width(l) + text::width(SEP);
+    let mut room = (width + text::width(SEP)).saturating_sub(always.iter().map(cost).sum());
+    let mut shown: Vec<&(String, &str)> = Vec::new();
+    for h in hints {
+        if cost(h) > room {
+            break;
+        }
+        room -= cost(h);
+        shown.push(h);
+    }
+    shown.extend(always);
+    let mut spans = Vec::new();
+    for (i, (key, label)) in shown.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(SEP, theme::dim()));
+        }
+        spans.push(Span::styled(key.clone(), theme::key_hint()));
+        spans.push(Span::raw(format!(" {label}")));
+    }
+    Line::from(spans)
 }

@@ -12,6 +12,7 @@ use motia_state::adapter::traces::FlowStatus;
 use crate::browser::format::{ago, thousands};
 use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::model::{Model, Pane};
+use crate::browser::text::{self, fit};
 use crate::browser::theme;
 use crate::browser::ui::{block, clip, filter_span};
 
@@ -83,16 +84,15 @@ fn plain_row(m: &Model, trace: &str, inner_w: usize, cursor: bool, focused: bool
         live_mark(m, trace),
         thousands(m.index.count(trace) as u64)
     );
-    let n_w = n.chars().count();
-    let id_w = inner_w.saturating_sub(n_w + 2);
-    let id = clip(trace, id_w);
-    let pad = inner_w.saturating_sub(id.chars().count() + n_w + 1);
-    let text = format!("{id}{} {n}", " ".repeat(pad));
+    let id = fit(
+        &text::name(trace),
+        inner_w.saturating_sub(text::width(&n) + 1),
+    );
     if cursor {
-        Line::styled(text, theme::cursor(focused))
+        Line::styled(format!("{id} {n}"), theme::cursor(focused))
     } else {
         Line::from(vec![
-            Span::raw(format!("{id}{} ", " ".repeat(pad))),
+            Span::raw(format!("{id} ")),
             Span::styled(n, theme::dim()),
         ])
     }
@@ -169,24 +169,27 @@ fn flow_row(
         format!("{mark}{keys_text}")
     };
     // Motia's ids are 13 characters; others are cut at 16.
-    let id = clip(trace, 16);
-    let id_w = id.chars().count().max(13);
+    let id = clip(&text::name(trace), 16);
+    let id_w = text::width(&id).max(13);
     let flow = match info {
         Some(i) if i.group_unreadable.is_some() && i.flow.is_none() => "unreadable record".into(),
-        Some(i) => i.flow.clone().unwrap_or_default(),
+        Some(i) if i.records_expired() => format!(
+            "{} (records expired)",
+            text::line(i.flow.as_deref().unwrap_or_default())
+        ),
+        Some(i) => text::line(i.flow.as_deref().unwrap_or_default()).into_owned(),
         None => String::new(),
     };
-    let fixed = id_w + 1 + status_w + 1 + 4 + 1 + 1 + counts.chars().count();
+    let fixed = id_w + 1 + status_w + 1 + 4 + 1 + 1 + text::width(&counts);
     let flow_w = inner_w.saturating_sub(fixed);
-    let flow = clip(&flow, flow_w);
     let cells = [
         (
-            format!("{id:<id_w$} "),
+            format!("{} ", fit(&id, id_w)),
             if no_state { theme::dim() } else { Style::new() },
         ),
         (format!("{status:<status_w$} "), status_style),
         (format!("{age:>4} "), theme::dim()),
-        (format!("{flow:<flow_w$} "), Style::new()),
+        (format!("{} ", fit(&flow, flow_w)), Style::new()),
         (counts, theme::dim()),
     ];
     if cursor {
@@ -213,4 +216,37 @@ fn empty_traces_text(m: &Model) -> &'static str {
     } else {
         "waiting for the server…"
     }
+}
+
+/// What the Value pane says about the selected trace's records when no key is shown: records
+/// that could not be read, with the reason, or records that expired.
+pub(crate) fn record_notes(m: &Model, width: usize) -> Vec<Line<'static>> {
+    let Some(info) = m
+        .traces
+        .selected
+        .as_deref()
+        .and_then(|t| m.index.flows.get(t))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(r) = &info.group_unreadable {
+        out.push(Line::styled(
+            clip(&format!("unreadable group record: {r}"), width),
+            theme::error(),
+        ));
+    }
+    if info.records_expired() {
+        out.push(Line::styled(
+            "records expired: the group lists this flow, its step records are gone (kept 3 days)",
+            theme::dim(),
+        ));
+    }
+    for u in info.steps.iter().flat_map(|s| &s.unreadable) {
+        out.push(Line::styled(
+            clip(&format!("unreadable step record: {u}"), width),
+            theme::error(),
+        ));
+    }
+    out
 }

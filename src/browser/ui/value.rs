@@ -8,8 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::browser::doc::{DocKind, ValueDoc, WINDOW};
-use crate::browser::format::{human_bytes, ttl_text};
+use crate::browser::format::{human_bytes, thousands, ttl_text};
+use crate::browser::keymap::Command;
 use crate::browser::model::{Model, Pane};
+use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::clip;
 
@@ -19,11 +21,15 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let mut notes: Vec<(String, Style)> = Vec::new();
+    let mut place = None;
     if v.gone {
         notes.push(("the key no longer exists".into(), theme::error()));
     }
     if let Some(e) = &v.error {
-        notes.push((format!("reading the value failed: {e}"), theme::error()));
+        notes.push((
+            format!("reading the value failed: {}", text::line(e)),
+            theme::error(),
+        ));
     }
     let diff_keys = m.keymap.keys_of(crate::browser::keymap::Command::Diff);
     let diff = v.diff.as_ref().filter(|_| v.show_diff);
@@ -46,7 +52,10 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         ));
     }
     match (&v.full_key, &v.doc) {
-        (None, _) => lines.push(Line::styled("select a key", theme::dim())),
+        (None, _) => {
+            lines.push(Line::styled("select a key", theme::dim()));
+            lines.extend(crate::browser::ui::traces::record_notes(m, width));
+        }
         (Some(_), None) => {
             if v.request.is_some() || v.due.is_some() {
                 lines.push(Line::styled("loading…", theme::dim()));
@@ -65,14 +74,16 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
                     crate::diff::LineKind::Removed => ("- ", theme::diff_removed()),
                     crate::diff::LineKind::Same => ("  ", ratatui::style::Style::new()),
                 };
-                let text = format!("{sign}{}", cut_at(&l.text, width.saturating_sub(2)));
+                let text = format!("{sign}{}", text::cut(&l.text, width.saturating_sub(2)).0);
                 lines.push(Line::styled(text, style));
             }
         }
         (Some(_), Some(doc)) => {
             doc_notes(m, doc, &mut notes);
             let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
-            lines = body(m, doc, width, body_h);
+            let cut;
+            (lines, cut) = body(m, doc, width, body_h);
+            place = position(m, doc, (width, body_h), cut);
         }
     }
     let mut all: Vec<Line> = notes
@@ -80,47 +91,128 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         .map(|(t, s)| Line::styled(clip(&t, width), s))
         .collect();
     all.extend(lines);
-    f.render_widget(
-        Paragraph::new(all).block(
-            Block::bordered()
-                .title(Line::from(title(m, focused)))
-                .border_style(theme::border(focused)),
-        ),
-        area,
-    );
+    let mut block = Block::bordered()
+        .title(Line::from(title(m, focused, width)))
+        .border_style(theme::border(focused));
+    if let Some(place) = place {
+        block = block.title_bottom(place);
+    }
+    f.render_widget(Paragraph::new(all).block(block), area);
 }
 
-/// The pane's title: the key and its TTL, with the time it expires.
-fn title(m: &Model, focused: bool) -> Vec<Span<'static>> {
-    let mut title = vec![Span::styled(" Value ", theme::title(focused))];
+/// The pane's title in `room` cells: the key, its TTL and the time it expires. What does not
+/// fit is left out whole, the expiry time first: a date is never cut in half.
+fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
+    let label = " Value ";
+    let mut title = vec![Span::styled(label, theme::title(focused))];
     let Some(full) = &m.value.full_key else {
         return title;
     };
     let shown = full
         .strip_prefix(m.settings.prefix.as_str())
         .unwrap_or(full);
-    title.push(Span::styled(format!("{shown} "), theme::title(focused)));
-    if let Some(e) = m.meta.get(full) {
-        let ttl = e.ttl_at(m.now());
-        match ttl {
-            Ttl::Expires(d) => {
-                let at = m.clock.wall() + chrono::Duration::from_std(d).unwrap_or_default();
-                let same_day = at.date_naive() == m.clock.wall().date_naive();
-                let when = if same_day {
-                    at.format("%H:%M:%S")
-                } else {
-                    at.format("%Y-%m-%d %H:%M")
-                };
-                title.push(Span::styled(
-                    format!("· TTL {} → {when} ", ttl_text(ttl)),
-                    theme::note(),
-                ));
-            }
-            Ttl::Persistent => title.push(Span::styled("· no TTL ", theme::dim())),
-            Ttl::Missing => {}
+    // Cut, the trace id gives way first: the Keys pane's title names it too.
+    let (trace, key) = match m.keys.trace.as_deref() {
+        Some(t) => match shown.strip_prefix(t).and_then(|k| k.strip_prefix(':')) {
+            Some(k) => (Some(t), k),
+            None => (None, shown),
+        },
+        None => (None, shown),
+    };
+    let (ttl, when) = match m.meta.get(full).map(|e| e.ttl_at(m.now())) {
+        Some(ttl @ Ttl::Expires(d)) => {
+            let at = m.clock.wall() + chrono::Duration::from_std(d).unwrap_or_default();
+            let same_day = at.date_naive() == m.clock.wall().date_naive();
+            let when = if same_day {
+                at.format("%H:%M:%S")
+            } else {
+                at.format("%Y-%m-%d %H:%M")
+            };
+            (
+                Some((format!("· TTL {} ", ttl_text(ttl)), theme::note())),
+                Some(format!("→ {when} ")),
+            )
         }
+        Some(Ttl::Persistent) => (Some(("· no TTL ".to_string(), theme::dim())), None),
+        _ => (None, None),
+    };
+    let room = room.saturating_sub(text::width(label));
+    let shown = text::name(shown);
+    let key_w = text::width(&shown) + 1;
+    let fit_key = |room: usize| -> String {
+        if text::width(&shown) <= room {
+            return shown.to_string();
+        }
+        let key = text::name(key);
+        match trace {
+            Some(t) if text::width(&key) + 2 <= room => {
+                let t = clip(&text::name(t), room - text::width(&key) - 1);
+                format!("{t}:{key}")
+            }
+            _ => clip(&key, room),
+        }
+    };
+    let ttl_w = ttl.as_ref().map_or(0, |(t, _)| text::width(t));
+    let when_w = when.as_deref().map_or(0, text::width);
+    // The key keeps at least this much of itself before the TTL is given up.
+    let key_min = key_w.min(12);
+    let (with_ttl, with_when) = if key_w + ttl_w + when_w <= room {
+        (true, true)
+    } else {
+        (key_min + ttl_w <= room, false)
+    };
+    let key_room = room.saturating_sub(if with_ttl { ttl_w } else { 0 });
+    title.push(Span::styled(
+        format!("{} ", fit_key(key_room.saturating_sub(1))),
+        theme::title(focused),
+    ));
+    if with_ttl && let Some((t, style)) = ttl {
+        let mut t = t;
+        if with_when && let Some(w) = &when {
+            t.push_str(w);
+        }
+        title.push(Span::styled(t, style));
     }
     title
+}
+
+/// Where the view is, at the bottom right: the first line shown of all of them and, when long
+/// lines are cut or scrolled, the column and the keys that scroll sideways. Shorter forms on
+/// a narrow pane.
+fn position(
+    m: &Model,
+    doc: &ValueDoc,
+    (width, body_h): (usize, usize),
+    cut: bool,
+) -> Option<Line<'static>> {
+    let v = &m.value;
+    let sideways = !m.wrap && (cut || v.hscroll > 0);
+    if doc.line_count() <= body_h && v.scroll == 0 && !sideways {
+        return None;
+    }
+    let (n, of) = (
+        thousands((v.scroll + 1) as u64),
+        thousands(doc.line_count() as u64),
+    );
+    let keys = format!(
+        "{}/{}",
+        m.keymap.first_key(Command::ScrollLeft),
+        m.keymap.first_key(Command::ScrollRight)
+    );
+    let col = v.hscroll + 1;
+    let forms = if sideways {
+        vec![
+            format!(" line {n} of {of} · col {col} · {keys} scroll "),
+            format!(" line {n} of {of} · col {col} · {keys} "),
+            format!(" {n}/{of} · col {col} · {keys} "),
+            format!(" {n}/{of} · col {col} "),
+            format!(" {n}/{of} "),
+        ]
+    } else {
+        vec![format!(" line {n} of {of} "), format!(" {n}/{of} ")]
+    };
+    let text = forms.into_iter().find(|f| text::width(f) <= width)?;
+    Some(Line::styled(text, theme::dim()).right_aligned())
 }
 
 /// What to know about the value before reading it: only part loaded, not JSON, empty, bytes
@@ -131,10 +223,7 @@ fn doc_notes(m: &Model, doc: &ValueDoc, notes: &mut Vec<(String, Style)>) {
         let loading = if v.request.is_some() && v.want_full {
             " · loading all…".to_string()
         } else {
-            format!(
-                " · {}: load all",
-                m.keymap.keys_of(crate::browser::keymap::Command::LoadAll)
-            )
+            format!(" · {}: load all", m.keymap.keys_of(Command::LoadAll))
         };
         notes.push((
             format!(
@@ -146,7 +235,7 @@ fn doc_notes(m: &Model, doc: &ValueDoc, notes: &mut Vec<(String, Style)>) {
         ));
     }
     match &doc.kind {
-        DocKind::Text { note } => notes.push((note.clone(), theme::note())),
+        DocKind::Text { note } => notes.push((text::line(note).into_owned(), theme::note())),
         DocKind::Empty => notes.push((
             "empty string (Motia reads it as missing)".into(),
             theme::note(),
@@ -158,9 +247,11 @@ fn doc_notes(m: &Model, doc: &ValueDoc, notes: &mut Vec<(String, Style)>) {
     }
 }
 
-/// The lines of the value on screen, from the scroll position, `body_h` rows high.
-fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> Vec<Line<'a>> {
+/// The lines of the value on screen, from the scroll position, `body_h` rows high; true when
+/// a line goes on past the right edge.
+fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> (Vec<Line<'a>>, bool) {
     let mut lines = Vec::new();
+    let mut cut_right = false;
     let scroll = m.value.scroll;
     let end = (scroll + body_h).min(doc.line_count());
     for i in scroll.min(end)..end {
@@ -169,31 +260,44 @@ fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> Vec<Li
         }
         let text = doc.line(i);
         // Only what fits is styled: a 50 MB line costs as much as a short one.
-        let room = if m.wrap {
-            width * (body_h - lines.len())
-        } else {
-            width
-        };
-        let cut = cut_at(text, room);
-        let mut line = if doc.is_json() {
-            highlight_json(cut)
-        } else {
-            Line::raw(cut)
-        };
         let v = &m.value;
-        if v.changed_at.is_some() && v.changed_lines.binary_search(&i).is_ok() {
-            line = line.patch_style(theme::changed_line());
-        }
+        let changed = v.changed_at.is_some() && v.changed_lines.binary_search(&i).is_ok();
+        let mark = |line: Line<'a>| {
+            if changed {
+                line.patch_style(theme::changed_line())
+            } else {
+                line
+            }
+        };
         if m.wrap {
-            lines.extend(wrap_line(line, width));
+            let (cut, _) = text::cut(text, width * (body_h - lines.len()));
+            lines.extend(wrap_line(mark(styled(doc, cut)), width));
         } else {
+            let (rest, blank) = text::skip(text, m.value.hscroll);
+            let (cut, _) = text::cut(rest, width.saturating_sub(blank));
+            cut_right |= cut.len() < rest.len();
+            let mut line = mark(styled(doc, cut));
+            if blank > 0 {
+                line.spans.insert(0, Span::raw(" ".repeat(blank)));
+            }
             lines.push(line);
         }
     }
-    lines
+    (lines, cut_right)
 }
 
-/// Splits a styled line into rows of `width` characters, keeping each piece's style.
+/// A line of the value, coloured when it is JSON. A line scrolled into the middle of a JSON
+/// string is coloured from there, which is no worse than a cut.
+fn styled<'a>(doc: &ValueDoc, text: &'a str) -> Line<'a> {
+    if doc.is_json() {
+        highlight_json(text)
+    } else {
+        Line::raw(text)
+    }
+}
+
+/// Splits a styled line into rows of `width` cells, keeping each piece's style; a wide
+/// character that does not fit at the end of a row starts the next one.
 fn wrap_line(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
     let width = width.max(1);
     let mut rows = vec![Line::default()];
@@ -211,12 +315,19 @@ fn wrap_line(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
             }
         };
         while !rest.is_empty() {
-            if used == width {
-                rows.push(Line::default());
-                used = 0;
+            let (mut piece, mut w) = text::cut(rest, width - used);
+            if piece.is_empty() {
+                if used > 0 {
+                    rows.push(Line::default());
+                    used = 0;
+                    continue;
+                }
+                // Wider than the whole row: shown alone rather than lost.
+                let end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+                piece = &rest[..end];
+                w = width;
             }
-            let piece = cut_at(rest, width - used);
-            used += piece.chars().count();
+            used += w;
             if let Some(r) = rows.last_mut() {
                 r.spans.push(Span::styled(piece, style));
             }
@@ -224,14 +335,6 @@ fn wrap_line(line: Line<'_>, width: usize) -> Vec<Line<'_>> {
         }
     }
     rows
-}
-
-/// The prefix of `s` holding at most `width` characters.
-fn cut_at(s: &str, width: usize) -> &str {
-    match s.char_indices().nth(width) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 /// Colours one line of re-indented JSON: keys, strings, numbers, literals, punctuation.
@@ -291,6 +394,18 @@ pub fn highlight_json(line: &str) -> Line<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_counts_cells_and_keeps_every_character() {
+        let text = "注文🎉".repeat(20);
+        let rows = wrap_line(Line::raw(text.as_str()), 7);
+        let joined: String = rows.iter().map(|r| r.to_string()).collect();
+        assert_eq!(joined, text);
+        assert_eq!(joined.matches('🎉').count(), 20);
+        assert!(rows.iter().all(|r| r.width() <= 7), "{rows:?}");
+        // A character wider than the row is kept too.
+        assert_eq!(wrap_line(Line::raw("合"), 1).len(), 1);
+    }
 
     #[test]
     fn wrapping_keeps_styles_and_widths() {

@@ -3,6 +3,7 @@
 
 pub mod command_line;
 pub mod connection;
+pub mod connections;
 pub mod dialog;
 pub mod editor;
 pub mod filter;
@@ -59,6 +60,9 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
 /// A key goes to what is on top: help, a dialog, the editor, a filter being typed, the panes.
 fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     let cmd = m.keymap.command(&k);
+    if matches!(m.overlay, Some(Overlay::Connections { .. })) {
+        return connections::key(m, cmd, fx);
+    }
     if m.overlay.is_some() {
         return help::key(m, cmd);
     }
@@ -129,7 +133,10 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Rescan => scan::start_scan(m, fx),
         Command::LoadAll => value::load_all(m, fx),
         Command::Wrap => m.wrap = !m.wrap,
+        Command::ScrollLeft => value::scroll_sideways(m, false),
+        Command::ScrollRight => value::scroll_sideways(m, true),
         Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
+        Command::Connections => connections::open(m),
         Command::Edit => editor::open(m, false, fx),
         Command::ExternalEdit => editor::open(m, true, fx),
         Command::New => editor::start_new(m),
@@ -197,6 +204,10 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
         }
         WorkerEvent::Unreachable(nodes) => connection::unreachable(m, nodes, fx),
         WorkerEvent::Mode(mode) => m.server.mode = mode,
+        WorkerEvent::Switched { profile } => connections::switched(m, profile),
+        WorkerEvent::SwitchFailed { profile, error } => {
+            connections::switch_failed(m, profile, error)
+        }
         WorkerEvent::Lost { reason } => connection::lost(m, reason),
         WorkerEvent::DbSize(n) => m.scan.dbsize = Some(n),
         WorkerEvent::ScanBatch {

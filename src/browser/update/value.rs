@@ -9,8 +9,10 @@ use crate::browser::clipboard::MAX_COPY_BYTES;
 use crate::browser::doc::{ValueDoc, WINDOW};
 use crate::browser::format::human_bytes;
 use crate::browser::keymap::Command;
+use crate::browser::model::layout::{value_height, value_width};
 use crate::browser::model::value::ValuePane;
 use crate::browser::model::{ConnState, Model};
+use crate::browser::text;
 use crate::browser::update::meta::request_meta;
 use crate::browser::update::note;
 
@@ -29,6 +31,37 @@ pub fn load_all(m: &mut Model, fx: &mut Vec<Effect>) {
         }
         Some(_) => note(m, "the whole value is already shown", false),
         None => {}
+    }
+}
+
+/// `<` / `>`: long lines of the value, a third of the pane at a time; right only while a line
+/// on screen goes on past the edge.
+pub fn scroll_sideways(m: &mut Model, right: bool) {
+    if m.wrap {
+        return note(
+            m,
+            "long lines wrap (w turns it off): nothing to scroll",
+            false,
+        );
+    }
+    let width = value_width(m.size, m.focus);
+    let step = (width / 3).max(1);
+    if !right {
+        m.value.hscroll = m.value.hscroll.saturating_sub(step);
+        return;
+    }
+    let Some(doc) = &m.value.doc else {
+        return;
+    };
+    let first = m.value.scroll;
+    let last = (first + value_height(m.size)).min(doc.line_count());
+    let edge = m.value.hscroll + width;
+    let more = (first..last).any(|i| {
+        let line = doc.line(i);
+        text::cut(line, edge).0.len() < line.len()
+    });
+    if more {
+        m.value.hscroll += step;
     }
 }
 

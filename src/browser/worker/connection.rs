@@ -13,13 +13,22 @@ const HEARTBEAT: Duration = Duration::from_secs(1);
 
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How connecting ended.
+pub enum Connect {
+    Done(Box<RedisStateAdapter>),
+    /// The user picked another saved connection meanwhile.
+    Switch(String),
+    Stop,
+}
+
 /// Connects, retrying with a growing pause, and reports each attempt. Commands that arrive
-/// meanwhile are dropped: the model asks again once connected.
+/// meanwhile are dropped (the model asks again once connected), except a switch to another
+/// saved connection, which is how a user leaves a server that does not answer.
 pub async fn connect(
     config: &Config,
     cmds: &mut mpsc::UnboundedReceiver<WorkerCmd>,
     events: &Events,
-) -> Option<RedisStateAdapter> {
+) -> Connect {
     let mut attempt = 0u32;
     let mut error = None;
     loop {
@@ -32,7 +41,7 @@ pub async fn connect(
             .await
             .is_err()
         {
-            return None;
+            return Connect::Stop;
         }
         let tried = async {
             let a = RedisStateAdapter::connect(config.clone()).await?;
@@ -42,8 +51,10 @@ pub async fn connect(
         match tried.await {
             Ok((a, facts)) => {
                 tracing::info!(url = %config.display_url(), version = ?facts.version, mode = ?facts.mode, "connected");
-                events.send(WorkerEvent::Connected(facts)).await.ok()?;
-                return Some(a);
+                if events.send(WorkerEvent::Connected(facts)).await.is_err() {
+                    return Connect::Stop;
+                }
+                return Connect::Done(Box::new(a));
             }
             Err(e) => {
                 tracing::warn!(url = %config.display_url(), attempt, error = %e, "connect failed");
@@ -56,7 +67,8 @@ pub async fn connect(
             tokio::select! {
                 _ = tokio::time::sleep_until(until) => break,
                 cmd = cmds.recv() => match cmd {
-                    None | Some(WorkerCmd::Shutdown) => return None,
+                    None | Some(WorkerCmd::Shutdown) => return Connect::Stop,
+                    Some(WorkerCmd::Switch { profile }) => return Connect::Switch(profile),
                     Some(_) => {}
                 },
             }

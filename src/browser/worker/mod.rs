@@ -16,7 +16,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::browser::action::{WorkerCmd, WorkerEvent};
-use connection::{connect, heartbeat};
+use crate::profiles::Profiles;
+use connection::{Connect, connect, heartbeat};
 use live::{LiveJobCmd, run_live};
 use meta::fetch_meta;
 use scan::run_scan;
@@ -27,11 +28,76 @@ use writes::run_writes;
 
 type Events = mpsc::Sender<WorkerEvent>;
 
-/// Runs until `Shutdown`, the command channel closes, or the UI stops listening.
-pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, events: Events) {
-    let Some(adapter) = connect(&config, &mut cmds, &events).await else {
-        return;
+/// Runs until `Shutdown`, the command channel closes, or the UI stops listening; `Switch`
+/// starts over on another saved connection.
+pub async fn run(
+    mut config: Config,
+    profiles: Profiles,
+    mut cmds: mpsc::UnboundedReceiver<WorkerCmd>,
+    events: Events,
+) {
+    loop {
+        let next = match connect(&config, &mut cmds, &events).await {
+            Connect::Stop => return,
+            Connect::Switch(profile) => switch(&profiles, profile, &events).await,
+            Connect::Done(adapter) => session(*adapter, &profiles, &mut cmds, &events).await,
+        };
+        match next {
+            Next::Stop => return,
+            Next::Stay => {}
+            Next::Use(c) => config = *c,
+        }
+    }
+}
+
+/// What follows a session: the end, the same settings again, or another connection's.
+enum Next {
+    Stop,
+    Stay,
+    Use(Box<Config>),
+}
+
+/// Resolves a saved connection off the async threads (its password command may take a while)
+/// and tells the UI whether the switch happens.
+async fn switch(profiles: &Profiles, profile: String, events: &Events) -> Next {
+    let p = profiles.clone();
+    let name = profile.clone();
+    let resolved = tokio::task::spawn_blocking(move || p.config_for(&name)).await;
+    let ev = match resolved {
+        Ok(Ok(c)) => {
+            let ev = WorkerEvent::Switched {
+                profile: profile.clone(),
+            };
+            if events.send(ev).await.is_err() {
+                return Next::Stop;
+            }
+            tracing::info!(%profile, url = %c.display_url(), "switching connection");
+            return Next::Use(Box::new(c));
+        }
+        Ok(Err(e)) => WorkerEvent::SwitchFailed {
+            profile,
+            error: e.to_string(),
+        },
+        Err(e) => WorkerEvent::SwitchFailed {
+            profile,
+            error: e.to_string(),
+        },
     };
+    if events.send(ev).await.is_err() {
+        Next::Stop
+    } else {
+        Next::Stay
+    }
+}
+
+/// One connection's life: its jobs, until the UI stops or switches.
+async fn session(
+    adapter: motia_state::RedisStateAdapter,
+    profiles: &Profiles,
+    cmds: &mut mpsc::UnboundedReceiver<WorkerCmd>,
+    events: &Events,
+) -> Next {
+    let mut next = Next::Stop;
     let mut scan: Option<JoinHandle<()>> = None;
     let mut group_scan: Option<JoinHandle<()>> = None;
     let heartbeat = tokio::spawn(heartbeat(adapter.clone(), events.clone()));
@@ -43,6 +109,13 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
     while let Some(cmd) = cmds.recv().await {
         match cmd {
             WorkerCmd::Shutdown => break,
+            WorkerCmd::Switch { profile } => match switch(profiles, profile, events).await {
+                Next::Stay => {}
+                other => {
+                    next = other;
+                    break;
+                }
+            },
             WorkerCmd::Scan { generation } => {
                 if let Some(old) = scan.take() {
                     old.abort();
@@ -141,4 +214,5 @@ pub async fn run(config: Config, mut cmds: mpsc::UnboundedReceiver<WorkerCmd>, e
     if let Some(s) = group_scan {
         s.abort();
     }
+    next
 }

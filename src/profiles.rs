@@ -1,4 +1,5 @@
-//! Saved connections: `[profiles.NAME]` tables in the same `config.toml` as the keymap.
+//! Saved connections: `[profiles.NAME]` tables in the same `config.toml` as the keymap, for
+//! the CLI's settings and the browser's connection picker.
 //!
 //! A profile fills in what neither the flags nor the environment give. Secrets are not stored
 //! by the program: a profile names a variable (`password_env`) or a command whose first output
@@ -132,6 +133,42 @@ impl Profiles {
     }
 }
 
+impl Profiles {
+    /// The settings of one saved connection over the defaults, password resolved: what the
+    /// browser switches to.
+    pub fn config_for(&self, name: &str) -> motia_state::Result<Config> {
+        let mut c = Config::default();
+        let source = self.get(name)?.apply(name, &mut c)?;
+        if let Some(source) = source {
+            let env = |v: &str| std::env::var(v).ok().filter(|v| !v.is_empty());
+            c.password = Some(source.resolve(name, &self.file, &env)?);
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Each profile as the connection picker lists it (nothing is run or read for it).
+    pub fn entries(&self) -> Vec<crate::browser::model::connections::ConnectionEntry> {
+        self.profiles
+            .iter()
+            .map(|(name, p)| {
+                let mut c = Config::default();
+                let place = match p.apply(name, &mut c) {
+                    Ok(_) => c.display_url(),
+                    Err(e) => format!("(invalid: {e})"),
+                };
+                crate::browser::model::connections::ConnectionEntry {
+                    name: name.clone(),
+                    place,
+                    mode: p.mode().to_string(),
+                    read_only: c.read_only,
+                    prefix: c.key_prefix.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
 impl Profile {
     /// Writes the profile's settings into `c` (over the defaults); the password is returned as a
     /// source to resolve later, so a command runs only when nothing else gives a password.
@@ -228,6 +265,17 @@ impl Profile {
         }
         Ok(source)
     }
+
+    /// "standalone", "cluster" or "sentinel", for the connection picker.
+    pub fn mode(&self) -> &'static str {
+        if self.sentinel_nodes.is_some() {
+            "sentinel"
+        } else if self.cluster == Some(true) || self.cluster_nodes.is_some() {
+            "cluster"
+        } else {
+            "standalone"
+        }
+    }
 }
 
 impl PasswordSource {
@@ -308,10 +356,10 @@ fn warn_if_readable(file: &Path) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const FILE: &str = r#"
+    pub(crate) const FILE: &str = r#"
 [keys]
 quit = ["q"]
 
@@ -352,89 +400,6 @@ password_command = "printf 'from-command\nsecond line'"
             source.unwrap().resolve("prod", &p.file, &|_| None).unwrap(),
             "from-command"
         );
-    }
-
-    /// Settings as the binary computes them from these arguments and variables.
-    fn resolve(args: &[&str], vars: &[(&str, &str)]) -> motia_state::Result<Config> {
-        use clap::Parser;
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("config.toml");
-        std::fs::write(&file, FILE).unwrap();
-        let cli = crate::cli::Cli::try_parse_from(
-            std::iter::once("motia-state").chain(args.iter().copied()),
-        )
-        .unwrap();
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let env = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        cli.global.to_config_with(&env, Some(&file)).map(|(c, _)| c)
-    }
-
-    #[test]
-    fn precedence_flags_then_environment_then_profile_then_defaults() {
-        // Defaults.
-        let c = resolve(&[], &[]).unwrap();
-        assert_eq!((c.key_prefix.as_str(), c.port), ("motia:state:", 6379));
-        assert!(!c.read_only);
-        // The profile over the defaults (chosen by flag or by variable).
-        for (args, vars) in [
-            (&["--profile", "staging"][..], &[][..]),
-            (&[][..], &[("MOTIA_STATE_PROFILE", "staging")][..]),
-        ] {
-            let mut vars = vars.to_vec();
-            vars.push(("STAGING_PW", "pw-from-env"));
-            let c = resolve(args, &vars).unwrap();
-            assert_eq!(c.key_prefix, "app:state:");
-            assert_eq!((c.host.as_str(), c.port), ("cache.internal", 6380));
-            assert!(c.read_only);
-        }
-        let e = resolve(&["--profile", "staging"], &[])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("the variable STAGING_PW is not set"), "{e}");
-        let c = resolve(&["--profile", "staging"], &[("STAGING_PW", "pw-from-env")]).unwrap();
-        assert_eq!(c.password.as_deref(), Some("pw-from-env"));
-        // The environment over the profile.
-        let env = [
-            ("MOTIA_STATE_PROFILE", "staging"),
-            ("STATE_KEY_PREFIX", "env:"),
-            ("REDIS_PORT", "7001"),
-            ("REDIS_PASSWORD", "env-pw"),
-            ("STAGING_PW", "unused"),
-        ];
-        let c = resolve(&[], &env).unwrap();
-        assert_eq!((c.key_prefix.as_str(), c.port), ("env:", 7001));
-        assert_eq!(
-            c.host, "cache.internal",
-            "what the environment leaves is the profile's"
-        );
-        assert_eq!(c.password.as_deref(), Some("env-pw"));
-        // Flags over the environment.
-        let c = resolve(
-            &[
-                "--prefix",
-                "flag:",
-                "--port",
-                "7002",
-                "--password",
-                "flag-pw",
-            ],
-            &env,
-        )
-        .unwrap();
-        assert_eq!((c.key_prefix.as_str(), c.port), ("flag:", 7002));
-        assert_eq!(c.password.as_deref(), Some("flag-pw"));
-        // A profile's password command runs only when nothing else gives one.
-        let c = resolve(&["--profile", "prod", "--password", "flag-pw"], &[]).unwrap();
-        assert_eq!(c.password.as_deref(), Some("flag-pw"));
-        let c = resolve(&["--profile", "prod"], &[]).unwrap();
-        assert_eq!(c.password.as_deref(), Some("from-command"));
-        let e = resolve(&["--profile", "nope"], &[])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("no profile \"nope\""), "{e}");
     }
 
     #[test]

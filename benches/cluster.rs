@@ -1,0 +1,164 @@
+//! Cluster benchmark: the browser's trace index over BENCH_KEYS keys (default 1,000,000) on a
+//! real 3-primary Redis Cluster, against three plain `SCAN COUNT 1000` loops run at the same
+//! time, one per primary (the fastest a client can see every key), in the same run.
+//! Run with `cargo bench --bench cluster` (BENCH_KEYS=100000 for a quick run).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+#[allow(dead_code, unused_imports)]
+#[path = "../src/browser/mod.rs"]
+mod browser;
+#[allow(dead_code, unused_imports)]
+#[path = "../src/diff.rs"]
+mod diff;
+#[allow(dead_code, unused_imports)]
+#[path = "../src/profiles.rs"]
+mod profiles;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use browser::keymap::Keymap;
+use browser::model::SystemClock;
+use browser::{BrowserOptions, app, initial_model, spawn_worker};
+use common::cluster::RedisCluster;
+
+const PREFIX: &str = "motia:state:";
+
+fn main() {
+    let n: usize = std::env::var("BENCH_KEYS")
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(1_000_000);
+    let traces = (n / 100).max(1);
+    let cluster = RedisCluster::start();
+    eprintln!("seeding {n} keys in {traces} traces on a 3-primary cluster ...");
+    let t = Instant::now();
+    let per = n.div_ceil(traces);
+    let mut script = String::with_capacity(n * 64);
+    for i in 0..n {
+        let trace = i / per;
+        let j = i % per;
+        script.push_str(&format!(
+            "SET {PREFIX}trace-{trace:06}:step:{}:item-{j} {{\"i\":{i}}}\n",
+            j % 7
+        ));
+    }
+    cluster.load(&script);
+    drop(script);
+    let dbsize: usize = cluster.cli(&["DBSIZE"]).parse().unwrap_or(0);
+    assert_eq!(dbsize, n, "seeding failed");
+    eprintln!("seeded in {:.1}s", t.elapsed().as_secs_f64());
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ports = cluster.ports();
+    let plain1 = rt.block_on(plain_scans(&ports, n));
+    let (index, keys, trace_count) = rt.block_on(browser_index(&cluster));
+    let plain2 = rt.block_on(plain_scans(&ports, n));
+    let plain = plain1.min(plain2);
+    let ratio = index.as_secs_f64() / plain.as_secs_f64();
+    println!();
+    println!(
+        "cluster benchmark: {n} keys in {traces} traces on 3 primaries (BENCH_KEYS to change)"
+    );
+    println!("{:<52} {:>10} {:>10}", "measure", "value", "target");
+    println!("{}", "-".repeat(74));
+    row(
+        "trace index complete (browser: scan + index)",
+        secs(index),
+        "",
+    );
+    row(
+        "3 plain SCAN COUNT 1000 loops at once (best of 2)",
+        secs(plain),
+        "",
+    );
+    row("  ratio", format!("{ratio:.2}x"), "<= 1.2x");
+    row(
+        "traces / keys indexed",
+        format!("{trace_count} / {keys}"),
+        "",
+    );
+}
+
+fn row(name: &str, value: String, target: &str) {
+    println!("{name:<52} {value:>10} {target:>10}");
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+/// One bare SCAN loop per primary, all at once; done when the slowest is.
+async fn plain_scans(ports: &[u16], n: usize) -> Duration {
+    let t = Instant::now();
+    let loops = ports.iter().map(|&port| async move {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let mut cursor: u64 = 0;
+        let mut total = 0usize;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{PREFIX}*"))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            total += keys.len();
+            cursor = next;
+            if cursor == 0 {
+                return total;
+            }
+        }
+    });
+    let total: usize = futures::future::join_all(loops).await.into_iter().sum();
+    let d = t.elapsed();
+    assert!(total >= n, "the plain loops saw {total} of {n} keys");
+    d
+}
+
+/// The browser (model, update, worker, event loop, TestBackend) on a plain URL to one node:
+/// cluster mode is detected, every primary walked; the time the model reports for the scan.
+async fn browser_index(cluster: &RedisCluster) -> (Duration, usize, usize) {
+    let mut config = motia_state::Config::from_url(&cluster.url()).unwrap();
+    config.connect_timeout = Duration::from_secs(5);
+    let opts = BrowserOptions::default();
+    let mut model = initial_model(&config, &opts, Keymap::default(), Arc::new(SystemClock));
+    let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    let (tx, mut input) = tokio::sync::mpsc::unbounded_channel();
+    let (mut link, worker) = spawn_worker(config);
+    let result = Arc::new(Mutex::new(None));
+    let after_draw = {
+        let result = result.clone();
+        move |m: &browser::model::Model, _at: Instant| {
+            let mut r = result.lock().unwrap();
+            if r.is_none() && m.scan.completed_once {
+                *r = Some((
+                    m.scan.took.unwrap_or_default(),
+                    m.index.total_keys,
+                    m.index.traces.len(),
+                ));
+                let _ = tx.send(Ok(Event::Key(KeyEvent::new_with_kind(
+                    KeyCode::Char('q'),
+                    KeyModifiers::NONE,
+                    KeyEventKind::Press,
+                ))));
+            }
+        }
+    };
+    app::event_loop(&mut terminal, &mut model, &mut input, &mut link, after_draw)
+        .await
+        .unwrap();
+    let _ = link.cmds.send(browser::action::WorkerCmd::Shutdown);
+    worker.abort();
+    let r = result.lock().unwrap().take();
+    r.unwrap_or_default()
+}

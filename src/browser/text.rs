@@ -1,0 +1,141 @@
+//! Text as the terminal shows it: names and messages with their control characters escaped,
+//! widths in cells, cutting and padding by width.
+//!
+//! Trace ids, keys, values and server messages come from other programs: an ESC sequence in
+//! them would recolour or retitle the terminal, and ratatui drops control characters, which
+//! would show names that do not exist. Everything drawn goes through [`name`] or [`line`].
+//!
+//! A width is the sum of the widths of the grapheme clusters, each measured as ratatui's buffer
+//! measures it (the Unicode width: `注` and `🎉` take two cells, a combining mark none), so a
+//! row cut or padded here lands exactly where ratatui draws it. Counting `char`s instead shifts
+//! every row holding CJK text or emoji.
+
+use std::borrow::Cow;
+
+use ratatui::buffer::CellWidth;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// A trace id or key as drawn: control characters and `\` escaped (`evil\x1b[41mRED`,
+/// `new\nline`), so two different names never look alike.
+pub fn name(s: &str) -> Cow<'_, str> {
+    motia_state::escape::name_str(s)
+}
+
+/// A message on one line (a server error, a note, typed input): control characters escaped,
+/// line breaks and tabs too (`\n`, `\t`); backslashes kept.
+pub fn line(s: &str) -> Cow<'_, str> {
+    let escaped = motia_state::escape::text_str(s);
+    if escaped.contains(['\n', '\t']) {
+        Cow::Owned(escaped.replace('\n', "\\n").replace('\t', "\\t"))
+    } else {
+        escaped
+    }
+}
+
+/// Cells taken by one grapheme cluster; control characters are not drawn (they are escaped
+/// before they get here).
+fn cells(g: &str) -> usize {
+    if g.contains(char::is_control) {
+        0
+    } else {
+        g.cell_width() as usize
+    }
+}
+
+/// Cells `s` takes on screen.
+pub fn width(s: &str) -> usize {
+    s.graphemes(true).map(cells).sum()
+}
+
+/// The longest prefix of `s` that fits in `max` cells, and its width. A wide character that
+/// would straddle the edge is left out whole.
+pub fn cut(s: &str, max: usize) -> (&str, usize) {
+    let mut used = 0;
+    for (i, g) in s.grapheme_indices(true) {
+        let w = cells(g);
+        if used + w > max {
+            return (&s[..i], used);
+        }
+        used += w;
+    }
+    (s, used)
+}
+
+/// `s` without its first `cols` cells (horizontal scrolling), and how many blank cells stand
+/// in for a wide character cut in half at the left edge.
+pub fn skip(s: &str, cols: usize) -> (&str, usize) {
+    let mut used = 0;
+    for (i, g) in s.grapheme_indices(true) {
+        if used >= cols {
+            return (&s[i..], used - cols);
+        }
+        used += cells(g);
+    }
+    ("", used.saturating_sub(cols))
+}
+
+/// `s` in at most `max` cells, the cut marked with `…`.
+pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max == 0 {
+        return Cow::Borrowed("");
+    }
+    let (head, _) = cut(s, max - 1);
+    Cow::Owned(format!("{head}…"))
+}
+
+/// `s` in exactly `cells` cells: clipped with `…`, or padded with spaces on the right.
+pub fn fit(s: &str, cells: usize) -> String {
+    let s = clip(s, cells);
+    let pad = cells.saturating_sub(width(&s));
+    format!("{s}{}", " ".repeat(pad))
+}
+
+/// `s` in exactly `cells` cells, aligned right.
+pub fn fit_right(s: &str, cells: usize) -> String {
+    let s = clip(s, cells);
+    let pad = cells.saturating_sub(width(&s));
+    format!("{}{s}", " ".repeat(pad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(name("evil\x1b[41mRED"), "evil\\x1b[41mRED");
+        assert_eq!(name("new\nline"), "new\\nline");
+        assert_eq!(name("注文-1"), "注文-1");
+        assert_eq!(line("ERR\r\nbad\ttab \u{9b}"), "ERR\\r\\nbad\\ttab \\u{9b}");
+        assert_eq!(line("C:\\path"), "C:\\path");
+    }
+
+    #[test]
+    fn widths_are_cells_not_chars() {
+        assert_eq!(width("注文-1"), 6);
+        assert_eq!(width("emoji🎉key"), 10);
+        assert_eq!(width("e\u{301}"), 1);
+        assert_eq!(width("שלום"), 4);
+    }
+
+    #[test]
+    fn cutting_never_splits_a_wide_character() {
+        assert_eq!(cut("合計", 3), ("合", 2));
+        assert_eq!(clip("注文-1234", 5), "注文…");
+        assert_eq!(clip("ab🎉", 3), "ab…");
+        assert_eq!(clip("short", 9), "short");
+        assert_eq!(fit("合計", 6), "合計  ");
+        assert_eq!(fit_right("7B", 4), "  7B");
+        assert_eq!(width(&fit("注文-1234", 5)), 5);
+    }
+
+    #[test]
+    fn skipping_columns_pads_a_cut_wide_character() {
+        assert_eq!(skip("ab合計", 2), ("合計", 0));
+        assert_eq!(skip("ab合計", 3), ("計", 1));
+        assert_eq!(skip("ab", 5), ("", 0));
+    }
+}
