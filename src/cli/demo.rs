@@ -252,6 +252,12 @@ pub async fn run(
         now_ms() - 41_400_000
     };
     let seeded = seed(&mut conn, &prefixes, base).await?;
+    if !fixed {
+        // What a long-running app leaves behind, for the stats view and gc.
+        crate::cli::leftovers::write(&mut conn, &prefixes.state)
+            .await
+            .map_err(server_err)?;
+    }
     let app = (!fixed).then(|| tokio::spawn(simulate_app(conn, prefixes)));
     let stop_app = |app: Option<tokio::task::JoinHandle<()>>| {
         if let Some(h) = app {
@@ -302,6 +308,8 @@ pub async fn run(
     println!("  {me} --url {url} get {example} order --pretty");
     println!("  {me} --url {url} items --filter 'status eq payment_failed'");
     println!("  {me} --url {url} export -o demo-state.json");
+    println!("  {me} --url {url} stats");
+    println!("  {me} --url {url} gc --no-records --older-than 7d --delete");
     println!(
         "  {me} --url {url} watch --values          (then write with set in another terminal)"
     );

@@ -208,8 +208,8 @@ pub fn written(
             );
             start_scan(m, fx);
         }
-        (WriteOutcome::Collected(report), _) => {
-            crate::browser::update::stats::collected(m, id, &label, report, fx)
+        (WriteOutcome::Collected(report), WriteOp::Gc { plan }) => {
+            crate::browser::update::stats::collected(m, id, &label, plan.action, report, fx)
         }
         (_, _) => toast(m, id, format!("{label}: done"), ToastKind::Done),
     }
