@@ -12,7 +12,7 @@ use motia_state::adapter::traces::FlowStatus;
 use crate::browser::format::{ago, thousands};
 use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::model::{Model, Pane};
-use crate::browser::text::{self, fit};
+use crate::browser::text::{self, fit, fit_right};
 use crate::browser::theme;
 use crate::browser::ui::{block, clip, filter_span};
 
@@ -183,6 +183,8 @@ fn flow_row(
     let base = id_w + 1 + status_w + 1 + counts_w;
     let age_w = if inner_w >= base + 5 { 5 } else { 0 };
     let flow_w = inner_w.saturating_sub(base + age_w + 1);
+    // A name cut to a letter or two says nothing.
+    let flow_w = if flow_w >= 4 { flow_w } else { 0 };
     let mut cells = vec![
         (
             format!("{} ", fit(&id, id_w)),
@@ -196,7 +198,12 @@ fn flow_row(
     if flow_w > 0 {
         cells.push((format!("{} ", fit(&flow, flow_w)), Style::new()));
     }
-    cells.push((counts, theme::dim()));
+    // Right-aligned, whatever was left out before them.
+    let used: usize = cells.iter().map(|(t, _)| text::width(t)).sum();
+    cells.push((
+        fit_right(&counts, inner_w.saturating_sub(used)),
+        theme::dim(),
+    ));
     if cursor {
         let text: String = cells.iter().map(|(t, _)| t.as_str()).collect();
         return Line::styled(clip(&text, inner_w), theme::cursor(focused));
