@@ -288,3 +288,61 @@ fn the_browser_carries_on_through_a_failover() {
     );
     t.wait_for(&format!("sentinel mymaster at 127.0.0.1:{second}"));
 }
+
+#[test]
+fn live_notifications_follow_the_primary_through_a_failover() {
+    use motia_state::live::{LiveMessage, LiveOptions, LiveSubscription};
+    let _turn = turn();
+    let s = setup();
+    for server in [&s.a, &s.b] {
+        assert_eq!(
+            server.cli(&["CONFIG", "SET", "notify-keyspace-events", "K$gx"]),
+            "OK"
+        );
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut config = Config::from_url(&s.url()).unwrap();
+        config.connect_timeout = Duration::from_secs(3);
+        config.reconnect =
+            motia_state::ReconnectStrategy::new(|n| (n <= 300).then(|| Duration::from_millis(100)));
+        let state = RedisStateAdapter::connect(config).await.unwrap();
+        let mut live = LiveSubscription::open(&state, LiveOptions::default())
+            .await
+            .unwrap();
+        // Writes go to whichever server is the primary now, until the event of one arrives.
+        let mut n = 0;
+        let mut until_seen = async |live: &mut LiveSubscription| {
+            let deadline = Instant::now() + Duration::from_secs(40);
+            loop {
+                n += 1;
+                let key = format!("motia:state:sent-live:k{n}");
+                let primary = setup().primary_port();
+                let _ = s.server(primary).cli(&["SET", &key, "1"]);
+                let wait = tokio::time::timeout(Duration::from_millis(500), async {
+                    loop {
+                        if let Ok(LiveMessage::Event(ev)) = live.next().await
+                            && ev.key == key
+                        {
+                            return;
+                        }
+                    }
+                });
+                if wait.await.is_ok() {
+                    return;
+                }
+                assert!(Instant::now() < deadline, "no event from the primary");
+            }
+        };
+        until_seen(&mut live).await;
+        let first = s.primary_port();
+        let second = tokio::task::spawn_blocking(|| setup().failover())
+            .await
+            .unwrap();
+        assert_ne!(first, second);
+        until_seen(&mut live).await;
+    });
+    for server in [&s.a, &s.b] {
+        server.cli(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    }
+}

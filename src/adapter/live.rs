@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::config::ReconnectStrategy;
-use crate::adapter::conn::build_client;
+use crate::adapter::config::parse_node;
+use crate::adapter::conn::{Node, Topology, build_client};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::keys::{KeySpace, escape_glob};
 use crate::adapter::notify::NotifySetting;
@@ -258,6 +259,12 @@ enum Link {
     Down { attempt: u32 },
 }
 
+/// The subscription connection of one node (`None`: the one server).
+struct NodeLink {
+    node: Option<Node>,
+    manager: ConnectionManager,
+}
+
 /// A running subscription to keyspace notifications.
 ///
 /// ```no_run
@@ -277,8 +284,11 @@ enum Link {
 /// # }
 /// ```
 pub struct LiveSubscription {
-    manager: ConnectionManager,
+    /// One subscription connection per node: the server, or every primary of a cluster
+    /// (notifications are local to the node that holds the key; replicas would repeat them).
+    links: Vec<NodeLink>,
     rx: mpsc::Receiver<PushInfo>,
+    tx: mpsc::Sender<PushInfo>,
     dropped: Arc<AtomicU64>,
     channel_prefix: String,
     patterns: Vec<String>,
@@ -300,6 +310,10 @@ impl std::fmt::Debug for LiveSubscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveSubscription")
             .field("patterns", &self.patterns)
+            .field(
+                "nodes",
+                &self.links.iter().map(|l| &l.node).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -330,10 +344,103 @@ impl LiveSubscription {
         let channel_prefix = format!("__keyspace@{}__:", config.database);
         let patterns = patterns(&channel_prefix, &keys, &config.trace_prefix, &options);
 
-        let client = build_client(config, true)?;
         let (tx, rx) = mpsc::channel(options.buffer.max(1));
-        let dropped = Arc::new(AtomicU64::new(0));
-        let counter = dropped.clone();
+        let mut sub = Self {
+            links: Vec::new(),
+            rx,
+            tx,
+            dropped: Arc::new(AtomicU64::new(0)),
+            channel_prefix,
+            patterns,
+            keys,
+            trace: options.trace,
+            key: options.key,
+            trace_records: options.trace_records,
+            trace_prefix: config.trace_prefix.clone(),
+            link: Link::Up,
+            reconnect: options
+                .reconnect
+                .unwrap_or_else(|| config.reconnect.clone()),
+            adapter: adapter.clone(),
+            check_setting: options.check_setting,
+            next_check: Instant::now() + SETTING_CHECK,
+            covered: true,
+            queue: VecDeque::new(),
+        };
+        sub.link_nodes().await?;
+        if sub.links.is_empty() {
+            return Err(Error::Subscribe {
+                addr,
+                reason: "no primary to subscribe to".into(),
+            });
+        }
+        Ok(sub)
+    }
+
+    /// Subscribes on every node that should be followed and is not yet, and drops the links to
+    /// nodes that no longer should be (a cluster's primaries after a failover). True when the
+    /// set of nodes changed after the first time (events may have been missed).
+    async fn link_nodes(&mut self) -> Result<bool> {
+        let nodes = self.targets().await?;
+        let before = self.links.len();
+        let first = self.links.is_empty();
+        self.links.retain(|l| nodes.contains(&l.node));
+        let mut changed = self.links.len() != before;
+        for node in nodes {
+            if self.links.iter().any(|l| l.node == node) {
+                continue;
+            }
+            let link = self.open_link(node).await?;
+            self.links.push(link);
+            changed = true;
+        }
+        Ok(changed && !first)
+    }
+
+    /// The nodes whose notifications to follow: the server, the primary the sentinels name,
+    /// or every primary of a cluster.
+    async fn targets(&self) -> Result<Vec<Option<Node>>> {
+        if let Topology::Sentinel { primary, .. } = self.adapter.conn.topology() {
+            // The sentinels are asked at every (re)connect: a PING keeps that current.
+            let _ = self.adapter.dbsize().await;
+            let primary = match self.adapter.conn.topology() {
+                Topology::Sentinel {
+                    primary: Some(p), ..
+                } => Some(p),
+                _ => primary,
+            };
+            return match primary {
+                Some(p) => Ok(vec![Some(parse_node("sentinel primary", &p)?)]),
+                None => Err(Error::Subscribe {
+                    addr: self.adapter.addr().to_string(),
+                    reason: "the sentinels have not named a primary yet".into(),
+                }),
+            };
+        }
+        self.adapter.conn.scan_targets().await
+    }
+
+    async fn open_link(&self, node: Option<Node>) -> Result<NodeLink> {
+        let mut config = self.adapter.config().clone();
+        if let Some((host, port)) = &node {
+            config.host = host.clone();
+            config.port = *port;
+            config.cluster = false;
+            config.cluster_nodes.clear();
+            config.socket = None;
+            config.sentinel = None;
+        }
+        let addr = match &node {
+            Some((h, p)) => format!("{h}:{p}"),
+            None => self.adapter.addr().to_string(),
+        };
+        let subscribe_err = |reason: String| Error::Subscribe {
+            addr: addr.clone(),
+            reason,
+        };
+        let client = build_client(&config, true)?;
+        let tx = self.tx.clone();
+        let counter = self.dropped.clone();
         // The sender runs on the connection's reader and must not block: a full buffer drops
         // the notification and counts it, which the reader reports as lost events.
         let sender = move |info: PushInfo| -> std::result::Result<(), ()> {
@@ -353,11 +460,7 @@ impl LiveSubscription {
             .set_response_timeout(config.command_timeout)
             // Our own loop retries with the configured strategy; the manager tries briefly.
             .set_number_of_retries(1);
-        let subscribe_err = |reason: String| Error::Subscribe {
-            addr: addr.clone(),
-            reason,
-        };
-        let manager = match tokio::time::timeout(
+        let mut manager = match tokio::time::timeout(
             config.connect_timeout,
             ConnectionManager::new_with_config(client, manager_config),
         )
@@ -377,34 +480,13 @@ impl LiveSubscription {
                 )));
             }
         };
-        let mut sub = Self {
-            manager,
-            rx,
-            dropped,
-            channel_prefix,
-            patterns,
-            keys,
-            trace: options.trace,
-            key: options.key,
-            trace_records: options.trace_records,
-            trace_prefix: config.trace_prefix.clone(),
-            link: Link::Up,
-            reconnect: options
-                .reconnect
-                .unwrap_or_else(|| config.reconnect.clone()),
-            adapter: adapter.clone(),
-            check_setting: options.check_setting,
-            next_check: Instant::now() + SETTING_CHECK,
-            covered: true,
-            queue: VecDeque::new(),
-        };
-        for p in sub.patterns.clone() {
-            if let Err(e) = sub.manager.psubscribe(&p).await {
+        for p in &self.patterns {
+            if let Err(e) = manager.psubscribe(p).await {
                 let reason = if e.code() == Some("NOPERM") {
                     format!(
                         "this user may not subscribe to {p} (its ACL channel permissions need \
                          &{}*): {e}",
-                        sub.channel_prefix
+                        self.channel_prefix
                     )
                 } else {
                     e.to_string()
@@ -412,7 +494,7 @@ impl LiveSubscription {
                 return Err(subscribe_err(reason));
             }
         }
-        Ok(sub)
+        Ok(NodeLink { node, manager })
     }
 
     /// The channel patterns subscribed to.
@@ -523,14 +605,33 @@ impl LiveSubscription {
         Ok(out)
     }
 
+    /// True when every node's subscription answers (re-made where needed).
     async fn ping(&mut self) -> bool {
-        let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<Value>(&mut self.manager);
+        if self.links.iter().any(|l| l.node.is_some()) && self.link_nodes().await.is_err() {
+            return false;
+        }
         let limit = self.adapter.config().connect_timeout;
-        matches!(tokio::time::timeout(limit, ping).await, Ok(Ok(_)))
+        for l in &mut self.links {
+            let cmd = redis::cmd("PING");
+            let ping = cmd.query_async::<Value>(&mut l.manager);
+            if !matches!(tokio::time::timeout(limit, ping).await, Ok(Ok(_))) {
+                return false;
+            }
+        }
+        true
     }
 
     async fn check_setting(&mut self) -> Option<LiveMessage> {
+        // A cluster's primaries change with a failover: follow the new ones.
+        if self.links.iter().any(|l| l.node.is_some()) {
+            match self.link_nodes().await {
+                Ok(true) => {
+                    self.queue.push_back(LiveMessage::Reconnected);
+                }
+                Ok(false) => {}
+                Err(e) => tracing::debug!(error = %e, "listing the primaries failed"),
+            }
+        }
         match self.adapter.notify_setting().await {
             Ok(s) => {
                 let covered = s.covers_live();

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::adapter::RedisStateAdapter;
-use crate::adapter::conn::Retry;
+use crate::adapter::conn::Node;
 use crate::adapter::error::{Error, Result};
 
 /// Flags live updates cannot do without: keyspace channel (`K`), string commands (`$`, the
@@ -328,21 +328,22 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn notify_setting(&self) -> Result<NotifySetting> {
-        let mut cmd = redis::cmd("CONFIG");
-        cmd.arg("GET").arg(PARAM);
-        let map: HashMap<String, String> = self
-            .conn
-            .query(&cmd, Retry::Safe, "CONFIG GET")
-            .await
-            .map_err(|e| refused(e, "CONFIG GET"))?;
-        Ok(NotifySetting::new(
-            map.get(PARAM).cloned().unwrap_or_default(),
-        ))
+        // Each node of a cluster has its own setting: report one that lacks flags, if any.
+        let mut found: Option<NotifySetting> = None;
+        for node in self.conn.scan_targets().await? {
+            let s = self.notify_setting_of(node.as_ref()).await?;
+            match &found {
+                Some(f) if !f.covers_live() || s.covers_live() => {}
+                _ => found = Some(s),
+            }
+        }
+        Ok(found.unwrap_or_default())
     }
 
     /// Adds the missing [`WANTED_FLAGS`] to the setting (never replacing what is there) and
     /// returns the change, to give to [`RedisStateAdapter::restore_notifications`] later. A
     /// setting that has them all is left alone (`is_noop()`). Refused on a read-only adapter.
+    /// In a cluster every primary gets the change; their settings must be alike.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -358,16 +359,41 @@ impl RedisStateAdapter {
                 operation: "enabling keyspace notifications",
             });
         }
-        let change = NotifyChange::plan(&self.notify_setting().await?);
-        if !change.is_noop() {
-            self.set_notify(&change.after).await?;
-            tracing::info!(before = %change.before, after = %change.after, "keyspace notifications enabled");
+        let nodes = self.conn.scan_targets().await?;
+        let mut settings = Vec::new();
+        for node in &nodes {
+            settings.push(self.notify_setting_of(node.as_ref()).await?);
         }
+        let first = settings.first().cloned().unwrap_or_default();
+        if let Some(other) = settings.iter().find(|s| !s.same_flags(&first)) {
+            return Err(Error::Config {
+                name: PARAM.into(),
+                reason: format!(
+                    "the cluster's primaries have different settings ({first} and {other}): \
+                     make them alike first"
+                ),
+            });
+        }
+        let change = NotifyChange::plan(&first);
+        if change.is_noop() {
+            return Ok(change);
+        }
+        for (i, node) in nodes.iter().enumerate() {
+            if let Err(e) = self.set_notify(node.as_ref(), &change.after).await {
+                // Take back what was set on the nodes before this one.
+                for done in &nodes[..i] {
+                    let _ = self.set_notify(done.as_ref(), &change.before).await;
+                }
+                return Err(e);
+            }
+        }
+        tracing::info!(before = %change.before, after = %change.after, "keyspace notifications enabled");
         Ok(change)
     }
 
     /// Undoes `change`: the previous setting exactly when the server still has ours; when
-    /// someone changed it since, only the flags we added are taken out of theirs.
+    /// someone changed it since, only the flags we added are taken out of theirs (node by node
+    /// in a cluster).
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -379,28 +405,53 @@ impl RedisStateAdapter {
         if change.is_noop() {
             return Ok(RestoreOutcome::Unchanged(change.before.clone()));
         }
-        let found = self.notify_setting().await?;
-        let outcome = if found.same_flags(&change.after) {
-            self.set_notify(&change.before).await?;
-            RestoreOutcome::Restored(change.before.clone())
-        } else {
-            let now = found.without(&change.added);
-            if now.same_flags(&found) {
-                RestoreOutcome::Unchanged(found)
+        let mut outcome: Option<RestoreOutcome> = None;
+        for node in self.conn.scan_targets().await? {
+            let node = node.as_ref();
+            let found = self.notify_setting_of(node).await?;
+            let this = if found.same_flags(&change.after) {
+                self.set_notify(node, &change.before).await?;
+                RestoreOutcome::Restored(change.before.clone())
             } else {
-                self.set_notify(&now).await?;
-                RestoreOutcome::Adjusted { found, now }
-            }
-        };
+                let now = found.without(&change.added);
+                if now.same_flags(&found) {
+                    RestoreOutcome::Unchanged(found)
+                } else {
+                    self.set_notify(node, &now).await?;
+                    RestoreOutcome::Adjusted { found, now }
+                }
+            };
+            // Report the most telling: someone else's change over ours restored.
+            outcome = match (outcome, this) {
+                (Some(a @ RestoreOutcome::Adjusted { .. }), _) => Some(a),
+                (_, t @ RestoreOutcome::Adjusted { .. }) => Some(t),
+                (Some(a @ RestoreOutcome::Restored(_)), _) => Some(a),
+                (_, t) => Some(t),
+            };
+        }
+        let outcome = outcome.unwrap_or(RestoreOutcome::Unchanged(change.before.clone()));
         tracing::info!(%outcome, "keyspace notifications restored");
         Ok(outcome)
     }
 
-    async fn set_notify(&self, setting: &NotifySetting) -> Result<()> {
+    async fn notify_setting_of(&self, node: Option<&Node>) -> Result<NotifySetting> {
+        let mut cmd = redis::cmd("CONFIG");
+        cmd.arg("GET").arg(PARAM);
+        let map: HashMap<String, String> = self
+            .conn
+            .query_node(node, &cmd, "CONFIG GET")
+            .await
+            .map_err(|e| refused(e, "CONFIG GET"))?;
+        Ok(NotifySetting::new(
+            map.get(PARAM).cloned().unwrap_or_default(),
+        ))
+    }
+
+    async fn set_notify(&self, node: Option<&Node>, setting: &NotifySetting) -> Result<()> {
         let mut cmd = redis::cmd("CONFIG");
         cmd.arg("SET").arg(PARAM).arg(setting.as_str());
         self.conn
-            .query::<()>(&cmd, Retry::Safe, "CONFIG SET")
+            .query_node::<()>(node, &cmd, "CONFIG SET")
             .await
             .map_err(|e| refused(e, "CONFIG SET"))
     }

@@ -100,6 +100,8 @@ fn spawn_server(port: u16, dir: &Path) -> Result<Child, Failure> {
     cmd.arg("--port")
         .arg(port.to_string())
         .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        // Our own server: keyspace notifications on, so the browser shows live mode.
+        .args(["--notify-keyspace-events", "K$gxeh"])
         .arg("--dir")
         .arg(dir)
         .stdin(Stdio::null())
@@ -295,6 +297,9 @@ pub async fn run(
     println!("  {me} --url {url} get {example} order --pretty");
     println!("  {me} --url {url} items --filter 'status eq payment_failed'");
     println!("  {me} --url {url} export -o demo-state.json");
+    println!(
+        "  {me} --url {url} watch --values          (then write with set in another terminal)"
+    );
     println!(
         "  redis-cli -p {} --scan --pattern 'motia:state:*'",
         server.port

@@ -13,7 +13,7 @@ mod notifications;
 mod stats;
 mod status;
 mod timeline;
-mod traces;
+pub(crate) mod traces;
 mod value;
 
 use ratatui::Frame;

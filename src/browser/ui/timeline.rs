@@ -201,6 +201,30 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
         },
         _ => lines.push(Line::styled("select a step", theme::dim())),
     }
+    // Records that could not be read are named, with the reason, above the rest.
+    let mut notes: Vec<Line> = Vec::new();
+    if let Some(r) = m
+        .index
+        .flows
+        .get(&*v.trace)
+        .and_then(|i| i.group_unreadable.as_ref())
+    {
+        notes.push(Line::styled(
+            format!("unreadable group record: {r}"),
+            theme::error(),
+        ));
+    }
+    if let Some(r) = &v.records {
+        notes.extend(
+            r.unreadable
+                .iter()
+                .map(|u| Line::styled(format!("unreadable: {u}"), theme::error())),
+        );
+    }
+    if !notes.is_empty() {
+        notes.append(&mut lines);
+        lines = notes;
+    }
     let body: Vec<Line> = lines.into_iter().skip(v.detail_scroll).collect();
     f.render_widget(
         Paragraph::new(body)

@@ -173,6 +173,10 @@ fn flow_row(
     let id_w = text::width(&id).max(13);
     let flow = match info {
         Some(i) if i.group_unreadable.is_some() && i.flow.is_none() => "unreadable record".into(),
+        Some(i) if i.records_expired() => format!(
+            "{} (records expired)",
+            text::line(i.flow.as_deref().unwrap_or_default())
+        ),
         Some(i) => text::line(i.flow.as_deref().unwrap_or_default()).into_owned(),
         None => String::new(),
     };
@@ -228,4 +232,37 @@ fn empty_traces_text(m: &Model) -> &'static str {
     } else {
         "waiting for the server…"
     }
+}
+
+/// What the Value pane says about the selected trace's records when no key is shown: records
+/// that could not be read, with the reason, or records that expired.
+pub(crate) fn record_notes(m: &Model, width: usize) -> Vec<Line<'static>> {
+    let Some(info) = m
+        .traces
+        .selected
+        .as_deref()
+        .and_then(|t| m.index.flows.get(t))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(r) = &info.group_unreadable {
+        out.push(Line::styled(
+            clip(&format!("unreadable group record: {r}"), width),
+            theme::error(),
+        ));
+    }
+    if info.records_expired() {
+        out.push(Line::styled(
+            "records expired: the group lists this flow, its step records are gone (kept 3 days)",
+            theme::dim(),
+        ));
+    }
+    for u in info.steps.iter().flat_map(|s| &s.unreadable) {
+        out.push(Line::styled(
+            clip(&format!("unreadable step record: {u}"), width),
+            theme::error(),
+        ));
+    }
+    out
 }
