@@ -108,9 +108,11 @@ fn boxed(title: String) -> Block<'static> {
         .border_style(theme::border(true))
 }
 
-/// Cuts `s` to at most `width` cells, marking the cut with `…`.
+/// `s` on one line with its control characters escaped, cut to at most `width` cells with
+/// `…`: what every pane draws of text it did not write itself.
 pub fn clip(s: &str, width: usize) -> String {
-    crate::browser::text::clip(s, width).into_owned()
+    let s = crate::browser::text::line(s);
+    crate::browser::text::clip(&s, width).into_owned()
 }
 
 /// A box of at most `width` x `height` in the middle of `area` (overlays and dialogs).
