@@ -47,6 +47,9 @@ fn main() {
         return;
     }
     scan_bench();
+    if std::env::var("BENCH_SCAN_ONLY").is_ok_and(|v| v == "1") {
+        return;
+    }
     live_bench();
 }
 
@@ -63,8 +66,16 @@ fn scan_bench() {
     );
     let t = Instant::now();
     seed(&server, n, traces);
+    // Motia's trace records beside the state: one group per trace (BENCH_TRACE_GROUPS, 0 for
+    // none), each with its hash of step records.
+    let groups: usize = std::env::var("BENCH_TRACE_GROUPS")
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(traces);
+    seed_trace_records(&server, groups);
     let dbsize: usize = server.cli(&["DBSIZE"]).trim().parse().unwrap_or(0);
-    assert_eq!(dbsize, n, "seeding failed");
+    let record_keys = if groups > 0 { groups + 1 } else { 0 };
+    assert_eq!(dbsize, n + record_keys, "seeding failed");
     eprintln!("seeded in {:.1}s", t.elapsed().as_secs_f64());
     let rss_before = rss_mb();
 
@@ -85,7 +96,9 @@ fn scan_bench() {
     };
     let ratio = run.index.as_secs_f64() / plain.as_secs_f64();
     println!();
-    println!("browser benchmark: {n} keys in {traces} traces (BENCH_KEYS to change)");
+    println!(
+        "browser benchmark: {n} keys in {traces} traces, {groups} trace groups (BENCH_KEYS, BENCH_TRACE_GROUPS to change)"
+    );
     println!("{:<44} {:>14} {:>12}", "measure", "value", "target");
     println!("{}", "-".repeat(72));
     row(
@@ -172,6 +185,57 @@ fn seed(server: &RedisServer, n: usize, traces: usize) {
             value.len()
         )
         .unwrap();
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+/// Motia's trace records for `groups` flows (trace-000000 ...): the group hash and one hash of
+/// three step records per flow, in Motia's shapes.
+fn seed_trace_records(server: &RedisServer, groups: usize) {
+    if groups == 0 {
+        return;
+    }
+    let mut child = Command::new("redis-cli")
+        .args(["-p", &server.port.to_string(), "--pipe"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-cli");
+    let mut stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
+    let mut cmd = |args: &[&str]| {
+        write!(stdin, "*{}\r\n", args.len()).unwrap();
+        for a in args {
+            write!(stdin, "${}\r\n{a}\r\n", a.len()).unwrap();
+        }
+    };
+    let t0: i64 = 1_765_432_104_821;
+    for g in 0..groups {
+        let id = format!("trace-{g:06}");
+        let start = t0 + g as i64 * 1000;
+        let group = format!(r#"{{"id":"{id}","name":"CreateOrder","startTime":{start}}}"#);
+        cmd(&["HSET", "motia:trace:default", &id, &group]);
+        for (s, (name, status)) in [
+            ("CreateOrder", "completed"),
+            ("ProcessPayment", "completed"),
+            ("ShipOrder", "running"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let at = start + s as i64 * 100;
+            let end = if status == "running" {
+                String::new()
+            } else {
+                format!(r#","endTime":{}"#, at + 40)
+            };
+            let doc = format!(
+                r#"{{"id":"{g:08x}-{s:04x}-4000-8000-000000000000","name":"{name}","parentTraceId":"{id}","status":"{status}","startTime":{at},"entryPoint":{{"type":"event","stepName":"{name}"}},"events":[{{"type":"state","timestamp":{},"operation":"set","data":{{"traceId":"{id}","key":"order","value":{{"n":{g}}}}}}}]{end}}}"#,
+                at + 5
+            );
+            let field = format!("{g:08x}-{s:04x}-4000-8000-000000000000");
+            cmd(&["HSET", &format!("motia:trace:{id}"), &field, &doc]);
+        }
     }
     drop(stdin);
     assert!(child.wait().unwrap().success());

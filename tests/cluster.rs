@@ -289,3 +289,50 @@ fn the_browser_on_a_cluster_shows_every_primary_and_a_lost_one() {
     t.keys(&["r"]);
     t.wait_for("done");
 }
+
+#[tokio::test]
+async fn live_notifications_come_from_every_primary() {
+    use motia_state::live::{LiveMessage, LiveOptions, LiveSubscription};
+    let _turn = turn();
+    let c = cluster();
+    let state = RedisStateAdapter::connect(config()).await.unwrap();
+    let change = state.enable_notifications().await.unwrap();
+    for p in c.ports() {
+        let set = std::process::Command::new("redis-cli")
+            .args([
+                "-p",
+                &p.to_string(),
+                "CONFIG",
+                "GET",
+                "notify-keyspace-events",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&set.stdout).to_string();
+        assert!(text.contains('K'), "node {p}: {text}");
+    }
+    let mut live = LiveSubscription::open(&state, LiveOptions::default())
+        .await
+        .unwrap();
+    // A key on each primary.
+    let mut keys = Vec::new();
+    for port in c.ports() {
+        let (on, _) = keys_on("live", port);
+        state.set("live", &on, &1).await.unwrap();
+        keys.push(format!("motia:state:live:{on}"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while seen.len() < keys.len() {
+        let m = tokio::time::timeout_at(deadline, live.next())
+            .await
+            .expect("an event from every primary")
+            .unwrap();
+        if let LiveMessage::Event(ev) = m
+            && keys.contains(&ev.key)
+        {
+            seen.insert(ev.key.clone());
+        }
+    }
+    state.restore_notifications(&change).await.unwrap();
+}

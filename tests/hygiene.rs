@@ -664,3 +664,54 @@ fn gc_flags_are_checked_before_connecting() {
         .code(2)
         .stderr(predicates::str::contains("--read-only"));
 }
+
+#[test]
+fn stats_view_and_gc_in_the_browser() {
+    use common::term::Term;
+    let s = RedisServer::start_with(&["--maxmemory", "100mb"]);
+    seed(&s);
+    let t = Term::start("hygiene", &s.url(), "", None);
+    t.wait_for("done");
+    t.keys(&["S"]);
+    let screen = t.wait_for("done · r recomputes");
+    assert!(screen.contains("10 keys · 7 traces"), "{screen}");
+    assert!(screen.contains("Traces by age"), "{screen}");
+    assert!(screen.contains("Keys by remaining TTL"), "{screen}");
+    assert!(screen.contains("noeviction"), "{screen}");
+    assert!(screen.contains("Biggest traces"), "{screen}");
+    let ages = screen
+        .lines()
+        .find(|l| l.contains(" >7d "))
+        .unwrap_or_default();
+    assert!(ages.contains(" 1 "), "ORPH2 is older than 7 days: {screen}");
+
+    // :gc shows the dry run, then asks with the totals; y applies it.
+    t.keys(&[":"]);
+    t.type_text("gc --no-records --older-than 3d --delete");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Clean up state");
+    assert!(screen.contains("would delete 4 keys"), "{screen}");
+    assert!(
+        screen.contains("ORPH2") && screen.contains("ORPH1"),
+        "{screen}"
+    );
+    assert!(screen.contains("Delete 4 keys"), "{screen}");
+    assert_eq!(
+        s.cli(&["EXISTS", "motia:state:ORPH2:big"]),
+        "1",
+        "nothing before y"
+    );
+    t.keys(&["y"]);
+    t.wait_for("4 keys deleted");
+    assert_eq!(s.cli(&["EXISTS", "motia:state:ORPH2:big"]), "0");
+    assert_eq!(s.cli(&["EXISTS", "motia:state:ORPH1:x"]), "0");
+    assert_eq!(s.cli(&["EXISTS", "other:state:ORPH2:big"]), "1");
+    t.wait_for("6 keys · 5 traces");
+
+    // Enter on the biggest trace shows it in the panes.
+    t.keys(&["Enter"]);
+    t.wait("the view to close and the trace to show", |sc| {
+        !sc.contains("Stats of") && sc.contains("Keys · DONE1")
+    });
+    t.keys(&["q"]);
+}

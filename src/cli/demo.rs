@@ -252,6 +252,12 @@ pub async fn run(
         now_ms() - 41_400_000
     };
     let seeded = seed(&mut conn, &prefixes, base).await?;
+    if !fixed {
+        // What a long-running app leaves behind, for the stats view and gc.
+        crate::cli::leftovers::write(&mut conn, &prefixes.state)
+            .await
+            .map_err(server_err)?;
+    }
     let app = (!fixed).then(|| tokio::spawn(simulate_app(conn, prefixes)));
     let stop_app = |app: Option<tokio::task::JoinHandle<()>>| {
         if let Some(h) = app {
@@ -262,6 +268,11 @@ pub async fn run(
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if interactive && !no_browser {
         let mut opts = opts;
+        // Two saved connections to the demo server, so `c` has something to switch between.
+        if opts.profiles.profiles.is_empty() {
+            opts.profiles = crate::profiles::Profiles::demo(&url);
+            opts.profile = Some(if read_only { "demo-read-only" } else { "demo" }.into());
+        }
         if !fixed && opts.rescan.is_none() {
             // The simulated app keeps writing: new flows show without pressing r.
             opts.rescan = Some(Duration::from_secs(5));
@@ -297,6 +308,8 @@ pub async fn run(
     println!("  {me} --url {url} get {example} order --pretty");
     println!("  {me} --url {url} items --filter 'status eq payment_failed'");
     println!("  {me} --url {url} export -o demo-state.json");
+    println!("  {me} --url {url} stats");
+    println!("  {me} --url {url} gc --no-records --older-than 7d --delete");
     println!(
         "  {me} --url {url} watch --values          (then write with set in another terminal)"
     );

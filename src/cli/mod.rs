@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod demo;
 pub mod gc;
+mod leftovers;
 pub mod progress;
 mod seed;
 mod simulate;

@@ -200,6 +200,19 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
             theme::note(),
         ));
     }
+    // Trace records that cannot be used are said here; T names them with the reason.
+    if let Some(info) = m.keys.trace.as_deref().and_then(|t| m.index.flows.get(t)) {
+        let unreadable = info.group_unreadable.is_some()
+            || info
+                .steps
+                .as_ref()
+                .is_some_and(|s| !s.unreadable.is_empty());
+        if unreadable {
+            rest.push(Span::styled(" records unreadable (T) ", theme::error()));
+        } else if info.records_expired() {
+            rest.push(Span::styled(" records expired ", theme::dim()));
+        }
+    }
     let head = match m.keys.trace.as_deref() {
         Some(t) => {
             // The trace id gives way so that its key count stays whole.

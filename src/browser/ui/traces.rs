@@ -12,7 +12,7 @@ use motia_state::adapter::traces::FlowStatus;
 use crate::browser::format::{ago, thousands};
 use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::model::{Model, Pane};
-use crate::browser::text::{self, fit};
+use crate::browser::text::{self, fit, fit_right};
 use crate::browser::theme;
 use crate::browser::ui::{block, clip, filter_span};
 
@@ -173,21 +173,41 @@ fn flow_row(
     let id_w = text::width(&id).max(13);
     let flow = match info {
         Some(i) if i.group_unreadable.is_some() && i.flow.is_none() => "unreadable record".into(),
+        Some(i) if i.records_expired() => format!(
+            "{} (records expired)",
+            text::line(i.flow.as_deref().unwrap_or_default())
+        ),
         Some(i) => text::line(i.flow.as_deref().unwrap_or_default()).into_owned(),
         None => String::new(),
     };
-    let fixed = id_w + 1 + status_w + 1 + 4 + 1 + 1 + text::width(&counts);
-    let flow_w = inner_w.saturating_sub(fixed);
-    let cells = [
+    // The counts and the status are kept whole on a narrow pane: the flow name gives way
+    // first, then the age, then the end of the id.
+    let counts_w = text::width(&counts);
+    let id_w = id_w.min(inner_w.saturating_sub(status_w + 1 + counts_w + 1));
+    let base = id_w + 1 + status_w + 1 + counts_w;
+    let age_w = if inner_w >= base + 5 { 5 } else { 0 };
+    let flow_w = inner_w.saturating_sub(base + age_w + 1);
+    // A name cut to a letter or two says nothing.
+    let flow_w = if flow_w >= 4 { flow_w } else { 0 };
+    let mut cells = vec![
         (
             format!("{} ", fit(&id, id_w)),
             if no_state { theme::dim() } else { Style::new() },
         ),
         (format!("{status:<status_w$} "), status_style),
-        (format!("{age:>4} "), theme::dim()),
-        (format!("{} ", fit(&flow, flow_w)), Style::new()),
-        (counts, theme::dim()),
     ];
+    if age_w > 0 {
+        cells.push((format!("{age:>4} "), theme::dim()));
+    }
+    if flow_w > 0 {
+        cells.push((format!("{} ", fit(&flow, flow_w)), Style::new()));
+    }
+    // Right-aligned, whatever was left out before them.
+    let used: usize = cells.iter().map(|(t, _)| text::width(t)).sum();
+    cells.push((
+        fit_right(&counts, inner_w.saturating_sub(used)),
+        theme::dim(),
+    ));
     if cursor {
         let text: String = cells.iter().map(|(t, _)| t.as_str()).collect();
         return Line::styled(clip(&text, inner_w), theme::cursor(focused));
@@ -212,4 +232,37 @@ fn empty_traces_text(m: &Model) -> &'static str {
     } else {
         "waiting for the server…"
     }
+}
+
+/// What the Value pane says about the selected trace's records when no key is shown: records
+/// that could not be read, with the reason, or records that expired.
+pub(crate) fn record_notes(m: &Model, width: usize) -> Vec<Line<'static>> {
+    let Some(info) = m
+        .traces
+        .selected
+        .as_deref()
+        .and_then(|t| m.index.flows.get(t))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(r) = &info.group_unreadable {
+        out.push(Line::styled(
+            clip(&format!("unreadable group record: {r}"), width),
+            theme::error(),
+        ));
+    }
+    if info.records_expired() {
+        out.push(Line::styled(
+            "records expired: the group lists this flow, its step records are gone (kept 3 days)",
+            theme::dim(),
+        ));
+    }
+    for u in info.steps.iter().flat_map(|s| &s.unreadable) {
+        out.push(Line::styled(
+            clip(&format!("unreadable step record: {u}"), width),
+            theme::error(),
+        ));
+    }
+    out
 }

@@ -52,7 +52,10 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         ));
     }
     match (&v.full_key, &v.doc) {
-        (None, _) => lines.push(Line::styled("select a key", theme::dim())),
+        (None, _) => {
+            lines.push(Line::styled("select a key", theme::dim()));
+            lines.extend(crate::browser::ui::traces::record_notes(m, width));
+        }
         (Some(_), None) => {
             if v.request.is_some() || v.due.is_some() {
                 lines.push(Line::styled("loading…", theme::dim()));

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use motia_state::adapter::gc::{GcFlags, GcPlan, GcReport};
+use motia_state::adapter::gc::{GcAction, GcFlags, GcPlan, GcReport};
 use motia_state::adapter::stats::Stats;
+use motia_state::format_duration;
 
 use crate::browser::action::{Effect, WorkerCmd, WriteOp};
 use crate::browser::format::{human_bytes, thousands};
@@ -255,9 +256,20 @@ fn capitalise(s: &str) -> String {
 }
 
 /// The confirmed gc ran: its result, then a rescan and fresh figures.
-pub fn collected(m: &mut Model, id: u64, label: &str, report: GcReport, fx: &mut Vec<Effect>) {
+pub fn collected(
+    m: &mut Model,
+    id: u64,
+    label: &str,
+    action: GcAction,
+    report: GcReport,
+    fx: &mut Vec<Effect>,
+) {
+    let done = match action {
+        GcAction::Delete => "deleted".to_string(),
+        GcAction::Expire(d) => format!("given a TTL of {}", format_duration(d)),
+    };
     let mut text = format!(
-        "{label}: {} keys written ({})",
+        "{label}: {} keys {done} ({})",
         thousands(report.written),
         human_bytes(report.bytes)
     );
