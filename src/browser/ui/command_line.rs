@@ -40,7 +40,7 @@ pub fn command_line(f: &mut Frame, input: &str, fits: &[&str], status: Rect) {
         .iter()
         .map(|(n, args, help)| {
             Line::from(vec![
-                Span::styled(format!(" :{n:<8}"), theme::key_hint()),
+                Span::styled(format!(" :{n:<11}"), theme::key_hint()),
                 Span::raw(format!("{args:<18}")),
                 Span::styled(help.to_string(), theme::dim()),
             ])
