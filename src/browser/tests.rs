@@ -1805,6 +1805,12 @@ fn frame_terminal_too_small() {
     );
     let shown = s.lines().filter(|l| !l.trim_matches(['"', ' ']).is_empty());
     assert_eq!(shown.count(), 1, "{s}");
+    update(&mut m, Action::Resize(30, 6));
+    assert!(
+        screen(&m).contains("too small: 30x6, needs 40x8"),
+        "{}",
+        screen(&m)
+    );
     // Keys still work, and nothing breaks down to 1x1.
     for (w, h) in [(10, 3), (1, 1)] {
         update(&mut m, Action::Resize(w, h));

@@ -233,6 +233,8 @@ fn every_invalid_command_says_what_is_wrong_and_the_line_edits_like_a_shell() {
         update(&mut m, code(KeyCode::Enter));
         let note = m.note.clone().expect("a message");
         assert!(note.error && note.text.contains(says), ":{line}: {note:?}");
+        let shown = screen(&m);
+        assert!(shown.contains(says), ":{line} shows its message:\n{shown}");
         update(&mut m, code(KeyCode::Esc));
     }
     update(&mut m, key(':'));
@@ -516,4 +518,25 @@ fn random_keys_events_and_sizes_keep_the_model_consistent() {
             Ok(())
         })
         .unwrap();
+}
+
+#[test]
+fn the_inline_editor_refuses_values_over_its_limit_and_points_to_e() {
+    use crate::browser::update::editor::INLINE_EDIT_LIMIT;
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Tab));
+    let big = vec![b'1'; INLINE_EDIT_LIMIT as usize + 1];
+    answer_value(&mut m, &c, &big, big.len() as u64);
+    update(&mut m, key('e'));
+    assert!(m.editor.is_none());
+    let note = m.note.clone().expect("a message");
+    assert!(
+        note.error && note.text.contains("up to 1.0 MiB") && note.text.contains("E edits it"),
+        "{note:?}"
+    );
+    // `E` takes it.
+    let fx = update(&mut m, key('E'));
+    assert!(m.editor.is_some());
+    assert!(fx.iter().any(|f| matches!(f, Effect::ExternalEdit { .. })));
 }

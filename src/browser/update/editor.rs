@@ -18,6 +18,10 @@ use crate::browser::update::note;
 use crate::browser::update::prompt::reprompt;
 use crate::browser::update::writes::{refuse_read_only, send_write};
 
+/// The biggest value `e` opens in the inline editor: up to here a key press is on screen well
+/// within 50 ms (benches/browser.rs); bigger values go to `$EDITOR` (`E`).
+pub const INLINE_EDIT_LIMIT: u64 = 1024 * 1024;
+
 pub fn open(m: &mut Model, external: bool, fx: &mut Vec<Effect>) {
     if refuse_read_only(m, "editing") {
         return;
@@ -38,6 +42,19 @@ pub fn open(m: &mut Model, external: bool, fx: &mut Vec<Effect>) {
     let Some(doc) = m.value.doc.clone() else {
         return;
     };
+    if !external && doc.total_len > INLINE_EDIT_LIMIT {
+        return note(
+            m,
+            format!(
+                "the value is {}: the inline editor takes values up to {}; {} edits it in \
+                 $VISUAL / $EDITOR, which handles any size",
+                human_bytes(doc.total_len),
+                human_bytes(INLINE_EDIT_LIMIT),
+                m.keymap.keys_of(Command::ExternalEdit)
+            ),
+            true,
+        );
+    }
     let (Some(text), Some(raw)) = (doc.edit_text(), doc.raw.clone()) else {
         return note(
             m,
