@@ -42,6 +42,10 @@ use common::RedisServer;
 const PREFIX: &str = "motia:state:";
 
 fn main() {
+    if std::env::var("BENCH_EDITOR_ONLY").is_ok_and(|v| v == "1") {
+        editor_bench();
+        return;
+    }
     if std::env::var("BENCH_LIVE_ONLY").is_ok_and(|v| v == "1") {
         live_bench();
         return;
@@ -136,6 +140,67 @@ fn scan_bench() {
         format!("{} / {}", run.traces, run.keys),
         "",
     );
+}
+
+/// The inline editor on values up to its limit: key press -> frame drawn (update + draw into a
+/// 120x40 TestBackend), typing at the end of the first line of pretty JSON.
+fn editor_bench() {
+    use browser::action::Action;
+    use browser::model::editor::Editor;
+    use browser::update::editor::INLINE_EDIT_LIMIT;
+    println!("\ninline editor: key press -> screen (n=200 per size, 120x40)");
+    println!("{:<44}{:>12}  target", "value", "p99 / max");
+    let config = motia_state::Config::from_url("redis://127.0.0.1:6379").expect("url");
+    for size in [64 * 1024, 256 * 1024, INLINE_EDIT_LIMIT as usize] {
+        let mut text = String::from("{\n");
+        let mut i = 0;
+        while text.len() < size {
+            text.push_str(&format!(
+                "  \"field{i}\": \"value number {i} of the bench\",\n"
+            ));
+            i += 1;
+        }
+        text.push_str("  \"end\": true\n}");
+        let mut m = initial_model(
+            &config,
+            &BrowserOptions::default(),
+            Keymap::default(),
+            Arc::new(SystemClock),
+        );
+        browser::update::update(&mut m, Action::Resize(120, 40));
+        let opened = Instant::now();
+        m.editor = Some(Editor::new(
+            "motia:state:t:big".into(),
+            "t:big".into(),
+            &text,
+            Some(text.clone().into_bytes()),
+            false,
+        ));
+        let open_time = opened.elapsed();
+        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("backend");
+        let mut times = Vec::new();
+        for k in 0..200 {
+            let c = if k % 10 == 9 { ' ' } else { 'x' };
+            let key =
+                KeyEvent::new_with_kind(KeyCode::Char(c), KeyModifiers::NONE, KeyEventKind::Press);
+            let t = Instant::now();
+            browser::update::update(&mut m, Action::Key(key));
+            term.draw(|f| browser::ui::draw(f, &m)).expect("draw");
+            times.push(t.elapsed());
+        }
+        times.sort();
+        let p99 = pct(&times, 0.99);
+        let max = times.last().copied().unwrap_or_default();
+        row(
+            &format!("{} KiB (opened in {})", size / 1024, ms(open_time)),
+            format!("{} / {}", ms(p99), ms(max)),
+            if max < Duration::from_millis(50) {
+                "< 50 ms  MET"
+            } else {
+                "< 50 ms  NOT MET"
+            },
+        );
+    }
 }
 
 fn row(name: &str, value: String, target: &str) {

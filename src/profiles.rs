@@ -134,6 +134,22 @@ impl Profiles {
 }
 
 impl Profiles {
+    /// The demo's connections: its server, and the same read-only.
+    pub fn demo(url: &str) -> Self {
+        let profile = |read_only: bool| Profile {
+            url: Some(url.to_string()),
+            read_only: Some(read_only),
+            ..Profile::default()
+        };
+        Self {
+            file: PathBuf::from("(demo)"),
+            profiles: BTreeMap::from([
+                ("demo".to_string(), profile(false)),
+                ("demo-read-only".to_string(), profile(true)),
+            ]),
+        }
+    }
+
     /// The settings of one saved connection over the defaults, password resolved: what the
     /// browser switches to.
     pub fn config_for(&self, name: &str) -> motia_state::Result<Config> {

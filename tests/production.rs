@@ -499,3 +499,19 @@ fn the_connection_picker_lists_profiles_and_switches() {
     assert!(screen.contains("READ-ONLY"), "{screen}");
     assert!(screen.contains("motia-reader@"), "{screen}");
 }
+
+#[test]
+fn the_demo_offers_its_own_connections_in_the_picker() {
+    let t = Term::start("demo-picker", "", "demo --static", None);
+    t.wait_for("profile demo");
+    t.keys(&["c"]);
+    let screen = t.wait_for("Connections");
+    assert!(screen.contains("demo-read-only"), "{screen}");
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("switched to demo-read-only");
+    t.wait("read-only", |s| {
+        s.contains("READ-ONLY") && s.contains("profile demo-read-only")
+    });
+    t.keys(&["q"]);
+    t.wait("the demo to quit", |s| !s.contains("Traces ("));
+}

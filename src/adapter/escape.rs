@@ -126,6 +126,74 @@ pub fn line_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// [`name`] of owned bytes, without a copy when nothing needs escaping.
+///
+/// ```
+/// use motia_state::escape::name_owned;
+/// assert_eq!(name_owned(b"order".to_vec()), "order");
+/// assert_eq!(name_owned(b"k\xffx".to_vec()), "k\\xffx");
+/// ```
+pub fn name_owned(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(|c| c == '\\' || is_unsafe(c)) => s,
+        Ok(s) => name(s.as_bytes()).into_owned(),
+        Err(e) => name(e.as_bytes()).into_owned(),
+    }
+}
+
+/// The exact bytes of a name shown by [`name`]: its inverse, so a program can key its data by
+/// the escaped text (which it also shows) and still reach the exact key. A backslash that starts
+/// no escape [`name`] writes is kept as it is.
+///
+/// ```
+/// use motia_state::escape::{name, unescape_name};
+/// for raw in [&b"k\xffx"[..], b"a\\b", b"new\nline", b"evil\x1b[41m", "\u{9b}\u{202e}".as_bytes()] {
+///     assert_eq!(unescape_name(&name(raw)), raw);
+/// }
+/// assert_eq!(unescape_name("plain"), b"plain");
+/// ```
+pub fn unescape_name(shown: &str) -> Vec<u8> {
+    let b = shown.as_bytes();
+    if !b.contains(&b'\\') {
+        return b.to_vec();
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        let rest = &shown[i + 1..];
+        let (bytes, used): (Vec<u8>, usize) = match rest.as_bytes().first() {
+            Some(b'\\') => (vec![b'\\'], 1),
+            Some(b'n') => (vec![b'\n'], 1),
+            Some(b'r') => (vec![b'\r'], 1),
+            Some(b't') => (vec![b'\t'], 1),
+            Some(b'x') => match rest.get(1..3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(v) => (vec![v], 3),
+                None => (vec![b'\\'], 0),
+            },
+            Some(b'u') => {
+                let code = rest
+                    .strip_prefix("u{")
+                    .and_then(|r| r.split_once('}'))
+                    .and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().map(|v| (v, hex.len())))
+                    .and_then(|(v, len)| char::from_u32(v).map(|c| (c, len)));
+                match code {
+                    Some((c, len)) => (c.to_string().into_bytes(), len + 3),
+                    None => (vec![b'\\'], 0),
+                }
+            }
+            _ => (vec![b'\\'], 0),
+        };
+        out.extend_from_slice(&bytes);
+        i += 1 + used;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +222,18 @@ mod tests {
         let names: [&[u8]; 5] = [b"k\xffx", b"k\\xffx", b"a\nb", b"a\\nb", b""];
         let shown: std::collections::HashSet<_> = names.iter().map(|n| name(n)).collect();
         assert_eq!(shown.len(), names.len());
+    }
+
+    #[test]
+    fn unescape_inverts_name_for_every_byte() {
+        for b in 0..=255u8 {
+            let raw = [b'a', b, b'\\', b'x', b'f', b'f', b'b'];
+            assert_eq!(unescape_name(&name(&raw)), raw, "{b:#x}");
+        }
+        assert_eq!(
+            unescape_name(&name_owned("注文\u{85}".into())),
+            "注文\u{85}".as_bytes()
+        );
     }
 
     #[test]

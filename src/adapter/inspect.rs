@@ -252,13 +252,18 @@ impl RedisStateAdapter {
     /// let total_len = window.map_or(0, |w| w.total_len);
     /// # Ok(()) }
     /// ```
-    pub async fn get_window_full(&self, full: &str, max_bytes: usize) -> Result<Option<RawWindow>> {
+    pub async fn get_window_full(
+        &self,
+        full: impl AsRef<[u8]>,
+        max_bytes: usize,
+    ) -> Result<Option<RawWindow>> {
+        let full = full.as_ref();
         let script = redis::Script::new(WINDOW_SCRIPT);
         let mut inv = script.prepare_invoke();
         inv.key(full).arg(max_bytes.max(1));
         let reply: Vec<RedisValue> = self
             .conn
-            .invoke(&inv, Retry::Safe, &format!("read {full}"))
+            .invoke(&inv, Retry::Safe, &format!("read {}", escape::name(full)))
             .await?;
         let mut it = reply.into_iter();
         let kind = match it.next() {
@@ -280,7 +285,7 @@ impl RedisStateAdapter {
                 Ok(Some(RawWindow { bytes, total_len }))
             }
             other => Err(Error::WrongType {
-                key: full.to_string(),
+                key: escape::name(full).into_owned(),
                 found: other.to_string(),
             }),
         }
@@ -320,7 +325,7 @@ impl RedisStateAdapter {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn key_meta(&self, full_keys: &[String]) -> Result<Vec<KeyMeta>> {
+    pub async fn key_meta<K: AsRef<[u8]>>(&self, full_keys: &[K]) -> Result<Vec<KeyMeta>> {
         Ok(self
             .meta_batch(full_keys, None)
             .await?
@@ -341,17 +346,17 @@ impl RedisStateAdapter {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn key_meta_with_head(
+    pub async fn key_meta_with_head<K: AsRef<[u8]>>(
         &self,
-        full_keys: &[String],
+        full_keys: &[K],
         head_bytes: usize,
     ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
         self.meta_batch(full_keys, Some(head_bytes.max(1))).await
     }
 
-    async fn meta_batch(
+    async fn meta_batch<K: AsRef<[u8]>>(
         &self,
-        full_keys: &[String],
+        full_keys: &[K],
         head: Option<usize>,
     ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
         let per_key = if head.is_some() { 4 } else { 3 };
@@ -360,6 +365,7 @@ impl RedisStateAdapter {
             let mut pipe = redis::pipe();
             pipe.ignore_errors();
             for k in chunk {
+                let k = k.as_ref();
                 pipe.cmd("TYPE")
                     .arg(k)
                     .cmd("PTTL")
@@ -394,7 +400,7 @@ impl RedisStateAdapter {
                 };
                 out.push((
                     KeyMeta {
-                        full_key: k.clone(),
+                        full_key: escape::name(k.as_ref()).into_owned(),
                         redis_type,
                         len,
                         ttl: Ttl::from_pttl(pttl),
@@ -446,10 +452,11 @@ impl RedisStateAdapter {
     /// ```
     pub async fn compare_and_set_full(
         &self,
-        full: &str,
+        full: impl AsRef<[u8]>,
         expected: Option<&[u8]>,
         new_json: &str,
     ) -> Result<CasOutcome> {
+        let full = full.as_ref();
         let compact = json::compact(new_json)?;
         self.ensure_writable("save")?;
         let script = redis::Script::new(CAS_SCRIPT);
@@ -461,11 +468,11 @@ impl RedisStateAdapter {
             .arg(self.config.ttl.map(|t| t.to_string()).unwrap_or_default());
         let reply: Vec<RedisValue> = match self
             .conn
-            .invoke(&inv, Retry::Never, &format!("save {full}"))
+            .invoke(&inv, Retry::Never, &format!("save {}", escape::name(full)))
             .await
         {
             Ok(r) => r,
-            Err(e) => return Err(self.explain(e, full.as_bytes()).await),
+            Err(e) => return Err(self.explain(e, full).await),
         };
         match reply.as_slice() {
             [RedisValue::Int(1), ..] => Ok(CasOutcome::Written),

@@ -243,7 +243,7 @@ impl RawWindow {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyMeta {
-    /// The full Redis key.
+    /// The full Redis key, as [`crate::escape::name`] shows it (unchanged for ordinary names).
     pub full_key: String,
     /// The Redis type (`string`, `hash`, ..., `none` when gone).
     pub redis_type: String,

@@ -147,7 +147,7 @@ pub enum WriteOp {
         trace: Option<String>,
     },
     /// Load a file written by export (refuses to overwrite existing keys).
-    Import { path: PathBuf },
+    Import { path: PathBuf, overwrite: bool },
     /// Apply a `:gc` plan the user confirmed (each key checked before it is written).
     Gc { plan: Arc<GcPlan> },
 }
@@ -232,6 +232,9 @@ impl ServerFacts {
 pub enum WorkerEvent {
     /// Trying to connect (the first time, or again after `error`).
     Connecting { attempt: u32, error: Option<String> },
+    /// Connecting cannot work by trying again (wrong password, no such database): the worker
+    /// stopped trying; `error` is the whole reason.
+    GaveUp { error: String },
     /// Connected for the first time.
     Connected(ServerFacts),
     /// The server stopped answering; the worker keeps trying.

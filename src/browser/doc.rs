@@ -54,10 +54,17 @@ impl ValueDoc {
             (DocKind::Empty, String::new())
         } else if complete {
             match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-                Ok(_) => (
+                // `escaped`: bytes that are not UTF-8, which no JSON text holds (json::is_json).
+                Ok(_) if !escaped => (
                     DocKind::Json(type_of_first(first).unwrap_or(ValueType::Null)),
                     // Valid JSON may still hold C1 controls and bidi overrides in its strings.
                     sanitize(reindent(&text)),
+                ),
+                Ok(_) => (
+                    DocKind::Text {
+                        note: "not JSON, shown as text (bytes that are not UTF-8)".into(),
+                    },
+                    sanitize(text),
                 ),
                 Err(e) => (
                     DocKind::Text {
@@ -163,7 +170,8 @@ pub fn classify(head: &[u8], total_len: u64) -> &'static str {
         return "empty";
     }
     if complete {
-        if serde_json::from_slice::<serde::de::IgnoredAny>(head).is_err() {
+        // The Value pane's test too (ValueDoc::build): UTF-8 and JSON, else raw.
+        if !motia_state::json::is_json(head) {
             return "raw";
         }
     } else if std::str::from_utf8(head).is_err_and(|e| e.error_len().is_some()) {

@@ -79,7 +79,8 @@ pub fn initial_model(
 ) -> Model {
     let settings = Settings {
         url: config.display_url(),
-        prefix: config.key_prefix.clone(),
+        // Escaped as every name in the model is (see worker::raw_key).
+        prefix: motia_state::escape::name_str(&config.key_prefix).into_owned(),
         read_only: config.read_only,
         profile: opts.profile.clone(),
         refresh: opts.refresh.filter(|d| !d.is_zero()),

@@ -1526,7 +1526,7 @@ fn frame_restricted_user() {
     );
     let text = screen(&m);
     assert!(text.contains("Redis ? (no INFO)"), "{text}");
-    assert!(text.contains("of ? (no DBSIZE)"), "{text}");
+    assert!(text.contains("keys 4 of ? (no DBSIZE)"), "{text}");
     insta::assert_snapshot!("restricted_user", text);
 }
 
@@ -1566,6 +1566,8 @@ fn frame_cluster_primary_down() {
     assert!(scan_gen(&fx) > g);
 }
 
+// Issue 8: names that are not UTF-8, selection, honest counts, command line, and a property test.
+mod edges;
 // ---- names and sizes at the edges: wide and control characters, small terminals ----
 
 /// Names from other programs: CJK, emoji, right-to-left, combining marks, control characters.
@@ -1803,6 +1805,12 @@ fn frame_terminal_too_small() {
     );
     let shown = s.lines().filter(|l| !l.trim_matches(['"', ' ']).is_empty());
     assert_eq!(shown.count(), 1, "{s}");
+    update(&mut m, Action::Resize(30, 6));
+    assert!(
+        screen(&m).contains("too small: 30x6, needs 40x8"),
+        "{}",
+        screen(&m)
+    );
     // Keys still work, and nothing breaks down to 1x1.
     for (w, h) in [(10, 3), (1, 1)] {
         update(&mut m, Action::Resize(w, h));

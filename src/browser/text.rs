@@ -15,10 +15,13 @@ use std::borrow::Cow;
 use ratatui::buffer::CellWidth;
 use unicode_segmentation::UnicodeSegmentation;
 
-/// A trace id or key as drawn: control characters and `\` escaped (`evil\x1b[41mRED`,
-/// `new\nline`), so two different names never look alike.
+/// A trace id or key as drawn. The worker hands the model every name already in the form
+/// [`motia_state::escape::name`] gives it (`evil\x1b[41mRED`, `new\nline`, `k\xffx`, `\` as
+/// `\\`), which is how the index tells names apart and reaches their exact bytes; escaping it
+/// again would double every backslash. So only control characters that reach the screen another
+/// way (a typed name, a test) are escaped here.
 pub fn name(s: &str) -> Cow<'_, str> {
-    motia_state::escape::name_str(s)
+    line(s)
 }
 
 /// A message on one line (a server error, a note, typed input): control characters escaped,

@@ -268,6 +268,11 @@ pub async fn run(
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     if interactive && !no_browser {
         let mut opts = opts;
+        // Two saved connections to the demo server, so `c` has something to switch between.
+        if opts.profiles.profiles.is_empty() {
+            opts.profiles = crate::profiles::Profiles::demo(&url);
+            opts.profile = Some(if read_only { "demo-read-only" } else { "demo" }.into());
+        }
         if !fixed && opts.rescan.is_none() {
             // The simulated app keeps writing: new flows show without pressing r.
             opts.rescan = Some(Duration::from_secs(5));

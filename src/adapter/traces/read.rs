@@ -135,10 +135,12 @@ impl GroupScanner {
             .arg(self.cursor)
             .arg("COUNT")
             .arg(self.count);
-        let (next, flat): (u64, Vec<Vec<u8>>) = self
-            .conn
-            .query(&cmd, Retry::Safe, &format!("HSCAN {}", self.key))
-            .await?;
+        let (next, flat): (u64, Vec<Vec<u8>>) = Box::pin(self.conn.query(
+            &cmd,
+            Retry::Safe,
+            &format!("HSCAN {}", self.key),
+        ))
+        .await?;
         self.cursor = next;
         self.done = next == 0;
         let mut page = Vec::with_capacity(flat.len() / 2);
@@ -438,14 +440,12 @@ impl RedisStateAdapter {
         trace_id: &str,
     ) -> Result<Option<std::result::Result<TraceGroup, Unreadable>>> {
         let key = self.trace_groups_key();
-        let raw: Option<Vec<u8>> = self
-            .conn
-            .query(
-                redis::cmd("HGET").arg(&key).arg(trace_id),
-                Retry::Safe,
-                &format!("HGET {key} {trace_id}"),
-            )
-            .await?;
+        let raw: Option<Vec<u8>> = Box::pin(self.conn.query(
+            redis::cmd("HGET").arg(&key).arg(trace_id),
+            Retry::Safe,
+            &format!("HGET {key} {trace_id}"),
+        ))
+        .await?;
         Ok(raw.map(|b| {
             TraceGroup::parse(trace_id, &b).map_err(|r| Unreadable::new(&key, trace_id, r))
         }))
@@ -518,10 +518,12 @@ impl RedisStateAdapter {
                 .arg(1)
                 .arg(k);
         }
-        let lengths: Vec<Vec<redis::Value>> = self
-            .conn
-            .query_pipe(&pipe, Retry::Safe, "reading trace record sizes")
-            .await?;
+        let lengths: Vec<Vec<redis::Value>> = Box::pin(self.conn.query_pipe(
+            &pipe,
+            Retry::Safe,
+            "reading trace record sizes",
+        ))
+        .await?;
 
         // Plan per flow: whole documents smallest first within the budget, the others by ends.
         let mut plans = Vec::with_capacity(keys.len());
@@ -584,10 +586,13 @@ impl RedisStateAdapter {
         let mut replies: std::vec::IntoIter<redis::Value> = if pipe.is_empty() {
             Vec::new().into_iter()
         } else {
-            self.conn
-                .query_pipe::<Vec<redis::Value>>(&pipe, Retry::Safe, "reading trace records")
-                .await?
-                .into_iter()
+            Box::pin(self.conn.query_pipe::<Vec<redis::Value>>(
+                &pipe,
+                Retry::Safe,
+                "reading trace records",
+            ))
+            .await?
+            .into_iter()
         };
 
         let mut out = Vec::with_capacity(keys.len());
@@ -693,13 +698,15 @@ impl RedisStateAdapter {
     /// ```
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
         // Every primary of a cluster, de-duplicated.
-        let keys = crate::adapter::scan::KeyScanner::new(
-            self.conn.clone(),
-            DLQ_PATTERN.as_bytes().to_vec(),
-            self.config().scan_count,
+        let keys = Box::pin(
+            crate::adapter::scan::KeyScanner::new(
+                self.conn.clone(),
+                DLQ_PATTERN.as_bytes().to_vec(),
+                self.config().scan_count,
+            )
+            .of_type("hash")
+            .collect_all(),
         )
-        .of_type("hash")
-        .collect_all()
         .await?;
         let mut out = Vec::new();
         for chunk in keys.chunks(self.config().batch_size) {
@@ -707,10 +714,12 @@ impl RedisStateAdapter {
             for k in chunk {
                 pipe.cmd("HGET").arg(k).arg("data");
             }
-            let values: Vec<Option<Vec<u8>>> = self
-                .conn
-                .query_pipe(&pipe, Retry::Safe, "reading dead letters")
-                .await?;
+            let values: Vec<Option<Vec<u8>>> = Box::pin(self.conn.query_pipe(
+                &pipe,
+                Retry::Safe,
+                "reading dead letters",
+            ))
+            .await?;
             for (k, v) in chunk.iter().zip(values) {
                 if let Some(d) = v.and_then(|b| DeadLetter::parse(k, &b)) {
                     out.push(d);

@@ -17,8 +17,9 @@ pub enum Command {
     Clear,
     /// Export to a file: the selected trace, or every trace with `all` (`:export-all`).
     Export { path: PathBuf, all: bool },
-    /// Import a file written by `:export` / `motia-state export`.
-    Import(PathBuf),
+    /// Import a file written by `:export` / `motia-state export`; `overwrite` replaces keys
+    /// that exist (else the import refuses, writing nothing).
+    Import { path: PathBuf, overwrite: bool },
     /// Filter the selected trace's keys by their values; `None` clears the filter.
     Where(Option<StateFilter>),
     /// Open (or recompute) the stats view.
@@ -47,16 +48,9 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("persist", "", "remove the expiry"),
     ("del", "", "delete the selected key"),
     ("clear", "", "delete every key of the selected trace"),
-    (
-        "export",
-        "FILE",
-        "write the trace (or everything) to FILE as JSON",
-    ),
-    (
-        "import",
-        "FILE",
-        "load items from FILE (refuses to overwrite)",
-    ),
+    ("export", "FILE", "write the selected trace to FILE as JSON"),
+    ("export-all", "FILE", "write every trace to FILE as JSON"),
+    ("import", "FILE [--overwrite]", "load items from FILE"),
     (
         "where",
         "[FIELD OP VALUE]",
@@ -131,7 +125,23 @@ pub fn parse(input: &str) -> Result<Command, String> {
         "clear" => no_args(Command::Clear),
         "export" => path("FILE").map(|path| Command::Export { path, all: false }),
         "export-all" => path("FILE").map(|path| Command::Export { path, all: true }),
-        "import" => path("FILE").map(Command::Import),
+        "import" => {
+            // `--overwrite` before or after the file name.
+            let (file, overwrite) = match rest
+                .strip_suffix("--overwrite")
+                .or_else(|| rest.strip_prefix("--overwrite"))
+            {
+                Some(file) => (file.trim(), true),
+                None => (rest, false),
+            };
+            if file.is_empty() {
+                return Err("usage: :import FILE [--overwrite]".into());
+            }
+            Ok(Command::Import {
+                path: PathBuf::from(expand_home(file)),
+                overwrite,
+            })
+        }
         "where" => {
             if rest.is_empty() {
                 Ok(Command::Where(None))
@@ -240,6 +250,20 @@ mod tests {
             })
         );
         assert_eq!(parse("where"), Ok(Command::Where(None)));
+        assert_eq!(
+            parse("import dump.json --overwrite"),
+            Ok(Command::Import {
+                path: "dump.json".into(),
+                overwrite: true
+            })
+        );
+        assert_eq!(
+            parse("import dump.json"),
+            Ok(Command::Import {
+                path: "dump.json".into(),
+                overwrite: false
+            })
+        );
         assert!(matches!(
             parse("where status eq paid"),
             Ok(Command::Where(Some(_)))
@@ -254,6 +278,14 @@ mod tests {
         assert!(parse("frobnicate").unwrap_err().contains("unknown command"));
         assert!(parse("where a between 1").is_err());
         assert!(parse("export").unwrap_err().contains("usage"));
+        assert!(parse("export-all").unwrap_err().contains("usage"));
+        assert!(parse("import --overwrite").unwrap_err().contains("usage"));
+        assert!(
+            parse("where status bogus paid")
+                .unwrap_err()
+                .contains("unknown operator")
+        );
+        assert!(parse("ttl abc").unwrap_err().contains("invalid duration"));
     }
 
     #[test]
@@ -264,5 +296,9 @@ mod tests {
         assert_eq!(line, "");
         assert_eq!(fits.len(), COMMANDS.len());
         assert_eq!(complete("ttl 1").0, "ttl 1");
+        assert_eq!(
+            complete("ex"),
+            ("export".to_string(), vec!["export", "export-all"])
+        );
     }
 }

@@ -22,4 +22,6 @@ pub enum ConnState {
     Connected,
     /// Was connected, now is not; the worker retries.
     Lost { reason: String },
+    /// Connecting failed in a way retrying cannot fix (credentials, settings); no retries.
+    Failed { error: String },
 }

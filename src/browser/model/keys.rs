@@ -45,6 +45,8 @@ pub struct KeysPane {
     /// Folder paths the user closed.
     pub collapsed: HashSet<String>,
     pub selected: Option<Selected>,
+    /// The row the user last chose (kept across sorts and filters that hide it for a while).
+    pub anchor: Option<Selected>,
     /// Tree by name, or flat by size or TTL.
     pub sort: KeySort,
     /// `:where`: only keys whose value matches.

@@ -151,6 +151,7 @@ impl Model {
                 filter: String::new(),
                 sort: TraceSort::Id,
                 selected: None,
+                anchor: None,
                 status_filter: None,
                 sort_chosen: false,
                 stale: false,

@@ -131,6 +131,9 @@ pub struct TracesPane {
     pub sort: TraceSort,
     /// The trace whose keys are shown (kept by id across rescans and filter changes).
     pub selected: Option<Box<str>>,
+    /// The trace the user last chose: a filter that hides it does not make the browser forget
+    /// it, so clearing the filter selects it again.
+    pub anchor: Option<Box<str>>,
     /// `:status`: only flows with this status.
     pub status_filter: Option<FlowStatus>,
     /// The user picked the sort (so records arriving do not change it).

@@ -23,6 +23,8 @@ pub struct ValuePane {
     /// The key no longer exists.
     pub gone: bool,
     pub scroll: usize,
+    /// `y` was pressed before the value arrived: copy it when it does.
+    pub copy_pending: bool,
     /// Columns scrolled to the right (long lines, not wrapping).
     pub hscroll: usize,
     /// The version shown before the last change of this key (what `=` compares with).

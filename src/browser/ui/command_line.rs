@@ -8,7 +8,13 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use crate::browser::model::command_line::COMMANDS;
 use crate::browser::theme;
 
-pub fn command_line(f: &mut Frame, input: &str, fits: &[&str], status: Rect) {
+pub fn command_line(
+    f: &mut Frame,
+    input: &str,
+    fits: &[&str],
+    problem: Option<&str>,
+    status: Rect,
+) {
     let line_area = Rect {
         y: status.y + status.height.saturating_sub(1),
         height: 1,
@@ -20,7 +26,13 @@ pub fn command_line(f: &mut Frame, input: &str, fits: &[&str], status: Rect) {
             Span::styled(":", theme::key_hint()),
             Span::raw(crate::browser::text::line(input).into_owned()),
             Span::styled("▏", theme::key_hint()),
-            Span::styled("   Tab completes · Enter runs · Esc cancels", theme::dim()),
+            match problem {
+                Some(p) => Span::styled(
+                    format!("   {}", crate::browser::text::line(p)),
+                    theme::error(),
+                ),
+                None => Span::styled("   Tab completes · Enter runs · Esc cancels", theme::dim()),
+            },
         ])),
         line_area,
     );
@@ -40,7 +52,7 @@ pub fn command_line(f: &mut Frame, input: &str, fits: &[&str], status: Rect) {
         .iter()
         .map(|(n, args, help)| {
             Line::from(vec![
-                Span::styled(format!(" :{n:<8}"), theme::key_hint()),
+                Span::styled(format!(" :{n:<11}"), theme::key_hint()),
                 Span::raw(format!("{args:<18}")),
                 Span::styled(help.to_string(), theme::dim()),
             ])

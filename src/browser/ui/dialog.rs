@@ -27,7 +27,11 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
             purpose: Prompt::Command,
             input,
             fits,
-        } => command_line(f, input, fits, status),
+        } => {
+            // A command that could not run keeps the line: its message shows beside it.
+            let problem = m.note.as_ref().filter(|n| n.error).map(|n| n.text.as_str());
+            command_line(f, input, fits, problem, status)
+        }
         Dialog::Prompt { purpose, input, .. } => prompt(f, purpose, input, area),
         Dialog::Confirm { title, text, .. } => {
             let lines = vec![

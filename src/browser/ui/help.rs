@@ -42,6 +42,14 @@ pub fn help(f: &mut Frame, m: &Model, area: Rect) {
         })
         .collect();
     lines.push(Line::raw(""));
+    lines.push(Line::styled(" Commands (after :)", theme::title(true)));
+    for (name, args, what) in crate::browser::model::command_line::COMMANDS {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" :{name} {args}"), theme::key_hint()),
+            Span::raw(format!("  {what}")),
+        ]));
+    }
+    lines.push(Line::raw(""));
     lines.push(Line::styled(
         " Rebind keys in config.toml in the config directory, or --config FILE.",
         theme::dim(),

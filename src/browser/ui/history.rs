@@ -9,6 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::browser::format::{clock_time, local_time};
 use crate::browser::model::history::{DiffMode, NowCompared};
 use crate::browser::model::{Model, Pane};
+use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::{block, clip};
 use crate::diff::{self, LineKind};
@@ -20,7 +21,10 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
     let h = area.height.saturating_sub(3) as usize;
     let zone = *m.clock.wall().offset();
     let title = vec![
-        Span::styled(format!(" History {} ", v.key), theme::title(focused)),
+        Span::styled(
+            format!(" History {} ", text::name(&v.key)),
+            theme::title(focused),
+        ),
         Span::styled("Motia trace records ", theme::dim()),
     ];
     let header = match (&v.records, &v.error, v.compare_now()) {

@@ -68,12 +68,18 @@ pub fn draw(f: &mut Frame, m: &Model) {
 
 /// The one line drawn when the panes do not fit.
 fn too_small_line(f: &mut Frame, (w, h): (u16, u16)) {
-    let text = format!(
-        "terminal too small: {w}x{h} (needs {}x{})",
-        MIN_SIZE.0, MIN_SIZE.1
-    );
+    let (min_w, min_h) = MIN_SIZE;
+    let forms = [
+        format!("terminal too small: {w}x{h} (needs {min_w}x{min_h})"),
+        format!("too small: {w}x{h}, needs {min_w}x{min_h}"),
+        format!("{w}x{h} < {min_w}x{min_h}"),
+    ];
+    let text = forms
+        .iter()
+        .find(|t| t.len() <= w as usize)
+        .unwrap_or(&forms[2]);
     f.render_widget(
-        Paragraph::new(Line::styled(clip(&text, w as usize), theme::error())),
+        Paragraph::new(Line::styled(clip(text, w as usize), theme::error())),
         f.area(),
     );
 }
@@ -102,9 +108,11 @@ fn boxed(title: String) -> Block<'static> {
         .border_style(theme::border(true))
 }
 
-/// Cuts `s` to at most `width` cells, marking the cut with `…`.
+/// `s` on one line with its control characters escaped, cut to at most `width` cells with
+/// `…`: what every pane draws of text it did not write itself.
 pub fn clip(s: &str, width: usize) -> String {
-    crate::browser::text::clip(s, width).into_owned()
+    let s = crate::browser::text::line(s);
+    crate::browser::text::clip(&s, width).into_owned()
 }
 
 /// A box of at most `width` x `height` in the middle of `area` (overlays and dialogs).

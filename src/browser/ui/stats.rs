@@ -15,6 +15,7 @@ use motia_state::format_duration;
 use crate::browser::format::{human_bytes, thousands};
 use crate::browser::model::Model;
 use crate::browser::model::stats::{GcRun, StatsView, summary};
+use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::clip;
 
@@ -34,7 +35,7 @@ pub fn stats(f: &mut Frame, m: &Model, area: Rect) {
     f.render_widget(block, area);
     let Some(s) = view.stats.as_deref() else {
         let text = match &view.error {
-            Some(e) => Line::styled(format!(" {e}"), theme::error()),
+            Some(e) => Line::styled(format!(" {}", text::line(e)), theme::error()),
             None => Line::styled(" reading the keys…", theme::dim()),
         };
         f.render_widget(Paragraph::new(text), inner);

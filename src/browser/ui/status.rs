@@ -82,6 +82,16 @@ fn top(m: &Model) -> Vec<Part> {
                 Span::raw(url.clone().into_owned()),
             ],
         )),
+        ConnState::Failed { error } => parts.push(part(
+            9,
+            vec![Span::styled(
+                format!(
+                    "✗ not connected to {url}: {} · not retrying",
+                    text::line(error)
+                ),
+                theme::error(),
+            )],
+        )),
         ConnState::Lost { reason } => parts.push(part(
             9,
             vec![Span::styled(
@@ -171,7 +181,19 @@ fn scan(m: &Model, parts: &mut Vec<Part>) {
         "done"
     };
     let raw = |keep, text: String| part(keep, vec![Span::raw(text)]);
-    parts.push(raw(5, format!(" · keys {}{total}", thousands(m.scan.seen))));
+    // While scanning: progress (keys the scan returned of all keys in the database). After:
+    // what the index holds, which deletes, expiries and restarts keep equal to the panes (a
+    // total the user may not ask for is still said to be unknown, and why).
+    let keys = if m.scan.running {
+        format!(" · keys {}{total}", thousands(m.scan.seen))
+    } else {
+        let unknown = match (m.scan.dbsize, &m.server.size_unknown) {
+            (None, Some(why)) => format!(" of ? ({})", short(why)),
+            _ => String::new(),
+        };
+        format!(" · keys {}{unknown}", thousands(m.index.total_keys as u64))
+    };
+    parts.push(raw(5, keys));
     parts.push(raw(
         4,
         format!(" · traces {}", thousands(m.index.traces.len() as u64)),

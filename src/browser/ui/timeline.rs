@@ -12,6 +12,7 @@ use motia_state::adapter::traces::{EventKind, Trace, TraceEvent};
 use crate::browser::format::{ago, human_bytes, local_time, millis};
 use crate::browser::model::timeline::{TimelineView, TlLine};
 use crate::browser::model::{Model, Pane};
+use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::{block, clip};
 
@@ -23,11 +24,14 @@ pub fn timeline(f: &mut Frame, m: &Model, area: Rect) {
     let zone = *m.clock.wall().offset();
     let flow = m.index.flows.get(&*v.trace);
     let mut title = vec![Span::styled(
-        format!(" Timeline {} ", v.trace),
+        format!(" Timeline {} ", text::name(&v.trace)),
         theme::title(focused),
     )];
     if let Some(name) = flow.and_then(|i| i.flow.as_deref()) {
-        title.push(Span::styled(format!("{name} "), theme::title(focused)));
+        title.push(Span::styled(
+            format!("{} ", text::line(name)),
+            theme::title(focused),
+        ));
     }
     let status = v.records.as_ref().and_then(|r| r.status());
     if let Some(s) = status {
@@ -190,7 +194,7 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
             _ => {
                 if let Some(step) = v.step_of(line) {
                     let s = &records.steps[step];
-                    title = format!(" Step {} ", s.name);
+                    title = format!(" Step {} ", text::line(&s.name));
                     let row = match line {
                         TlLine::Row(r) | TlLine::Attempt { row: r, .. } => v.timeline.rows.get(r),
                         TlLine::Event { .. } => None,
@@ -242,7 +246,11 @@ fn step_lines(
     lines: &mut Vec<Line<'static>>,
 ) {
     lines.push(Line::from(vec![
-        Span::raw(format!("{} ({}) ", s.name, s.entry_type().unwrap_or("-"))),
+        Span::raw(format!(
+            "{} ({}) ",
+            text::line(&s.name),
+            s.entry_type().unwrap_or("-")
+        )),
         Span::styled(s.status.as_str().to_string(), theme::status(Some(s.status))),
     ]));
     let took = match s.end_time {

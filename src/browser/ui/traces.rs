@@ -12,7 +12,7 @@ use motia_state::adapter::traces::FlowStatus;
 use crate::browser::format::{ago, thousands};
 use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::model::{Model, Pane};
-use crate::browser::text::{self, fit};
+use crate::browser::text::{self, fit, fit_right};
 use crate::browser::theme;
 use crate::browser::ui::{block, clip, filter_span};
 
@@ -180,18 +180,34 @@ fn flow_row(
         Some(i) => text::line(i.flow.as_deref().unwrap_or_default()).into_owned(),
         None => String::new(),
     };
-    let fixed = id_w + 1 + status_w + 1 + 4 + 1 + 1 + text::width(&counts);
-    let flow_w = inner_w.saturating_sub(fixed);
-    let cells = [
+    // The counts and the status are kept whole on a narrow pane: the flow name gives way
+    // first, then the age, then the end of the id.
+    let counts_w = text::width(&counts);
+    let id_w = id_w.min(inner_w.saturating_sub(status_w + 1 + counts_w + 1));
+    let base = id_w + 1 + status_w + 1 + counts_w;
+    let age_w = if inner_w >= base + 5 { 5 } else { 0 };
+    let flow_w = inner_w.saturating_sub(base + age_w + 1);
+    // A name cut to a letter or two says nothing.
+    let flow_w = if flow_w >= 4 { flow_w } else { 0 };
+    let mut cells = vec![
         (
             format!("{} ", fit(&id, id_w)),
             if no_state { theme::dim() } else { Style::new() },
         ),
         (format!("{status:<status_w$} "), status_style),
-        (format!("{age:>4} "), theme::dim()),
-        (format!("{} ", fit(&flow, flow_w)), Style::new()),
-        (counts, theme::dim()),
     ];
+    if age_w > 0 {
+        cells.push((format!("{age:>4} "), theme::dim()));
+    }
+    if flow_w > 0 {
+        cells.push((format!("{} ", fit(&flow, flow_w)), Style::new()));
+    }
+    // Right-aligned, whatever was left out before them.
+    let used: usize = cells.iter().map(|(t, _)| text::width(t)).sum();
+    cells.push((
+        fit_right(&counts, inner_w.saturating_sub(used)),
+        theme::dim(),
+    ));
     if cursor {
         let text: String = cells.iter().map(|(t, _)| t.as_str()).collect();
         return Line::styled(clip(&text, inner_w), theme::cursor(focused));

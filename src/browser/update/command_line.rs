@@ -39,7 +39,14 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
             let trace = if all {
                 None
             } else {
-                m.traces.selected.as_deref().map(str::to_string)
+                match m.traces.selected.as_deref() {
+                    Some(t) => Some(t.to_string()),
+                    None => {
+                        let problem =
+                            ":export needs a selected trace (:export-all FILE writes every trace)";
+                        return reprompt(m, Prompt::Command, input.to_string(), problem.into());
+                    }
+                }
             };
             let what = match &trace {
                 Some(t) => format!("trace {t}"),
@@ -48,12 +55,12 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
             let label = format!("export {what} to {}", path.display());
             send_write(m, WriteOp::Export { path, trace }, label, fx);
         }
-        Cmd::Import(path) => {
+        Cmd::Import { path, overwrite } => {
             if refuse_read_only(m, "import") {
                 return;
             }
             let label = format!("import {}", path.display());
-            send_write(m, WriteOp::Import { path }, label, fx);
+            send_write(m, WriteOp::Import { path, overwrite }, label, fx);
         }
         Cmd::Where(None) => {
             if m.keys.where_filter.take().is_some() {

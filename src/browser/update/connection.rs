@@ -13,6 +13,22 @@ pub fn connecting(m: &mut Model, attempt: u32, error: Option<String>) {
     }
 }
 
+/// Connecting cannot succeed by retrying: the status bar says so, and the whole reason stays
+/// on screen as a failure notification.
+pub fn gave_up(m: &mut Model, error: String) {
+    m.conn = ConnState::Failed {
+        error: error.clone(),
+    };
+    let id = m.next_write;
+    m.next_write += 1;
+    crate::browser::update::notifications::toast(
+        m,
+        id,
+        format!("cannot connect: {error} (not retrying; fix the setting and start again)"),
+        crate::browser::model::notifications::ToastKind::Failed,
+    );
+}
+
 /// Connected, or answering again: start what waited for the server.
 pub fn connected(m: &mut Model, facts: ServerFacts, fx: &mut Vec<Effect>) {
     let first = !matches!(m.conn, ConnState::Lost { .. });

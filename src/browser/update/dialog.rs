@@ -84,8 +84,28 @@ fn prompt_key(
     (purpose, mut input, mut fits): PromptState,
     fx: &mut Vec<Effect>,
 ) {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     match k.code {
         KeyCode::Esc => {}
+        // Ctrl-C leaves the line, as in a shell.
+        KeyCode::Char('c') if ctrl => {}
+        // Ctrl-U clears the line, Ctrl-W removes the word before the cursor.
+        KeyCode::Char('u') | KeyCode::Char('w') if ctrl => {
+            if k.code == KeyCode::Char('u') {
+                input.clear();
+            } else {
+                let kept = input.trim_end().len();
+                input.truncate(kept);
+                let word_start = input.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+                input.truncate(word_start);
+            }
+            fits.clear();
+            m.dialog = Some(Dialog::Prompt {
+                purpose,
+                input,
+                fits,
+            });
+        }
         KeyCode::Enter => submit_prompt(m, purpose, input.trim().to_string(), fx),
         KeyCode::Tab if purpose == Prompt::Command => {
             let (line, f) = crate::browser::model::command_line::complete(&input);

@@ -18,6 +18,10 @@ use crate::browser::update::note;
 use crate::browser::update::prompt::reprompt;
 use crate::browser::update::writes::{refuse_read_only, send_write};
 
+/// The biggest value `e` opens in the inline editor: up to here a key press is on screen well
+/// within 50 ms (benches/browser.rs); bigger values go to `$EDITOR` (`E`).
+pub const INLINE_EDIT_LIMIT: u64 = 1024 * 1024;
+
 pub fn open(m: &mut Model, external: bool, fx: &mut Vec<Effect>) {
     if refuse_read_only(m, "editing") {
         return;
@@ -38,6 +42,19 @@ pub fn open(m: &mut Model, external: bool, fx: &mut Vec<Effect>) {
     let Some(doc) = m.value.doc.clone() else {
         return;
     };
+    if !external && doc.total_len > INLINE_EDIT_LIMIT {
+        return note(
+            m,
+            format!(
+                "the value is {}: the inline editor takes values up to {}; {} edits it in \
+                 $VISUAL / $EDITOR, which handles any size",
+                human_bytes(doc.total_len),
+                human_bytes(INLINE_EDIT_LIMIT),
+                m.keymap.keys_of(Command::ExternalEdit)
+            ),
+            true,
+        );
+    }
     let (Some(text), Some(raw)) = (doc.edit_text(), doc.raw.clone()) else {
         return note(
             m,
@@ -68,9 +85,20 @@ pub fn start_new(m: &mut Model) {
             trace: t.to_string(),
         },
     };
+    // On a folder, the new key starts with the folder's path (when it is plain text: the
+    // prompt takes names as typed, and the model holds them escaped).
+    let input = match (&purpose, m.focus, m.keys.rows.get(m.keys.list.cursor)) {
+        (Prompt::KeyName { .. }, Pane::Keys, Some(row)) => match &row.kind {
+            crate::browser::model::keys::RowKind::Folder { path, .. } if !path.contains('\\') => {
+                path.clone()
+            }
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
     m.dialog = Some(Dialog::Prompt {
         purpose,
-        input: String::new(),
+        input,
         fits: Vec::new(),
     });
 }
@@ -85,8 +113,10 @@ pub fn submit_trace_id(m: &mut Model, input: String) {
             format!("{e}; nothing was created"),
         );
     }
+    // Names in the model are escaped (see worker::raw_key); typed names are taken as typed.
+    let trace = motia_state::escape::name_str(&input).into_owned();
     m.dialog = Some(Dialog::Prompt {
-        purpose: Prompt::KeyName { trace: input },
+        purpose: Prompt::KeyName { trace },
         input: String::new(),
         fits: Vec::new(),
     });
@@ -98,18 +128,19 @@ pub fn submit_key_name(m: &mut Model, trace: String, input: String) {
         let problem = "a key name cannot be empty; nothing was created".to_string();
         return reprompt(m, Prompt::KeyName { trace }, input, problem);
     }
+    let name = motia_state::escape::name_str(&input).into_owned();
     if m.index
         .traces
         .get(trace.as_str())
-        .is_some_and(|keys| keys.contains_key(input.as_str()))
+        .is_some_and(|keys| keys.contains_key(name.as_str()))
     {
         let problem = format!(
-            "{trace}:{input} exists already; nothing was created ({} edits it)",
+            "{trace}:{name} exists already; nothing was created ({} edits it)",
             m.keymap.keys_of(Command::Edit)
         );
         return reprompt(m, Prompt::KeyName { trace }, input, problem);
     }
-    let full = match m.keyspace.full_key(&trace, &input) {
+    let full = match m.keyspace.full_key(&trace, &name) {
         Ok(f) => f,
         Err(e) => {
             let problem = format!("{e}; nothing was created");
@@ -118,7 +149,7 @@ pub fn submit_key_name(m: &mut Model, trace: String, input: String) {
     };
     m.editor = Some(Editor::new(
         full,
-        format!("{trace}:{input}"),
+        format!("{trace}:{name}"),
         "{}",
         None,
         true,

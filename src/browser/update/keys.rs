@@ -60,15 +60,37 @@ pub fn rebuild_keys(m: &mut Model, fx: &mut Vec<Effect>) {
         None => Vec::new(),
     };
     m.keys.rows = rows;
-    if let Some(sel) = &m.keys.selected {
-        let found = m.keys.rows.iter().position(|r| match (&r.kind, sel) {
-            (RowKind::Folder { path, .. }, Selected::Folder(p)) => path == p,
-            (RowKind::Key { key }, Selected::Key(k)) => key == k,
-            _ => false,
+    // A key that left the index is no anchor any more.
+    if let Some(Selected::Key(k)) = &m.keys.anchor
+        && !m
+            .keys
+            .trace
+            .as_deref()
+            .and_then(|t| m.index.traces.get(t))
+            .is_some_and(|keys| keys.contains_key(k.as_str()))
+    {
+        m.keys.anchor = None;
+    }
+    // The same item when it is still there (a key shown as gone does not count: the row
+    // that took its place is selected instead), else the cursor stays where it was.
+    let gone = |k: &str| {
+        m.full_key(k)
+            .and_then(|f| m.meta.get(&f))
+            .is_some_and(|e| e.gone_since.is_some())
+    };
+    let found = [&m.keys.anchor, &m.keys.selected]
+        .into_iter()
+        .flatten()
+        .filter(|sel| !matches!(sel, Selected::Key(k) if gone(k)))
+        .find_map(|sel| {
+            m.keys.rows.iter().position(|r| match (&r.kind, sel) {
+                (RowKind::Folder { path, .. }, Selected::Folder(p)) => path == p,
+                (RowKind::Key { key }, Selected::Key(k)) => key == k,
+                _ => false,
+            })
         });
-        if let Some(p) = found {
-            m.keys.list.cursor = p;
-        }
+    if let Some(p) = found {
+        m.keys.list.cursor = p;
     }
     after_key_move(m, fx);
     m.dirty = true;
@@ -101,8 +123,7 @@ pub fn cycle_key_sort(m: &mut Model, fx: &mut Vec<Effect>) {
         keys.retain(|k| !m.meta.contains_key(k));
         request_meta_keys(m, keys, fx);
     }
-    m.keys.list.cursor = 0;
-    m.keys.selected = None;
+    // The selected key stays selected in the new order.
     rebuild_keys(m, fx);
 }
 

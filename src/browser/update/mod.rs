@@ -199,6 +199,7 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
     m.dirty = true;
     match ev {
         WorkerEvent::Connecting { attempt, error } => connection::connecting(m, attempt, error),
+        WorkerEvent::GaveUp { error } => connection::gave_up(m, error),
         WorkerEvent::Connected(facts) | WorkerEvent::Restored(facts) => {
             connection::connected(m, facts, fx)
         }
@@ -225,7 +226,7 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             id,
             full_key,
             result,
-        } => value::loaded(m, id, full_key, result),
+        } => value::loaded(m, id, full_key, result, fx),
         WorkerEvent::Meta { rows } => keys::meta_received(m, rows, fx),
         WorkerEvent::MetaFailed { keys, error } => meta::failed(m, keys, error),
         WorkerEvent::Written { id, op, result } => writes::written(m, id, op, result, fx),

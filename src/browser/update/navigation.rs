@@ -51,6 +51,7 @@ pub fn move_by(m: &mut Model, delta: isize, fx: &mut Vec<Effect>) {
                 .list
                 .fit(m.traces.view.len(), traces_height(m.size));
             let sel = m.traces.view.get(m.traces.list.cursor).cloned();
+            m.traces.anchor = sel.clone();
             m.traces.selected = sel;
             traces::select_trace(m, fx);
         }
@@ -60,6 +61,7 @@ pub fn move_by(m: &mut Model, delta: isize, fx: &mut Vec<Effect>) {
             }
             m.keys.list.cursor = step(m.keys.list.cursor, delta, m.keys.rows.len());
             keys::after_key_move(m, fx);
+            m.keys.anchor = m.keys.selected.clone();
         }
         Pane::Value => {
             let lines = match (&m.value.diff, m.value.show_diff) {

@@ -89,14 +89,26 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
             )
         }),
     }
+    // `flows` borrows the index: the anchor is checked before it is looked up.
+    let anchor_known = m
+        .traces
+        .anchor
+        .as_deref()
+        .is_none_or(|a| m.index.traces.contains_key(a) || m.index.flows.contains_key(a));
+    let find = |sel: &str| match m.traces.sort {
+        TraceSort::Id => view.binary_search_by(|t| (**t).cmp(sel)).ok(),
+        _ => view.iter().position(|t| &**t == sel),
+    };
     let pos = m
         .traces
-        .selected
-        .as_ref()
-        .and_then(|sel| match m.traces.sort {
-            TraceSort::Id => view.binary_search(sel).ok(),
-            _ => view.iter().position(|t| t == sel),
-        });
+        .anchor
+        .as_deref()
+        .filter(|_| anchor_known)
+        .and_then(find)
+        .or_else(|| m.traces.selected.as_deref().and_then(find));
+    if !anchor_known {
+        m.traces.anchor = None;
+    }
     match pos {
         Some(p) => m.traces.list.cursor = p,
         None => m.traces.list.cursor = m.traces.list.cursor.min(view.len().saturating_sub(1)),
@@ -164,6 +176,7 @@ pub fn select_trace(m: &mut Model, fx: &mut Vec<Effect>) {
         m.keys.trace = m.traces.selected.clone();
         m.keys.list = Default::default();
         m.keys.selected = None;
+        m.keys.anchor = None;
         m.keys.collapsed.clear();
         if m.keys.where_filter.take().is_some() {
             note(m, "value filter (:where) cleared: another trace", false);

@@ -71,6 +71,7 @@ pub fn loaded(
     id: u64,
     full_key: String,
     result: Result<Option<Arc<ValueDoc>>, String>,
+    fx: &mut Vec<Effect>,
 ) {
     if m.value.request != Some(id) || m.value.full_key.as_deref() != Some(&full_key) {
         return;
@@ -107,6 +108,16 @@ pub fn loaded(
             }
         }
         Err(e) => m.value.error = Some(e),
+    }
+    if std::mem::take(&mut m.value.copy_pending) {
+        match (&m.value.doc, &m.value.error) {
+            (_, Some(e)) => {
+                let text = format!("nothing copied: reading the value failed: {e}");
+                note(m, text, true)
+            }
+            (Some(_), None) if !m.value.gone => copy(m, fx),
+            _ => note(m, "nothing copied: the key no longer exists", true),
+        }
     }
 }
 
@@ -173,6 +184,11 @@ pub fn refresh(m: &mut Model, fx: &mut Vec<Effect>) {
 
 pub fn copy(m: &mut Model, fx: &mut Vec<Effect>) {
     let Some(doc) = m.value.doc.clone() else {
+        if m.value.full_key.is_some() {
+            // Right after moving the value is on its way: copy it when it arrives.
+            m.value.copy_pending = true;
+            return note(m, "loading the value; it is copied when it arrives", false);
+        }
         return note(m, "select a key first", false);
     };
     let Some(raw) = &doc.raw else {

@@ -243,6 +243,7 @@ fn saved(m: &mut Model, id: u64, label: &str, ours: bool, full_key: String, fx: 
             || m.keys.trace.as_deref() != Some(trace.as_str())
         {
             m.traces.selected = Some(trace.as_str().into());
+            m.traces.anchor = m.traces.selected.clone();
             rebuild_traces(m, fx, true);
         }
         m.keys.selected = Some(Selected::Key(key));
@@ -281,11 +282,15 @@ fn conflict(
             ToastKind::Failed,
         );
     } else {
+        // Nothing was written: a failure, never shown as a success.
+        let dismiss = m.keymap.keys_of(Command::Dismiss);
         toast(
             m,
             id,
-            format!("{label}: not written, the value changed since it was loaded"),
-            ToastKind::Done,
+            format!(
+                "{label}: not written, the value changed since it was loaded ({dismiss} dismisses)"
+            ),
+            ToastKind::Failed,
         );
         if ours {
             m.dialog = Some(Dialog::Conflict { current });

@@ -56,6 +56,30 @@ pub async fn connect(
                 }
                 return Connect::Done(Box::new(a));
             }
+            // Trying again cannot fix credentials or settings, and would lock accounts on
+            // servers that count failures: say why and stop.
+            Err(
+                e @ (motia_state::Error::Auth { .. }
+                | motia_state::Error::NoAuth { .. }
+                | motia_state::Error::Config { .. }),
+            ) => {
+                tracing::warn!(url = %config.display_url(), attempt, error = %e, "connect refused; not retrying");
+                let ev = WorkerEvent::GaveUp {
+                    error: e.to_string(),
+                };
+                if events.send(ev).await.is_err() {
+                    return Connect::Stop;
+                }
+                // Wait for the user: quit, or another saved connection.
+                while let Some(cmd) = cmds.recv().await {
+                    match cmd {
+                        WorkerCmd::Shutdown => break,
+                        WorkerCmd::Switch { profile } => return Connect::Switch(profile),
+                        _ => {}
+                    }
+                }
+                return Connect::Stop;
+            }
             Err(e) => {
                 tracing::warn!(url = %config.display_url(), attempt, error = %e, "connect failed");
                 error = Some(e.to_string());

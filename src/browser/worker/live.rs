@@ -209,7 +209,13 @@ async fn follow(
                 let now = Instant::now();
                 for message in messages {
                     let ev = match message {
-                        LiveMessage::Event(e) => {
+                        LiveMessage::Event(mut e) => {
+                            // The model names keys by their escaped form (see raw_key).
+                            if let std::borrow::Cow::Owned(shown) =
+                                motia_state::escape::name_str(&e.key)
+                            {
+                                e.key = shown;
+                            }
                             pending.push(&e, now);
                             continue;
                         }

@@ -4,25 +4,27 @@ use motia_state::{RedisStateAdapter, Ttl};
 
 use crate::browser::action::{RowMeta, WorkerEvent};
 use crate::browser::doc::classify;
-use crate::browser::worker::Events;
+use crate::browser::worker::{Events, raw_key};
 
 /// Bytes of each visible value read to tell JSON from raw text.
 const HEAD_BYTES: usize = 4096;
 
 /// Type, size and TTL of the visible keys, in one pipelined round trip per batch.
 pub async fn fetch_meta(adapter: RedisStateAdapter, keys: Vec<String>, events: Events) {
-    let ev = match adapter.key_meta_with_head(&keys, HEAD_BYTES).await {
+    let raw: Vec<Vec<u8>> = keys.iter().map(|k| raw_key(k)).collect();
+    let ev = match adapter.key_meta_with_head(&raw, HEAD_BYTES).await {
         Ok(metas) => WorkerEvent::Meta {
             rows: metas
                 .into_iter()
-                .map(|(m, head)| {
+                .zip(&keys)
+                .map(|((m, head), shown)| {
                     let kind = match (&head, m.ttl) {
                         (_, Ttl::Missing) => "gone".to_string(),
                         (Some(h), _) => classify(h, m.len.unwrap_or(0)).to_string(),
                         (None, _) => m.redis_type.clone(),
                     };
                     (
-                        m.full_key,
+                        shown.clone(),
                         RowMeta {
                             kind,
                             len: m.len,

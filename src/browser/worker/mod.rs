@@ -28,6 +28,12 @@ use writes::run_writes;
 
 type Events = mpsc::Sender<WorkerEvent>;
 
+/// The model names keys by their escaped form ([`motia_state::escape::name`], which is also
+/// what it shows); Redis is asked with the exact bytes behind it.
+fn raw_key(shown: &str) -> Vec<u8> {
+    motia_state::escape::unescape_name(shown)
+}
+
 /// Runs until `Shutdown`, the command channel closes, or the UI stops listening; `Switch`
 /// starts over on another saved connection.
 pub async fn run(

@@ -20,9 +20,10 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
     let mut last_sent = Instant::now();
     let mut sent_any = false;
     loop {
-        match scanner.next_page().await {
+        match scanner.next_page_bytes().await {
             Ok(Some(page)) => {
-                batch.extend(page);
+                // Every key, by its escaped name (exact bytes behind it, see `raw_key`).
+                batch.extend(page.into_iter().map(motia_state::escape::name_owned));
                 // The first keys go out at once so the first traces show immediately.
                 let due = (!sent_any && !batch.is_empty())
                     || batch.len() >= BATCH_KEYS

@@ -6,7 +6,7 @@ use motia_state::RedisStateAdapter;
 
 use crate::browser::action::WorkerEvent;
 use crate::browser::doc::ValueDoc;
-use crate::browser::worker::Events;
+use crate::browser::worker::{Events, raw_key};
 
 /// Reads a value (a window, or all of it) and prepares it for display off the async threads.
 pub async fn load_value(
@@ -16,12 +16,13 @@ pub async fn load_value(
     max: Option<usize>,
     events: Events,
 ) {
+    let key = raw_key(&full_key);
     let raw = match max {
         Some(n) => adapter
-            .get_window_full(&full_key, n)
+            .get_window_full(&key, n)
             .await
             .map(|w| w.map(|w| (w.bytes, w.total_len))),
-        None => adapter.get_raw_full(&full_key).await.map(|v| {
+        None => adapter.get_raw_full(&key).await.map(|v| {
             v.map(|b| {
                 let len = b.len() as u64;
                 (b, len)
@@ -55,7 +56,8 @@ pub async fn run_where(
     filter: motia_state::StateFilter,
     events: Events,
 ) {
-    let result = match adapter.get_raw_many_full(&full_keys).await {
+    let raw: Vec<Vec<u8>> = full_keys.iter().map(|k| raw_key(k)).collect();
+    let result = match adapter.get_raw_many_full(&raw).await {
         Ok(values) => Ok(full_keys
             .into_iter()
             .zip(values)

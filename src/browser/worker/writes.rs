@@ -4,7 +4,7 @@ use motia_state::RedisStateAdapter;
 use tokio::sync::mpsc;
 
 use crate::browser::action::{WorkerEvent, WriteOp, WriteOutcome};
-use crate::browser::worker::Events;
+use crate::browser::worker::{Events, raw_key};
 
 /// Performs writes one at a time and reports each result.
 pub async fn run_writes(
@@ -27,6 +27,10 @@ pub async fn run_writes(
     }
 }
 
+fn raw_keys(shown: &[String]) -> Vec<Vec<u8>> {
+    shown.iter().map(|k| raw_key(k)).collect()
+}
+
 async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome, String> {
     use motia_state::CasOutcome;
     let e = |e: motia_state::Error| e.to_string();
@@ -36,7 +40,7 @@ async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome
             expected,
             text,
         } => match adapter
-            .compare_and_set_full(full_key, expected.as_deref(), text)
+            .compare_and_set_full(raw_key(full_key), expected.as_deref(), text)
             .await
             .map_err(e)?
         {
@@ -44,17 +48,18 @@ async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome
             CasOutcome::Conflict(now) => Ok(WriteOutcome::Conflict(now)),
         },
         WriteOp::Expire { full_keys, expiry } => adapter
-            .expire_keys(full_keys, *expiry)
+            .expire_keys(&raw_keys(full_keys), *expiry)
             .await
             .map(WriteOutcome::Expired)
             .map_err(e),
         WriteOp::Unlink { full_keys } => adapter
-            .unlink_keys(full_keys)
+            .unlink_keys(&raw_keys(full_keys))
             .await
             .map(WriteOutcome::Unlinked)
             .map_err(e),
         WriteOp::Export { path, trace } => {
-            let doc = motia_state::export::export(adapter, trace.as_deref(), |_, _| {})
+            let trace = trace.as_deref().map(raw_key);
+            let doc = motia_state::export::export_bytes(adapter, trace.as_deref(), |_, _| {})
                 .await
                 .map_err(e)?;
             let n = doc.items.len() as u64;
@@ -66,15 +71,22 @@ async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome
                 .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
             Ok(WriteOutcome::Exported(n))
         }
-        WriteOp::Import { path } => {
+        WriteOp::Import { path, overwrite } => {
             let text = tokio::fs::read_to_string(path)
                 .await
                 .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
             let doc = motia_state::export::ExportDocument::parse(&text)
                 .map_err(|err| format!("{}: {err}", path.display()))?;
-            let report = motia_state::export::import(adapter, &doc, false, |_, _| {})
+            let report = motia_state::export::import(adapter, &doc, *overwrite, |_, _| {})
                 .await
-                .map_err(e)?;
+                .map_err(|err| match err {
+                    motia_state::Error::InvalidDocument(m) if m.contains("exist already") => m
+                        .replace(
+                            "(use overwrite to replace them)",
+                            &format!("(:import {} --overwrite replaces them)", path.display()),
+                        ),
+                    other => other.to_string(),
+                })?;
             Ok(WriteOutcome::Imported(report.written))
         }
         WriteOp::Gc { plan } => adapter
