@@ -41,7 +41,12 @@ async fn seed(
     value: impl Fn(usize) -> String,
 ) {
     let client = redis::Client::open(server.url()).unwrap();
-    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+    // Seeding a million keys can take longer than the default response timeout on a busy machine.
+    let no_timeout = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+    let mut con = client
+        .get_multiplexed_async_connection_with_config(&no_timeout)
+        .await
+        .unwrap();
     let mut pipe = redis::pipe();
     let mut in_pipe = 0;
     let mut mset = redis::cmd("MSET");

@@ -128,10 +128,9 @@ fn a_server_restart_while_live_resynchronises() {
     t.wait_for("done");
     t.wait_for("· live");
     server.restart();
-    t.wait("the loss to show", |s| {
-        s.contains("disconnected") || s.contains("live: reconnecting")
-    });
-    // The restarted server is empty (nothing persisted) and gets new state.
+    // The restarted server is empty (nothing persisted) and gets new state. (The loss itself
+    // may be too short to catch on screen; the old traces going without any event shows
+    // that a resynchronising scan ran.)
     server.set_raw("motia:state:trace-after:k", "1");
     let s = t.wait("the index to be resynchronised", |s| {
         s.contains("trace-after") && !s.contains("trace-a ") && !s.contains("trace-b")

@@ -181,9 +181,11 @@ impl Conn {
         F: Fn(Link) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
+        // Boxed: every operation's future holds this one, and unboxed the nesting grows past
+        // the compiler's layout depth limit in callers' async fns.
         match &*self.inner {
-            Backend::Standalone(s) => s.run(retry, context, send).await,
-            Backend::Cluster(c) => c.run(retry, context, send).await,
+            Backend::Standalone(s) => Box::pin(s.run(retry, context, send)).await,
+            Backend::Cluster(c) => Box::pin(c.run(retry, context, send)).await,
         }
     }
 
