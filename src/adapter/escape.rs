@@ -126,6 +126,20 @@ pub fn line_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// A name already made a `String` by [`shown`] (or any text) on one safe line: every control
+/// character escaped, line breaks and tabs too; backslashes kept, so a name [`shown`] escaped
+/// is not escaped twice.
+///
+/// ```
+/// use motia_state::escape::{line_str, shown};
+/// assert_eq!(line_str("order:1"), "order:1");
+/// assert_eq!(line_str(&shown(b"evil\x1b[41m\n")), "evil\\x1b[41m\\n");
+/// assert_eq!(line_str(&shown(b"k\xffx")), "k\\xffx");
+/// ```
+pub fn line_str(s: &str) -> Cow<'_, str> {
+    escape_with(s.as_bytes(), is_unsafe)
+}
+
 /// A name as a `String` beside its exact bytes: itself when it is UTF-8 (so the `&str` API
 /// reaches it), else escaped as [`name`] shows it.
 ///

@@ -6,6 +6,7 @@ use motia_state::adapter::gc::{GcAction, GcFlags, GcPlan, GcSelection};
 use motia_state::adapter::records::FlowStatus;
 use motia_state::adapter::stats::AgeSource;
 use motia_state::adapter::stats::KeySource;
+use motia_state::escape::line_str;
 use motia_state::{Config, Error, RedisStateAdapter, format_duration};
 
 use crate::browser::format::human_bytes;
@@ -90,7 +91,7 @@ pub fn plan_lines(plan: &GcPlan) -> Vec<String> {
         }
         l.push(format!(
             "{}  {}  {}  {} keys  {}",
-            t.trace_id,
+            line_str(&t.trace_id),
             status_word(t.status),
             age_text(t.age_ms, t.age_source),
             n,
@@ -185,7 +186,7 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
             report.changed.len()
         ))?;
         for k in &report.changed {
-            out.line(&format!("  {k}"))?;
+            out.line(&format!("  {}", line_str(k)))?;
         }
     }
     if plan.running_skipped > 0 {

@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 
 use motia_state::adapter::stats::{KeySource, Stats};
+use motia_state::escape::line_str;
 use motia_state::{Config, RedisStateAdapter};
 
 use crate::browser::format::human_bytes;
@@ -131,7 +132,7 @@ pub fn table(s: &Stats, prefix: &str, addr: &str, colour: bool) -> Vec<String> {
                 "  {:>11} {:>8} keys  {}",
                 bytes(t.bytes),
                 t.keys,
-                t.trace_id
+                line_str(&t.trace_id)
             ));
         }
     }
@@ -142,8 +143,8 @@ pub fn table(s: &Stats, prefix: &str, addr: &str, colour: bool) -> Vec<String> {
             l.push(format!(
                 "  {:>11}  {} {}",
                 bytes(k.bytes),
-                k.trace_id,
-                k.key
+                line_str(&k.trace_id),
+                line_str(&k.key)
             ));
         }
     }
