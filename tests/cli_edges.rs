@@ -362,3 +362,78 @@ fn control_characters_never_reach_a_terminal_raw() {
         "{screen}"
     );
 }
+
+/// Three names that are not UTF-8 beside an ordinary one, under a fresh server.
+fn seed_bytes(s: &RedisServer) -> redis::Connection {
+    let mut c = conn(s);
+    set(&mut c, b"motia:state:o1:a", b"1");
+    set(&mut c, b"motia:state:o1:k\xffx", b"{\"n\":2}");
+    set(&mut c, b"motia:state:o\xfe:k", b"{\"n\":3}");
+    c
+}
+
+fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn items_lists_names_that_are_not_utf8_with_their_exact_bytes() {
+    let s = RedisServer::start();
+    let _c = seed_bytes(&s);
+    let all = json_lines(&stdout(on(&s).arg("items")));
+    assert_eq!(
+        all,
+        [
+            serde_json::json!({"groupId": "o1", "key": "a", "type": "number", "value": 1}),
+            serde_json::json!({"groupId": "o1", "keyBase64": "a/94", "type": "object", "value": {"n": 2}}),
+            serde_json::json!({"groupIdBase64": "b/4=", "key": "k", "type": "object", "value": {"n": 3}}),
+        ]
+    );
+    // The filtered path and a trace given as bytes agree.
+    let filtered = json_lines(&stdout(on(&s).args(["items", "--filter", "n gt 2"])));
+    assert_eq!(filtered, all[2..]);
+    let one = json_lines(&stdout(
+        on(&s).args(["items", "--trace"]).arg(arg(b"o\xfe")),
+    ));
+    assert_eq!(one, all[2..]);
+}
+
+#[test]
+fn stats_counts_names_that_are_not_utf8() {
+    let s = RedisServer::start();
+    let _c = seed_bytes(&s);
+    let out = stdout(on(&s).args(["stats", "--json"]));
+    let stats: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        (stats["keys"].as_u64(), stats["traces"].as_u64()),
+        (Some(3), Some(2)),
+        "{stats}"
+    );
+    let text = String::from_utf8(stdout(on(&s).arg("stats"))).unwrap();
+    assert!(text.contains("3 in 2 traces"), "{text}");
+}
+
+#[test]
+fn gc_selects_and_deletes_names_that_are_not_utf8_exactly() {
+    let s = RedisServer::start();
+    let mut c = seed_bytes(&s);
+    let dry = String::from_utf8(stdout(on(&s).args(["gc", "--no-records", "--delete"]))).unwrap();
+    assert!(dry.contains("o\\xfe"), "{dry}");
+    assert!(dry.contains("total: would delete 3 keys"), "{dry}");
+    assert_eq!(
+        get(&mut c, b"motia:state:o\xfe:k").as_deref(),
+        Some(&b"{\"n\":3}"[..])
+    );
+    stdout(on(&s).args(["gc", "--no-records", "--delete", "--yes"]));
+    for k in [
+        &b"motia:state:o1:a"[..],
+        b"motia:state:o1:k\xffx",
+        b"motia:state:o\xfe:k",
+    ] {
+        assert_eq!(get(&mut c, k), None, "{}", String::from_utf8_lossy(k));
+    }
+}

@@ -126,6 +126,21 @@ pub fn line_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
+/// A name as a `String` beside its exact bytes: itself when it is UTF-8 (so the `&str` API
+/// reaches it), else escaped as [`name`] shows it.
+///
+/// ```
+/// use motia_state::escape::shown;
+/// assert_eq!(shown(b"new\nline"), "new\nline");
+/// assert_eq!(shown(b"k\xffx"), "k\\xffx");
+/// ```
+pub fn shown(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => name(bytes).into_owned(),
+    }
+}
+
 /// [`name`] of owned bytes, without a copy when nothing needs escaping.
 ///
 /// ```

@@ -274,8 +274,11 @@ impl GcFlags {
 /// A key the plan will write, with what the selection saw of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedKey {
-    /// The full Redis key.
+    /// The full Redis key: itself when it is UTF-8, else escaped as [`crate::escape::name`]
+    /// shows it.
     pub full_key: String,
+    /// The exact bytes of the full Redis key (what is written).
+    pub full_key_bytes: Vec<u8>,
     /// `MEMORY USAGE` when selected.
     pub bytes: Option<u64>,
     /// Its expiry when selected.
@@ -524,6 +527,7 @@ impl RedisStateAdapter {
                 };
                 keys.push(PlannedKey {
                     full_key: p.full_key.clone(),
+                    full_key_bytes: p.full_key_bytes.clone(),
                     bytes: p.bytes,
                     ttl: p.ttl,
                     idle_secs: p.idle_secs.filter(|_| idle_ok),
@@ -535,7 +539,7 @@ impl RedisStateAdapter {
             if keys.is_empty() {
                 continue;
             }
-            keys.sort_by(|a, b| a.full_key.cmp(&b.full_key));
+            keys.sort_by(|a, b| a.full_key_bytes.cmp(&b.full_key_bytes));
             traces.push(PlannedTrace {
                 trace_id: id.clone(),
                 status,
@@ -563,9 +567,9 @@ impl RedisStateAdapter {
             })
             .collect();
         for chunk in need_value.chunks(self.config().batch_size.max(1)) {
-            let names: Vec<String> = chunk
+            let names: Vec<Vec<u8>> = chunk
                 .iter()
-                .map(|&(t, i)| traces[t].keys[i].full_key.clone())
+                .map(|&(t, i)| traces[t].keys[i].full_key_bytes.clone())
                 .collect();
             let values = self.get_raw_many_full(&names).await?;
             for (&(t, i), v) in chunk.iter().zip(values) {
@@ -609,7 +613,7 @@ impl RedisStateAdapter {
             .traces
             .iter()
             .flat_map(|t| t.acting_keys())
-            .filter(|k| k.full_key.starts_with(prefix))
+            .filter(|k| k.full_key_bytes.starts_with(prefix.as_bytes()))
             .collect();
         let total = keys.len() as u64;
         let mut report = GcReport {
@@ -636,7 +640,7 @@ impl RedisStateAdapter {
                     .cmd("EVALSHA")
                     .arg(script.get_hash())
                     .arg(1)
-                    .arg(&k.full_key)
+                    .arg(&k.full_key_bytes)
                     .arg(verb)
                     .arg(ttl_ms)
                     .arg(opt(k.bytes))

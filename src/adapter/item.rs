@@ -83,6 +83,13 @@ pub struct StateItem {
     pub group_id: String,
     /// The key inside the group.
     pub key: String,
+    /// The exact bytes of the group id (`group_id` is the same name when it is UTF-8, else
+    /// escaped as [`crate::escape::name`] shows it). Not serialized: empty when deserialized.
+    #[serde(skip)]
+    pub group_id_bytes: Vec<u8>,
+    /// The exact bytes of the key (`key` shows them escaped like `group_id`).
+    #[serde(skip)]
+    pub key_bytes: Vec<u8>,
     /// The JSON type of `value`.
     #[serde(rename = "type")]
     pub kind: ValueType,
@@ -105,6 +112,11 @@ pub struct RawItem {
     pub group_id: String,
     /// The key inside the group.
     pub key: String,
+    /// The exact bytes of the group id (`group_id` is the same name when it is UTF-8, else
+    /// escaped as [`crate::escape::name`] shows it).
+    pub group_id_bytes: Vec<u8>,
+    /// The exact bytes of the key (`key` shows them escaped like `group_id`).
+    pub key_bytes: Vec<u8>,
     /// The JSON type of the value.
     pub kind: ValueType,
     /// The value's JSON text on one line: as stored (Motia stores it compact), without

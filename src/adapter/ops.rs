@@ -13,6 +13,7 @@ use super::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;
+use crate::adapter::filter::StateFilter;
 use crate::adapter::item::{ItemsQuery, RawItem, StateItem, ValueType};
 use crate::adapter::json;
 use crate::adapter::keys::validate_group;
@@ -35,7 +36,7 @@ const MAX_MGET_IN_FLIGHT: usize = 8;
 /// missing, empty or non-string keys.
 async fn mget_batch<T>(
     conn: Conn,
-    keys: Vec<String>,
+    keys: Vec<Vec<u8>>,
     decode: fn(Vec<u8>) -> T,
 ) -> Result<Vec<Option<T>>> {
     let mut cmd = redis::cmd("MGET");
@@ -669,13 +670,37 @@ impl RedisStateAdapter {
         query: &ItemsQuery,
         progress: impl FnMut(u64, u64),
     ) -> Result<(Vec<StateItem>, Vec<String>)> {
-        let scan = match &query.group_id {
-            Some(g) => self.scan_group(g)?,
+        let group = query.group_id.as_deref().map(str::as_bytes);
+        self.items_report_bytes_with_progress(group, &query.filters, progress)
+            .await
+    }
+
+    /// [`items_report_with_progress`](Self::items_report_with_progress) of a group id given
+    /// as exact bytes (every group when `None`), keeping the items that pass all `filters`.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let (items, _) = state
+    ///     .items_report_bytes_with_progress(Some(&b"o\xff"[..]), &[], |_, _| {})
+    ///     .await?;
+    /// for item in &items {
+    ///     println!("{:?} {}", item.key_bytes, item.value);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn items_report_bytes_with_progress(
+        &self,
+        group: Option<&[u8]>,
+        filters: &[StateFilter],
+        progress: impl FnMut(u64, u64),
+    ) -> Result<(Vec<StateItem>, Vec<String>)> {
+        let scan = match group {
+            Some(g) => self.scan_group_bytes(g)?,
             None => self.scan_all(),
         };
         let mut out = (Vec::new(), Vec::new());
         self.scan_values(scan, parse_value, progress, |batch, values| {
-            self.collect_items(query, batch, values, &mut out)
+            self.collect_items(filters, batch, values, &mut out)
         })
         .await?;
         Ok(out)
@@ -699,24 +724,46 @@ impl RedisStateAdapter {
         group: Option<&str>,
         progress: impl FnMut(u64, u64),
     ) -> Result<(Vec<RawItem>, Vec<String>)> {
+        self.items_raw_bytes_with_progress(group.map(str::as_bytes), progress)
+            .await
+    }
+
+    /// [`items_raw_with_progress`](Self::items_raw_with_progress) of a group id given as exact
+    /// bytes (every group when `None`).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let (items, _) = state.items_raw_bytes_with_progress(Some(&b"o\xff"[..]), |_, _| {}).await?;
+    /// for item in &items {
+    ///     println!("{} {}", motia_state::escape::name(&item.key_bytes), item.json);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn items_raw_bytes_with_progress(
+        &self,
+        group: Option<&[u8]>,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<(Vec<RawItem>, Vec<String>)> {
         let scan = match group {
-            Some(g) => self.scan_group(g)?,
+            Some(g) => self.scan_group_bytes(g)?,
             None => self.scan_all(),
         };
         let (mut items, mut skipped) = (Vec::new(), Vec::new());
         self.scan_values(scan, raw_value, progress, |batch, values| {
             for (k, v) in batch.iter().zip(values) {
-                let (Some((group, key)), Some(checked)) = (self.keys.split(k), v) else {
+                let (Some((group, key)), Some(checked)) = (self.keys.split_bytes(k), v) else {
                     continue;
                 };
                 match checked {
                     Some((kind, json)) => items.push(RawItem {
-                        group_id: group.to_string(),
-                        key: key.to_string(),
+                        group_id: escape::shown(group),
+                        key: escape::shown(key),
+                        group_id_bytes: group.to_vec(),
+                        key_bytes: key.to_vec(),
                         kind,
                         json,
                     }),
-                    None => skipped.push(k.clone()),
+                    None => skipped.push(escape::name(k).into_owned()),
                 }
             }
         })
@@ -731,14 +778,15 @@ impl RedisStateAdapter {
         mut scan: KeyScanner,
         decode: fn(Vec<u8>) -> T,
         mut progress: impl FnMut(u64, u64),
-        mut each: impl FnMut(&[String], Vec<Option<T>>),
+        mut each: impl FnMut(&[Vec<u8>], Vec<Option<T>>),
     ) -> Result<()> {
-        type InFlight<T> = VecDeque<(Vec<String>, JoinHandle<Result<Vec<Option<T>>>>)>;
+        type InFlight<T> = VecDeque<(Vec<Vec<u8>>, JoinHandle<Result<Vec<Option<T>>>>)>;
         let mut in_flight: InFlight<T> = VecDeque::new();
-        let mut buffer: Vec<String> = Vec::new();
+        let mut buffer: Vec<Vec<u8>> = Vec::new();
         let mut done = 0u64;
         loop {
-            let page = scan.next_page().await?;
+            // Exact bytes: a name that is not UTF-8 is an item like any other.
+            let page = scan.next_page_bytes().await?;
             let scan_done = page.is_none();
             buffer.extend(page.unwrap_or_default());
             while buffer.len() >= self.config.batch_size || (scan_done && !buffer.is_empty()) {
@@ -772,23 +820,25 @@ impl RedisStateAdapter {
     /// Parses one MGET batch into items (filtered) and skipped keys.
     fn collect_items(
         &self,
-        query: &ItemsQuery,
-        batch: &[String],
+        filters: &[StateFilter],
+        batch: &[Vec<u8>],
         values: MgetReply,
         (items, skipped): &mut (Vec<StateItem>, Vec<String>),
     ) {
         for (k, v) in batch.iter().zip(values) {
-            let (Some((group, key)), Some(parsed)) = (self.keys.split(k), v) else {
+            let (Some((group, key)), Some(parsed)) = (self.keys.split_bytes(k), v) else {
                 continue;
             };
             let Some(value) = parsed else {
-                skipped.push(k.clone());
+                skipped.push(escape::name(k).into_owned());
                 continue;
             };
-            if query.filters.iter().all(|f| f.matches(&value)) {
+            if filters.iter().all(|f| f.matches(&value)) {
                 items.push(StateItem {
-                    group_id: group.to_string(),
-                    key: key.to_string(),
+                    group_id: escape::shown(group),
+                    key: escape::shown(key),
+                    group_id_bytes: group.to_vec(),
+                    key_bytes: key.to_vec(),
                     kind: ValueType::of(&value),
                     value,
                 });

@@ -146,8 +146,11 @@ pub enum KeyTtl {
 /// One state key as the walk saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyProbe {
-    /// The full Redis key.
+    /// The full Redis key: itself when it is UTF-8, else escaped as [`crate::escape::name`]
+    /// shows it.
     pub full_key: String,
+    /// The exact bytes of the full Redis key.
+    pub full_key_bytes: Vec<u8>,
     /// `MEMORY USAGE` in bytes (`None`: refused).
     pub bytes: Option<u64>,
     /// Its expiry.
@@ -224,7 +227,7 @@ fn refused(e: &redis::ServerError) -> bool {
 
 /// Reads `MEMORY USAGE`, `PTTL` and `OBJECT IDLETIME` of a batch in one pipeline. A command
 /// the server refuses is switched off in `caps` and its figures are `None`.
-async fn probe_batch(conn: Conn, keys: Vec<String>, caps: Arc<Caps>) -> Result<Probed> {
+async fn probe_batch(conn: Conn, keys: Vec<Vec<u8>>, caps: Arc<Caps>) -> Result<Probed> {
     let (memory, ttl, idle) = (
         caps.memory.load(Ordering::Relaxed),
         caps.ttl.load(Ordering::Relaxed),
@@ -274,7 +277,7 @@ async fn probe_batch(conn: Conn, keys: Vec<String>, caps: Arc<Caps>) -> Result<P
         }
     };
     let mut out = Vec::with_capacity(keys.len());
-    for full_key in keys {
+    for full_key_bytes in keys {
         let bytes = take(memory, &caps.memory);
         let pttl = take(ttl, &caps.ttl);
         let idle_secs = take(idle, &caps.idle);
@@ -289,7 +292,8 @@ async fn probe_batch(conn: Conn, keys: Vec<String>, caps: Arc<Caps>) -> Result<P
             _ => KeyTtl::Unknown,
         };
         out.push(KeyProbe {
-            full_key,
+            full_key: crate::adapter::escape::shown(&full_key_bytes),
+            full_key_bytes,
             bytes: bytes.flatten().map(|b| b.max(0) as u64),
             ttl,
             idle_secs: idle_secs
@@ -566,13 +570,15 @@ impl StatsCollector {
         self.ttl_known &= caps.ttl.load(Ordering::Relaxed);
         self.idle_known &= caps.idle.load(Ordering::Relaxed);
         for p in probed.keys {
-            let Some((trace, _)) = p
-                .full_key
-                .strip_prefix(self.prefix.as_str())
-                .and_then(|rest| rest.split_once(':'))
+            let Some(trace) = p
+                .full_key_bytes
+                .strip_prefix(self.prefix.as_bytes())
+                .and_then(|rest| rest.iter().position(|&b| b == b':').map(|at| &rest[..at]))
             else {
                 continue;
             };
+            let trace = crate::adapter::escape::shown(trace);
+            let trace = trace.as_str();
             if p.bytes.is_none() {
                 self.memory_known = false;
             }
@@ -919,24 +925,28 @@ impl RedisStateAdapter {
         let server = self.server_memory().await?;
         let caps = Arc::new(Caps::new(&server));
         let mut collector = StatsCollector::new(self.key_space().prefix(), server, keep_probes);
-        let (mut scan, mut pending, total): (Option<KeyScanner>, Vec<String>, Option<u64>) =
+        let (mut scan, mut pending, total): (Option<KeyScanner>, Vec<Vec<u8>>, Option<u64>) =
             match source {
                 KeySource::Scan => (Some(self.scan_all()), Vec::new(), None),
                 KeySource::Keys(mut keys) => {
                     let prefix = self.key_space().prefix();
                     keys.retain(|k| k.starts_with(prefix));
                     let n = keys.len() as u64;
-                    (None, keys, Some(n))
+                    (
+                        None,
+                        keys.into_iter().map(String::into_bytes).collect(),
+                        Some(n),
+                    )
                 }
             };
         pending.reverse();
         let batch = self.config().batch_size.max(1);
         let mut in_flight: VecDeque<(usize, JoinHandle<Result<Probed>>)> = VecDeque::new();
-        let mut buffer: Vec<String> = Vec::new();
+        let mut buffer: Vec<Vec<u8>> = Vec::new();
         let mut done = 0u64;
         loop {
             let source_done = match scan.as_mut() {
-                Some(s) => match s.next_page().await? {
+                Some(s) => match s.next_page_bytes().await? {
                     Some(page) => {
                         buffer.extend(page);
                         false

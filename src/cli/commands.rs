@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use motia_state::export::{self, ExportData, ExportDocument};
 use motia_state::{
-    Config, Error, Expiry, ItemsQuery, KeySpace, RedisStateAdapter, StateFilter, Ttl, escape, json,
+    Config, Error, Expiry, KeySpace, RedisStateAdapter, StateFilter, Ttl, escape, json,
 };
 
 use crate::cli::Command;
@@ -624,33 +624,38 @@ fn parse_filter(text: &str) -> Result<StateFilter, Failure> {
     })
 }
 
-async fn items(config: Config, trace: Option<String>, filters: &[String]) -> Outcome {
+async fn items(config: Config, trace: Option<OsString>, filters: &[String]) -> Outcome {
+    let trace = trace.as_deref().map(arg_bytes).transpose()?;
     if let Some(t) = &trace {
-        RedisStateAdapter::check_group(t)?;
+        RedisStateAdapter::check_group_bytes(t)?;
     }
-    let mut query = ItemsQuery {
-        group_id: trace,
-        filters: Vec::new(),
-    };
-    for f in filters {
-        query = query.filter(parse_filter(f)?);
-    }
+    let filters = filters
+        .iter()
+        .map(|f| parse_filter(f))
+        .collect::<Result<Vec<_>, _>>()?;
     let state = connect(config).await?;
-    if query.filters.is_empty() {
-        return items_as_stored(&state, query.group_id.as_deref()).await;
+    if filters.is_empty() {
+        return items_as_stored(&state, trace.as_deref()).await;
     }
     let mut progress = Progress::new("reading items");
     let (mut items, skipped) = state
-        .items_report_with_progress(&query, |done, total| progress.update(done, total))
+        .items_report_bytes_with_progress(trace.as_deref(), &filters, |done, total| {
+            progress.update(done, total)
+        })
         .await?;
     progress.finish();
     for k in &skipped {
         eprintln!("motia-state: skipped {k}: the value is not JSON");
     }
-    items.sort_by(|a, b| (&a.group_id, &a.key).cmp(&(&b.group_id, &b.key)));
+    items.sort_by(|a, b| (&a.group_id_bytes, &a.key_bytes).cmp(&(&b.group_id_bytes, &b.key_bytes)));
     let mut out = Out::new();
     for item in &items {
-        let line = serde_json::to_string(item)
+        let mut map = serde_json::Map::new();
+        json_name(&mut map, "groupId", &item.group_id_bytes);
+        json_name(&mut map, "key", &item.key_bytes);
+        map.insert("type".into(), item.kind.as_str().into());
+        map.insert("value".into(), item.value.clone());
+        let line = serde_json::to_string(&map)
             .map_err(|e| Failure::new(exit::SERVER, format!("cannot encode {}: {e}", item.key)))?;
         out.line(&line)?;
     }
@@ -659,24 +664,26 @@ async fn items(config: Config, trace: Option<String>, filters: &[String]) -> Out
 
 /// `items` without filters: every value validated and written through as stored, never parsed
 /// into a tree and printed back (the same lines, at the cost of a copy).
-async fn items_as_stored(state: &RedisStateAdapter, trace: Option<&str>) -> Outcome {
+async fn items_as_stored(state: &RedisStateAdapter, trace: Option<&[u8]>) -> Outcome {
     let mut progress = Progress::new("reading items");
     let (mut items, skipped) = state
-        .items_raw_with_progress(trace, |done, total| progress.update(done, total))
+        .items_raw_bytes_with_progress(trace, |done, total| progress.update(done, total))
         .await?;
     progress.finish();
     for k in &skipped {
         eprintln!("motia-state: skipped {k}: the value is not JSON");
     }
-    items.sort_unstable_by(|a, b| (&a.group_id, &a.key).cmp(&(&b.group_id, &b.key)));
+    items.sort_unstable_by(|a, b| {
+        (&a.group_id_bytes, &a.key_bytes).cmp(&(&b.group_id_bytes, &b.key_bytes))
+    });
     let mut out = Out::new();
     let mut line = Vec::with_capacity(4096);
     for item in &items {
         line.clear();
-        line.extend_from_slice(b"{\"groupId\":");
-        json_string(&mut line, &item.group_id);
-        line.extend_from_slice(b",\"key\":");
-        json_string(&mut line, &item.key);
+        line.push(b'{');
+        json_name_bytes(&mut line, "groupId", &item.group_id_bytes);
+        line.push(b',');
+        json_name_bytes(&mut line, "key", &item.key_bytes);
         line.extend_from_slice(b",\"type\":\"");
         line.extend_from_slice(item.kind.as_str().as_bytes());
         line.extend_from_slice(b"\",\"value\":");
@@ -690,6 +697,22 @@ async fn items_as_stored(state: &RedisStateAdapter, trace: Option<&str>) -> Outc
 fn json_string(out: &mut Vec<u8>, s: &str) {
     // Writing a str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// [`json_name`] written straight into a line: `"field":"text"` or `"fieldBase64":"..."`.
+fn json_name_bytes(out: &mut Vec<u8>, field: &str, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => {
+            json_string(out, field);
+            out.push(b':');
+            json_string(out, s);
+        }
+        Err(_) => {
+            json_string(out, &format!("{field}Base64"));
+            out.push(b':');
+            json_string(out, &BASE64.encode(bytes));
+        }
+    }
 }
 
 async fn export_cmd(config: Config, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {

@@ -332,9 +332,9 @@ Example:
   motia-state items --trace TRACE --filter 'status eq paid' --filter 'total gt 100'"
     )]
     Items {
-        /// Only this trace
+        /// Only this trace (exact bytes)
         #[arg(long, value_name = "TRACE")]
-        trace: Option<String>,
+        trace: Option<OsString>,
         /// A condition FIELD OP VALUE, OP one of eq neq gt gte lt lte contains notContains
         /// startsWith endsWith isNull isNotNull; repeat for more
         #[arg(long = "filter", value_name = "FILTER")]

@@ -216,6 +216,7 @@ fn enter_on_a_biggest_key_jumps_to_it() {
 fn plan() -> GcPlan {
     let key = |k: &str, bytes| PlannedKey {
         full_key: full("trace-a", k),
+        full_key_bytes: full("trace-a", k).into_bytes(),
         bytes: Some(bytes),
         ttl: KeyTtl::Persistent,
         idle_secs: Some(900_000),
