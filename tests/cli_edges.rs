@@ -413,8 +413,27 @@ fn stats_counts_names_that_are_not_utf8() {
         (Some(3), Some(2)),
         "{stats}"
     );
+    // Listed by name, escaped, with the exact bytes in base64 beside it.
+    let traces = stats["topTraces"].as_array().unwrap();
+    assert!(
+        traces
+            .iter()
+            .any(|t| t["traceId"] == "o\\xfe" && t["traceIdBase64"] == "b/4="),
+        "{stats}"
+    );
+    let keys = stats["topKeys"].as_array().unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k["traceId"] == "o1" && k["key"] == "k\\xffx" && k["keyBase64"] == "a/94"),
+        "{stats}"
+    );
+    assert!(
+        keys.iter()
+            .all(|k| k.get("traceIdBase64").is_none() || k["traceId"] == "o\\xfe")
+    );
     let text = String::from_utf8(stdout(on(&s).arg("stats"))).unwrap();
     assert!(text.contains("3 in 2 traces"), "{text}");
+    assert!(text.contains("o1 k\\xffx"), "{text}");
 }
 
 #[test]

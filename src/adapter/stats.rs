@@ -353,8 +353,12 @@ pub struct TtlBucket {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopTrace {
-    /// The trace (group) id.
+    /// The trace (group) id: itself when it is UTF-8, else escaped as
+    /// [`crate::escape::name`] shows it.
     pub trace_id: String,
+    /// The exact bytes of a trace id that is not UTF-8, in base64 (`traceIdBase64`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id_base64: Option<String>,
     /// Its keys.
     pub keys: u64,
     /// Its bytes.
@@ -365,10 +369,16 @@ pub struct TopTrace {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopKey {
-    /// The trace (group) id.
+    /// The trace (group) id, shown as in [`TopTrace::trace_id`].
     pub trace_id: String,
-    /// The key inside the trace.
+    /// The exact bytes of a trace id that is not UTF-8, in base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id_base64: Option<String>,
+    /// The key inside the trace, shown as the trace id is.
     pub key: String,
+    /// The exact bytes of a key that is not UTF-8, in base64 (`keyBase64`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_base64: Option<String>,
     /// Its bytes.
     pub bytes: Option<u64>,
 }
@@ -436,6 +446,8 @@ pub struct TraceAcc {
     pub min_idle_any: Option<u64>,
     /// The keys themselves (kept only when asked, for gc).
     pub probes: Vec<KeyProbe>,
+    /// The exact bytes of the trace id.
+    pub id_bytes: Vec<u8>,
 }
 
 impl TraceAcc {
@@ -454,6 +466,14 @@ impl TraceAcc {
             .or(self.min_idle_any)
             .map(|s| s as i64 * 1000)
     }
+}
+
+/// The JSON convention for names: base64 beside the shown name only when it is not UTF-8.
+fn base64_unless_utf8(bytes: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    std::str::from_utf8(bytes)
+        .is_err()
+        .then(|| base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 fn min_opt(a: Option<u64>, b: u64) -> Option<u64> {
@@ -477,7 +497,7 @@ pub struct StatsCollector {
     bytes: u64,
     keys_no_ttl: u64,
     bytes_no_ttl: u64,
-    top_keys: BinaryHeap<Reverse<(u64, String)>>,
+    top_keys: BinaryHeap<Reverse<(u64, Vec<u8>)>>,
     memory_known: bool,
     ttl_known: bool,
     idle_known: bool,
@@ -577,6 +597,7 @@ impl StatsCollector {
             else {
                 continue;
             };
+            let trace_bytes = trace;
             let trace = crate::adapter::escape::shown(trace);
             let trace = trace.as_str();
             if p.bytes.is_none() {
@@ -601,19 +622,25 @@ impl StatsCollector {
             self.ttl_bytes[slot] += bytes;
             if let Some(b) = p.bytes {
                 if self.top_keys.len() < TOP {
-                    self.top_keys.push(Reverse((b, p.full_key.clone())));
+                    self.top_keys.push(Reverse((b, p.full_key_bytes.clone())));
                 } else if self
                     .top_keys
                     .peek()
                     .is_some_and(|Reverse((min, _))| b > *min)
                 {
                     self.top_keys.pop();
-                    self.top_keys.push(Reverse((b, p.full_key.clone())));
+                    self.top_keys.push(Reverse((b, p.full_key_bytes.clone())));
                 }
             }
             let acc = match self.traces.get_mut(trace) {
                 Some(acc) => acc,
-                None => self.traces.entry(trace.to_string()).or_default(),
+                None => self
+                    .traces
+                    .entry(trace.to_string())
+                    .or_insert_with(|| TraceAcc {
+                        id_bytes: trace_bytes.to_vec(),
+                        ..TraceAcc::default()
+                    }),
             };
             acc.keys += 1;
             acc.bytes += bytes;
@@ -741,11 +768,12 @@ impl StatsCollector {
             .into_iter()
             .map(|(id, acc)| TopTrace {
                 trace_id: id.clone(),
+                trace_id_base64: base64_unless_utf8(&acc.id_bytes),
                 keys: acc.keys,
                 bytes: known(acc.bytes, self.memory_known),
             })
             .collect();
-        let mut top_keys: Vec<(u64, &String)> = self
+        let mut top_keys: Vec<(u64, &Vec<u8>)> = self
             .top_keys
             .iter()
             .map(|Reverse((b, k))| (*b, k))
@@ -754,10 +782,14 @@ impl StatsCollector {
         let top_keys = top_keys
             .into_iter()
             .filter_map(|(b, full)| {
-                let (trace, key) = full.strip_prefix(self.prefix.as_str())?.split_once(':')?;
+                let rest = full.strip_prefix(self.prefix.as_bytes())?;
+                let at = rest.iter().position(|&b| b == b':')?;
+                let (trace, key) = (&rest[..at], &rest[at + 1..]);
                 Some(TopKey {
-                    trace_id: trace.to_string(),
-                    key: key.to_string(),
+                    trace_id: crate::adapter::escape::shown(trace),
+                    trace_id_base64: base64_unless_utf8(trace),
+                    key: crate::adapter::escape::shown(key),
+                    key_base64: base64_unless_utf8(key),
                     bytes: Some(b),
                 })
             })

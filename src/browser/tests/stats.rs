@@ -53,16 +53,19 @@ fn sample(complete: bool) -> Stats {
         top_traces: vec![
             TopTrace {
                 trace_id: "trace-a".into(),
+                trace_id_base64: None,
                 keys: 4,
                 bytes: Some(5_000),
             },
             TopTrace {
                 trace_id: "trace-b".into(),
+                trace_id_base64: None,
                 keys: 2,
                 bytes: Some(1_300),
             },
             TopTrace {
                 trace_id: "trace-c".into(),
+                trace_id_base64: None,
                 keys: 1,
                 bytes: Some(100),
             },
@@ -70,11 +73,15 @@ fn sample(complete: bool) -> Stats {
         top_keys: vec![
             TopKey {
                 trace_id: "trace-a".into(),
+                trace_id_base64: None,
+                key_base64: None,
                 key: "user:1:profile".into(),
                 bytes: Some(4_000),
             },
             TopKey {
                 trace_id: "trace-b".into(),
+                trace_id_base64: None,
+                key_base64: None,
                 key: "payment".into(),
                 bytes: Some(1_200),
             },
