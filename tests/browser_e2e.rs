@@ -76,6 +76,36 @@ fn filter_help_and_rescan() {
     t.keys(&["r"]);
     let s = t.wait_for("trace-d");
     assert!(s.contains("Keys · trace-c"), "selection kept: {s}");
+    // A big trace (60 keys in folders) starts folded; + expands all, - folds back onto the
+    // folder that holds the selected key.
+    let mut mset = vec!["MSET".to_string()];
+    for i in 0..30 {
+        for k in [format!("step:{i}:input"), format!("user:{i}:name")] {
+            mset.push(format!("motia:state:trace-big:{k}"));
+            mset.push("1".into());
+        }
+    }
+    server.cli(&mset.iter().map(String::as_str).collect::<Vec<_>>());
+    t.keys(&["r"]);
+    t.wait_for("trace-big");
+    t.keys(&["/", "-big", "Enter", "Enter"]);
+    t.wait_for("Keys · trace-big (60)");
+    t.wait("folded folders", |s| {
+        s.contains("▸ step: (30)") && s.contains("▸ user: (30)") && !s.contains("input")
+    });
+    t.wait_for("- collapse · + expand");
+    t.keys(&["+"]);
+    t.wait("expanded folders", |s| {
+        s.contains("▾ step: (30)") && s.contains("input")
+    });
+    t.keys(&["j", "j"]);
+    t.wait("the value of step:0:input", |s| {
+        s.contains("step:0:input") && s.contains("number")
+    });
+    t.keys(&["-"]);
+    t.wait("folded again", |s| {
+        s.contains("▸ step: (30)") && !s.contains("input")
+    });
 }
 
 #[test]

@@ -277,4 +277,24 @@ fn export_all_and_import_from_the_command_line() {
         "plain text, not JSON"
     );
     t.wait_for("Traces (3)");
+
+    // A file exported under another prefix: the browser says so and writes only after `y`.
+    let mut other = doc.clone();
+    other["prefix"] = "app:".into();
+    let other_file = dir.path().join("other.json");
+    std::fs::write(&other_file, other.to_string()).unwrap();
+    server.cli(&["FLUSHALL"]);
+    for answer in ["n", "y"] {
+        t.keys(&[":"]);
+        t.type_text(&format!("import {}", other_file.to_string_lossy()));
+        t.keys(&["Enter"]);
+        t.wait_for("exported under the prefix \"app:\"");
+        assert_eq!(server.cli(&["DBSIZE"]), "0", "nothing written before `y`");
+        t.keys(&[answer]);
+        t.wait("the question to close", |s| {
+            !s.contains("exported under the prefix")
+        });
+    }
+    wait_redis(&server, &["DBSIZE"], |s| s == "5");
+    assert_eq!(server.cli(&["GET", ORDER]), ORDER_JSON);
 }

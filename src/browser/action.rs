@@ -146,8 +146,13 @@ pub enum WriteOp {
         path: PathBuf,
         trace: Option<String>,
     },
-    /// Load a file written by export (refuses to overwrite existing keys).
-    Import { path: PathBuf, overwrite: bool },
+    /// Load a file written by export (refuses to overwrite existing keys). A file exported
+    /// under another prefix is only written once `other_prefix` says the user agreed.
+    Import {
+        path: PathBuf,
+        overwrite: bool,
+        other_prefix: bool,
+    },
     /// Apply a `:gc` plan the user confirmed (each key checked before it is written).
     Gc { plan: Arc<GcPlan> },
 }
@@ -165,6 +170,11 @@ pub enum WriteOutcome {
     Unlinked(u64),
     Exported(u64),
     Imported(u64),
+    /// Nothing written: the file was exported under the prefix `from`, not the browser's `to`.
+    ImportPrefix {
+        from: String,
+        to: String,
+    },
     Collected(GcReport),
 }
 

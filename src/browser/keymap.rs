@@ -53,11 +53,13 @@ pub enum Command {
     Diff,
     Follow,
     Connections,
+    CollapseAll,
+    ExpandAll,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 38] = [
+    pub const ALL: [Command; 40] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -94,6 +96,8 @@ impl Command {
         Command::Diff,
         Command::Follow,
         Command::Connections,
+        Command::CollapseAll,
+        Command::ExpandAll,
         Command::Help,
         Command::Quit,
     ];
@@ -139,6 +143,8 @@ impl Command {
             Command::Diff => "diff",
             Command::Follow => "follow",
             Command::Connections => "connections",
+            Command::CollapseAll => "collapse_all",
+            Command::ExpandAll => "expand_all",
         }
     }
 
@@ -202,6 +208,8 @@ impl Command {
             }
             Command::Follow => "follow: select the newest trace and its last written key",
             Command::Connections => "saved connections (profiles): switch, reconnect and rescan",
+            Command::CollapseAll => "close every folder of the key tree (selection: its folder)",
+            Command::ExpandAll => "open every folder of the key tree",
             Command::Stats => {
                 "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
             }
@@ -214,6 +222,8 @@ impl Command {
         Some(match self {
             Command::Open => ("open", &[Pane::Traces, Pane::Keys]),
             Command::Filter => ("filter", &[Pane::Traces, Pane::Keys]),
+            Command::CollapseAll => ("collapse", &[Pane::Keys]),
+            Command::ExpandAll => ("expand", &[Pane::Keys]),
             Command::Sort => ("sort", &[Pane::Traces]),
             Command::Edit => ("edit", &[Pane::Keys, Pane::Value]),
             Command::New => ("new", &[Pane::Traces]),

@@ -1891,6 +1891,7 @@ fn value_scrolls_sideways_and_shows_where() {
     assert!(note_text(&m).contains("wrap"), "{}", note_text(&m));
 }
 
+mod folding;
 mod live;
 mod live_load;
 mod stats;

@@ -44,6 +44,8 @@ pub struct KeysPane {
     pub filter: String,
     /// Folder paths the user closed.
     pub collapsed: HashSet<String>,
+    /// Until the user opens or closes a folder of this trace, a big trace starts folded.
+    pub auto_fold: bool,
     pub selected: Option<Selected>,
     /// The row the user last chose (kept across sorts and filters that hide it for a while).
     pub anchor: Option<Selected>,
@@ -192,6 +194,41 @@ pub fn build_rows<'a>(
         }
     }
     rows
+}
+
+/// A trace with more keys than this inside folders starts with every folder closed, so the
+/// top level fits on the screen first.
+pub const AUTO_FOLD_KEYS: usize = 50;
+
+/// Every folder path of these keys (`a:`, `a:b:` for `a:b:c`), and how many keys sit in folders.
+pub fn folder_paths<'a>(keys: impl Iterator<Item = &'a str>) -> (HashSet<String>, usize) {
+    let mut paths = HashSet::new();
+    let mut inside = 0;
+    for key in keys {
+        let mut any = false;
+        for (i, _) in key.match_indices(':') {
+            any = true;
+            if !paths.contains(&key[..=i]) {
+                paths.insert(key[..=i].to_string());
+            }
+        }
+        inside += usize::from(any);
+    }
+    (paths, inside)
+}
+
+/// The outermost closed folder holding a selection, or the selection itself when none does.
+pub fn visible_selection(sel: &Selected, collapsed: &HashSet<String>) -> Selected {
+    let name = match sel {
+        Selected::Folder(p) => p,
+        Selected::Key(k) => k,
+    };
+    name.match_indices(':')
+        .map(|(i, _)| &name[..=i])
+        // A closed folder shows itself; only what is below it disappears.
+        .filter(|p| p.len() < name.len() || matches!(sel, Selected::Key(_)))
+        .find(|p| collapsed.contains(*p))
+        .map_or_else(|| sel.clone(), |p| Selected::Folder(p.to_string()))
 }
 
 /// The key the user means: the key row on the Keys pane, the shown key on the Value pane.

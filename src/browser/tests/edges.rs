@@ -264,7 +264,7 @@ fn every_invalid_command_says_what_is_wrong_and_the_line_edits_like_a_shell() {
         fx.iter().any(|f| matches!(
             f,
             Effect::Worker(WorkerCmd::Write {
-                op: WriteOp::Import { overwrite: true, path },
+                op: WriteOp::Import { overwrite: true, path, .. },
                 ..
             }) if path.as_os_str() == "dump.json"
         )),
@@ -539,4 +539,62 @@ fn the_inline_editor_refuses_values_over_its_limit_and_points_to_e() {
     let fx = update(&mut m, key('E'));
     assert!(m.editor.is_some());
     assert!(fx.iter().any(|f| matches!(f, Effect::ExternalEdit { .. })));
+}
+
+/// The write effect of `fx`.
+fn write_of(fx: &[Effect]) -> Option<(u64, WriteOp)> {
+    fx.iter().find_map(|f| match f {
+        Effect::Worker(WorkerCmd::Write { id, op }) => Some((*id, op.clone())),
+        _ => None,
+    })
+}
+
+#[test]
+fn an_import_from_another_prefix_asks_first() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key(':'));
+    type_text(&mut m, "import other.json");
+    let (id, op) = write_of(&update(&mut m, code(KeyCode::Enter))).expect("an import");
+    assert!(matches!(
+        &op,
+        WriteOp::Import {
+            other_prefix: false,
+            ..
+        }
+    ));
+    // The worker read the file: exported under another prefix, nothing written.
+    let outcome = WriteOutcome::ImportPrefix {
+        from: "app:".into(),
+        to: P.into(),
+    };
+    let fx = ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op: op.clone(),
+            result: Ok(outcome.clone()),
+        },
+    );
+    assert!(write_of(&fx).is_none());
+    let s = screen(&m);
+    assert!(s.contains("exported under the prefix \"app:\""), "{s}");
+    assert!(!s.contains("import other.json…"), "no pending toast: {s}");
+    // n: nothing is written.
+    assert!(write_of(&update(&mut m, key('n'))).is_none());
+    assert!(m.dialog.is_none());
+    // Again, and y: the import goes out with the other prefix accepted.
+    ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Ok(outcome),
+        },
+    );
+    let (_, op) = write_of(&update(&mut m, key('y'))).expect("the import, confirmed");
+    assert!(
+        matches!(&op, WriteOp::Import { other_prefix: true, overwrite: false, path } if path.as_os_str() == "other.json"),
+        "{op:?}"
+    );
 }

@@ -60,7 +60,12 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
                 return;
             }
             let label = format!("import {}", path.display());
-            send_write(m, WriteOp::Import { path, overwrite }, label, fx);
+            let op = WriteOp::Import {
+                path,
+                overwrite,
+                other_prefix: false,
+            };
+            send_write(m, op, label, fx);
         }
         Cmd::Where(None) => {
             if m.keys.where_filter.take().is_some() {

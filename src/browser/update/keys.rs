@@ -1,6 +1,7 @@
 //! The key tree of the selected trace: rebuilding it, moving in it, its order and the
 //! `:where` value filter.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use motia_state::{StateFilter, Ttl};
@@ -9,11 +10,12 @@ use crate::browser::action::{Effect, RowMeta, WorkerCmd};
 use crate::browser::model::Model;
 use crate::browser::model::filter::Matcher;
 use crate::browser::model::keys::{
-    KeySort, Row, RowKind, Selected, WhereFilter, build_rows, natural_key_cmp, selected_key,
-    trace_keys,
+    AUTO_FOLD_KEYS, KeySort, Row, RowKind, Selected, WhereFilter, build_rows, folder_paths,
+    natural_key_cmp, selected_key, trace_keys, visible_selection,
 };
 use crate::browser::model::layout::keys_height;
 use crate::browser::model::meta::MetaEntry;
+use crate::browser::pane::Pane;
 use crate::browser::update::meta::{request_meta, request_meta_keys};
 use crate::browser::update::note;
 use crate::browser::update::value::set_value_target;
@@ -32,8 +34,58 @@ pub fn copy_key(m: &mut Model, fx: &mut Vec<Effect>) {
     }
 }
 
+/// The trace's folder paths, and how many of its keys sit in folders.
+fn trace_folders(m: &Model) -> (HashSet<String>, usize) {
+    match m.keys.trace.as_deref().and_then(|t| m.index.traces.get(t)) {
+        Some(keys) => folder_paths(keys.keys().map(|k| &**k)),
+        None => Default::default(),
+    }
+}
+
+/// Closes these folders (all of them for collapse-all); the selection moves to the folder
+/// that now holds it.
+fn fold(m: &mut Model, collapsed: HashSet<String>) {
+    for sel in [&mut m.keys.anchor, &mut m.keys.selected]
+        .into_iter()
+        .flatten()
+    {
+        *sel = visible_selection(sel, &collapsed);
+    }
+    m.keys.collapsed = collapsed;
+}
+
+/// Collapse-all (`-`) and expand-all (`+`) in the key tree.
+pub fn fold_all(m: &mut Model, close: bool, fx: &mut Vec<Effect>) {
+    if m.focus == Pane::Value || m.keys.trace.is_none() {
+        note(
+            m,
+            "collapse and expand work on the key tree (Keys pane)",
+            false,
+        );
+        return;
+    }
+    m.keys.auto_fold = false;
+    if close {
+        let (paths, _) = trace_folders(m);
+        fold(m, paths);
+    } else {
+        m.keys.collapsed.clear();
+    }
+    if !m.keys.filter.is_empty() {
+        note(m, "folders stay open while a filter is set", false);
+    }
+    rebuild_keys(m, fx);
+}
+
 /// Recomputes the key tree of the shown trace, keeping the selected row by identity.
 pub fn rebuild_keys(m: &mut Model, fx: &mut Vec<Effect>) {
+    if m.keys.auto_fold {
+        let (paths, inside) = trace_folders(m);
+        if inside > AUTO_FOLD_KEYS {
+            m.keys.auto_fold = false;
+            fold(m, paths);
+        }
+    }
     let rows = match m.keys.trace.as_deref().and_then(|t| m.index.traces.get(t)) {
         Some(keys) => {
             let wanted = m.keys.where_filter.as_ref().map(|w| w.matching.as_ref());

@@ -153,6 +153,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::History => history::toggle(m, fx),
         Command::Diff => live::toggle_diff(m),
         Command::Follow => live::toggle_follow(m),
+        Command::CollapseAll => keys::fold_all(m, true, fx),
+        Command::ExpandAll => keys::fold_all(m, false, fx),
     }
 }
 

@@ -93,6 +93,7 @@ pub fn open(m: &mut Model, fx: &mut Vec<Effect>) {
                     } else if !m.keys.collapsed.remove(&path) {
                         m.keys.collapsed.insert(path);
                     }
+                    m.keys.auto_fold = false;
                     keys::rebuild_keys(m, fx);
                 }
                 RowKind::Key { .. } => {

@@ -124,6 +124,7 @@ fn jump(m: &mut Model, fx: &mut Vec<Effect>) {
     if let Some(key) = key {
         m.keys.filter.clear();
         m.keys.collapsed.clear();
+        m.keys.auto_fold = false;
         m.keys.selected = Some(Selected::Key(key));
         rebuild_keys(m, fx);
         m.focus = Pane::Keys;

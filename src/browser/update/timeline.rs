@@ -208,6 +208,7 @@ pub fn jump(m: &mut Model, group: &str, key: &str, fx: &mut Vec<Effect>) {
     }
     m.keys.filter.clear();
     m.keys.collapsed.clear();
+    m.keys.auto_fold = false;
     m.keys.where_filter = None;
     m.keys.selected = Some(Selected::Key(key.to_string()));
     rebuild_keys(m, fx);

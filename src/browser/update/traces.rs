@@ -178,6 +178,7 @@ pub fn select_trace(m: &mut Model, fx: &mut Vec<Effect>) {
         m.keys.selected = None;
         m.keys.anchor = None;
         m.keys.collapsed.clear();
+        m.keys.auto_fold = true;
         if m.keys.where_filter.take().is_some() {
             note(m, "value filter (:where) cleared: another trace", false);
         }

@@ -208,6 +208,31 @@ pub fn written(
             );
             start_scan(m, fx);
         }
+        (
+            WriteOutcome::ImportPrefix { from, to },
+            WriteOp::Import {
+                path, overwrite, ..
+            },
+        ) => {
+            // Asked only now: the worker read the file's prefix, nothing is written yet.
+            let name = |p: &str| motia_state::adapter::escape::name_str(p).into_owned();
+            m.toasts.retain(|t| t.id != id);
+            m.dialog = Some(Dialog::Confirm {
+                title: "Import under another prefix".into(),
+                text: format!(
+                    "{} was exported under the prefix \"{}\"; import its items under \"{}\"?",
+                    path.display(),
+                    name(&from),
+                    name(&to)
+                ),
+                label,
+                op: WriteOp::Import {
+                    path,
+                    overwrite,
+                    other_prefix: true,
+                },
+            });
+        }
         (WriteOutcome::Collected(report), WriteOp::Gc { plan }) => {
             crate::browser::update::stats::collected(m, id, &label, plan.action, report, fx)
         }

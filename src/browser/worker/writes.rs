@@ -71,12 +71,23 @@ async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome
                 .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
             Ok(WriteOutcome::Exported(n))
         }
-        WriteOp::Import { path, overwrite } => {
+        WriteOp::Import {
+            path,
+            overwrite,
+            other_prefix,
+        } => {
             let text = tokio::fs::read_to_string(path)
                 .await
                 .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
             let doc = motia_state::export::ExportDocument::parse(&text)
                 .map_err(|err| format!("{}: {err}", path.display()))?;
+            let ours = adapter.key_space().prefix();
+            if doc.prefix != ours && !*other_prefix {
+                return Ok(WriteOutcome::ImportPrefix {
+                    from: doc.prefix,
+                    to: ours.to_string(),
+                });
+            }
             let report = motia_state::export::import(adapter, &doc, *overwrite, |_, _| {})
                 .await
                 .map_err(|err| match err {
