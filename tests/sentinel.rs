@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -67,15 +67,12 @@ fn setup() -> &'static Setup {
         )
         .unwrap();
         let port = free_port();
-        let sentinel = Command::new("redis-server")
-            .arg(&conf)
+        let mut cmd = Command::new("redis-server");
+        cmd.arg(&conf)
             .args(["--sentinel", "--port", &port.to_string()])
             .args(["--bind", "127.0.0.1", "--dir"])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server --sentinel");
+            .arg(dir.path());
+        let sentinel = common::cluster::spawn(cmd).expect("redis-server --sentinel");
         let setup = Setup {
             a,
             b,

@@ -27,7 +27,7 @@ type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
 
 /// Starts processes from a thread that lives as long as the test process: the servers get
 /// SIGKILL when it ends (PR_SET_PDEATHSIG is tied to the thread that forked them).
-fn spawn(mut cmd: Command) -> std::io::Result<Child> {
+pub fn spawn(mut cmd: Command) -> std::io::Result<Child> {
     static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
     let tx = SPAWNER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<SpawnRequest>();

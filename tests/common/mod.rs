@@ -99,17 +99,15 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) -> Result<(), String> {
-        let child = Command::new("redis-server")
-            .arg("--port")
+        let mut cmd = Command::new("redis-server");
+        cmd.arg("--port")
             .arg(self.port.to_string())
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(self.dir.path())
-            .args(&self.extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("spawn redis-server: {e}"))?;
+            .args(&self.extra);
+        // Tied to the test process: a server kept in a static (never dropped) still goes.
+        let child = cluster::spawn(cmd).map_err(|e| format!("spawn redis-server: {e}"))?;
         self.child = Some(child);
         self.wait_ready()
     }
