@@ -5,7 +5,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::history::{DiffMode, HistoryView};
 use crate::browser::model::layout::keys_height;
 use crate::browser::model::{Model, Pane};
-use crate::browser::update::note;
+use crate::browser::update::{navigation, note};
 
 /// `H` / `:history`: the history of the selected key, or closes it.
 pub fn toggle(m: &mut Model, fx: &mut Vec<Effect>) {
@@ -130,21 +130,13 @@ pub fn command(m: &mut Model, cmd: Command, _fx: &mut Vec<Effect>) -> bool {
     let Some(view) = m.history.as_mut() else {
         return false;
     };
-    match m.focus {
-        Pane::Keys => {
-            let max = view.entries.len().saturating_sub(1) as isize;
-            view.list.cursor = (view.list.cursor as isize)
-                .saturating_add(delta)
-                .clamp(0, max) as usize;
-            view.list.fit(view.entries.len(), h as usize);
-            view.detail_scroll = 0;
-        }
-        Pane::Value => {
-            view.detail_scroll = (view.detail_scroll as isize)
-                .saturating_add(delta)
-                .clamp(0, 1_000_000) as usize;
-        }
-        Pane::Traces => return false,
-    }
-    true
+    let len = view.entries.len();
+    navigation::list_and_detail(
+        m.focus,
+        &mut view.list,
+        len,
+        &mut view.detail_scroll,
+        delta,
+        h as usize,
+    )
 }

@@ -10,8 +10,8 @@ use crate::browser::model::layout::keys_height;
 use crate::browser::model::timeline::{TimelineView, TlLine};
 use crate::browser::model::{Model, Pane};
 use crate::browser::update::keys::rebuild_keys;
-use crate::browser::update::note;
 use crate::browser::update::traces::rebuild_traces;
+use crate::browser::update::{navigation, note};
 
 /// `T` / `:timeline`: opens the selected trace's timeline, or closes it.
 pub fn toggle(m: &mut Model, fx: &mut Vec<Effect>) {
@@ -111,23 +111,15 @@ pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
     let Some(view) = m.timeline.as_mut() else {
         return false;
     };
-    match m.focus {
-        Pane::Keys => {
-            let max = view.lines.len().saturating_sub(1) as isize;
-            view.list.cursor = (view.list.cursor as isize)
-                .saturating_add(delta)
-                .clamp(0, max) as usize;
-            view.list.fit(view.lines.len(), h as usize);
-            view.detail_scroll = 0;
-        }
-        Pane::Value => {
-            view.detail_scroll = (view.detail_scroll as isize)
-                .saturating_add(delta)
-                .clamp(0, 100_000) as usize;
-        }
-        Pane::Traces => return false,
-    }
-    true
+    let len = view.lines.len();
+    navigation::list_and_detail(
+        m.focus,
+        &mut view.list,
+        len,
+        &mut view.detail_scroll,
+        delta,
+        h as usize,
+    )
 }
 
 /// Enter: opens a step's attempts or events, or jumps from a state event to its key.
