@@ -306,6 +306,53 @@ async fn stats_figures_exact_where_exact() {
     assert_eq!(from_list.keys_without_ttl, Some(8));
 }
 
+/// Without the right to run scripts the probes go out as a pipeline: the same figures.
+#[test]
+fn stats_are_the_same_for_a_user_who_may_not_run_scripts() {
+    let s = RedisServer::start_with(&["--maxmemory", "100mb"]);
+    seed(&s);
+    s.cli(&[
+        "ACL",
+        "SETUSER",
+        "noscript",
+        "on",
+        ">pw",
+        "~*",
+        "+@all",
+        "-@scripting",
+    ]);
+    let stats = |url: &str| -> Value {
+        let out = bin()
+            .args(["--url", url, "stats", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let scripted = stats(&s.url());
+    let piped = stats(&s.url().replace("redis://", "redis://noscript:pw@"));
+    for field in [
+        "keys",
+        "traces",
+        "bytes",
+        "keysWithoutTtl",
+        "bytesWithoutTtl",
+        "ttlBuckets",
+        "ageBuckets",
+        "topTraces",
+        "topKeys",
+        "warnings",
+    ] {
+        assert_eq!(scripted[field], piped[field], "{field}");
+    }
+    assert_eq!(scripted["keys"], 10);
+    assert!(scripted["bytes"].as_u64().is_some_and(|b| b > 0));
+}
+
 #[tokio::test]
 async fn stats_warns_about_a_full_noeviction_server() {
     let s = RedisServer::start();

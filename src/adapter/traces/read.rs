@@ -518,12 +518,21 @@ impl RedisStateAdapter {
                 .arg(1)
                 .arg(k);
         }
-        let lengths: Vec<Vec<redis::Value>> = Box::pin(self.conn.query_pipe(
+        let scripted: Result<Vec<Vec<redis::Value>>> = Box::pin(self.conn.query_pipe(
             &pipe,
             Retry::Safe,
             "reading trace record sizes",
         ))
-        .await?;
+        .await;
+        // A user without the right to run scripts still reads the records, in plain commands;
+        // only documents over the budget are left out (no partial read of a hash field).
+        let (lengths, scripts) = match scripted {
+            Ok(l) => (l, true),
+            Err(e) if e.is_permission() => {
+                (Box::pin(self.field_lengths_plain(&keys)).await?, false)
+            }
+            Err(e) => return Err(e),
+        };
 
         // Plan per flow: whole documents smallest first within the budget, the others by ends.
         let mut plans = Vec::with_capacity(keys.len());
@@ -555,6 +564,7 @@ impl RedisStateAdapter {
             fields.sort_by_key(|(_, len)| *len);
             let not_read = fields.len().saturating_sub(limits.steps);
             fields.truncate(limits.steps);
+            let mut not_read = not_read;
             let mut used = 0usize;
             let mut whole = Vec::new();
             let mut ends = Vec::new();
@@ -562,8 +572,10 @@ impl RedisStateAdapter {
                 if used + len as usize <= limits.bytes {
                     used += len as usize;
                     whole.push(name);
-                } else {
+                } else if scripts {
                     ends.push((name, len));
+                } else {
+                    not_read += 1;
                 }
             }
             if !whole.is_empty() {
@@ -646,6 +658,69 @@ impl RedisStateAdapter {
             rec.steps
                 .sort_by(|a, b| (a.start_time, &a.id).cmp(&(b.start_time, &b.id)));
             out.push(rec);
+        }
+        Ok(out)
+    }
+
+    /// `FIELD_LENGTHS` of each key without a script: `[type]` for a key that is not a hash,
+    /// else field names and lengths (two round trips).
+    async fn field_lengths_plain(&self, keys: &[String]) -> Result<Vec<Vec<redis::Value>>> {
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for k in keys {
+            pipe.cmd("TYPE").arg(k);
+            pipe.cmd("HKEYS").arg(k);
+        }
+        let replies: Vec<redis::Value> = Box::pin(self.conn.query_pipe(
+            &pipe,
+            Retry::Safe,
+            "reading trace record fields",
+        ))
+        .await?;
+        let mut out = Vec::with_capacity(keys.len());
+        let mut lengths = redis::pipe();
+        for (k, pair) in keys.iter().zip(replies.chunks(2)) {
+            let t = match pair.first() {
+                Some(redis::Value::SimpleString(t)) => t.clone(),
+                Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
+                // Refused or unknown: read as no records.
+                _ => "none".to_string(),
+            };
+            let fields = match pair.get(1) {
+                Some(redis::Value::Array(f)) if t == "hash" => f.clone(),
+                _ => Vec::new(),
+            };
+            if t != "hash" && t != "none" {
+                out.push(vec![redis::Value::SimpleString(t)]);
+                continue;
+            }
+            for f in &fields {
+                if let redis::Value::BulkString(name) = f {
+                    lengths.cmd("HSTRLEN").arg(k).arg(name.as_slice());
+                } else {
+                    lengths.cmd("ECHO").arg(0);
+                }
+            }
+            out.push(fields);
+        }
+        if lengths.is_empty() {
+            return Ok(out);
+        }
+        let lens: Vec<redis::Value> = Box::pin(self.conn.query_pipe(
+            &lengths,
+            Retry::Safe,
+            "reading trace record sizes",
+        ))
+        .await?;
+        let mut lens = lens.into_iter();
+        for fields in &mut out {
+            if let [redis::Value::SimpleString(_)] = fields.as_slice() {
+                continue;
+            }
+            *fields = std::mem::take(fields)
+                .into_iter()
+                .flat_map(|f| [f, lens.next().unwrap_or(redis::Value::Int(0))])
+                .collect();
         }
         Ok(out)
     }
