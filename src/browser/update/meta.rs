@@ -10,7 +10,7 @@ use crate::browser::update::note;
 /// A key seen missing stays on screen, marked, this long before it is removed.
 pub const GONE_GRACE: Duration = Duration::from_secs(3);
 /// Metadata kept for at most this many keys; beyond it only what is on screen stays.
-const META_CACHE: usize = 20_000;
+pub const META_CACHE: usize = 20_000;
 
 /// Metadata could not be read; said only while connected (a lost server says so already).
 pub fn failed(m: &mut Model, keys: Vec<String>, error: String) {

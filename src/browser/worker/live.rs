@@ -18,9 +18,9 @@ use crate::browser::worker::Events;
 /// Events of one key within this window become one change.
 const WINDOW: Duration = Duration::from_millis(50);
 /// A window is handed over early once this many keys are pending (bounds a huge burst).
-const MAX_KEYS: usize = 5_000;
+pub const MAX_KEYS: usize = 5_000;
 /// Messages taken from the subscription per round.
-const BATCH: usize = 4_096;
+pub const BATCH: usize = 4_096;
 /// How often a server without notifications is asked again (someone may switch them on).
 const RECHECK: Duration = Duration::from_secs(10);
 

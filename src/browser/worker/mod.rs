@@ -18,6 +18,9 @@ use tokio::task::JoinHandle;
 use crate::browser::action::{WorkerCmd, WorkerEvent};
 use crate::profiles::Profiles;
 use connection::{Connect, connect, heartbeat};
+/// The live job's coalescing bounds, for the load test's memory checks.
+#[cfg(test)]
+pub use live::{BATCH as LIVE_BATCH, MAX_KEYS as LIVE_MAX_KEYS};
 use live::{LiveJobCmd, run_live};
 use meta::fetch_meta;
 use scan::run_scan;
