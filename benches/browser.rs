@@ -8,9 +8,10 @@
 //! indexed. Run with `cargo bench --bench browser` (BENCH_KEYS=100000 for a quick run).
 //!
 //! Then live mode (keyspace notifications) on a server of its own: an app writing new keys at
-//! rising rates for a few seconds each while keys are pressed, measuring key press -> screen,
-//! write -> row in the index (as of the next frame), and how long the index takes to be exact
-//! once the writer stops. BENCH_LIVE_ONLY=1 runs only this part.
+//! rising rates while keys are pressed, measuring key press -> screen, write -> row in the
+//! index (as of the next frame), and how long the index takes to be exact once the writer
+//! stops. The issue's figure, 5,000 writes/s, runs for a full minute; the higher rates run 5 s
+//! each so the bench does not take forever. BENCH_LIVE_ONLY=1 runs only this part.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -459,8 +460,19 @@ async fn browser_run(server: &RedisServer) -> Run {
 
 /// Writes per second tried, lowest first.
 const LIVE_RATES: [usize; 4] = [5_000, 20_000, 50_000, 100_000];
-/// How long the writer runs at each rate.
+/// The issue's load: 5,000 writes/s for a minute.
+const LIVE_MINUTE_RATE: usize = 5_000;
+/// How long the writer runs at the other rates (shorter, so the bench ends in minutes).
 const LIVE_WRITE_TIME: Duration = Duration::from_secs(5);
+
+/// How long the writer runs at `rate`.
+fn write_time(rate: usize) -> Duration {
+    if rate == LIVE_MINUTE_RATE {
+        Duration::from_secs(60)
+    } else {
+        LIVE_WRITE_TIME
+    }
+}
 /// The index must be exact this soon after the writer stops.
 const CATCH_UP: Duration = Duration::from_secs(2);
 
@@ -495,7 +507,10 @@ fn live_bench() {
     for rate in LIVE_RATES {
         let server = RedisServer::start_with(&["--notify-keyspace-events", "K$gx"]);
         seed(&server, 1000, 10);
-        eprintln!("live mode at {rate} writes/s ...");
+        eprintln!(
+            "live mode at {rate} writes/s for {} s ...",
+            write_time(rate).as_secs()
+        );
         let run = rt.block_on(live_run(&server, rate));
         let stop = !run.kept_up();
         runs.push(run);
@@ -505,17 +520,28 @@ fn live_bench() {
     }
     println!();
     println!(
-        "live mode: new keys written for {}s at each rate, j/k pressed every 20 ms",
+        "live mode: new keys written for {} s at {LIVE_MINUTE_RATE} writes/s and {} s at each \
+         higher rate, j/k pressed every 20 ms",
+        write_time(LIVE_MINUTE_RATE).as_secs(),
         LIVE_WRITE_TIME.as_secs()
     );
     println!(
-        "{:>9} {:>9} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8}",
-        "writes/s", "written", "press p99", "row p50", "row p99", "exact after", "RSS", "kept up"
+        "{:>9} {:>6} {:>9} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8}",
+        "writes/s",
+        "for",
+        "written",
+        "press p99",
+        "row p50",
+        "row p99",
+        "exact after",
+        "RSS",
+        "kept up"
     );
     for r in &runs {
         println!(
-            "{:>9} {:>9} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8}",
+            "{:>9} {:>6} {:>9} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8}",
             r.rate,
+            format!("{} s", write_time(r.rate).as_secs()),
             r.written,
             ms(pct(&r.presses, 0.99)),
             ms(pct(&r.write_to_row, 0.5)),
@@ -531,16 +557,29 @@ fn live_bench() {
         CATCH_UP.as_secs(),
         best.map(|b| b.to_string()).unwrap_or_else(|| "none".into())
     );
-    if let Some(r) = runs.iter().find(|r| r.rate == 5_000) {
+    if let Some(r) = runs.iter().find(|r| r.rate == LIVE_MINUTE_RATE) {
         let p99 = pct(&r.write_to_row, 0.99);
         println!(
-            "write -> row at 5000 writes/s: p99 {}  (target < 200 ms) {}",
+            "write -> row at {LIVE_MINUTE_RATE} writes/s: p99 {}  (target < 200 ms) {}",
             ms(p99),
             if p99 < Duration::from_millis(200) {
                 "MET"
             } else {
                 "NOT MET"
             }
+        );
+        let press = pct(&r.presses, 0.99);
+        let met = |ok: bool| if ok { "MET" } else { "NOT MET" };
+        println!(
+            "{LIVE_MINUTE_RATE} writes/s for {} s: key press p99 {} over {} presses (target < 50 ms) {}; \
+             index exact (key count = DBSIZE) {} after the writer stopped (target <= {} s) {}",
+            write_time(LIVE_MINUTE_RATE).as_secs(),
+            ms(press),
+            r.presses.len(),
+            met(press < Duration::from_millis(50)),
+            r.catch_up.map(ms).unwrap_or_else(|| "never".into()),
+            CATCH_UP.as_secs(),
+            met(r.catch_up.is_some_and(|c| c <= CATCH_UP))
         );
     }
 }
@@ -582,7 +621,7 @@ async fn live_run(server: &RedisServer, rate: usize) -> LiveRun {
             let mut conn = client.get_multiplexed_async_connection().await.unwrap();
             let per_tick = rate / 100;
             let mut tick = tokio::time::interval(Duration::from_millis(10));
-            let end = Instant::now() + LIVE_WRITE_TIME;
+            let end = Instant::now() + write_time(rate);
             let mut written = 0usize;
             shared.lock().unwrap().writing = true;
             let mut presses = 0u64;
