@@ -58,6 +58,7 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ports = cluster.ports();
     let plain1 = rt.block_on(plain_scans(&ports, n));
+    let adapter_scan = rt.block_on(adapter_scan(&cluster, n));
     let (index, keys, trace_count) = rt.block_on(browser_index(&cluster));
     let plain2 = rt.block_on(plain_scans(&ports, n));
     let plain = plain1.min(plain2);
@@ -71,6 +72,11 @@ fn main() {
     row(
         "trace index complete (browser: scan + index)",
         secs(index),
+        "",
+    );
+    row(
+        "  of which the library's walk of every primary",
+        secs(adapter_scan),
         "",
     );
     row(
@@ -122,6 +128,24 @@ async fn plain_scans(ports: &[u16], n: usize) -> Duration {
     let total: usize = futures::future::join_all(loops).await.into_iter().sum();
     let d = t.elapsed();
     assert!(total >= n, "the plain loops saw {total} of {n} keys");
+    d
+}
+
+/// The library's de-duplicated walk of every primary alone, as the browser's worker runs it.
+async fn adapter_scan(cluster: &RedisCluster, n: usize) -> Duration {
+    let mut config = motia_state::Config::from_url(&cluster.url()).unwrap();
+    config.connect_timeout = Duration::from_secs(5);
+    let state = motia_state::RedisStateAdapter::connect(config)
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let mut scanner = state.scan_all().allow_duplicates();
+    let mut total = 0usize;
+    while let Some(page) = scanner.next_page_bytes().await.unwrap() {
+        total += page.len();
+    }
+    let d = t.elapsed();
+    assert!(total >= n, "the library's walk saw {total} of {n} keys");
     d
 }
 

@@ -264,7 +264,7 @@ pub enum WorkerEvent {
     /// Keys found by scan `generation`; `seen` counts every key returned so far.
     ScanBatch {
         generation: u64,
-        keys: Vec<String>,
+        keys: Vec<ScannedKey>,
         seen: u64,
     },
     /// Scan `generation` reached cursor 0.
@@ -334,4 +334,22 @@ pub enum WorkerEvent {
         id: u64,
         result: Result<Vec<String>, String>,
     },
+}
+
+/// A key found by a scan, split into its trace and key by the worker: on a big keyspace the
+/// UI thread's share of a scan is its critical path, so it only takes names in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedKey {
+    pub trace: Box<str>,
+    pub key: Box<str>,
+}
+
+impl ScannedKey {
+    /// `{prefix}{trace}:{key}` split; `None` for a name without a trace.
+    pub fn split(keyspace: &motia_state::KeySpace, full: &str) -> Option<Self> {
+        keyspace.split(full).map(|(trace, key)| Self {
+            trace: trace.into(),
+            key: key.into(),
+        })
+    }
 }

@@ -9,7 +9,9 @@ use motia_state::Ttl;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use crate::browser::action::{Action, Effect, RowMeta, ServerFacts, WorkerCmd, WorkerEvent};
+use crate::browser::action::{
+    Action, Effect, RowMeta, ScannedKey, ServerFacts, WorkerCmd, WorkerEvent,
+};
 use crate::browser::doc::{ValueDoc, WINDOW};
 use crate::browser::keymap::Keymap;
 use crate::browser::model::clock::ManualClock;
@@ -85,7 +87,10 @@ fn full(trace: &str, key: &str) -> String {
 }
 
 fn batch(m: &mut Model, generation: u64, keys: &[(&str, &str)]) {
-    let keys: Vec<String> = keys.iter().map(|(t, k)| full(t, k)).collect();
+    let keys: Vec<ScannedKey> = keys
+        .iter()
+        .filter_map(|(t, k)| ScannedKey::split(&m.keyspace, &full(t, k)))
+        .collect();
     let seen = m.scan.seen + keys.len() as u64;
     ev(
         m,
@@ -1833,11 +1838,14 @@ fn frame_read_only_custom_prefix_80x24() {
     );
     update(&mut m, Action::Resize(80, 24));
     let g = scan_gen(&connect(&mut m));
+    let keys = ScannedKey::split(&m.keyspace, "shop:state:t1:order")
+        .into_iter()
+        .collect();
     ev(
         &mut m,
         WorkerEvent::ScanBatch {
             generation: g,
-            keys: vec!["shop:state:t1:order".into()],
+            keys,
             seen: 1,
         },
     );

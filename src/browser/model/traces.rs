@@ -59,13 +59,42 @@ impl FlowInfo {
 pub struct Index {
     // Hash maps: the scan inserts a million keys, and order is only needed for what is shown
     // (the trace list and one trace's keys are sorted when built).
-    pub traces: HashMap<Box<str>, HashMap<Box<str>, u64>>,
+    pub traces: FastMap<Box<str>, FastMap<Box<str>, u64>>,
     pub total_keys: usize,
     /// Flows of Motia's trace records, by trace id (empty on a Redis without them).
     pub flows: HashMap<Box<str>, FlowInfo>,
 }
 
+/// A hash map with a fast, seeded hasher (names come from the server, so still seeded).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 impl Index {
+    /// Records `key` of `trace` as seen by `generation`, taking the names as they are (a scan
+    /// batch's names, allocated by the worker); the trace's name back when the trace is new.
+    pub fn insert_owned(
+        &mut self,
+        trace: Box<str>,
+        key: Box<str>,
+        generation: u64,
+    ) -> Option<Box<str>> {
+        let mut new_trace = None;
+        let keys = match self.traces.get_mut(&trace) {
+            Some(k) => k,
+            None => {
+                new_trace = Some(trace.clone());
+                self.traces.entry(trace).or_default()
+            }
+        };
+        match keys.get_mut(&key) {
+            Some(g) => *g = generation,
+            None => {
+                keys.insert(key, generation);
+                self.total_keys += 1;
+            }
+        }
+        new_trace
+    }
+
     /// Records `key` of `trace` as seen by `generation`; true when the trace is new.
     pub fn insert(&mut self, trace: &str, key: &str, generation: u64) -> bool {
         let mut new_trace = false;

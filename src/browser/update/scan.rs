@@ -1,6 +1,6 @@
 //! The scan that builds the index: starting it, taking in its batches, its end.
 
-use crate::browser::action::{Effect, WorkerCmd};
+use crate::browser::action::{Effect, ScannedKey, WorkerCmd};
 use crate::browser::model::traces::TraceSort;
 use crate::browser::model::{ConnState, Model};
 use crate::browser::update::keys::rebuild_keys;
@@ -32,22 +32,26 @@ pub fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
 }
 
 /// Keys found by scan `generation` (a stale generation is dropped).
-pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &mut Vec<Effect>) {
+pub fn batch(
+    m: &mut Model,
+    generation: u64,
+    keys: Vec<ScannedKey>,
+    seen: u64,
+    fx: &mut Vec<Effect>,
+) {
     if generation != m.scan.generation || !m.scan.running {
         return;
     }
     m.scan.seen = seen;
     let mut touches_selected = false;
     let mut new_traces: Vec<Box<str>> = Vec::new();
-    for full in &keys {
-        if crate::browser::update::live::removed_while_scanning(m, full) {
+    for k in keys {
+        if crate::browser::update::live::removed_while_scanning(m, &k.trace, &k.key) {
             continue;
         }
-        if let Some((trace, key)) = m.keyspace.split(full) {
-            touches_selected |= m.keys.trace.as_deref() == Some(trace);
-            if m.index.insert(trace, key, generation) {
-                new_traces.push(trace.into());
-            }
+        touches_selected |= m.keys.trace.as_deref() == Some(&*k.trace);
+        if let Some(trace) = m.index.insert_owned(k.trace, k.key, generation) {
+            new_traces.push(trace);
         }
     }
     let before = m.traces.selected.clone();

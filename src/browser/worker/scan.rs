@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use motia_state::RedisStateAdapter;
 
-use crate::browser::action::WorkerEvent;
+use crate::browser::action::{ScannedKey, WorkerEvent};
 use crate::browser::worker::Events;
 
 /// Keys per scan batch sent to the UI, and the longest a found key waits before it is sent.
@@ -16,14 +16,17 @@ const BATCH_TIME: Duration = Duration::from_millis(100);
 /// idempotent, so the scanner need not remember every key a second time.
 pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Events) {
     let mut scanner = adapter.scan_all().allow_duplicates();
-    let mut batch: Vec<String> = Vec::new();
+    let keyspace = adapter.key_space().clone();
+    let mut batch: Vec<ScannedKey> = Vec::new();
     let mut last_sent = Instant::now();
     let mut sent_any = false;
     loop {
         match scanner.next_page_bytes().await {
             Ok(Some(page)) => {
                 // Every key, by its escaped name (exact bytes behind it, see `raw_key`).
-                batch.extend(page.into_iter().map(motia_state::escape::name_owned));
+                batch.extend(page.into_iter().filter_map(|bytes| {
+                    ScannedKey::split(&keyspace, &motia_state::escape::name_owned(bytes))
+                }));
                 // The first keys go out at once so the first traces show immediately.
                 let due = (!sent_any && !batch.is_empty())
                     || batch.len() >= BATCH_KEYS
