@@ -57,9 +57,18 @@ fn main() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ports = cluster.ports();
+    let cpu = Cpu::now(&ports);
     let plain1 = rt.block_on(plain_scans(&ports, n));
+    let cpu_plain = cpu.since(&ports);
+    let cpu = Cpu::now(&ports);
     let adapter_scan = rt.block_on(adapter_scan(&cluster, n));
+    let cpu_walk = cpu.since(&ports);
+    let cpu = Cpu::now(&ports);
+    let ui_cpu_before = thread_cpu();
     let (index, keys, trace_count) = rt.block_on(browser_index(&cluster));
+    // The event loop runs on this thread (`block_on`): its CPU time is the UI's share.
+    let ui_cpu = thread_cpu().saturating_sub(ui_cpu_before);
+    let cpu_index = cpu.since(&ports);
     let plain2 = rt.block_on(plain_scans(&ports, n));
     let plain = plain1.min(plain2);
     let ratio = index.as_secs_f64() / plain.as_secs_f64();
@@ -80,11 +89,27 @@ fn main() {
         "",
     );
     row(
+        "  CPU time of the UI thread (update, index, frames)",
+        secs(ui_cpu),
+        "",
+    );
+    row(
         "3 plain SCAN COUNT 1000 loops at once (best of 2)",
         secs(plain),
         "",
     );
     row("  ratio", format!("{ratio:.2}x"), "<= 1.2x");
+    println!();
+    println!("CPU time used (2 cores here: the servers and this process share them)");
+    println!("{:<52} {:>10} {:>10}", "phase", "client", "servers");
+    for (name, (client, servers)) in [
+        ("3 plain SCAN loops", cpu_plain),
+        ("the library's walk", cpu_walk),
+        ("browser: scan + index", cpu_index),
+    ] {
+        println!("{name:<52} {:>10} {:>10}", secs(client), secs(servers));
+    }
+    println!();
     row(
         "traces / keys indexed",
         format!("{trace_count} / {keys}"),
@@ -94,6 +119,62 @@ fn main() {
 
 fn row(name: &str, value: String, target: &str) {
     println!("{name:<52} {value:>10} {target:>10}");
+}
+
+/// CPU time used so far by this process and by the cluster's servers.
+struct Cpu {
+    client: Duration,
+    servers: Duration,
+}
+
+impl Cpu {
+    fn now(ports: &[u16]) -> Self {
+        // SAFETY: getrusage writes one struct we own.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+        let servers: f64 = ports
+            .iter()
+            .map(|p| {
+                let out = std::process::Command::new("redis-cli")
+                    .args(["-p", &p.to_string(), "INFO", "cpu"])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter_map(|l| {
+                        l.strip_prefix("used_cpu_user:")
+                            .or_else(|| l.strip_prefix("used_cpu_sys:"))
+                    })
+                    .filter_map(|v| v.trim().parse::<f64>().ok())
+                    .sum::<f64>()
+            })
+            .sum();
+        Self {
+            client: tv(ru.ru_utime) + tv(ru.ru_stime),
+            servers: Duration::from_secs_f64(servers),
+        }
+    }
+
+    /// (client, servers) used since `self`.
+    fn since(&self, ports: &[u16]) -> (Duration, Duration) {
+        let now = Self::now(ports);
+        (
+            now.client.saturating_sub(self.client),
+            now.servers.saturating_sub(self.servers),
+        )
+    }
+}
+
+/// CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn secs(d: Duration) -> String {

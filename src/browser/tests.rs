@@ -10,7 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::browser::action::{
-    Action, Effect, RowMeta, ScannedKey, ServerFacts, WorkerCmd, WorkerEvent,
+    Action, Effect, RowMeta, ScannedTrace, ServerFacts, WorkerCmd, WorkerEvent,
 };
 use crate::browser::doc::{ValueDoc, WINDOW};
 use crate::browser::keymap::Keymap;
@@ -87,11 +87,8 @@ fn full(trace: &str, key: &str) -> String {
 }
 
 fn batch(m: &mut Model, generation: u64, keys: &[(&str, &str)]) {
-    let keys: Vec<ScannedKey> = keys
-        .iter()
-        .filter_map(|(t, k)| ScannedKey::split(&m.keyspace, &full(t, k)))
-        .collect();
     let seen = m.scan.seen + keys.len() as u64;
+    let keys = ScannedTrace::group(&m.keyspace, keys.iter().map(|(t, k)| full(t, k)));
     ev(
         m,
         WorkerEvent::ScanBatch {
@@ -1838,9 +1835,7 @@ fn frame_read_only_custom_prefix_80x24() {
     );
     update(&mut m, Action::Resize(80, 24));
     let g = scan_gen(&connect(&mut m));
-    let keys = ScannedKey::split(&m.keyspace, "shop:state:t1:order")
-        .into_iter()
-        .collect();
+    let keys = ScannedTrace::group(&m.keyspace, ["shop:state:t1:order"]);
     ev(
         &mut m,
         WorkerEvent::ScanBatch {

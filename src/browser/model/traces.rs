@@ -1,6 +1,7 @@
 //! The Traces pane and the trace -> keys index the scan builds.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use motia_state::adapter::traces::FlowStatus;
 
@@ -69,27 +70,32 @@ pub struct Index {
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Index {
-    /// Records `key` of `trace` as seen by `generation`, taking the names as they are (a scan
-    /// batch's names, allocated by the worker); the trace's name back when the trace is new.
-    pub fn insert_owned(
+    /// Records `keys` of `trace` as seen by `generation`, taking the names as they are (a
+    /// scan batch's, allocated by the worker); the trace's name back when the trace is new.
+    pub fn insert_group(
         &mut self,
         trace: Box<str>,
-        key: Box<str>,
+        keys: Vec<Box<str>>,
         generation: u64,
     ) -> Option<Box<str>> {
+        if keys.is_empty() {
+            return None;
+        }
         let mut new_trace = None;
-        let keys = match self.traces.get_mut(&trace) {
+        let known = match self.traces.get_mut(&trace) {
             Some(k) => k,
             None => {
                 new_trace = Some(trace.clone());
                 self.traces.entry(trace).or_default()
             }
         };
-        match keys.get_mut(&key) {
-            Some(g) => *g = generation,
-            None => {
-                keys.insert(key, generation);
-                self.total_keys += 1;
+        for key in keys {
+            match known.entry(key) {
+                Entry::Occupied(mut seen) => *seen.get_mut() = generation,
+                Entry::Vacant(new) => {
+                    new.insert(generation);
+                    self.total_keys += 1;
+                }
             }
         }
         new_trace

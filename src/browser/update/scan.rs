@@ -1,9 +1,10 @@
 //! The scan that builds the index: starting it, taking in its batches, its end.
 
-use crate::browser::action::{Effect, ScannedKey, WorkerCmd};
+use crate::browser::action::{Effect, ScannedTrace, WorkerCmd};
 use crate::browser::model::traces::TraceSort;
 use crate::browser::model::{ConnState, Model};
 use crate::browser::update::keys::rebuild_keys;
+use crate::browser::update::live::removed_while_scanning;
 use crate::browser::update::note;
 use crate::browser::update::traces::{merge_traces, rebuild_traces};
 
@@ -35,7 +36,7 @@ pub fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
 pub fn batch(
     m: &mut Model,
     generation: u64,
-    keys: Vec<ScannedKey>,
+    keys: Vec<ScannedTrace>,
     seen: u64,
     fx: &mut Vec<Effect>,
 ) {
@@ -45,12 +46,14 @@ pub fn batch(
     m.scan.seen = seen;
     let mut touches_selected = false;
     let mut new_traces: Vec<Box<str>> = Vec::new();
-    for k in keys {
-        if crate::browser::update::live::removed_while_scanning(m, &k.trace, &k.key) {
-            continue;
+    for mut group in keys {
+        if !m.live.removed_while_scanning.is_empty() {
+            group
+                .keys
+                .retain(|k| !removed_while_scanning(m, &group.trace, k));
         }
-        touches_selected |= m.keys.trace.as_deref() == Some(&*k.trace);
-        if let Some(trace) = m.index.insert_owned(k.trace, k.key, generation) {
+        touches_selected |= m.keys.trace.as_deref() == Some(&*group.trace);
+        if let Some(trace) = m.index.insert_group(group.trace, group.keys, generation) {
             new_traces.push(trace);
         }
     }

@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 
 use motia_state::RedisStateAdapter;
 
-use crate::browser::action::{ScannedKey, WorkerEvent};
+use crate::browser::action::{ScanGroups, WorkerEvent};
 use crate::browser::worker::Events;
 
 /// Keys per scan batch sent to the UI, and the longest a found key waits before it is sent.
-const BATCH_KEYS: usize = 5_000;
+const BATCH_KEYS: usize = 50_000;
 
 const BATCH_TIME: Duration = Duration::from_millis(100);
 
@@ -17,16 +17,16 @@ const BATCH_TIME: Duration = Duration::from_millis(100);
 pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Events) {
     let mut scanner = adapter.scan_all().allow_duplicates();
     let keyspace = adapter.key_space().clone();
-    let mut batch: Vec<ScannedKey> = Vec::new();
+    let mut batch = ScanGroups::default();
     let mut last_sent = Instant::now();
     let mut sent_any = false;
     loop {
         match scanner.next_page_bytes().await {
             Ok(Some(page)) => {
                 // Every key, by its escaped name (exact bytes behind it, see `raw_key`).
-                batch.extend(page.into_iter().filter_map(|bytes| {
-                    ScannedKey::split(&keyspace, &motia_state::escape::name_owned(bytes))
-                }));
+                for bytes in page {
+                    batch.add(&keyspace, &motia_state::escape::name_owned(bytes));
+                }
                 // The first keys go out at once so the first traces show immediately.
                 let due = (!sent_any && !batch.is_empty())
                     || batch.len() >= BATCH_KEYS
@@ -36,7 +36,7 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
                     last_sent = Instant::now();
                     let ev = WorkerEvent::ScanBatch {
                         generation,
-                        keys: std::mem::take(&mut batch),
+                        keys: batch.take(),
                         seen: scanner.keys_seen(),
                     };
                     if events.send(ev).await.is_err() {
@@ -49,7 +49,7 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
                 if !batch.is_empty() {
                     let ev = WorkerEvent::ScanBatch {
                         generation,
-                        keys: batch,
+                        keys: batch.take(),
                         seen,
                     };
                     if events.send(ev).await.is_err() {
