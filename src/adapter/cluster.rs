@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use redis::cluster::ClusterClientBuilder;
@@ -40,6 +41,10 @@ pub(crate) struct Cluster {
     detected: bool,
     config: Config,
     slots: Arc<std::sync::Mutex<Vec<SlotRange>>>,
+    /// Set when a command found a node gone: `once` may still hold a connection to a primary
+    /// that died (it never resends, so a dead connection would fail its next command), and is
+    /// probed before that command.
+    once_suspect: Arc<AtomicBool>,
 }
 
 fn node_name((host, port): &Node) -> String {
@@ -65,6 +70,7 @@ impl Cluster {
             detected,
             config: config.clone(),
             slots: Arc::default(),
+            once_suspect: Arc::default(),
         };
         // Credentials are checked at connect; NOPERM proves them accepted.
         if let Err(e @ (Error::Auth { .. } | Error::NoAuth { .. })) = cluster
@@ -107,6 +113,9 @@ impl Cluster {
                 .await
                 .map_err(|e| self.map_err(e, context));
         }
+        if self.once_suspect.swap(false, Ordering::Relaxed) {
+            self.probe_once().await;
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -128,27 +137,31 @@ impl Cluster {
     fn map_err(&self, e: redis::RedisError, context: &str) -> Error {
         let node = context
             .split_once(' ')
-            .and_then(|(_, key)| self.primary_of(key.as_bytes()));
-        if is_connection_error(&e) {
+            .and_then(|(_, key)| self.primary_of(key.as_bytes()))
+            .map(|n| node_name(&n));
+        // A redirect that outlived the retries points at a primary the client cannot reach
+        // (dead, its replica not yet promoted): the same as not reaching it.
+        let redirect = e.redirect_node().map(|(addr, _)| addr.to_string());
+        let changing = redirect.is_some()
+            || matches!(e.code(), Some("CLUSTERDOWN" | "TRYAGAIN" | "MASTERDOWN"));
+        if is_connection_error(&e) || changing {
             self.refresh_later();
-            if let Some(node) = node {
+            if let Some(node) = redirect.or_else(|| node.clone()) {
                 if e.is_timeout() {
                     return Error::Timeout {
-                        addr: format!("cluster primary {}", node_name(&node)),
+                        addr: format!("cluster primary {node}"),
                         timeout: self.response_timeout(),
                     };
                 }
                 return Error::Connect {
-                    addr: format!("cluster primary {}", node_name(&node)),
+                    addr: format!("cluster primary {node}"),
                     reason: format!(
                         "{e} (the cluster client reconnects, or follows a replica that takes over)"
                     ),
                 };
             }
         }
-        let addr = node
-            .map(|n| node_name(&n))
-            .unwrap_or_else(|| self.addr.clone());
+        let addr = node.unwrap_or_else(|| self.addr.clone());
         map_err(&addr, &self.config, e, context)
     }
 
@@ -167,7 +180,32 @@ impl Cluster {
             .map(|r| r.primary.clone())
     }
 
+    /// A PING to the primary of every slot range through `once`: a connection to a primary
+    /// that died fails it, so the client reconnects or follows the redirect to the successor
+    /// for the next command instead of failing that one.
+    async fn probe_once(&self) {
+        let firsts: Vec<u16> = self
+            .slots
+            .lock()
+            .map(|s| s.iter().map(|r| r.first).collect())
+            .unwrap_or_default();
+        let pings = firsts.into_iter().map(|slot| {
+            let mut conn = self.once.clone();
+            async move {
+                let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
+                conn.route_command(redis::cmd("PING"), RoutingInfo::SingleNode(route))
+                    .await
+            }
+        });
+        for reply in futures::future::join_all(pings).await {
+            if let Err(e) = reply {
+                tracing::debug!(error = %e, "a primary failed the probe");
+            }
+        }
+    }
+
     fn refresh_later(&self) {
+        self.once_suspect.store(true, Ordering::Relaxed);
         let conn = self.safe.clone();
         // Weak: a refresh must not keep a dropped connection's state alive.
         let slots = Arc::downgrade(&self.slots);
@@ -229,6 +267,24 @@ impl Cluster {
         }
     }
 
+    /// Makes the cluster client connect to `node`, a primary it may not know yet (a replica
+    /// just promoted, while the client's own slot map still names the dead primary): a read of
+    /// a key in one of its slots is redirected there, and following the redirect connects.
+    async fn introduce(&self, node: &Node) {
+        let slot = self
+            .slots
+            .lock()
+            .ok()
+            .and_then(|slots| slots.iter().find(|r| &r.primary == node).map(|r| r.first));
+        let Some(key) = slot.and_then(|s| key_in_slot(&self.config.key_prefix, s)) else {
+            return;
+        };
+        let probe = redis::cmd("EXISTS").arg(key).clone();
+        if let Err(e) = probe.query_async::<Value>(&mut self.safe.clone()).await {
+            tracing::debug!(error = %e, node = %node_name(node), "no way to the node found");
+        }
+    }
+
     /// One command to one node, as the cluster advertises it.
     pub(crate) async fn query_node<T: FromRedisValue>(
         &self,
@@ -241,22 +297,27 @@ impl Cluster {
             port: node.1,
         });
         let name = node_name(node);
-        let value = self
-            .safe
-            .clone()
-            .route_command(cmd.clone(), routing)
-            .await
-            .map_err(|e| {
-                if is_connection_error(&e) || e.to_string().contains("connection not found") {
-                    self.refresh_later();
-                    Error::Connect {
-                        addr: format!("cluster primary {name}"),
-                        reason: e.to_string(),
-                    }
-                } else {
-                    map_err(&name, &self.config, e, context)
+        let send = || {
+            let mut conn = self.safe.clone();
+            let (cmd, routing) = (cmd.clone(), routing.clone());
+            async move { conn.route_command(cmd, routing).await }
+        };
+        let mut reply = send().await;
+        if matches!(&reply, Err(e) if e.kind() == redis::ErrorKind::ClusterConnectionNotFound) {
+            self.introduce(node).await;
+            reply = send().await;
+        }
+        let value = reply.map_err(|e| {
+            if is_connection_error(&e) || e.to_string().contains("connection not found") {
+                self.refresh_later();
+                Error::Connect {
+                    addr: format!("cluster primary {name}"),
+                    reason: e.to_string(),
                 }
-            })?;
+            } else {
+                map_err(&name, &self.config, e, context)
+            }
+        })?;
         T::from_redis_value(value).map_err(|e| Error::Redis {
             context: format!("{context} on {name}"),
             source: e.into(),
@@ -276,6 +337,15 @@ pub(crate) fn slot_of(key: &[u8]) -> u16 {
         })
         .unwrap_or(key);
     crc16::State::<crc16::XMODEM>::calculate(tagged) % 16384
+}
+
+/// A key under `prefix` in `slot` (its hash tag chosen for the slot), for reaching the node
+/// that serves the slot; under the prefix, so an ACL limited to it allows the read.
+fn key_in_slot(prefix: &str, slot: u16) -> Option<String> {
+    // About 16384 tags are tried on average (CRC16 spreads them evenly).
+    (0u32..1 << 20)
+        .map(|i| format!("{prefix}{{{i}}}"))
+        .find(|key| slot_of(key.as_bytes()) == slot)
 }
 
 /// True when the server did not run the command: a redirect, a cluster that is changing, or
@@ -363,6 +433,63 @@ async fn fetch_slots(mut conn: ClusterConnection) -> RedisResult<Vec<SlotRange>>
         }
     }
     Ok(out)
+}
+
+/// Sends a command; `MGET`, `UNLINK`, `DEL` and `EXISTS` with keys of several slots as one
+/// command per slot, each routed to the slot's primary (redirects and reconnects as for any
+/// keyed command), the replies put together: values in key order, counts summed.
+pub(crate) async fn command_by_slot(mut conn: ClusterConnection, cmd: &Cmd) -> RedisResult<Value> {
+    let mut args = cmd.args_iter();
+    let name = match args.next() {
+        Some(redis::Arg::Simple(n)) => n.to_ascii_uppercase(),
+        _ => Vec::new(),
+    };
+    let multi = matches!(name.as_slice(), b"MGET" | b"UNLINK" | b"DEL" | b"EXISTS");
+    let mut keys: Vec<&[u8]> = Vec::new();
+    for a in args {
+        match a {
+            redis::Arg::Simple(k) => keys.push(k),
+            _ => return redis::aio::ConnectionLike::req_packed_command(&mut conn, cmd).await,
+        }
+    }
+    let mut by_slot: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        by_slot.entry(slot_of(k)).or_default().push(i);
+    }
+    if !multi || by_slot.len() <= 1 {
+        return redis::aio::ConnectionLike::req_packed_command(&mut conn, cmd).await;
+    }
+    let sends = by_slot.into_iter().map(|(slot, indices)| {
+        let mut sub = redis::Cmd::new();
+        sub.arg(name.as_slice());
+        for &i in &indices {
+            sub.arg(keys[i]);
+        }
+        let mut c = conn.clone();
+        async move {
+            let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
+            let reply = c.route_command(sub, RoutingInfo::SingleNode(route)).await?;
+            Ok::<_, redis::RedisError>((indices, reply))
+        }
+    });
+    let replies = futures::future::try_join_all(sends).await?;
+    if name == b"MGET" {
+        let mut out = vec![Value::Nil; keys.len()];
+        for (indices, reply) in replies {
+            let Value::Array(values) = reply else {
+                return Err((redis::ErrorKind::Parse, "MGET answered without an array").into());
+            };
+            for (i, v) in indices.into_iter().zip(values) {
+                out[i] = v;
+            }
+        }
+        return Ok(Value::Array(out));
+    }
+    let mut sum = 0;
+    for (_, reply) in replies {
+        sum += i64::from_redis_value(reply)?;
+    }
+    Ok(Value::Int(sum))
 }
 
 /// Sends a pipeline whose commands may touch keys of several slots: one sub-pipeline per

@@ -51,7 +51,9 @@ impl redis::aio::ConnectionLike for Link {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> redis::RedisFuture<'a, redis::Value> {
         match self {
             Link::Single(c) => c.req_packed_command(cmd),
-            Link::Cluster(c) => c.req_packed_command(cmd),
+            // Multi-key commands are split by slot here: redis-rs's own split skips a slot whose
+            // primary has no connection and answers for the rest (a silently short count).
+            Link::Cluster(c) => Box::pin(crate::adapter::cluster::command_by_slot(c.clone(), cmd)),
         }
     }
 
