@@ -25,7 +25,26 @@ fn turn() -> ClusterTurn {
 }
 
 fn config() -> Config {
-    let mut c = Config::from_url(&cluster().url()).unwrap();
+    config_of(cluster())
+}
+
+/// Three primaries with a replica each, for real failovers (a replica promoted). Tests that
+/// use it take the same turns, and put a failed-over primary back as a replica when done.
+fn replicated() -> &'static RedisCluster {
+    static C: OnceLock<RedisCluster> = OnceLock::new();
+    C.get_or_init(|| RedisCluster::start_with_replicas(&[]))
+}
+
+/// A primary of `c` with a replica in sync, and that replica.
+fn primary_with_replica(c: &RedisCluster) -> (u16, u16) {
+    c.primaries()
+        .into_iter()
+        .find_map(|p| Some((p, c.replica_of(p)?)))
+        .expect("a primary with a replica")
+}
+
+fn config_of(cluster: &RedisCluster) -> Config {
+    let mut c = Config::from_url(&cluster.url()).unwrap();
     c.connect_timeout = Duration::from_secs(3);
     c.command_timeout = Some(Duration::from_secs(3));
     c
@@ -33,7 +52,10 @@ fn config() -> Config {
 
 /// A key of `trace` served by the primary on `port`, and one served by another primary.
 fn keys_on(trace: &str, port: u16) -> (String, String) {
-    let c = cluster();
+    keys_of(cluster(), trace, port)
+}
+
+fn keys_of(c: &RedisCluster, trace: &str, port: u16) -> (String, String) {
     let mut on = None;
     let mut off = None;
     for i in 0..200 {
@@ -335,4 +357,112 @@ async fn live_notifications_come_from_every_primary() {
         }
     }
     state.restore_notifications(&change).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_takes_every_operation()
+{
+    let _turn = turn();
+    let c = replicated();
+    c.cli(&["FLUSHALL"]);
+    let trace = "failover";
+    let n = 600;
+    let mut script = String::new();
+    for i in 0..n {
+        script.push_str(&format!("SET motia:state:{trace}:k{i} {i}\n"));
+    }
+    c.load(&script);
+    let (dead, successor) = primary_with_replica(c);
+    let (on, off) = keys_of(c, trace, dead);
+    let state = RedisStateAdapter::connect(config_of(c)).await.unwrap();
+    assert_eq!(state.keys(trace).await.unwrap().len(), n);
+    let mut slow = config_of(c);
+    slow.scan_count = 10;
+    let scanner = RedisStateAdapter::connect(slow).await.unwrap();
+    let mut scan = scanner.scan_group(trace).unwrap();
+    let mut walked = scan.next_page().await.unwrap().unwrap();
+
+    // The replica has every write, and stays a replica until the test lets it take over.
+    c.wait_replicated(dead, successor);
+    c.hold_failover(successor, true);
+    c.kill(dead);
+    let addr = format!("127.0.0.1:{dead}");
+    let err = state.get_raw(trace, &on).await.unwrap_err();
+    assert!(err.is_connection(), "{err:?}");
+    assert!(err.to_string().contains(&addr), "{err}");
+    let err = state.set(trace, &on, &"lost").await.unwrap_err();
+    assert!(err.to_string().contains(&addr), "{err}");
+    assert_eq!(
+        state.get::<i64>(trace, &off).await.unwrap(),
+        off[1..].parse().ok(),
+        "the other primaries serve meanwhile"
+    );
+    let size = state.dbsize_report().await.unwrap();
+    assert_eq!(size.unreachable, vec![addr.clone()]);
+
+    // A scan under way when the primary died goes on at its successor once promoted.
+    let walk = tokio::spawn(async move {
+        while let Some(page) = scan.next_page().await? {
+            walked.extend(page);
+        }
+        Ok::<_, Error>(walked)
+    });
+    c.hold_failover(successor, false);
+    tokio::task::spawn_blocking(move || c.wait_promoted(dead, successor))
+        .await
+        .unwrap();
+    let mut walked = walk.await.unwrap().unwrap();
+    walked.sort();
+    walked.dedup();
+    assert_eq!(
+        walked.len(),
+        n,
+        "every key, those of {dead} from {successor}"
+    );
+
+    // The replica had the keys: reads, writes, deletes and scans all work on the new primary.
+    assert_eq!(
+        state.get::<i64>(trace, &on).await.unwrap(),
+        on[1..].parse().ok()
+    );
+    state.set(trace, &on, &"after").await.unwrap();
+    assert_eq!(
+        state.get::<String>(trace, &on).await.unwrap().as_deref(),
+        Some("after")
+    );
+    let full = format!("motia:state:{trace}:{on}");
+    assert_eq!(c.primary_of(&full), successor);
+    let loaded = state.get_raw(trace, &on).await.unwrap();
+    assert_eq!(
+        state
+            .compare_and_set(trace, &on, loaded.as_deref(), "\"cas\"")
+            .await
+            .unwrap(),
+        CasOutcome::Written
+    );
+    let out = motia_state()
+        .args(["--url", &format!("redis://127.0.0.1:{successor}")])
+        .args(["get", trace, &on])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "\"cas\"\n");
+    assert!(state.delete(trace, &on).await.unwrap().is_some());
+    assert_eq!(state.get_raw(trace, &on).await.unwrap(), None);
+    assert_eq!(state.keys(trace).await.unwrap().len(), n - 1);
+    assert!(
+        state
+            .trace_ids()
+            .await
+            .unwrap()
+            .contains(&trace.to_string())
+    );
+    let size = state.dbsize_report().await.unwrap();
+    assert!(size.is_complete(), "{size:?}");
+    assert_eq!(size.nodes, 3);
+    assert_eq!(state.clear(trace).await.unwrap(), n as u64 - 1);
+    assert!(state.keys(trace).await.unwrap().is_empty());
+
+    tokio::task::spawn_blocking(move || c.rejoin(dead, successor))
+        .await
+        .unwrap();
 }

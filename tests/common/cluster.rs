@@ -21,6 +21,7 @@ pub struct RedisCluster {
     nodes: Mutex<Vec<(u16, Option<Child>)>>,
     dir: tempfile::TempDir,
     extra: Vec<String>,
+    node_timeout_ms: u32,
 }
 
 type SpawnRequest = (Command, mpsc::Sender<std::io::Result<Child>>);
@@ -93,14 +94,31 @@ impl RedisCluster {
     /// With extra `redis-server` arguments for every node (`--appendonly yes`, so a killed
     /// primary comes back with its keys).
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::create(3, 0, 2000, extra)
+    }
+
+    /// Three primaries with one replica each and a short node timeout, so a primary killed
+    /// with SIGKILL is replaced by its promoted replica within a few seconds (see
+    /// [`RedisCluster::fail_over`]).
+    pub fn start_with_replicas(extra: &[&str]) -> Self {
+        let cluster = Self::create(6, 1, 1000, extra);
+        for p in cluster.primaries() {
+            let r = cluster.wait_replica_of(p);
+            cluster.wait_replicated(p, r);
+        }
+        cluster
+    }
+
+    fn create(nodes: usize, replicas: u8, node_timeout_ms: u32, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let cluster = RedisCluster {
             nodes: Mutex::new(Vec::new()),
             dir,
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            node_timeout_ms,
         };
         let mut ports = Vec::new();
-        for _ in 0..3 {
+        for _ in 0..nodes {
             let p = cluster_port(&ports);
             ports.push(p);
             let child = cluster.spawn_node(p);
@@ -115,7 +133,7 @@ impl RedisCluster {
         let out = Command::new("redis-cli")
             .args(["--cluster", "create"])
             .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .output()
             .expect("redis-cli --cluster create");
         assert!(
@@ -139,7 +157,8 @@ impl RedisCluster {
             .args(["--cluster-enabled", "yes"])
             .arg("--cluster-config-file")
             .arg(format!("nodes-{port}.conf"))
-            .args(["--cluster-node-timeout", "2000"])
+            .arg("--cluster-node-timeout")
+            .arg(self.node_timeout_ms.to_string())
             .args(["--cluster-require-full-coverage", "no"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -164,7 +183,8 @@ impl RedisCluster {
         self.lock().iter().map(|(p, _)| *p).collect()
     }
 
-    fn running(&self) -> Vec<u16> {
+    /// The nodes not killed.
+    pub fn running(&self) -> Vec<u16> {
         self.lock()
             .iter()
             .filter(|(_, c)| c.is_some())
@@ -187,12 +207,12 @@ impl RedisCluster {
     }
 
     /// redis-cli in cluster mode (follows redirects); `DBSIZE` and `FLUSHALL` go to every
-    /// running primary (DBSIZE summed), as on one server.
+    /// running primary (replicas follow) (DBSIZE summed), as on one server.
     pub fn cli(&self, args: &[&str]) -> String {
         let first = args.first().map(|a| a.to_ascii_uppercase());
         match first.as_deref() {
             Some("DBSIZE") => self
-                .running()
+                .primaries()
                 .iter()
                 .map(|&p| {
                     redis_cli(p, &["DBSIZE"])
@@ -202,7 +222,7 @@ impl RedisCluster {
                 .sum::<u64>()
                 .to_string(),
             Some("FLUSHALL") => {
-                for p in self.running() {
+                for p in self.primaries() {
                     assert_eq!(redis_cli(p, &["FLUSHALL"]).as_deref(), Some("OK"));
                 }
                 "OK".into()
@@ -234,32 +254,12 @@ impl RedisCluster {
 
     /// The port of the primary of every slot.
     fn slot_owners(&self) -> Vec<u16> {
-        let mut owners = vec![0u16; 16384];
-        let nodes = self
+        let port = self
             .running()
             .into_iter()
-            .find_map(|p| redis_cli(p, &["CLUSTER", "NODES"]))
-            .expect("CLUSTER NODES");
-        for line in nodes.lines() {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 9 || !f[2].contains("master") {
-                continue;
-            }
-            let port: u16 = f[1]
-                .split(['@', ':'])
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            for range in &f[8..] {
-                let (a, b) = range.split_once('-').unwrap_or((range, range));
-                if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
-                    for o in &mut owners[a..=b] {
-                        *o = port;
-                    }
-                }
-            }
-        }
-        owners
+            .find(|&p| redis_cli(p, &["PING"]).as_deref() == Some("PONG"))
+            .expect("a running node");
+        slot_owners_seen_by(port)
     }
 
     /// The port of the primary serving `key`.
@@ -292,6 +292,142 @@ impl RedisCluster {
         });
         self.wait_ok();
     }
+
+    /// The running nodes that are primaries now (each says so itself).
+    pub fn primaries(&self) -> Vec<u16> {
+        self.running()
+            .into_iter()
+            .filter(|&p| replication(p).is_some_and(|r| r.contains("role:master")))
+            .collect()
+    }
+
+    /// The running replica of `primary` whose link to it is up, if any.
+    pub fn replica_of(&self, primary: u16) -> Option<u16> {
+        self.running().into_iter().find(|&p| {
+            replication(p).is_some_and(|r| {
+                r.contains("role:slave")
+                    && field(&r, "master_port") == Some(u64::from(primary))
+                    && r.contains("master_link_status:up")
+            })
+        })
+    }
+
+    fn wait_replica_of(&self, primary: u16) -> u16 {
+        let mut found = None;
+        wait_until(&format!("a replica of {primary} in sync"), || {
+            found = self.replica_of(primary);
+            found.is_some()
+        });
+        found.unwrap_or_default()
+    }
+
+    /// Waits until `replica` has acknowledged everything `primary` wrote so far (WAIT only
+    /// counts the writes of its own connection, so the offsets are compared).
+    pub fn wait_replicated(&self, primary: u16, replica: u16) {
+        let target = replication(primary)
+            .and_then(|r| field(&r, "master_repl_offset"))
+            .expect("master_repl_offset");
+        wait_until(&format!("{replica} to catch up with {primary}"), || {
+            replication(replica)
+                .and_then(|r| field(&r, "slave_repl_offset"))
+                .is_some_and(|o| o >= target)
+        });
+    }
+
+    /// Sets whether `replica` may take over from its primary (`cluster-replica-no-failover`):
+    /// holding it keeps a killed primary's slots unserved for as long as a test needs.
+    pub fn hold_failover(&self, replica: u16, hold: bool) {
+        let value = if hold { "yes" } else { "no" };
+        assert_eq!(
+            redis_cli(
+                replica,
+                &["CONFIG", "SET", "cluster-replica-no-failover", value]
+            )
+            .as_deref(),
+            Some("OK")
+        );
+    }
+
+    /// Waits until `replica` has taken over the slots of the killed `dead` primary: it says it
+    /// is a primary, every running node sees no slot served by `dead`, and the cluster is ok.
+    pub fn wait_promoted(&self, dead: u16, replica: u16) {
+        wait_until(&format!("{replica} to be promoted"), || {
+            replication(replica).is_some_and(|r| r.contains("role:master"))
+        });
+        for p in self.running() {
+            wait_until(&format!("{p} to see {dead} replaced by {replica}"), || {
+                let owners = slot_owners_seen_by(p);
+                owners.iter().all(|&o| o != 0 && o != dead) && owners.contains(&replica)
+            });
+        }
+        self.wait_ok();
+    }
+
+    /// A real failover: waits until `primary`'s replica has everything, kills `primary`
+    /// (SIGKILL) and waits until the replica serves its slots. Returns the new primary.
+    pub fn fail_over(&self, primary: u16) -> u16 {
+        let replica = self.wait_replica_of(primary);
+        self.wait_replicated(primary, replica);
+        self.kill(primary);
+        self.wait_promoted(primary, replica);
+        replica
+    }
+
+    /// Starts a failed-over primary again: it rejoins as a replica of its successor.
+    pub fn rejoin(&self, old: u16, successor: u16) {
+        self.restart(old);
+        wait_until(&format!("{old} to replicate {successor}"), || {
+            self.replica_of(successor) == Some(old)
+        });
+    }
+}
+
+/// `PUBSUB NUMPAT` of one node: pattern subscriptions are local to the node.
+pub fn numpat(port: u16) -> u64 {
+    redis_cli(port, &["PUBSUB", "NUMPAT"])
+        .and_then(|s| s.parse().ok())
+        .expect("PUBSUB NUMPAT")
+}
+
+fn replication(port: u16) -> Option<String> {
+    redis_cli(port, &["INFO", "replication"])
+}
+
+fn field(info: &str, name: &str) -> Option<u64> {
+    info.lines()
+        .find_map(|l| l.trim_end().strip_prefix(&format!("{name}:")))
+        .and_then(|v| v.parse().ok())
+}
+
+/// The port of the primary of every slot, as node `port` sees it (0: none).
+fn slot_owners_seen_by(port: u16) -> Vec<u16> {
+    let mut owners = vec![0u16; 16384];
+    let Some(nodes) = redis_cli(port, &["CLUSTER", "NODES"]) else {
+        return owners;
+    };
+    for line in nodes.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 9 || !f[2].contains("master") || f[2].contains("fail") {
+            continue;
+        }
+        let port: u16 = f[1]
+            .split(['@', ':'])
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        for range in &f[8..] {
+            if range.starts_with('[') {
+                continue;
+            }
+            let (a, b) = range.split_once('-').unwrap_or((range, range));
+            if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
+                for o in &mut owners[a..=b] {
+                    *o = port;
+                }
+            }
+        }
+    }
+    owners
 }
 
 impl Drop for RedisCluster {
