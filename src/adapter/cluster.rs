@@ -21,6 +21,35 @@ use crate::adapter::error::{Error, Result, is_connection_error};
 
 /// Attempts the cluster client makes per command after the first (MOVED, reconnects...).
 const RETRIES: u32 = 3;
+/// Commands one cluster client has under way at once. Each node connection queues at most 50
+/// requests (redis-rs's buffer); a request waiting for room there while the client refreshes
+/// its slot map is not polled, yet holds the room it is given, so the refresh's own PING
+/// behind it waits out the response timeout and every command with it (seen as `clear`
+/// timing out after a failover, when its one-UNLINK-per-slot split overfilled the queue).
+/// Below 50, with room for the client's own refresh commands, a queue never fills.
+const IN_FLIGHT: usize = 40;
+
+/// The cluster client to send one command over, and the bound on its commands under way.
+#[derive(Clone)]
+pub(crate) struct ClusterLink {
+    pub(crate) conn: ClusterConnection,
+    limit: Arc<tokio::sync::Semaphore>,
+}
+
+impl ClusterLink {
+    fn new(conn: ClusterConnection) -> Self {
+        Self {
+            conn,
+            limit: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+        }
+    }
+
+    /// A turn to send: held while the command is under way. The semaphore is never closed;
+    /// were it, the command would go without a turn rather than fail.
+    async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.limit.acquire().await.ok()
+    }
+}
 /// Per-command limit when the settings give none: a dead primary must not hang a call.
 const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -33,17 +62,18 @@ struct SlotRange {
 
 pub(crate) struct Cluster {
     /// Retries within the budget: reads and idempotent writes.
-    safe: ClusterConnection,
+    safe: ClusterLink,
     /// Never resends on its own (GETDEL, compare-and-set); redirects are retried by hand.
-    once: ClusterConnection,
+    /// Replaced by a new client after a node was lost (see `once_suspect`).
+    once: std::sync::Mutex<ClusterLink>,
     addr: String,
     seeds: Vec<String>,
     detected: bool,
     config: Config,
     slots: Arc<std::sync::Mutex<Vec<SlotRange>>>,
     /// Set when a command found a node gone: `once` may still hold a connection to a primary
-    /// that died (it never resends, so a dead connection would fail its next command), and is
-    /// probed before that command.
+    /// that died and a slot map naming it (it never resends, so its next command would fail on
+    /// that connection), and is replaced by a new client before that command.
     once_suspect: Arc<AtomicBool>,
 }
 
@@ -60,11 +90,11 @@ impl Cluster {
         let seeds = config.cluster_seeds()?;
         let names: Vec<String> = seeds.iter().map(node_name).collect();
         let addr = format!("cluster {}", names.join(","));
-        let safe = connect(config, &seeds, &addr, RETRIES).await?;
-        let once = connect(config, &seeds, &addr, 0).await?;
+        let safe = ClusterLink::new(connect(config, &seeds, &addr, RETRIES).await?);
+        let once = ClusterLink::new(connect(config, &seeds, &addr, 0).await?);
         let cluster = Self {
             safe,
-            once,
+            once: std::sync::Mutex::new(once),
             addr,
             seeds: names,
             detected,
@@ -114,12 +144,12 @@ impl Cluster {
                 .map_err(|e| self.map_err(e, context));
         }
         if self.once_suspect.swap(false, Ordering::Relaxed) {
-            self.probe_once().await;
+            self.renew_once().await;
         }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match send(Link::Cluster(self.once.clone())).await {
+            match send(Link::Cluster(self.once_link())).await {
                 Ok(v) => return Ok(v),
                 // The command was not executed (redirected, refused, or no connection to send
                 // it on): sending it again cannot run it twice.
@@ -180,33 +210,44 @@ impl Cluster {
             .map(|r| r.primary.clone())
     }
 
-    /// A PING to the primary of every slot range through `once`: a connection to a primary
-    /// that died fails it, so the client reconnects or follows the redirect to the successor
-    /// for the next command instead of failing that one.
-    async fn probe_once(&self) {
-        let firsts: Vec<u16> = self
+    fn once_link(&self) -> ClusterLink {
+        match self.once.lock() {
+            Ok(link) => link.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// A new never-resending client, seeded with the primaries of the last slot map and the
+    /// configured nodes: it connects only to nodes that answer and maps the slots afresh, so
+    /// its next command neither goes over a connection to a primary that died nor to a
+    /// primary it no longer has (probing the old client's connections was not enough: its
+    /// slot map kept naming the dead primary). The old client stays when no node answers.
+    async fn renew_once(&self) {
+        let mut seeds: Vec<Node> = self
             .slots
             .lock()
-            .map(|s| s.iter().map(|r| r.first).collect())
+            .map(|s| s.iter().map(|r| r.primary.clone()).collect())
             .unwrap_or_default();
-        let pings = firsts.into_iter().map(|slot| {
-            let mut conn = self.once.clone();
-            async move {
-                let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
-                conn.route_command(redis::cmd("PING"), RoutingInfo::SingleNode(route))
-                    .await
+        if let Ok(configured) = self.config.cluster_seeds() {
+            seeds.extend(configured);
+        }
+        seeds.sort();
+        seeds.dedup();
+        match connect(&self.config, &seeds, &self.addr, 0).await {
+            Ok(conn) => {
+                let link = ClusterLink::new(conn);
+                match self.once.lock() {
+                    Ok(mut once) => *once = link,
+                    Err(poisoned) => *poisoned.into_inner() = link,
+                }
             }
-        });
-        for reply in futures::future::join_all(pings).await {
-            if let Err(e) = reply {
-                tracing::debug!(error = %e, "a primary failed the probe");
-            }
+            Err(e) => tracing::debug!(error = %e, "the never-resending client was kept"),
         }
     }
 
     fn refresh_later(&self) {
         self.once_suspect.store(true, Ordering::Relaxed);
-        let conn = self.safe.clone();
+        let conn = self.safe.conn.clone();
         // Weak: a refresh must not keep a dropped connection's state alive.
         let slots = Arc::downgrade(&self.slots);
         tokio::spawn(async move {
@@ -220,7 +261,7 @@ impl Cluster {
     }
 
     async fn refresh_slots(&self) -> Result<Vec<Node>> {
-        let map = fetch_slots(self.safe.clone())
+        let map = fetch_slots(self.safe.conn.clone())
             .await
             .map_err(|e| self.map_err(e, "CLUSTER SLOTS"))?;
         let mut primaries: Vec<Node> = Vec::new();
@@ -244,6 +285,7 @@ impl Cluster {
             _ => {
                 let reply = self
                     .safe
+                    .conn
                     .clone()
                     .route_command(
                         redis::cmd("PING"),
@@ -280,7 +322,10 @@ impl Cluster {
             return;
         };
         let probe = redis::cmd("EXISTS").arg(key).clone();
-        if let Err(e) = probe.query_async::<Value>(&mut self.safe.clone()).await {
+        if let Err(e) = probe
+            .query_async::<Value>(&mut self.safe.conn.clone())
+            .await
+        {
             tracing::debug!(error = %e, node = %node_name(node), "no way to the node found");
         }
     }
@@ -298,9 +343,12 @@ impl Cluster {
         });
         let name = node_name(node);
         let send = || {
-            let mut conn = self.safe.clone();
+            let link = self.safe.clone();
             let (cmd, routing) = (cmd.clone(), routing.clone());
-            async move { conn.route_command(cmd, routing).await }
+            async move {
+                let _turn = link.turn().await;
+                link.conn.clone().route_command(cmd, routing).await
+            }
         };
         let mut reply = send().await;
         if matches!(&reply, Err(e) if e.kind() == redis::ErrorKind::ClusterConnectionNotFound) {
@@ -438,7 +486,11 @@ async fn fetch_slots(mut conn: ClusterConnection) -> RedisResult<Vec<SlotRange>>
 /// Sends a command; `MGET`, `UNLINK`, `DEL` and `EXISTS` with keys of several slots as one
 /// command per slot, each routed to the slot's primary (redirects and reconnects as for any
 /// keyed command), the replies put together: values in key order, counts summed.
-pub(crate) async fn command_by_slot(mut conn: ClusterConnection, cmd: &Cmd) -> RedisResult<Value> {
+pub(crate) async fn command_by_slot(link: ClusterLink, cmd: &Cmd) -> RedisResult<Value> {
+    let whole = || async {
+        let _turn = link.turn().await;
+        redis::aio::ConnectionLike::req_packed_command(&mut link.conn.clone(), cmd).await
+    };
     let mut args = cmd.args_iter();
     let name = match args.next() {
         Some(redis::Arg::Simple(n)) => n.to_ascii_uppercase(),
@@ -449,7 +501,7 @@ pub(crate) async fn command_by_slot(mut conn: ClusterConnection, cmd: &Cmd) -> R
     for a in args {
         match a {
             redis::Arg::Simple(k) => keys.push(k),
-            _ => return redis::aio::ConnectionLike::req_packed_command(&mut conn, cmd).await,
+            _ => return whole().await,
         }
     }
     let mut by_slot: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
@@ -457,7 +509,7 @@ pub(crate) async fn command_by_slot(mut conn: ClusterConnection, cmd: &Cmd) -> R
         by_slot.entry(slot_of(k)).or_default().push(i);
     }
     if !multi || by_slot.len() <= 1 {
-        return redis::aio::ConnectionLike::req_packed_command(&mut conn, cmd).await;
+        return whole().await;
     }
     let sends = by_slot.into_iter().map(|(slot, indices)| {
         let mut sub = redis::Cmd::new();
@@ -465,9 +517,11 @@ pub(crate) async fn command_by_slot(mut conn: ClusterConnection, cmd: &Cmd) -> R
         for &i in &indices {
             sub.arg(keys[i]);
         }
-        let mut c = conn.clone();
+        let link = link.clone();
         async move {
             let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
+            let _turn = link.turn().await;
+            let mut c = link.conn.clone();
             let reply = c.route_command(sub, RoutingInfo::SingleNode(route)).await?;
             Ok::<_, redis::RedisError>((indices, reply))
         }
@@ -495,7 +549,7 @@ pub(crate) async fn command_by_slot(mut conn: ClusterConnection, cmd: &Cmd) -> R
 /// Sends a pipeline whose commands may touch keys of several slots: one sub-pipeline per
 /// slot, all at once, the replies put back in the pipeline's order.
 pub(crate) async fn pipeline_by_slot(
-    conn: ClusterConnection,
+    link: ClusterLink,
     pipeline: &Pipeline,
     offset: usize,
     count: usize,
@@ -510,7 +564,8 @@ pub(crate) async fn pipeline_by_slot(
         by_slot.entry(slot).or_default().push(i);
     }
     if by_slot.len() <= 1 || offset != 0 || count != cmds.len() {
-        let mut c = conn;
+        let _turn = link.turn().await;
+        let mut c = link.conn.clone();
         return redis::aio::ConnectionLike::req_packed_commands(&mut c, pipeline, offset, count)
             .await;
     }
@@ -519,11 +574,12 @@ pub(crate) async fn pipeline_by_slot(
         for &i in &indices {
             sub.add_command(cmds[i].clone());
         }
-        let mut c = conn.clone();
+        let link = link.clone();
         async move {
             let n = indices.len();
             let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
-            let values = c.route_pipeline(sub, 0, n, route).await?;
+            let _turn = link.turn().await;
+            let values = link.conn.clone().route_pipeline(sub, 0, n, route).await?;
             Ok::<_, redis::RedisError>((indices, values))
         }
     });

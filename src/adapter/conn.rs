@@ -44,7 +44,7 @@ enum Backend {
 #[derive(Clone)]
 pub(crate) enum Link {
     Single(MultiplexedConnection),
-    Cluster(redis::cluster_async::ClusterConnection),
+    Cluster(crate::adapter::cluster::ClusterLink),
 }
 
 impl redis::aio::ConnectionLike for Link {
@@ -78,7 +78,7 @@ impl redis::aio::ConnectionLike for Link {
     fn get_db(&self) -> i64 {
         match self {
             Link::Single(c) => c.get_db(),
-            Link::Cluster(c) => c.get_db(),
+            Link::Cluster(c) => c.conn.get_db(),
         }
     }
 }
