@@ -466,3 +466,128 @@ async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_take
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_subscription_follows_a_failover_to_the_promoted_replica_and_hears_each_event_once()
+{
+    use common::cluster::{cli_on, numpat};
+    use motia_state::ReconnectStrategy;
+    use motia_state::live::{LiveMessage, LiveOptions, LiveSubscription};
+    let _turn = turn();
+    let c = replicated();
+    c.cli(&["FLUSHALL"]);
+    for p in c.running() {
+        cli_on(p, &["CONFIG", "SET", "notify-keyspace-events", ""]);
+    }
+    let state = RedisStateAdapter::connect(config_of(c)).await.unwrap();
+    assert!(!state.notify_setting().await.unwrap().covers_live());
+    let change = state.enable_notifications().await.unwrap();
+    // Replicas too: the one promoted below publishes by its own setting.
+    for p in c.running() {
+        let set = cli_on(p, &["CONFIG", "GET", "notify-keyspace-events"]);
+        assert!(set.contains('K') && set.contains('$'), "node {p}: {set}");
+    }
+    assert!(state.notify_setting().await.unwrap().covers_live());
+
+    // A strategy that gives up long before a replica takes over.
+    let options = LiveOptions {
+        reconnect: Some(ReconnectStrategy::new(|n| {
+            (n <= 1).then(|| Duration::from_millis(50))
+        })),
+        ..LiveOptions::default()
+    };
+    let mut live = LiveSubscription::open(&state, options).await.unwrap();
+    let patterns = live.patterns().len() as u64;
+    let subscribed_on_primaries_only = |primaries: &[u16]| {
+        for p in c.running() {
+            let expected = if primaries.contains(&p) { patterns } else { 0 };
+            assert_eq!(numpat(p), expected, "node {p} (primaries {primaries:?})");
+        }
+    };
+    subscribed_on_primaries_only(&c.primaries());
+
+    let trace = "live-failover";
+    let (dead, successor) = primary_with_replica(c);
+    let (on, _) = keys_of(c, trace, dead);
+    let full = format!("motia:state:{trace}:{on}");
+    c.wait_replicated(dead, successor);
+    c.hold_failover(successor, true);
+    c.kill(dead);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let m = tokio::time::timeout_at(deadline, live.next())
+            .await
+            .expect("the lost primary to be noticed")
+            .unwrap();
+        if m == LiveMessage::Disconnected {
+            break;
+        }
+    }
+    // No replica may take over yet: the strategy runs out, and the subscription goes on
+    // trying instead of ending.
+    let held = tokio::time::Instant::now() + Duration::from_secs(2);
+    while let Ok(m) = tokio::time::timeout_at(held, live.next()).await {
+        match m {
+            Ok(LiveMessage::Reconnected) => panic!("reconnected with {dead} down and no successor"),
+            Ok(_) => {}
+            Err(e) => panic!("the subscription ended: {e}"),
+        }
+    }
+    c.hold_failover(successor, false);
+    tokio::task::spawn_blocking(move || c.wait_promoted(dead, successor))
+        .await
+        .unwrap();
+    assert_eq!(c.primary_of(&full), successor);
+
+    // Then it follows the promoted replica, saying events may have been missed.
+    loop {
+        let m = tokio::time::timeout_at(deadline, live.next())
+            .await
+            .expect("the subscription to come back")
+            .unwrap();
+        if m == LiveMessage::Reconnected {
+            break;
+        }
+    }
+    subscribed_on_primaries_only(&c.primaries());
+    assert!(c.primaries().contains(&successor));
+
+    // A write to a failed-over slot is heard once. A second key on the same primary, written
+    // after, arrives after it on that primary's subscription: a repeat would come first.
+    state.set(trace, &on, &1).await.unwrap();
+    let mut after = None;
+    for i in 0..200 {
+        let k = format!("after{i}");
+        if c.primary_of(&format!("motia:state:{trace}:{k}")) == successor {
+            after = Some(k);
+            break;
+        }
+    }
+    let after = after.unwrap();
+    state.set(trace, &after, &2).await.unwrap();
+    let mut heard = 0;
+    loop {
+        let m = tokio::time::timeout_at(deadline, live.next())
+            .await
+            .expect("the events of the promoted replica")
+            .unwrap();
+        if let LiveMessage::Event(ev) = m {
+            if ev.key == full {
+                heard += 1;
+            } else if ev.key == format!("motia:state:{trace}:{after}") {
+                break;
+            }
+        }
+    }
+    assert_eq!(heard, 1);
+
+    drop(live);
+    state.restore_notifications(&change).await.unwrap();
+    for p in c.running() {
+        let set = cli_on(p, &["CONFIG", "GET", "notify-keyspace-events"]);
+        assert!(!set.contains('K'), "node {p}: {set}");
+    }
+    tokio::task::spawn_blocking(move || c.rejoin(dead, successor))
+        .await
+        .unwrap();
+}

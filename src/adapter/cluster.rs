@@ -53,11 +53,12 @@ impl ClusterLink {
 /// Per-command limit when the settings give none: a dead primary must not hang a call.
 const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One slot range and the primary serving it.
+/// One slot range, the primary serving it and its replicas.
 struct SlotRange {
     first: u16,
     last: u16,
     primary: Node,
+    replicas: Vec<Node>,
 }
 
 pub(crate) struct Cluster {
@@ -309,6 +310,32 @@ impl Cluster {
         }
     }
 
+    /// Every replica: those `CLUSTER SLOTS` lists (it leaves out those that failed) and those
+    /// each primary says are attached to it (`INFO replication`), since the node answering
+    /// `CLUSTER SLOTS` may not have heard of a replica yet (gossip takes a while).
+    pub(crate) async fn replicas(&self) -> Result<Vec<Node>> {
+        let map = fetch_slots(self.safe.conn.clone())
+            .await
+            .map_err(|e| self.map_err(e, "CLUSTER SLOTS"))?;
+        let mut primaries: Vec<Node> = map.iter().map(|r| r.primary.clone()).collect();
+        primaries.sort();
+        primaries.dedup();
+        let mut out: Vec<Node> = map.into_iter().flat_map(|r| r.replicas).collect();
+        let info = redis::cmd("INFO").arg("replication").clone();
+        for p in &primaries {
+            match self
+                .query_node::<String>(p, &info, "INFO replication")
+                .await
+            {
+                Ok(text) => out.extend(attached_replicas(&text)),
+                Err(e) => tracing::debug!(error = %e, node = %node_name(p), "no replica list"),
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     /// Makes the cluster client connect to `node`, a primary it may not know yet (a replica
     /// just promoted, while the client's own slot map still names the dead primary): a read of
     /// a key in one of its slots is redirected there, and following the redirect connects.
@@ -396,6 +423,22 @@ fn key_in_slot(prefix: &str, slot: u16) -> Option<String> {
         .find(|key| slot_of(key.as_bytes()) == slot)
 }
 
+/// The replicas in a primary's `INFO replication`: `slave0:ip=10.0.0.2,port=6380,state=online,...`.
+fn attached_replicas(info: &str) -> Vec<Node> {
+    info.lines()
+        .filter(|l| l.starts_with("slave") && l.contains("ip="))
+        .filter_map(|l| {
+            let (_, fields) = l.split_once(':')?;
+            let field = |name: &str| {
+                fields
+                    .split(',')
+                    .find_map(|f| f.trim().strip_prefix(name)?.strip_prefix('='))
+            };
+            Some((field("ip")?.to_string(), field("port")?.parse().ok()?))
+        })
+        .collect()
+}
+
 /// True when the server did not run the command: a redirect, a cluster that is changing, or
 /// no connection to send it on.
 fn not_executed(e: &redis::RedisError) -> bool {
@@ -469,14 +512,24 @@ async fn fetch_slots(mut conn: ClusterConnection) -> RedisResult<Vec<SlotRange>>
         else {
             continue;
         };
-        let mut p = primary.into_iter();
-        let host = p.next().and_then(|v| String::from_redis_value(v).ok());
-        let port = p.next().and_then(|v| i64::from_redis_value(v).ok());
-        if let (Some(host), Some(port)) = (host, port) {
+        let node = |parts: Vec<Value>| {
+            let mut p = parts.into_iter();
+            let host = p.next().and_then(|v| String::from_redis_value(v).ok());
+            let port = p.next().and_then(|v| i64::from_redis_value(v).ok());
+            Some((host?, u16::try_from(port?).ok()?))
+        };
+        let replicas = it
+            .filter_map(|r| match r {
+                Value::Array(parts) => node(parts),
+                _ => None,
+            })
+            .collect();
+        if let Some(primary) = node(primary) {
             out.push(SlotRange {
                 first: first as u16,
                 last: last as u16,
-                primary: (host, port as u16),
+                primary,
+                replicas,
             });
         }
     }
@@ -591,4 +644,22 @@ pub(crate) async fn pipeline_by_slot(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicas_from_info() {
+        let info = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n\
+                    slave0:ip=127.0.0.1,port=7004,state=online,offset=42,lag=0\r\n\
+                    slave1:ip=::1,port=7005,state=wait_bgsave,offset=0,lag=1\r\n\
+                    master_repl_offset:42\r\n";
+        assert_eq!(
+            attached_replicas(info),
+            vec![("127.0.0.1".into(), 7004), ("::1".into(), 7005)]
+        );
+        assert!(attached_replicas("role:slave\r\nslave_read_only:1\r\n").is_empty());
+    }
 }

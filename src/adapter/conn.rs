@@ -238,6 +238,15 @@ impl Conn {
         }
     }
 
+    /// A cluster's replicas (none for one server): they are no keyspace walk's targets, but
+    /// have settings of their own that matter once one of them is promoted.
+    pub(crate) async fn replicas(&self) -> Result<Vec<Node>> {
+        match &*self.inner {
+            Backend::Standalone(_) => Ok(Vec::new()),
+            Backend::Cluster(c) => c.replicas().await,
+        }
+    }
+
     /// One command to one node (`None`: wherever the command routes).
     pub(crate) async fn query_node<T: FromRedisValue>(
         &self,
@@ -250,6 +259,39 @@ impl Conn {
             _ => self.query(cmd, Retry::Safe, context).await,
         }
     }
+}
+
+/// One command to one node over a connection of its own: for a cluster's replicas, which
+/// the cluster client does not send commands to.
+pub(crate) async fn query_direct<T: FromRedisValue>(
+    config: &Config,
+    node: &Node,
+    cmd: &Cmd,
+    context: &str,
+) -> Result<T> {
+    let mut config = config.clone();
+    config.host = node.0.clone();
+    config.port = node.1;
+    config.cluster = false;
+    config.cluster_nodes.clear();
+    config.socket = None;
+    config.sentinel = None;
+    let addr = if node.0.contains(':') {
+        format!("[{}]:{}", node.0, node.1)
+    } else {
+        format!("{}:{}", node.0, node.1)
+    };
+    let client = build_client(&config, false)?;
+    let conn_config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(config.connect_timeout))
+        .set_response_timeout(config.command_timeout);
+    let mut conn = client
+        .get_multiplexed_async_connection_with_config(&conn_config)
+        .await
+        .map_err(|e| connect_error(&addr, config.tls.is_some(), e))?;
+    cmd.query_async::<T>(&mut conn)
+        .await
+        .map_err(|e| map_err(&addr, &config, e, context))
 }
 
 impl Standalone {

@@ -235,7 +235,9 @@ pub struct LiveOptions {
     pub trace_records: bool,
     /// Notifications held while the reader is busy; beyond, they are dropped and counted.
     pub buffer: usize,
-    /// Reconnect attempts after a disconnection (default: the adapter's strategy).
+    /// Reconnect attempts after a disconnection (default: the adapter's strategy). A cluster
+    /// whose nodes still answer is tried beyond it, at its last delay, until a replica has
+    /// taken over from a lost primary.
     pub reconnect: Option<ReconnectStrategy>,
     /// Read the server's setting every few seconds and report changes.
     pub check_setting: bool,
@@ -533,7 +535,7 @@ impl LiveSubscription {
                         return Ok(LiveMessage::Reconnected);
                     }
                     let attempt = attempt + 1;
-                    let Some(delay) = self.reconnect.delay(attempt) else {
+                    let Some(delay) = self.retry_delay(attempt).await else {
                         return Err(Error::Disconnected {
                             addr: self.adapter.addr().to_string(),
                             retries: attempt - 1,
@@ -605,6 +607,19 @@ impl LiveSubscription {
         Ok(out)
     }
 
+    /// How long to wait before re-subscribing again, `None` to give up. A cluster that still
+    /// answers is not given up on when the strategy runs out: a primary's replica takes over
+    /// only after the node timeout (15 s by default) and an election, longer than a strategy
+    /// meant for one unreachable server allows; the last delay it gave is kept meanwhile.
+    async fn retry_delay(&self, attempt: u32) -> Option<Duration> {
+        if let Some(delay) = self.reconnect.delay(attempt) {
+            return Some(delay);
+        }
+        let last = (1..attempt).rev().find_map(|n| self.reconnect.delay(n))?;
+        let cluster = self.links.iter().any(|l| l.node.is_some());
+        (cluster && self.adapter.conn.scan_targets().await.is_ok()).then_some(last)
+    }
+
     /// True when every node's subscription answers (re-made where needed).
     async fn ping(&mut self) -> bool {
         if self.links.iter().any(|l| l.node.is_some()) && self.link_nodes().await.is_err() {
@@ -632,7 +647,7 @@ impl LiveSubscription {
                 Err(e) => tracing::debug!(error = %e, "listing the primaries failed"),
             }
         }
-        match self.adapter.notify_setting().await {
+        match self.adapter.primaries_notify_setting().await {
             Ok(s) => {
                 let covered = s.covers_live();
                 (covered != self.covered).then(|| {

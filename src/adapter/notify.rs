@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::adapter::RedisStateAdapter;
-use crate::adapter::conn::Node;
+use crate::adapter::conn::{Node, query_direct};
 use crate::adapter::error::{Error, Result};
 
 /// Flags live updates cannot do without: keyspace channel (`K`), string commands (`$`, the
@@ -328,22 +328,27 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn notify_setting(&self) -> Result<NotifySetting> {
-        // Each node of a cluster has its own setting: report one that lacks flags, if any.
-        let mut found: Option<NotifySetting> = None;
-        for node in self.conn.scan_targets().await? {
-            let s = self.notify_setting_of(node.as_ref()).await?;
-            match &found {
-                Some(f) if !f.covers_live() || s.covers_live() => {}
-                _ => found = Some(s),
-            }
-        }
-        Ok(found.unwrap_or_default())
+        // Each node of a cluster has its own setting, replicas too (one that lacks flags
+        // publishes nothing once promoted): report one that lacks flags, if any.
+        let settings = self.notify_settings(true).await?;
+        Ok(least(settings.into_iter().map(|(_, s)| s).collect()))
+    }
+
+    /// The setting of the nodes a live subscription listens to (the server, or a cluster's
+    /// primaries): for the subscription's periodic check, which need not connect to replicas.
+    pub(crate) async fn primaries_notify_setting(&self) -> Result<NotifySetting> {
+        let settings = self.notify_settings(false).await?;
+        Ok(least(settings.into_iter().map(|(_, s)| s).collect()))
     }
 
     /// Adds the missing [`WANTED_FLAGS`] to the setting (never replacing what is there) and
     /// returns the change, to give to [`RedisStateAdapter::restore_notifications`] later. A
     /// setting that has them all is left alone (`is_noop()`). Refused on a read-only adapter.
-    /// In a cluster every primary gets the change; their settings must be alike.
+    /// In a cluster every primary gets the change; their settings must be alike. Replicas get
+    /// the primaries' setting too (changed or not) when theirs differs, since a replica that
+    /// takes over publishes by its own setting: one without the flags would end live updates
+    /// for its slots at a failover. When the primaries needed no change, a replica aligned
+    /// with them stays so (restoring has nothing to take back).
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -359,13 +364,14 @@ impl RedisStateAdapter {
                 operation: "enabling keyspace notifications",
             });
         }
-        let nodes = self.conn.scan_targets().await?;
-        let mut settings = Vec::new();
-        for node in &nodes {
-            settings.push(self.notify_setting_of(node.as_ref()).await?);
-        }
-        let first = settings.first().cloned().unwrap_or_default();
-        if let Some(other) = settings.iter().find(|s| !s.same_flags(&first)) {
+        let settings = self.notify_settings(true).await?;
+        let primaries: Vec<&NotifySetting> = settings
+            .iter()
+            .filter(|(t, _)| !matches!(t, NotifyTarget::Replica(_)))
+            .map(|(_, s)| s)
+            .collect();
+        let first = primaries.first().map(|s| (*s).clone()).unwrap_or_default();
+        if let Some(other) = primaries.iter().find(|s| !s.same_flags(&first)) {
             return Err(Error::Config {
                 name: PARAM.into(),
                 reason: format!(
@@ -375,25 +381,29 @@ impl RedisStateAdapter {
             });
         }
         let change = NotifyChange::plan(&first);
-        if change.is_noop() {
-            return Ok(change);
-        }
-        for (i, node) in nodes.iter().enumerate() {
-            if let Err(e) = self.set_notify(node.as_ref(), &change.after).await {
+        let mut done: Vec<(&NotifyTarget, &NotifySetting)> = Vec::new();
+        for (target, before) in &settings {
+            if before.same_flags(&change.after) {
+                continue;
+            }
+            if let Err(e) = self.set_notify_at(target, &change.after).await {
                 // Take back what was set on the nodes before this one.
-                for done in &nodes[..i] {
-                    let _ = self.set_notify(done.as_ref(), &change.before).await;
+                for (t, b) in done {
+                    let _ = self.set_notify_at(t, b).await;
                 }
                 return Err(e);
             }
+            done.push((target, before));
         }
-        tracing::info!(before = %change.before, after = %change.after, "keyspace notifications enabled");
+        if !done.is_empty() {
+            tracing::info!(before = %change.before, after = %change.after, nodes = done.len(), "keyspace notifications enabled");
+        }
         Ok(change)
     }
 
     /// Undoes `change`: the previous setting exactly when the server still has ours; when
     /// someone changed it since, only the flags we added are taken out of theirs (node by node
-    /// in a cluster).
+    /// in a cluster, replicas included).
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -406,18 +416,16 @@ impl RedisStateAdapter {
             return Ok(RestoreOutcome::Unchanged(change.before.clone()));
         }
         let mut outcome: Option<RestoreOutcome> = None;
-        for node in self.conn.scan_targets().await? {
-            let node = node.as_ref();
-            let found = self.notify_setting_of(node).await?;
+        for (target, found) in self.notify_settings(true).await? {
             let this = if found.same_flags(&change.after) {
-                self.set_notify(node, &change.before).await?;
+                self.set_notify_at(&target, &change.before).await?;
                 RestoreOutcome::Restored(change.before.clone())
             } else {
                 let now = found.without(&change.added);
                 if now.same_flags(&found) {
                     RestoreOutcome::Unchanged(found)
                 } else {
-                    self.set_notify(node, &now).await?;
+                    self.set_notify_at(&target, &now).await?;
                     RestoreOutcome::Adjusted { found, now }
                 }
             };
@@ -432,6 +440,66 @@ impl RedisStateAdapter {
         let outcome = outcome.unwrap_or(RestoreOutcome::Unchanged(change.before.clone()));
         tracing::info!(%outcome, "keyspace notifications restored");
         Ok(outcome)
+    }
+
+    /// The setting of the server, or of a cluster's primaries and (with `replicas`) of the
+    /// replicas that answer: one that does not cannot be read or set now, and is left out
+    /// rather than failing the whole call.
+    async fn notify_settings(&self, replicas: bool) -> Result<Vec<(NotifyTarget, NotifySetting)>> {
+        let mut out = Vec::new();
+        for node in self.conn.scan_targets().await? {
+            let target = NotifyTarget::Primary(node);
+            let setting = self.notify_setting_at(&target).await?;
+            out.push((target, setting));
+        }
+        if !replicas {
+            return Ok(out);
+        }
+        let listed = match self.conn.replicas().await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "the cluster's replicas could not be listed");
+                Vec::new()
+            }
+        };
+        for node in listed {
+            let target = NotifyTarget::Replica(node);
+            match self.notify_setting_at(&target).await {
+                Ok(setting) => out.push((target, setting)),
+                Err(e) => tracing::warn!(error = %e, "a replica's setting could not be read"),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn notify_setting_at(&self, target: &NotifyTarget) -> Result<NotifySetting> {
+        match target {
+            NotifyTarget::Primary(node) => self.notify_setting_of(node.as_ref()).await,
+            NotifyTarget::Replica(node) => {
+                let mut cmd = redis::cmd("CONFIG");
+                cmd.arg("GET").arg(PARAM);
+                let map: HashMap<String, String> =
+                    query_direct(self.config(), node, &cmd, "CONFIG GET")
+                        .await
+                        .map_err(|e| refused(e, "CONFIG GET"))?;
+                Ok(NotifySetting::new(
+                    map.get(PARAM).cloned().unwrap_or_default(),
+                ))
+            }
+        }
+    }
+
+    async fn set_notify_at(&self, target: &NotifyTarget, setting: &NotifySetting) -> Result<()> {
+        match target {
+            NotifyTarget::Primary(node) => self.set_notify(node.as_ref(), setting).await,
+            NotifyTarget::Replica(node) => {
+                let mut cmd = redis::cmd("CONFIG");
+                cmd.arg("SET").arg(PARAM).arg(setting.as_str());
+                query_direct::<()>(self.config(), node, &cmd, "CONFIG SET")
+                    .await
+                    .map_err(|e| refused(e, "CONFIG SET"))
+            }
+        }
     }
 
     async fn notify_setting_of(&self, node: Option<&Node>) -> Result<NotifySetting> {
@@ -455,6 +523,22 @@ impl RedisStateAdapter {
             .await
             .map_err(|e| refused(e, "CONFIG SET"))
     }
+}
+
+/// A node whose setting counts: the server or a cluster primary (reached as the cluster
+/// client routes), or a cluster replica (over a connection of its own).
+enum NotifyTarget {
+    Primary(Option<Node>),
+    Replica(Node),
+}
+
+/// The first setting that does not cover live updates, else the first.
+fn least(settings: Vec<NotifySetting>) -> NotifySetting {
+    let lacking = settings.iter().position(|s| !s.covers_live());
+    settings
+        .into_iter()
+        .nth(lacking.unwrap_or(0))
+        .unwrap_or_default()
 }
 
 /// A refused CONFIG (ACL, or renamed away on managed Redis) as [`Error::ConfigRefused`].

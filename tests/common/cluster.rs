@@ -382,6 +382,11 @@ impl RedisCluster {
     }
 }
 
+/// redis-cli on one node (no redirects followed), its answer.
+pub fn cli_on(port: u16, args: &[&str]) -> String {
+    redis_cli(port, args).unwrap_or_else(|| panic!("redis-cli -p {port} {args:?} failed"))
+}
+
 /// `PUBSUB NUMPAT` of one node: pattern subscriptions are local to the node.
 pub fn numpat(port: u16) -> u64 {
     redis_cli(port, &["PUBSUB", "NUMPAT"])
