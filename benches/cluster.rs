@@ -65,10 +65,14 @@ fn main() {
     let cpu_walk = cpu.since(&ports);
     let cpu = Cpu::now(&ports);
     let ui_cpu_before = thread_cpu();
-    let (index, keys, trace_count) = rt.block_on(browser_index(&cluster));
-    // The event loop runs on this thread (`block_on`): its CPU time is the UI's share.
-    let ui_cpu = thread_cpu().saturating_sub(ui_cpu_before);
-    let cpu_index = cpu.since(&ports);
+    let (index, keys, trace_count, ui_cpu_done, cpu_done) = rt.block_on(browser_index(&cluster));
+    // The event loop runs on this thread (`block_on`): its CPU time until the index was
+    // complete is the UI's share.
+    let ui_cpu = ui_cpu_done.saturating_sub(ui_cpu_before);
+    let cpu_index = (
+        cpu_done.client.saturating_sub(cpu.client),
+        cpu_done.servers.saturating_sub(cpu.servers),
+    );
     let plain2 = rt.block_on(plain_scans(&ports, n));
     let plain = plain1.min(plain2);
     let ratio = index.as_secs_f64() / plain.as_secs_f64();
@@ -231,8 +235,10 @@ async fn adapter_scan(cluster: &RedisCluster, n: usize) -> Duration {
 }
 
 /// The browser (model, update, worker, event loop, TestBackend) on a plain URL to one node:
-/// cluster mode is detected, every primary walked; the time the model reports for the scan.
-async fn browser_index(cluster: &RedisCluster) -> (Duration, usize, usize) {
+/// cluster mode is detected, every primary walked; the time the model reports for the scan,
+/// and the CPU used when it was complete (this thread's, and all of it).
+async fn browser_index(cluster: &RedisCluster) -> (Duration, usize, usize, Duration, Cpu) {
+    let ports = cluster.ports();
     let mut config = motia_state::Config::from_url(&cluster.url()).unwrap();
     config.connect_timeout = Duration::from_secs(5);
     let opts = BrowserOptions::default();
@@ -250,6 +256,8 @@ async fn browser_index(cluster: &RedisCluster) -> (Duration, usize, usize) {
                     m.scan.took.unwrap_or_default(),
                     m.index.total_keys,
                     m.index.traces.len(),
+                    thread_cpu(),
+                    Cpu::now(&ports),
                 ));
                 let _ = tx.send(Ok(Event::Key(KeyEvent::new_with_kind(
                     KeyCode::Char('q'),
@@ -265,5 +273,5 @@ async fn browser_index(cluster: &RedisCluster) -> (Duration, usize, usize) {
     let _ = link.cmds.send(browser::action::WorkerCmd::Shutdown);
     worker.abort();
     let r = result.lock().unwrap().take();
-    r.unwrap_or_default()
+    r.expect("the scan completed")
 }

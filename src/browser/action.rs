@@ -355,7 +355,7 @@ impl ScannedTrace {
     ) -> Vec<Self> {
         let mut groups = ScanGroups::default();
         for n in names {
-            groups.add(keyspace, n.as_ref());
+            groups.add(keyspace, n.as_ref().to_string());
         }
         groups.take()
     }
@@ -371,10 +371,11 @@ pub struct ScanGroups {
 
 impl ScanGroups {
     /// Adds `{prefix}{trace}:{key}`; a name without a trace is left out.
-    pub fn add(&mut self, keyspace: &motia_state::KeySpace, full: &str) {
-        let Some((trace, key)) = keyspace.split(full) else {
+    pub fn add(&mut self, keyspace: &motia_state::KeySpace, mut full: String) {
+        let Some((trace, key)) = keyspace.split(&full) else {
             return;
         };
+        let key_at = full.len() - key.len();
         let i = match self.at.get(trace) {
             Some(&i) => i,
             None => {
@@ -387,7 +388,11 @@ impl ScanGroups {
                 self.groups.len() - 1
             }
         };
-        self.groups[i].keys.push(key.into());
+        // The key keeps the name's own allocation: a million names cost no second copy.
+        full.drain(..key_at);
+        if let Some(g) = self.groups.get_mut(i) {
+            g.keys.push(full.into_boxed_str());
+        }
         self.keys += 1;
     }
 

@@ -25,7 +25,7 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
             Ok(Some(page)) => {
                 // Every key, by its escaped name (exact bytes behind it, see `raw_key`).
                 for bytes in page {
-                    batch.add(&keyspace, &motia_state::escape::name_owned(bytes));
+                    batch.add(&keyspace, motia_state::escape::name_owned(bytes));
                 }
                 // The first keys go out at once so the first traces show immediately.
                 let due = (!sent_any && !batch.is_empty())
