@@ -264,7 +264,7 @@ pub enum WorkerEvent {
     /// Keys found by scan `generation`; `seen` counts every key returned so far.
     ScanBatch {
         generation: u64,
-        keys: Vec<ScannedTrace>,
+        keys: Vec<String>,
         seen: u64,
     },
     /// Scan `generation` reached cursor 0.
@@ -334,85 +334,4 @@ pub enum WorkerEvent {
         id: u64,
         result: Result<Vec<String>, String>,
     },
-}
-
-/// Keys of one trace found by a scan, split and grouped by the worker: on a big keyspace the
-/// UI thread's share of a scan is its critical path, so it only takes names in, one trace
-/// lookup per group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScannedTrace {
-    pub trace: Box<str>,
-    pub keys: Vec<Box<str>>,
-}
-
-impl ScannedTrace {
-    /// Full names grouped by trace, in order of first appearance; names without a trace are
-    /// left out.
-    #[cfg(test)]
-    pub fn group<S: AsRef<str>>(
-        keyspace: &motia_state::KeySpace,
-        names: impl IntoIterator<Item = S>,
-    ) -> Vec<Self> {
-        let mut groups = ScanGroups::default();
-        for n in names {
-            groups.add(keyspace, n.as_ref().to_string());
-        }
-        groups.take()
-    }
-}
-
-/// Scan batch being gathered: trace name to its group's place.
-#[derive(Debug, Default)]
-pub struct ScanGroups {
-    at: std::collections::HashMap<Box<str>, usize, foldhash::fast::RandomState>,
-    groups: Vec<ScannedTrace>,
-    keys: usize,
-}
-
-impl ScanGroups {
-    /// Adds `{prefix}{trace}:{key}`; a name without a trace is left out.
-    pub fn add(&mut self, keyspace: &motia_state::KeySpace, mut full: String) {
-        let Some((trace, key)) = keyspace.split(&full) else {
-            return;
-        };
-        let key_at = full.len() - key.len();
-        let i = match self.at.get(trace) {
-            Some(&i) => i,
-            None => {
-                // The name is kept once, here, and moved into its group by `take`.
-                self.at.insert(trace.into(), self.groups.len());
-                self.groups.push(ScannedTrace {
-                    trace: Box::default(),
-                    keys: Vec::new(),
-                });
-                self.groups.len() - 1
-            }
-        };
-        // The key keeps the name's own allocation: a million names cost no second copy.
-        full.drain(..key_at);
-        if let Some(g) = self.groups.get_mut(i) {
-            g.keys.push(full.into_boxed_str());
-        }
-        self.keys += 1;
-    }
-
-    /// Keys gathered so far.
-    pub fn len(&self) -> usize {
-        self.keys
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys == 0
-    }
-
-    /// The groups, leaving this empty.
-    pub fn take(&mut self) -> Vec<ScannedTrace> {
-        for (trace, i) in self.at.drain() {
-            if let Some(g) = self.groups.get_mut(i) {
-                g.trace = trace;
-            }
-        }
-        self.keys = 0;
-        std::mem::take(&mut self.groups)
-    }
 }

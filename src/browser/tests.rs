@@ -9,9 +9,7 @@ use motia_state::Ttl;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use crate::browser::action::{
-    Action, Effect, RowMeta, ScannedTrace, ServerFacts, WorkerCmd, WorkerEvent,
-};
+use crate::browser::action::{Action, Effect, RowMeta, ServerFacts, WorkerCmd, WorkerEvent};
 use crate::browser::doc::{ValueDoc, WINDOW};
 use crate::browser::keymap::Keymap;
 use crate::browser::model::clock::ManualClock;
@@ -87,8 +85,8 @@ fn full(trace: &str, key: &str) -> String {
 }
 
 fn batch(m: &mut Model, generation: u64, keys: &[(&str, &str)]) {
+    let keys: Vec<String> = keys.iter().map(|(t, k)| full(t, k)).collect();
     let seen = m.scan.seen + keys.len() as u64;
-    let keys = ScannedTrace::group(&m.keyspace, keys.iter().map(|(t, k)| full(t, k)));
     ev(
         m,
         WorkerEvent::ScanBatch {
@@ -1835,12 +1833,11 @@ fn frame_read_only_custom_prefix_80x24() {
     );
     update(&mut m, Action::Resize(80, 24));
     let g = scan_gen(&connect(&mut m));
-    let keys = ScannedTrace::group(&m.keyspace, ["shop:state:t1:order"]);
     ev(
         &mut m,
         WorkerEvent::ScanBatch {
             generation: g,
-            keys,
+            keys: vec!["shop:state:t1:order".into()],
             seen: 1,
         },
     );

@@ -70,32 +70,35 @@ pub struct Index {
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Index {
-    /// Records `keys` of `trace` as seen by `generation`, taking the names as they are (a
-    /// scan batch's, allocated by the worker); the trace's name back when the trace is new.
-    pub fn insert_group(
+    /// Records a scanned name `{prefix}{trace}:{key}` (the trace at `trace_at..key_at - 1`,
+    /// the key from `key_at`) as seen by `generation`; the key keeps the name's own
+    /// allocation, so a million names cost no second copy. The trace's name back when new.
+    pub fn insert_scanned(
         &mut self,
-        trace: Box<str>,
-        keys: Vec<Box<str>>,
+        mut full: String,
+        trace_at: usize,
+        key_at: usize,
         generation: u64,
     ) -> Option<Box<str>> {
-        if keys.is_empty() {
-            return None;
-        }
+        let trace = full.get(trace_at..key_at.saturating_sub(1))?;
         let mut new_trace = None;
-        let known = match self.traces.get_mut(&trace) {
+        let known = match self.traces.get_mut(trace) {
             Some(k) => k,
             None => {
-                new_trace = Some(trace.clone());
-                self.traces.entry(trace).or_default()
+                let name: Box<str> = trace.into();
+                new_trace = Some(name.clone());
+                self.traces.entry(name).or_default()
             }
         };
-        for key in keys {
-            match known.entry(key) {
-                Entry::Occupied(mut seen) => *seen.get_mut() = generation,
-                Entry::Vacant(new) => {
-                    new.insert(generation);
-                    self.total_keys += 1;
-                }
+        if !full.is_char_boundary(key_at) {
+            return new_trace;
+        }
+        full.drain(..key_at);
+        match known.entry(full.into_boxed_str()) {
+            Entry::Occupied(mut seen) => *seen.get_mut() = generation,
+            Entry::Vacant(new) => {
+                new.insert(generation);
+                self.total_keys += 1;
             }
         }
         new_trace

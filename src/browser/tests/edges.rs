@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use super::*;
-use crate::browser::action::{ScannedTrace, WriteOp, WriteOutcome};
+use crate::browser::action::{WriteOp, WriteOutcome};
 use crate::browser::model::keys::{RowKind, Selected};
 use crate::browser::model::notifications::ToastKind;
 
@@ -39,12 +39,10 @@ fn names_that_are_not_utf8_are_indexed_escaped_and_reach_redis_exactly() {
     let mut m = model(&c);
     let g = scan_gen(&connect(&mut m));
     // What the worker sends: every full key by its escaped name.
-    let keys = ScannedTrace::group(
-        &m.keyspace,
-        [&b"motia:state:o1:k\xffx"[..], b"motia:state:new\nline:k"]
-            .iter()
-            .map(|k| motia_state::escape::name(k)),
-    );
+    let keys: Vec<String> = [&b"motia:state:o1:k\xffx"[..], b"motia:state:new\nline:k"]
+        .iter()
+        .map(|k| motia_state::escape::name(k).into_owned())
+        .collect();
     ev(
         &mut m,
         WorkerEvent::ScanBatch {
@@ -384,8 +382,8 @@ fn apply(m: &mut Model, c: &ManualClock, s: &Step) {
             update(m, Action::Tick);
         }
         Step::Batch { stale, keys } => {
+            let keys: Vec<String> = keys.iter().map(|k| name_of(*k)).collect();
             let seen = m.scan.seen + keys.len() as u64;
-            let keys = ScannedTrace::group(&m.keyspace, keys.iter().map(|k| name_of(*k)));
             let generation = if *stale {
                 generation.saturating_sub(1)
             } else {

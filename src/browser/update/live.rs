@@ -227,11 +227,8 @@ pub fn refresh_needed(m: &Model) -> bool {
 }
 
 /// A scan page must not bring back a key removed while the scan ran.
-pub fn removed_while_scanning(m: &Model, trace: &str, key: &str) -> bool {
-    !m.live.removed_while_scanning.is_empty()
-        && m.live
-            .removed_while_scanning
-            .contains(&format!("{}{trace}:{key}", m.keyspace.prefix()))
+pub fn removed_while_scanning(m: &Model, full_key: &str) -> bool {
+    !m.live.removed_while_scanning.is_empty() && m.live.removed_while_scanning.contains(full_key)
 }
 
 /// `=`: the diff against the previous version of the open value, or the value again.

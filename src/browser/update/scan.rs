@@ -1,10 +1,9 @@
 //! The scan that builds the index: starting it, taking in its batches, its end.
 
-use crate::browser::action::{Effect, ScannedTrace, WorkerCmd};
+use crate::browser::action::{Effect, WorkerCmd};
 use crate::browser::model::traces::TraceSort;
 use crate::browser::model::{ConnState, Model};
 use crate::browser::update::keys::rebuild_keys;
-use crate::browser::update::live::removed_while_scanning;
 use crate::browser::update::note;
 use crate::browser::update::traces::{merge_traces, rebuild_traces};
 
@@ -33,27 +32,24 @@ pub fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
 }
 
 /// Keys found by scan `generation` (a stale generation is dropped).
-pub fn batch(
-    m: &mut Model,
-    generation: u64,
-    keys: Vec<ScannedTrace>,
-    seen: u64,
-    fx: &mut Vec<Effect>,
-) {
+pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &mut Vec<Effect>) {
     if generation != m.scan.generation || !m.scan.running {
         return;
     }
     m.scan.seen = seen;
     let mut touches_selected = false;
     let mut new_traces: Vec<Box<str>> = Vec::new();
-    for mut group in keys {
-        if !m.live.removed_while_scanning.is_empty() {
-            group
-                .keys
-                .retain(|k| !removed_while_scanning(m, &group.trace, k));
+    let trace_at = m.keyspace.prefix().len();
+    for full in keys {
+        if crate::browser::update::live::removed_while_scanning(m, &full) {
+            continue;
         }
-        touches_selected |= m.keys.trace.as_deref() == Some(&*group.trace);
-        if let Some(trace) = m.index.insert_group(group.trace, group.keys, generation) {
+        let Some((trace, key)) = m.keyspace.split(&full) else {
+            continue;
+        };
+        touches_selected |= m.keys.trace.as_deref() == Some(trace);
+        let key_at = full.len() - key.len();
+        if let Some(trace) = m.index.insert_scanned(full, trace_at, key_at, generation) {
             new_traces.push(trace);
         }
     }

@@ -4,29 +4,46 @@ use std::time::{Duration, Instant};
 
 use motia_state::RedisStateAdapter;
 
-use crate::browser::action::{ScanGroups, WorkerEvent};
+use crate::browser::action::WorkerEvent;
 use crate::browser::worker::Events;
 
 /// Keys per scan batch sent to the UI, and the longest a found key waits before it is sent.
-const BATCH_KEYS: usize = 50_000;
+const BATCH_KEYS: usize = 5_000;
 
 const BATCH_TIME: Duration = Duration::from_millis(100);
+
+/// Pages read ahead of the grouping (each up to the scan's COUNT keys).
+const PAGES_AHEAD: usize = 16;
+
+/// A page of the walk, with the count of keys seen so far.
+type Page = (motia_state::Result<Option<Vec<Vec<u8>>>>, u64);
 
 /// One walk of `{prefix}*`, sent in batches. Duplicates are left in: the model's index is
 /// idempotent, so the scanner need not remember every key a second time.
 pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Events) {
-    let mut scanner = adapter.scan_all().allow_duplicates();
-    let keyspace = adapter.key_space().clone();
-    let mut batch = ScanGroups::default();
+    // The walk runs in a task of its own: a page is taken (and the next SCAN sent) the moment
+    // it arrives, not after the previous page was grouped, so the server never waits on us.
+    let (pages_tx, mut pages) = tokio::sync::mpsc::channel::<Page>(PAGES_AHEAD);
+    let walk = tokio::spawn(async move {
+        let mut scanner = adapter.scan_all().allow_duplicates();
+        loop {
+            let page = scanner.next_page_bytes().await;
+            let last = !matches!(page, Ok(Some(_)));
+            if pages_tx.send((page, scanner.keys_seen())).await.is_err() || last {
+                return;
+            }
+        }
+    });
+    // Dropping this (the scan replaced or the worker gone) stops the walk too.
+    let _walk = AbortOnDrop(walk);
+    let mut batch: Vec<String> = Vec::new();
     let mut last_sent = Instant::now();
     let mut sent_any = false;
-    loop {
-        match scanner.next_page_bytes().await {
+    while let Some((page, seen)) = pages.recv().await {
+        match page {
             Ok(Some(page)) => {
                 // Every key, by its escaped name (exact bytes behind it, see `raw_key`).
-                for bytes in page {
-                    batch.add(&keyspace, motia_state::escape::name_owned(bytes));
-                }
+                batch.extend(page.into_iter().map(motia_state::escape::name_owned));
                 // The first keys go out at once so the first traces show immediately.
                 let due = (!sent_any && !batch.is_empty())
                     || batch.len() >= BATCH_KEYS
@@ -36,8 +53,8 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
                     last_sent = Instant::now();
                     let ev = WorkerEvent::ScanBatch {
                         generation,
-                        keys: batch.take(),
-                        seen: scanner.keys_seen(),
+                        keys: std::mem::take(&mut batch),
+                        seen,
                     };
                     if events.send(ev).await.is_err() {
                         return;
@@ -45,11 +62,10 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
                 }
             }
             Ok(None) => {
-                let seen = scanner.keys_seen();
                 if !batch.is_empty() {
                     let ev = WorkerEvent::ScanBatch {
                         generation,
-                        keys: batch.take(),
+                        keys: std::mem::take(&mut batch),
                         seen,
                     };
                     if events.send(ev).await.is_err() {
@@ -73,5 +89,21 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
                 return;
             }
         }
+    }
+    // The walk ended without its last word (it panicked): say so rather than scan forever.
+    let _ = events
+        .send(WorkerEvent::ScanFailed {
+            generation,
+            connection: false,
+            error: "the scan stopped unexpectedly".into(),
+        })
+        .await;
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
