@@ -717,7 +717,10 @@ pub(crate) fn build_client(config: &Config, resp3: bool) -> Result<Client> {
             name: "address".into(),
             reason: e.to_string(),
         })?
-        .set_redis_settings(redis_settings);
+        .set_redis_settings(redis_settings)
+        // One small command waits for its answer: Nagle's algorithm would only hold it back
+        // (every Redis client turns it off).
+        .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
     let tls_err = |name: &str, e: redis::RedisError| Error::Config {
         name: name.into(),
         reason: e.to_string(),
