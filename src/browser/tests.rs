@@ -1414,6 +1414,16 @@ mod trace_records {
         insta::assert_snapshot!("traces_records_wide", screen(&m));
         let m = with_records(&c, 100);
         insta::assert_snapshot!("traces_records_narrow", screen(&m));
+        // At 80 columns the legend and then the sort give way rather than being cut mid-word.
+        let mut m = with_records(&c, 80);
+        update(&mut m, Action::Resize(80, 24));
+        let top = screen(&m).lines().next().unwrap_or_default().to_string();
+        assert!(top.contains(" Traces (4) newest ─"), "{top}");
+        assert!(!top.contains("steps"), "{top}");
+        // The keys pane's message wraps between words instead of being cut.
+        let shown = screen(&m);
+        assert!(shown.contains("│no state: this flow has  │"), "{shown}");
+        insta::assert_snapshot!("traces_records_80x24", shown);
     }
 
     fn timeline_open(c: &Arc<ManualClock>) -> Model {

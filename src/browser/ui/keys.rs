@@ -113,7 +113,9 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
         lines.push(Line::styled(text, style));
     }
     if m.keys.rows.is_empty() {
-        lines.push(Line::styled(empty_keys_text(m), theme::dim()));
+        for l in text::wrap_words(empty_keys_text(m), w) {
+            lines.push(Line::styled(l, theme::dim()));
+        }
     }
     f.render_widget(
         Paragraph::new(lines).block(block(Line::from(title(m, focused, w)), focused)),

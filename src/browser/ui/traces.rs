@@ -40,17 +40,26 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         TraceSort::Newest => " newest",
         TraceSort::Status => " by status",
     };
-    let mut title = vec![Span::styled(
-        format!(" Traces ({count}){sort} "),
-        theme::title(focused),
-    )];
+    let inner = area.width.saturating_sub(2) as usize;
+    let mut head = format!(" Traces ({count}){sort} ");
+    if head.len() > inner {
+        // The sort is the `s` key's to show; the count matters more.
+        head = format!(" Traces ({count}) ");
+    }
+    let mut title = vec![Span::styled(head, theme::title(focused))];
     if let Some(s) = m.traces.status_filter {
         title.push(Span::styled(format!("{s} only "), theme::status(Some(s))));
     }
-    if m.index.has_records() {
-        title.push(Span::styled("steps/keys ", theme::dim()));
+    let filter: Vec<Span> = filter_span(m, Pane::Traces, &m.traces.filter)
+        .into_iter()
+        .collect();
+    // The column legend only where it fits whole: a title cut mid-word reads as a defect.
+    let used: usize = title.iter().chain(&filter).map(Span::width).sum();
+    let legend = "steps/keys ";
+    if m.index.has_records() && used + legend.len() <= inner {
+        title.push(Span::styled(legend, theme::dim()));
     }
-    title.extend(filter_span(m, Pane::Traces, &m.traces.filter));
+    title.extend(filter);
     let inner_w = area.width.saturating_sub(2) as usize;
     let h = area.height.saturating_sub(2) as usize;
     let mut lines = Vec::with_capacity(h);
