@@ -25,6 +25,15 @@ pub fn human_bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[u])
 }
 
+/// A share as `12.3%`; a share too small to show as 0.1% is `<0.1%`, never a false `0.0%`.
+pub fn percent(share: f64) -> String {
+    if share > 0.0 && share < 0.001 {
+        "<0.1%".into()
+    } else {
+        format!("{:.1}%", share * 100.0)
+    }
+}
+
 /// `512B`, `4.0K`, `50.0M`: for the narrow size column.
 pub fn short_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["K", "M", "G", "T"];

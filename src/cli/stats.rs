@@ -6,7 +6,7 @@ use motia_state::adapter::stats::{KeySource, Stats};
 use motia_state::escape::line_str;
 use motia_state::{Config, RedisStateAdapter};
 
-use crate::browser::format::human_bytes;
+use crate::browser::format::{human_bytes, percent};
 use crate::cli::commands::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 
@@ -37,14 +37,6 @@ pub async fn run(config: Config, json: bool) -> Outcome {
 
 fn bytes(b: Option<u64>) -> String {
     b.map_or_else(|| "?".into(), human_bytes)
-}
-
-fn percent(share: f64) -> String {
-    if share > 0.0 && share < 0.001 {
-        "<0.1%".into()
-    } else {
-        format!("{:.1}%", share * 100.0)
-    }
 }
 
 /// A bar of `width` cells for `part` of `whole`.

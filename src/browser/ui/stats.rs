@@ -12,7 +12,7 @@ use motia_state::adapter::gc::GcPlan;
 use motia_state::adapter::stats::Stats;
 use motia_state::format_duration;
 
-use crate::browser::format::{human_bytes, thousands};
+use crate::browser::format::{human_bytes, percent, thousands};
 use crate::browser::model::Model;
 use crate::browser::model::stats::{GcRun, StatsView, summary};
 use crate::browser::text;
@@ -109,14 +109,6 @@ fn title(m: &Model, view: &StatsView) -> String {
 
 fn bytes(b: Option<u64>) -> String {
     b.map_or_else(|| "?".into(), human_bytes)
-}
-
-fn percent(share: f64) -> String {
-    if share > 0.0 && share < 0.001 {
-        "<0.1%".into()
-    } else {
-        format!("{:.1}%", share * 100.0)
-    }
 }
 
 fn totals_line(s: &Stats) -> Line<'static> {
