@@ -333,7 +333,27 @@ fn stats_are_the_same_for_a_user_who_may_not_run_scripts() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
+    let cached_scripts = || -> u64 {
+        s.cli(&["INFO", "memory"])
+            .lines()
+            .find_map(|l| l.strip_prefix("number_of_cached_scripts:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap()
+    };
+    // Reading the trace records loads their scripts; the stats walk then adds its own, which
+    // a server refusing it (its flags line, say) would not keep: the script path ran.
+    let traces = bin()
+        .args(["--url", &s.url(), "traces", "--json"])
+        .output()
+        .unwrap();
+    assert!(traces.status.success());
+    let before = cached_scripts();
     let scripted = stats(&s.url());
+    assert_eq!(
+        cached_scripts(),
+        before + 1,
+        "the stats script was not taken"
+    );
     let piped = stats(&s.url().replace("redis://", "redis://noscript:pw@"));
     for field in [
         "keys",

@@ -686,6 +686,13 @@ fn install_crypto_provider() {
 }
 
 /// A client for `config`; `resp3` for connections that receive pushes (subscriptions).
+/// The TCP options of every connection, one server's or a cluster's: one small command waits
+/// for its answer, so Nagle's algorithm would only hold it back (every Redis client turns it
+/// off; redis-rs leaves it on).
+pub(crate) fn tcp_settings() -> redis::io::tcp::TcpSettings {
+    redis::io::tcp::TcpSettings::default().set_nodelay(true)
+}
+
 pub(crate) fn build_client(config: &Config, resp3: bool) -> Result<Client> {
     let addr = match &config.tls {
         _ if config.socket.is_some() => {
@@ -718,9 +725,7 @@ pub(crate) fn build_client(config: &Config, resp3: bool) -> Result<Client> {
             reason: e.to_string(),
         })?
         .set_redis_settings(redis_settings)
-        // One small command waits for its answer: Nagle's algorithm would only hold it back
-        // (every Redis client turns it off).
-        .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
+        .set_tcp_settings(tcp_settings());
     let tls_err = |name: &str, e: redis::RedisError| Error::Config {
         name: name.into(),
         reason: e.to_string(),

@@ -163,15 +163,10 @@ pub fn shown(bytes: &[u8]) -> String {
 /// assert_eq!(name_owned(b"k\xffx".to_vec()), "k\\xffx");
 /// ```
 pub fn name_owned(bytes: Vec<u8>) -> String {
-    // Most names are printable ASCII: one pass over the bytes instead of over the chars.
-    if bytes
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
-    {
-        return String::from_utf8(bytes).unwrap_or_default();
-    }
+    // Most names are printable ASCII: one pass over the bytes decides before the chars do.
+    let plain = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\');
     match String::from_utf8(bytes) {
-        Ok(s) if !s.chars().any(|c| c == '\\' || is_unsafe(c)) => s,
+        Ok(s) if plain(&s) || !s.chars().any(|c| c == '\\' || is_unsafe(c)) => s,
         Ok(s) => name(s.as_bytes()).into_owned(),
         Err(e) => name(e.as_bytes()).into_owned(),
     }

@@ -686,8 +686,13 @@ impl RedisStateAdapter {
                 // Refused or unknown: read as no records.
                 _ => "none".to_string(),
             };
-            let fields = match pair.get(1) {
-                Some(redis::Value::Array(f)) if t == "hash" => f.clone(),
+            // Field names as HKEYS gives them (bulk strings), each with its HSTRLEN below.
+            let fields: Vec<redis::Value> = match pair.get(1) {
+                Some(redis::Value::Array(f)) if t == "hash" => f
+                    .iter()
+                    .filter(|f| matches!(f, redis::Value::BulkString(_)))
+                    .cloned()
+                    .collect(),
                 _ => Vec::new(),
             };
             if t != "hash" && t != "none" {
@@ -697,8 +702,6 @@ impl RedisStateAdapter {
             for f in &fields {
                 if let redis::Value::BulkString(name) = f {
                     lengths.cmd("HSTRLEN").arg(k).arg(name.as_slice());
-                } else {
-                    lengths.cmd("ECHO").arg(0);
                 }
             }
             out.push(fields);

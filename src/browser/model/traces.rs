@@ -80,6 +80,9 @@ impl Index {
         key_at: usize,
         generation: u64,
     ) -> Option<Box<str>> {
+        if !full.is_char_boundary(key_at) {
+            return None;
+        }
         let trace = full.get(trace_at..key_at.saturating_sub(1))?;
         let mut new_trace = None;
         let known = match self.traces.get_mut(trace) {
@@ -90,9 +93,6 @@ impl Index {
                 self.traces.entry(name).or_default()
             }
         };
-        if !full.is_char_boundary(key_at) {
-            return new_trace;
-        }
         full.drain(..key_at);
         match known.entry(full.into_boxed_str()) {
             Entry::Occupied(mut seen) => *seen.get_mut() = generation,
