@@ -466,7 +466,6 @@ async fn connect(
         .connection_timeout(config.connect_timeout)
         .response_timeout(config.command_timeout.unwrap_or(DEFAULT_RESPONSE_TIMEOUT))
         .retries(retries)
-        .tcp_settings(crate::adapter::conn::tcp_settings())
         .min_retry_wait(100)
         .max_retry_wait(1000);
     if let Some(u) = &config.username {
