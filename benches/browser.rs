@@ -694,7 +694,7 @@ async fn live_run(server: &RedisServer, rate: usize) -> LiveRun {
                     .index
                     .traces
                     .get(t.as_str())
-                    .is_some_and(|keys| keys.contains_key(k.as_str()));
+                    .is_some_and(|keys| keys.contains(k.as_str()));
                 if there {
                     arrived.push(at - *sent);
                 }

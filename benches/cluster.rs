@@ -1,6 +1,7 @@
 //! Cluster benchmark: the browser's trace index over BENCH_KEYS keys (default 1,000,000) on a
 //! real 3-primary Redis Cluster, against three plain `SCAN COUNT 1000` loops run at the same
-//! time, one per primary (the fastest a client can see every key), in the same run.
+//! time, one per primary (the fastest a client can see every key), in the same run; each is
+//! measured twice and the better runs are compared.
 //! Run with `cargo bench --bench cluster` (BENCH_KEYS=100000 for a quick run).
 
 #[path = "../tests/common/mod.rs"]
@@ -63,16 +64,21 @@ fn main() {
     let cpu = Cpu::now(&ports);
     let adapter_scan = rt.block_on(adapter_scan(&cluster, n));
     let cpu_walk = cpu.since(&ports);
-    let cpu = Cpu::now(&ports);
-    let ui_cpu_before = thread_cpu();
-    let (index, keys, trace_count, ui_cpu_done, cpu_done) = rt.block_on(browser_index(&cluster));
-    // The event loop runs on this thread (`block_on`): its CPU time until the index was
-    // complete is the UI's share.
-    let ui_cpu = ui_cpu_done.saturating_sub(ui_cpu_before);
-    let cpu_index = (
-        cpu_done.client.saturating_sub(cpu.client),
-        cpu_done.servers.saturating_sub(cpu.servers),
-    );
+    // The browser's index twice, as the plain loops, each with a fresh model: the better run
+    // against the better run.
+    let first = browser_run(&rt, &cluster);
+    let second = browser_run(&rt, &cluster);
+    let BrowserRun {
+        index,
+        keys,
+        trace_count,
+        ui_cpu,
+        cpu_index,
+    } = if second.index < first.index {
+        second
+    } else {
+        first
+    };
     let plain2 = rt.block_on(plain_scans(&ports, n));
     let plain = plain1.min(plain2);
     let ratio = index.as_secs_f64() / plain.as_secs_f64();
@@ -82,11 +88,7 @@ fn main() {
     );
     println!("{:<52} {:>10} {:>10}", "measure", "value", "target");
     println!("{}", "-".repeat(74));
-    row(
-        "trace index complete (browser: scan + index)",
-        secs(index),
-        "",
-    );
+    row("trace index complete (browser, best of 2)", secs(index), "");
     row(
         "  of which the library's walk of every primary",
         secs(adapter_scan),
@@ -232,6 +234,35 @@ async fn adapter_scan(cluster: &RedisCluster, n: usize) -> Duration {
     let d = t.elapsed();
     assert!(total >= n, "the library's walk saw {total} of {n} keys");
     d
+}
+
+struct BrowserRun {
+    index: Duration,
+    keys: usize,
+    trace_count: usize,
+    /// CPU time of the thread running the event loop.
+    ui_cpu: Duration,
+    /// (client, servers) CPU time.
+    cpu_index: (Duration, Duration),
+}
+
+fn browser_run(rt: &tokio::runtime::Runtime, cluster: &RedisCluster) -> BrowserRun {
+    let ports = cluster.ports();
+    let cpu = Cpu::now(&ports);
+    let ui_cpu_before = thread_cpu();
+    let (index, keys, trace_count, ui_cpu_done, cpu_done) = rt.block_on(browser_index(cluster));
+    // The event loop runs on this thread (`block_on`): its CPU time until the index was
+    // complete is the UI's share.
+    BrowserRun {
+        index,
+        keys,
+        trace_count,
+        ui_cpu: ui_cpu_done.saturating_sub(ui_cpu_before),
+        cpu_index: (
+            cpu_done.client.saturating_sub(cpu.client),
+            cpu_done.servers.saturating_sub(cpu.servers),
+        ),
+    }
 }
 
 /// The browser (model, update, worker, event loop, TestBackend) on a plain URL to one node:

@@ -1,11 +1,13 @@
 //! The Traces pane and the trace -> keys index the scan builds.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 
 use motia_state::adapter::traces::FlowStatus;
 
 use crate::browser::action::StepsSummary;
+use crate::browser::model::fingerprints::Fingerprints;
+use crate::browser::model::key_set::KeySet;
 use crate::browser::model::list::ListState;
 
 /// Trace order.
@@ -58,26 +60,51 @@ impl FlowInfo {
 /// keys that are gone.
 #[derive(Debug, Default)]
 pub struct Index {
-    // Hash maps: the scan inserts a million keys, and order is only needed for what is shown
-    // (the trace list and one trace's keys are sorted when built).
-    pub traces: FastMap<Box<str>, FastMap<Box<str>, u64>>,
+    // Hashed, not ordered: the scan inserts a million keys, and order is only needed for what
+    // is shown (the trace list and one trace's keys are sorted when built).
+    pub traces: FastMap<Box<str>, KeySet>,
     pub total_keys: usize,
     /// Flows of Motia's trace records, by trace id (empty on a Redis without them).
     pub flows: HashMap<Box<str>, FlowInfo>,
+    /// Of every (trace, key) inserted since they were last rebuilt (removals leave theirs).
+    fingerprints: Fingerprints,
+    hasher: foldhash::fast::RandomState,
 }
+
+/// 2 million keys: a table of 32 MB.
+const RESERVED_KEYS_AT_MOST: usize = 2_000_000;
 
 /// A hash map with a fast, seeded hasher (names come from the server, so still seeded).
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Index {
+    /// The fingerprint of a key, for [`insert_scanned`](Self::insert_scanned).
+    pub fn fingerprint(&self, trace: &str, key: &str) -> u64 {
+        self.hasher.hash_one((trace, key))
+    }
+
+    /// Brings a fingerprint's slot into the cache ahead of its insert.
+    pub fn prefetch(&self, fingerprint: u64) {
+        self.fingerprints.prefetch(fingerprint);
+    }
+
+    /// Room for the fingerprints of `n` keys (the server's key count before a first scan),
+    /// so the table is not copied as it fills; bounded, since the server's keys need not all
+    /// be under the prefix.
+    pub fn reserve(&mut self, n: usize) {
+        self.fingerprints.reserve(n.min(RESERVED_KEYS_AT_MOST));
+    }
+
     /// Records a scanned name `{prefix}{trace}:{key}` (the trace at `trace_at..key_at - 1`,
-    /// the key from `key_at`) as seen by `generation`; the key keeps the name's own
-    /// allocation, so a million names cost no second copy. The trace's name back when new.
+    /// the key from `key_at`, `fingerprint` theirs) as seen by `generation`; the key keeps
+    /// the name's own allocation, so a million names cost no second copy. The trace's name
+    /// back when new.
     pub fn insert_scanned(
         &mut self,
-        mut full: String,
+        full: String,
         trace_at: usize,
         key_at: usize,
+        fingerprint: u64,
         generation: u64,
     ) -> Option<Box<str>> {
         if !full.is_char_boundary(key_at) {
@@ -93,19 +120,19 @@ impl Index {
                 self.traces.entry(name).or_default()
             }
         };
-        full.drain(..key_at);
-        match known.entry(full.into_boxed_str()) {
-            Entry::Occupied(mut seen) => *seen.get_mut() = generation,
-            Entry::Vacant(new) => {
-                new.insert(generation);
-                self.total_keys += 1;
-            }
+        if self.fingerprints.insert(fingerprint) {
+            known.insert_new_owned(full, key_at, generation);
+            self.total_keys += 1;
+        } else if known.insert_owned(full, key_at, generation) {
+            self.total_keys += 1;
         }
         new_trace
     }
 
     /// Records `key` of `trace` as seen by `generation`; true when the trace is new.
     pub fn insert(&mut self, trace: &str, key: &str, generation: u64) -> bool {
+        let fingerprint = self.fingerprint(trace, key);
+        self.fingerprints.insert(fingerprint);
         let mut new_trace = false;
         let keys = match self.traces.get_mut(trace) {
             Some(k) => k,
@@ -114,12 +141,8 @@ impl Index {
                 self.traces.entry(trace.into()).or_default()
             }
         };
-        match keys.get_mut(key) {
-            Some(g) => *g = generation,
-            None => {
-                keys.insert(key.into(), generation);
-                self.total_keys += 1;
-            }
+        if keys.insert(key, generation) {
+            self.total_keys += 1;
         }
         new_trace
     }
@@ -127,25 +150,41 @@ impl Index {
     /// Forgets one key (and its trace when it was the last).
     pub fn remove(&mut self, trace: &str, key: &str) {
         if let Some(keys) = self.traces.get_mut(trace) {
-            if keys.remove(key).is_some() {
+            if keys.remove(key) {
                 self.total_keys -= 1;
             }
             if keys.is_empty() {
                 self.traces.remove(trace);
             }
         }
+        self.forget_stale_fingerprints();
     }
 
     /// Drops what generation `generation` did not see.
     pub fn prune(&mut self, generation: u64) {
         let mut removed = 0;
         self.traces.retain(|_, keys| {
-            let before = keys.len();
-            keys.retain(|_, g| *g >= generation);
-            removed += before - keys.len();
+            removed += keys.keep_seen_by(generation);
             !keys.is_empty()
         });
         self.total_keys -= removed;
+        self.forget_stale_fingerprints();
+    }
+
+    /// Removed keys leave their fingerprints; once they outnumber the keys, the set is built
+    /// again from the keys (so a long live session's churn does not grow it without end).
+    fn forget_stale_fingerprints(&mut self) {
+        if self.fingerprints.len() <= 2 * self.total_keys + 4096 {
+            return;
+        }
+        self.fingerprints.clear();
+        self.fingerprints.reserve(self.total_keys);
+        for (trace, keys) in &self.traces {
+            for key in keys.keys() {
+                self.fingerprints
+                    .insert(self.hasher.hash_one((&**trace, key)));
+            }
+        }
     }
 
     /// Number of keys of a trace.
@@ -195,5 +234,46 @@ mod tests {
         ix.prune(2);
         assert_eq!(ix.total_keys, 1);
         assert!(!ix.traces.contains_key("t2"));
+    }
+
+    fn scan(ix: &mut Index, name: &str, generation: u64) {
+        let (trace, key) = name.split_once(':').unwrap_or_default();
+        let fingerprint = ix.fingerprint(trace, key);
+        ix.insert_scanned(name.to_owned(), 0, trace.len() + 1, fingerprint, generation);
+    }
+
+    #[test]
+    fn a_name_scanned_twice_or_known_from_a_live_event_is_counted_once() {
+        let mut ix = Index::default();
+        ix.insert("t1", "live", 1);
+        for name in ["t1:a", "t1:b", "t1:a", "t1:live", "t2:a", "t1:b"] {
+            scan(&mut ix, name, 1);
+        }
+        assert_eq!(ix.total_keys, 4);
+        assert_eq!((ix.count("t1"), ix.count("t2")), (3, 1));
+        // Removed, then seen again by a rescan: its fingerprint is still there, the key is not.
+        ix.remove("t1", "a");
+        scan(&mut ix, "t1:a", 2);
+        scan(&mut ix, "t1:b", 2);
+        assert_eq!(ix.count("t1"), 3);
+        ix.prune(2);
+        assert_eq!(ix.total_keys, 2);
+        assert!(ix.traces["t1"].contains("a") && !ix.traces["t1"].contains("live"));
+    }
+
+    #[test]
+    fn fingerprints_of_removed_keys_do_not_pile_up() {
+        let mut ix = Index::default();
+        ix.insert("keep", "k", 1);
+        for i in 0..50_000 {
+            let key = format!("k{i}");
+            scan(&mut ix, &format!("t:{key}"), 1);
+            ix.remove("t", &key);
+        }
+        assert!(ix.fingerprints.len() <= 2 * ix.total_keys + 4096);
+        assert_eq!(ix.total_keys, 1);
+        scan(&mut ix, "keep:k", 1);
+        scan(&mut ix, "t:k7", 1);
+        assert_eq!((ix.count("keep"), ix.count("t")), (1, 1));
     }
 }

@@ -133,7 +133,7 @@ pub fn submit_key_name(m: &mut Model, trace: String, input: String) {
     if m.index
         .traces
         .get(trace.as_str())
-        .is_some_and(|keys| keys.contains_key(name.as_str()))
+        .is_some_and(|keys| keys.contains(name.as_str()))
     {
         let problem = format!(
             "{trace}:{name} exists already; nothing was created ({} edits it)",

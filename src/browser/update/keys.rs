@@ -37,7 +37,7 @@ pub fn copy_key(m: &mut Model, fx: &mut Vec<Effect>) {
 /// The trace's folder paths, and how many of its keys sit in folders.
 fn trace_folders(m: &Model) -> (HashSet<String>, usize) {
     match m.keys.trace.as_deref().and_then(|t| m.index.traces.get(t)) {
-        Some(keys) => folder_paths(keys.keys().map(|k| &**k)),
+        Some(keys) => folder_paths(keys.keys()),
         None => Default::default(),
     }
 }
@@ -95,14 +95,13 @@ pub fn rebuild_keys(m: &mut Model, fx: &mut Vec<Effect>) {
                 Some(Some(set)) => set.contains(*k),
             };
             if m.keys.sort == KeySort::Name {
-                let mut names: Vec<&str> = keys.keys().map(|k| &**k).filter(keep).collect();
+                let mut names: Vec<&str> = keys.keys().filter(keep).collect();
                 names.sort_by(|a, b| natural_key_cmp(a, b));
                 build_rows(names.into_iter(), &m.keys.filter, &m.keys.collapsed)
             } else {
                 let matcher = Matcher::new(&m.keys.filter);
                 let list: Vec<&str> = keys
                     .keys()
-                    .map(|k| &**k)
                     .filter(keep)
                     .filter(|k| matcher.matches(k))
                     .collect();
@@ -119,7 +118,7 @@ pub fn rebuild_keys(m: &mut Model, fx: &mut Vec<Effect>) {
             .trace
             .as_deref()
             .and_then(|t| m.index.traces.get(t))
-            .is_some_and(|keys| keys.contains_key(k.as_str()))
+            .is_some_and(|keys| keys.contains(k.as_str()))
     {
         m.keys.anchor = None;
     }

@@ -92,7 +92,7 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
             .index
             .traces
             .get(&trace)
-            .is_some_and(|keys| keys.contains_key(key.as_str()));
+            .is_some_and(|keys| keys.contains(key.as_str()));
         match c.state {
             KeyState::Written => {
                 m.live.removed_while_scanning.remove(&c.key);

@@ -1,11 +1,16 @@
 //! The scan that builds the index: starting it, taking in its batches, its end.
 
 use crate::browser::action::{Effect, WorkerCmd};
+use crate::browser::model::fingerprints::prefetch;
 use crate::browser::model::traces::TraceSort;
 use crate::browser::model::{ConnState, Model};
 use crate::browser::update::keys::rebuild_keys;
 use crate::browser::update::note;
 use crate::browser::update::traces::{merge_traces, rebuild_traces};
+
+/// How many names ahead of its insert a fingerprint's slot is fetched: enough to cover a
+/// cache miss with the work on the names in between.
+const PREFETCH_AHEAD: usize = 16;
 
 pub fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.conn != ConnState::Connected {
@@ -25,6 +30,9 @@ pub fn start_scan(m: &mut Model, fx: &mut Vec<Effect>) {
     m.scan.error = None;
     m.scan.interrupted = false;
     m.scan.had_keys = m.index.total_keys > 0;
+    if let Some(n) = m.scan.dbsize {
+        m.index.reserve(usize::try_from(n).unwrap_or(usize::MAX));
+    }
     m.live.removed_while_scanning.clear();
     fx.push(Effect::Worker(WorkerCmd::Scan {
         generation: m.scan.generation,
@@ -40,16 +48,38 @@ pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &
     let mut touches_selected = false;
     let mut new_traces: Vec<Box<str>> = Vec::new();
     let trace_at = m.keyspace.prefix().len();
-    for full in keys {
+    // Each name's key offset and fingerprint first, so that the fingerprints' slots can be
+    // fetched from memory a few names ahead of their inserts (see `Fingerprints`).
+    let split: Vec<Option<(usize, u64)>> = keys
+        .iter()
+        .enumerate()
+        .map(|(at, full)| {
+            // The names were written by the worker's thread: fetch them ahead too.
+            if let Some(ahead) = keys.get(at + PREFETCH_AHEAD) {
+                prefetch(ahead.as_bytes());
+            }
+            let (trace, key) = m.keyspace.split(full)?;
+            Some((full.len() - key.len(), m.index.fingerprint(trace, key)))
+        })
+        .collect();
+    for (_, fingerprint) in split.iter().take(PREFETCH_AHEAD).flatten() {
+        m.index.prefetch(*fingerprint);
+    }
+    for (at, full) in keys.into_iter().enumerate() {
+        if let Some(Some((_, ahead))) = split.get(at + PREFETCH_AHEAD) {
+            m.index.prefetch(*ahead);
+        }
+        let Some((key_at, fingerprint)) = split[at] else {
+            continue;
+        };
         if crate::browser::update::live::removed_while_scanning(m, &full) {
             continue;
         }
-        let Some((trace, key)) = m.keyspace.split(&full) else {
-            continue;
-        };
-        touches_selected |= m.keys.trace.as_deref() == Some(trace);
-        let key_at = full.len() - key.len();
-        if let Some(trace) = m.index.insert_scanned(full, trace_at, key_at, generation) {
+        touches_selected |= m.keys.trace.as_deref() == full.get(trace_at..key_at - 1);
+        if let Some(trace) = m
+            .index
+            .insert_scanned(full, trace_at, key_at, fingerprint, generation)
+        {
             new_traces.push(trace);
         }
     }

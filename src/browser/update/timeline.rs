@@ -179,7 +179,7 @@ pub fn jump(m: &mut Model, group: &str, key: &str, fx: &mut Vec<Effect>) {
         .index
         .traces
         .get(group)
-        .is_some_and(|keys| keys.contains_key(key));
+        .is_some_and(|keys| keys.contains(key));
     if !exists {
         return note(
             m,
