@@ -163,8 +163,12 @@ pub fn shown(bytes: &[u8]) -> String {
 /// assert_eq!(name_owned(b"k\xffx".to_vec()), "k\\xffx");
 /// ```
 pub fn name_owned(bytes: Vec<u8>) -> String {
-    // Most names are printable ASCII: one pass over the bytes decides before the chars do.
-    let plain = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\');
+    // Most names are printable ASCII: one pass over the bytes decides before the chars do
+    // (without stopping early, so that the compiler checks many bytes at once).
+    let plain = |s: &str| {
+        s.bytes()
+            .fold(true, |ok, b| ok & (0x20..0x7f).contains(&b) & (b != b'\\'))
+    };
     match String::from_utf8(bytes) {
         Ok(s) if plain(&s) || !s.chars().any(|c| c == '\\' || is_unsafe(c)) => s,
         Ok(s) => name(s.as_bytes()).into_owned(),

@@ -1,6 +1,6 @@
 //! Hashes of the names the index holds, for telling a new key from a known one cheaply.
 
-/// A set of 64-bit hashes in one flat table (linear probing, at most half full). Absent means
+/// A set of hashes (32 bits of each) in one flat table (linear probing, at most half full). Absent means
 /// the name is new for sure; present means it is probably known (two names can share a hash),
 /// and the caller asks the exact set. Not a hash set crate: the scan computes the hashes of a
 /// whole batch first and [`prefetch`](Self::prefetch)es their slots a few names ahead, so the
@@ -8,11 +8,11 @@
 /// crate's table lets a caller prefetch its slots.
 #[derive(Debug, Default)]
 pub struct Fingerprints {
-    slots: Vec<u64>,
+    slots: Vec<u32>,
     len: usize,
 }
 
-const EMPTY: u64 = 0;
+const EMPTY: u32 = 0;
 
 impl Fingerprints {
     pub fn len(&self) -> usize {
@@ -87,14 +87,15 @@ pub fn prefetch<T: ?Sized>(at: &T) {
     let _ = at;
 }
 
-/// Never EMPTY (two hashes that differ in their lowest bit are taken as one: a false
-/// "probably known", which the exact check answers).
-fn stored(hash: u64) -> u64 {
-    hash | 1
+/// What is kept of a hash: 32 bits (a table of 4 bytes a slot stays within what the CPU's
+/// address cache covers), never EMPTY. Hashes that agree in those bits are taken as one: a
+/// false "probably known", which the exact check answers.
+fn stored(hash: u64) -> u32 {
+    hash as u32 | 1
 }
 
 /// Where a stored hash goes in a table of `mask + 1` slots (its low bit is always set).
-fn slot_of(stored: u64, mask: usize) -> usize {
+fn slot_of(stored: u32, mask: usize) -> usize {
     (stored >> 1) as usize & mask
 }
 
@@ -109,6 +110,7 @@ mod tests {
         assert!(f.insert(42));
         assert!(!f.insert(42));
         assert!(!f.insert(43), "differs only in the folded bit");
+        assert!(!f.insert(42 + (7 << 32)), "differs only in bits not kept");
         assert!(f.insert(0), "zero is a hash like any other");
         assert!(!f.insert(1));
         assert_eq!(f.len(), 2);
@@ -117,9 +119,7 @@ mod tests {
     #[test]
     fn growing_keeps_every_hash() {
         let mut f = Fingerprints::default();
-        let hashes: Vec<u64> = (0..100_000u64)
-            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) & !1)
-            .collect();
+        let hashes: Vec<u64> = (0..100_000u64).map(|i| i << 1).collect();
         for &h in &hashes {
             f.prefetch(h);
             assert!(f.insert(h));

@@ -71,7 +71,7 @@ pub struct Index {
     hasher: foldhash::fast::RandomState,
 }
 
-/// 2 million keys: a table of 32 MB.
+/// 2 million keys: a table of 16 MB.
 const RESERVED_KEYS_AT_MOST: usize = 2_000_000;
 
 /// A hash map with a fast, seeded hasher (names come from the server, so still seeded).
