@@ -1,8 +1,8 @@
 //! Hashes of the names the index holds, for telling a new key from a known one cheaply.
 
-/// A set of hashes (32 bits of each) in one flat table (linear probing, at most half full). Absent means
-/// the name is new for sure; present means it is probably known (two names can share a hash),
-/// and the caller asks the exact set. Not a hash set crate: the scan computes the hashes of a
+/// A set of hashes (32 bits of each) in one flat table (linear probing, at most half full).
+/// Absent means the name is new for sure; present means it is probably known (two names can
+/// share a hash), and the caller asks the exact set. Not a hash set crate: the scan computes the hashes of a
 /// whole batch first and [`prefetch`](Self::prefetch)es their slots a few names ahead, so the
 /// million cache misses of a first scan overlap instead of coming one after the other, and no
 /// crate's table lets a caller prefetch its slots.
