@@ -11,7 +11,7 @@ use crate::browser::model::history::{DiffMode, NowCompared};
 use crate::browser::model::{Model, Pane};
 use crate::browser::text;
 use crate::browser::theme;
-use crate::browser::ui::{block, clip};
+use crate::browser::ui::{block, clip, first_fitting};
 use crate::diff::{self, LineKind};
 
 pub fn history(f: &mut Frame, m: &Model, area: Rect) {
@@ -126,7 +126,15 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
                             theme::dim(),
                         )),
                     }
-                    format!(" Version {when} · {} · = diff ", e.step)
+                    let (time, step) = (clock_time(e.timestamp, &zone), text::line(&e.step));
+                    first_fitting(
+                        &[
+                            format!(" Version {when} · {step} · = diff "),
+                            format!(" Version {when} · {step} "),
+                            format!(" Version {time} · {step} "),
+                        ],
+                        w,
+                    )
                 }
                 (mode, Some(this)) => {
                     let (old, new, what) = match mode {
@@ -150,7 +158,14 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
                             Line::styled(format!("- {}", l.text), theme::removed())
                         }
                     }));
-                    format!(" Diff {when} · {} ", e.step)
+                    let step = text::line(&e.step);
+                    first_fitting(
+                        &[
+                            format!(" Diff {when} · {step} "),
+                            format!(" Diff {} · {step} ", clock_time(e.timestamp, &zone)),
+                        ],
+                        w,
+                    )
                 }
             }
         }

@@ -115,10 +115,36 @@ pub fn clip(s: &str, width: usize) -> String {
     crate::browser::text::clip(&s, width).into_owned()
 }
 
+/// The first of `titles` that fits in `width` cells, else the last one clipped with `…`: a
+/// title drops its least useful parts before it is cut.
+pub fn first_fitting(titles: &[String], width: usize) -> String {
+    titles
+        .iter()
+        .find(|t| crate::browser::text::width(t) <= width)
+        .or(titles.last())
+        .map(|t| crate::browser::text::clip(t, width).into_owned())
+        .unwrap_or_default()
+}
+
 /// A box of at most `width` x `height` in the middle of `area` (overlays and dialogs).
 pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     area.centered(
         ratatui::layout::Constraint::Length(width.min(area.width)),
         ratatui::layout::Constraint::Length(height.min(area.height)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_fitting;
+
+    #[test]
+    fn a_title_drops_its_parts_in_order_before_it_is_cut() {
+        let titles = [" a long one ".to_string(), " short ".into(), " s ".into()];
+        assert_eq!(first_fitting(&titles, 12), " a long one ");
+        assert_eq!(first_fitting(&titles, 8), " short ");
+        assert_eq!(first_fitting(&titles, 3), " s ");
+        assert_eq!(first_fitting(&titles, 2), " …");
+        assert_eq!(first_fitting(&[], 9), "");
+    }
 }

@@ -194,7 +194,7 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
             _ => {
                 if let Some(step) = v.step_of(line) {
                     let s = &records.steps[step];
-                    title = format!(" Step {} ", text::line(&s.name));
+                    title = clip(&format!(" Step {} ", s.name), w);
                     let row = match line {
                         TlLine::Row(r) | TlLine::Attempt { row: r, .. } => v.timeline.rows.get(r),
                         TlLine::Event { .. } => None,
