@@ -1453,6 +1453,13 @@ mod trace_records {
         // The failed step: its error with the stack in the Value pane.
         update(&mut m, key('j'));
         insta::assert_snapshot!("timeline_failed_step", screen(&m));
+        // At 80 columns the titles leave out what does not fit whole instead of cutting it.
+        update(&mut m, Action::Resize(80, 24));
+        let shown = screen(&m);
+        let top = shown.lines().next().unwrap_or_default();
+        assert!(top.contains(" Timeline trace-a failed ─"), "{top}");
+        insta::assert_snapshot!("timeline_80x24", shown);
+        update(&mut m, Action::Resize(120, 20));
         // Enter lists the attempts, each reachable.
         update(&mut m, code(KeyCode::Enter));
         assert_eq!(m.timeline.as_ref().unwrap().lines.len(), 4);
@@ -1508,6 +1515,11 @@ mod trace_records {
         insta::assert_snapshot!("history_version", screen(&m));
         update(&mut m, key('='));
         insta::assert_snapshot!("history_diff", screen(&m));
+        update(&mut m, Action::Resize(80, 24));
+        let shown = screen(&m);
+        let top = shown.lines().next().unwrap_or_default();
+        assert!(top.contains(" Diff 03:02:05.110 ─"), "{top}");
+        insta::assert_snapshot!("history_diff_80x24", shown);
     }
 }
 

@@ -20,12 +20,17 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
     let w = area.width.saturating_sub(2) as usize;
     let h = area.height.saturating_sub(3) as usize;
     let zone = *m.clock.wall().offset();
+    let head = clip(&format!(" History {} ", text::name(&v.key)), w);
+    // The legend only where it fits whole: a title cut mid-word reads as a defect.
+    let legend = "Motia trace records ";
+    let legend = if text::width(&head) + legend.len() <= w {
+        legend
+    } else {
+        ""
+    };
     let title = vec![
-        Span::styled(
-            format!(" History {} ", text::name(&v.key)),
-            theme::title(focused),
-        ),
-        Span::styled("Motia trace records ", theme::dim()),
+        Span::styled(head, theme::title(focused)),
+        Span::styled(legend, theme::dim()),
     ];
     let header = match (&v.records, &v.error, v.compare_now()) {
         (_, Some(e), _) => Line::styled(
@@ -132,6 +137,7 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
                             format!(" Version {when} · {step} · = diff "),
                             format!(" Version {when} · {step} "),
                             format!(" Version {time} · {step} "),
+                            format!(" Version {time} "),
                         ],
                         w,
                     )
@@ -158,11 +164,12 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
                             Line::styled(format!("- {}", l.text), theme::removed())
                         }
                     }));
-                    let step = text::line(&e.step);
+                    let (time, step) = (clock_time(e.timestamp, &zone), text::line(&e.step));
                     first_fitting(
                         &[
                             format!(" Diff {when} · {step} "),
-                            format!(" Diff {} · {step} ", clock_time(e.timestamp, &zone)),
+                            format!(" Diff {time} · {step} "),
+                            format!(" Diff {time} "),
                         ],
                         w,
                     )

@@ -23,19 +23,25 @@ pub fn timeline(f: &mut Frame, m: &Model, area: Rect) {
     let h = area.height.saturating_sub(3) as usize;
     let zone = *m.clock.wall().offset();
     let flow = m.index.flows.get(&*v.trace);
-    let mut title = vec![Span::styled(
-        format!(" Timeline {} ", text::name(&v.trace)),
-        theme::title(focused),
-    )];
-    if let Some(name) = flow.and_then(|i| i.flow.as_deref()) {
-        title.push(Span::styled(
-            format!("{} ", text::line(name)),
-            theme::title(focused),
-        ));
-    }
+    let head = clip(&format!(" Timeline {} ", text::name(&v.trace)), w);
     let status = v.records.as_ref().and_then(|r| r.status());
-    if let Some(s) = status {
-        title.push(Span::styled(format!("{s} "), theme::status(Some(s))));
+    // What does not fit whole is left out, the flow's name before the status (a title cut
+    // mid-word reads as a defect).
+    let mut used = text::width(&head);
+    let status = status
+        .map(|s| (s, format!("{s} ")))
+        .filter(|(_, t)| used + text::width(t) <= w);
+    used += status.as_ref().map_or(0, |(_, t)| text::width(t));
+    let name = flow
+        .and_then(|i| i.flow.as_deref())
+        .map(|n| format!("{} ", text::line(n)))
+        .filter(|n| used + text::width(n) <= w);
+    let mut title = vec![Span::styled(head, theme::title(focused))];
+    if let Some(name) = name {
+        title.push(Span::styled(name, theme::title(focused)));
+    }
+    if let Some((s, t)) = status {
+        title.push(Span::styled(t, theme::status(Some(s))));
     }
     let mut lines = Vec::with_capacity(h + 1);
     let header = match (&v.records, &v.error) {
