@@ -110,13 +110,14 @@ impl ValueDoc {
         }
     }
 
-    /// The text to edit: pretty JSON, or the raw text of a non-JSON value (`None` while the
-    /// value is only partly loaded).
+    /// The text to edit: pretty JSON, or a non-JSON value as the Value pane shows it, control
+    /// characters and bytes that are not UTF-8 escaped (`\xNN`), so the editor hides nothing
+    /// (`None` while the value is only partly loaded). A save writes JSON in its place.
     pub fn edit_text(&self) -> Option<String> {
         let raw = self.raw.as_ref()?;
         Some(match self.kind {
             DocKind::Json(_) => self.text.clone(),
-            _ => String::from_utf8_lossy(raw).into_owned(),
+            _ => motia_state::escape::text(raw).into_owned(),
         })
     }
 

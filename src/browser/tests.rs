@@ -584,6 +584,35 @@ fn frame_non_json_value() {
 }
 
 #[test]
+fn the_editor_shows_a_value_that_is_not_text_escaped_and_says_so() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, key('j'));
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('j'));
+    let raw = b"ab\x1b[31mRED\x07\nx\xff\xfey";
+    answer_value(&mut m, &c, raw, raw.len() as u64);
+    update(&mut m, Action::Resize(80, 24));
+    update(&mut m, key('e'));
+    let ed = m.editor.as_ref().expect("the editor opens");
+    assert_eq!(ed.text(), "ab\\x1b[31mRED\\x07\nx\\xff\\xfey");
+    assert!(ed.notice.as_deref().is_some_and(|n| n.contains("not JSON")));
+    assert!(!ed.dirty());
+    let shown = screen(&m);
+    // At 80 columns the footer's hint is a shorter one, not cut mid-word.
+    assert!(
+        shown.contains("└ Ctrl-s save (only if unchanged in Redis) · Esc leave ─"),
+        "{shown}"
+    );
+    insta::assert_snapshot!("editor_not_text", shown);
+    update(&mut m, code(KeyCode::Esc));
+    assert!(
+        m.editor.is_none(),
+        "nothing was changed, so Esc leaves at once"
+    );
+}
+
+#[test]
 fn frame_help() {
     let c = clock();
     let mut m = loaded(&c);

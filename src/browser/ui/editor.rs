@@ -9,7 +9,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::Model;
 use crate::browser::text;
 use crate::browser::theme;
-use crate::browser::ui::{boxed, clip};
+use crate::browser::ui::{boxed, clip, first_fitting};
 
 /// The in-place editor: most of the screen above the status bar.
 pub fn editor(f: &mut Frame, m: &Model, main: Rect) {
@@ -36,10 +36,26 @@ pub fn editor(f: &mut Frame, m: &Model, main: Rect) {
     }
     let save = m.keymap.keys_of(Command::Save);
     let back = m.keymap.keys_of(Command::Back);
+    let room = area.width.saturating_sub(2) as usize;
     let hint = if ed.creating {
-        format!(" {save} create (refused if the key exists) · {back} leave ")
+        first_fitting(
+            &[
+                format!(" {save} create (refused if the key exists) · {back} leave "),
+                format!(" {save} create · {back} leave "),
+            ],
+            room,
+        )
     } else {
-        format!(" {save} save (compact, TTL kept, only if unchanged in Redis) · {back} leave ")
+        first_fitting(
+            &[
+                format!(
+                    " {save} save (compact, TTL kept, only if unchanged in Redis) · {back} leave "
+                ),
+                format!(" {save} save (only if unchanged in Redis) · {back} leave "),
+                format!(" {save} save · {back} leave "),
+            ],
+            room,
+        )
     };
     let block = boxed(title).title_bottom(Span::styled(hint, theme::dim()));
     let inner = block.inner(area);

@@ -7,7 +7,7 @@
 use crossterm::event::KeyEvent;
 
 use crate::browser::action::{Effect, WriteOp};
-use crate::browser::doc::WINDOW;
+use crate::browser::doc::{DocKind, WINDOW};
 use crate::browser::format::human_bytes;
 use crate::browser::keymap::Command;
 use crate::browser::model::dialog::{Dialog, Prompt};
@@ -70,7 +70,12 @@ pub fn open(m: &mut Model, external: bool, fx: &mut Vec<Effect>) {
         );
     };
     let label = label_of(m, &full);
-    m.editor = Some(Editor::new(full, label, &text, Some(raw.to_vec()), false));
+    let mut editor = Editor::new(full, label, &text, Some(raw.to_vec()), false);
+    if !matches!(doc.kind, DocKind::Json(_)) && text.as_bytes() != &raw[..] {
+        editor.notice =
+            Some("not JSON, shown escaped (\\xNN); a save replaces it with JSON".into());
+    }
+    m.editor = Some(editor);
     if external {
         fx.push(Effect::ExternalEdit { text });
     }
