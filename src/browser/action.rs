@@ -114,6 +114,9 @@ pub enum LiveEvent {
     Reconnecting,
     /// Changes, one per key, coalesced over a short window.
     Changes(Vec<KeyChange>),
+    /// Motia wrote trace records of these flows (trace ids; the group index is left out):
+    /// their statuses, and an open timeline or history of them, are read again.
+    Records(Vec<String>),
     /// Events were lost (a reconnection, an overflow): the index needs one scan.
     Resync,
     /// The outcome of `:live on` (`on`) or `:live off`, in words; `changed`: the server's

@@ -1436,6 +1436,57 @@ mod trace_records {
         assert_eq!(view, ["trace-b"]);
     }
 
+    fn summaries_asked(fx: &[Effect]) -> Vec<String> {
+        fx.iter()
+            .flat_map(|f| match f {
+                Effect::Worker(WorkerCmd::TraceSummaries { ids }) => ids.clone(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn written_trace_records_reread_that_flow_and_its_open_timeline_at_once() {
+        let c = clock();
+        let mut m = timeline_open(&c);
+        let fx = update(
+            &mut m,
+            Action::Worker(WorkerEvent::Live(
+                crate::browser::action::LiveEvent::Records(vec![
+                    "trace-a".into(),
+                    "not-shown".into(),
+                ]),
+            )),
+        );
+        assert_eq!(summaries_asked(&fx), ["trace-a"]);
+        let (_, full_key) = records_request(&fx);
+        assert_eq!(full_key, None, "the open timeline of trace-a is read again");
+        // Asked already: a second write before the answer asks nothing more.
+        let fx = update(
+            &mut m,
+            Action::Worker(WorkerEvent::Live(
+                crate::browser::action::LiveEvent::Records(vec!["trace-a".into()]),
+            )),
+        );
+        assert!(summaries_asked(&fx).is_empty() && fx.is_empty(), "{fx:?}");
+        // Another flow's records leave the timeline alone.
+        ev(
+            &mut m,
+            WorkerEvent::TraceSummaries {
+                rows: vec![("trace-a".into(), summary(FlowStatus::Completed, 6))],
+                error: None,
+            },
+        );
+        let fx = update(
+            &mut m,
+            Action::Worker(WorkerEvent::Live(
+                crate::browser::action::LiveEvent::Records(vec!["trace-b".into()]),
+            )),
+        );
+        assert_eq!(summaries_asked(&fx), ["trace-b"]);
+        assert_eq!(fx.len(), 1, "{fx:?}");
+    }
+
     #[test]
     fn frame_traces_with_records() {
         let c = clock();

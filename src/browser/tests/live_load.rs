@@ -615,3 +615,44 @@ async fn a_restart_while_live_resynchronises_the_index() {
     );
     assert_eq!(b.m.index.total_keys, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_record_written_while_live_updates_its_flow_status_without_a_reread() {
+    use motia_state::adapter::traces::FlowStatus;
+    let server = RedisServer::start();
+    // Hash events carry Motia's trace records (`h`, which `:live on` asks for too).
+    assert_eq!(
+        server.cli(&["CONFIG", "SET", "notify-keyspace-events", "K$gxh"]),
+        "OK"
+    );
+    let step = |status: &str| {
+        format!(
+            r#"{{"id":"s1","name":"CreateOrder","parentTraceId":"T1","status":"{status}","startTime":1767323045000,"entryPoint":{{"type":"api","stepName":"CreateOrder"}}}}"#
+        )
+    };
+    server.set_raw(&format!("{PREFIX}T1:order"), "{}");
+    let group = r#"{"id":"T1","name":"CreateOrder","startTime":1767323045000}"#;
+    assert_eq!(
+        server.cli(&["HSET", "motia:trace:default", "T1", group]),
+        "1"
+    );
+    assert_eq!(
+        server.cli(&["HSET", "motia:trace:T1", "s1", &step("running")]),
+        "1"
+    );
+    // No periodic re-read (`refresh: None`): only the record's event can bring the change.
+    let mut b = Headless::start(&server);
+    let status = |m: &Model| m.index.flows.get("T1").and_then(|f| f.status());
+    b.until("live mode and the flow running", |m| {
+        m.live.state == LiveState::Live && status(m) == Some(FlowStatus::Running)
+    })
+    .await;
+    assert_eq!(
+        server.cli(&["HSET", "motia:trace:T1", "s1", &step("completed")]),
+        "0"
+    );
+    b.until("the flow completed", |m| {
+        status(m) == Some(FlowStatus::Completed)
+    })
+    .await;
+}

@@ -27,6 +27,7 @@ use crate::browser::update::scan::start_scan;
 use crate::browser::update::traces::{merge_traces, rebuild_traces};
 use crate::browser::update::value::reload_value;
 use crate::browser::update::writes::refuse_read_only;
+use crate::browser::update::{history, timeline, traces};
 use crate::diff;
 
 /// Values bigger than this are not compared line by line (the comparison runs in `update`).
@@ -61,6 +62,7 @@ pub fn event(m: &mut Model, ev: LiveEvent, fx: &mut Vec<Effect>) {
             start_scan(m, fx);
         }
         LiveEvent::Changes(changes) => apply_changes(m, changes, fx),
+        LiveEvent::Records(flows) => records_written(m, &flows, fx),
         LiveEvent::Switched {
             on,
             changed,
@@ -219,6 +221,24 @@ pub fn expire_marks(m: &mut Model) -> bool {
         changed = true;
     }
     changed
+}
+
+/// Motia wrote trace records of `flows`: what is shown of them is read again now rather than
+/// at the next periodic re-read.
+fn records_written(m: &mut Model, flows: &[String], fx: &mut Vec<Effect>) {
+    traces::reread_flows(m, flows, fx);
+    if m.timeline
+        .as_ref()
+        .is_some_and(|v| flows.iter().any(|f| *f == *v.trace))
+    {
+        timeline::refresh(m, fx);
+    }
+    if m.history
+        .as_ref()
+        .is_some_and(|v| flows.iter().any(|f| *f == *v.trace))
+    {
+        history::refresh(m, fx);
+    }
 }
 
 /// The periodic re-read of what is on screen is not needed while changes arrive as events.

@@ -363,6 +363,22 @@ pub fn refresh_visible(m: &mut Model, fx: &mut Vec<Effect>) {
     send_summaries(m, ids, fx);
 }
 
+/// Trace records of `flows` were written: the statuses of those on screen are read again
+/// (one already being read is not asked twice).
+pub fn reread_flows(m: &mut Model, flows: &[String], fx: &mut Vec<Effect>) {
+    if !m.index.has_records() {
+        return;
+    }
+    let visible = visible_ids(m);
+    let ids: Vec<String> = flows
+        .iter()
+        .filter(|f| visible.contains(&f.as_str()))
+        .filter(|f| m.index.flows.get(f.as_str()).is_some_and(|i| !i.requested))
+        .cloned()
+        .collect();
+    send_summaries(m, ids, fx);
+}
+
 /// Sorting or filtering by status needs every flow's status: read those not known yet.
 pub fn request_all(m: &mut Model, fx: &mut Vec<Effect>) {
     let ids: Vec<String> = m

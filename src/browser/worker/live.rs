@@ -4,6 +4,7 @@
 //! It never changes the server's setting by itself: only `:live on` (confirmed by the user)
 //! adds flags, and what it added is taken back by `:live off` or when the browser closes.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use motia_state::coalesce::Coalescer;
@@ -23,6 +24,8 @@ pub const MAX_KEYS: usize = 5_000;
 pub const BATCH: usize = 4_096;
 /// How often a server without notifications is asked again (someone may switch them on).
 const RECHECK: Duration = Duration::from_secs(10);
+/// `{trace_prefix}default` lists the flows; every other record hash is one flow's steps.
+const GROUP_INDEX: &str = "default";
 
 /// What the live job is told by the worker.
 #[derive(Debug)]
@@ -54,7 +57,8 @@ pub async fn run_live(
                     if send(&events, LiveEvent::Live(setting)).await.is_err() {
                         Stop::Gone
                     } else {
-                        follow(sub, &mut cmds, &events).await
+                        let trace_prefix = adapter.config().trace_prefix.clone();
+                        follow(sub, &mut cmds, &events, &trace_prefix).await
                     }
                 }
                 Err(e) => polling(&events, &mut cmds, e.to_string(), Some(setting)).await,
@@ -192,8 +196,11 @@ async fn follow(
     mut sub: LiveSubscription,
     cmds: &mut mpsc::UnboundedReceiver<LiveJobCmd>,
     events: &Events,
+    trace_prefix: &str,
 ) -> Stop {
     let mut pending = Coalescer::new(WINDOW, MAX_KEYS);
+    // Flows whose trace records were written since the last report.
+    let mut records: BTreeSet<String> = BTreeSet::new();
     loop {
         let due = pending
             .deadline()
@@ -216,7 +223,15 @@ async fn follow(
                             {
                                 e.key = shown;
                             }
-                            pending.push(&e, now);
+                            match e.trace_record(trace_prefix) {
+                                Some(GROUP_INDEX) => {}
+                                Some(id) => {
+                                    if records.len() < MAX_KEYS {
+                                        records.insert(id.to_string());
+                                    }
+                                }
+                                None => pending.push(&e, now),
+                            }
                             continue;
                         }
                         LiveMessage::Disconnected => {
@@ -244,6 +259,14 @@ async fn follow(
                     }
                 }
                 flush = pending.is_due(Instant::now());
+                // A batch's record writes are reported at once: a flow's status is one read.
+                if !records.is_empty()
+                    && send(events, LiveEvent::Records(std::mem::take(&mut records).into_iter().collect()))
+                        .await
+                        .is_err()
+                {
+                    return Stop::Gone;
+                }
             }
             _ = tokio::time::sleep_until(due), if !pending.is_empty() => flush = true,
             cmd = cmds.recv() => {
