@@ -1454,11 +1454,15 @@ mod trace_records {
             Action::Worker(WorkerEvent::Live(
                 crate::browser::action::LiveEvent::Records(vec![
                     "trace-a".into(),
-                    "not-shown".into(),
+                    "trace-new".into(),
                 ]),
             )),
         );
-        assert_eq!(summaries_asked(&fx), ["trace-a"]);
+        // A flow not listed yet is new: listed at once, its steps read although off screen.
+        let mut asked = summaries_asked(&fx);
+        asked.sort();
+        assert_eq!(asked, ["trace-a", "trace-new"]);
+        assert!(m.traces.view.iter().any(|t| &**t == "trace-new"));
         let (_, full_key) = records_request(&fx);
         assert_eq!(full_key, None, "the open timeline of trace-a is read again");
         // Asked already: a second write before the answer asks nothing more.

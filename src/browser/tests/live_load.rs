@@ -617,7 +617,7 @@ async fn a_restart_while_live_resynchronises_the_index() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_step_record_written_while_live_updates_its_flow_status_without_a_reread() {
+async fn step_records_written_while_live_update_and_list_flows_without_a_reread() {
     use motia_state::adapter::traces::FlowStatus;
     let server = RedisServer::start();
     // Hash events carry Motia's trace records (`h`, which `:live on` asks for too).
@@ -653,6 +653,17 @@ async fn a_step_record_written_while_live_updates_its_flow_status_without_a_rere
     );
     b.until("the flow completed", |m| {
         status(m) == Some(FlowStatus::Completed)
+    })
+    .await;
+    // A flow that starts now (its group entry not scanned yet) is listed from its records,
+    // named after its first step.
+    let t2 = step("running").replace("\"T1\"", "\"T2\"");
+    assert_eq!(server.cli(&["HSET", "motia:trace:T2", "s1", &t2]), "1");
+    b.until("the new flow listed and running", |m| {
+        m.traces.view.iter().any(|t| &**t == "T2")
+            && m.index.flows.get("T2").is_some_and(|f| {
+                f.status() == Some(FlowStatus::Running) && f.flow.as_deref() == Some("CreateOrder")
+            })
     })
     .await;
 }

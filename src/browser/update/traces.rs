@@ -364,15 +364,29 @@ pub fn refresh_visible(m: &mut Model, fx: &mut Vec<Effect>) {
 }
 
 /// Trace records of `flows` were written: the statuses of those on screen are read again
-/// (one already being read is not asked twice).
+/// (one already being read is not asked twice). A flow not listed yet is a new one: it is
+/// listed at once and its steps are read for its name, start and status (its group entry
+/// comes with the next scan).
 pub fn reread_flows(m: &mut Model, flows: &[String], fx: &mut Vec<Effect>) {
-    if !m.index.has_records() {
-        return;
+    let generation = m.scan.generation;
+    let mut new: Vec<&str> = Vec::new();
+    for f in flows {
+        if !m.index.flows.contains_key(f.as_str()) {
+            let info = FlowInfo {
+                generation,
+                ..FlowInfo::default()
+            };
+            m.index.flows.insert(f.as_str().into(), info);
+            new.push(f);
+        }
+    }
+    if !new.is_empty() {
+        rebuild_traces(m, fx, false);
     }
     let visible = visible_ids(m);
     let ids: Vec<String> = flows
         .iter()
-        .filter(|f| visible.contains(&f.as_str()))
+        .filter(|f| visible.contains(&f.as_str()) || new.contains(&f.as_str()))
         .filter(|f| m.index.flows.get(f.as_str()).is_some_and(|i| !i.requested))
         .cloned()
         .collect();
