@@ -640,6 +640,8 @@ async fn step_records_written_while_live_update_and_list_flows_without_a_reread(
         server.cli(&["HSET", "motia:trace:T1", "s1", &step("running")]),
         "1"
     );
+    let t9 = step("failed").replace("\"T1\"", "\"T9\"");
+    assert_eq!(server.cli(&["HSET", "motia:trace:T9", "s1", &t9]), "1");
     // No periodic re-read (`refresh: None`): only the record's event can bring the change.
     let mut b = Headless::start(&server);
     let status = |m: &Model| m.index.flows.get("T1").and_then(|f| f.status());
@@ -655,6 +657,9 @@ async fn step_records_written_while_live_update_and_list_flows_without_a_reread(
         status(m) == Some(FlowStatus::Completed)
     })
     .await;
+    // Records that go away list no flow: T9's (in no group entry, so never listed) are
+    // deleted while live, before T2 starts.
+    assert_eq!(server.cli(&["DEL", "motia:trace:T9"]), "1");
     // A flow that starts now (its group entry not scanned yet) is listed from its records,
     // named after its first step.
     let t2 = step("running").replace("\"T1\"", "\"T2\"");
@@ -666,4 +671,8 @@ async fn step_records_written_while_live_update_and_list_flows_without_a_reread(
             })
     })
     .await;
+    assert!(
+        !b.m.index.flows.contains_key("T9"),
+        "a removal listed a flow"
+    );
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use motia_state::coalesce::Coalescer;
-use motia_state::live::{LiveMessage, LiveOptions, LiveSubscription};
+use motia_state::live::{EventKind, LiveMessage, LiveOptions, LiveSubscription};
 use motia_state::notify::NotifyChange;
 use motia_state::{ReconnectStrategy, RedisStateAdapter};
 use tokio::sync::mpsc;
@@ -225,8 +225,14 @@ async fn follow(
                             }
                             match e.trace_record(trace_prefix) {
                                 Some(GROUP_INDEX) => {}
+                                // Written, not removed or given a TTL: a flow's records
+                                // that expire are no reason to list the flow again.
                                 Some(id) => {
-                                    if records.len() < MAX_KEYS {
+                                    let kind = EventKind::of(&e.event);
+                                    if !kind.removes()
+                                        && !kind.ttl_only()
+                                        && records.len() < MAX_KEYS
+                                    {
                                         records.insert(id.to_string());
                                     }
                                 }
