@@ -549,7 +549,10 @@ pub(crate) async fn command_by_slot(link: ClusterLink, cmd: &Cmd) -> RedisResult
         Some(redis::Arg::Simple(n)) => n.to_ascii_uppercase(),
         _ => Vec::new(),
     };
-    let multi = matches!(name.as_slice(), b"MGET" | b"UNLINK" | b"DEL" | b"EXISTS");
+    // Any other command goes whole, without hashing its arguments (a SET's value may be big).
+    if !matches!(name.as_slice(), b"MGET" | b"UNLINK" | b"DEL" | b"EXISTS") {
+        return whole().await;
+    }
     let mut keys: Vec<&[u8]> = Vec::new();
     for a in args {
         match a {
@@ -561,7 +564,7 @@ pub(crate) async fn command_by_slot(link: ClusterLink, cmd: &Cmd) -> RedisResult
     for (i, k) in keys.iter().enumerate() {
         by_slot.entry(slot_of(k)).or_default().push(i);
     }
-    if !multi || by_slot.len() <= 1 {
+    if by_slot.len() <= 1 {
         return whole().await;
     }
     let sends = by_slot.into_iter().map(|(slot, indices)| {
