@@ -103,41 +103,9 @@ pub fn fit_right(s: &str, cells: usize) -> String {
     format!("{}{s}", " ".repeat(pad))
 }
 
-/// `s` broken between words into lines of at most `cells` cells (a word too long for a line
-/// clipped), so a message is read whole in a narrow pane.
-pub fn wrap_words(s: &str, cells: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in s.split_whitespace() {
-        let word = clip(word, cells.max(1));
-        if !current.is_empty() && width(&current) + 1 + width(&word) > cells {
-            lines.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(&word);
-    }
-    if !current.is_empty() || lines.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn messages_wrap_between_words() {
-        assert_eq!(
-            wrap_words("no state: this flow has trace records only", 16),
-            ["no state: this", "flow has trace", "records only"]
-        );
-        assert_eq!(wrap_words("short", 16), ["short"]);
-        assert_eq!(wrap_words("注文注文注文 x", 5), ["注文…", "x"]);
-        assert!(wrap_words("a b c", 3).iter().all(|l| width(l) <= 3));
-    }
 
     #[test]
     fn control_characters_are_shown_escaped() {

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::browser::format::{short_bytes, thousands, ttl_text};
 use crate::browser::model::keys::{KeySort, Row, RowKind};
@@ -112,13 +112,18 @@ pub fn keys(f: &mut Frame, m: &Model, area: Rect) {
         };
         lines.push(Line::styled(text, style));
     }
-    if m.keys.rows.is_empty() {
-        for l in text::wrap_words(empty_keys_text(m), w) {
-            lines.push(Line::styled(l, theme::dim()));
-        }
+    let empty = m.keys.rows.is_empty();
+    if empty {
+        lines.push(Line::styled(empty_keys_text(m), theme::dim()));
+    }
+    let mut pane = Paragraph::new(lines);
+    if empty {
+        // The message is read whole in a narrow pane: broken between words (the header above
+        // it fits the pane, so it is left as it is).
+        pane = pane.wrap(Wrap { trim: true });
     }
     f.render_widget(
-        Paragraph::new(lines).block(block(Line::from(title(m, focused, w)), focused)),
+        pane.block(block(Line::from(title(m, focused, w)), focused)),
         area,
     );
 }
