@@ -63,9 +63,10 @@ impl KeySet {
         self.insert_name(name, key_at, generation, true)
     }
 
-    /// Adds the key `name[key_at..]`, known not to be here, without looking it up.
-    pub fn insert_new_owned(&mut self, name: String, key_at: usize, generation: u64) {
-        self.insert_name(name, key_at, generation, false);
+    /// Adds the key `name[key_at..]`, known not to be here, without looking it up; false when
+    /// `key_at` is no char boundary.
+    pub fn insert_new_owned(&mut self, name: String, key_at: usize, generation: u64) -> bool {
+        self.insert_name(name, key_at, generation, false)
     }
 
     fn insert_name(
@@ -161,7 +162,7 @@ mod tests {
         assert!(!set.insert("a", 2), "already there");
         assert!(set.insert("b", 2));
         assert!(!set.insert_owned("motia:state:t:b".to_owned(), 14, 2));
-        set.insert_new_owned("motia:state:t:c".to_owned(), 14, 2);
+        assert!(set.insert_new_owned("motia:state:t:c".to_owned(), 14, 2));
         assert_eq!(set.len(), 3);
         let mut keys: Vec<&str> = set.keys().collect();
         keys.sort();
@@ -173,7 +174,7 @@ mod tests {
     fn an_owned_name_cut_inside_a_character_is_refused() {
         let mut set = KeySet::default();
         assert!(!set.insert_owned("p:t:é".to_owned(), 5, 1));
-        set.insert_new_owned("p:t:é".to_owned(), 5, 1);
+        assert!(!set.insert_new_owned("p:t:é".to_owned(), 5, 1));
         assert!(set.is_empty());
     }
 
@@ -196,11 +197,11 @@ mod tests {
     fn keys_appended_before_and_after_the_table_is_built_are_all_found() {
         let mut set = KeySet::default();
         for i in 0..5_000 {
-            set.insert_new_owned(format!("p:t:k{i}"), 4, 1);
+            assert!(set.insert_new_owned(format!("p:t:k{i}"), 4, 1));
         }
         assert!(set.contains("k0"), "builds the table");
         for i in 5_000..10_000 {
-            set.insert_new_owned(format!("p:t:k{i}"), 4, 1);
+            assert!(set.insert_new_owned(format!("p:t:k{i}"), 4, 1));
         }
         assert!((0..10_000).all(|i| set.contains(&format!("k{i}"))));
         assert!(!set.contains("k10000"));

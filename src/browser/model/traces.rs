@@ -120,12 +120,12 @@ impl Index {
                 self.traces.entry(name).or_default()
             }
         };
-        if self.fingerprints.insert(fingerprint) {
-            known.insert_new_owned(full, key_at, generation);
-            self.total_keys += 1;
-        } else if known.insert_owned(full, key_at, generation) {
-            self.total_keys += 1;
-        }
+        let added = if self.fingerprints.insert(fingerprint) {
+            known.insert_new_owned(full, key_at, generation)
+        } else {
+            known.insert_owned(full, key_at, generation)
+        };
+        self.total_keys += usize::from(added);
         new_trace
     }
 

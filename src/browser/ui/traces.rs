@@ -60,7 +60,6 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         title.push(Span::styled(legend, theme::dim()));
     }
     title.extend(filter);
-    let inner_w = area.width.saturating_sub(2) as usize;
     let h = area.height.saturating_sub(2) as usize;
     let mut lines = Vec::with_capacity(h);
     let start = m.traces.list.offset.min(shown);
@@ -71,9 +70,9 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
     {
         let cursor = start + i == m.traces.list.cursor;
         let line = if m.index.has_records() {
-            flow_row(m, trace, inner_w, now_ms, cursor, focused)
+            flow_row(m, trace, inner, now_ms, cursor, focused)
         } else {
-            plain_row(m, trace, inner_w, cursor, focused)
+            plain_row(m, trace, inner, cursor, focused)
         };
         lines.push(line);
     }
@@ -87,7 +86,7 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
 }
 
 /// A trace without records: the id and its key count, as without any records at all.
-fn plain_row(m: &Model, trace: &str, inner_w: usize, cursor: bool, focused: bool) -> Line<'static> {
+fn plain_row(m: &Model, trace: &str, inner: usize, cursor: bool, focused: bool) -> Line<'static> {
     let n = format!(
         "{}{}",
         live_mark(m, trace),
@@ -95,7 +94,7 @@ fn plain_row(m: &Model, trace: &str, inner_w: usize, cursor: bool, focused: bool
     );
     let id = fit(
         &text::name(trace),
-        inner_w.saturating_sub(text::width(&n) + 1),
+        inner.saturating_sub(text::width(&n) + 1),
     );
     if cursor {
         Line::styled(format!("{id} {n}"), theme::cursor(focused))
@@ -145,7 +144,7 @@ fn status_text(info: Option<&FlowInfo>, words: bool) -> (String, Style) {
 fn flow_row(
     m: &Model,
     trace: &str,
-    inner_w: usize,
+    inner: usize,
     now_ms: i64,
     cursor: bool,
     focused: bool,
@@ -192,10 +191,10 @@ fn flow_row(
     // The counts and the status are kept whole on a narrow pane: the flow name gives way
     // first, then the age, then the end of the id.
     let counts_w = text::width(&counts);
-    let id_w = id_w.min(inner_w.saturating_sub(status_w + 1 + counts_w + 1));
+    let id_w = id_w.min(inner.saturating_sub(status_w + 1 + counts_w + 1));
     let base = id_w + 1 + status_w + 1 + counts_w;
-    let age_w = if inner_w >= base + 5 { 5 } else { 0 };
-    let flow_w = inner_w.saturating_sub(base + age_w + 1);
+    let age_w = if inner >= base + 5 { 5 } else { 0 };
+    let flow_w = inner.saturating_sub(base + age_w + 1);
     // A name cut to a letter or two says nothing.
     let flow_w = if flow_w >= 4 { flow_w } else { 0 };
     let mut cells = vec![
@@ -213,13 +212,10 @@ fn flow_row(
     }
     // Right-aligned, whatever was left out before them.
     let used: usize = cells.iter().map(|(t, _)| text::width(t)).sum();
-    cells.push((
-        fit_right(&counts, inner_w.saturating_sub(used)),
-        theme::dim(),
-    ));
+    cells.push((fit_right(&counts, inner.saturating_sub(used)), theme::dim()));
     if cursor {
         let text: String = cells.iter().map(|(t, _)| t.as_str()).collect();
-        return Line::styled(clip(&text, inner_w), theme::cursor(focused));
+        return Line::styled(clip(&text, inner), theme::cursor(focused));
     }
     Line::from(
         cells

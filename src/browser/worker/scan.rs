@@ -24,7 +24,9 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
     // The walk runs in a task of its own: a page is taken (and the next SCAN sent) the moment
     // it arrives, not after the previous page was grouped, so the server never waits on us.
     let (pages_tx, mut pages) = tokio::sync::mpsc::channel::<Page>(PAGES_AHEAD);
-    let walk = tokio::spawn(async move {
+    // Held in a set so that dropping it (the scan replaced or the worker gone) stops the walk.
+    let mut walk = tokio::task::JoinSet::new();
+    walk.spawn(async move {
         let mut scanner = adapter.scan_all().allow_duplicates();
         loop {
             let page = scanner.next_page_bytes().await;
@@ -34,8 +36,6 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
             }
         }
     });
-    // Dropping this (the scan replaced or the worker gone) stops the walk too.
-    let _walk = AbortOnDrop(walk);
     let mut batch: Vec<String> = Vec::new();
     let mut last_sent = Instant::now();
     let mut sent_any = false;
@@ -98,12 +98,4 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
             error: "the scan stopped unexpectedly".into(),
         })
         .await;
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
