@@ -514,15 +514,23 @@ async fn a_live_subscription_follows_a_failover_to_the_promoted_replica_and_hear
     c.hold_failover(successor, true);
     c.kill(dead);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let m = tokio::time::timeout_at(deadline, live.next())
-            .await
-            .expect("the lost primary to be noticed")
-            .unwrap();
-        if m == LiveMessage::Disconnected {
-            break;
+    // Messages are taken until `wanted`, by the deadline.
+    async fn until(
+        live: &mut LiveSubscription,
+        wanted: LiveMessage,
+        deadline: tokio::time::Instant,
+    ) {
+        loop {
+            let m = tokio::time::timeout_at(deadline, live.next())
+                .await
+                .unwrap_or_else(|_| panic!("no {wanted:?} in time"))
+                .unwrap();
+            if m == wanted {
+                return;
+            }
         }
     }
+    until(&mut live, LiveMessage::Disconnected, deadline).await;
     // No replica may take over yet: the strategy runs out, and the subscription goes on
     // trying instead of ending.
     let held = tokio::time::Instant::now() + Duration::from_secs(2);
@@ -540,15 +548,7 @@ async fn a_live_subscription_follows_a_failover_to_the_promoted_replica_and_hear
     assert_eq!(c.primary_of(&full), successor);
 
     // Then it follows the promoted replica, saying events may have been missed.
-    loop {
-        let m = tokio::time::timeout_at(deadline, live.next())
-            .await
-            .expect("the subscription to come back")
-            .unwrap();
-        if m == LiveMessage::Reconnected {
-            break;
-        }
-    }
+    until(&mut live, LiveMessage::Reconnected, deadline).await;
     subscribed_on_primaries_only(&c.primaries());
     assert!(c.primaries().contains(&successor));
 
