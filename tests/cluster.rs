@@ -359,6 +359,36 @@ async fn live_notifications_come_from_every_primary() {
     state.restore_notifications(&change).await.unwrap();
 }
 
+/// The cluster client can wedge for good after a failover (every command then times out), so
+/// a request that timed out is sent once more over a new client. Here the primary holding
+/// half the keys holds back writes for longer than the timeout: a write and a clear spanning
+/// it finish, and the clear's count is every key once, though the first delete's reply was
+/// lost and it ran while the second was queued behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_timed_out_is_sent_again_over_a_new_client_and_counts_stay_true() {
+    let _turn = turn();
+    let c = cluster();
+    let slow = c.ports()[2];
+    let trace = "paused";
+    seed(trace, 40);
+    let (on, _) = keys_on(trace, slow);
+    let mut config = config();
+    config.command_timeout = Some(Duration::from_millis(1000));
+    let state = RedisStateAdapter::connect(config).await.unwrap();
+    assert_eq!(state.keys(trace).await.unwrap().len(), 40);
+
+    // Writes wait 1.8 s: past the first attempt's timeout, within the second's.
+    common::cluster::cli_on(slow, &["CLIENT", "PAUSE", "1800", "WRITE"]);
+    state.set(trace, &on, &"again").await.unwrap();
+    assert_eq!(
+        state.get::<String>(trace, &on).await.unwrap().as_deref(),
+        Some("again")
+    );
+    common::cluster::cli_on(slow, &["CLIENT", "PAUSE", "1800", "WRITE"]);
+    assert_eq!(state.clear(trace).await.unwrap(), 40);
+    assert!(state.keys(trace).await.unwrap().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_takes_every_operation()
 {
@@ -385,7 +415,7 @@ async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_take
     // The replica has every write, and stays a replica until the test lets it take over.
     c.wait_replicated(dead, successor);
     c.hold_failover(successor, true);
-    c.kill(dead);
+    let killed = c.kill_primary(dead, successor);
     let addr = format!("127.0.0.1:{dead}");
     let err = state.get_raw(trace, &on).await.unwrap_err();
     assert!(err.is_connection(), "{err:?}");
@@ -462,7 +492,7 @@ async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_take
     assert_eq!(state.clear(trace).await.unwrap(), n as u64 - 1);
     assert!(state.keys(trace).await.unwrap().is_empty());
 
-    tokio::task::spawn_blocking(move || c.rejoin(dead, successor))
+    tokio::task::spawn_blocking(move || drop(killed))
         .await
         .unwrap();
 }
@@ -512,7 +542,7 @@ async fn a_live_subscription_follows_a_failover_to_the_promoted_replica_and_hear
     let full = format!("motia:state:{trace}:{on}");
     c.wait_replicated(dead, successor);
     c.hold_failover(successor, true);
-    c.kill(dead);
+    let killed = c.kill_primary(dead, successor);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     // Messages are taken until `wanted`, by the deadline.
     async fn until(
@@ -587,7 +617,7 @@ async fn a_live_subscription_follows_a_failover_to_the_promoted_replica_and_hear
         let set = cli_on(p, &["CONFIG", "GET", "notify-keyspace-events"]);
         assert!(!set.contains('K'), "node {p}: {set}");
     }
-    tokio::task::spawn_blocking(move || c.rejoin(dead, successor))
+    tokio::task::spawn_blocking(move || drop(killed))
         .await
         .unwrap();
 }

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use redis::cluster::ClusterClientBuilder;
@@ -22,11 +22,8 @@ use crate::adapter::error::{Error, Result, is_connection_error};
 /// Attempts the cluster client makes per command after the first (MOVED, reconnects...).
 const RETRIES: u32 = 3;
 /// Commands one cluster client has under way at once. Each node connection queues at most 50
-/// requests (redis-rs's buffer); a request waiting for room there while the client refreshes
-/// its slot map is not polled, yet holds the room it is given, so the refresh's own PING
-/// behind it waits out the response timeout and every command with it (seen as `clear`
-/// timing out after a failover, when its one-UNLINK-per-slot split overfilled the queue).
-/// Below 50, with room for the client's own refresh commands, a queue never fills.
+/// requests (redis-rs's buffer): a multi-key split over thousands of slots stays below that,
+/// with room for the client's own topology refresh.
 const IN_FLIGHT: usize = 40;
 
 /// The cluster client to send one command over, and the bound on its commands under way.
@@ -34,22 +31,162 @@ const IN_FLIGHT: usize = 40;
 pub(crate) struct ClusterLink {
     pub(crate) conn: ClusterConnection,
     limit: Arc<tokio::sync::Semaphore>,
+    /// The retrying client this link is the current one of (none for the never-resending one,
+    /// which `renew_once` replaces instead).
+    home: Weak<SafeClient>,
 }
 
 impl ClusterLink {
-    fn new(conn: ClusterConnection) -> Self {
+    fn new(conn: ClusterConnection, home: Weak<SafeClient>) -> Self {
         Self {
             conn,
             limit: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+            home,
         }
+    }
+
+    /// The same client (clones share their semaphore).
+    fn same(&self, other: &ClusterLink) -> bool {
+        Arc::ptr_eq(&self.limit, &other.limit)
     }
 
     /// A turn to send: held while the command is under way. The semaphore is never closed;
     /// were it, the command would go without a turn rather than fail.
-    async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.limit.acquire().await.ok()
+    async fn turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.limit.clone().acquire_owned().await.ok()
+    }
+
+    /// Sends one request over the client, in a turn.
+    async fn send<T, F, Fut>(&self, request: F) -> RedisResult<T>
+    where
+        F: Fn(ClusterConnection) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        self.send_with(|c, _| request(c)).await
+    }
+
+    /// [`send`](Self::send), for the retrying client over its current link (a request that
+    /// waited for its turn while the client was replaced goes over the new one). A request
+    /// that timed out goes once more over a replacement (see [`SafeClient`]); `request` is told
+    /// when it is that second attempt, the first of which may or may not have run. Requests
+    /// on the retrying client are all safe to send twice.
+    async fn send_with<T, F, Fut>(&self, request: F) -> RedisResult<T>
+    where
+        F: Fn(ClusterConnection, bool) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let Some(home) = self.home.upgrade() else {
+            let _turn = self.turn().await;
+            return request(self.conn.clone(), false).await;
+        };
+        let (link, reply) = home.send_on_current(|c| request(c, false)).await;
+        match reply {
+            // Within one more timeout: a primary that hangs (not a wedged client) costs at
+            // most twice the wait, then the first error stands.
+            Err(e) if e.is_timeout() => {
+                tracing::warn!(error = %e, "a cluster request timed out: sending it again over a new client");
+                let again = async {
+                    home.clone().replace(&link).await;
+                    home.send_on_current(|c| request(c, true)).await.1
+                };
+                let limit = home
+                    .config
+                    .command_timeout
+                    .unwrap_or(DEFAULT_RESPONSE_TIMEOUT);
+                tokio::time::timeout(limit, again).await.unwrap_or(Err(e))
+            }
+            reply => reply,
+        }
     }
 }
+
+/// The retrying cluster client, replaced when a request on it times out. redis-rs's client
+/// (1.8) can wedge for good: when it starts a slot refresh, requests it no longer polls may
+/// hold places in the queue for its connection map's lock, which the refresh waits for, and
+/// every later command times out (seen after a failover, with a `clear` under way). A new
+/// client starts from a fresh slot map; the wedged one goes when its last request does.
+pub(crate) struct SafeClient {
+    link: std::sync::Mutex<ClusterLink>,
+    /// One replacement at a time: requests that timed out together share it.
+    replacing: tokio::sync::Mutex<()>,
+    config: Config,
+    addr: String,
+    slots: Arc<std::sync::Mutex<Vec<SlotRange>>>,
+}
+
+impl SafeClient {
+    fn link(&self) -> ClusterLink {
+        match self.link.lock() {
+            Ok(link) => link.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Waits for a turn on the current client and sends over it; returns the link it went on.
+    async fn send_on_current<T, F, Fut>(&self, request: F) -> (ClusterLink, RedisResult<T>)
+    where
+        F: Fn(ClusterConnection) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let mut link = self.link();
+        loop {
+            let turn = link.turn().await;
+            let now = self.link();
+            if now.same(&link) {
+                let reply = request(link.conn.clone()).await;
+                drop(turn);
+                return (link, reply);
+            }
+            link = now;
+        }
+    }
+
+    /// The client to send on after a request on `stale` timed out: a new one, unless another
+    /// request replaced `stale` already. `stale` stays when no node answers.
+    async fn replace(self: Arc<Self>, stale: &ClusterLink) -> ClusterLink {
+        let _one = self.replacing.lock().await;
+        let current = self.link();
+        if !current.same(stale) {
+            return current;
+        }
+        let seeds = known_nodes(&self.slots, &self.config);
+        match connect(&self.config, &seeds, &self.addr, RETRIES).await {
+            Ok(conn) => {
+                let fresh = ClusterLink::new(conn, Arc::downgrade(&self));
+                match self.link.lock() {
+                    Ok(mut link) => *link = fresh.clone(),
+                    Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
+                }
+                fresh
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "the retrying cluster client was kept");
+                current
+            }
+        }
+    }
+}
+
+/// The nodes of the last slot map, primaries and replicas (a replica may have been promoted
+/// since), and the configured ones: seeds for a new client when some of them are gone.
+fn known_nodes(slots: &std::sync::Mutex<Vec<SlotRange>>, config: &Config) -> Vec<Node> {
+    let mut seeds: Vec<Node> = slots
+        .lock()
+        .map(|s| {
+            s.iter()
+                .flat_map(|r| std::iter::once(&r.primary).chain(&r.replicas))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Ok(configured) = config.cluster_seeds() {
+        seeds.extend(configured);
+    }
+    seeds.sort();
+    seeds.dedup();
+    seeds
+}
+
 /// Per-command limit when the settings give none: a dead primary must not hang a call.
 const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -63,7 +200,7 @@ struct SlotRange {
 
 pub(crate) struct Cluster {
     /// Retries within the budget: reads and idempotent writes.
-    safe: ClusterLink,
+    safe: Arc<SafeClient>,
     /// Never resends on its own (GETDEL, compare-and-set); redirects are retried by hand.
     /// Replaced by a new client after a node was lost (see `once_suspect`).
     once: std::sync::Mutex<ClusterLink>,
@@ -91,8 +228,16 @@ impl Cluster {
         let seeds = config.cluster_seeds()?;
         let names: Vec<String> = seeds.iter().map(node_name).collect();
         let addr = format!("cluster {}", names.join(","));
-        let safe = ClusterLink::new(connect(config, &seeds, &addr, RETRIES).await?);
-        let once = ClusterLink::new(connect(config, &seeds, &addr, 0).await?);
+        let safe = connect(config, &seeds, &addr, RETRIES).await?;
+        let once = ClusterLink::new(connect(config, &seeds, &addr, 0).await?, Weak::new());
+        let slots: Arc<std::sync::Mutex<Vec<SlotRange>>> = Arc::default();
+        let safe = Arc::new_cyclic(|home| SafeClient {
+            link: std::sync::Mutex::new(ClusterLink::new(safe, home.clone())),
+            replacing: tokio::sync::Mutex::new(()),
+            config: config.clone(),
+            addr: addr.clone(),
+            slots: slots.clone(),
+        });
         let cluster = Self {
             safe,
             once: std::sync::Mutex::new(once),
@@ -100,7 +245,7 @@ impl Cluster {
             seeds: names,
             detected,
             config: config.clone(),
-            slots: Arc::default(),
+            slots,
             once_suspect: Arc::default(),
         };
         // Credentials are checked at connect; NOPERM proves them accepted.
@@ -140,7 +285,7 @@ impl Cluster {
         Fut: Future<Output = RedisResult<T>>,
     {
         if retry == Retry::Safe {
-            return send(Link::Cluster(self.safe.clone()))
+            return send(Link::Cluster(self.safe.link()))
                 .await
                 .map_err(|e| self.map_err(e, context));
         }
@@ -218,25 +363,16 @@ impl Cluster {
         }
     }
 
-    /// A new never-resending client, seeded with the primaries of the last slot map and the
-    /// configured nodes: it connects only to nodes that answer and maps the slots afresh, so
+    /// A new never-resending client, seeded with the nodes of the last slot map and the
+    /// configured ones: it connects only to nodes that answer and maps the slots afresh, so
     /// its next command neither goes over a connection to a primary that died nor to a
     /// primary it no longer has (probing the old client's connections was not enough: its
     /// slot map kept naming the dead primary). The old client stays when no node answers.
     async fn renew_once(&self) {
-        let mut seeds: Vec<Node> = self
-            .slots
-            .lock()
-            .map(|s| s.iter().map(|r| r.primary.clone()).collect())
-            .unwrap_or_default();
-        if let Ok(configured) = self.config.cluster_seeds() {
-            seeds.extend(configured);
-        }
-        seeds.sort();
-        seeds.dedup();
+        let seeds = known_nodes(&self.slots, &self.config);
         match connect(&self.config, &seeds, &self.addr, 0).await {
             Ok(conn) => {
-                let link = ClusterLink::new(conn);
+                let link = ClusterLink::new(conn, Weak::new());
                 match self.once.lock() {
                     Ok(mut once) => *once = link,
                     Err(poisoned) => *poisoned.into_inner() = link,
@@ -248,11 +384,11 @@ impl Cluster {
 
     fn refresh_later(&self) {
         self.once_suspect.store(true, Ordering::Relaxed);
-        let conn = self.safe.conn.clone();
+        let link = self.safe.link();
         // Weak: a refresh must not keep a dropped connection's state alive.
         let slots = Arc::downgrade(&self.slots);
         tokio::spawn(async move {
-            if let Ok(map) = fetch_slots(conn).await
+            if let Ok(map) = link.send(fetch_slots).await
                 && let Some(slots) = slots.upgrade()
                 && let Ok(mut s) = slots.lock()
             {
@@ -262,7 +398,10 @@ impl Cluster {
     }
 
     async fn refresh_slots(&self) -> Result<Vec<Node>> {
-        let map = fetch_slots(self.safe.conn.clone())
+        let map = self
+            .safe
+            .link()
+            .send(fetch_slots)
             .await
             .map_err(|e| self.map_err(e, "CLUSTER SLOTS"))?;
         let mut primaries: Vec<Node> = Vec::new();
@@ -284,14 +423,14 @@ impl Cluster {
         match self.refresh_slots().await {
             Ok(p) if !p.is_empty() => Ok(p),
             _ => {
+                let all = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
                 let reply = self
                     .safe
-                    .conn
-                    .clone()
-                    .route_command(
-                        redis::cmd("PING"),
-                        RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
-                    )
+                    .link()
+                    .send(|mut c| {
+                        let all = all.clone();
+                        async move { c.route_command(redis::cmd("PING"), all).await }
+                    })
                     .await
                     .map_err(|e| self.map_err(e, "PING"))?;
                 let mut out = Vec::new();
@@ -314,7 +453,10 @@ impl Cluster {
     /// each primary says are attached to it (`INFO replication`), since the node answering
     /// `CLUSTER SLOTS` may not have heard of a replica yet (gossip takes a while).
     pub(crate) async fn replicas(&self) -> Result<Vec<Node>> {
-        let map = fetch_slots(self.safe.conn.clone())
+        let map = self
+            .safe
+            .link()
+            .send(fetch_slots)
             .await
             .map_err(|e| self.map_err(e, "CLUSTER SLOTS"))?;
         let mut primaries: Vec<Node> = map.iter().map(|r| r.primary.clone()).collect();
@@ -349,10 +491,15 @@ impl Cluster {
             return;
         };
         let probe = redis::cmd("EXISTS").arg(key).clone();
-        if let Err(e) = probe
-            .query_async::<Value>(&mut self.safe.conn.clone())
-            .await
-        {
+        let reply = self
+            .safe
+            .link()
+            .send(|mut c| {
+                let probe = probe.clone();
+                async move { probe.query_async::<Value>(&mut c).await }
+            })
+            .await;
+        if let Err(e) = reply {
             tracing::debug!(error = %e, node = %node_name(node), "no way to the node found");
         }
     }
@@ -370,11 +517,14 @@ impl Cluster {
         });
         let name = node_name(node);
         let send = || {
-            let link = self.safe.clone();
+            let link = self.safe.link();
             let (cmd, routing) = (cmd.clone(), routing.clone());
             async move {
-                let _turn = link.turn().await;
-                link.conn.clone().route_command(cmd, routing).await
+                link.send(|mut c| {
+                    let (cmd, routing) = (cmd.clone(), routing.clone());
+                    async move { c.route_command(cmd, routing).await }
+                })
+                .await
             }
         };
         let mut reply = send().await;
@@ -540,9 +690,10 @@ async fn fetch_slots(mut conn: ClusterConnection) -> RedisResult<Vec<SlotRange>>
 /// command per slot, each routed to the slot's primary (redirects and reconnects as for any
 /// keyed command), the replies put together: values in key order, counts summed.
 pub(crate) async fn command_by_slot(link: ClusterLink, cmd: &Cmd) -> RedisResult<Value> {
-    let whole = || async {
-        let _turn = link.turn().await;
-        redis::aio::ConnectionLike::req_packed_command(&mut link.conn.clone(), cmd).await
+    let whole = || {
+        link.send(|mut c| async move {
+            redis::aio::ConnectionLike::req_packed_command(&mut c, cmd).await
+        })
     };
     let mut args = cmd.args_iter();
     let name = match args.next() {
@@ -564,21 +715,27 @@ pub(crate) async fn command_by_slot(link: ClusterLink, cmd: &Cmd) -> RedisResult
     for (i, k) in keys.iter().enumerate() {
         by_slot.entry(slot_of(k)).or_default().push(i);
     }
-    if by_slot.len() <= 1 {
+    let deletes = matches!(name.as_slice(), b"UNLINK" | b"DEL");
+    if by_slot.len() <= 1 && !deletes {
         return whole().await;
     }
     let sends = by_slot.into_iter().map(|(slot, indices)| {
+        let slot_keys: Vec<&[u8]> = indices.iter().map(|&i| keys[i]).collect();
         let mut sub = redis::Cmd::new();
-        sub.arg(name.as_slice());
-        for &i in &indices {
-            sub.arg(keys[i]);
-        }
+        sub.arg(name.as_slice()).arg(&slot_keys);
         let link = link.clone();
         async move {
             let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
-            let _turn = link.turn().await;
-            let mut c = link.conn.clone();
-            let reply = c.route_command(sub, RoutingInfo::SingleNode(route)).await?;
+            let route = RoutingInfo::SingleNode(route);
+            let reply = if deletes {
+                delete_counted(&link, &sub, &slot_keys, &route).await?
+            } else {
+                link.send(|mut c| {
+                    let (sub, route) = (sub.clone(), route.clone());
+                    async move { c.route_command(sub, route).await }
+                })
+                .await?
+            };
             Ok::<_, redis::RedisError>((indices, reply))
         }
     });
@@ -602,6 +759,43 @@ pub(crate) async fn command_by_slot(link: ClusterLink, cmd: &Cmd) -> RedisResult
     Ok(Value::Int(sum))
 }
 
+/// Sends `delete`, an `UNLINK` or `DEL` of `keys` (all of one slot), and answers how many it
+/// removed. Sent again after a timeout, the first attempt's reply is lost, and that attempt
+/// may have run, or run later (queued at a slow server). The keys still there before the
+/// second attempt are all gone after it, by one attempt or the other: they are the count. If
+/// none is left, the first attempt ran (a command runs whole) and removed them all; they were
+/// there, the caller just listed them.
+async fn delete_counted(
+    link: &ClusterLink,
+    delete: &Cmd,
+    keys: &[&[u8]],
+    route: &RoutingInfo,
+) -> RedisResult<Value> {
+    link.send_with(|mut c, again| {
+        let (delete, route) = (delete.clone(), route.clone());
+        let distinct = again.then(|| {
+            let mut distinct = keys.to_vec();
+            distinct.sort_unstable();
+            distinct.dedup();
+            distinct
+        });
+        async move {
+            let Some(distinct) = distinct else {
+                return c.route_command(delete, route).await;
+            };
+            let exists = redis::cmd("EXISTS").arg(&distinct).clone();
+            let left = i64::from_redis_value(c.route_command(exists, route.clone()).await?)?;
+            c.route_command(delete, route).await?;
+            Ok(Value::Int(if left > 0 {
+                left
+            } else {
+                distinct.len() as i64
+            }))
+        }
+    })
+    .await
+}
+
 /// Sends a pipeline whose commands may touch keys of several slots: one sub-pipeline per
 /// slot, all at once, the replies put back in the pipeline's order.
 pub(crate) async fn pipeline_by_slot(
@@ -620,9 +814,11 @@ pub(crate) async fn pipeline_by_slot(
         by_slot.entry(slot).or_default().push(i);
     }
     if by_slot.len() <= 1 || offset != 0 || count != cmds.len() {
-        let _turn = link.turn().await;
-        let mut c = link.conn.clone();
-        return redis::aio::ConnectionLike::req_packed_commands(&mut c, pipeline, offset, count)
+        return link
+            .send(|mut c| async move {
+                redis::aio::ConnectionLike::req_packed_commands(&mut c, pipeline, offset, count)
+                    .await
+            })
             .await;
     }
     let sends = by_slot.into_iter().map(|(slot, indices)| {
@@ -634,8 +830,12 @@ pub(crate) async fn pipeline_by_slot(
         async move {
             let n = indices.len();
             let route = SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master));
-            let _turn = link.turn().await;
-            let values = link.conn.clone().route_pipeline(sub, 0, n, route).await?;
+            let values = link
+                .send(|mut c| {
+                    let (sub, route) = (sub.clone(), route.clone());
+                    async move { c.route_pipeline(sub, 0, n, route).await }
+                })
+                .await?;
             Ok::<_, redis::RedisError>((indices, values))
         }
     });

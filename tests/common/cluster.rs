@@ -363,14 +363,15 @@ impl RedisCluster {
         self.wait_ok();
     }
 
-    /// A real failover: waits until `primary`'s replica has everything, kills `primary`
-    /// (SIGKILL) and waits until the replica serves its slots. Returns the new primary.
-    pub fn fail_over(&self, primary: u16) -> u16 {
-        let replica = self.wait_replica_of(primary);
-        self.wait_replicated(primary, replica);
-        self.kill(primary);
-        self.wait_promoted(primary, replica);
-        replica
+    /// Kills primary `dead` (SIGKILL) for a failover to `successor`, its replica. The cluster
+    /// is put back when the returned value goes, whether the test passed or not.
+    pub fn kill_primary(&self, dead: u16, successor: u16) -> Killed<'_> {
+        self.kill(dead);
+        Killed {
+            cluster: self,
+            dead,
+            successor,
+        }
     }
 
     /// Starts a failed-over primary again: it rejoins as a replica of its successor.
@@ -379,6 +380,30 @@ impl RedisCluster {
         wait_until(&format!("{old} to replicate {successor}"), || {
             self.replica_of(successor) == Some(old)
         });
+    }
+}
+
+/// A primary killed for a failover. Dropped, it lets the successor take over (if the test held
+/// it back), waits for that, and starts the primary again as the successor's replica: a test
+/// that failed midway leaves the next one three primaries with a replica each, and the seed
+/// node its URL names running.
+pub struct Killed<'a> {
+    cluster: &'a RedisCluster,
+    dead: u16,
+    successor: u16,
+}
+
+impl Drop for Killed<'_> {
+    fn drop(&mut self) {
+        let (c, dead, successor) = (self.cluster, self.dead, self.successor);
+        let back = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            c.hold_failover(successor, false);
+            c.wait_promoted(dead, successor);
+            c.rejoin(dead, successor);
+        }));
+        if back.is_err() && !std::thread::panicking() {
+            panic!("the killed primary {dead} did not rejoin as a replica of {successor}");
+        }
     }
 }
 
