@@ -359,6 +359,78 @@ async fn live_notifications_come_from_every_primary() {
     state.restore_notifications(&change).await.unwrap();
 }
 
+/// Stats and gc probe keys in pipelines (`MEMORY USAGE key`, `OBJECT IDLETIME key`, `EVALSHA sha
+/// 1 key` after `SCRIPT LOAD`), which go by slot to every primary with the script loaded on
+/// each; server memory is summed over the primaries (INFO answers per node there).
+#[tokio::test]
+async fn stats_and_gc_read_and_clean_every_primary() {
+    use motia_state::adapter::stats::KeySource;
+    let _turn = turn();
+    let c = cluster();
+    let trace = "stale";
+    seed(trace, 60);
+    let state = RedisStateAdapter::connect(config()).await.unwrap();
+    let memory = state.server_memory().await.unwrap();
+    let each: Vec<u64> = c
+        .ports()
+        .iter()
+        .map(|&p| {
+            let info = common::cluster::cli_on(p, &["INFO", "memory"]);
+            motia_state::adapter::stats::ServerMemory::from_info(&info)
+                .used_memory
+                .unwrap()
+        })
+        .collect();
+    let used = memory.used_memory.unwrap();
+    assert!(
+        used > *each.iter().max().unwrap(),
+        "{used} summed over {each:?}"
+    );
+    assert_eq!(memory.maxmemory, Some(0));
+    let stats = state.stats(KeySource::Scan, |_, _, _| {}).await.unwrap();
+    assert_eq!((stats.keys, stats.traces), (60, 1));
+    assert_eq!(stats.keys_without_ttl, Some(60));
+    assert!(stats.bytes.is_some_and(|b| b > 0), "{stats:?}");
+
+    let url = c.url();
+    let text = motia_state()
+        .args(["--url", &url, "stats"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.status.success(),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    assert!(out.contains("60 in 1 traces"), "{out}");
+    let gc = |args: &[&str]| {
+        let run = motia_state()
+            .args(["--url", &url, "gc", "--no-records"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let out = gc(&["--expire", "1h", "--yes"]);
+    assert!(out.contains("gave 60 keys"), "{out}");
+    for k in ["k0", "k1", "k2", "k59"] {
+        let ttl = state.ttl(trace, k).await.unwrap();
+        assert!(
+            matches!(ttl, motia_state::Ttl::Expires(d) if d.as_secs() > 3000),
+            "{k}: {ttl:?}"
+        );
+    }
+    let out = gc(&["--delete", "--yes"]);
+    assert!(out.contains("deleted 60 keys"), "{out}");
+    assert!(state.keys(trace).await.unwrap().is_empty());
+}
+
 /// The cluster client can wedge for good after a failover (every command then times out), so
 /// a request that timed out is sent once more over a new client. Here the primary holding
 /// half the keys holds back writes for longer than the timeout: a write and a clear spanning

@@ -796,8 +796,48 @@ async fn delete_counted(
     .await
 }
 
+/// Where a command of a pipeline goes in a cluster.
+#[derive(Debug, PartialEq, Eq)]
+enum Place<'a> {
+    /// With its key's slot.
+    Key(&'a [u8]),
+    /// In every slot's part, the first reply standing for it: `SCRIPT LOAD` (each node needs
+    /// the script its part's `EVALSHA` runs), `TIME`, `PING`.
+    Everywhere,
+    /// Any node: a keyless command not safe to run twice.
+    Anywhere,
+}
+
+/// Where `cmd` goes: its key is after the subcommand in `MEMORY USAGE` and `OBJECT ...`, after
+/// the key count in `EVALSHA sha n key...`, else first.
+fn place_of(cmd: &Cmd) -> Place<'_> {
+    let mut args = cmd.args_iter().filter_map(|a| match a {
+        redis::Arg::Simple(b) => Some(b),
+        _ => None,
+    });
+    let Some(name) = args.next().map(|n| n.to_ascii_uppercase()) else {
+        return Place::Anywhere;
+    };
+    let key = match name.as_slice() {
+        b"SCRIPT" | b"TIME" | b"PING" => return Place::Everywhere,
+        b"MEMORY" | b"OBJECT" => args.nth(1),
+        b"EVAL" | b"EVALSHA" | b"EVAL_RO" | b"EVALSHA_RO" | b"FCALL" | b"FCALL_RO" => {
+            let keys = args
+                .nth(1)
+                .and_then(|n| std::str::from_utf8(n).ok()?.parse::<u64>().ok());
+            if keys.is_some_and(|n| n > 0) {
+                args.next()
+            } else {
+                None
+            }
+        }
+        _ => args.next(),
+    };
+    key.map_or(Place::Anywhere, Place::Key)
+}
+
 /// Sends a pipeline whose commands may touch keys of several slots: one sub-pipeline per
-/// slot, all at once, the replies put back in the pipeline's order.
+/// slot, all at once, the replies put back in the pipeline's order (see [`Place`]).
 pub(crate) async fn pipeline_by_slot(
     link: ClusterLink,
     pipeline: &Pipeline,
@@ -805,13 +845,14 @@ pub(crate) async fn pipeline_by_slot(
     count: usize,
 ) -> RedisResult<Vec<Value>> {
     let mut by_slot: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    let mut everywhere = Vec::new();
     let cmds: Vec<&Cmd> = pipeline.cmd_iter().collect();
     for (i, cmd) in cmds.iter().enumerate() {
-        let slot = match cmd.args_iter().nth(1) {
-            Some(redis::Arg::Simple(key)) => slot_of(key),
-            _ => 0,
-        };
-        by_slot.entry(slot).or_default().push(i);
+        match place_of(cmd) {
+            Place::Key(key) => by_slot.entry(slot_of(key)).or_default().push(i),
+            Place::Everywhere => everywhere.push(i),
+            Place::Anywhere => by_slot.entry(0).or_default().push(i),
+        }
     }
     if by_slot.len() <= 1 || offset != 0 || count != cmds.len() {
         return link
@@ -821,7 +862,9 @@ pub(crate) async fn pipeline_by_slot(
             })
             .await;
     }
-    let sends = by_slot.into_iter().map(|(slot, indices)| {
+    let sends = by_slot.into_iter().map(|(slot, mut indices)| {
+        indices.extend(&everywhere);
+        indices.sort_unstable();
         let mut sub = redis::pipe();
         for &i in &indices {
             sub.add_command(cmds[i].clone());
@@ -839,19 +882,41 @@ pub(crate) async fn pipeline_by_slot(
             Ok::<_, redis::RedisError>((indices, values))
         }
     });
-    let mut out = vec![Value::Nil; cmds.len()];
+    let mut out: Vec<Option<Value>> = vec![None; cmds.len()];
     for reply in futures::future::join_all(sends).await {
         let (indices, values) = reply?;
         for (i, v) in indices.into_iter().zip(values) {
-            out[i] = v;
+            out[i].get_or_insert(v);
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|v| v.unwrap_or(Value::Nil)).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_of_a_pipeline_goes_with_its_key() {
+        let key = |c: &mut Cmd| place_of(c).eq(&Place::Key(b"k"));
+        assert!(key(redis::cmd("PTTL").arg("k")));
+        assert!(key(redis::cmd("MEMORY")
+            .arg("USAGE")
+            .arg("k")
+            .arg("SAMPLES")
+            .arg(0)));
+        assert!(key(redis::cmd("OBJECT").arg("IDLETIME").arg("k")));
+        assert!(key(redis::cmd("EVALSHA")
+            .arg("abc")
+            .arg(1)
+            .arg("k")
+            .arg("v")));
+        assert_eq!(place_of(&redis::cmd("TIME")), Place::Everywhere);
+        let load = redis::cmd("SCRIPT").arg("LOAD").arg("return 1").clone();
+        assert_eq!(place_of(&load), Place::Everywhere);
+        let keyless = redis::cmd("EVALSHA").arg("abc").arg(0).clone();
+        assert_eq!(place_of(&keyless), Place::Anywhere);
+    }
 
     #[test]
     fn replicas_from_info() {

@@ -299,11 +299,12 @@ pub(crate) fn noperm_reason(server_message: &str, context: &str) -> String {
     format!("refused by the server's ACL: {}", server_message.trim())
 }
 
-/// True when the error means the socket is gone (so a reconnect may help).
+/// True when the error means the socket is gone (so a reconnect may help). A reply of another
+/// shape than the command's (redis-rs's parse errors) is not: the server answered.
 pub(crate) fn is_connection_error(err: &redis::RedisError) -> bool {
     err.is_io_error()
         || err.is_connection_dropped()
         || err.is_connection_refusal()
         || err.is_timeout()
-        || err.is_unrecoverable_error()
+        || (err.is_unrecoverable_error() && err.kind() != redis::ErrorKind::Parse)
 }

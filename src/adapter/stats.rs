@@ -19,7 +19,7 @@ use serde::Serialize;
 use tokio::task::JoinHandle;
 
 use super::RedisStateAdapter;
-use crate::adapter::conn::{Conn, Retry};
+use crate::adapter::conn::{Conn, Node, Retry};
 use crate::adapter::error::Result;
 use crate::adapter::records::{FlowRecord, FlowStatus};
 use crate::adapter::scan::KeyScanner;
@@ -84,6 +84,43 @@ impl ServerMemory {
             peak_memory: number("used_memory_peak"),
             maxmemory: number("maxmemory"),
             policy: field("maxmemory_policy"),
+        }
+    }
+
+    /// The figures of several servers (a cluster's primaries) as one: memory summed; the limit
+    /// summed when every one has a limit, `0` (none) when one has none; the policy when they
+    /// agree, else every policy named. A figure no server gave stays unknown.
+    ///
+    /// ```
+    /// use motia_state::adapter::stats::ServerMemory;
+    /// let node = |used, max| ServerMemory {
+    ///     used_memory: Some(used),
+    ///     maxmemory: Some(max),
+    ///     policy: Some("noeviction".into()),
+    ///     ..Default::default()
+    /// };
+    /// let total = ServerMemory::total(&[node(10, 100), node(30, 100)]);
+    /// assert_eq!((total.used_memory, total.maxmemory), (Some(40), Some(200)));
+    /// assert_eq!(total.policy.as_deref(), Some("noeviction"));
+    /// assert_eq!(ServerMemory::total(&[node(10, 100), node(30, 0)]).maxmemory, Some(0));
+    /// ```
+    pub fn total(parts: &[ServerMemory]) -> Self {
+        if let [one] = parts {
+            return one.clone();
+        }
+        let sum =
+            |f: fn(&ServerMemory) -> Option<u64>| parts.iter().filter_map(f).reduce(|a, b| a + b);
+        let limits: Option<Vec<u64>> = parts.iter().map(|p| p.maxmemory).collect();
+        let mut policies: Vec<&str> = parts.iter().filter_map(|p| p.policy.as_deref()).collect();
+        policies.sort_unstable();
+        policies.dedup();
+        Self {
+            used_memory: sum(|p| p.used_memory),
+            peak_memory: sum(|p| p.peak_memory),
+            maxmemory: limits
+                .filter(|l| !l.is_empty())
+                .map(|l| if l.contains(&0) { 0 } else { l.iter().sum() }),
+            policy: (!policies.is_empty()).then(|| policies.join(", ")),
         }
     }
 
@@ -940,46 +977,45 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn server_memory(&self) -> Result<ServerMemory> {
+        let mut parts = Vec::new();
+        for node in self.conn.scan_targets().await? {
+            parts.push(self.node_memory(node.as_ref()).await?);
+        }
+        Ok(ServerMemory::total(&parts))
+    }
+
+    /// One server's (or one primary's) memory figures.
+    async fn node_memory(&self, node: Option<&Node>) -> Result<ServerMemory> {
         let info: Result<String> = self
             .conn
-            .query(redis::cmd("INFO").arg("memory"), Retry::Safe, "INFO memory")
+            .query_node(node, redis::cmd("INFO").arg("memory"), "INFO memory")
             .await;
         let mut memory = match info {
             Ok(text) => ServerMemory::from_info(&text),
             Err(e) if e.is_connection() => return Err(e),
             Err(_) => ServerMemory::default(),
         };
-        if memory.maxmemory.is_none() || memory.policy.is_none() {
-            let mut pipe = redis::pipe();
-            pipe.ignore_errors();
-            pipe.cmd("CONFIG").arg("GET").arg("maxmemory");
-            pipe.cmd("CONFIG").arg("GET").arg("maxmemory-policy");
-            let replies: Vec<redis::Value> = self
-                .conn
-                .query_pipe(&pipe, Retry::Safe, "CONFIG GET maxmemory")
-                .await?;
-            let second = |v: &redis::Value| -> Option<String> {
-                match v {
-                    redis::Value::Array(kv) => match kv.get(1)? {
-                        redis::Value::BulkString(b) => Some(String::from_utf8_lossy(b).into()),
-                        _ => None,
-                    },
-                    redis::Value::Map(kv) => match &kv.first()?.1 {
-                        redis::Value::BulkString(b) => Some(String::from_utf8_lossy(b).into()),
-                        _ => None,
-                    },
-                    _ => None,
-                }
+        // CONFIG GET answers `[name, value]` (RESP2) or `{name: value}` (RESP3).
+        let config_get = async |name: &str| -> Result<Option<String>> {
+            let cmd = redis::cmd("CONFIG").arg("GET").arg(name).clone();
+            let reply: Result<redis::Value> = self.conn.query_node(node, &cmd, "CONFIG GET").await;
+            let value = match reply {
+                Ok(redis::Value::Array(kv)) => kv.into_iter().nth(1),
+                Ok(redis::Value::Map(kv)) => kv.into_iter().next().map(|(_, v)| v),
+                Ok(_) => None,
+                Err(e) if e.is_connection() => return Err(e),
+                Err(_) => None,
             };
-            if memory.maxmemory.is_none() {
-                memory.maxmemory = replies
-                    .first()
-                    .and_then(second)
-                    .and_then(|v| v.parse().ok());
-            }
-            if memory.policy.is_none() {
-                memory.policy = replies.get(1).and_then(second);
-            }
+            Ok(match value {
+                Some(redis::Value::BulkString(b)) => Some(String::from_utf8_lossy(&b).into()),
+                _ => None,
+            })
+        };
+        if memory.maxmemory.is_none() {
+            memory.maxmemory = config_get("maxmemory").await?.and_then(|v| v.parse().ok());
+        }
+        if memory.policy.is_none() {
+            memory.policy = config_get("maxmemory-policy").await?;
         }
         Ok(memory)
     }
