@@ -622,6 +622,49 @@ fn frame_help() {
 }
 
 #[test]
+fn frame_help_80x24_wraps_between_words_and_scrolls_to_its_last_line() {
+    let c = clock();
+    let mut m = loaded(&c);
+    m.size = (80, 24);
+    update(&mut m, key('?'));
+    let top = screen(&m);
+    insta::assert_snapshot!("help_80x24", top);
+    // The sort's description went past the edge; it goes on under its own column.
+    assert!(top.contains("│                name, size, TTL)"), "{top}");
+    assert!(top.contains("1–22 of"), "{top}");
+    for _ in 0..200 {
+        update(&mut m, code(KeyCode::Down));
+    }
+    let bottom = screen(&m);
+    insta::assert_snapshot!("help_80x24_bottom", bottom);
+    assert!(bottom.contains("--config FILE."), "{bottom}");
+    let Some(crate::browser::model::Overlay::Help { scroll }) = m.overlay else {
+        panic!("the help closed");
+    };
+    // Scrolled no further than its last line: one key up moves it.
+    update(&mut m, code(KeyCode::Up));
+    assert!(
+        matches!(m.overlay, Some(crate::browser::model::Overlay::Help { scroll: s }) if s + 1 == scroll)
+    );
+    // Every description is there whole, between the lines it was wrapped into.
+    let lines = crate::browser::model::help::lines(&m);
+    let joined = lines
+        .iter()
+        .map(|l| format!("{}{}", l.text.trim(), l.note.unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (_, describe, _) in m.keymap.help_rows() {
+        assert!(joined.contains(describe), "{describe} in {joined}");
+    }
+    assert!(lines.iter().all(|l| crate::browser::text::width(&format!(
+        "{}{}{}",
+        l.keys,
+        l.text,
+        l.note.unwrap_or("")
+    )) <= 77));
+}
+
+#[test]
 fn frame_disconnected() {
     let c = clock();
     let mut m = loaded(&c);

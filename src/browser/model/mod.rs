@@ -9,6 +9,7 @@ pub mod dialog;
 pub mod editor;
 pub mod filter;
 pub mod fingerprints;
+pub mod help;
 pub mod history;
 pub mod key_set;
 pub mod keys;

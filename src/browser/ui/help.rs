@@ -1,10 +1,11 @@
-//! The help overlay, generated from the keymap.
+//! The help overlay, generated from the keymap (its text is in `model::help`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
+use crate::browser::model::help::{HelpLine, Kind, lines, visible};
 use crate::browser::model::{Model, Overlay};
 use crate::browser::theme;
 
@@ -12,58 +13,53 @@ pub fn help(f: &mut Frame, m: &Model, area: Rect) {
     let Some(Overlay::Help { scroll }) = &m.overlay else {
         return;
     };
-    let rows = m.keymap.help_rows();
-    let key_w = rows
-        .iter()
-        .map(|(k, _, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
-    let mut lines: Vec<Line> = rows
-        .into_iter()
-        .map(|(k, d, writes)| {
-            let mut spans = vec![
-                Span::styled(format!(" {k:<key_w$}  "), theme::key_hint()),
-                Span::raw(d),
-            ];
-            if writes {
-                spans.push(Span::styled(
-                    if m.settings.read_only {
-                        " (writes: off, read-only)"
-                    } else {
-                        " (writes)"
-                    },
-                    theme::note(),
-                ));
-                if m.settings.read_only {
-                    spans = spans.into_iter().map(|s| s.style(theme::dim())).collect();
-                }
-            }
-            Line::from(spans)
-        })
-        .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(" Commands (after :)", theme::title(true)));
-    for (name, args, what) in crate::browser::model::command_line::COMMANDS {
-        lines.push(Line::from(vec![
-            Span::styled(format!(" :{name} {args}"), theme::key_hint()),
-            Span::raw(format!("  {what}")),
-        ]));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        " Rebind keys in config.toml in the config directory, or --config FILE.",
-        theme::dim(),
-    ));
-    let width = lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 3;
-    let height = lines.len() as u16 + 2;
-    let r = super::centered(area, width, height);
+    let text = lines(m);
+    let shown = visible(m, text.len());
+    // A terminal made taller since the last scroll shows the last lines, not blank ones.
+    let scroll = (*scroll).min(text.len() - shown);
+    let read_only = m.settings.read_only;
+    let drawn: Vec<Line> = text.iter().map(|l| styled(l, read_only)).collect();
+    let width = drawn.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 3;
+    let r = super::centered(area, width, shown as u16 + 2);
+    let title = if shown < text.len() {
+        let last = (scroll + shown).min(text.len());
+        let at = format!(" Help · {}–{last} of {} ", scroll + 1, text.len());
+        super::first_fitting(
+            &[
+                format!("{at}· j/k scroll · Esc closes "),
+                format!("{at}· Esc closes "),
+                at,
+            ],
+            r.width.saturating_sub(2) as usize,
+        )
+    } else {
+        " Help · Esc closes ".to_string()
+    };
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines).scroll((*scroll as u16, 0)).block(
+        Paragraph::new(drawn).scroll((scroll as u16, 0)).block(
             Block::bordered()
-                .title(Span::styled(" Help · Esc closes ", theme::title(true)))
+                .title(Span::styled(title, theme::title(true)))
                 .border_style(theme::border(true)),
         ),
         r,
     );
+}
+
+fn styled(l: &HelpLine, read_only: bool) -> Line<'static> {
+    let mut spans = match l.kind {
+        Kind::Heading => vec![Span::styled(l.keys.clone(), theme::title(true))],
+        Kind::Footer => vec![Span::styled(format!("{}{}", l.keys, l.text), theme::dim())],
+        _ => vec![
+            Span::styled(l.keys.clone(), theme::key_hint()),
+            Span::raw(l.text.clone()),
+        ],
+    };
+    if let Some(note) = l.note {
+        spans.push(Span::styled(note, theme::note()));
+    }
+    if read_only && l.kind == (Kind::Binding { writes: true }) {
+        spans = spans.into_iter().map(|s| s.style(theme::dim())).collect();
+    }
+    Line::from(spans)
 }
