@@ -2,6 +2,11 @@
 
 use motia_state::{Ttl, format_duration};
 
+/// The word for `n` things: `noun(1, "key", "keys")` is "key".
+pub fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
 /// `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

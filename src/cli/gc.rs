@@ -9,7 +9,7 @@ use motia_state::adapter::stats::KeySource;
 use motia_state::escape::line_str;
 use motia_state::{Config, Error, RedisStateAdapter, format_duration};
 
-use crate::browser::format::human_bytes;
+use crate::browser::format::{human_bytes, noun};
 use crate::cli::commands::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 
@@ -59,15 +59,16 @@ fn bytes_text(b: Option<u64>) -> String {
 
 /// "delete 3 keys (1 KiB) in 2 traces" / "give ... a TTL of 1d", in the tense asked.
 fn what(action: GcAction, past: bool, keys: u64, bytes: &str, traces: &str) -> String {
+    let keys = format!("{keys} {}", noun(keys, "key", "keys"));
     match (action, past) {
-        (GcAction::Delete, false) => format!("delete {keys} keys ({bytes}) in {traces}"),
-        (GcAction::Delete, true) => format!("deleted {keys} keys ({bytes}) in {traces}"),
+        (GcAction::Delete, false) => format!("delete {keys} ({bytes}) in {traces}"),
+        (GcAction::Delete, true) => format!("deleted {keys} ({bytes}) in {traces}"),
         (GcAction::Expire(d), false) => format!(
-            "give {keys} keys ({bytes}) in {traces} a TTL of {}",
+            "give {keys} ({bytes}) in {traces} a TTL of {}",
             format_duration(d)
         ),
         (GcAction::Expire(d), true) => format!(
-            "gave {keys} keys ({bytes}) in {traces} a TTL of {}",
+            "gave {keys} ({bytes}) in {traces} a TTL of {}",
             format_duration(d)
         ),
     }
@@ -90,15 +91,20 @@ pub fn plan_lines(plan: &GcPlan) -> Vec<String> {
             continue;
         }
         l.push(format!(
-            "{}  {}  {}  {} keys  {}",
+            "{}  {}  {}  {n} {}  {}",
             line_str(&t.trace_id),
             status_word(t.status),
             age_text(t.age_ms, t.age_source),
-            n,
+            noun(n as u64, "key", "keys"),
             bytes_text(t.bytes()),
         ));
     }
-    let traces = format!("{} of {} traces", acting_traces(plan), plan.traces_seen);
+    let seen = plan.traces_seen;
+    let traces = format!(
+        "{} of {seen} {}",
+        acting_traces(plan),
+        noun(seen, "trace", "traces")
+    );
     l.push(format!(
         "total: would {}",
         what(plan.action, false, keys, &bytes_text(bytes), &traces)
@@ -163,7 +169,8 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
         .gc_apply(&plan, |done, total| progress.update(done, total))
         .await?;
     progress.finish();
-    let traces = format!("{} traces", acting_traces(&plan));
+    let n = acting_traces(&plan);
+    let traces = format!("{n} {}", noun(n as u64, "trace", "traces"));
     out.line(&what(
         action,
         true,

@@ -6,7 +6,7 @@ use motia_state::adapter::stats::{KeySource, Stats};
 use motia_state::escape::line_str;
 use motia_state::{Config, RedisStateAdapter};
 
-use crate::browser::format::{human_bytes, percent};
+use crate::browser::format::{human_bytes, noun, percent};
 use crate::cli::commands::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 
@@ -55,17 +55,22 @@ pub fn table(s: &Stats, prefix: &str, addr: &str, colour: bool) -> Vec<String> {
     };
     let mut l = Vec::new();
     l.push(format!("State under {prefix} on {addr}"));
-    l.push(format!("  {:<14}{} in {} traces", "keys", s.keys, s.traces));
+    let traces = noun(s.traces, "trace", "traces");
+    l.push(format!(
+        "  {:<14}{} in {} {traces}",
+        "keys", s.keys, s.traces
+    ));
     let share = s
         .share_of_server_memory
         .map(|x| format!(" ({} of the server's used memory)", percent(x)))
         .unwrap_or_default();
     l.push(format!("  {:<14}{}{share}", "bytes", bytes(s.bytes)));
     l.push(format!(
-        "  {:<14}{} keys, {}",
+        "  {:<14}{} {}, {}",
         "without TTL",
         s.keys_without_ttl
             .map_or_else(|| "?".into(), |n| n.to_string()),
+        noun(s.keys_without_ttl.unwrap_or(0), "key", "keys"),
         bytes(s.bytes_without_ttl)
     ));
     let m = &s.server;
@@ -96,10 +101,12 @@ pub fn table(s: &Stats, prefix: &str, addr: &str, colour: bool) -> Vec<String> {
     let most = s.age_buckets.iter().map(|b| b.traces).max().unwrap_or(0);
     for b in &s.age_buckets {
         l.push(format!(
-            "  {:<12}{:>8} traces {:>9} keys {:>11}  {}",
+            "  {:<12}{:>8} {:<6} {:>9} {:<4} {:>11}  {}",
             b.label,
             b.traces,
+            noun(b.traces, "trace", "traces"),
             b.keys,
+            noun(b.keys, "key", "keys"),
             bytes(b.bytes),
             bar(b.traces, most, 24)
         ));
@@ -109,9 +116,10 @@ pub fn table(s: &Stats, prefix: &str, addr: &str, colour: bool) -> Vec<String> {
     let most = s.ttl_buckets.iter().map(|b| b.keys).max().unwrap_or(0);
     for b in &s.ttl_buckets {
         l.push(format!(
-            "  {:<12}{:>8} keys {:>11}  {}",
+            "  {:<12}{:>8} {:<4} {:>11}  {}",
             b.label,
             b.keys,
+            noun(b.keys, "key", "keys"),
             bytes(b.bytes),
             bar(b.keys, most, 24)
         ));
@@ -121,9 +129,10 @@ pub fn table(s: &Stats, prefix: &str, addr: &str, colour: bool) -> Vec<String> {
         l.push("Biggest traces".into());
         for t in &s.top_traces {
             l.push(format!(
-                "  {:>11} {:>8} keys  {}",
+                "  {:>11} {:>8} {:<4}  {}",
                 bytes(t.bytes),
                 t.keys,
+                noun(t.keys, "key", "keys"),
                 line_str(&t.trace_id)
             ));
         }

@@ -12,7 +12,7 @@ use motia_state::adapter::gc::GcPlan;
 use motia_state::adapter::stats::Stats;
 use motia_state::format_duration;
 
-use crate::browser::format::{human_bytes, percent, thousands};
+use crate::browser::format::{human_bytes, noun, percent, thousands};
 use crate::browser::model::Model;
 use crate::browser::model::stats::{GcRun, StatsView, summary};
 use crate::browser::text;
@@ -127,9 +127,11 @@ fn totals_line(s: &Stats) -> Line<'static> {
     Line::from(vec![
         Span::styled(
             format!(
-                " {} keys · {} traces · {}{share} · ",
+                " {} {} · {} {} · {}{share} · ",
                 thousands(s.keys),
+                noun(s.keys, "key", "keys"),
                 thousands(s.traces),
+                noun(s.traces, "trace", "traces"),
                 bytes(s.bytes)
             ),
             Style::new().add_modifier(Modifier::BOLD),
@@ -311,9 +313,10 @@ fn tops(f: &mut Frame, view: &StatsView, s: &Stats, area: Rect) {
         .skip(t_skip)
         .map(|(i, t)| {
             let text = format!(
-                "{:>9} {:>7} keys  {}",
+                "{:>9} {:>7} {:<4}  {}",
                 bytes(t.bytes),
                 thousands(t.keys),
+                noun(t.keys, "key", "keys"),
                 t.trace_id
             );
             Line::styled(clip(&text, width), row_style(i))
@@ -391,9 +394,10 @@ fn plan_lines(plan: &GcPlan, width: usize, lines: &mut Vec<Line<'static>>) {
         );
         let status = t.status.map_or("no records", |s| s.as_str());
         let text = format!(
-            "{:>9} {:>6} keys  {:>7}  {:<10} {}",
+            "{:>9} {:>6} {:<4}  {:>7}  {:<10} {}",
             bytes(t.bytes()),
             thousands(n as u64),
+            noun(n as u64, "key", "keys"),
             age,
             status,
             t.trace_id
