@@ -187,6 +187,15 @@ fn stats_frames() {
     update(&mut m, Action::Resize(80, 24));
     update(&mut m, code(KeyCode::Down));
     insta::assert_snapshot!("stats_80x24", screen(&m));
+    // Narrower, the totals shed the memory share (the gauge has it) rather than cut a figure.
+    update(&mut m, Action::Resize(66, 24));
+    let narrow = screen(&m);
+    let totals = narrow.lines().nth(1).unwrap_or_default();
+    assert!(
+        totals.contains("7 keys · 3 traces · 6.2 KiB · no TTL: 5 keys, 5.0 KiB"),
+        "{narrow}"
+    );
+    assert!(!narrow.contains("of used memory"), "{narrow}");
 }
 
 #[test]

@@ -54,7 +54,7 @@ pub fn stats(f: &mut Frame, m: &Model, area: Rect) {
         Constraint::Length(warnings),
     ])
     .areas(inner);
-    f.render_widget(Paragraph::new(totals_line(s)), totals);
+    f.render_widget(Paragraph::new(totals_line(s, totals.width)), totals);
     memory_gauge(f, s, gauge);
     match &view.gc {
         Some(run) => gc_plan(f, run, lists),
@@ -111,11 +111,21 @@ fn bytes(b: Option<u64>) -> String {
     b.map_or_else(|| "?".into(), human_bytes)
 }
 
-fn totals_line(s: &Stats) -> Line<'static> {
+/// The totals in `width` columns: the state's share of memory (also on the gauge below) goes
+/// first when they do not fit, then the no-TTL bytes, rather than a figure cut in two.
+fn totals_line(s: &Stats, width: u16) -> Line<'static> {
     let share = s
         .share_of_server_memory
         .map(|x| format!(" ({} of used memory)", percent(x)))
         .unwrap_or_default();
+    [(share.as_str(), true), ("", true), ("", false)]
+        .into_iter()
+        .map(|(share, ttl_bytes)| totals_with(s, share, ttl_bytes))
+        .find(|l| l.width() <= width as usize)
+        .unwrap_or_else(|| totals_with(s, "", false))
+}
+
+fn totals_with(s: &Stats, share: &str, ttl_bytes: bool) -> Line<'static> {
     let no_ttl = s.keys_without_ttl.unwrap_or(0);
     let no_ttl_style = if no_ttl == 0 {
         Style::new().fg(GOOD)
@@ -138,9 +148,14 @@ fn totals_line(s: &Stats) -> Line<'static> {
         ),
         Span::styled(
             format!(
-                "no TTL: {} keys, {}",
+                "no TTL: {} {}{}",
                 s.keys_without_ttl.map_or_else(|| "?".into(), thousands),
-                bytes(s.bytes_without_ttl)
+                noun(no_ttl, "key", "keys"),
+                if ttl_bytes {
+                    format!(", {}", bytes(s.bytes_without_ttl))
+                } else {
+                    String::new()
+                }
             ),
             no_ttl_style,
         ),
