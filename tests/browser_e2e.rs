@@ -68,9 +68,11 @@ fn filter_help_and_rescan() {
     t.keys(&["Escape"]);
     t.wait_for("Traces (3)");
     t.keys(&["?"]);
-    t.wait_for("Help · Esc closes");
+    t.wait("the help", |s| {
+        s.contains("┌ Help · ") && s.contains("Esc closes")
+    });
     t.keys(&["Escape"]);
-    t.wait("help to close", |s| !s.contains("Help · Esc"));
+    t.wait("help to close", |s| !s.contains("┌ Help · "));
     // New trace written by "the app": r picks it up without losing the selection.
     server.set_raw("motia:state:trace-d:k", "1");
     t.keys(&["r"]);

@@ -140,7 +140,9 @@ fn external_editor_flow_with_a_scripted_editor() {
         s.contains("Traces (3)") && s.contains("\"refunded\"")
     });
     t.keys(&["?"]);
-    t.wait_for("Help · Esc closes");
+    t.wait("the help", |s| {
+        s.contains("┌ Help · ") && s.contains("Esc closes")
+    });
 }
 
 #[test]

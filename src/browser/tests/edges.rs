@@ -292,7 +292,12 @@ fn a_refused_password_stops_the_retries_and_says_why() {
     let t = m.toasts.last().expect("a notification");
     assert_eq!(t.kind, ToastKind::Failed);
     assert!(t.text.contains(&error), "the whole message: {}", t.text);
-    assert!(screen(&m).contains("not retrying"));
+    let shown = screen(&m);
+    // Whole, wrapped between words.
+    assert!(
+        shown.contains("retrying; fix the setting and start again)"),
+        "{shown}"
+    );
 }
 
 #[test]

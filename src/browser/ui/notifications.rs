@@ -26,22 +26,19 @@ pub fn toasts(f: &mut Frame, m: &Model, main: Rect) {
             ToastKind::Failed => ("✗ ", theme::error()),
         };
         let text = format!("{mark}{}", text::line(&t.text));
-        if t.kind == ToastKind::Failed {
-            // Failures are shown whole: they say what went wrong and how to dismiss them.
-            let mut rest = text.as_str();
-            for _ in 0..4 {
-                if rest.is_empty() {
-                    break;
-                }
-                let (mut piece, _) = text::cut(rest, inner_w);
-                if piece.is_empty() {
-                    piece = &rest[..rest.chars().next().map_or(rest.len(), char::len_utf8)];
-                }
-                lines.push(Line::styled(piece.to_string(), style));
-                rest = &rest[piece.len()..];
-            }
-        } else {
-            lines.push(Line::styled(clip(&text, inner_w), style));
+        // Wrapped between words: failures whole (up to 6 lines, they say what went wrong and
+        // how to dismiss them), the others in 2, the rest of a longer one clipped with "…".
+        let most = if t.kind == ToastKind::Failed { 6 } else { 2 };
+        let options = textwrap::Options::new(inner_w.max(1))
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        let wrapped = textwrap::wrap(&text, options);
+        for (i, piece) in wrapped.iter().enumerate().take(most) {
+            let piece = if i + 1 == most && wrapped.len() > most {
+                clip(&wrapped[i..].join(" "), inner_w)
+            } else {
+                piece.to_string()
+            };
+            lines.push(Line::styled(piece, style));
         }
     }
     let height = (lines.len() as u16 + 2).min(main.height);

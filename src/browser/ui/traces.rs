@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use motia_state::adapter::traces::FlowStatus;
 
@@ -76,13 +76,16 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         };
         lines.push(line);
     }
-    if lines.is_empty() {
+    let empty = lines.is_empty();
+    if empty {
         lines.push(Line::styled(empty_traces_text(m), theme::dim()));
     }
-    f.render_widget(
-        Paragraph::new(lines).block(block(Line::from(title), focused)),
-        area,
-    );
+    let mut pane = Paragraph::new(lines).block(block(Line::from(title), focused));
+    if empty {
+        // The pane's message wraps between words, as the Keys pane's does.
+        pane = pane.wrap(Wrap { trim: true });
+    }
+    f.render_widget(pane, area);
 }
 
 /// A trace without records: the id and its key count, as without any records at all.
