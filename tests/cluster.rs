@@ -367,6 +367,7 @@ async fn stats_and_gc_read_and_clean_every_primary() {
     use motia_state::adapter::stats::KeySource;
     let _turn = turn();
     let c = cluster();
+    c.cli(&["FLUSHALL"]);
     let trace = "stale";
     seed(trace, 60);
     let state = RedisStateAdapter::connect(config()).await.unwrap();
@@ -403,7 +404,7 @@ async fn stats_and_gc_read_and_clean_every_primary() {
         "{}",
         String::from_utf8_lossy(&text.stderr)
     );
-    assert!(out.contains("60 in 1 traces"), "{out}");
+    assert!(out.contains("60 in 1 trace\n"), "{out}");
     let gc = |args: &[&str]| {
         let run = motia_state()
             .args(["--url", &url, "gc", "--no-records"])

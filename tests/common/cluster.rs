@@ -1,5 +1,5 @@
 //! A real 3-primary Redis Cluster for tests: three `redis-server --cluster-enabled yes` on free
-//! ports at or below 55535 (the cluster bus listens on port + 10000), joined with
+//! ports below the ephemeral range (the cluster bus listens on port + 10000), joined with
 //! `redis-cli --cluster create`, ready once every node says `cluster_state:ok`.
 //!
 //! A test file starts one cluster and shares it. Its servers are started by one long-lived
@@ -56,15 +56,38 @@ pub fn spawn(mut cmd: Command) -> std::io::Result<Child> {
     reply_rx.recv().expect("spawner reply")
 }
 
-/// A free port with a free bus port (port + 10000) and at or below 55535.
+/// A free port with a free bus port (port + 10000), both below the kernel's ephemeral range:
+/// a node killed and started again must find its ports free, and a port in that range may be
+/// given meanwhile to any outgoing connection (seen: a restarted node that never answered).
 fn cluster_port(taken: &[u16]) -> u16 {
-    loop {
-        let p = super::free_port();
-        let bus_free = std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok();
-        if p <= 55535 && bus_free && !taken.contains(&p) {
-            return p;
-        }
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    let (low, high) = (10_000u32, ephemeral.saturating_sub(10_001).min(55_535));
+    if high <= low {
+        return loop {
+            let p = super::free_port();
+            let bus_free = std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok();
+            if p <= 55535 && bus_free && !taken.contains(&p) {
+                break p;
+            }
+        };
     }
+    // Each test process starts somewhere else in the range, so two at once rarely meet.
+    let seed = std::process::id()
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+    let span = high - low;
+    (0..span)
+        .map(|i| (u64::from(low) + (u64::from(seed) + u64::from(i) * 7) % u64::from(span)) as u16)
+        .find(|&p| {
+            !taken.contains(&p)
+                && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok()
+        })
+        .expect("a free cluster port")
 }
 
 fn redis_cli(port: u16, args: &[&str]) -> Option<String> {
