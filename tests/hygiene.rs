@@ -512,7 +512,7 @@ fn gc_dry_run_changes_nothing_and_yes_does_what_it_said() {
     // Flows with records: completed or failed, idle over a day. RUNNG (running, 3 d) stays.
     let dry = run_ok(on(&s).args(["gc", "--older-than", "1d", "--delete"]));
     assert_eq!(listed(&dry), ["FAILD"], "{dry}");
-    assert!(dry.contains("total: would delete 1 keys"), "{dry}");
+    assert!(dry.contains("total: would delete 1 key "), "{dry}");
     assert!(dry.contains("1 running flows left alone"), "{dry}");
     assert!(dry.contains("dry run: nothing was changed"), "{dry}");
 
@@ -579,7 +579,7 @@ fn gc_dry_run_changes_nothing_and_yes_does_what_it_said() {
         .code(2);
     assert_eq!(snapshot(&s), after);
     let done = run_ok(on(&s).args(["gc", "--older-than", "1d", "--expire", "1h", "--yes"]));
-    assert!(done.starts_with("gave 1 keys"), "{done}");
+    assert!(done.starts_with("gave 1 key "), "{done}");
     let ttl: i64 = s
         .cli(&["TTL", "motia:state:FAILD:payment"])
         .parse()

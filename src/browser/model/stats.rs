@@ -6,7 +6,7 @@ use std::sync::Arc;
 use motia_state::adapter::gc::{GcAction, GcPlan};
 use motia_state::format_duration;
 
-use crate::browser::format::{human_bytes, thousands};
+use crate::browser::format::{human_bytes, noun, thousands};
 use motia_state::adapter::stats::Stats;
 
 /// The open stats view.
@@ -76,9 +76,11 @@ pub fn summary(plan: &GcPlan) -> String {
         .count();
     let bytes = bytes.map_or_else(|| "? bytes".into(), human_bytes);
     let what = format!(
-        "{} keys ({bytes}) in {} traces",
+        "{} {} ({bytes}) in {} {}",
         thousands(keys),
-        thousands(traces as u64)
+        noun(keys, "key", "keys"),
+        thousands(traces as u64),
+        noun(traces as u64, "trace", "traces")
     );
     match plan.action {
         GcAction::Delete => format!("delete {what}"),

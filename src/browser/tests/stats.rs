@@ -282,7 +282,7 @@ fn gc_shows_the_dry_run_then_asks_with_the_totals() {
     match &m.dialog {
         Some(Dialog::Confirm { text, .. }) => {
             assert!(
-                text.starts_with("Delete 2 keys (4.0 KiB) in 1 traces?"),
+                text.starts_with("Delete 2 keys (4.0 KiB) in 1 trace?"),
                 "{text}"
             )
         }
