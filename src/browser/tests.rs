@@ -1284,6 +1284,23 @@ fn frame_notifications() {
         },
     );
     insta::assert_snapshot!("notifications", screen(&m));
+    // Wrapped as drawn: 25 two-cell emoji are more than a line, and every one is shown.
+    update(&mut m, key('x'));
+    let hearts = "❤️".repeat(25);
+    update(&mut m, key('d'));
+    let (id, op) = writes(&update(&mut m, key('y')))[0].clone();
+    let error = format!("refused {hearts} 注文 end");
+    ev(
+        &mut m,
+        WorkerEvent::Written {
+            id,
+            op,
+            result: Err(error),
+        },
+    );
+    let shown = screen(&m);
+    assert_eq!(shown.matches('❤').count(), 25, "{shown}");
+    assert!(shown.contains("注文 end"), "{shown}");
 }
 
 // ---- Motia's trace records: the enriched Traces pane, the timeline, a key's history ----

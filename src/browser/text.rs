@@ -103,9 +103,96 @@ pub fn fit_right(s: &str, cells: usize) -> String {
     format!("{}{s}", " ".repeat(pad))
 }
 
+/// `s` broken between words (at spaces; a no-break space holds) into lines of at most `cells`
+/// cells, a word longer than a line broken between grapheme clusters. textwrap's first-fit
+/// algorithm, with widths measured here: its own measure counts `❤️` as one cell and a family
+/// emoji as six, so a line of them would overrun the box it was wrapped for.
+pub fn wrap(s: &str, cells: usize) -> Vec<String> {
+    #[derive(Debug)]
+    struct Piece<'a> {
+        text: &'a str,
+        width: usize,
+        /// 1 when a space follows in the text.
+        space: usize,
+    }
+    impl textwrap::core::Fragment for Piece<'_> {
+        fn width(&self) -> f64 {
+            self.width as f64
+        }
+        fn whitespace_width(&self) -> f64 {
+            self.space as f64
+        }
+        fn penalty_width(&self) -> f64 {
+            0.0
+        }
+    }
+    let cells = cells.max(1);
+    let mut pieces = Vec::new();
+    for word in s.split(' ').filter(|w| !w.is_empty()) {
+        let mut rest = word;
+        while width(rest) > cells {
+            let (mut head, mut w) = cut(rest, cells);
+            if head.is_empty() {
+                // One cluster wider than the line: it goes alone.
+                head = rest.graphemes(true).next().unwrap_or(rest);
+                w = width(head);
+            }
+            pieces.push(Piece {
+                text: head,
+                width: w,
+                space: 0,
+            });
+            rest = &rest[head.len()..];
+        }
+        pieces.push(Piece {
+            text: rest,
+            width: width(rest),
+            space: 1,
+        });
+    }
+    let lines = textwrap::wrap_algorithms::wrap_first_fit(&pieces, &[cells as f64]);
+    let mut out: Vec<String> = lines
+        .into_iter()
+        .map(|line| {
+            let mut text = String::new();
+            for (i, p) in line.iter().enumerate() {
+                text.push_str(p.text);
+                if p.space > 0 && i + 1 < line.len() {
+                    text.push(' ');
+                }
+            }
+            text
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_wrap_between_words_measured_as_drawn() {
+        assert_eq!(
+            wrap("no state: this flow has trace records only", 16),
+            ["no state: this", "flow has trace", "records only"]
+        );
+        assert_eq!(wrap("short", 16), ["short"]);
+        assert_eq!(wrap("", 16), [""]);
+        // Two cells each, as ratatui draws them (textwrap alone counts 1 and 6).
+        assert_eq!(wrap("❤️❤️ 👨‍👩‍👧 注文", 6), ["❤️❤️", "👨‍👩‍👧", "注文"]);
+        assert_eq!(wrap("❤️ 👨‍👩‍👧 x", 6), ["❤️ 👨‍👩‍👧", "x"]);
+        // A word longer than a line is broken, a wide character left whole.
+        assert_eq!(wrap("注文注文注 a", 4), ["注文", "注文", "注 a"]);
+        assert!(
+            wrap("a/very/long/path/name x", 5)
+                .iter()
+                .all(|l| width(l) <= 5)
+        );
+    }
 
     #[test]
     fn control_characters_are_shown_escaped() {

@@ -4,6 +4,7 @@
 
 use crate::browser::model::Model;
 use crate::browser::model::command_line::COMMANDS;
+use crate::browser::text::{width, wrap};
 
 /// What a line of the help is, for its style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,15 +48,11 @@ const INDENT: usize = 4;
 pub fn lines(m: &Model) -> Vec<HelpLine> {
     let room = (m.size.0 as usize).saturating_sub(FRAME).max(20);
     let rows = m.keymap.help_rows();
-    let key_w = rows
-        .iter()
-        .map(|(k, _, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
+    let key_w = rows.iter().map(|(k, _, _)| width(k)).max().unwrap_or(0);
     let mut out = Vec::new();
     for (keys, describe, writes) in rows {
         let kind = Kind::Binding { writes };
-        let keys = format!(" {keys:<key_w$}  ");
+        let keys = format!(" {keys}{}  ", " ".repeat(key_w - width(&keys)));
         let note = writes.then(|| writes_note(m.settings.read_only));
         push_wrapped(&mut out, keys, describe, note, room, kind);
     }
@@ -67,7 +64,7 @@ pub fn lines(m: &Model) -> Vec<HelpLine> {
         } else {
             format!(" :{name} {args}")
         };
-        let beside = keys.chars().count() + 2 + textwrap::core::display_width(what);
+        let beside = width(&keys) + 2 + width(what);
         if beside <= room {
             out.push(line(&keys, &format!("  {what}"), Kind::Command));
         } else {
@@ -107,17 +104,14 @@ fn push_wrapped(
     room: usize,
     kind: Kind,
 ) {
-    let key_w = keys.chars().count();
+    let key_w = width(&keys);
     // No-break spaces hold the note together; they are as wide as spaces.
     let glued = note.map(|n| n.replace(' ', "\u{a0}"));
     let whole = match &glued {
         Some(n) => format!("{text} {n}"),
         None => text.to_string(),
     };
-    let width = room.saturating_sub(key_w).max(10);
-    let options =
-        textwrap::Options::new(width).word_splitter(textwrap::WordSplitter::NoHyphenation);
-    let wrapped = textwrap::wrap(&whole, options);
+    let wrapped = wrap(&whole, room.saturating_sub(key_w).max(10));
     let last = wrapped.len().saturating_sub(1);
     for (i, part) in wrapped.iter().enumerate() {
         let mut text = part.to_string();

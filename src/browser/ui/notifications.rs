@@ -29,9 +29,7 @@ pub fn toasts(f: &mut Frame, m: &Model, main: Rect) {
         // Wrapped between words: failures whole (up to 6 lines, they say what went wrong and
         // how to dismiss them), the others in 2, the rest of a longer one clipped with "…".
         let most = if t.kind == ToastKind::Failed { 6 } else { 2 };
-        let options = textwrap::Options::new(inner_w.max(1))
-            .word_splitter(textwrap::WordSplitter::NoHyphenation);
-        let wrapped = textwrap::wrap(&text, options);
+        let wrapped = text::wrap(&text, inner_w);
         for (i, piece) in wrapped.iter().enumerate().take(most) {
             let piece = if i + 1 == most && wrapped.len() > most {
                 clip(&wrapped[i..].join(" "), inner_w)

@@ -227,16 +227,11 @@ pub fn expire_marks(m: &mut Model) -> bool {
 /// at the next periodic re-read.
 fn records_written(m: &mut Model, flows: &[String], fx: &mut Vec<Effect>) {
     traces::reread_flows(m, flows, fx);
-    if m.timeline
-        .as_ref()
-        .is_some_and(|v| flows.iter().any(|f| *f == *v.trace))
-    {
+    let written = |trace: &str| flows.iter().any(|f| f == trace);
+    if m.timeline.as_ref().is_some_and(|v| written(&v.trace)) {
         timeline::refresh(m, fx);
     }
-    if m.history
-        .as_ref()
-        .is_some_and(|v| flows.iter().any(|f| *f == *v.trace))
-    {
+    if m.history.as_ref().is_some_and(|v| written(&v.trace)) {
         history::refresh(m, fx);
     }
 }
