@@ -230,6 +230,33 @@ fn watch_values_are_read_after_the_event() {
     assert_eq!(code, 0);
 }
 
+/// A key of another Redis type is no gone key: its line says the type, not `"value": null`.
+#[test]
+fn watch_values_names_the_type_of_a_key_that_is_not_a_string() {
+    let server = RedisServer::start();
+    set_setting(&server, "AK");
+    let w = Watch::start(&server, &["--values", "--trace", "t1"]).ready(&server, 0);
+    server.cli(&["HSET", "motia:state:t1:h", "f", "v"]);
+    server.cli(&["RPUSH", "motia:state:t1:l", "x"]);
+    server.set_raw("motia:state:t1:s", "1");
+    let lines: Vec<Value> = (0..3).map(|_| w.line()).collect();
+    let by_key = |k: &str| {
+        lines
+            .iter()
+            .find(|l| l["key"] == k)
+            .unwrap_or_else(|| panic!("no line for {k}: {lines:?}"))
+    };
+    for (k, t) in [("h", "hash"), ("l", "list")] {
+        let l = by_key(k);
+        assert_eq!(l["redisType"], t, "{l}");
+        assert!(l.get("value").is_none(), "{l}");
+    }
+    assert_eq!(by_key("s")["value"], 1, "{lines:?}");
+    assert!(by_key("s").get("redisType").is_none(), "{lines:?}");
+    let (code, _) = w.stop("INT");
+    assert_eq!(code, 0);
+}
+
 #[test]
 fn watch_without_notifications_exits_2_saying_how_to_enable() {
     let server = RedisServer::start();

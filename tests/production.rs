@@ -144,7 +144,10 @@ fn the_readme_editor_edits_but_only_under_its_prefix() {
     let doc = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(doc.path(), export).unwrap();
     let imported = ok(&url, &["import", doc.path().to_str().unwrap()]);
-    assert!(imported.starts_with("imported 1 items"), "{imported}");
+    assert!(
+        imported.starts_with("imported 1 item in 1 trace (0 replaced existing keys)"),
+        "{imported}"
+    );
     assert_eq!(s.cli(&["GET", "motia:state:acl-e:other"]), "2");
 
     // A key outside the user's patterns: a NOPERM that says so, nothing written.

@@ -15,6 +15,7 @@ use tokio::sync::Mutex;
 use crate::adapter::cluster::Cluster;
 use crate::adapter::config::Config;
 use crate::adapter::error::{Error, Result, is_connection_error, noperm_reason};
+use crate::adapter::not_redis;
 
 /// Whether a command may be sent again after its connection broke mid-flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -454,6 +455,14 @@ impl Standalone {
         // (AUTH, SELECT), which a server that accepts and never answers would stall.
         match tokio::time::timeout(self.config.connect_timeout, attempt).await {
             Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) if not_redis::is_not_redis(&e) => Err(not_redis::error_quoting(
+                &self.addr,
+                // Over TLS the handshake fails before any answer; a sentinel's primary may
+                // not be `addr`.
+                self.config.tls.is_none() && self.config.sentinel.is_none(),
+                self.config.connect_timeout,
+            )
+            .await),
             Ok(Err(e)) => Err(self.connect_error(e)),
             Err(_) => Err(Error::Connect {
                 addr: self.addr.clone(),
@@ -565,6 +574,9 @@ fn sentinel_client(
 pub(crate) fn connect_error(addr: &str, tls: bool, e: redis::RedisError) -> Error {
     if let Some(err) = credentials_error(addr, &e) {
         return err;
+    }
+    if not_redis::is_not_redis(&e) {
+        return not_redis::error(addr);
     }
     let reason = e.to_string();
     let reason = match tls_hint(tls, &reason) {

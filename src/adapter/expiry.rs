@@ -51,7 +51,9 @@ impl FromStr for Expiry {
             let secs: u64 = s.parse().map_err(|_| bad("the number is too large"))?;
             Duration::from_secs(secs)
         } else {
-            humantime::parse_duration(s).map_err(|e| bad(&e.to_string()))?
+            check_units(s).map_err(|reason| bad(&reason))?;
+            // Every unit left is one humantime knows: it does the arithmetic.
+            humantime::parse_duration(s).map_err(|_| bad("the duration is too long"))?
         };
         if duration.as_millis() == 0 {
             return Err(bad("a duration must be longer than 0"));
@@ -70,6 +72,49 @@ impl fmt::Display for Expiry {
             Expiry::After(d) => write!(f, "{}", format_duration(*d)),
         }
     }
+}
+
+/// The units a duration may use, as an error lists them.
+pub const UNITS: &str = "ms, s, m, h, d, w, y";
+
+/// Every spelling of [`UNITS`] (humantime's, without the units below a millisecond and the
+/// months, whose `M` is one shift key away from minutes).
+const SPELLINGS: &[&str] = &[
+    "ms", "msec", "millis", "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute",
+    "minutes", "h", "hr", "hrs", "hour", "hours", "d", "day", "days", "w", "wk", "wks", "week",
+    "weeks", "y", "yr", "yrs", "year", "years",
+];
+
+/// Checks that `s` is numbers each followed by one of our units (`1h 30m`, `90s`), naming the
+/// first part that is not, with the units we accept.
+fn check_units(s: &str) -> Result<(), String> {
+    let mut rest = s.trim_start();
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let (number, after) = rest.split_at(digits);
+        let after = after.trim_start();
+        let letters = after.len() - after.trim_start_matches(|c: char| c.is_alphabetic()).len();
+        let (unit, next) = after.split_at(letters);
+        if number.is_empty() {
+            let part = rest.split_whitespace().next().unwrap_or(rest);
+            return Err(format!(
+                "{part:?} is not a number with a unit; the units are {UNITS}"
+            ));
+        }
+        if unit.is_empty() && after.starts_with(['.', ',']) {
+            return Err(format!(
+                "give whole numbers (1h 30m, not 1.5h); the units are {UNITS}"
+            ));
+        }
+        if unit.is_empty() {
+            return Err(format!("{number} needs a unit; the units are {UNITS}"));
+        }
+        if !SPELLINGS.contains(&unit) {
+            return Err(format!("unknown unit {unit:?}; the units are {UNITS}"));
+        }
+        rest = next.trim_start();
+    }
+    Ok(())
 }
 
 /// The remaining lifetime of a key, from `PTTL`.
@@ -171,6 +216,30 @@ mod tests {
         let err = "0".parse::<Expiry>().unwrap_err().to_string();
         assert!(err.contains("longer than 0"), "{err}");
         assert!("10 parsecs".parse::<Expiry>().is_err());
+        assert_eq!(secs("1h 30m"), 5400);
+        assert_eq!(secs("2 days"), 172_800);
+        assert_eq!(secs("1w"), 604_800);
+    }
+
+    /// Each refusal names our units, never the parser's (which has nanoseconds and months).
+    #[test]
+    fn errors_list_our_units() {
+        for (input, says) in [
+            ("10 parsecs", "unknown unit \"parsecs\""),
+            ("5ns", "unknown unit \"ns\""),
+            ("1M", "unknown unit \"M\""),
+            ("soon", "\"soon\" is not a number with a unit"),
+            ("10 5m", "10 needs a unit"),
+            ("1.5h", "whole numbers"),
+        ] {
+            let err = input.parse::<Expiry>().unwrap_err().to_string();
+            assert!(err.contains(says), "{input}: {err}");
+            assert!(
+                err.contains("the units are ms, s, m, h, d, w, y"),
+                "{input}: {err}"
+            );
+            assert!(!err.contains("supported units"), "{input}: {err}");
+        }
     }
 
     #[test]

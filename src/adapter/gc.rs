@@ -59,10 +59,11 @@ impl std::str::FromStr for StatusFilter {
         match s {
             "completed" => Ok(StatusFilter::Completed),
             "failed" => Ok(StatusFilter::Failed),
-            "any" => Ok(StatusFilter::Any),
+            // `all`, as `traces --status` says it, too.
+            "any" | "all" => Ok(StatusFilter::Any),
             other => Err(flag_error(
                 "--status",
-                format!("{other:?} is not a status (completed, failed or any)"),
+                format!("{other:?} is not a status (completed, failed, or any/all)"),
             )),
         }
     }
@@ -131,7 +132,7 @@ impl GcSelection {
 pub struct GcFlags {
     /// `--older-than DURATION`.
     pub older_than: Option<String>,
-    /// `--status completed|failed|any`.
+    /// `--status completed|failed|any` (`all` is `any`).
     pub status: Option<String>,
     /// `--no-records`.
     pub no_records: bool,

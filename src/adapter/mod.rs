@@ -16,6 +16,7 @@ pub mod item;
 pub mod json;
 pub mod keys;
 pub mod live;
+mod not_redis;
 pub mod notify;
 mod ops;
 pub mod records;

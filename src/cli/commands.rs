@@ -15,6 +15,7 @@ use motia_state::{
     Config, Error, Expiry, KeySpace, RedisStateAdapter, StateFilter, Ttl, escape, json,
 };
 
+use crate::browser::format::noun;
 use crate::cli::Command;
 use crate::cli::progress::Progress;
 
@@ -100,6 +101,9 @@ impl From<Error> for Failure {
             {
                 format!("{err} (check --tls-ca-cert, --tls-cert/--tls-key or rediss:// in --url)")
             }
+            Error::Connect { reason, .. } if reason.starts_with("not a Redis server") => {
+                format!("{err} (check the host and port in --url or REDIS_URL)")
+            }
             Error::Connect { .. } | Error::Timeout { .. } => {
                 format!("{err} (is the server running? set --url or REDIS_URL)")
             }
@@ -165,9 +169,12 @@ impl Out {
         }
     }
 
-    /// A trace id or key, kept on one line (see the `keys` help).
+    /// A trace id or key, kept on one line (see the `keys` help); an empty name is `""`, so
+    /// that it is not taken for an empty line.
     pub(crate) fn name(&mut self, b: &[u8]) -> Outcome {
-        if self.tty {
+        if b.is_empty() {
+            self.bytes(b"\"\"")
+        } else if self.tty {
             let shown = escape::name(b);
             self.bytes(shown.as_bytes())
         } else {
@@ -285,11 +292,13 @@ pub async fn describe(state: &RedisStateAdapter) -> String {
         Err(e) => format!("version {}", unknown(&e)),
     };
     let size = match state.dbsize_report().await {
-        Ok(s) if s.is_complete() => format!("{} keys", s.keys),
+        Ok(s) if s.is_complete() => format!("{} {}", s.keys, noun(s.keys, "key", "keys")),
         Ok(s) => format!(
-            "{} keys on {} nodes (no answer from {})",
+            "{} {} on {} {} (no answer from {})",
             s.keys,
+            noun(s.keys, "key", "keys"),
             s.nodes,
+            noun(s.nodes as u64, "node", "nodes"),
             s.unreachable.join(", ")
         ),
         Err(e) => format!("key count {}", unknown(&e)),
@@ -751,9 +760,10 @@ type and DUMP serialization"
                 )
             })?;
             if std::io::stderr().is_terminal() {
+                let n = doc.items.len() as u64;
                 eprintln!(
-                    "motia-state: exported {} items to {}",
-                    doc.items.len(),
+                    "motia-state: exported {n} {} to {}",
+                    noun(n, "item", "items"),
                     p.display()
                 );
             }
@@ -788,11 +798,12 @@ written under \"{}\" (give --prefix to choose)",
     progress.finish();
     let traces: BTreeSet<&[u8]> = doc.items.iter().filter_map(|i| i.group_id()).collect();
     let mut out = Out::new();
+    let (n, t, r) = (report.written, traces.len() as u64, report.overwritten);
     out.line(&format!(
-        "imported {} items in {} traces ({} replaced existing keys)",
-        report.written,
-        traces.len(),
-        report.overwritten
+        "imported {n} {} in {t} {} ({r} replaced existing {})",
+        noun(n, "item", "items"),
+        noun(t, "trace", "traces"),
+        noun(r, "key", "keys"),
     ))?;
     out.done()
 }

@@ -116,15 +116,21 @@ pub fn plan_lines(plan: &GcPlan) -> Vec<String> {
 fn notes(plan: &GcPlan) -> Vec<String> {
     let mut l = Vec::new();
     if plan.expiring_sooner() > 0 {
+        let n = plan.expiring_sooner();
         l.push(format!(
-            "{} keys already expire sooner and keep their TTL",
-            plan.expiring_sooner()
+            "{n} {} already {} sooner and {} {} TTL",
+            noun(n, "key", "keys"),
+            noun(n, "expires", "expire"),
+            noun(n, "keeps", "keep"),
+            noun(n, "its", "their"),
         ));
     }
     if plan.running_skipped > 0 {
+        let n = plan.running_skipped;
         l.push(format!(
-            "{} running flows left alone (--status any includes them)",
-            plan.running_skipped
+            "{n} running {} left alone (--status any includes {})",
+            noun(n, "flow", "flows"),
+            noun(n, "it", "them"),
         ));
     }
     if !plan.idle_time_available {
@@ -179,27 +185,38 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
         &traces,
     ))?;
     if report.expiring_sooner > 0 {
+        let n = report.expiring_sooner;
         out.line(&format!(
-            "{} keys already expire sooner and keep their TTL",
-            report.expiring_sooner
+            "{n} {} already {} sooner and {} {} TTL",
+            noun(n, "key", "keys"),
+            noun(n, "expires", "expire"),
+            noun(n, "keeps", "keep"),
+            noun(n, "its", "their"),
         ))?;
     }
     if report.gone > 0 {
-        out.line(&format!("{} keys were gone already", report.gone))?;
+        let n = report.gone;
+        out.line(&format!(
+            "{n} {} gone already",
+            noun(n, "key was", "keys were")
+        ))?;
     }
     if !report.changed.is_empty() {
         out.line(&format!(
-            "skipped {} of {keys} keys that changed after they were selected:",
-            report.changed.len()
+            "skipped {} of {keys} {} that changed after {} selected:",
+            report.changed.len(),
+            noun(keys, "key", "keys"),
+            noun(report.changed.len() as u64, "it was", "they were"),
         ))?;
         for k in &report.changed {
             out.line(&format!("  {}", line_str(k)))?;
         }
     }
     if plan.running_skipped > 0 {
+        let n = plan.running_skipped;
         out.line(&format!(
-            "{} running flows left alone",
-            plan.running_skipped
+            "{n} running {} left alone",
+            noun(n, "flow", "flows")
         ))?;
     }
     out.done()

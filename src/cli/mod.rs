@@ -50,7 +50,8 @@ Examples:
 const NAMES_HELP: &str = "\
 Names are printed so that each stays on one line: on a terminal, control characters, bytes \
 that are not UTF-8 and backslashes are escaped (\\n, \\x1b, \\xff, \\\\); into a pipe or file the \
-exact bytes are written except line breaks and tabs (\\n, \\r, \\t). --json prints every name \
+exact bytes are written except line breaks and tabs (\\n, \\r, \\t). An empty key (which \
+Motia never writes but another client may) is printed \"\". --json prints every name \
 exactly: a JSON string when it is UTF-8, else base64 in a field of its own (\"traceIdBase64\", \
 \"keyBase64\"). Arguments are taken as bytes, so a script can pass any name back \
 (bash: $'k\\xffx').";
@@ -197,7 +198,7 @@ are named on stderr.")]
         /// Also list traces that have trace records but no state ("keys":0)
         #[arg(long)]
         all: bool,
-        /// Only traces with this status: failed, running, completed or all
+        /// Only traces with this status: failed, running, completed or all (or any)
         #[arg(long, value_name = "STATUS")]
         status: Option<String>,
     },
@@ -302,8 +303,8 @@ and the browser do; its type is named on stderr instead of printing a value."
     /// Set or remove the expiry of a key, or of every key of a trace
     #[command(
         override_usage = "motia-state expire [OPTIONS] <TRACE> [KEY] <DURATION>",
-        after_help = "DURATION is 90, 90s, 10m, 2h, 1d (or combinations like 1h30m), or \
-persist to remove the expiry. Prints how many keys changed. A missing key, or a trace \
+        after_help = "DURATION is 90 (seconds), 90s, 10m, 2h, 1d (or combinations like 1h30m; the \
+units are ms, s, m, h, d, w, y), or persist to remove the expiry. Prints how many keys changed. A missing key, or a trace \
 without keys, exits with status 1.
 
 Examples:
@@ -384,7 +385,8 @@ your rights do not give are shown as ? (null with --json). Progress goes to stde
     /// Expire or delete the state of traces that outlived their flow (a dry run without --yes)
     #[command(
         after_help = "Selection: --older-than DURATION takes flows whose records' last activity \
-is older (completed or failed ones; --status narrows or, with any, adds running ones); \
+is older (completed or failed ones; --status completed|failed narrows, --status any (or all) \
+adds running ones); \
 --no-records takes traces without records instead (gone after Motia's 3 days, or never \
 written), aged by the smallest idle time of their keys; --no-ttl keeps only keys without an \
 expiry. Action: --expire DURATION (a key that expires sooner keeps its TTL) or --delete.
@@ -451,7 +453,8 @@ Examples:
         /// Only keys with this name (in every trace, or in --trace)
         #[arg(long, value_name = "KEY")]
         key: Option<String>,
-        /// Add each key's value, read right after the event (it can be newer than the event)
+        /// Add each key's value, read right after the event (it can be newer than the event);
+        /// a key of another Redis type gets "redisType" instead
         #[arg(long)]
         values: bool,
         /// Add the missing notification flags for this run, restored at exit

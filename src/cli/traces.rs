@@ -11,6 +11,7 @@ use motia_state::adapter::traces::{
 use motia_state::{Config, RedisStateAdapter, format_duration};
 use serde_json::{Value, json};
 
+use crate::browser::format::noun;
 use crate::cli::commands::{Failure, Out, connect, exit, warn};
 
 /// A listing reads every flow: a smaller budget per flow than one timeline gets.
@@ -19,9 +20,9 @@ const LISTING_LIMITS: TraceLimits = TraceLimits {
     steps: 2_000,
 };
 
-/// `--status` values: one status, or all.
+/// `--status` values: one status, or all (`any`, as `gc` says it, too).
 pub fn parse_status(s: &str) -> Result<Option<FlowStatus>, Failure> {
-    if s == "all" {
+    if s == "all" || s == "any" {
         return Ok(None);
     }
     s.parse().map(Some).map_err(|_| {
@@ -164,8 +165,10 @@ async fn records_or_exit(
     }
     if records.not_read > 0 {
         warn(&format!(
-            "trace {trace}: {} more step records were not read (over {} steps)",
-            records.not_read, limits.steps
+            "trace {trace}: {} more step {} not read (over {} steps)",
+            records.not_read,
+            noun(records.not_read as u64, "record was", "records were"),
+            limits.steps
         ));
     }
     if !records.exists() {
@@ -218,10 +221,11 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
             .unwrap_or_default(),
     };
     out.line(&format!(
-        "trace {trace}  flow {flow}  {}  started {}  {} steps",
+        "trace {trace}  flow {flow}  {}  started {}  {} {}",
         records.status().map(FlowStatus::as_str).unwrap_or("?"),
         tl.start_time.map(time_text).unwrap_or_default(),
-        records.step_count()
+        records.step_count(),
+        noun(records.step_count() as u64, "step", "steps")
     ))?;
     let name_w = tl
         .rows

@@ -195,7 +195,12 @@ async fn follow(
                 }
                 LiveMessage::Overflow { dropped } => {
                     eprintln!(
-                        "motia-state: {dropped} notifications were dropped (output read too slowly)"
+                        "motia-state: {dropped} {} dropped (output read too slowly)",
+                        crate::browser::format::noun(
+                            dropped,
+                            "notification was",
+                            "notifications were"
+                        )
                     );
                     lost_line("overflow")
                 }
@@ -232,11 +237,20 @@ fn lost_line(reason: &str) -> Value {
     })
 }
 
-/// Values of the batch's keys, in one `MGET`, read after the events arrived.
+/// What `--values` found under a key.
+enum Found {
+    Value(Vec<u8>),
+    Gone,
+    /// A key of another Redis type (`hash`, `list`, ...): `MGET` says nil for it too.
+    OtherType(String),
+}
+
+/// Values of the batch's keys, in one `MGET`, read after the events arrived; the type of each
+/// key it found nothing under.
 async fn read_values(
     state: &RedisStateAdapter,
     batch: &[LiveMessage],
-) -> Result<std::collections::HashMap<String, Option<Vec<u8>>>, Failure> {
+) -> Result<std::collections::HashMap<String, Found>, Failure> {
     let mut keys: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for m in batch {
@@ -251,16 +265,46 @@ async fn read_values(
         return Ok(Default::default());
     }
     let values = state.get_raw_many_full(&keys).await?;
-    Ok(keys.into_iter().zip(values).collect())
+    let nil: Vec<&String> = keys
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| k)
+        .collect();
+    let mut types: std::collections::HashMap<&String, String> = Default::default();
+    if !nil.is_empty() {
+        for (k, meta) in nil.iter().zip(state.key_meta(&nil).await?) {
+            if meta.redis_type != "none" && meta.redis_type != "string" {
+                types.insert(k, meta.redis_type);
+            }
+        }
+    }
+    let found = keys
+        .iter()
+        .zip(values)
+        .map(|(k, v)| {
+            let f = match (v, types.remove(k)) {
+                (Some(bytes), _) => Found::Value(bytes),
+                (None, Some(t)) => Found::OtherType(t),
+                (None, None) => Found::Gone,
+            };
+            (k.clone(), f)
+        })
+        .collect();
+    Ok(found)
 }
 
-/// `"value"`: the JSON as stored, `null` when the key is gone; `"raw"` for text that is not JSON.
-fn add_value(obj: &mut Map<String, Value>, value: Option<&Option<Vec<u8>>>) {
-    match value.and_then(|v| v.as_deref()) {
-        None => {
+/// `"value"`: the JSON as stored, `null` when the key is gone; `"raw"` for text that is not JSON;
+/// `"redisType"` (no `"value"`) for a key of another Redis type.
+fn add_value(obj: &mut Map<String, Value>, value: Option<&Found>) {
+    match value {
+        None | Some(Found::Gone) => {
             obj.insert("value".into(), Value::Null);
         }
-        Some(bytes) => match serde_json::from_slice::<Value>(bytes) {
+        Some(Found::OtherType(t)) => {
+            obj.insert("redisType".into(), Value::String(t.clone()));
+        }
+        Some(Found::Value(bytes)) => match serde_json::from_slice::<Value>(bytes) {
             Ok(v) => {
                 obj.insert("value".into(), v);
             }

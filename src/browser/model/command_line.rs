@@ -160,7 +160,7 @@ pub fn parse(input: &str) -> Result<Command, String> {
             }
         }
         "status" => match rest {
-            "all" | "" => Ok(Command::Status(None)),
+            "all" | "any" | "" => Ok(Command::Status(None)),
             s => s
                 .parse()
                 .map(|st| Command::Status(Some(st)))
@@ -273,6 +273,16 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         assert!(parse("ttl soon").unwrap_err().contains("invalid duration"));
+        assert!(
+            parse("ttl 3 fortnights")
+                .unwrap_err()
+                .contains("the units are ms, s, m")
+        );
+        assert_eq!(
+            parse("status any"),
+            parse("status all"),
+            "gc's word for every status works here too"
+        );
         assert!(parse("ttl").unwrap_err().contains("usage"));
         assert!(parse("del now").unwrap_err().contains("no arguments"));
         assert!(parse("frobnicate").unwrap_err().contains("unknown command"));

@@ -92,11 +92,16 @@ fn title(m: &Model, view: &StatsView) -> String {
     } else if view.running {
         match view.done.saturating_mul(100).checked_div(view.total) {
             Some(pct) => format!(
-                "{source}: {pct}% ({} of {} keys)",
+                "{source}: {pct}% ({} of {} {})",
                 thousands(view.done),
-                thousands(view.total)
+                thousands(view.total),
+                noun(view.total, "key", "keys")
             ),
-            None => format!("{source}: {} keys", thousands(view.done)),
+            None => format!(
+                "{source}: {} {}",
+                thousands(view.done),
+                noun(view.done, "key", "keys")
+            ),
         }
     } else {
         "done · r recomputes".into()
@@ -367,9 +372,10 @@ fn gc_plan(f: &mut Frame, run: &GcRun, area: Rect) {
         (_, Some(e)) => lines.push(Line::styled(format!("failed: {e}"), theme::error())),
         (None, None) => lines.push(Line::styled(
             format!(
-                "selecting… {} of {} keys read",
+                "selecting… {} of {} {} read",
                 thousands(run.done),
-                thousands(run.total)
+                thousands(run.total),
+                noun(run.total, "key", "keys")
             ),
             theme::dim(),
         )),
@@ -390,9 +396,10 @@ fn plan_lines(plan: &GcPlan, width: usize, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::styled(
         clip(
             &format!(
-                "would {} · {} running flows left alone",
+                "would {} · {} running {} left alone",
                 summary(plan),
-                plan.running_skipped
+                plan.running_skipped,
+                noun(plan.running_skipped, "flow", "flows")
             ),
             width,
         ),

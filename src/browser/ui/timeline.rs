@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use motia_state::adapter::traces::{EventKind, Trace, TraceEvent};
 
-use crate::browser::format::{ago, human_bytes, local_time, millis};
+use crate::browser::format::{ago, human_bytes, local_time, millis, noun};
 use crate::browser::model::timeline::{TimelineView, TlLine};
 use crate::browser::model::{Model, Pane};
 use crate::browser::text;
@@ -57,10 +57,11 @@ pub fn timeline(f: &mut Frame, m: &Model, area: Rect) {
         (Some(r), None) => {
             let start = v.timeline.start_time.unwrap_or(0);
             let mut text = format!(
-                "started {} ({} ago) · {} steps",
+                "started {} ({} ago) · {} {}",
                 local_time(start, &zone),
                 ago(start, m.clock.wall().timestamp_millis()),
-                r.step_count()
+                r.step_count(),
+                noun(r.step_count() as u64, "step", "steps")
             );
             if !r.unreadable.is_empty() {
                 text.push_str(&format!(" · {} unreadable", r.unreadable.len()));
@@ -278,8 +279,9 @@ fn step_lines(
     if let Some(d) = row.and_then(|r| r.dead_letter.as_ref()) {
         lines.push(Line::styled(
             format!(
-                "the queue gave up after {} attempts: the event went to the dead-letter queue ({})",
+                "the queue gave up after {} {}: the event went to the dead-letter queue ({})",
                 d.attempts.unwrap_or(0),
+                noun(d.attempts.unwrap_or(0), "attempt", "attempts"),
                 d.key
             ),
             theme::error(),

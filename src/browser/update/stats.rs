@@ -9,7 +9,7 @@ use motia_state::adapter::stats::Stats;
 use motia_state::format_duration;
 
 use crate::browser::action::{Effect, WorkerCmd, WriteOp};
-use crate::browser::format::{human_bytes, thousands};
+use crate::browser::format::{human_bytes, noun, thousands};
 use crate::browser::keymap::Command;
 use crate::browser::model::dialog::Dialog;
 use crate::browser::model::keys::Selected;
@@ -270,8 +270,9 @@ pub fn collected(
         GcAction::Expire(d) => format!("given a TTL of {}", format_duration(d)),
     };
     let mut text = format!(
-        "{label}: {} keys {done} ({})",
+        "{label}: {} {} {done} ({})",
         thousands(report.written),
+        noun(report.written, "key", "keys"),
         human_bytes(report.bytes)
     );
     if !report.changed.is_empty() {

@@ -7,7 +7,7 @@
 use motia_state::Expiry;
 
 use crate::browser::action::{Effect, WorkerCmd, WriteOp, WriteOutcome};
-use crate::browser::format::thousands;
+use crate::browser::format::{noun, thousands};
 use crate::browser::keymap::Command;
 use crate::browser::model::dialog::{Dialog, Prompt};
 use crate::browser::model::keys::{Selected, label_of, selected_key, trace_keys};
@@ -55,8 +55,9 @@ pub fn start_ttl(m: &mut Model, expiry: Option<Expiry>, fx: &mut Vec<Effect>) {
         let keys = trace_keys(m, &trace);
         Prompt::Ttl {
             what: format!(
-                "every key of trace {trace} ({} keys)",
-                thousands(keys.len() as u64)
+                "every key of trace {trace} ({} {})",
+                thousands(keys.len() as u64),
+                noun(keys.len() as u64, "key", "keys")
             ),
             full_keys: keys,
             whole_trace: true,
@@ -140,12 +141,14 @@ pub fn start_clear(m: &mut Model) {
     m.dialog = Some(Dialog::Confirm {
         title: "Clear trace".into(),
         text: format!(
-            "Clear trace {trace}: delete all {} keys?",
-            thousands(keys.len() as u64)
+            "Clear trace {trace}: delete all {} {}?",
+            thousands(keys.len() as u64),
+            noun(keys.len() as u64, "key", "keys")
         ),
         label: format!(
-            "clear trace {trace} ({} keys)",
-            thousands(keys.len() as u64)
+            "clear trace {trace} ({} {})",
+            thousands(keys.len() as u64),
+            noun(keys.len() as u64, "key", "keys")
         ),
         op: WriteOp::Unlink { full_keys: keys },
     });
@@ -196,14 +199,22 @@ pub fn written(
         (WriteOutcome::Exported(n), _) => toast(
             m,
             id,
-            format!("{label}: {} items written", thousands(n)),
+            format!(
+                "{label}: {} {} written",
+                thousands(n),
+                noun(n, "item", "items")
+            ),
             ToastKind::Done,
         ),
         (WriteOutcome::Imported(n), _) => {
             toast(
                 m,
                 id,
-                format!("{label}: {} items written", thousands(n)),
+                format!(
+                    "{label}: {} {} written",
+                    thousands(n),
+                    noun(n, "item", "items")
+                ),
                 ToastKind::Done,
             );
             start_scan(m, fx);
