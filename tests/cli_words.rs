@@ -88,7 +88,7 @@ fn duration_errors_list_the_units_we_accept() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(
-            err.contains("the units are ms, s, m, h, d, w, y"),
+            err.contains("(units: ms, s, m, h, d, w, y)"),
             "{args:?}: {err}"
         );
         assert!(!err.contains("supported units"), "{args:?}: {err}");

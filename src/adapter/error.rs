@@ -70,7 +70,7 @@ pub enum Error {
         found: String,
     },
     /// A duration the user typed is not one we understand.
-    #[error("invalid duration {input:?}: {reason} (try 90, 90s, 10m, 2h, 1d or persist)")]
+    #[error("invalid duration {input:?}: {reason}; e.g. 90, 10m, 1h30m, 1d or persist")]
     InvalidDuration {
         /// What the user typed.
         input: String,

@@ -95,22 +95,23 @@ fn check_units(s: &str) -> Result<(), String> {
         let after = after.trim_start();
         let letters = after.len() - after.trim_start_matches(|c: char| c.is_alphabetic()).len();
         let (unit, next) = after.split_at(letters);
+        if number.is_empty() && rest.len() == s.trim_start().len() {
+            return Err(format!("expected a number and a unit (units: {UNITS})"));
+        }
         if number.is_empty() {
             let part = rest.split_whitespace().next().unwrap_or(rest);
             return Err(format!(
-                "{part:?} is not a number with a unit; the units are {UNITS}"
+                "{part:?} is not a number and a unit (units: {UNITS})"
             ));
         }
         if unit.is_empty() && after.starts_with(['.', ',']) {
-            return Err(format!(
-                "give whole numbers (1h 30m, not 1.5h); the units are {UNITS}"
-            ));
+            return Err(format!("whole numbers only, as in 1h 30m (units: {UNITS})"));
         }
         if unit.is_empty() {
-            return Err(format!("{number} needs a unit; the units are {UNITS}"));
+            return Err(format!("{number} has no unit (units: {UNITS})"));
         }
         if !SPELLINGS.contains(&unit) {
-            return Err(format!("unknown unit {unit:?}; the units are {UNITS}"));
+            return Err(format!("unknown unit {unit:?} (units: {UNITS})"));
         }
         rest = next.trim_start();
     }
@@ -228,14 +229,15 @@ mod tests {
             ("10 parsecs", "unknown unit \"parsecs\""),
             ("5ns", "unknown unit \"ns\""),
             ("1M", "unknown unit \"M\""),
-            ("soon", "\"soon\" is not a number with a unit"),
-            ("10 5m", "10 needs a unit"),
+            ("soon", "expected a number and a unit"),
+            ("10m soon", "\"soon\" is not a number and a unit"),
+            ("10 5m", "10 has no unit"),
             ("1.5h", "whole numbers"),
         ] {
             let err = input.parse::<Expiry>().unwrap_err().to_string();
             assert!(err.contains(says), "{input}: {err}");
             assert!(
-                err.contains("the units are ms, s, m, h, d, w, y"),
+                err.contains("(units: ms, s, m, h, d, w, y)"),
                 "{input}: {err}"
             );
             assert!(!err.contains("supported units"), "{input}: {err}");

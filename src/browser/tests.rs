@@ -967,7 +967,7 @@ fn a_bad_duration_changes_nothing() {
         n.contains("invalid duration") && n.contains("nothing was changed"),
         "{n}"
     );
-    assert!(n.contains("the units are ms, s, m, h, d, w, y"), "{n}");
+    assert!(n.contains("(units: ms, s, m, h, d, w, y)"), "{n}");
     // The prompt stays open with the text, so the next keys are not taken as commands.
     assert!(matches!(&m.dialog, Some(Dialog::Prompt { input, .. }) if input == "soon"));
     update(&mut m, code(KeyCode::Esc));

@@ -593,7 +593,9 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
         .ok_or_else(|| {
             Failure::new(
                 exit::BAD_INPUT,
-                format!("invalid duration {duration:?} (try 90, 90s, 10m, 2h, 1d or persist)"),
+                format!(
+                    "invalid duration {duration:?}: not UTF-8; e.g. 90, 10m, 1h30m, 1d or persist"
+                ),
             )
         })?
         .parse()?;

@@ -276,7 +276,7 @@ mod tests {
         assert!(
             parse("ttl 3 fortnights")
                 .unwrap_err()
-                .contains("the units are ms, s, m")
+                .contains("(units: ms, s, m")
         );
         assert_eq!(
             parse("status any"),
