@@ -5,7 +5,6 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use common::RedisServer;
 use common::term::{DEADLINE, Term};
@@ -15,17 +14,14 @@ const ORDER_JSON: &str = r#"{"id":7,"status":"paid","items":[{"sku":"A1","qty":2
 
 /// Polls Redis until `pred` holds for `redis-cli args`; panics with the last answer.
 fn wait_redis(server: &RedisServer, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        let out = server.cli(args);
+    common::poll_for(&format!("redis-cli {args:?}"), DEADLINE, || {
+        let out = server.try_cli(args)?;
         if pred(&out) {
-            return out;
+            Ok(out)
+        } else {
+            Err(format!("the answer {out:?}"))
         }
-        if Instant::now() > end {
-            panic!("timed out waiting on redis-cli {args:?}; last answer: {out}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    })
 }
 
 fn seed(server: &RedisServer) {

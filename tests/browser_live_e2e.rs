@@ -95,11 +95,15 @@ fn live_on_asks_then_adds_flags_and_live_off_and_quitting_restore_them() {
     t.wait_for("· live");
     t.keys(&["q"]);
     t.wait("the browser to quit", |s| !s.contains("Traces ("));
-    let end = std::time::Instant::now() + common::term::DEADLINE;
-    while setting(&server) != before && std::time::Instant::now() < end {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(setting(&server), before);
+    common::poll_for("the setting to be restored", common::POLL_LIMIT, || {
+        let now = server.try_cli(&["CONFIG", "GET", "notify-keyspace-events"])?;
+        let now = now.lines().nth(1).unwrap_or_default().to_string();
+        if now == before {
+            Ok(())
+        } else {
+            Err(format!("notify-keyspace-events {now:?}, not {before:?}"))
+        }
+    });
 }
 
 #[test]

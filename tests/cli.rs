@@ -5,7 +5,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use assert_cmd::Command;
 use common::RedisServer;
@@ -578,7 +578,7 @@ fn line_reader(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
 }
 
 fn wait_for_url(rx: &mpsc::Receiver<String>) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + common::POLL_LIMIT;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let line = rx
@@ -600,14 +600,17 @@ fn answers(port: &str) -> bool {
 }
 
 fn wait_until_gone(port: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while answers(port) {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server on {port} still answers"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::poll_for(
+        &format!("redis-server on {port} to stop"),
+        common::POLL_LIMIT,
+        || {
+            if answers(port) {
+                Err("it still answers PING".to_string())
+            } else {
+                Ok(())
+            }
+        },
+    );
 }
 
 fn start_demo() -> (std::process::Child, String, mpsc::Receiver<String>) {

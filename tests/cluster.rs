@@ -344,7 +344,7 @@ async fn live_notifications_come_from_every_primary() {
         keys.push(format!("motia:state:live:{on}"));
     }
     let mut seen = std::collections::HashSet::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + common::POLL_LIMIT;
     while seen.len() < keys.len() {
         let m = tokio::time::timeout_at(deadline, live.next())
             .await
@@ -616,7 +616,7 @@ async fn a_live_subscription_follows_a_failover_to_the_promoted_replica_and_hear
     c.wait_replicated(dead, successor);
     c.hold_failover(successor, true);
     let killed = c.kill_primary(dead, successor);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + 2 * common::POLL_LIMIT;
     // Messages are taken until `wanted`, by the deadline.
     async fn until(
         live: &mut LiveSubscription,

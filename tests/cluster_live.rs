@@ -76,7 +76,7 @@ async fn events_arrive_from_every_primary_and_enabling_reaches_each() {
     }
     let mut got = HashSet::new();
     while got.len() < traces.len() {
-        let m = tokio::time::timeout(Duration::from_secs(20), live.next())
+        let m = tokio::time::timeout(common::POLL_LIMIT, live.next())
             .await
             .expect("an event within the deadline")
             .unwrap();

@@ -29,24 +29,39 @@ impl Drop for Setup {
     }
 }
 
-fn poll(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
+/// Polls until `check` is `Ok`; an `Err` (not yet, or a server down mid-failover) is retried
+/// until the deadline, whose panic says what was seen last.
+fn poll(what: &str, check: impl FnMut() -> Result<(), String>) {
+    common::poll_for(what, common::POLL_LIMIT, check)
 }
 
-fn sentinel_cli(port: u16, args: &[&str]) -> String {
+/// `Ok` when `cond` holds; else `Err` with what was seen.
+fn seen(cond: bool, what: impl std::fmt::Display) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(what.to_string()) }
+}
+
+fn sentinel_cli(port: u16, args: &[&str]) -> Result<String, String> {
     let out = Command::new("redis-cli")
         .args(["-p", &port.to_string()])
         .args(args)
         .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+        .map_err(|e| format!("cannot run redis-cli: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "redis-cli -p {port} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The `role:` line of `INFO replication`, or why there is none.
+fn role(server: &RedisServer) -> Result<String, String> {
+    let info = server.try_cli(&["INFO", "replication"])?;
+    info.lines()
+        .find(|l| l.starts_with("role:"))
+        .map(|l| l.trim().to_string())
+        .ok_or_else(|| format!("no role in {info:?}"))
 }
 
 fn setup() -> &'static Setup {
@@ -86,15 +101,25 @@ fn setup() -> &'static Setup {
 }
 
 impl Setup {
-    fn primary_port(&self) -> u16 {
+    /// The primary's port as the sentinel names it, or why it does not (yet).
+    fn try_primary_port(&self) -> Result<u16, String> {
         let out = sentinel_cli(
             self.sentinel_port,
             &["SENTINEL", "get-master-addr-by-name", "mymaster"],
-        );
+        )?;
         out.lines()
             .nth(1)
             .and_then(|p| p.trim().parse().ok())
-            .unwrap_or(0)
+            .ok_or_else(|| format!("the sentinel answered {out:?}"))
+    }
+
+    /// The primary's port, polled through a moment the sentinel does not answer.
+    fn primary_port(&self) -> u16 {
+        common::poll_for(
+            "the sentinel to name the primary",
+            common::POLL_LIMIT,
+            || self.try_primary_port(),
+        )
     }
 
     fn server(&self, port: u16) -> &RedisServer {
@@ -108,22 +133,24 @@ impl Setup {
     /// The sentinel knows the replica and the replica is in sync: a failover can happen.
     fn wait_ready(&self) {
         poll("the sentinel to see an in-sync replica", || {
-            let primary = self.primary_port();
-            if primary == 0 {
-                return false;
-            }
+            let primary = self.try_primary_port()?;
             let replica = if primary == self.a.port {
                 &self.b
             } else {
                 &self.a
             };
-            let replicas = sentinel_cli(self.sentinel_port, &["SENTINEL", "replicas", "mymaster"]);
-            replicas.contains(&replica.port.to_string())
-                && !replicas.contains("disconnected")
-                && !replicas.contains("s_down")
-                && replica
-                    .cli(&["INFO", "replication"])
-                    .contains("master_link_status:up")
+            let replicas = sentinel_cli(self.sentinel_port, &["SENTINEL", "replicas", "mymaster"])?;
+            seen(
+                replicas.contains(&replica.port.to_string())
+                    && !replicas.contains("disconnected")
+                    && !replicas.contains("s_down"),
+                format!("SENTINEL replicas: {}", replicas.replace('\n', " ")),
+            )?;
+            let info = replica.try_cli(&["INFO", "replication"])?;
+            seen(
+                info.contains("master_link_status:up"),
+                format!("the replica {}: link not up", replica.port),
+            )
         });
     }
 
@@ -131,24 +158,30 @@ impl Setup {
     fn failover(&self) -> u16 {
         let before = self.primary_port();
         self.wait_ready();
-        let out = sentinel_cli(self.sentinel_port, &["SENTINEL", "FAILOVER", "mymaster"]);
+        let out = sentinel_cli(self.sentinel_port, &["SENTINEL", "FAILOVER", "mymaster"])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(out.contains("OK"), "SENTINEL FAILOVER: {out}");
-        poll("the sentinel to name the new primary", || {
-            let now = self.primary_port();
-            now != 0 && now != before
-        });
-        let now = self.primary_port();
+        let now = common::poll_for(
+            "the sentinel to name the new primary",
+            common::POLL_LIMIT,
+            || {
+                let now = self.try_primary_port()?;
+                if now == before {
+                    Err(format!("the sentinel still names {before}"))
+                } else {
+                    Ok(now)
+                }
+            },
+        );
         poll("the new primary to take writes", || {
-            self.server(now)
-                .cli(&["INFO", "replication"])
-                .contains("role:master")
+            let r = role(self.server(now))?;
+            seen(r == "role:master", format!("{now}: {r}"))
         });
         // Until the sentinel demotes the old primary, both take writes (the window every
         // Sentinel setup has); the demotion also closes its clients' connections.
         poll("the old primary to become a replica", || {
-            self.server(before)
-                .cli(&["INFO", "replication"])
-                .contains("role:slave")
+            let r = role(self.server(before))?;
+            seen(r == "role:slave", format!("{before}: {r}"))
         });
         now
     }
@@ -261,7 +294,8 @@ fn the_browser_carries_on_through_a_failover() {
     // The replica has it before the browser starts.
     let replica = if first == s.a.port { &s.b } else { &s.a };
     poll("the replica to copy the key", || {
-        replica.cli(&["EXISTS", "motia:state:sent-tui:order"]) == "1"
+        let n = replica.try_cli(&["EXISTS", "motia:state:sent-tui:order"])?;
+        seen(n == "1", format!("EXISTS said {n}"))
     });
     let t = Term::start("sentinel", &s.url(), "", None);
     t.wait_for(&format!("sentinel mymaster at 127.0.0.1:{first}"));
@@ -310,12 +344,16 @@ fn live_notifications_follow_the_primary_through_a_failover() {
         // Writes go to whichever server is the primary now, until the event of one arrives.
         let mut n = 0;
         let mut until_seen = async |live: &mut LiveSubscription| {
-            let deadline = Instant::now() + Duration::from_secs(40);
+            let deadline = Instant::now() + common::POLL_LIMIT;
             loop {
                 n += 1;
                 let key = format!("motia:state:sent-live:k{n}");
-                let primary = setup().primary_port();
-                let _ = s.server(primary).cli(&["SET", &key, "1"]);
+                // A primary mid-failover may not answer or refuse the write: the next round
+                // tries again.
+                let primary = setup().try_primary_port().unwrap_or(0);
+                if primary != 0 {
+                    let _ = s.server(primary).try_cli(&["SET", &key, "1"]);
+                }
                 let wait = tokio::time::timeout(Duration::from_millis(500), async {
                     loop {
                         if let Ok(LiveMessage::Event(ev)) = live.next().await

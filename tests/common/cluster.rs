@@ -9,7 +9,6 @@
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
 
 /// True in the test binaries that run shared test bodies against the cluster
 /// (`tests/cluster_*.rs`, which include the standalone suites as modules).
@@ -196,9 +195,15 @@ impl RedisCluster {
     /// Waits until every running node says `cluster_state:ok`.
     pub fn wait_ok(&self) {
         for p in self.running() {
-            wait_until(&format!("cluster_state:ok on {p}"), || {
-                redis_cli(p, &["CLUSTER", "INFO"]).is_some_and(|s| s.contains("cluster_state:ok"))
-            });
+            super::poll_for(
+                &format!("cluster_state:ok on {p}"),
+                super::POLL_LIMIT,
+                || match redis_cli(p, &["CLUSTER", "INFO"]) {
+                    Some(s) if s.contains("cluster_state:ok") => Ok(()),
+                    Some(s) => Err(s.lines().next().unwrap_or_default().to_string()),
+                    None => Err("no answer".into()),
+                },
+            );
         }
     }
 
@@ -232,9 +237,14 @@ impl RedisCluster {
     /// redis-cli in cluster mode (follows redirects); `DBSIZE` and `FLUSHALL` go to every
     /// running primary (replicas follow) (DBSIZE summed), as on one server.
     pub fn cli(&self, args: &[&str]) -> String {
+        self.try_cli(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`RedisCluster::cli`] for polls: no answer is an `Err`, not a panic.
+    pub fn try_cli(&self, args: &[&str]) -> Result<String, String> {
         let first = args.first().map(|a| a.to_ascii_uppercase());
         match first.as_deref() {
-            Some("DBSIZE") => self
+            Some("DBSIZE") => Ok(self
                 .primaries()
                 .iter()
                 .map(|&p| {
@@ -243,18 +253,20 @@ impl RedisCluster {
                         .unwrap_or(0)
                 })
                 .sum::<u64>()
-                .to_string(),
+                .to_string()),
             Some("FLUSHALL") => {
                 for p in self.primaries() {
-                    assert_eq!(redis_cli(p, &["FLUSHALL"]).as_deref(), Some("OK"));
+                    if redis_cli(p, &["FLUSHALL"]).as_deref() != Some("OK") {
+                        return Err(format!("FLUSHALL on {p} failed"));
+                    }
                 }
-                "OK".into()
+                Ok("OK".into())
             }
             _ => {
                 let port = self.running()[0];
                 let mut cli_args = vec!["-c"];
                 cli_args.extend_from_slice(args);
-                redis_cli(port, &cli_args).unwrap_or_else(|| panic!("redis-cli -c {args:?} failed"))
+                redis_cli(port, &cli_args).ok_or_else(|| format!("redis-cli -c {args:?} failed"))
             }
         }
     }
@@ -347,14 +359,24 @@ impl RedisCluster {
     /// Waits until `replica` has acknowledged everything `primary` wrote so far (WAIT only
     /// counts the writes of its own connection, so the offsets are compared).
     pub fn wait_replicated(&self, primary: u16, replica: u16) {
-        let target = replication(primary)
-            .and_then(|r| field(&r, "master_repl_offset"))
-            .expect("master_repl_offset");
-        wait_until(&format!("{replica} to catch up with {primary}"), || {
-            replication(replica)
-                .and_then(|r| field(&r, "slave_repl_offset"))
-                .is_some_and(|o| o >= target)
-        });
+        let target = super::poll_for(
+            &format!("master_repl_offset of {primary}"),
+            super::POLL_LIMIT,
+            || {
+                replication(primary)
+                    .and_then(|r| field(&r, "master_repl_offset"))
+                    .ok_or_else(|| "no answer".to_string())
+            },
+        );
+        super::poll_for(
+            &format!("{replica} to catch up with {primary} (offset {target})"),
+            super::POLL_LIMIT,
+            || match replication(replica).and_then(|r| field(&r, "slave_repl_offset")) {
+                Some(o) if o >= target => Ok(()),
+                Some(o) => Err(format!("slave_repl_offset:{o}")),
+                None => Err("no answer".into()),
+            },
+        );
     }
 
     /// Sets whether `replica` may take over from its primary (`cluster-replica-no-failover`):
@@ -508,15 +530,8 @@ pub fn key_slot(key: &[u8]) -> u16 {
     crc16::State::<crc16::XMODEM>::calculate(tagged) % 16384
 }
 
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
+fn wait_until(what: &str, ok: impl FnMut() -> bool) {
+    super::poll(what, ok);
 }
 
 /// Runs the tests of a cluster suite one at a time on an emptied cluster, as each had a fresh

@@ -57,6 +57,38 @@ pub struct RedisServer {
     turn: Option<cluster::ClusterTurn>,
 }
 
+/// How long the helpers' polls wait before they fail: generous, because the suite must pass
+/// on a busy machine (a failover or a server start can take many seconds under load).
+pub const POLL_LIMIT: Duration = Duration::from_secs(90);
+
+/// Polls `check` until it returns `Ok`. An `Err` is "not yet", whether the condition does not
+/// hold or the server is down for a moment (mid-failover, restarting); after `limit` the panic
+/// says what the last attempt saw.
+pub fn poll_for<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Result<T, String>) -> T {
+    let end = Instant::now() + limit;
+    loop {
+        let last = match check() {
+            Ok(v) => return v,
+            Err(seen) => seen,
+        };
+        if Instant::now() >= end {
+            panic!("timed out after {limit:?} waiting for {what}; last seen: {last}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// [`poll_for`] of a condition whose failures say nothing more, within [`POLL_LIMIT`].
+pub fn poll(what: &str, mut ok: impl FnMut() -> bool) {
+    poll_for(what, POLL_LIMIT, || {
+        if ok() {
+            Ok(())
+        } else {
+            Err("the condition did not hold yet".into())
+        }
+    })
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
@@ -114,26 +146,33 @@ impl RedisServer {
 
     /// Polls until the server answers (PING, or an auth error, which also proves it is up).
     fn wait_ready(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + POLL_LIMIT;
+        let mut last = String::from("no connection yet");
         while Instant::now() < deadline {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
                 return Err(format!("redis-server exited: {status}"));
             }
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-                if s.write_all(b"PING\r\n").is_ok() {
-                    let mut buf = [0u8; 64];
-                    if let Ok(n) = s.read(&mut buf) {
-                        let reply = String::from_utf8_lossy(&buf[..n]);
-                        if reply.starts_with("+PONG") || reply.contains("NOAUTH") {
-                            return Ok(());
+            match TcpStream::connect(("127.0.0.1", self.port)) {
+                Ok(mut s) => {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                    if s.write_all(b"PING\r\n").is_ok() {
+                        let mut buf = [0u8; 64];
+                        if let Ok(n) = s.read(&mut buf) {
+                            let reply = String::from_utf8_lossy(&buf[..n]);
+                            if reply.starts_with("+PONG") || reply.contains("NOAUTH") {
+                                return Ok(());
+                            }
+                            last = format!("it answered {reply:?}");
                         }
                     }
                 }
+                Err(e) => last = format!("connect: {e}"),
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err("redis-server did not answer within 10 s".into())
+        Err(format!(
+            "redis-server did not answer within {POLL_LIMIT:?}; last seen: {last}"
+        ))
     }
 
     pub fn url(&self) -> String {
@@ -152,8 +191,14 @@ impl RedisServer {
 
     /// Runs redis-cli against this server and returns its stdout (trailing newline trimmed).
     pub fn cli(&self, args: &[&str]) -> String {
+        self.try_cli(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`RedisServer::cli`] for polls: a server that does not answer right now is an `Err`
+    /// saying why, not a panic.
+    pub fn try_cli(&self, args: &[&str]) -> Result<String, String> {
         if self.turn.is_some() {
-            return cluster::RedisCluster::shared().cli(args);
+            return cluster::RedisCluster::shared().try_cli(args);
         }
         let mut cmd = Command::new("redis-cli");
         cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
@@ -162,11 +207,21 @@ impl RedisServer {
                 cmd.args(["--no-auth-warning", "-a", &w[1]]);
             }
         }
-        let out = cmd.args(args).output().expect("run redis-cli");
-        assert!(out.status.success(), "redis-cli {args:?} failed");
-        String::from_utf8_lossy(&out.stdout)
+        let out = cmd
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run redis-cli: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "redis-cli -p {} {args:?} failed: {}{}",
+                self.port,
+                String::from_utf8_lossy(&out.stdout).trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
             .trim_end_matches('\n')
-            .to_string()
+            .to_string())
     }
 
     /// Runs redis-cli commands, one a line (`SET k v`), in bulk: `--pipe` on one server; on the
@@ -401,7 +456,8 @@ impl TlsRedisServer {
     }
 
     fn wait_ready(&mut self, files: &TlsFiles) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + POLL_LIMIT;
+        let mut last = String::new();
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("redis-server exited: {status}"));
@@ -420,9 +476,16 @@ impl TlsRedisServer {
             if String::from_utf8_lossy(&out.stdout).trim() == "PONG" {
                 return Ok(());
             }
+            last = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout).trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err("the TLS redis-server did not answer PING within 10 s".into())
+        Err(format!(
+            "the TLS redis-server did not answer PING within {POLL_LIMIT:?}; last seen: {last}"
+        ))
     }
 
     /// `rediss://localhost:PORT`

@@ -5,8 +5,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// How long a screen check waits before it fails.
-pub const DEADLINE: Duration = Duration::from_secs(20);
+/// How long a screen check waits before it fails: generous, for a busy machine.
+pub const DEADLINE: Duration = super::POLL_LIMIT;
 
 pub struct Term {
     socket: String,

@@ -63,7 +63,8 @@ impl RedisServer {
             .spawn()
             .expect("redis-server must be installed");
         self.child = Some(child);
-        let end = Instant::now() + Duration::from_secs(10);
+        // Generous: a busy machine may take long to start it.
+        let end = Instant::now() + Duration::from_secs(60);
         while Instant::now() < end {
             if let Some(Ok(Some(_))) = self.child.as_mut().map(|c| c.try_wait()) {
                 return false;
