@@ -94,6 +94,34 @@ async fn non_repeatable_writes_after_a_restart_run_once_on_a_fresh_connection() 
     assert_eq!(out, motia_state::CasOutcome::Written);
 }
 
+/// The test helpers' polls: a server that does not answer for a moment (mid-failover,
+/// restarting) is "not yet", never a panic, until the deadline.
+#[test]
+fn a_poll_waits_through_a_server_that_is_down_for_a_moment() {
+    let server = std::sync::Mutex::new(RedisServer::start());
+    server.lock().unwrap().stop();
+    let (down_tx, down_rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        // Started again once the poll has seen it down.
+        let server = &server;
+        s.spawn(move || {
+            down_rx.recv().unwrap();
+            server.lock().unwrap().restart();
+        });
+        let mut down = 0;
+        let pong = common::poll_for("PING through a restart", common::POLL_LIMIT, || {
+            let reply = server.lock().unwrap().try_cli(&["PING"]);
+            if reply.is_err() {
+                down += 1;
+                let _ = down_tx.send(());
+            }
+            reply
+        });
+        assert_eq!(pong, "PONG");
+        assert!(down > 0, "the poll never saw the server down");
+    });
+}
+
 // ---------------------------------------------------------------- authentication
 
 #[tokio::test]
