@@ -17,6 +17,7 @@ pub mod json;
 pub mod keys;
 pub mod live;
 pub mod notify;
+pub mod notouch;
 mod ops;
 pub mod records;
 pub mod scan;
@@ -132,6 +133,20 @@ impl RedisStateAdapter {
     /// ```
     pub fn topology(&self) -> Topology {
         self.conn.topology()
+    }
+
+    /// Whether reads over this adapter leave keys' idle times alone (`CLIENT NO-TOUCH on`,
+    /// sent on every connection and reconnection where the server has it).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// if let Some(w) = state.no_touch().warning() {
+    ///     eprintln!("warning: {w}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn no_touch(&self) -> notouch::NoTouch {
+        self.conn.no_touch()
     }
 
     /// Closes this handle. The connection closes when the last clone is gone.
