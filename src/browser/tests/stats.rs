@@ -253,7 +253,6 @@ fn plan() -> GcPlan {
         traces_seen: 3,
         running_skipped: 0,
         idle_time_available: true,
-        no_touch: motia_state::adapter::notouch::NoTouch::On,
     }
 }
 
