@@ -165,17 +165,31 @@ fn a_refused_read_of_trace_records_is_named_never_called_expiry() {
     assert_eq!(s.cli(&args), "OK");
     assert_eq!(s.cli(&["ACL", "SETUSER", "motia-nohkeys", "-hkeys"]), "OK");
     let u = url(&s, "motia-nohkeys", "reader-secret");
-    for args in [
-        &["trace", "W6SPF-3235264"][..],
-        &["history", "QH7KD-2104821", "order"],
-        &["traces", "--json"],
-    ] {
-        let (code, _, err) = run(&u, args);
-        assert_ne!(code, Some(0), "{args:?}: {err}");
-        assert!(err.contains("permission denied"), "{args:?}: {err}");
-        assert!(err.contains("the user needs +hkeys"), "{args:?}: {err}");
-        assert!(!err.contains("expired"), "{args:?}: {err}");
-    }
+    let refused = |u: &str, needs: &str| {
+        for args in [
+            &["trace", "W6SPF-3235264"][..],
+            &["history", "QH7KD-2104821", "order"],
+            &["traces", "--json"],
+            &["stats"],
+            // Never a selection of flows whose records could not be read.
+            &["gc", "--no-records", "--delete"],
+        ] {
+            let (code, _, err) = run(u, args);
+            assert_ne!(code, Some(0), "{args:?}: {err}");
+            assert!(err.contains("permission denied"), "{args:?}: {err}");
+            assert!(err.contains(needs), "{args:?}: {err}");
+            assert!(!err.contains("expired"), "{args:?}: {err}");
+        }
+    };
+    refused(&u, "the user needs +hkeys");
+    let no_hmget = reader.replace("motia-nohkeys", "motia-nohmget");
+    let args: Vec<&str> = no_hmget.split_whitespace().collect();
+    assert_eq!(s.cli(&args), "OK");
+    assert_eq!(s.cli(&["ACL", "SETUSER", "motia-nohmget", "-hmget"]), "OK");
+    refused(
+        &url(&s, "motia-nohmget", "reader-secret"),
+        "the user needs +hmget",
+    );
 
     let t = Term::start("acl-nohkeys", &u, "--read-only", None);
     let screen = t.wait_for("permission denied");
