@@ -185,3 +185,24 @@ fn the_readme_reader_with_client_no_touch_reads_without_touching() {
     let after = idle(&s, key);
     assert!(after >= before, "idle {before} s -> {after} s");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_no_touch_is_sent_again_on_a_new_connection_after_a_restart() {
+    let mut s = RedisServer::start();
+    let state = motia_state::RedisStateAdapter::connect(s.config())
+        .await
+        .unwrap();
+    assert_eq!(state.no_touch(), motia_state::adapter::notouch::NoTouch::On);
+    // Nothing is persisted: the restarted server is empty, and the adapter's connection gone.
+    s.restart();
+    let key = "motia:state:RECON-0000001:k";
+    s.set_raw(key, "1");
+    let before = wait_idle(&s, key, 2);
+    let value = state.get_raw_full(key).await.unwrap();
+    assert_eq!(value.as_deref(), Some(&b"1"[..]));
+    let after = idle(&s, key);
+    assert!(
+        after >= before,
+        "idle {before} s -> {after} s after a reconnect"
+    );
+}
