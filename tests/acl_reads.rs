@@ -26,6 +26,15 @@ fn readme_acl_lines() -> Vec<String> {
 fn server() -> RedisServer {
     let s = RedisServer::start();
     write_reference(&s);
+    // A flow whose records key holds another type: reported, and the others still read.
+    common::traces::hset_raw(
+        &s,
+        "motia:trace:default",
+        "WRTYP-6666666",
+        r#"{"id":"WRTYP-6666666","name":"Odd","startTime":1765432104821}"#,
+    );
+    s.set_raw("motia:trace:WRTYP-6666666", "not a hash");
+    s.set_raw("motia:state:WRTYP-6666666:k", "1");
     for line in readme_acl_lines() {
         let args: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(s.cli(&args), "OK", "{line}");

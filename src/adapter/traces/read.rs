@@ -680,7 +680,7 @@ impl RedisStateAdapter {
         // A refusal is the user's rights, never missing records: name the refused command.
         if let Some(redis::Value::ServerError(e)) = replies
             .iter()
-            .find(|v| matches!(v, redis::Value::ServerError(_)))
+            .find(|v| matches!(v, redis::Value::ServerError(e) if e.code() == "NOPERM"))
         {
             let e = redis::RedisError::from(e.clone());
             let context = "reading trace records";
@@ -697,6 +697,7 @@ impl RedisStateAdapter {
             let t = match pair.first() {
                 Some(redis::Value::SimpleString(t)) => t.clone(),
                 Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
+                // Unknown: read as no records.
                 _ => "none".to_string(),
             };
             // Field names as HKEYS gives them (bulk strings), each with its HSTRLEN below.
