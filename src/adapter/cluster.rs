@@ -9,7 +9,6 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use redis::cluster::ClusterClientBuilder;
-use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{
     MultipleNodeRoutingInfo, Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr,
 };
@@ -18,6 +17,10 @@ use redis::{Cmd, FromRedisValue, IntoConnectionInfo, Pipeline, RedisResult, Valu
 use crate::adapter::config::{Config, parse_node};
 use crate::adapter::conn::{Link, Node, Retry, Topology, connect_error, map_err, tls_certificates};
 use crate::adapter::error::{Error, Result, is_connection_error};
+use crate::adapter::notouch::{NoTouch, NoTouchConnection, NoTouchState};
+
+/// The cluster client, whose node connections send `CLIENT NO-TOUCH on` when made.
+type ClusterConnection = redis::cluster_async::ClusterConnection<NoTouchConnection>;
 
 /// Attempts the cluster client makes per command after the first (MOVED, reconnects...).
 const RETRIES: u32 = 3;
@@ -213,6 +216,8 @@ pub(crate) struct Cluster {
     /// that died and a slot map naming it (it never resends, so its next command would fail on
     /// that connection), and is replaced by a new client before that command.
     once_suspect: Arc<AtomicBool>,
+    /// What the primaries answered to `CLIENT NO-TOUCH on` at open.
+    no_touch: NoTouchState,
 }
 
 fn node_name((host, port): &Node) -> String {
@@ -247,6 +252,7 @@ impl Cluster {
             config: config.clone(),
             slots,
             once_suspect: Arc::default(),
+            no_touch: NoTouchState::default(),
         };
         // Credentials are checked at connect; NOPERM proves them accepted.
         if let Err(e @ (Error::Auth { .. } | Error::NoAuth { .. })) = cluster
@@ -258,7 +264,26 @@ impl Cluster {
         if let Err(e) = cluster.refresh_slots().await {
             tracing::debug!(error = %e, "no slot map (CLUSTER SLOTS refused?)");
         }
+        // The node connections sent it themselves; asked again here only to know the answer.
+        let all = RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
+        let reply = cluster
+            .safe
+            .link()
+            .send(|mut c| {
+                let all = all.clone();
+                async move {
+                    let mut cmd = redis::cmd("CLIENT");
+                    cmd.arg("NO-TOUCH").arg("ON");
+                    c.route_command(cmd, all).await
+                }
+            })
+            .await;
+        cluster.no_touch.set(NoTouch::of(&reply));
         Ok(cluster)
+    }
+
+    pub(crate) fn no_touch(&self) -> NoTouch {
+        self.no_touch.get()
     }
 
     pub(crate) fn addr(&self) -> &str {
@@ -634,7 +659,12 @@ async fn connect(
         name: "cluster".into(),
         reason: e.to_string(),
     })?;
-    match tokio::time::timeout(config.connect_timeout * 2, client.get_async_connection()).await {
+    match tokio::time::timeout(
+        config.connect_timeout * 2,
+        client.get_async_generic_connection::<NoTouchConnection>(),
+    )
+    .await
+    {
         Ok(Ok(c)) => Ok(c),
         Ok(Err(e)) => Err(connect_error(addr, config.tls.is_some(), e)),
         Err(_) => Err(Error::Connect {

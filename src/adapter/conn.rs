@@ -16,6 +16,7 @@ use crate::adapter::cluster::Cluster;
 use crate::adapter::config::Config;
 use crate::adapter::error::{Error, Result, is_connection_error, noperm_reason};
 use crate::adapter::not_redis;
+use crate::adapter::notouch::{self, NoTouch, NoTouchState};
 
 /// Whether a command may be sent again after its connection broke mid-flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +103,7 @@ struct Standalone {
     conn_config: AsyncConnectionConfig,
     config: Config,
     current: Mutex<Slot>,
+    no_touch: NoTouchState,
 }
 
 /// How the connection was made, for `--verbose` and the status bar.
@@ -161,6 +163,14 @@ impl Conn {
         match &*self.inner {
             Backend::Standalone(s) => &s.addr,
             Backend::Cluster(c) => c.addr(),
+        }
+    }
+
+    /// What `CLIENT NO-TOUCH on` answered on the latest connection.
+    pub(crate) fn no_touch(&self) -> NoTouch {
+        match &*self.inner {
+            Backend::Standalone(s) => s.no_touch.get(),
+            Backend::Cluster(c) => c.no_touch(),
         }
     }
 
@@ -313,6 +323,7 @@ impl Standalone {
             conn_config,
             config: config.clone(),
             current: Mutex::new(Slot::default()),
+            no_touch: NoTouchState::default(),
         };
         let first = inner.connect_once().await?;
         // A protected server asked without a password only complains at the first command:
@@ -454,7 +465,14 @@ impl Standalone {
         // The client's own timeout covers the TCP connect; this one also covers the handshake
         // (AUTH, SELECT), which a server that accepts and never answers would stall.
         match tokio::time::timeout(self.config.connect_timeout, attempt).await {
-            Ok(Ok(c)) => Ok(c),
+            Ok(Ok(mut c)) => {
+                // Every (re)connection: a new connection starts touching keys again.
+                let set = notouch::enable(&mut c);
+                if let Ok(v) = tokio::time::timeout(self.config.connect_timeout, set).await {
+                    self.no_touch.set(v);
+                }
+                Ok(c)
+            }
             Ok(Err(e)) if not_redis::is_not_redis(&e) => Err(not_redis::error_quoting(
                 &self.addr,
                 // Over TLS the handshake fails before any answer; a sentinel's primary may

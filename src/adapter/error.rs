@@ -281,12 +281,16 @@ pub(crate) fn noperm_reason(server_message: &str, context: &str) -> String {
         && let Some(cmd) = rest.split('\'').next()
     {
         return format!(
-            "the ACL user may not run {} (NOPERM)",
+            "the ACL user may not run {} (NOPERM): the user needs +{cmd}",
             cmd.to_ascii_uppercase()
         );
     }
     if lower.contains("key") {
-        let key = context.split_once(' ').map(|(_, k)| k).unwrap_or("");
+        // A context names its key after the command (`HGET key`), not after a description.
+        let key = match context.split_once(' ') {
+            Some((c, k)) if c.bytes().all(|b| b.is_ascii_uppercase()) => k,
+            _ => "",
+        };
         return if key.is_empty() {
             "a key is outside the ACL user's key patterns (NOPERM)".into()
         } else {

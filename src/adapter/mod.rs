@@ -18,6 +18,7 @@ pub mod keys;
 pub mod live;
 mod not_redis;
 pub mod notify;
+pub mod notouch;
 mod ops;
 pub mod records;
 pub mod scan;
@@ -133,6 +134,20 @@ impl RedisStateAdapter {
     /// ```
     pub fn topology(&self) -> Topology {
         self.conn.topology()
+    }
+
+    /// Whether reads over this adapter leave keys' idle times alone (`CLIENT NO-TOUCH on`,
+    /// sent on every connection and reconnection where the server has it).
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// if let Some(w) = state.no_touch().warning() {
+    ///     eprintln!("warning: {w}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn no_touch(&self) -> notouch::NoTouch {
+        self.conn.no_touch()
     }
 
     /// Closes this handle. The connection closes when the last clone is gone.

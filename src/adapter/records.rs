@@ -59,8 +59,9 @@ impl RedisStateAdapter {
                 .await
             {
                 Ok(g) => g,
-                // Not a hash (or refused): no group records to use.
-                Err(e) if !e.is_connection() => vec![None; chunk.len()],
+                // Not a hash: no group records to use. A refusal is said, not taken for
+                // "no records" (gc --no-records would select flows it could not read).
+                Err(e) if !e.is_connection() && !e.is_permission() => vec![None; chunk.len()],
                 Err(e) => return Err(e),
             };
             let steps = self.read_traces(chunk, LIMITS).await?;

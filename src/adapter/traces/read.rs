@@ -677,13 +677,27 @@ impl RedisStateAdapter {
             "reading trace record fields",
         ))
         .await?;
+        // A refusal is the user's rights, never missing records: name the refused command.
+        if let Some(redis::Value::ServerError(e)) = replies
+            .iter()
+            .find(|v| matches!(v, redis::Value::ServerError(e) if e.code() == "NOPERM"))
+        {
+            let e = redis::RedisError::from(e.clone());
+            let context = "reading trace records";
+            return Err(crate::adapter::conn::map_err(
+                self.conn.addr(),
+                self.config(),
+                e,
+                context,
+            ));
+        }
         let mut out = Vec::with_capacity(keys.len());
         let mut lengths = redis::pipe();
         for (k, pair) in keys.iter().zip(replies.chunks(2)) {
             let t = match pair.first() {
                 Some(redis::Value::SimpleString(t)) => t.clone(),
                 Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
-                // Refused or unknown: read as no records.
+                // Unknown: read as no records.
                 _ => "none".to_string(),
             };
             // Field names as HKEYS gives them (bulk strings), each with its HSTRLEN below.

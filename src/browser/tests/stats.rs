@@ -95,6 +95,7 @@ fn sample(complete: bool) -> Stats {
         traces_with_records: 1,
         traces_by_idle_time: 2,
         idle_time_available: true,
+        no_touch: motia_state::adapter::notouch::NoTouch::On,
         warnings: vec![
             "memory is 83% of maxmemory under noeviction: writes will fail once it is full".into(),
         ],

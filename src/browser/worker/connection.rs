@@ -146,7 +146,9 @@ fn permission_words(e: &motia_state::Error) -> String {
         motia_state::Error::NoPerm { reason, .. } => reason
             .strip_prefix("the ACL user ")
             .unwrap_or(reason)
-            .trim_end_matches(" (NOPERM)")
+            .split(" (NOPERM)")
+            .next()
+            .unwrap_or_default()
             .to_string(),
         other => other.to_string(),
     }
