@@ -27,6 +27,9 @@ pub enum FlowStatus {
     Running,
     /// Done without failure.
     Completed,
+    /// A flow's records could not all be read (over the read budget, or unreadable ones): no
+    /// status can be derived from part of them. Never a step's status.
+    Unknown,
 }
 
 impl FlowStatus {
@@ -41,6 +44,7 @@ impl FlowStatus {
             FlowStatus::Failed => "failed",
             FlowStatus::Running => "running",
             FlowStatus::Completed => "completed",
+            FlowStatus::Unknown => "unknown",
         }
     }
 
@@ -56,6 +60,34 @@ impl FlowStatus {
     /// ```
     pub fn derive(steps: impl IntoIterator<Item = FlowStatus>) -> Option<FlowStatus> {
         steps.into_iter().min()
+    }
+
+    /// A flow's status from each step's final attempt: step records are grouped by step name
+    /// and the latest by start time (the last given, at equal times) decides for its step. A
+    /// step that failed and then completed on a retry counts completed; then failed if any
+    /// step's last attempt failed, else running if any runs, else completed. `None` without
+    /// steps.
+    ///
+    /// ```
+    /// use motia_state::adapter::traces::{FlowStatus, Trace};
+    /// let step = |id: &str, start: i64, status: &str| Trace::parse(id, format!(
+    ///     r#"{{"name":"Pay","status":"{status}","startTime":{start}}}"#).as_bytes()).unwrap();
+    /// let retried = [step("a", 1, "failed"), step("b", 9, "completed")];
+    /// assert_eq!(FlowStatus::of_final_attempts(&retried), Some(FlowStatus::Completed));
+    /// assert_eq!(FlowStatus::derive(retried.iter().map(|s| s.status)), Some(FlowStatus::Failed));
+    /// ```
+    pub fn of_final_attempts<'a>(steps: impl IntoIterator<Item = &'a Trace>) -> Option<FlowStatus> {
+        let mut last: std::collections::HashMap<&str, (i64, FlowStatus)> =
+            std::collections::HashMap::new();
+        for s in steps {
+            let e = last
+                .entry(s.name.as_str())
+                .or_insert((s.start_time, s.status));
+            if s.start_time >= e.0 {
+                *e = (s.start_time, s.status);
+            }
+        }
+        Self::derive(last.into_values().map(|(_, s)| s))
     }
 }
 
@@ -78,6 +110,56 @@ impl FromStr for FlowStatus {
                 reason: format!("{other:?} is not one of failed, running, completed"),
             }),
         }
+    }
+}
+
+/// Why a flow the group hash lists has no step records. Motia keeps both hashes 3 days after
+/// their last write, so a flow that started more recently cannot have lost its records: its
+/// steps have not written any yet.
+///
+/// ```
+/// use motia_state::adapter::traces::MissingRecords;
+/// let now = 1_765_432_104_821;
+/// assert_eq!(MissingRecords::of(Some(now - 5_000), now), MissingRecords::NotYet);
+/// assert_eq!(MissingRecords::of(Some(now - 4 * 86_400_000), now), MissingRecords::Expired);
+/// assert_eq!(MissingRecords::of(None, now).to_string(), "no step records");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingRecords {
+    /// It started within the retention: no step has written its record yet.
+    NotYet,
+    /// It started longer ago than the retention: the records expired.
+    Expired,
+    /// The group record has no (valid) start time: either may be true.
+    Unknown,
+}
+
+impl MissingRecords {
+    /// How long Motia keeps trace records after their last write: 3 days.
+    pub const RETENTION_MS: i64 = 3 * 24 * 3600 * 1000;
+
+    /// Which, for a flow whose group record says it started at `start_time` (epoch ms).
+    ///
+    /// ```
+    /// use motia_state::adapter::traces::MissingRecords;
+    /// assert_eq!(MissingRecords::of(Some(0), 1), MissingRecords::NotYet);
+    /// ```
+    pub fn of(start_time: Option<i64>, now_ms: i64) -> Self {
+        match start_time {
+            None => MissingRecords::Unknown,
+            Some(t) if now_ms.saturating_sub(t) > Self::RETENTION_MS => MissingRecords::Expired,
+            Some(_) => MissingRecords::NotYet,
+        }
+    }
+}
+
+impl fmt::Display for MissingRecords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MissingRecords::NotYet => "no step records yet",
+            MissingRecords::Expired => "step records expired",
+            MissingRecords::Unknown => "no step records",
+        })
     }
 }
 
@@ -573,15 +655,18 @@ impl Trace {
         total: u64,
     ) -> std::result::Result<Self, String> {
         let head = String::from_utf8_lossy(head);
-        let cut = head
-            .find(",\"events\":")
-            .ok_or("too large to read, and its start holds no step header")?;
+        let cut =
+            header_end(&head).ok_or("too large to read, and its start holds no step header")?;
         let mut obj = parse_object(format!("{}}}", &head[..cut]).as_bytes())?;
         let tail = String::from_utf8_lossy(tail);
-        // The fields after the events: the longest suffix starting at `],"` that parses.
-        for (i, _) in tail.match_indices("],\"").take(64) {
-            if let Ok(Value::Object(rest)) = serde_json::from_str(&format!("{{{}", &tail[i + 2..]))
-            {
+        // The fields after the events: the longest suffix starting at `],"` (whitespace
+        // allowed between, as in pretty-printed JSON) that parses.
+        let after_events = tail.match_indices(']').filter_map(|(i, _)| {
+            let rest = tail[i + 1..].trim_start().strip_prefix(',')?.trim_start();
+            rest.starts_with('"').then_some(rest)
+        });
+        for rest in after_events.take(64) {
+            if let Ok(Value::Object(rest)) = serde_json::from_str(&format!("{{{rest}")) {
                 obj.extend(rest);
                 break;
             }
@@ -617,6 +702,45 @@ impl Trace {
     }
 }
 
+/// Where the top-level object's fields before `"events"` end in the start of a document:
+/// the offset of the comma before the key (or just after `{` when it is the first), so that
+/// `head[..cut] + "}"` is the header as an object. Strings and nesting are skipped, and any
+/// whitespace JSON allows is accepted.
+fn header_end(head: &str) -> Option<usize> {
+    let b = head.as_bytes();
+    let mut depth = 0usize;
+    let mut cut = None;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && head.get(start..i) == Some("events") {
+                    let rest = head.get(i + 1..)?.trim_start();
+                    if rest.starts_with(':') {
+                        return cut;
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth == 1 {
+                    cut = Some(i + 1);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => cut = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn parse_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>, String> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
@@ -639,16 +763,25 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// JavaScript's `Date` reaches 8.64e15 ms either side of 1970: anything beyond is no time
+/// Motia could have written.
+const MAX_MS: f64 = 8.64e15;
+
 fn as_ms(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_f64().map(|f| f as i64))
+    let f = v.as_f64()?;
+    if !(-MAX_MS..=MAX_MS).contains(&f) {
+        return None;
+    }
+    v.as_i64().or(Some(f as i64))
 }
 
 fn opt_ms(v: &Map<String, Value>, k: &str) -> std::result::Result<Option<i64>, String> {
     match v.get(k) {
         None | Some(Value::Null) => Ok(None),
-        Some(x) => as_ms(x)
+        Some(x @ Value::Number(_)) => as_ms(x)
             .map(Some)
-            .ok_or_else(|| format!("\"{k}\" is a {}, not a time", json_kind(x))),
+            .ok_or_else(|| format!("\"{k}\" {x} is out of the range of times")),
+        Some(x) => Err(format!("\"{k}\" is a {}, not a time", json_kind(x))),
     }
 }
 

@@ -111,6 +111,7 @@ fn line_spans(v: &TimelineView, steps: &[Trace], line: TlLine, w: usize) -> Vec<
                 motia_state::adapter::traces::FlowStatus::Failed => "✗",
                 motia_state::adapter::traces::FlowStatus::Running => "◷",
                 motia_state::adapter::traces::FlowStatus::Completed => "✓",
+                motia_state::adapter::traces::FlowStatus::Unknown => "?",
             };
             let head = format!("{:>7} {glyph} ", format!("+{}", millis(row.offset_ms)));
             let took = row

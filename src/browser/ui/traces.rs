@@ -138,6 +138,7 @@ fn status_text(info: Option<&FlowInfo>, words: bool) -> (String, Style) {
         (Some(FlowStatus::Failed), false) => "✗".into(),
         (Some(FlowStatus::Running), false) => "◷".into(),
         (Some(FlowStatus::Completed), false) => "✓".into(),
+        (Some(FlowStatus::Unknown), false) => "?".into(),
         (None, false) => "·".into(),
     };
     (text, theme::status(status))
