@@ -59,6 +59,7 @@ pub async fn run_summaries(adapter: RedisStateAdapter, ids: Vec<String>, events:
                             start_time: r.start_time(),
                             first_step: r.steps.first().map(|s| s.name.clone()),
                             unreadable: r.unreadable.iter().map(|u| u.to_string()).collect(),
+                            retries: r.retries(),
                         };
                         (r.trace_id, s)
                     })
