@@ -513,7 +513,7 @@ fn gc_dry_run_changes_nothing_and_yes_does_what_it_said() {
     let dry = run_ok(on(&s).args(["gc", "--older-than", "1d", "--delete"]));
     assert_eq!(listed(&dry), ["FAILD"], "{dry}");
     assert!(dry.contains("total: would delete 1 key "), "{dry}");
-    assert!(dry.contains("1 running flows left alone"), "{dry}");
+    assert!(dry.contains("1 running flow left alone"), "{dry}");
     assert!(dry.contains("dry run: nothing was changed"), "{dry}");
 
     // Traces without (step) records, idle over 3 days; the dry run touches nothing, not even

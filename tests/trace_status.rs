@@ -278,7 +278,7 @@ fn a_flow_that_just_started_has_no_step_records_yet_and_an_old_one_expired_recor
 }
 
 #[test]
-fn counts_of_one_times_out_of_range_and_a_group_hash_of_another_type() {
+fn a_flow_of_one_step_says_1_step() {
     let s = RedisServer::start();
     Flow::new("ONEST-0000001", "Solo", T0)
         .step(Step::new(1, "Solo", "api", T0))
@@ -289,7 +289,11 @@ fn counts_of_one_times_out_of_range_and_a_group_hash_of_another_type() {
         "{}",
         r.stdout
     );
+}
 
+#[test]
+fn a_start_time_out_of_range_is_named_never_printed_as_i64_max() {
+    let s = RedisServer::start();
     // A start time no clock can show is named, never printed as i64::MAX.
     hset_raw(
         &s,
@@ -306,7 +310,10 @@ fn counts_of_one_times_out_of_range_and_a_group_hash_of_another_type() {
         "{}",
         r.stderr
     );
+}
 
+#[test]
+fn a_group_hash_of_another_type_still_lists_the_traces_with_state() {
     // The group hash as a string: the traces with state are still listed, with a warning.
     let s = RedisServer::start();
     s.set_raw("motia:trace:default", "oops");

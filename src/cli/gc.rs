@@ -28,6 +28,11 @@ fn parse(args: &GcFlags) -> Result<(GcSelection, GcAction), Failure> {
     })
 }
 
+/// "1 running flow", "2 running flows".
+fn running_flows(n: u64) -> String {
+    format!("{n} running flow{}", if n == 1 { "" } else { "s" })
+}
+
 fn status_word(s: Option<FlowStatus>) -> &'static str {
     match s {
         Some(FlowStatus::Running) => "running",
@@ -124,8 +129,8 @@ fn notes(plan: &GcPlan) -> Vec<String> {
     }
     if plan.running_skipped > 0 {
         l.push(format!(
-            "{} running flows left alone (--status any includes them)",
-            plan.running_skipped
+            "{} left alone (--status any includes them)",
+            running_flows(plan.running_skipped)
         ));
     }
     if !plan.idle_time_available {
@@ -199,8 +204,8 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
     }
     if plan.running_skipped > 0 {
         out.line(&format!(
-            "{} running flows left alone",
-            plan.running_skipped
+            "{} left alone",
+            running_flows(plan.running_skipped)
         ))?;
     }
     out.done()

@@ -390,9 +390,10 @@ fn plan_lines(plan: &GcPlan, width: usize, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::styled(
         clip(
             &format!(
-                "would {} · {} running flows left alone",
+                "would {} · {} running {} left alone",
                 summary(plan),
-                plan.running_skipped
+                plan.running_skipped,
+                crate::browser::format::noun(plan.running_skipped, "flow", "flows")
             ),
             width,
         ),
