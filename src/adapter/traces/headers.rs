@@ -11,8 +11,9 @@ use crate::adapter::error::Result;
 /// Each field of a hash with its size and its document, or only its ends (ARGV[1] bytes of the
 /// start, ARGV[2] of the end) when larger than both; `{'over', n}` as soon as the bytes to
 /// return pass ARGV[3] (so a huge flow never moves more than the budget); `{type}` for a key of
-/// another type. One key, so it routes like any single-key command.
-const FIELD_HEADS: &str = r"
+/// another type. One key, so it routes like any single-key command; `no-writes` lets it run
+/// as `EVALSHA_RO`, under maxmemory and on replicas.
+const FIELD_HEADS: &str = r"#!lua flags=no-writes
 local t = redis.call('TYPE', KEYS[1]).ok
 if t ~= 'hash' and t ~= 'none' then return {t} end
 local head, tail, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -71,7 +72,8 @@ impl RedisStateAdapter {
         // Loaded ahead in the same pipeline, so EVALSHA finds it even after a restart.
         pipe.cmd("SCRIPT").arg("LOAD").arg(FIELD_HEADS).ignore();
         for k in keys {
-            pipe.cmd("EVALSHA")
+            // The read-only form: a user with read-only key permissions (`%R~`) may run it.
+            pipe.cmd("EVALSHA_RO")
                 .arg(script.get_hash())
                 .arg(1)
                 .arg(k)
@@ -87,8 +89,10 @@ impl RedisStateAdapter {
         .await;
         match scripted {
             Ok(replies) => Ok(replies.into_iter().map(heads_of).collect()),
-            // A user without the right to run scripts reads whole documents instead.
-            Err(e) if e.is_permission() => Box::pin(self.read_heads_plain(keys, budget)).await,
+            // A user without the right to run scripts, or a Redis before 7 (which knows neither
+            // the flags line nor EVALSHA_RO), reads whole documents instead; a permission the plain commands
+            // need too is refused there, by name.
+            Err(e) if !e.is_connection() => Box::pin(self.read_heads_plain(keys, budget)).await,
             Err(e) => Err(e),
         }
     }
