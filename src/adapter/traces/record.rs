@@ -561,8 +561,8 @@ pub struct Trace {
     pub entry_point: Option<EntryPoint>,
     /// Events in stored order.
     pub events: Vec<TraceEvent>,
-    /// Set when the document was larger than the read budget: its size in bytes. Only its
-    /// head and tail were read, so `events` is empty.
+    /// Set when only the document's header was read (it was over the read budget, or past the
+    /// records read whole): its size in bytes; `events` is empty.
     pub omitted_bytes: Option<u64>,
 }
 
