@@ -26,12 +26,14 @@ mod headers;
 mod pages;
 mod read;
 mod record;
+mod status;
 mod timeline;
 
 pub use pages::TracePages;
 pub use read::{DeadLetter, FlowSummary, GroupEntry, GroupScanner, TraceLimits, TraceRecords};
 pub use record::{
-    EntryPoint, EventKind, FlowStatus, GroupCounts, MissingRecords, Trace, TraceError, TraceEvent,
-    TraceGroup, Unreadable,
+    EntryPoint, EventKind, FlowStatus, GroupCounts, Trace, TraceError, TraceEvent, TraceGroup,
+    Unreadable,
 };
+pub use status::MissingRecords;
 pub use timeline::{HistoryEntry, Timeline, TimelineRow, key_history};

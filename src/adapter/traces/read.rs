@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::Result;
-use crate::adapter::traces::record::{FlowStatus, MissingRecords, Trace, TraceGroup, Unreadable};
+use crate::adapter::traces::record::{FlowStatus, Trace, TraceGroup, Unreadable};
+use crate::adapter::traces::status::MissingRecords;
 
 /// How much of one trace's records a read may move.
 ///
