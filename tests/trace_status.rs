@@ -133,6 +133,24 @@ fn without_the_right_to_run_scripts_every_record_is_still_read() {
     );
 }
 
+#[test]
+fn read_only_key_permissions_read_headers_with_the_read_only_script() {
+    let s = RedisServer::start();
+    write_big_flow(&s);
+    s.cli(&["ACL", "SETUSER", "ro", "on", ">pw", "%R~*", "&*", "+@all"]);
+    s.cli(&["CONFIG", "RESETSTAT"]);
+    let url = format!("redis://ro:pw@127.0.0.1:{}", s.port);
+    let r = run_as(&url, &["traces", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = flow_line(&r, BIG);
+    assert_eq!(
+        (&v["status"], &v["steps"]),
+        (&json!("failed"), &json!(5000))
+    );
+    let stats = s.cli(&["INFO", "commandstats"]);
+    assert!(stats.contains("cmdstat_evalsha_ro:calls="), "{stats}");
+}
+
 #[tokio::test]
 async fn over_the_header_budget_the_status_is_unknown_never_a_guess() {
     let s = RedisServer::start();

@@ -89,6 +89,12 @@ pub async fn list(
             None => FlowSummary::new(id, None, rec),
         };
         report_unreadable(id, &summary.unreadable);
+        if summary.status == Some(FlowStatus::Unknown) && summary.unreadable.is_empty() {
+            warn(&format!(
+                "trace {id}: the headers of its {} step records are over the read budget: its status is unknown",
+                summary.steps
+            ));
+        }
         match summary.missing_records(now_ms) {
             Some(MissingRecords::Expired) => warn(&format!(
                 "trace {id}: the group record lists it, but its step records have expired"
