@@ -89,10 +89,11 @@ async fn the_library_reads_flows_in_both_shapes_and_names_what_it_cannot_read() 
     );
     assert_eq!(bad_group.unreadable[0].key, "motia:trace:default");
     let broken = get("BADST-5555555");
-    // The readable step still counts; the two bad ones are named with their field and reason.
+    // The two bad ones are named with their field and reason; either may be a step's last
+    // attempt, so the flow's status is unknown, never the readable step's.
     assert_eq!(
         (broken.status, broken.steps),
-        (Some(FlowStatus::Completed), 3)
+        (Some(FlowStatus::Unknown), 3)
     );
     let mut reasons: Vec<(String, String)> = broken
         .unreadable
@@ -165,6 +166,7 @@ async fn a_step_over_the_budget_is_read_by_its_ends_only() {
     let limits = TraceLimits {
         bytes: 64 * 1024,
         steps: 100,
+        ..TraceLimits::default()
     };
     let records = state.read_trace(t, limits).await.unwrap();
     assert!(records.unreadable.is_empty(), "{:?}", records.unreadable);
@@ -235,11 +237,23 @@ fn traces_json_joins_state_and_records() {
     let m = by_id(&lines);
     assert_eq!(
         m["W6SPF-3235264"],
-        json!({"traceId":"W6SPF-3235264","keys":1,"flow":"CheckoutApi","status":"failed","startTime":T0 + 1000,"steps":5})
+        json!({"traceId":"W6SPF-3235264","keys":1,"flow":"CheckoutApi","status":"failed","startTime":T0 + 1000,"steps":5,"failedAttempts":4})
     );
     assert_eq!(
         m["plain-trace"],
-        json!({"traceId":"plain-trace","keys":1,"flow":null,"status":null,"startTime":null,"steps":null})
+        json!({"traceId":"plain-trace","keys":1,"flow":null,"status":null,"startTime":null,"steps":null,"failedAttempts":null})
+    );
+    // The fields in their order, the new one last.
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("QH7KD-2104821"))
+        .unwrap();
+    assert_eq!(
+        line,
+        format!(
+            r#"{{"traceId":"QH7KD-2104821","keys":1,"flow":"CreateOrder","status":"completed","startTime":{T0},"steps":2,"failedAttempts":0}}"#
+        )
     );
     assert_eq!(m["RUNNG-0000001"]["status"], "running");
     assert_eq!(m["OLDGR-1111111"]["status"], "completed");
@@ -463,11 +477,14 @@ fn the_static_demo_writes_flows_whose_records_match_the_state() {
     let flows = json_lines(&r.stdout);
     assert_eq!(flows.len(), 41);
     let count = |s: &str| flows.iter().filter(|f| f["status"] == s).count();
-    // 4 payments failed for good, 10 more failed once and were retried; 2 shipments running.
+    // 4 payments failed for good; 10 more failed once and completed on the retry, so their
+    // flows go on (2 of them shipping, running, beside 2 more shipments).
     assert_eq!(
         (count("failed"), count("running"), count("completed")),
-        (14, 2, 25)
+        (4, 4, 33)
     );
+    let attempts = |n: u64| flows.iter().filter(|f| f["failedAttempts"] == n).count();
+    assert_eq!((attempts(4), attempts(1), attempts(0)), (4, 10, 27));
     assert!(flows.iter().all(|f| {
         let id = f["traceId"].as_str().unwrap();
         id.len() == 13 && id.as_bytes()[5] == b'-' && id[6..].bytes().all(|b| b.is_ascii_digit())
@@ -477,7 +494,7 @@ fn the_static_demo_writes_flows_whose_records_match_the_state() {
 
     let payments: Vec<String> = flows
         .iter()
-        .filter(|f| f["status"] == "failed")
+        .filter(|f| f["failedAttempts"].as_u64() > Some(0))
         .map(|f| {
             let r = cli(&["trace", f["traceId"].as_str().unwrap()]);
             r.stdout

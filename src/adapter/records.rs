@@ -13,6 +13,7 @@ use crate::adapter::traces::{TraceGroup, TraceLimits};
 const LIMITS: TraceLimits = TraceLimits {
     bytes: 64 * 1024,
     steps: 2_000,
+    header_bytes: 32 * 1024 * 1024,
 };
 
 /// What the records say about one flow.

@@ -204,6 +204,8 @@ pub struct StepsSummary {
     pub first_step: Option<String>,
     /// Records that could not be read, with the reason.
     pub unreadable: Vec<String>,
+    /// Failed step executions the queue retried.
+    pub retries: usize,
 }
 
 /// One flow's records as the timeline and history need them.

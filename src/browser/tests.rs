@@ -1333,6 +1333,7 @@ mod trace_records {
             start_time: None,
             first_step: None,
             unreadable: Vec::new(),
+            retries: 0,
         }
     }
 

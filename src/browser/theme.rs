@@ -95,7 +95,7 @@ pub fn status(s: Option<motia_state::adapter::traces::FlowStatus>) -> Style {
         Some(FlowStatus::Failed) => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
         Some(FlowStatus::Running) => Style::new().fg(Color::Yellow),
         Some(FlowStatus::Completed) => Style::new().fg(Color::Green),
-        None => dim(),
+        Some(FlowStatus::Unknown) | None => dim(),
     }
 }
 

@@ -33,6 +33,7 @@ fn status_word(s: Option<FlowStatus>) -> &'static str {
         Some(FlowStatus::Running) => "running",
         Some(FlowStatus::Completed) => "completed",
         Some(FlowStatus::Failed) => "failed",
+        Some(FlowStatus::Unknown) => "unknown",
         None => "no records",
     }
 }

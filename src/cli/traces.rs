@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use motia_state::adapter::traces::{
-    FlowStatus, FlowSummary, GroupEntry, Timeline, TraceLimits, TraceRecords, Unreadable,
-    key_history,
+    FlowStatus, FlowSummary, GroupEntry, MissingRecords, Timeline, TraceLimits, TracePages,
+    TraceRecords, Unreadable, key_history,
 };
 use motia_state::{Config, RedisStateAdapter, format_duration};
 use serde_json::{Value, json};
@@ -14,10 +14,11 @@ use serde_json::{Value, json};
 use crate::browser::format::noun;
 use crate::cli::commands::{Failure, Out, connect, exit, warn};
 
-/// A listing reads every flow: a smaller budget per flow than one timeline gets.
+/// A listing needs each record's header only (status, times), never the events.
 const LISTING_LIMITS: TraceLimits = TraceLimits {
-    bytes: 1024 * 1024,
-    steps: 2_000,
+    bytes: 0,
+    steps: 0,
+    header_bytes: 32 * 1024 * 1024,
 };
 
 /// `--status` values: one status, or all (`any`, as `gc` says it, too).
@@ -63,13 +64,12 @@ pub async fn list(
             Err(e) => not_utf8.push((e.into_bytes(), n)),
         }
     }
-    let groups: BTreeMap<String, GroupEntry> = state
-        .scan_trace_groups()
-        .collect_all()
+    let groups: BTreeMap<String, GroupEntry> = groups_or_warn(&state)
         .await?
         .into_iter()
         .map(|g| (g.trace_id.clone(), g))
         .collect();
+    let now_ms = chrono::Utc::now().timestamp_millis();
     let mut ids: BTreeSet<String> = counts.keys().cloned().collect();
     if all {
         ids.extend(groups.keys().cloned());
@@ -90,10 +90,24 @@ pub async fn list(
             None => FlowSummary::new(id, None, rec),
         };
         report_unreadable(id, &summary.unreadable);
-        if summary.records_expired {
+        if summary.status == Some(FlowStatus::Unknown) && summary.unreadable.is_empty() {
             warn(&format!(
-                "trace {id}: the group record lists it, but its step records have expired"
+                "trace {id}: the headers of its {} step records are over the read budget: its status is unknown",
+                summary.steps
             ));
+        }
+        match summary.missing_records(now_ms) {
+            Some(MissingRecords::Expired) => warn(&format!(
+                "trace {id}: the group record lists it, but its step records have expired"
+            )),
+            Some(MissingRecords::NotYet) => warn(&format!(
+                "trace {id}: the group record lists it, but it has no step records yet (it started {} ago)",
+                ms_text(now_ms - summary.start_time.unwrap_or(now_ms))
+            )),
+            Some(MissingRecords::Unknown) => warn(&format!(
+                "trace {id}: the group record lists it without a start time, and it has no step records"
+            )),
+            None => {}
         }
         let keys = counts.get(id).copied().unwrap_or(0);
         if !all && keys == 0 {
@@ -115,16 +129,17 @@ pub async fn list(
                 "status": summary.status,
                 "startTime": summary.start_time,
                 "steps": summary.steps,
+                "failedAttempts": summary.failed_attempts,
             })
         } else {
-            json!({"traceId": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null})
+            json!({"traceId": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null, "failedAttempts": null})
         };
         out.line(&line.to_string())?;
     }
     for (id, keys) in not_utf8.iter().filter(|_| wanted.is_none()) {
         if json_out {
             let id = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, id);
-            let line = json!({"traceIdBase64": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null});
+            let line = json!({"traceIdBase64": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null, "failedAttempts": null});
             out.line(&line.to_string())?;
         } else {
             out.name(id)?;
@@ -132,6 +147,27 @@ pub async fn list(
         }
     }
     out.done()
+}
+
+/// The group hash's entries; a group hash of another type is named on stderr and read as
+/// empty, so the traces with state are still listed.
+async fn groups_or_warn(state: &RedisStateAdapter) -> Result<Vec<GroupEntry>, Failure> {
+    let mut scanner = state.scan_trace_groups();
+    let key = scanner.key().to_string();
+    let mut all = Vec::new();
+    loop {
+        match scanner.next_page().await {
+            Ok(Some(page)) => all.extend(page),
+            Ok(None) => return Ok(all),
+            Err(e) if e.to_string().contains("WRONGTYPE") => {
+                warn(&format!(
+                    "{key} is not a hash of trace groups (WRONGTYPE): flows are listed from their state only"
+                ));
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn time_text(ms: i64) -> String {
@@ -148,14 +184,61 @@ fn ms_text(ms: i64) -> String {
     format_duration(Duration::from_millis(ms.max(0) as u64))
 }
 
-async fn records_or_exit(
+/// Every record's header (the flow's status from all of them), or exit 1 when there are none.
+async fn pages_or_exit(
     state: &RedisStateAdapter,
     trace: &str,
     limits: TraceLimits,
-) -> Result<TraceRecords, Failure> {
-    let records = state.read_trace(trace, limits).await?;
+) -> Result<TracePages, Failure> {
+    let pages = state.trace_pages(trace, limits).await?;
+    let records = pages.headers();
     report_unreadable(trace, &records.unreadable);
-    for s in records.steps.iter().filter(|s| s.omitted_bytes.is_some()) {
+    if records.not_read > 0 {
+        warn(&format!(
+            "trace {trace}: the headers of its {} step records are over the read budget ({} MiB): they were not read, so its status is unknown",
+            records.not_read,
+            limits.header_bytes / (1024 * 1024)
+        ));
+    }
+    if !records.exists() {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let why = match state.trace_group(trace).await? {
+            Some(group) => {
+                let start = group.ok().and_then(|g| g.start_time);
+                match MissingRecords::of(start, now_ms) {
+                    MissingRecords::Expired => {
+                        ": its step records have expired (Motia keeps them 3 days)".to_string()
+                    }
+                    MissingRecords::NotYet => format!(
+                        " has no step records yet (it started {} ago)",
+                        ms_text(now_ms - start.unwrap_or(now_ms))
+                    ),
+                    MissingRecords::Unknown => " has no step records (its group record has no start time: expired, or not written yet)".to_string(),
+                }
+            }
+            None => {
+                " has no step records (Motia keeps them 3 days; is --trace-prefix right?)".into()
+            }
+        };
+        return Err(Failure::new(
+            exit::NOT_FOUND,
+            format!("trace {trace:?}{why}"),
+        ));
+    }
+    Ok(pages)
+}
+
+/// The next page of whole records, its problems named on stderr.
+async fn next_page(
+    state: &RedisStateAdapter,
+    trace: &str,
+    pages: &mut TracePages,
+) -> Result<Option<TraceRecords>, Failure> {
+    let Some(page) = pages.next_page(state).await? else {
+        return Ok(None);
+    };
+    report_unreadable(trace, &page.unreadable);
+    for s in page.steps.iter().filter(|s| s.omitted_bytes.is_some()) {
         warn(&format!(
             "trace {trace}: step {} ({}) is {} bytes, over the read budget: its events were not read",
             s.name,
@@ -163,50 +246,49 @@ async fn records_or_exit(
             s.omitted_bytes.unwrap_or(0)
         ));
     }
-    if records.not_read > 0 {
-        warn(&format!(
-            "trace {trace}: {} more step {} not read (over {} steps)",
-            records.not_read,
-            noun(records.not_read as u64, "record was", "records were"),
-            limits.steps
-        ));
-    }
-    if !records.exists() {
-        let why = match state.trace_group(trace).await? {
-            Some(_) => "its step records have expired (Motia keeps them 3 days)",
-            None => "no step records (Motia keeps them 3 days; is --trace-prefix right?)",
-        };
-        return Err(Failure::new(
-            exit::NOT_FOUND,
-            format!("trace {trace:?} has {why}"),
-        ));
-    }
-    Ok(records)
+    Ok(Some(page))
 }
 
 /// `trace TRACE [--json]`: the timeline.
 pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(), Failure> {
     RedisStateAdapter::check_group(trace)?;
     let state = connect(config).await?;
-    let records = records_or_exit(&state, trace, TraceLimits::default()).await?;
+    let limits = TraceLimits::default();
+    let mut pages = pages_or_exit(&state, trace, limits).await?;
     let mut out = Out::new();
     if json_out {
-        for s in &records.steps {
-            let error = s
-                .error
-                .as_ref()
-                .map(|e| json!({"message": e.message, "code": e.code, "stack": e.stack}));
-            let events: Vec<&Value> = s.events.iter().map(|e| &e.raw).collect();
-            let line = json!({
-                "id": s.id, "name": s.name, "type": s.entry_type(), "status": s.status,
-                "startTime": s.start_time, "endTime": s.end_time, "error": error, "events": events,
-            });
-            out.line(&line.to_string())?;
+        // Page by page in start order: a flow of any size, at most a page in memory.
+        while let Some(page) = next_page(&state, trace, &mut pages).await? {
+            for s in &page.steps {
+                let error = s
+                    .error
+                    .as_ref()
+                    .map(|e| json!({"message": e.message, "code": e.code, "stack": e.stack}));
+                let events: Vec<&Value> = s.events.iter().map(|e| &e.raw).collect();
+                let line = json!({
+                    "id": s.id, "name": s.name, "type": s.entry_type(), "status": s.status,
+                    "startTime": s.start_time, "endTime": s.end_time, "error": error, "events": events,
+                });
+                out.line(&line.to_string())?;
+            }
         }
         return out.done();
     }
+    // The table needs no events: each page's are dropped once its steps are whole.
+    let mut records = TraceRecords {
+        steps: Vec::with_capacity(pages.headers().steps.len()),
+        ..pages.headers().clone()
+    };
+    while let Some(page) = next_page(&state, trace, &mut pages).await? {
+        records.unreadable.extend(page.unreadable);
+        records.steps.extend(page.steps.into_iter().map(|mut s| {
+            s.events = Vec::new();
+            s
+        }));
+    }
     // Only a failed flow can have dead letters: the walk for them is skipped otherwise.
-    let dead = if records.status() == Some(FlowStatus::Failed) {
+    let status = pages.headers().status();
+    let dead = if status == Some(FlowStatus::Failed) {
         state.dead_letters().await?
     } else {
         Vec::new()
@@ -220,12 +302,12 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
             .map(|s| s.name.clone())
             .unwrap_or_default(),
     };
+    let steps = records.step_count();
     out.line(&format!(
-        "trace {trace}  flow {flow}  {}  started {}  {} {}",
-        records.status().map(FlowStatus::as_str).unwrap_or("?"),
+        "trace {trace}  flow {flow}  {}  started {}  {steps} {}",
+        status.map(FlowStatus::as_str).unwrap_or("?"),
         tl.start_time.map(time_text).unwrap_or_default(),
-        records.step_count(),
-        noun(records.step_count() as u64, "step", "steps")
+        noun(steps as u64, "step", "steps")
     ))?;
     let name_w = tl
         .rows
@@ -273,8 +355,14 @@ pub async fn history(
 ) -> Result<(), Failure> {
     state_key_check(&config, trace, key)?;
     let state = connect(config).await?;
-    let records = records_or_exit(&state, trace, TraceLimits::default()).await?;
-    let entries = key_history(&records, trace, key, reads);
+    let limits = TraceLimits::default();
+    let mut pages = pages_or_exit(&state, trace, limits).await?;
+    let mut entries = Vec::new();
+    while let Some(page) = next_page(&state, trace, &mut pages).await? {
+        entries.extend(key_history(&page, trace, key, reads));
+    }
+    // Pages come in start order; stable, as within one page.
+    entries.sort_by_key(|e| e.timestamp);
     if entries.is_empty() {
         return Err(Failure::new(
             exit::NOT_FOUND,

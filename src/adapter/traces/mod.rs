@@ -22,13 +22,18 @@
 //! # Ok(()) }
 //! ```
 
+mod headers;
+mod pages;
 mod read;
 mod record;
+mod status;
 mod timeline;
 
+pub use pages::TracePages;
 pub use read::{DeadLetter, FlowSummary, GroupEntry, GroupScanner, TraceLimits, TraceRecords};
 pub use record::{
     EntryPoint, EventKind, FlowStatus, GroupCounts, Trace, TraceError, TraceEvent, TraceGroup,
     Unreadable,
 };
+pub use status::MissingRecords;
 pub use timeline::{HistoryEntry, Timeline, TimelineRow, key_history};

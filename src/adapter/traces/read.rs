@@ -9,32 +9,13 @@ use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::Result;
 use crate::adapter::traces::record::{FlowStatus, Trace, TraceGroup, Unreadable};
-
-/// Field names and lengths of a hash without moving its values (Redis 7.0 has no
-/// `HSCAN NOVALUES`); one key, so it routes like any single-key command.
-/// A key of another type answers `{type}` (odd length), so one bad key cannot fail a batch.
-const FIELD_LENGTHS: &str = r"
-local t = redis.call('TYPE', KEYS[1]).ok
-if t ~= 'hash' and t ~= 'none' then return {t} end
-local f = redis.call('HKEYS', KEYS[1])
-local out = {}
-for _, k in ipairs(f) do
-  out[#out + 1] = k
-  out[#out + 1] = redis.call('HSTRLEN', KEYS[1], k)
-end
-return out";
-
-/// The first and last ARGV[2] bytes of one field: enough for a step's header and end.
-const FIELD_ENDS: &str = r"
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return false end
-local n = tonumber(ARGV[2])
-return {string.sub(v, 1, n), string.sub(v, -n)}";
-
-/// Bytes of each end read from a step document over the budget.
-const END_BYTES: usize = 4096;
+use crate::adapter::traces::status::MissingRecords;
 
 /// How much of one trace's records a read may move.
+///
+/// Every record's header (status, times, error, entry; not its events) is read, so a flow's
+/// status always comes from all of its records; whole documents, with their events, are read
+/// for the first records in start order only.
 ///
 /// ```
 /// use motia_state::adapter::traces::TraceLimits;
@@ -43,11 +24,16 @@ const END_BYTES: usize = 4096;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceLimits {
-    /// Whole step documents are read while their sizes add up to at most this; the others
-    /// are read by their ends only ([`Trace::omitted_bytes`]).
+    /// Whole step documents (with their events) are read in start order while their sizes
+    /// add up to at most this; the others keep their header only ([`Trace::omitted_bytes`]).
     pub bytes: usize,
-    /// Step documents read at all; more are counted in [`TraceRecords::not_read`].
+    /// At most this many step documents are read whole, the first in start order; 0 reads
+    /// headers only.
     pub steps: usize,
+    /// The headers of one flow's records may move at most this many bytes (a small document
+    /// counts whole, a large one its first 1 KiB and last 4 KiB); beyond, the records are
+    /// counted in [`TraceRecords::not_read`] and the status is [`FlowStatus::Unknown`].
+    pub header_bytes: usize,
 }
 
 impl Default for TraceLimits {
@@ -55,6 +41,7 @@ impl Default for TraceLimits {
         Self {
             bytes: 8 * 1024 * 1024,
             steps: 2_000,
+            header_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -191,7 +178,8 @@ pub struct TraceRecords {
     pub steps: Vec<Trace>,
     /// Step documents that could not be used.
     pub unreadable: Vec<Unreadable>,
-    /// Step documents left unread (over [`TraceLimits::steps`]).
+    /// Step documents whose headers were not read either (over
+    /// [`TraceLimits::header_bytes`]).
     pub not_read: usize,
 }
 
@@ -219,14 +207,73 @@ impl TraceRecords {
         !self.steps.is_empty() || !self.unreadable.is_empty() || self.not_read > 0
     }
 
-    /// The flow's status derived from its steps (see [`FlowStatus::derive`]).
+    /// The flow's status from each step's final attempt (see
+    /// [`FlowStatus::of_final_attempts`]); [`FlowStatus::Unknown`] when any record could not
+    /// be read, since the missing one may be any step's last attempt.
+    ///
+    /// ```
+    /// # use motia_state::adapter::traces::{FlowStatus, TraceRecords};
+    /// assert_eq!(TraceRecords::empty("T").status(), None);
+    /// let partial = TraceRecords { not_read: 1, ..TraceRecords::empty("T") };
+    /// assert_eq!(partial.status(), Some(FlowStatus::Unknown));
+    /// ```
+    pub fn status(&self) -> Option<FlowStatus> {
+        if self.not_read > 0 || !self.unreadable.is_empty() {
+            return Some(FlowStatus::Unknown);
+        }
+        FlowStatus::of_final_attempts(&self.steps)
+    }
+
+    /// Step executions that failed, retried or not; `None` when not every record was read.
     ///
     /// ```
     /// # use motia_state::adapter::traces::TraceRecords;
-    /// assert_eq!(TraceRecords::empty("T").status(), None);
+    /// assert_eq!(TraceRecords::empty("T").failed_attempts(), Some(0));
     /// ```
-    pub fn status(&self) -> Option<FlowStatus> {
-        FlowStatus::derive(self.steps.iter().map(|s| s.status))
+    pub fn failed_attempts(&self) -> Option<usize> {
+        (self.not_read == 0 && self.unreadable.is_empty()).then(|| {
+            self.steps
+                .iter()
+                .filter(|s| s.status == FlowStatus::Failed)
+                .count()
+        })
+    }
+
+    /// Failed step executions that a later execution of the same step followed: the queue's
+    /// retries.
+    ///
+    /// ```
+    /// use motia_state::adapter::traces::{Trace, TraceRecords};
+    /// let step = |id: &str, start: i64, status: &str| Trace::parse(id, format!(
+    ///     r#"{{"name":"Pay","status":"{status}","startTime":{start}}}"#).as_bytes()).unwrap();
+    /// let r = TraceRecords { steps: vec![step("a", 1, "failed"), step("b", 9, "completed")],
+    ///     ..TraceRecords::empty("T") };
+    /// assert_eq!((r.retries(), r.failed_attempts()), (1, Some(1)));
+    /// ```
+    pub fn retries(&self) -> usize {
+        let mut later = HashSet::new();
+        let mut n = 0;
+        for s in self.steps.iter().rev() {
+            if s.status == FlowStatus::Failed && later.contains(s.name.as_str()) {
+                n += 1;
+            }
+            later.insert(s.name.as_str());
+        }
+        n
+    }
+
+    /// Step records kept by their header only (their events were not read), the last ones in
+    /// start order.
+    ///
+    /// ```
+    /// # use motia_state::adapter::traces::TraceRecords;
+    /// assert_eq!(TraceRecords::empty("T").events_not_read(), 0);
+    /// ```
+    pub fn events_not_read(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.omitted_bytes.is_some())
+            .count()
     }
 
     /// The earliest step start, epoch milliseconds.
@@ -271,10 +318,15 @@ pub struct FlowSummary {
     pub start_time: Option<i64>,
     /// Step documents.
     pub steps: usize,
-    /// The group lists the flow but its own hash is gone (it expires on its own).
+    /// The group lists the flow but its own hash does not exist: expired, or not written yet
+    /// ([`FlowSummary::missing_records`] tells which).
     pub records_expired: bool,
     /// Records that could not be used.
     pub unreadable: Vec<Unreadable>,
+    /// Step executions that failed, retries included; `None` without every record read.
+    pub failed_attempts: Option<usize>,
+    /// Failed step executions the queue retried ([`TraceRecords::retries`]).
+    pub retries: usize,
 }
 
 impl FlowSummary {
@@ -304,8 +356,27 @@ impl FlowSummary {
             start_time,
             steps: records.step_count(),
             records_expired: group.is_some() && !records.exists(),
+            failed_attempts: records
+                .exists()
+                .then(|| records.failed_attempts())
+                .flatten(),
+            retries: records.retries(),
             unreadable: records.unreadable,
         }
+    }
+
+    /// Why the group lists the flow without step records (`None` when they exist), with the
+    /// time now in epoch milliseconds.
+    ///
+    /// ```
+    /// use motia_state::adapter::traces::{FlowSummary, MissingRecords, TraceGroup, TraceRecords};
+    /// let group = TraceGroup::parse("T", br#"{"name":"New","startTime":1000}"#).ok();
+    /// let s = FlowSummary::new("T", group, TraceRecords::empty("T"));
+    /// assert_eq!(s.missing_records(2000), Some(MissingRecords::NotYet));
+    /// ```
+    pub fn missing_records(&self, now_ms: i64) -> Option<MissingRecords> {
+        self.records_expired
+            .then(|| MissingRecords::of(self.start_time, now_ms))
     }
 }
 
@@ -372,16 +443,6 @@ impl DeadLetter {
             attempts: v.get("attemptsMade").and_then(Value::as_u64),
         })
     }
-}
-
-/// What to read of one flow's hash.
-enum Plan {
-    WrongType(String),
-    Read {
-        whole: Vec<String>,
-        ends: Vec<(String, u64)>,
-        not_read: usize,
-    },
 }
 
 impl RedisStateAdapter {
@@ -491,180 +552,22 @@ impl RedisStateAdapter {
         let mut out = Vec::with_capacity(trace_ids.len());
         // A batch moves at most 100 budgets; most flows are a few KB.
         for chunk in trace_ids.chunks(100) {
-            out.extend(self.read_trace_batch(chunk, limits).await?);
+            out.extend(
+                Box::pin(self.read_trace_batch(chunk, limits))
+                    .await?
+                    .into_iter()
+                    .map(|f| f.records),
+            );
         }
         Ok(out)
     }
 
-    async fn read_trace_batch(
+    /// Field names and lengths of each key without a script: `[type]` for a key that is not
+    /// a hash, else field names and lengths (two round trips).
+    pub(super) async fn field_lengths_plain(
         &self,
-        trace_ids: &[String],
-        limits: TraceLimits,
-    ) -> Result<Vec<TraceRecords>> {
-        let lengths_script = redis::Script::new(FIELD_LENGTHS);
-        let ends_script = redis::Script::new(FIELD_ENDS);
-        let keys: Vec<String> = trace_ids
-            .iter()
-            .map(|id| self.trace_records_key(id))
-            .collect();
-        let mut pipe = redis::pipe();
-        // Loaded ahead in the same pipeline, so EVALSHA finds them even after a restart.
-        for s in [FIELD_LENGTHS, FIELD_ENDS] {
-            pipe.cmd("SCRIPT").arg("LOAD").arg(s).ignore();
-        }
-        for k in &keys {
-            pipe.cmd("EVALSHA")
-                .arg(lengths_script.get_hash())
-                .arg(1)
-                .arg(k);
-        }
-        let scripted: Result<Vec<Vec<redis::Value>>> = Box::pin(self.conn.query_pipe(
-            &pipe,
-            Retry::Safe,
-            "reading trace record sizes",
-        ))
-        .await;
-        // A user without the right to run scripts still reads the records, in plain commands;
-        // only documents over the budget are left out (no partial read of a hash field).
-        let (lengths, scripts) = match scripted {
-            Ok(l) => (l, true),
-            Err(e) if e.is_permission() => {
-                (Box::pin(self.field_lengths_plain(&keys)).await?, false)
-            }
-            Err(e) => return Err(e),
-        };
-
-        // Plan per flow: whole documents smallest first within the budget, the others by ends.
-        let mut plans = Vec::with_capacity(keys.len());
-        let mut pipe = redis::pipe();
-        for (key, flat) in keys.iter().zip(&lengths) {
-            if let [t] = flat.as_slice() {
-                let t = match t {
-                    redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-                    redis::Value::SimpleString(s) => s.clone(),
-                    other => format!("{other:?}"),
-                };
-                plans.push(Plan::WrongType(t));
-                continue;
-            }
-            let mut fields: Vec<(String, u64)> = flat
-                .chunks_exact(2)
-                .filter_map(|p| {
-                    let name = match &p[0] {
-                        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-                        _ => return None,
-                    };
-                    let len = match &p[1] {
-                        redis::Value::Int(n) => *n as u64,
-                        _ => 0,
-                    };
-                    Some((name, len))
-                })
-                .collect();
-            fields.sort_by_key(|(_, len)| *len);
-            let not_read = fields.len().saturating_sub(limits.steps);
-            fields.truncate(limits.steps);
-            let mut not_read = not_read;
-            let mut used = 0usize;
-            let mut whole = Vec::new();
-            let mut ends = Vec::new();
-            for (name, len) in fields {
-                if used + len as usize <= limits.bytes {
-                    used += len as usize;
-                    whole.push(name);
-                } else if scripts {
-                    ends.push((name, len));
-                } else {
-                    not_read += 1;
-                }
-            }
-            if !whole.is_empty() {
-                pipe.cmd("HMGET").arg(key).arg(&whole);
-            }
-            for (name, _) in &ends {
-                pipe.cmd("EVALSHA")
-                    .arg(ends_script.get_hash())
-                    .arg(1)
-                    .arg(key)
-                    .arg(name)
-                    .arg(END_BYTES);
-            }
-            plans.push(Plan::Read {
-                whole,
-                ends,
-                not_read,
-            });
-        }
-        let mut replies: std::vec::IntoIter<redis::Value> = if pipe.is_empty() {
-            Vec::new().into_iter()
-        } else {
-            Box::pin(self.conn.query_pipe::<Vec<redis::Value>>(
-                &pipe,
-                Retry::Safe,
-                "reading trace records",
-            ))
-            .await?
-            .into_iter()
-        };
-
-        let mut out = Vec::with_capacity(keys.len());
-        for ((trace_id, key), plan) in trace_ids.iter().zip(&keys).zip(plans) {
-            let mut rec = TraceRecords::empty(trace_id);
-            let (whole, ends) = match plan {
-                Plan::WrongType(t) => {
-                    rec.unreadable.push(Unreadable::new(
-                        key,
-                        "",
-                        format!("a Redis {t}, not a hash of step records"),
-                    ));
-                    out.push(rec);
-                    continue;
-                }
-                Plan::Read {
-                    whole,
-                    ends,
-                    not_read,
-                } => {
-                    rec.not_read = not_read;
-                    (whole, ends)
-                }
-            };
-            let mut add = |field: &str, parsed: std::result::Result<Trace, String>| match parsed {
-                Ok(t) => rec.steps.push(t),
-                Err(reason) => rec.unreadable.push(Unreadable::new(key, field, reason)),
-            };
-            if !whole.is_empty() {
-                let values = match replies.next() {
-                    Some(redis::Value::Array(v)) => v,
-                    _ => Vec::new(),
-                };
-                for (i, field) in whole.iter().enumerate() {
-                    // A field deleted between the two round trips is simply gone.
-                    if let Some(redis::Value::BulkString(b)) = values.get(i) {
-                        add(field, Trace::parse(field, b));
-                    }
-                }
-            }
-            for (field, len) in &ends {
-                if let Some(redis::Value::Array(parts)) = replies.next()
-                    && let [
-                        redis::Value::BulkString(head),
-                        redis::Value::BulkString(tail),
-                    ] = parts.as_slice()
-                {
-                    add(field, Trace::parse_ends(field, head, tail, *len));
-                }
-            }
-            rec.steps
-                .sort_by(|a, b| (a.start_time, &a.id).cmp(&(b.start_time, &b.id)));
-            out.push(rec);
-        }
-        Ok(out)
-    }
-
-    /// `FIELD_LENGTHS` of each key without a script: `[type]` for a key that is not a hash,
-    /// else field names and lengths (two round trips).
-    async fn field_lengths_plain(&self, keys: &[String]) -> Result<Vec<Vec<redis::Value>>> {
+        keys: &[String],
+    ) -> Result<Vec<Vec<redis::Value>>> {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for k in keys {

@@ -27,6 +27,9 @@ pub enum FlowStatus {
     Running,
     /// Done without failure.
     Completed,
+    /// A flow's records could not all be read (over the read budget, or unreadable ones): no
+    /// status can be derived from part of them. Never a step's status.
+    Unknown,
 }
 
 impl FlowStatus {
@@ -41,6 +44,7 @@ impl FlowStatus {
             FlowStatus::Failed => "failed",
             FlowStatus::Running => "running",
             FlowStatus::Completed => "completed",
+            FlowStatus::Unknown => "unknown",
         }
     }
 
@@ -479,8 +483,8 @@ pub struct Trace {
     pub entry_point: Option<EntryPoint>,
     /// Events in stored order.
     pub events: Vec<TraceEvent>,
-    /// Set when the document was larger than the read budget: its size in bytes. Only its
-    /// head and tail were read, so `events` is empty.
+    /// Set when only the document's header was read (it was over the read budget, or past the
+    /// records read whole): its size in bytes; `events` is empty.
     pub omitted_bytes: Option<u64>,
 }
 
@@ -573,15 +577,18 @@ impl Trace {
         total: u64,
     ) -> std::result::Result<Self, String> {
         let head = String::from_utf8_lossy(head);
-        let cut = head
-            .find(",\"events\":")
-            .ok_or("too large to read, and its start holds no step header")?;
+        let cut =
+            header_end(&head).ok_or("too large to read, and its start holds no step header")?;
         let mut obj = parse_object(format!("{}}}", &head[..cut]).as_bytes())?;
         let tail = String::from_utf8_lossy(tail);
-        // The fields after the events: the longest suffix starting at `],"` that parses.
-        for (i, _) in tail.match_indices("],\"").take(64) {
-            if let Ok(Value::Object(rest)) = serde_json::from_str(&format!("{{{}", &tail[i + 2..]))
-            {
+        // The fields after the events: the longest suffix starting at `],"` (whitespace
+        // allowed between, as in pretty-printed JSON) that parses.
+        let after_events = tail.match_indices(']').filter_map(|(i, _)| {
+            let rest = tail[i + 1..].trim_start().strip_prefix(',')?.trim_start();
+            rest.starts_with('"').then_some(rest)
+        });
+        for rest in after_events.take(64) {
+            if let Ok(Value::Object(rest)) = serde_json::from_str(&format!("{{{rest}")) {
                 obj.extend(rest);
                 break;
             }
@@ -617,6 +624,45 @@ impl Trace {
     }
 }
 
+/// Where the top-level object's fields before `"events"` end in the start of a document:
+/// the offset of the comma before the key (or just after `{` when it is the first), so that
+/// `head[..cut] + "}"` is the header as an object. Strings and nesting are skipped, and any
+/// whitespace JSON allows is accepted.
+fn header_end(head: &str) -> Option<usize> {
+    let b = head.as_bytes();
+    let mut depth = 0usize;
+    let mut cut = None;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 && head.get(start..i) == Some("events") {
+                    let rest = head.get(i + 1..)?.trim_start();
+                    if rest.starts_with(':') {
+                        return cut;
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth == 1 {
+                    cut = Some(i + 1);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => cut = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn parse_object(bytes: &[u8]) -> std::result::Result<Map<String, Value>, String> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
@@ -639,16 +685,25 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// JavaScript's `Date` reaches 8.64e15 ms either side of 1970: anything beyond is no time
+/// Motia could have written.
+const MAX_MS: f64 = 8.64e15;
+
 fn as_ms(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_f64().map(|f| f as i64))
+    let f = v.as_f64()?;
+    if !(-MAX_MS..=MAX_MS).contains(&f) {
+        return None;
+    }
+    v.as_i64().or(Some(f as i64))
 }
 
 fn opt_ms(v: &Map<String, Value>, k: &str) -> std::result::Result<Option<i64>, String> {
     match v.get(k) {
         None | Some(Value::Null) => Ok(None),
-        Some(x) => as_ms(x)
+        Some(x @ Value::Number(_)) => as_ms(x)
             .map(Some)
-            .ok_or_else(|| format!("\"{k}\" is a {}, not a time", json_kind(x))),
+            .ok_or_else(|| format!("\"{k}\" {x} is out of the range of times")),
+        Some(x) => Err(format!("\"{k}\" is a {}, not a time", json_kind(x))),
     }
 }
 

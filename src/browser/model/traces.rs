@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
-use motia_state::adapter::traces::FlowStatus;
+use motia_state::adapter::traces::{FlowStatus, MissingRecords};
 
 use crate::browser::action::StepsSummary;
 use crate::browser::model::fingerprints::Fingerprints;
@@ -52,6 +52,28 @@ impl FlowInfo {
     /// The group lists the flow, but its step records are gone.
     pub fn records_expired(&self) -> bool {
         self.steps.as_ref().is_some_and(|s| !s.exists)
+    }
+
+    /// Why the group lists the flow without step records (`None` while they exist or are
+    /// not read yet): a flow younger than Motia's retention has not written them yet.
+    pub fn missing_records(&self, now_ms: i64) -> Option<MissingRecords> {
+        self.records_expired()
+            .then(|| MissingRecords::of(self.start_time, now_ms))
+    }
+
+    /// "completed · 1 retry": the status, with the retries that led to it.
+    pub fn retries_text(&self) -> Option<String> {
+        let n = self.steps.as_ref().map_or(0, |s| s.retries);
+        (n > 0).then(|| retries_text(n))
+    }
+}
+
+/// "1 retry", "2 retries".
+pub fn retries_text(n: usize) -> String {
+    if n == 1 {
+        "1 retry".into()
+    } else {
+        format!("{n} retries")
     }
 }
 

@@ -216,8 +216,11 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
                 .is_some_and(|s| !s.unreadable.is_empty());
         if unreadable {
             rest.push(Span::styled(" records unreadable (T) ", theme::error()));
-        } else if info.records_expired() {
-            rest.push(Span::styled(" records expired ", theme::dim()));
+        } else if let Some(missing) = info.missing_records(m.clock.wall().timestamp_millis()) {
+            rest.push(Span::styled(
+                format!(" {} ", crate::browser::ui::traces::missing_words(missing)),
+                theme::dim(),
+            ));
         }
     }
     let head = match m.keys.trace.as_deref() {

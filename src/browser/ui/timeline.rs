@@ -7,10 +7,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use motia_state::adapter::traces::{EventKind, Trace, TraceEvent};
+use motia_state::adapter::traces::{EventKind, MissingRecords, Trace, TraceEvent};
 
 use crate::browser::format::{ago, human_bytes, local_time, millis, noun};
 use crate::browser::model::timeline::{TimelineView, TlLine};
+use crate::browser::model::traces::retries_text;
 use crate::browser::model::{Model, Pane};
 use crate::browser::text;
 use crate::browser::theme;
@@ -28,9 +29,16 @@ pub fn timeline(f: &mut Frame, m: &Model, area: Rect) {
     // What does not fit whole is left out, the flow's name before the status (a title cut
     // mid-word reads as a defect).
     let mut used = text::width(&head);
-    let status = status
-        .map(|s| (s, format!("{s} ")))
-        .filter(|(_, t)| used + text::width(t) <= w);
+    let retries = v.records.as_ref().map_or(0, |r| r.retries());
+    // The retries go first when the status alone fits.
+    let status = status.and_then(|s| {
+        let with_retries = (retries > 0).then(|| format!("{s} · {} ", retries_text(retries)));
+        with_retries
+            .into_iter()
+            .chain([format!("{s} ")])
+            .find(|t| used + text::width(t) <= w)
+            .map(|t| (s, t))
+    });
     used += status.as_ref().map_or(0, |(_, t)| text::width(t));
     let name = flow
         .and_then(|i| i.flow.as_deref())
@@ -50,21 +58,40 @@ pub fn timeline(f: &mut Frame, m: &Model, area: Rect) {
             theme::error(),
         ),
         (None, None) => Line::styled("reading the trace records…", theme::dim()),
-        (Some(r), None) if !r.exists() => Line::styled(
-            clip("no step records (Motia keeps them 3 days) · Esc closes", w),
-            theme::dim(),
-        ),
+        (Some(r), None) if !r.exists() => {
+            let now_ms = m.clock.wall().timestamp_millis();
+            let text = match flow.and_then(|i| i.missing_records(now_ms)) {
+                Some(MissingRecords::NotYet) => {
+                    "no step records yet (the flow started less than 3 days ago) · Esc closes"
+                }
+                Some(MissingRecords::Expired) => {
+                    "step records expired (Motia keeps them 3 days) · Esc closes"
+                }
+                _ => "no step records (Motia keeps them 3 days) · Esc closes",
+            };
+            Line::styled(clip(text, w), theme::dim())
+        }
         (Some(r), None) => {
-            let start = v.timeline.start_time.unwrap_or(0);
-            let mut text = format!(
-                "started {} ({} ago) · {} {}",
-                local_time(start, &zone),
-                ago(start, m.clock.wall().timestamp_millis()),
-                r.step_count(),
-                noun(r.step_count() as u64, "step", "steps")
-            );
+            let n = r.step_count();
+            // Records that could not be read have no start: no time is shown for none.
+            let started = match v.timeline.start_time {
+                Some(start) => format!(
+                    "started {} ({} ago)",
+                    local_time(start, &zone),
+                    ago(start, m.clock.wall().timestamp_millis())
+                ),
+                None => "started at an unknown time".into(),
+            };
+            let mut text = format!("{started} · {n} {}", noun(n as u64, "step", "steps"));
             if !r.unreadable.is_empty() {
                 text.push_str(&format!(" · {} unreadable", r.unreadable.len()));
+            }
+            let unread = r.events_not_read();
+            if unread > 0 {
+                text.push_str(&format!(
+                    " · events of {unread} {} not read (over the budget)",
+                    noun(unread as u64, "step", "steps")
+                ));
             }
             Line::styled(clip(&text, w), theme::dim())
         }
@@ -112,6 +139,7 @@ fn line_spans(v: &TimelineView, steps: &[Trace], line: TlLine, w: usize) -> Vec<
                 motia_state::adapter::traces::FlowStatus::Failed => "✗",
                 motia_state::adapter::traces::FlowStatus::Running => "◷",
                 motia_state::adapter::traces::FlowStatus::Completed => "✓",
+                motia_state::adapter::traces::FlowStatus::Unknown => "?",
             };
             let head = format!("{:>7} {glyph} ", format!("+{}", millis(row.offset_ms)));
             let took = row

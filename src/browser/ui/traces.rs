@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use motia_state::adapter::traces::FlowStatus;
+use motia_state::adapter::traces::{FlowStatus, MissingRecords};
 
 use crate::browser::format::{ago, thousands};
 use crate::browser::model::traces::{FlowInfo, TraceSort};
@@ -64,13 +64,18 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
     let mut lines = Vec::with_capacity(h);
     let start = m.traces.list.offset.min(shown);
     let now_ms = m.clock.wall().timestamp_millis();
-    for (i, trace) in m.traces.view[start..(start + h).min(shown)]
+    let rows = &m.traces.view[start..(start + h).min(shown)];
+    // The status column is as wide as its widest word on screen ("completed · 2 retries").
+    let status_w = rows
         .iter()
-        .enumerate()
-    {
+        .map(|t| text::width(&status_text(m.index.flows.get(&**t), true, now_ms).0))
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    for (i, trace) in rows.iter().enumerate() {
         let cursor = start + i == m.traces.list.cursor;
         let line = if m.index.has_records() {
-            flow_row(m, trace, inner, now_ms, cursor, focused)
+            flow_row(m, trace, (inner, status_w), now_ms, cursor, focused)
         } else {
             plain_row(m, trace, inner, cursor, focused)
         };
@@ -118,26 +123,43 @@ fn live_mark(m: &Model, trace: &str) -> &'static str {
     }
 }
 
-fn status_text(info: Option<&FlowInfo>, words: bool) -> (String, Style) {
+fn status_text(info: Option<&FlowInfo>, words: bool, now_ms: i64) -> (String, Style) {
     let Some(info) = info else {
         return (if words { "" } else { " " }.into(), theme::dim());
     };
-    if info.group_unreadable.is_some() && info.steps.is_none() {
+    let unreadable_steps = info
+        .steps
+        .as_ref()
+        .is_some_and(|s| !s.unreadable.is_empty());
+    // Nothing usable: neither a group record nor readable step records.
+    let group_only_unreadable =
+        info.group_unreadable.is_some() && info.steps.as_ref().is_none_or(|s| !s.exists);
+    if group_only_unreadable || (unreadable_steps && info.status() == Some(FlowStatus::Unknown)) {
         return (
             if words { "unreadable" } else { "!" }.into(),
             theme::error(),
         );
     }
-    if info.records_expired() && info.group_status.is_none() {
-        return (if words { "expired" } else { "-" }.into(), theme::dim());
+    if info.group_status.is_none()
+        && let Some(missing) = info.missing_records(now_ms)
+    {
+        let word = match missing {
+            MissingRecords::Expired => "expired",
+            MissingRecords::NotYet | MissingRecords::Unknown => "no steps",
+        };
+        return (if words { word } else { "-" }.into(), theme::dim());
     }
     let status = info.status();
     let text = match (status, words) {
-        (Some(s), true) => s.as_str().to_string(),
+        (Some(s), true) => match info.retries_text() {
+            Some(r) => format!("{s} · {r}"),
+            None => s.as_str().to_string(),
+        },
         (None, true) => "…".into(),
         (Some(FlowStatus::Failed), false) => "✗".into(),
         (Some(FlowStatus::Running), false) => "◷".into(),
         (Some(FlowStatus::Completed), false) => "✓".into(),
+        (Some(FlowStatus::Unknown), false) => "?".into(),
         (None, false) => "·".into(),
     };
     (text, theme::status(status))
@@ -147,15 +169,15 @@ fn status_text(info: Option<&FlowInfo>, words: bool) -> (String, Style) {
 fn flow_row(
     m: &Model,
     trace: &str,
-    inner: usize,
+    (inner, status_w): (usize, usize),
     now_ms: i64,
     cursor: bool,
     focused: bool,
 ) -> Line<'static> {
     let info = m.index.flows.get(trace);
     let words = m.size.0 >= STATUS_WORDS_FROM;
-    let (status, status_style) = status_text(info, words);
-    let status_w = if words { 9 } else { 1 };
+    let (status, status_style) = status_text(info, words, now_ms);
+    let status_w = if words { status_w } else { 1 };
     let age = info
         .and_then(|i| i.start_time)
         .map(|t| ago(t, now_ms))
@@ -184,11 +206,21 @@ fn flow_row(
     let id_w = text::width(&id).max(13);
     let flow = match info {
         Some(i) if i.group_unreadable.is_some() && i.flow.is_none() => "unreadable record".into(),
-        Some(i) if i.records_expired() => format!(
-            "{} (records expired)",
-            text::line(i.flow.as_deref().unwrap_or_default())
-        ),
-        Some(i) => text::line(i.flow.as_deref().unwrap_or_default()).into_owned(),
+        Some(i) => match i.missing_records(now_ms) {
+            Some(missing) => format!(
+                "{} ({})",
+                text::line(i.flow.as_deref().unwrap_or_default()),
+                missing_words(missing)
+            ),
+            // Below 120 columns the status is a mark: the retries go with the flow's name.
+            None => match i.retries_text().filter(|_| !words) {
+                Some(r) => format!(
+                    "{} · {r}",
+                    text::line(i.flow.as_deref().unwrap_or_default())
+                ),
+                None => text::line(i.flow.as_deref().unwrap_or_default()).into_owned(),
+            },
+        },
         None => String::new(),
     };
     // The counts and the status are kept whole on a narrow pane: the flow name gives way
@@ -242,6 +274,15 @@ fn empty_traces_text(m: &Model) -> &'static str {
     }
 }
 
+/// The flow cell's words for a flow without step records.
+pub(crate) fn missing_words(missing: MissingRecords) -> &'static str {
+    match missing {
+        MissingRecords::Expired => "records expired",
+        MissingRecords::NotYet => "no step records yet",
+        MissingRecords::Unknown => "no step records",
+    }
+}
+
 /// What the Value pane says about the selected trace's records when no key is shown: records
 /// that could not be read, with the reason, or records that expired.
 pub(crate) fn record_notes(m: &Model, width: usize) -> Vec<Line<'static>> {
@@ -260,11 +301,20 @@ pub(crate) fn record_notes(m: &Model, width: usize) -> Vec<Line<'static>> {
             theme::error(),
         ));
     }
-    if info.records_expired() {
-        out.push(Line::styled(
+    let text = match info.missing_records(m.clock.wall().timestamp_millis()) {
+        Some(MissingRecords::Expired) => Some(
             "records expired: the group lists this flow, its step records are gone (kept 3 days)",
-            theme::dim(),
-        ));
+        ),
+        Some(MissingRecords::NotYet) => Some(
+            "no step records yet: the flow started less than 3 days ago, its steps have not written any",
+        ),
+        Some(MissingRecords::Unknown) => Some(
+            "no step records: the group lists this flow without a start time (expired, or not written yet)",
+        ),
+        None => None,
+    };
+    if let Some(text) = text {
+        out.push(Line::styled(clip(text, width), theme::dim()));
     }
     for u in info.steps.iter().flat_map(|s| &s.unreadable) {
         out.push(Line::styled(

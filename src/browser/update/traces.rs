@@ -37,7 +37,8 @@ fn status_rank(s: Option<FlowStatus>) -> u8 {
         Some(FlowStatus::Failed) => 0,
         Some(FlowStatus::Running) => 1,
         Some(FlowStatus::Completed) => 2,
-        None => 3,
+        Some(FlowStatus::Unknown) => 3,
+        None => 4,
     }
 }
 

@@ -9,10 +9,11 @@ use motia_state::adapter::traces::{FlowStatus, TraceLimits};
 use crate::browser::action::{StepsSummary, TraceRead, WorkerEvent};
 use crate::browser::worker::Events;
 
-/// A summary reads every step of a flow: a small budget each (larger documents by their ends).
+/// A summary needs each step record's header only (status, times), never the events.
 const SUMMARY_LIMITS: TraceLimits = TraceLimits {
-    bytes: 256 * 1024,
-    steps: 1_000,
+    bytes: 0,
+    steps: 0,
+    header_bytes: 16 * 1024 * 1024,
 };
 
 /// Flows per summary batch sent to the UI.
@@ -58,6 +59,7 @@ pub async fn run_summaries(adapter: RedisStateAdapter, ids: Vec<String>, events:
                             start_time: r.start_time(),
                             first_step: r.steps.first().map(|s| s.name.clone()),
                             unreadable: r.unreadable.iter().map(|u| u.to_string()).collect(),
+                            retries: r.retries(),
                         };
                         (r.trace_id, s)
                     })
