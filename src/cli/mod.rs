@@ -210,8 +210,8 @@ went to the dead-letter queue. With --json, one line per step execution in start
 the events as stored."
     )]
     Trace {
-        /// Trace id
-        trace: String,
+        /// Trace id (any bytes)
+        trace: OsString,
         /// One JSON line per step execution
         #[arg(long)]
         json: bool,
@@ -224,10 +224,10 @@ Motia keeps trace records 3 days; writes made outside traced steps do not appear
 when no record touches the key."
     )]
     History {
-        /// Trace (group) id
-        trace: String,
-        /// Key inside the trace
-        key: String,
+        /// Trace (group) id (any bytes)
+        trace: OsString,
+        /// Key inside the trace (any bytes)
+        key: OsString,
         /// One JSON line per operation
         #[arg(long)]
         json: bool,
@@ -445,12 +445,12 @@ Examples:
   motia-state watch --key order --values | jq -c .value"
     )]
     Watch {
-        /// Only this trace
+        /// Only this trace (exact bytes)
         #[arg(long, value_name = "TRACE")]
-        trace: Option<String>,
-        /// Only keys with this name (in every trace, or in --trace)
+        trace: Option<OsString>,
+        /// Only keys with this name (in every trace, or in --trace; exact bytes)
         #[arg(long, value_name = "KEY")]
-        key: Option<String>,
+        key: Option<OsString>,
         /// Add each key's value, read right after the event (it can be newer than the event)
         #[arg(long)]
         values: bool,

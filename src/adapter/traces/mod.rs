@@ -24,6 +24,7 @@
 
 mod read;
 mod record;
+mod search;
 mod timeline;
 
 pub use read::{DeadLetter, FlowSummary, GroupEntry, GroupScanner, TraceLimits, TraceRecords};
@@ -31,4 +32,5 @@ pub use record::{
     EntryPoint, EventKind, FlowStatus, GroupCounts, Trace, TraceError, TraceEvent, TraceGroup,
     Unreadable,
 };
+pub use search::{GroupSearch, SearchLimits};
 pub use timeline::{HistoryEntry, Timeline, TimelineRow, key_history};

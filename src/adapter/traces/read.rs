@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::Result;
+use crate::adapter::escape::shown;
 use crate::adapter::traces::record::{FlowStatus, Trace, TraceGroup, Unreadable};
 
 /// Field names and lengths of a hash without moving its values (Redis 7.0 has no
@@ -61,6 +62,9 @@ impl Default for TraceLimits {
 
 /// One entry of the group hash: a flow's trace id and its group record.
 ///
+/// Trace ids are bytes: join and read by [`GroupEntry::trace_id_bytes`]; `trace_id` is for
+/// showing (itself when UTF-8, else escaped as [`crate::escape::shown`] does).
+///
 /// ```
 /// use motia_state::adapter::traces::GroupEntry;
 /// # fn show(e: GroupEntry) {
@@ -72,8 +76,10 @@ impl Default for TraceLimits {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupEntry {
-    /// The trace id (the field).
+    /// The trace id (the field), as [`crate::escape::shown`] gives it.
     pub trace_id: String,
+    /// The field's exact bytes.
+    pub trace_id_bytes: Vec<u8>,
     /// The record, or why it cannot be used.
     pub group: std::result::Result<TraceGroup, Unreadable>,
 }
@@ -99,7 +105,7 @@ pub struct GroupScanner {
     count: usize,
     cursor: u64,
     done: bool,
-    seen: HashSet<String>,
+    seen: HashSet<Vec<u8>>,
 }
 
 impl GroupScanner {
@@ -145,14 +151,15 @@ impl GroupScanner {
         self.done = next == 0;
         let mut page = Vec::with_capacity(flat.len() / 2);
         for pair in flat.chunks_exact(2) {
-            let field = String::from_utf8_lossy(&pair[0]).into_owned();
-            if !self.seen.insert(field.clone()) {
+            if !self.seen.insert(pair[0].clone()) {
                 continue;
             }
+            let field = shown(&pair[0]);
             let group = TraceGroup::parse(&field, &pair[1])
                 .map_err(|reason| Unreadable::new(&self.key, &field, reason));
             page.push(GroupEntry {
                 trace_id: field,
+                trace_id_bytes: pair[0].clone(),
                 group,
             });
         }
@@ -378,8 +385,8 @@ impl DeadLetter {
 enum Plan {
     WrongType(String),
     Read {
-        whole: Vec<String>,
-        ends: Vec<(String, u64)>,
+        whole: Vec<Vec<u8>>,
+        ends: Vec<(Vec<u8>, u64)>,
         not_read: usize,
     },
 }
@@ -405,6 +412,19 @@ impl RedisStateAdapter {
     /// ```
     pub fn trace_records_key(&self, trace_id: &str) -> String {
         format!("{}{trace_id}", self.config().trace_prefix)
+    }
+
+    /// [`Self::trace_records_key`] of a trace id given as bytes (any bytes).
+    ///
+    /// ```no_run
+    /// # fn demo(state: motia_state::RedisStateAdapter) {
+    /// assert_eq!(state.trace_records_key_bytes(b"k\xffx"), b"motia:trace:k\xffx");
+    /// # }
+    /// ```
+    pub fn trace_records_key_bytes(&self, trace_id: &[u8]) -> Vec<u8> {
+        let mut key = self.config().trace_prefix.as_bytes().to_vec();
+        key.extend_from_slice(trace_id);
+        key
     }
 
     /// Streams the group hash with `HSCAN`.
@@ -439,16 +459,29 @@ impl RedisStateAdapter {
         &self,
         trace_id: &str,
     ) -> Result<Option<std::result::Result<TraceGroup, Unreadable>>> {
+        self.trace_group_bytes(trace_id.as_bytes()).await
+    }
+
+    /// [`Self::trace_group`] of a trace id given as bytes.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let listed = state.trace_group_bytes(b"k\xffx").await?.is_some();
+    /// # Ok(()) }
+    /// ```
+    pub async fn trace_group_bytes(
+        &self,
+        trace_id: &[u8],
+    ) -> Result<Option<std::result::Result<TraceGroup, Unreadable>>> {
         let key = self.trace_groups_key();
+        let id = shown(trace_id);
         let raw: Option<Vec<u8>> = Box::pin(self.conn.query(
             redis::cmd("HGET").arg(&key).arg(trace_id),
             Retry::Safe,
-            &format!("HGET {key} {trace_id}"),
+            &format!("HGET {key} {}", crate::adapter::escape::name(trace_id)),
         ))
         .await?;
-        Ok(raw.map(|b| {
-            TraceGroup::parse(trace_id, &b).map_err(|r| Unreadable::new(&key, trace_id, r))
-        }))
+        Ok(raw.map(|b| TraceGroup::parse(&id, &b).map_err(|r| Unreadable::new(&key, &id, r))))
     }
 
     /// Reads one flow's step documents within `limits` (two round trips; documents over the
@@ -467,8 +500,27 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn read_trace(&self, trace_id: &str, limits: TraceLimits) -> Result<TraceRecords> {
-        let mut all = self.read_traces(&[trace_id.to_string()], limits).await?;
-        Ok(all.pop().unwrap_or_else(|| TraceRecords::empty(trace_id)))
+        self.read_trace_bytes(trace_id.as_bytes(), limits).await
+    }
+
+    /// [`Self::read_trace`] of a trace id given as bytes (any bytes); the records'
+    /// `trace_id` is it as [`crate::escape::shown`] gives it.
+    ///
+    /// ```no_run
+    /// use motia_state::adapter::traces::TraceLimits;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let records = state.read_trace_bytes(b"k\xffx", TraceLimits::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn read_trace_bytes(
+        &self,
+        trace_id: &[u8],
+        limits: TraceLimits,
+    ) -> Result<TraceRecords> {
+        let mut all = self.read_traces_bytes(&[trace_id.to_vec()], limits).await?;
+        Ok(all
+            .pop()
+            .unwrap_or_else(|| TraceRecords::empty(&shown(trace_id))))
     }
 
     /// Reads several flows' step documents, each within `limits`, pipelined (two round trips
@@ -488,6 +540,26 @@ impl RedisStateAdapter {
         trace_ids: &[String],
         limits: TraceLimits,
     ) -> Result<Vec<TraceRecords>> {
+        let ids: Vec<Vec<u8>> = trace_ids.iter().map(|t| t.as_bytes().to_vec()).collect();
+        self.read_traces_bytes(&ids, limits).await
+    }
+
+    /// [`Self::read_traces`] of trace ids given as bytes (any bytes): the exact hash
+    /// `{trace_prefix}{bytes}` of each is read.
+    ///
+    /// ```no_run
+    /// use motia_state::adapter::traces::TraceLimits;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let groups = state.scan_trace_groups().collect_all().await?;
+    /// let ids: Vec<Vec<u8>> = groups.into_iter().map(|g| g.trace_id_bytes).collect();
+    /// let records = state.read_traces_bytes(&ids, TraceLimits::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn read_traces_bytes(
+        &self,
+        trace_ids: &[Vec<u8>],
+        limits: TraceLimits,
+    ) -> Result<Vec<TraceRecords>> {
         let mut out = Vec::with_capacity(trace_ids.len());
         // A batch moves at most 100 budgets; most flows are a few KB.
         for chunk in trace_ids.chunks(100) {
@@ -498,14 +570,14 @@ impl RedisStateAdapter {
 
     async fn read_trace_batch(
         &self,
-        trace_ids: &[String],
+        trace_ids: &[Vec<u8>],
         limits: TraceLimits,
     ) -> Result<Vec<TraceRecords>> {
         let lengths_script = redis::Script::new(FIELD_LENGTHS);
         let ends_script = redis::Script::new(FIELD_ENDS);
-        let keys: Vec<String> = trace_ids
+        let keys: Vec<Vec<u8>> = trace_ids
             .iter()
-            .map(|id| self.trace_records_key(id))
+            .map(|id| self.trace_records_key_bytes(id))
             .collect();
         let mut pipe = redis::pipe();
         // Loaded ahead in the same pipeline, so EVALSHA finds them even after a restart.
@@ -547,11 +619,11 @@ impl RedisStateAdapter {
                 plans.push(Plan::WrongType(t));
                 continue;
             }
-            let mut fields: Vec<(String, u64)> = flat
+            let mut fields: Vec<(Vec<u8>, u64)> = flat
                 .chunks_exact(2)
                 .filter_map(|p| {
                     let name = match &p[0] {
-                        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+                        redis::Value::BulkString(b) => b.clone(),
                         _ => return None,
                     };
                     let len = match &p[1] {
@@ -609,7 +681,8 @@ impl RedisStateAdapter {
 
         let mut out = Vec::with_capacity(keys.len());
         for ((trace_id, key), plan) in trace_ids.iter().zip(&keys).zip(plans) {
-            let mut rec = TraceRecords::empty(trace_id);
+            let mut rec = TraceRecords::empty(&shown(trace_id));
+            let key = &shown(key);
             let (whole, ends) = match plan {
                 Plan::WrongType(t) => {
                     rec.unreadable.push(Unreadable::new(
@@ -641,7 +714,8 @@ impl RedisStateAdapter {
                 for (i, field) in whole.iter().enumerate() {
                     // A field deleted between the two round trips is simply gone.
                     if let Some(redis::Value::BulkString(b)) = values.get(i) {
-                        add(field, Trace::parse(field, b));
+                        let field = shown(field);
+                        add(&field, Trace::parse(&field, b));
                     }
                 }
             }
@@ -652,7 +726,8 @@ impl RedisStateAdapter {
                         redis::Value::BulkString(tail),
                     ] = parts.as_slice()
                 {
-                    add(field, Trace::parse_ends(field, head, tail, *len));
+                    let field = shown(field);
+                    add(&field, Trace::parse_ends(&field, head, tail, *len));
                 }
             }
             rec.steps
@@ -664,7 +739,7 @@ impl RedisStateAdapter {
 
     /// `FIELD_LENGTHS` of each key without a script: `[type]` for a key that is not a hash,
     /// else field names and lengths (two round trips).
-    async fn field_lengths_plain(&self, keys: &[String]) -> Result<Vec<Vec<redis::Value>>> {
+    async fn field_lengths_plain(&self, keys: &[Vec<u8>]) -> Result<Vec<Vec<redis::Value>>> {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for k in keys {
@@ -745,8 +820,8 @@ impl RedisStateAdapter {
         groups: Vec<GroupEntry>,
         limits: TraceLimits,
     ) -> Result<Vec<FlowSummary>> {
-        let ids: Vec<String> = groups.iter().map(|g| g.trace_id.clone()).collect();
-        let records = self.read_traces(&ids, limits).await?;
+        let ids: Vec<Vec<u8>> = groups.iter().map(|g| g.trace_id_bytes.clone()).collect();
+        let records = self.read_traces_bytes(&ids, limits).await?;
         Ok(groups
             .into_iter()
             .zip(records)
