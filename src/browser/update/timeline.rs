@@ -163,7 +163,9 @@ fn open(m: &mut Model, fx: &mut Vec<Effect>) {
                 ..
             } = &ev.kind
             {
-                let (group, key) = (group.clone(), key.clone());
+                // The index names traces and keys escaped (see `escape::name`).
+                let group = motia_state::escape::name_str(group).into_owned();
+                let key = motia_state::escape::name_str(key).into_owned();
                 return jump(m, &group, &key, fx);
             }
             return;
