@@ -92,6 +92,12 @@ fn trace_ids_of_any_bytes_join_their_state_and_a_group_is_searched_in_every_flow
     let s = t.wait("the Keys pane back", |s| s.contains("Keys · a\\x1bb"));
     assert!(!s.contains("no longer exists"), "{s}");
     t.wait_for("\"n\": 2");
+    // Its history, read from the records that name the group as JSON text.
+    t.keys(&["H"]);
+    t.wait_for("set      ControlFlow {\"n\":2}");
+    t.wait_for("newest set = the value now");
+    t.keys(&["Escape"]);
+    t.wait("the history closed", |s| !s.contains("History order"));
 
     // `orders` has no records of its own: H finds the write in FLOW1's records.
     t.keys(&["h", "/"]);

@@ -151,6 +151,33 @@ fn trace_ids_that_are_not_utf8_or_hold_control_characters_join_by_their_bytes() 
     );
 }
 
+#[tokio::test]
+async fn the_library_reads_groups_and_records_by_their_exact_bytes() {
+    let s = RedisServer::start();
+    write_flow(&s, b"o\xff1", "Bytes", T0);
+    write_flow(&s, b"o\xfe1", "Other", T0 + 1);
+    let state = motia_state::RedisStateAdapter::connect(s.config())
+        .await
+        .unwrap();
+    let mut groups = state.scan_trace_groups().collect_all().await.unwrap();
+    groups.sort_by(|a, b| a.trace_id_bytes.cmp(&b.trace_id_bytes));
+    let ids: Vec<&[u8]> = groups.iter().map(|g| g.trace_id_bytes.as_slice()).collect();
+    assert_eq!(ids, [&b"o\xfe1"[..], b"o\xff1"]);
+    assert_eq!(groups[1].trace_id, "o\\xff1");
+    let ids: Vec<Vec<u8>> = groups.iter().map(|g| g.trace_id_bytes.clone()).collect();
+    let records = state
+        .read_traces_bytes(&ids, motia_state::adapter::traces::TraceLimits::default())
+        .await
+        .unwrap();
+    let names: Vec<&str> = records.iter().map(|r| r.steps[0].name.as_str()).collect();
+    assert_eq!(names, ["Other", "Bytes"]);
+    let summaries = state
+        .flow_summaries(groups, motia_state::adapter::traces::TraceLimits::default())
+        .await
+        .unwrap();
+    assert!(summaries.iter().all(|f| f.steps == 1 && !f.records_expired));
+}
+
 #[test]
 fn watch_names_a_trace_argument_that_is_not_utf8() {
     let s = RedisServer::start();

@@ -121,7 +121,7 @@ pub async fn read_records(
         let current = match &full_key {
             Some(k) => Some(
                 adapter
-                    .get_raw_many_full(std::slice::from_ref(k))
+                    .get_raw_many_full(&[raw_key(k)])
                     .await?
                     .pop()
                     .flatten(),
