@@ -68,7 +68,9 @@ pub async fn list(
     if all {
         ids.extend(groups.keys().cloned());
     }
-    let ids: Vec<Vec<u8>> = ids.into_iter().collect();
+    // As before: ids that are not UTF-8 after the others.
+    let mut ids: Vec<Vec<u8>> = ids.into_iter().collect();
+    ids.sort_by_key(|id| std::str::from_utf8(id).is_err());
     let records = state.read_traces_bytes(&ids, LISTING_LIMITS).await?;
     let mut out = Out::new();
     for (id_bytes, rec) in ids.iter().zip(records) {
