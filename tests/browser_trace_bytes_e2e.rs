@@ -124,5 +124,26 @@ fn trace_ids_of_any_bytes_join_their_state_and_a_group_is_searched_in_every_flow
     t.wait_for("orders: no trace records of its own;");
     t.wait_for("found in other flows' records");
     t.wait_for("(searched all 3 flows listed)");
+    t.keys(&["Escape"]);
+    t.wait("the history closed", |s| !s.contains("History ord_1"));
+
+    // The trace id that is not UTF-8: its events name it lossily, the jump still finds it.
+    t.keys(&["h", "/"]);
+    t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.type_text("xff1");
+    t.keys(&["Enter"]);
+    t.wait_for("Keys · o\\xff1");
+    t.keys(&["T"]);
+    t.wait_for("Timeline o\\xff1");
+    t.keys(&["Enter"]);
+    t.wait_for("state set order");
+    t.keys(&["j", "j"]);
+    t.wait_for("Enter: go to the key order");
+    t.keys(&["Enter"]);
+    let s = t.wait("the Keys pane back", |s| {
+        s.contains("Keys · o\\xff1") && !s.contains("Timeline")
+    });
+    assert!(!s.contains("no longer exists"), "{s}");
+    t.wait_for("\"n\": 1");
     t.keys(&["q"]);
 }

@@ -58,7 +58,7 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
                      none of {s} names it",
                     text::name(&v.trace)
                 ),
-                None => "no trace record touches this key".to_string(),
+                None => "no record of this trace touches this key".to_string(),
             };
             Line::styled(clip(&text, w), theme::note())
         }
