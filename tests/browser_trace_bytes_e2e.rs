@@ -145,5 +145,8 @@ fn trace_ids_of_any_bytes_join_their_state_and_a_group_is_searched_in_every_flow
     });
     assert!(!s.contains("no longer exists"), "{s}");
     t.wait_for("\"n\": 1");
+    t.keys(&["H"]);
+    t.wait_for("set      BytesFlow {\"n\":1}");
+    t.wait_for("newest set = the value now");
     t.keys(&["q"]);
 }

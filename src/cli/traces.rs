@@ -317,23 +317,22 @@ pub async fn history(
     } else {
         " (reads are left out; add --reads)"
     };
-    // Motia's records are JSON text: no event can name a group or key that is not UTF-8.
-    let (Ok(group), Ok(key_text)) = (
-        std::str::from_utf8(trace_bytes),
-        std::str::from_utf8(key_bytes),
-    ) else {
+    // Motia's records are JSON text: no event names a key that is not UTF-8, and a trace id
+    // that is not UTF-8 only lossily (its own records still do, so they are read).
+    let Ok(key_text) = std::str::from_utf8(key_bytes) else {
         return Err(Failure::new(
             exit::NOT_FOUND,
             format!(
-                "no trace record can name group {trace} key {key}: it is not UTF-8, and Motia's \
-                 records are JSON text"
+                "no trace record can name key {key}: it is not UTF-8, and Motia's records are \
+                 JSON text"
             ),
         ));
     };
     let state = connect(config).await?;
     let own = read_reported(&state, trace_bytes, TraceLimits::default()).await?;
     if own.exists() {
-        let entries = key_history(&own, group, key_text, reads);
+        let group = String::from_utf8_lossy(trace_bytes);
+        let entries = key_history(&own, &group, key_text, reads);
         if entries.is_empty() {
             return Err(Failure::new(
                 exit::NOT_FOUND,
@@ -342,6 +341,15 @@ pub async fn history(
         }
         return print_history(&entries, None, json_out);
     }
+    let Ok(group) = std::str::from_utf8(trace_bytes) else {
+        return Err(Failure::new(
+            exit::NOT_FOUND,
+            format!(
+                "trace {trace} has no step records, and other flows' records cannot name a group \
+                 that is not UTF-8 (Motia's records are JSON text)"
+            ),
+        ));
+    };
     let mut progress = Progress::new("searching the trace records of every flow");
     let found = state
         .search_group_records(

@@ -71,10 +71,12 @@ impl HistoryView {
 
     /// Recomputes the entries from the records (reads included or not).
     pub fn build(&mut self) {
-        // The view names the trace and key escaped; the records name them as JSON text.
-        let name = |shown: &str| String::from_utf8(motia_state::escape::unescape_name(shown));
-        self.entries = match (&self.records, name(&self.trace), name(&self.key)) {
-            (Some(r), Ok(group), Ok(key)) => key_history(r, &group, &key, self.reads),
+        // The view names the trace and key escaped; the records name them as JSON text (a
+        // trace id that is not UTF-8 lossily, in its own records).
+        let raw = |shown: &str| motia_state::escape::unescape_name(shown);
+        let group = String::from_utf8_lossy(&raw(&self.trace)).into_owned();
+        self.entries = match (&self.records, String::from_utf8(raw(&self.key))) {
+            (Some(r), Ok(key)) => key_history(r, &group, &key, self.reads),
             _ => Vec::new(),
         };
     }
