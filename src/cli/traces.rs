@@ -119,8 +119,7 @@ pub async fn list(
         };
         if std::str::from_utf8(id_bytes).is_err() {
             // Exact bytes in base64, in place of the escaped text (see `keys --json`).
-            let map = line.as_object_mut();
-            if let Some(map) = map {
+            if let Some(map) = line.as_object_mut() {
                 let rest = std::mem::take(map);
                 map.insert(
                     "traceIdBase64".into(),
