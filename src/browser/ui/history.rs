@@ -55,7 +55,7 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
             let text = match v.searched_text() {
                 Some(s) => format!(
                     "no trace record touches this key: {} has no records of its own, and \
-                     none of {s} names it",
+                     the records of {s} do not name it",
                     text::name(&v.trace)
                 ),
                 None => "no record of this trace touches this key".to_string(),

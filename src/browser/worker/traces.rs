@@ -113,7 +113,8 @@ pub async fn read_records(
             });
             records = found.records;
         }
-        let dead_letters = if records.status() == Some(FlowStatus::Failed) {
+        // A history's search has no use for them.
+        let dead_letters = if search.is_none() && records.status() == Some(FlowStatus::Failed) {
             adapter.dead_letters().await?
         } else {
             Vec::new()
