@@ -220,8 +220,11 @@ the events as stored."
     #[command(
         after_help = "One line per set, delete or clear (and get with --reads). With --json: \
 {\"timestamp\",\"step\",\"operation\",\"value\"}, value only for set (the whole value written). \
-Motia keeps trace records 3 days; writes made outside traced steps do not appear. Status 1 \
-when no record touches the key."
+A group without step records of its own (such as orders, written by steps of other flows) is \
+searched for in the records of every flow (the newest 5000; progress on stderr): each line then \
+names its flow (\"traceId\" in JSON). Times are local with their UTC offset. Motia keeps trace \
+records 3 days; writes made outside traced steps do not appear. Status 1 when no record touches \
+the key."
     )]
     History {
         /// Trace (group) id (any bytes)
