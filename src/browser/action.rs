@@ -215,6 +215,19 @@ pub struct TraceRead {
     pub dead_letters: Vec<DeadLetter>,
     /// The value of the requested key now (`None` inside: the key is gone).
     pub current: Option<Option<Vec<u8>>>,
+    /// Set when the group has no records of its own and every flow's were searched for it:
+    /// `records` then holds the steps that name the group.
+    pub search: Option<SearchInfo>,
+}
+
+/// What a search of every flow's records for a group read (see `search_group_records`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchInfo {
+    /// The flow of each step of the records, in order.
+    pub flows: Vec<String>,
+    /// Flows read, of those listed.
+    pub searched: usize,
+    pub listed: usize,
 }
 
 /// What the server let the user know about itself; `Err` says why a figure is unknown (an ACL
@@ -332,6 +345,8 @@ pub enum WorkerEvent {
         id: u64,
         result: Result<TraceRead, String>,
     },
+    /// A search of every flow's records for request `id` has read `done` of `total` flows.
+    TraceSearch { id: u64, done: usize, total: usize },
     /// Live mode (keyspace notifications).
     Live(LiveEvent),
     /// The keys of a `:where` request whose value matched.

@@ -1320,6 +1320,7 @@ mod trace_records {
         let json = format!(r#"{{"id":"{id}","name":"{name}","startTime":{start}}}"#);
         GroupEntry {
             trace_id: id.into(),
+            trace_id_bytes: id.as_bytes().to_vec(),
             group: TraceGroup::parse(id, json.as_bytes())
                 .map_err(|r| motia_state::adapter::traces::Unreadable::new("g", id, r)),
         }
@@ -1445,6 +1446,7 @@ mod trace_records {
                 attempts: Some(2),
             }],
             current: Some(Some(br#"{"id":7,"status":"shipped"}"#.to_vec())),
+            search: None,
         }
     }
 

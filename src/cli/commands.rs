@@ -326,13 +326,18 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 traces(config, counts).await
             }
         }
-        Command::Trace { trace, json } => crate::cli::traces::timeline(config, &trace, json).await,
+        Command::Trace { trace, json } => {
+            crate::cli::traces::timeline(config, &arg_bytes(&trace)?, json).await
+        }
         Command::History {
             trace,
             key,
             json,
             reads,
-        } => crate::cli::traces::history(config, &trace, &key, json, reads).await,
+        } => {
+            let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
+            crate::cli::traces::history(config, &trace, &key, json, reads).await
+        }
         Command::Keys { trace, json } => {
             let trace = arg_bytes(&trace)?;
             RedisStateAdapter::check_group_bytes(&trace)?;
@@ -446,8 +451,16 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             enable_notifications,
         } => {
             let args = crate::cli::watch::WatchArgs {
-                trace,
-                key,
+                trace: trace
+                    .as_deref()
+                    .map(arg_bytes)
+                    .transpose()?
+                    .map(Cow::into_owned),
+                key: key
+                    .as_deref()
+                    .map(arg_bytes)
+                    .transpose()?
+                    .map(Cow::into_owned),
                 values,
                 enable_notifications,
             };

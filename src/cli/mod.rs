@@ -211,8 +211,8 @@ went to the dead-letter queue. With --json, one line per step execution in start
 the events as stored."
     )]
     Trace {
-        /// Trace id
-        trace: String,
+        /// Trace id (any bytes)
+        trace: OsString,
         /// One JSON line per step execution
         #[arg(long)]
         json: bool,
@@ -221,14 +221,17 @@ the events as stored."
     #[command(
         after_help = "One line per set, delete or clear (and get with --reads). With --json: \
 {\"timestamp\",\"step\",\"operation\",\"value\"}, value only for set (the whole value written). \
-Motia keeps trace records 3 days; writes made outside traced steps do not appear. Status 1 \
-when no record touches the key."
+A group without step records of its own (such as orders, written by steps of other flows) is \
+searched for in the records of every flow (the newest 5000; progress on stderr): each line then \
+names its flow (\"traceId\" in JSON). Times are local with their UTC offset. Motia keeps trace \
+records 3 days; writes made outside traced steps do not appear. Status 1 when no record touches \
+the key."
     )]
     History {
-        /// Trace (group) id
-        trace: String,
-        /// Key inside the trace
-        key: String,
+        /// Trace (group) id (any bytes)
+        trace: OsString,
+        /// Key inside the trace (any bytes)
+        key: OsString,
         /// One JSON line per operation
         #[arg(long)]
         json: bool,
@@ -447,12 +450,12 @@ Examples:
   motia-state watch --key order --values | jq -c .value"
     )]
     Watch {
-        /// Only this trace
+        /// Only this trace (exact bytes)
         #[arg(long, value_name = "TRACE")]
-        trace: Option<String>,
-        /// Only keys with this name (in every trace, or in --trace)
+        trace: Option<OsString>,
+        /// Only keys with this name (in every trace, or in --trace; exact bytes)
         #[arg(long, value_name = "KEY")]
-        key: Option<String>,
+        key: Option<OsString>,
         /// Add each key's value, read right after the event (it can be newer than the event);
         /// a key of another Redis type gets "redisType" instead
         #[arg(long)]

@@ -5,14 +5,15 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use motia_state::adapter::traces::{
-    FlowStatus, FlowSummary, GroupEntry, MissingRecords, Timeline, TraceLimits, TracePages,
-    TraceRecords, Unreadable, key_history,
+    FlowStatus, FlowSummary, GroupEntry, GroupSearch, HistoryEntry, MissingRecords,
+    SearchLimits, Timeline, TraceLimits, TracePages, TraceRecords, Unreadable, key_history,
 };
-use motia_state::{Config, RedisStateAdapter, format_duration};
+use motia_state::{Config, RedisStateAdapter, escape, format_duration};
 use serde_json::{Value, json};
 
 use crate::browser::format::noun;
 use crate::cli::commands::{Failure, Out, connect, exit, warn};
+use crate::cli::progress::Progress;
 
 /// A listing needs each record's header only (status, times), never the events.
 const LISTING_LIMITS: TraceLimits = TraceLimits {
@@ -34,9 +35,12 @@ pub fn parse_status(s: &str) -> Result<Option<FlowStatus>, Failure> {
     })
 }
 
-fn report_unreadable(trace: &str, bad: &[Unreadable]) {
+fn report_unreadable(trace: &[u8], bad: &[Unreadable]) {
     for u in bad {
-        warn(&format!("trace {trace}: unreadable record {u}"));
+        warn(&format!(
+            "trace {}: unreadable record {u}",
+            escape::name(trace)
+        ));
     }
 }
 
@@ -52,33 +56,26 @@ pub async fn list(
         None => None,
     };
     let state = connect(config).await?;
-    // Trace ids that are not UTF-8 have no trace records (Motia writes those with string ids):
-    // they are listed after the others, their id in base64.
-    let mut counts = BTreeMap::new();
-    let mut not_utf8 = Vec::new();
-    for (id, n) in state.trace_counts_bytes().await? {
-        match String::from_utf8(id) {
-            Ok(id) => {
-                counts.insert(id, n);
-            }
-            Err(e) => not_utf8.push((e.into_bytes(), n)),
-        }
-    }
-    let groups: BTreeMap<String, GroupEntry> = groups_or_warn(&state)
+    // State, group records and step records are joined by the exact bytes of the trace id.
+    let counts: BTreeMap<Vec<u8>, u64> = state.trace_counts_bytes().await?.into_iter().collect();
+    let groups: BTreeMap<Vec<u8>, GroupEntry> = groups_or_warn(&state)
         .await?
         .into_iter()
-        .map(|g| (g.trace_id.clone(), g))
+        .map(|g| (g.trace_id_bytes.clone(), g))
         .collect();
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let mut ids: BTreeSet<String> = counts.keys().cloned().collect();
+    let mut ids: BTreeSet<Vec<u8>> = counts.keys().cloned().collect();
     if all {
         ids.extend(groups.keys().cloned());
     }
-    let ids: Vec<String> = ids.into_iter().collect();
+    // As before: ids that are not UTF-8 after the others.
+    let mut ids: Vec<Vec<u8>> = ids.into_iter().collect();
+    ids.sort_by_key(|id| std::str::from_utf8(id).is_err());
     let records = state.read_traces(&ids, LISTING_LIMITS).await?;
     let mut out = Out::new();
-    for (id, rec) in ids.iter().zip(records) {
-        let group = groups.get(id).map(|g| g.group.clone());
+    for (id_bytes, rec) in ids.iter().zip(records) {
+        let id = &escape::shown(id_bytes);
+        let group = groups.get(id_bytes).map(|g| g.group.clone());
         let had_records = group.is_some() || rec.exists();
         let summary = match group {
             Some(Ok(g)) => FlowSummary::new(id, Some(g), rec),
@@ -89,7 +86,7 @@ pub async fn list(
             }
             None => FlowSummary::new(id, None, rec),
         };
-        report_unreadable(id, &summary.unreadable);
+        report_unreadable(id_bytes, &summary.unreadable);
         if summary.status == Some(FlowStatus::Unknown) && summary.unreadable.is_empty() {
             warn(&format!(
                 "trace {id}: the headers of its {} step records are over the read budget: its status is unknown",
@@ -109,7 +106,7 @@ pub async fn list(
             )),
             None => {}
         }
-        let keys = counts.get(id).copied().unwrap_or(0);
+        let keys = counts.get(id_bytes).copied().unwrap_or(0);
         if !all && keys == 0 {
             continue;
         }
@@ -117,11 +114,11 @@ pub async fn list(
             continue;
         }
         if !json_out {
-            out.name(id.as_bytes())?;
+            out.name(id_bytes)?;
             out.bytes(b"\n")?;
             continue;
         }
-        let line = if had_records {
+        let mut line = if had_records {
             json!({
                 "traceId": id,
                 "keys": keys,
@@ -134,17 +131,19 @@ pub async fn list(
         } else {
             json!({"traceId": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null, "failedAttempts": null})
         };
-        out.line(&line.to_string())?;
-    }
-    for (id, keys) in not_utf8.iter().filter(|_| wanted.is_none()) {
-        if json_out {
-            let id = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, id);
-            let line = json!({"traceIdBase64": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null, "failedAttempts": null});
-            out.line(&line.to_string())?;
-        } else {
-            out.name(id)?;
-            out.bytes(b"\n")?;
+        if std::str::from_utf8(id_bytes).is_err() {
+            // Exact bytes in base64, in place of the escaped text (see `keys --json`).
+            if let Some(map) = line.as_object_mut() {
+                let rest = std::mem::take(map);
+                map.insert(
+                    "traceIdBase64".into(),
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, id_bytes)
+                        .into(),
+                );
+                map.extend(rest.into_iter().filter(|(k, _)| k != "traceId"));
+            }
         }
+        out.line(&line.to_string())?;
     }
     out.done()
 }
@@ -170,14 +169,34 @@ async fn groups_or_warn(state: &RedisStateAdapter) -> Result<Vec<GroupEntry>, Fa
     }
 }
 
+/// Local time with its UTC offset, so a reader in another zone (or a log) reads it right.
 fn time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| {
             t.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M:%S%.3f")
+                .format("%Y-%m-%d %H:%M:%S%.3f %:z")
                 .to_string()
         })
         .unwrap_or_else(|| ms.to_string())
+}
+
+/// A name in a message: quoted as before for UTF-8, escaped when it is not.
+fn quoted(name: &[u8]) -> String {
+    match std::str::from_utf8(name) {
+        Ok(s) => format!("{s:?}"),
+        Err(_) => format!("\"{}\"", escape::name(name)),
+    }
+}
+
+/// Terminal cells of `s` as a terminal shows it (escaped; wide characters count two).
+fn cells(s: &str) -> usize {
+    crate::browser::text::width(&escape::text_str(s))
+}
+
+/// `s` padded with spaces to `cells` terminal cells.
+fn pad(s: &str, cells_wanted: usize) -> String {
+    let w = cells(s);
+    format!("{s}{}", " ".repeat(cells_wanted.saturating_sub(w)))
 }
 
 fn ms_text(ms: i64) -> String {
@@ -187,22 +206,14 @@ fn ms_text(ms: i64) -> String {
 /// Every record's header (the flow's status from all of them), or exit 1 when there are none.
 async fn pages_or_exit(
     state: &RedisStateAdapter,
-    trace: &str,
+    trace_bytes: &[u8],
     limits: TraceLimits,
 ) -> Result<TracePages, Failure> {
-    let pages = state.trace_pages(trace, limits).await?;
-    let records = pages.headers();
-    report_unreadable(trace, &records.unreadable);
-    if records.not_read > 0 {
-        warn(&format!(
-            "trace {trace}: the headers of its {} step records are over the read budget ({} MiB): they were not read, so its status is unknown",
-            records.not_read,
-            limits.header_bytes / (1024 * 1024)
-        ));
-    }
-    if !records.exists() {
+    let pages = pages_reported(state, trace_bytes, limits).await?;
+    if !pages.headers().exists() {
+        let trace = quoted(trace_bytes);
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let why = match state.trace_group(trace).await? {
+        let why = match state.trace_group(trace_bytes).await? {
             Some(group) => {
                 let start = group.ok().and_then(|g| g.start_time);
                 match MissingRecords::of(start, now_ms) {
@@ -222,7 +233,27 @@ async fn pages_or_exit(
         };
         return Err(Failure::new(
             exit::NOT_FOUND,
-            format!("trace {trace:?}{why}"),
+            format!("trace {trace}{why}"),
+        ));
+    }
+    Ok(pages)
+}
+
+/// Every record's header, what could not be read named on stderr.
+async fn pages_reported(
+    state: &RedisStateAdapter,
+    trace_bytes: &[u8],
+    limits: TraceLimits,
+) -> Result<TracePages, Failure> {
+    let pages = state.trace_pages(trace_bytes, limits).await?;
+    let records = pages.headers();
+    report_unreadable(trace_bytes, &records.unreadable);
+    if records.not_read > 0 {
+        warn(&format!(
+            "trace {}: the headers of its {} step records are over the read budget ({} MiB): they were not read, so its status is unknown",
+            escape::name(trace_bytes),
+            records.not_read,
+            limits.header_bytes / (1024 * 1024)
         ));
     }
     Ok(pages)
@@ -231,13 +262,14 @@ async fn pages_or_exit(
 /// The next page of whole records, its problems named on stderr.
 async fn next_page(
     state: &RedisStateAdapter,
-    trace: &str,
+    trace_bytes: &[u8],
     pages: &mut TracePages,
 ) -> Result<Option<TraceRecords>, Failure> {
     let Some(page) = pages.next_page(state).await? else {
         return Ok(None);
     };
-    report_unreadable(trace, &page.unreadable);
+    let trace = escape::name(trace_bytes);
+    report_unreadable(trace_bytes, &page.unreadable);
     for s in page.steps.iter().filter(|s| s.omitted_bytes.is_some()) {
         warn(&format!(
             "trace {trace}: step {} ({}) is {} bytes, over the read budget: its events were not read",
@@ -250,15 +282,17 @@ async fn next_page(
 }
 
 /// `trace TRACE [--json]`: the timeline.
-pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(), Failure> {
-    RedisStateAdapter::check_group(trace)?;
+pub async fn timeline(config: Config, trace_bytes: &[u8], json_out: bool) -> Result<(), Failure> {
+    RedisStateAdapter::check_group_bytes(trace_bytes)?;
     let state = connect(config).await?;
     let limits = TraceLimits::default();
-    let mut pages = pages_or_exit(&state, trace, limits).await?;
+    let mut pages = pages_or_exit(&state, trace_bytes, limits).await?;
+    // One line whatever the id holds: escaped as names are on a terminal.
+    let trace = escape::name(trace_bytes);
     let mut out = Out::new();
     if json_out {
         // Page by page in start order: a flow of any size, at most a page in memory.
-        while let Some(page) = next_page(&state, trace, &mut pages).await? {
+        while let Some(page) = next_page(&state, trace_bytes, &mut pages).await? {
             for s in &page.steps {
                 let error = s
                     .error
@@ -279,7 +313,7 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
         steps: Vec::with_capacity(pages.headers().steps.len()),
         ..pages.headers().clone()
     };
-    while let Some(page) = next_page(&state, trace, &mut pages).await? {
+    while let Some(page) = next_page(&state, trace_bytes, &mut pages).await? {
         records.unreadable.extend(page.unreadable);
         records.steps.extend(page.steps.into_iter().map(|mut s| {
             s.events = Vec::new();
@@ -294,7 +328,7 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
         Vec::new()
     };
     let tl = Timeline::new(&records, &dead);
-    let flow = match state.trace_group(trace).await? {
+    let flow = match state.trace_group(trace_bytes).await? {
         Some(Ok(g)) => g.name,
         _ => records
             .steps
@@ -309,16 +343,21 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
         tl.start_time.map(time_text).unwrap_or_default(),
         noun(steps as u64, "step", "steps")
     ))?;
+    // Widths in terminal cells, so names in wide scripts (CJK) align.
     let name_w = tl
         .rows
         .iter()
-        .map(|r| r.name.len())
+        .map(|r| cells(&r.name))
         .max()
         .unwrap_or(4)
         .max(4);
     out.line(&format!(
-        "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  NOTES",
-        "START", "STEP", "TYPE", "STATUS", "TOOK"
+        "{:>9}  {}  {:<6}  {:<9}  {:>8}  NOTES",
+        "START",
+        pad("STEP", name_w),
+        "TYPE",
+        "STATUS",
+        "TOOK"
     ))?;
     for r in &tl.rows {
         let mut note = Vec::new();
@@ -332,9 +371,9 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
             note.push(format!("sent to the dead-letter queue ({})", d.key));
         }
         let row = format!(
-            "{:>9}  {:<name_w$}  {:<6}  {:<9}  {:>8}  {}",
+            "{:>9}  {}  {:<6}  {:<9}  {:>8}  {}",
             format!("+{}", ms_text(r.offset_ms)),
-            r.name,
+            pad(&r.name, name_w),
             r.entry_type.as_deref().unwrap_or("-"),
             r.status.as_str(),
             r.duration_ms.map(ms_text).unwrap_or_else(|| "-".into()),
@@ -345,43 +384,121 @@ pub async fn timeline(config: Config, trace: &str, json_out: bool) -> Result<(),
     out.done()
 }
 
-/// `history TRACE KEY [--json] [--reads]`.
+/// `history TRACE KEY [--json] [--reads]`: from the trace's own records, or, when the group
+/// has none (a group such as `orders` that steps of other flows write to), from the records
+/// of every flow.
 pub async fn history(
     config: Config,
-    trace: &str,
-    key: &str,
+    trace_bytes: &[u8],
+    key_bytes: &[u8],
     json_out: bool,
     reads: bool,
 ) -> Result<(), Failure> {
-    state_key_check(&config, trace, key)?;
+    motia_state::KeySpace::new(config.key_prefix.clone()).full_key_bytes(trace_bytes, key_bytes)?;
+    let (trace, key) = (quoted(trace_bytes), quoted(key_bytes));
+    let reads_note = if reads {
+        ""
+    } else {
+        " (reads are left out; add --reads)"
+    };
+    // Motia's records are JSON text: no event names a key that is not UTF-8, and a trace id
+    // that is not UTF-8 only lossily (its own records still do, so they are read).
+    let Ok(key_text) = std::str::from_utf8(key_bytes) else {
+        return Err(Failure::new(
+            exit::NOT_FOUND,
+            format!(
+                "no trace record can name key {key}: it is not UTF-8, and Motia's records are \
+                 JSON text"
+            ),
+        ));
+    };
     let state = connect(config).await?;
     let limits = TraceLimits::default();
-    let mut pages = pages_or_exit(&state, trace, limits).await?;
-    let mut entries = Vec::new();
-    while let Some(page) = next_page(&state, trace, &mut pages).await? {
-        entries.extend(key_history(&page, trace, key, reads));
+    let mut pages = pages_reported(&state, trace_bytes, limits).await?;
+    if pages.headers().exists() {
+        let group = String::from_utf8_lossy(trace_bytes);
+        let mut entries = Vec::new();
+        while let Some(page) = next_page(&state, trace_bytes, &mut pages).await? {
+            entries.extend(key_history(&page, &group, key_text, reads));
+        }
+        // Pages come in start order; stable, as within one page.
+        entries.sort_by_key(|e| e.timestamp);
+        if entries.is_empty() {
+            return Err(Failure::new(
+                exit::NOT_FOUND,
+                format!("no trace record of {trace} touches key {key}{reads_note}"),
+            ));
+        }
+        return print_history(&entries, None, json_out);
     }
-    // Pages come in start order; stable, as within one page.
-    entries.sort_by_key(|e| e.timestamp);
+    let Ok(group) = std::str::from_utf8(trace_bytes) else {
+        return Err(Failure::new(
+            exit::NOT_FOUND,
+            format!(
+                "trace {trace} has no step records, and other flows' records cannot name a group \
+                 that is not UTF-8 (Motia's records are JSON text)"
+            ),
+        ));
+    };
+    let mut progress = Progress::new("searching the trace records of every flow");
+    let found = state
+        .search_group_records(
+            group,
+            Some(trace_bytes),
+            SearchLimits::default(),
+            |done, total| progress.update(done as u64, total as u64),
+        )
+        .await?;
+    progress.finish();
+    let searched = if found.listed == 0 {
+        "the group record lists no flow".to_string()
+    } else if found.is_complete() {
+        let n = found.listed as u64;
+        format!(
+            "{} {n} {} listed",
+            noun(n, "the", "all"),
+            noun(n, "flow", "flows")
+        )
+    } else {
+        format!(
+            "the newest {} of {} listed; older ones were not searched",
+            found.searched, found.listed
+        )
+    };
+    let entries = key_history(&found.records, group, key_text, reads);
     if entries.is_empty() {
         return Err(Failure::new(
             exit::NOT_FOUND,
             format!(
-                "no trace record of {trace:?} touches key {key:?}{}",
-                if reads {
-                    ""
-                } else {
-                    " (reads are left out; add --reads)"
-                }
+                "no trace record touches key {key} of group {trace}: {trace} has no step records \
+                 of its own, and none of the step records of the other flows ({searched}) \
+                 does{reads_note}"
             ),
         ));
     }
+    warn(&format!(
+        "{trace} has no step records of its own: found in the step records of other flows \
+         ({searched})"
+    ));
+    print_history(&entries, Some(&found), json_out)
+}
+
+/// The entries, oldest first; with `search`, each names the flow whose records hold it.
+fn print_history(
+    entries: &[HistoryEntry],
+    search: Option<&GroupSearch>,
+    json_out: bool,
+) -> Result<(), Failure> {
     let mut out = Out::new();
     let tty = std::io::stdout().is_terminal();
-    for e in &entries {
+    let flow_of = |e: &HistoryEntry| search.and_then(|s| s.flow_of(e.step_index));
+    for e in entries {
         if json_out {
             let mut line =
                 json!({"timestamp": e.timestamp, "step": e.step, "operation": e.operation});
+            if let Some(flow) = flow_of(e) {
+                line["traceId"] = flow.into();
+            }
             if e.operation == "set" {
                 line["value"] = e.value.clone().unwrap_or(Value::Null);
             }
@@ -397,19 +514,18 @@ pub async fn history(
             } else {
                 value
             };
+            let step = match flow_of(e) {
+                Some(flow) => format!("{} (trace {})", e.step, escape::line_str(flow)),
+                None => e.step.clone(),
+            };
             out.line(&format!(
                 "{}  {}  {}  {}",
                 time_text(e.timestamp),
-                e.step,
+                step,
                 e.operation,
                 value
             ))?;
         }
     }
     out.done()
-}
-
-fn state_key_check(config: &Config, trace: &str, key: &str) -> Result<(), Failure> {
-    motia_state::KeySpace::new(config.key_prefix.clone()).full_key(trace, key)?;
-    Ok(())
 }

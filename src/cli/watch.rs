@@ -15,8 +15,9 @@ const BATCH: usize = 1000;
 
 /// What `watch` was asked for.
 pub struct WatchArgs {
-    pub trace: Option<String>,
-    pub key: Option<String>,
+    /// Exact bytes, as every subcommand takes names.
+    pub trace: Option<Vec<u8>>,
+    pub key: Option<Vec<u8>>,
     pub values: bool,
     pub enable_notifications: bool,
 }
@@ -63,11 +64,13 @@ impl Signals {
 
 pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     if let Some(t) = &args.trace {
-        RedisStateAdapter::check_group(t)?;
+        RedisStateAdapter::check_group_bytes(t)?;
     }
-    if args.key.as_deref() == Some("") {
+    if args.key.as_deref() == Some(b"") {
         return Err(Failure::new(exit::BAD_INPUT, "--key must not be empty"));
     }
+    let trace = utf8_name("--trace", args.trace.as_deref())?;
+    let key = utf8_name("--key", args.key.as_deref())?;
     if args.enable_notifications && config.read_only {
         return Err(Failure::new(
             exit::BAD_INPUT,
@@ -102,7 +105,7 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let outcome = follow(&state, &args, &mut signals).await;
+    let outcome = follow(&state, &args, (trace, key), &mut signals).await;
     let restored = match &change {
         Some(c) => restore(&state, c).await,
         None => Ok(()),
@@ -131,14 +134,33 @@ async fn restore(state: &RedisStateAdapter, change: &NotifyChange) -> Result<(),
     }
 }
 
+/// A name to follow as text: the server's notifications of keys that are not UTF-8 are not
+/// followed, so such a name is refused before anything changes (control characters are fine).
+fn utf8_name(flag: &str, name: Option<&[u8]>) -> Result<Option<String>, Failure> {
+    name.map(|n| {
+        String::from_utf8(n.to_vec()).map_err(|_| {
+            Failure::new(
+                exit::BAD_INPUT,
+                format!(
+                    "{flag} \"{}\" is not UTF-8: watch follows only names that are (read such \
+                     keys with keys, get or items)",
+                    motia_state::escape::name(n)
+                ),
+            )
+        })
+    })
+    .transpose()
+}
+
 async fn follow(
     state: &RedisStateAdapter,
     args: &WatchArgs,
+    (trace, key): (Option<String>, Option<String>),
     signals: &mut Signals,
 ) -> Result<(), Failure> {
     let options = LiveOptions {
-        trace: args.trace.clone(),
-        key: args.key.clone(),
+        trace,
+        key,
         ..LiveOptions::default()
     };
     let mut live = LiveSubscription::open(state, options).await?;

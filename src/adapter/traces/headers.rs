@@ -66,7 +66,7 @@ pub(super) enum Heads {
 
 impl RedisStateAdapter {
     /// The headers of every record of each key, at most `budget` bytes per key.
-    pub(super) async fn read_heads(&self, keys: &[String], budget: usize) -> Result<Vec<Heads>> {
+    pub(super) async fn read_heads(&self, keys: &[Vec<u8>], budget: usize) -> Result<Vec<Heads>> {
         let script = redis::Script::new(FIELD_HEADS);
         let mut pipe = redis::pipe();
         // Loaded ahead in the same pipeline, so EVALSHA finds it even after a restart.
@@ -99,7 +99,7 @@ impl RedisStateAdapter {
 
     /// [`read_heads`](Self::read_heads) in plain commands: sizes first, then every document of
     /// each flow whose sizes add up to at most `budget`.
-    async fn read_heads_plain(&self, keys: &[String], budget: usize) -> Result<Vec<Heads>> {
+    async fn read_heads_plain(&self, keys: &[Vec<u8>], budget: usize) -> Result<Vec<Heads>> {
         let lengths = Box::pin(self.field_lengths_plain(keys)).await?;
         let mut plans = Vec::with_capacity(keys.len());
         let mut pipe = redis::pipe();

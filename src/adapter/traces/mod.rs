@@ -27,6 +27,7 @@ mod pages;
 mod read;
 mod record;
 mod status;
+mod search;
 mod timeline;
 
 pub use pages::TracePages;
@@ -36,4 +37,5 @@ pub use record::{
     Unreadable,
 };
 pub use status::MissingRecords;
+pub use search::{GroupSearch, SearchLimits};
 pub use timeline::{HistoryEntry, Timeline, TimelineRow, key_history};

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::Result;
+use crate::adapter::escape::shown;
 use crate::adapter::traces::headers::{HEAD_BYTES, Heads};
 use crate::adapter::traces::read::{TraceLimits, TraceRecords};
 use crate::adapter::traces::record::{Trace, Unreadable};
@@ -26,12 +27,12 @@ impl RedisStateAdapter {
     /// within `limits` (two round trips for the batch).
     pub(super) async fn read_trace_batch(
         &self,
-        trace_ids: &[String],
+        trace_ids: &[impl AsRef<[u8]>],
         limits: TraceLimits,
     ) -> Result<Vec<Fielded>> {
-        let keys: Vec<String> = trace_ids
+        let keys: Vec<Vec<u8>> = trace_ids
             .iter()
-            .map(|id| self.trace_records_key(id))
+            .map(|id| self.trace_records_key_bytes(id.as_ref()))
             .collect();
         let heads = Box::pin(self.read_heads(&keys, limits.header_bytes)).await?;
         let mut out = Vec::with_capacity(keys.len());
@@ -40,7 +41,8 @@ impl RedisStateAdapter {
         let mut steps_of: Vec<Vec<(Trace, String)>> = Vec::with_capacity(keys.len());
         let mut wanted: Vec<Vec<String>> = Vec::with_capacity(keys.len());
         for ((trace_id, key), heads) in trace_ids.iter().zip(&keys).zip(heads) {
-            let mut rec = TraceRecords::empty(trace_id);
+            let mut rec = TraceRecords::empty(&shown(trace_id.as_ref()));
+            let key = &shown(key);
             let mut read = Vec::new();
             let mut parsed: Vec<(Trace, String, u64, bool)> = Vec::new();
             match heads {
@@ -102,6 +104,7 @@ impl RedisStateAdapter {
             .zip(steps_of)
             .zip(&wanted)
             .map(|(((mut rec, key), mut steps), read)| {
+                let key = &shown(key);
                 if !read.is_empty() {
                     let values = replies.next().unwrap_or_default();
                     replace_whole(&mut steps, &mut rec.unreadable, key, read, values);
@@ -120,7 +123,7 @@ impl RedisStateAdapter {
     /// `HMGET key fields..` for each key with fields, pipelined: the values of each, in order.
     async fn hmget_each(
         &self,
-        keys: &[String],
+        keys: &[Vec<u8>],
         fields: &[Vec<String>],
     ) -> Result<Vec<Vec<redis::Value>>> {
         let mut pipe = redis::pipe();
@@ -162,17 +165,20 @@ impl RedisStateAdapter {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn trace_pages(&self, trace_id: &str, limits: TraceLimits) -> Result<TracePages> {
+    pub async fn trace_pages(
+        &self,
+        trace_id: impl AsRef<[u8]>,
+        limits: TraceLimits,
+    ) -> Result<TracePages> {
+        let trace_id = trace_id.as_ref();
         let headers_only = TraceLimits { steps: 0, ..limits };
-        let mut batch = self
-            .read_trace_batch(&[trace_id.to_string()], headers_only)
-            .await?;
+        let mut batch = self.read_trace_batch(&[trace_id], headers_only).await?;
         let f = batch.pop().unwrap_or_else(|| Fielded {
-            records: TraceRecords::empty(trace_id),
+            records: TraceRecords::empty(&shown(trace_id)),
             fields: Vec::new(),
         });
         Ok(TracePages {
-            key: self.trace_records_key(trace_id),
+            key: self.trace_records_key_bytes(trace_id),
             headers: f.records,
             fields: f.fields,
             next: 0,
@@ -222,7 +228,7 @@ fn replace_whole(
 /// [`TraceLimits::steps`] of them and [`TraceLimits::bytes`] (a document larger than that on
 /// its own comes back as its header, [`Trace::omitted_bytes`] set).
 pub struct TracePages {
-    key: String,
+    key: Vec<u8>,
     headers: TraceRecords,
     fields: Vec<String>,
     next: usize,
@@ -271,7 +277,7 @@ impl TracePages {
         .await?
         .pop()
         .unwrap_or_default();
-        replace_whole(&mut page, &mut out.unreadable, &self.key, &read, values);
+        replace_whole(&mut page, &mut out.unreadable, &shown(&self.key), &read, values);
         out.steps = page.into_iter().map(|(t, _)| t).collect();
         Ok(Some(out))
     }

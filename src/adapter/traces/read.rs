@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::Result;
+use crate::adapter::escape::shown;
 use crate::adapter::traces::record::{FlowStatus, Trace, TraceGroup, Unreadable};
 use crate::adapter::traces::status::MissingRecords;
 
@@ -48,6 +49,9 @@ impl Default for TraceLimits {
 
 /// One entry of the group hash: a flow's trace id and its group record.
 ///
+/// Trace ids are bytes: join and read by [`GroupEntry::trace_id_bytes`]; `trace_id` is for
+/// showing (itself when UTF-8, else escaped as [`crate::escape::shown`] does).
+///
 /// ```
 /// use motia_state::adapter::traces::GroupEntry;
 /// # fn show(e: GroupEntry) {
@@ -59,8 +63,10 @@ impl Default for TraceLimits {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupEntry {
-    /// The trace id (the field).
+    /// The trace id (the field), as [`crate::escape::shown`] gives it.
     pub trace_id: String,
+    /// The field's exact bytes.
+    pub trace_id_bytes: Vec<u8>,
     /// The record, or why it cannot be used.
     pub group: std::result::Result<TraceGroup, Unreadable>,
 }
@@ -86,7 +92,7 @@ pub struct GroupScanner {
     count: usize,
     cursor: u64,
     done: bool,
-    seen: HashSet<String>,
+    seen: HashSet<Vec<u8>>,
 }
 
 impl GroupScanner {
@@ -132,14 +138,15 @@ impl GroupScanner {
         self.done = next == 0;
         let mut page = Vec::with_capacity(flat.len() / 2);
         for pair in flat.chunks_exact(2) {
-            let field = String::from_utf8_lossy(&pair[0]).into_owned();
-            if !self.seen.insert(field.clone()) {
+            if !self.seen.insert(pair[0].clone()) {
                 continue;
             }
+            let field = shown(&pair[0]);
             let group = TraceGroup::parse(&field, &pair[1])
                 .map_err(|reason| Unreadable::new(&self.key, &field, reason));
             page.push(GroupEntry {
                 trace_id: field,
+                trace_id_bytes: pair[0].clone(),
                 group,
             });
         }
@@ -468,6 +475,19 @@ impl RedisStateAdapter {
         format!("{}{trace_id}", self.config().trace_prefix)
     }
 
+    /// [`Self::trace_records_key`] of a trace id given as bytes (any bytes).
+    ///
+    /// ```no_run
+    /// # fn demo(state: motia_state::RedisStateAdapter) {
+    /// assert_eq!(state.trace_records_key_bytes(b"k\xffx"), b"motia:trace:k\xffx");
+    /// # }
+    /// ```
+    pub fn trace_records_key_bytes(&self, trace_id: &[u8]) -> Vec<u8> {
+        let mut key = self.config().trace_prefix.as_bytes().to_vec();
+        key.extend_from_slice(trace_id);
+        key
+    }
+
     /// Streams the group hash with `HSCAN`.
     ///
     /// ```no_run
@@ -487,7 +507,7 @@ impl RedisStateAdapter {
         }
     }
 
-    /// One flow's group record, if the group hash lists it.
+    /// One flow's group record, if the group hash lists it (the trace id as `&str` or any bytes).
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -498,18 +518,18 @@ impl RedisStateAdapter {
     /// ```
     pub async fn trace_group(
         &self,
-        trace_id: &str,
+        trace_id: impl AsRef<[u8]>,
     ) -> Result<Option<std::result::Result<TraceGroup, Unreadable>>> {
+        let trace_id = trace_id.as_ref();
         let key = self.trace_groups_key();
+        let id = shown(trace_id);
         let raw: Option<Vec<u8>> = Box::pin(self.conn.query(
             redis::cmd("HGET").arg(&key).arg(trace_id),
             Retry::Safe,
-            &format!("HGET {key} {trace_id}"),
+            &format!("HGET {key} {}", crate::adapter::escape::name(trace_id)),
         ))
         .await?;
-        Ok(raw.map(|b| {
-            TraceGroup::parse(trace_id, &b).map_err(|r| Unreadable::new(&key, trace_id, r))
-        }))
+        Ok(raw.map(|b| TraceGroup::parse(&id, &b).map_err(|r| Unreadable::new(&key, &id, r))))
     }
 
     /// Reads one flow's step documents within `limits` (two round trips; documents over the
@@ -527,9 +547,16 @@ impl RedisStateAdapter {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn read_trace(&self, trace_id: &str, limits: TraceLimits) -> Result<TraceRecords> {
-        let mut all = self.read_traces(&[trace_id.to_string()], limits).await?;
-        Ok(all.pop().unwrap_or_else(|| TraceRecords::empty(trace_id)))
+    pub async fn read_trace(
+        &self,
+        trace_id: impl AsRef<[u8]>,
+        limits: TraceLimits,
+    ) -> Result<TraceRecords> {
+        let trace_id = trace_id.as_ref();
+        let mut all = self.read_traces(&[trace_id], limits).await?;
+        Ok(all
+            .pop()
+            .unwrap_or_else(|| TraceRecords::empty(&shown(trace_id))))
     }
 
     /// Reads several flows' step documents, each within `limits`, pipelined (two round trips
@@ -546,7 +573,7 @@ impl RedisStateAdapter {
     /// ```
     pub async fn read_traces(
         &self,
-        trace_ids: &[String],
+        trace_ids: &[impl AsRef<[u8]>],
         limits: TraceLimits,
     ) -> Result<Vec<TraceRecords>> {
         let mut out = Vec::with_capacity(trace_ids.len());
@@ -566,7 +593,7 @@ impl RedisStateAdapter {
     /// a hash, else field names and lengths (two round trips).
     pub(super) async fn field_lengths_plain(
         &self,
-        keys: &[String],
+        keys: &[Vec<u8>],
     ) -> Result<Vec<Vec<redis::Value>>> {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
@@ -662,7 +689,7 @@ impl RedisStateAdapter {
         groups: Vec<GroupEntry>,
         limits: TraceLimits,
     ) -> Result<Vec<FlowSummary>> {
-        let ids: Vec<String> = groups.iter().map(|g| g.trace_id.clone()).collect();
+        let ids: Vec<Vec<u8>> = groups.iter().map(|g| g.trace_id_bytes.clone()).collect();
         let records = self.read_traces(&ids, limits).await?;
         Ok(groups
             .into_iter()

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use motia_state::adapter::traces::{HistoryEntry, TraceRecords, key_history};
 use serde_json::Value;
 
+use crate::browser::action::SearchInfo;
 use crate::browser::model::list::ListState;
 
 /// What `=` compares the selected version with.
@@ -52,6 +53,10 @@ pub struct HistoryView {
     pub list: ListState,
     pub diff: DiffMode,
     pub detail_scroll: usize,
+    /// The group has no records of its own: what the search of every flow's records read.
+    pub search: Option<SearchInfo>,
+    /// A search under way: flows read, of how many.
+    pub progress: Option<(usize, usize)>,
 }
 
 impl HistoryView {
@@ -66,10 +71,34 @@ impl HistoryView {
 
     /// Recomputes the entries from the records (reads included or not).
     pub fn build(&mut self) {
-        self.entries = match &self.records {
-            Some(r) => key_history(r, &self.trace, &self.key, self.reads),
-            None => Vec::new(),
+        // The view names the trace and key escaped; the records name them as JSON text (a
+        // trace id that is not UTF-8 lossily, in its own records).
+        let raw = |shown: &str| motia_state::escape::unescape_name(shown);
+        let group = String::from_utf8_lossy(&raw(&self.trace)).into_owned();
+        self.entries = match (&self.records, String::from_utf8(raw(&self.key))) {
+            (Some(r), Ok(key)) => key_history(r, &group, &key, self.reads),
+            _ => Vec::new(),
         };
+    }
+
+    /// The flow whose records hold entry `i`, when they are not the trace's own.
+    pub fn flow_of(&self, i: usize) -> Option<&str> {
+        let step = self.entries.get(i)?.step_index;
+        self.search.as_ref()?.flows.get(step).map(String::as_str)
+    }
+
+    /// What the search read, as a phrase: `all 12 flows`, `the newest 5000 of 7200 flows`.
+    pub fn searched_text(&self) -> Option<String> {
+        let s = self.search.as_ref()?;
+        let flows = |n: usize| if n == 1 { "flow" } else { "flows" };
+        Some(if s.searched >= s.listed {
+            match s.listed {
+                1 => "the 1 flow listed".to_string(),
+                n => format!("all {n} {} listed", flows(n)),
+            }
+        } else {
+            format!("the newest {} of {} flows listed", s.searched, s.listed)
+        })
     }
 
     /// The newest write compared with the value now.

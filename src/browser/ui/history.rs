@@ -37,9 +37,30 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
             clip(&format!("reading the records failed: {e}"), w),
             theme::error(),
         ),
+        (_, None, _) if v.progress.is_some() => {
+            let (done, total) = v.progress.unwrap_or_default();
+            Line::styled(
+                clip(
+                    &format!(
+                        "no records of its own: searching every flow's for this group… {done}/{total}"
+                    ),
+                    w,
+                ),
+                theme::dim(),
+            )
+        }
         (None, None, _) => Line::styled("reading the trace records…", theme::dim()),
         (Some(_), None, _) if v.entries.is_empty() => {
-            Line::styled(clip("no trace record touches this key", w), theme::note())
+            // Says what was searched: the records of this trace, or of every flow.
+            let text = match v.searched_text() {
+                Some(s) => format!(
+                    "no trace record touches this key: {} has no records of its own, and \
+                     the records of {s} do not name it",
+                    text::name(&v.trace)
+                ),
+                None => "no record of this trace touches this key".to_string(),
+            };
+            Line::styled(clip(&text, w), theme::note())
         }
         (Some(_), None, c) => {
             let (text, style) = match c {
@@ -73,11 +94,15 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
             .as_ref()
             .map(motia_state::json::to_compact)
             .unwrap_or_default();
+        let step = match v.flow_of(start + i) {
+            Some(flow) => format!("{} in {}", e.step, text::name(flow)),
+            None => e.step.clone(),
+        };
         let text = format!(
             "{} {:<8} {} {}",
             clock_time(e.timestamp, &zone),
             e.operation,
-            e.step,
+            step,
             value
         );
         let style = match e.operation.as_str() {
@@ -104,13 +129,22 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
     let focused = m.focus == Pane::Value;
     let w = area.width.saturating_sub(2) as usize;
     let zone = *m.clock.wall().offset();
-    let mut lines: Vec<Line> = vec![Line::styled(
-        clip(
-            "from Motia's trace records (kept 3 days); writes outside traced steps do not appear",
-            w,
-        ),
-        theme::dim(),
-    )];
+    // Short lines: the pane does not wrap unless `w` is on.
+    let source = match v.searched_text() {
+        Some(s) => vec![
+            format!("{}: no trace records of its own;", text::name(&v.trace)),
+            "found in other flows' records".to_string(),
+            format!("(searched {s})"),
+        ],
+        None => vec![
+            "from Motia's trace records (kept 3 days); writes outside traced steps do not appear"
+                .to_string(),
+        ],
+    };
+    let mut lines: Vec<Line> = source
+        .iter()
+        .map(|l| Line::styled(clip(l, w), theme::dim()))
+        .collect();
     let i = v.list.cursor;
     let title = match v.entries.get(i) {
         None => " Version ".to_string(),

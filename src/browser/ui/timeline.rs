@@ -254,11 +254,12 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
         ));
     }
     if let Some(r) = &v.records {
-        notes.extend(
-            r.unreadable
-                .iter()
-                .map(|u| Line::styled(format!("unreadable: {u}"), theme::error())),
-        );
+        notes.extend(r.unreadable.iter().map(|u| {
+            Line::styled(
+                text::line(&format!("unreadable: {u}")).into_owned(),
+                theme::error(),
+            )
+        }));
     }
     if !notes.is_empty() {
         notes.append(&mut lines);
@@ -333,8 +334,9 @@ fn step_lines(
     }
     if let Some(e) = &s.error {
         lines.push(Line::raw(""));
+        // Escaped as everything drawn is: ratatui would drop an ESC and show the rest.
         for l in e.full_text().lines() {
-            lines.push(Line::styled(l.to_string(), theme::error()));
+            lines.push(Line::styled(text::line(l).into_owned(), theme::error()));
         }
     }
 }

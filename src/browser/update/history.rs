@@ -63,8 +63,20 @@ pub fn follow_selection(m: &mut Model) {
 }
 
 pub fn refresh(m: &mut Model, fx: &mut Vec<Effect>) {
-    if m.history.as_ref().is_some_and(|v| v.request.is_none()) {
+    // A search of every flow's records is not repeated with each refresh (reopening does it).
+    if m.history
+        .as_ref()
+        .is_some_and(|v| v.request.is_none() && v.search.is_none())
+    {
         request(m, fx);
+    }
+}
+
+/// A search of every flow's records went on.
+pub fn searching(m: &mut Model, id: u64, done: usize, total: usize) {
+    if let Some(v) = m.history.as_mut().filter(|v| v.request == Some(id)) {
+        v.progress = Some((done, total));
+        m.dirty = true;
     }
 }
 
@@ -84,6 +96,8 @@ pub fn loaded(m: &mut Model, result: Result<TraceRead, String>) {
             view.error = None;
             view.records = Some(read.records);
             view.current = read.current;
+            view.search = read.search;
+            view.progress = None;
             view.build();
             if first {
                 // Opened on the newest entry.

@@ -256,6 +256,7 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
                 history::loaded(m, result);
             }
         }
+        WorkerEvent::TraceSearch { id, done, total } => history::searching(m, id, done, total),
         WorkerEvent::Live(ev) => live::event(m, ev, fx),
     }
 }

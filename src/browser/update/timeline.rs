@@ -163,7 +163,17 @@ fn open(m: &mut Model, fx: &mut Vec<Effect>) {
                 ..
             } = &ev.kind
             {
-                let (group, key) = (group.clone(), key.clone());
+                // The index names traces and keys escaped (see `escape::name`). A trace id
+                // that is not UTF-8 can be named in JSON only lossily: that is this trace.
+                let own = motia_state::escape::unescape_name(&view.trace);
+                let group = if std::str::from_utf8(&own).is_err()
+                    && String::from_utf8_lossy(&own) == group.as_str()
+                {
+                    view.trace.to_string()
+                } else {
+                    motia_state::escape::name_str(group).into_owned()
+                };
+                let key = motia_state::escape::name_str(key).into_owned();
                 return jump(m, &group, &key, fx);
             }
             return;

@@ -234,7 +234,9 @@ pub fn groups(
     }
     let had_records = m.index.has_records();
     for e in entries {
-        let info = m.index.flows.entry(e.trace_id.into()).or_default();
+        // Named as the index names the state's traces, so records and state join exactly.
+        let id = motia_state::escape::name_owned(e.trace_id_bytes);
+        let info = m.index.flows.entry(id.into()).or_default();
         info.generation = generation;
         match e.group {
             Ok(g) => {

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use motia_state::RedisStateAdapter;
-use motia_state::adapter::traces::{FlowStatus, TraceLimits};
+use motia_state::adapter::traces::{FlowStatus, SearchLimits, TraceLimits};
 
-use crate::browser::action::{StepsSummary, TraceRead, WorkerEvent};
-use crate::browser::worker::Events;
+use crate::browser::action::{SearchInfo, StepsSummary, TraceRead, WorkerEvent};
+use crate::browser::worker::{Events, raw_key};
 
 /// A summary needs each step record's header only (status, times), never the events.
 const SUMMARY_LIMITS: TraceLimits = TraceLimits {
@@ -44,14 +44,16 @@ pub async fn run_group_scan(adapter: RedisStateAdapter, generation: u64, events:
     }
 }
 
-/// Status and step count of flows, in batches.
+/// Status and step count of flows (named as the model names them), in batches.
 pub async fn run_summaries(adapter: RedisStateAdapter, ids: Vec<String>, events: Events) {
     for chunk in ids.chunks(SUMMARY_BATCH) {
-        let (rows, error) = match adapter.read_traces(chunk, SUMMARY_LIMITS).await {
+        let raw: Vec<Vec<u8>> = chunk.iter().map(|id| raw_key(id)).collect();
+        let (rows, error) = match adapter.read_traces(&raw, SUMMARY_LIMITS).await {
             Ok(records) => (
                 records
                     .into_iter()
-                    .map(|r| {
+                    .zip(chunk)
+                    .map(|(r, id)| {
                         let s = StepsSummary {
                             status: r.status(),
                             steps: r.step_count(),
@@ -61,7 +63,7 @@ pub async fn run_summaries(adapter: RedisStateAdapter, ids: Vec<String>, events:
                             unreadable: r.unreadable.iter().map(|u| u.to_string()).collect(),
                             retries: r.retries(),
                         };
-                        (r.trace_id, s)
+                        (id.clone(), s)
                     })
                     .collect(),
                 None,
@@ -81,7 +83,9 @@ pub async fn run_summaries(adapter: RedisStateAdapter, ids: Vec<String>, events:
 }
 
 /// One flow's records within the default budget, its dead letters when it failed (a walk of
-/// the keyspace, so only then), and the current value of `full_key`.
+/// the keyspace, so only then), and the current value of `full_key`. For a key's history
+/// (`full_key` given) of a group without records of its own (`orders`, written by steps of
+/// other flows), every flow's records are searched for the group, with progress.
 pub async fn read_records(
     adapter: RedisStateAdapter,
     id: u64,
@@ -90,8 +94,29 @@ pub async fn read_records(
     events: Events,
 ) {
     let result = async {
-        let records = adapter.read_trace(&trace, TraceLimits::default()).await?;
-        let dead_letters = if records.status() == Some(FlowStatus::Failed) {
+        let raw = raw_key(&trace);
+        let mut records = adapter
+            .read_trace(&raw, TraceLimits::default())
+            .await?;
+        let mut search = None;
+        // Motia's records name groups as JSON text: a group that is not UTF-8 has none.
+        if let (Some(_), false, Ok(group)) =
+            (&full_key, records.exists(), std::str::from_utf8(&raw))
+        {
+            let found = adapter
+                .search_group_records(group, Some(&raw), SearchLimits::default(), |done, total| {
+                    let _ = events.try_send(WorkerEvent::TraceSearch { id, done, total });
+                })
+                .await?;
+            search = Some(SearchInfo {
+                flows: found.flows,
+                searched: found.searched,
+                listed: found.listed,
+            });
+            records = found.records;
+        }
+        // A history's search has no use for them.
+        let dead_letters = if search.is_none() && records.status() == Some(FlowStatus::Failed) {
             adapter.dead_letters().await?
         } else {
             Vec::new()
@@ -99,7 +124,7 @@ pub async fn read_records(
         let current = match &full_key {
             Some(k) => Some(
                 adapter
-                    .get_raw_many_full(std::slice::from_ref(k))
+                    .get_raw_many_full(&[raw_key(k)])
                     .await?
                     .pop()
                     .flatten(),
@@ -110,6 +135,7 @@ pub async fn read_records(
             records: Arc::new(records),
             dead_letters,
             current,
+            search,
         })
     }
     .await
