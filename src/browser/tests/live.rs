@@ -272,7 +272,10 @@ fn live_on_explains_and_asks_and_live_off_restores() {
         panic!("a confirmation")
     };
     assert!(text.contains("from \"xE\" to \"xEK$geh\""), "{text}");
-    insta::assert_snapshot!("live_on_confirm", screen(&m));
+    // The key to press shows below the whole (wrapped) explanation.
+    let s = screen(&m);
+    assert!(s.contains("y yes, change the server setting"), "{s}");
+    insta::assert_snapshot!("live_on_confirm", s);
     let fx = update(&mut m, key('y'));
     assert!(fx.contains(&Effect::Worker(WorkerCmd::Live(LiveCmd::On))));
     live(
