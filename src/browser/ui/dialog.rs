@@ -181,8 +181,9 @@ fn yes_or_no(f: &mut Frame, area: Rect, title: &str, text: &str, yes: &'static s
     let mut lines: Vec<Line> = text
         .lines()
         .flat_map(|l| {
-            if l.is_empty() {
-                vec![String::new()]
+            // Lines that fit keep their spacing (wrapping joins words with one space).
+            if text::width(l) <= inner {
+                vec![l.to_string()]
             } else {
                 text::wrap(l, inner)
             }
