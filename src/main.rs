@@ -4,7 +4,6 @@ mod browser;
 mod cli;
 #[allow(dead_code)] // used by the history and live panes
 mod diff;
-mod owed;
 mod profiles;
 
 use std::process::ExitCode;

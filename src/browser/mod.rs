@@ -14,6 +14,7 @@ pub mod external_editor;
 pub mod format;
 pub mod keymap;
 pub mod model;
+pub mod owed;
 pub mod pane;
 mod signals;
 pub mod terminal;

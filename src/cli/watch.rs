@@ -83,7 +83,7 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     let change = if args.enable_notifications {
         let change = state.enable_notifications().await?;
         // Noted at once: a run killed with SIGKILL cannot restore it, the next run says so.
-        crate::owed::record(&server, &change);
+        crate::browser::owed::record(&server, &change);
         if !change.is_noop() {
             eprintln!(
                 "motia-state: notify-keyspace-events set from {} to {} for this run; it is \
@@ -112,7 +112,7 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
         None => Ok(()),
     };
     if restored.is_ok() {
-        crate::owed::settled(&server, std::process::id());
+        crate::browser::owed::settled(&server, std::process::id());
     }
     outcome.and(restored)
 }
@@ -120,11 +120,11 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
 /// Names the command that restores what an earlier run, killed before it could, left changed
 /// (while the server still has the flags it added; a note someone else settled is dropped).
 fn owed_restore(server: &str, now: &motia_state::notify::NotifySetting) {
-    let Some(o) = crate::owed::abandoned(server) else {
+    let Some(o) = crate::browser::owed::abandoned(server) else {
         return;
     };
     if !o.still_applies(now) {
-        crate::owed::settled(server, o.pid);
+        crate::browser::owed::settled(server, o.pid);
         return;
     }
     eprintln!(

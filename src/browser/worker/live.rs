@@ -14,8 +14,8 @@ use motia_state::{ReconnectStrategy, RedisStateAdapter};
 use tokio::sync::mpsc;
 
 use crate::browser::action::{LiveCmd, LiveEvent, WorkerEvent};
+use crate::browser::owed::{self, Owed};
 use crate::browser::worker::Events;
-use crate::owed::{self, Owed};
 
 /// Events of one key within this window become one change.
 const WINDOW: Duration = Duration::from_millis(50);
