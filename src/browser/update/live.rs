@@ -69,14 +69,24 @@ pub fn event(m: &mut Model, ev: LiveEvent, fx: &mut Vec<Effect>) {
             result,
         } => switched(m, on, changed, result),
         LiveEvent::Owed { before, now, pid } => {
-            m.dialog = Some(Dialog::RestoreOwed {
-                text: format!(
-                    "An earlier run of motia-state (process {pid}, no longer running) switched \
-                     on keyspace notifications here and was stopped before it restored them.\n\
-                     notify-keyspace-events is {now}; it was {before}.\n\n\
-                     Restore it now? (only the flags that run added are taken out)"
-                ),
-            });
+            let what = format!(
+                "earlier run of motia-state (process {pid}, no longer running) switched on \
+                 keyspace notifications here and was stopped before it restored them: \
+                 notify-keyspace-events is {now:?}, it was {before:?}"
+            );
+            if m.settings.read_only {
+                let text = format!(
+                    "an {what}; restore it with CONFIG SET notify-keyspace-events '{before}' \
+                     (not offered: read-only mode)"
+                );
+                note(m, text, true);
+            } else {
+                m.dialog = Some(Dialog::RestoreOwed {
+                    text: format!(
+                        "An {what}.\n\nRestore it now? (only the flags that run added are taken out)"
+                    ),
+                });
+            }
         }
         LiveEvent::OwedRestored(result) => {
             m.next_write += 1;
@@ -278,10 +288,11 @@ fn records_written(m: &mut Model, flows: &[String], fx: &mut Vec<Effect>) {
         .filter(|f| !m.index.flows.contains_key(f.as_str()))
         .cloned()
         .collect();
+    let matcher = Matcher::new(&m.traces.filter);
     let follow_to = new
         .iter()
         .rev()
-        .find(|f| m.live.follow && Matcher::new(&m.traces.filter).matches(f))
+        .find(|f| m.live.follow && matcher.matches(f))
         .cloned();
     traces::reread_flows(m, flows, fx);
     if let Some(t) = follow_to {
@@ -341,10 +352,12 @@ pub fn check_flush(m: &mut Model, fx: &mut Vec<Effect>) {
     if !index_exceeds_db(m) {
         return;
     }
+    let n = m.scan.dbsize.unwrap_or(0);
     let text = format!(
-        "the database has {} keys, fewer than listed here: keys went without notifications \
+        "the database has {} {}, fewer than listed here: keys went without notifications \
          (FLUSHDB or FLUSHALL?); reading them again",
-        m.scan.dbsize.unwrap_or(0)
+        crate::browser::format::thousands(n),
+        crate::browser::format::noun(n, "key", "keys")
     );
     note(m, text, false);
     m.meta.clear();
