@@ -409,3 +409,55 @@ async fn subscription_survives_a_restart_and_says_events_were_lost() {
     };
     assert_eq!(b.key, "motia:state:t2:b");
 }
+
+/// `motia-state --url URL watch ARGS` with its state directory under `home`, stderr piped.
+fn watch_in(server: &RedisServer, home: &std::path::Path, args: &[&str]) -> Child {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("motia-state"));
+    for v in MOTIA_ENV {
+        cmd.env_remove(v);
+    }
+    cmd.env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .args(["--url", &server.url(), "watch"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start motia-state watch")
+}
+
+/// The first line `child` writes to stderr, within the deadline (empty if none).
+fn first_stderr_line(child: &mut Child) -> String {
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stderr).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(DEADLINE).unwrap_or_default()
+}
+
+#[test]
+fn watch_killed_with_sigkill_leaves_a_note_the_next_watch_reads_out() {
+    let server = RedisServer::start();
+    set_setting(&server, "Ex");
+    let before = setting(&server);
+    let home = tempfile::tempdir().unwrap();
+    let mut first = watch_in(&server, home.path(), &["--enable-notifications"]);
+    wait_until("watch to switch notifications on", || {
+        setting(&server).contains('K')
+    });
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let mut next = watch_in(&server, home.path(), &[]);
+    let line = first_stderr_line(&mut next);
+    let _ = next.kill();
+    let _ = next.wait();
+    assert!(
+        line.contains(&format!(
+            "Restore it with: redis-cli CONFIG SET notify-keyspace-events '{before}'"
+        )),
+        "{line}"
+    );
+}

@@ -87,6 +87,9 @@ pub enum WorkerCmd {
     },
     /// Live mode: switch notifications on or off on the server.
     Live(LiveCmd),
+    /// Read the group records of flows whose state just appeared (answered as `TraceGroups`
+    /// of `generation`, not done).
+    NewFlows { generation: u64, ids: Vec<String> },
     /// Stop.
     Shutdown,
 }
@@ -98,6 +101,8 @@ pub enum LiveCmd {
     On,
     /// Restore the setting found before `On`.
     Off,
+    /// Restore what an earlier run that was killed left changed (see `LiveEvent::Owed`).
+    RestoreOwed,
 }
 
 /// What the live job reports.
@@ -126,6 +131,15 @@ pub enum LiveEvent {
         changed: bool,
         result: Result<String, String>,
     },
+    /// An earlier run (process `pid`, no longer running) switched notifications on and never
+    /// restored them: `before` is what it found, `now` what the server has.
+    Owed {
+        before: String,
+        now: String,
+        pid: u32,
+    },
+    /// The outcome of restoring what the earlier run owed, in words.
+    OwedRestored(Result<String, String>),
 }
 
 /// A change to Redis; the worker echoes it back with the outcome.

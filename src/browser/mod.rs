@@ -14,7 +14,9 @@ pub mod external_editor;
 pub mod format;
 pub mod keymap;
 pub mod model;
+pub mod owed;
 pub mod pane;
+mod signals;
 pub mod terminal;
 pub mod text;
 pub mod theme;
@@ -121,19 +123,27 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     let log = init_logging();
     tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
     let mut model = initial_model(&config, &opts, keymap, Arc::new(SystemClock));
+    let mut signals = signals::Signals::listen()
+        .map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
     let (mut terminal, guard) = terminal::TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("cannot take over the terminal: {e}"))?;
     let (mut link, worker) = spawn_worker_with(config, opts.profiles.clone());
     let (mut input, mut host) = app::forward_terminal_input();
-    let result = app::event_loop_with(
-        &mut terminal,
-        &mut model,
-        &mut input,
-        &mut link,
-        &mut host,
-        |_, _| {},
-    )
-    .await;
+    let result = tokio::select! {
+        r = app::event_loop_with(
+            &mut terminal,
+            &mut model,
+            &mut input,
+            &mut link,
+            &mut host,
+            |_, _| {},
+        ) => r,
+        // Ends the browser as quitting does (below): settings restored, terminal given back.
+        name = signals.recv() => {
+            tracing::info!(signal = name, "stopping on a signal");
+            Ok(())
+        }
+    };
     let _ = link.cmds.send(action::WorkerCmd::Shutdown);
     // The worker finishes a write in flight and restores what `:live on` changed; the UI no
     // longer reads its events, so they must not hold it up.

@@ -79,10 +79,14 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
         ));
     }
     let mut signals = Signals::listen()?;
+    let server = config.display_url();
     let state = RedisStateAdapter::connect(config).await?;
     let setting = state.notify_setting().await?;
+    owed_restore(&server, &setting);
     let change = if args.enable_notifications {
         let change = state.enable_notifications().await?;
+        // Noted at once: a run killed with SIGKILL cannot restore it, the next run says so.
+        crate::browser::owed::record(&server, &change);
         if !change.is_noop() {
             eprintln!(
                 "motia-state: notify-keyspace-events set from {} to {} for this run; it is \
@@ -110,7 +114,29 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
         Some(c) => restore(&state, c).await,
         None => Ok(()),
     };
+    if restored.is_ok() {
+        crate::browser::owed::settled(&server, std::process::id());
+    }
     outcome.and(restored)
+}
+
+/// Names the command that restores what an earlier run, killed before it could, left changed
+/// (while the server still has the flags it added; a note someone else settled is dropped).
+fn owed_restore(server: &str, now: &motia_state::notify::NotifySetting) {
+    let Some(o) = crate::browser::owed::abandoned(server) else {
+        return;
+    };
+    if !o.still_applies(now) {
+        crate::browser::owed::settled(server, o.pid);
+        return;
+    }
+    eprintln!(
+        "motia-state: an earlier run (process {}, no longer running) switched on keyspace \
+         notifications and was stopped before it restored them: notify-keyspace-events is {now}, \
+         it was {:?}. Restore it with: redis-cli CONFIG SET notify-keyspace-events '{}' (or \
+         answer y in the browser, which offers it)",
+        o.pid, o.before, o.before
+    );
 }
 
 async fn restore(state: &RedisStateAdapter, change: &NotifyChange) -> Result<(), Failure> {

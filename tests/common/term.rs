@@ -26,50 +26,22 @@ impl Term {
         url: &str,
         args: &str,
         editor: Option<&str>,
-        (width, height): (u16, u16),
+        size: (u16, u16),
     ) -> Self {
         let home = tempfile::tempdir().unwrap();
-        let socket = format!("motia-e2e-{name}-{}", std::process::id());
-        let bin = env!("CARGO_BIN_EXE_motia-state");
-        let editor = editor
-            .map(|e| format!("EDITOR={e} VISUAL="))
-            .unwrap_or_default();
-        // The developer's own REDIS_* / STATE_* settings stay out of the run.
-        let unset: String = super::MOTIA_ENV
-            .iter()
-            .map(|v| format!("-u {v} "))
-            .collect();
-        let url = if url.is_empty() {
-            String::new()
-        } else {
-            format!("--url {url}")
-        };
-        let cmd = format!(
-            "env {unset}XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {editor} {bin} {url} {args}; sleep 60",
-            h = home.path().display()
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-                &cmd,
-            ])
-            .status()
-            .expect("tmux must be installed for the browser's end-to-end tests")
-            .success();
-        assert!(ok, "tmux new-session failed");
+        let socket = launch(name, url, args, editor, size, home.path());
         Self {
             socket,
             _home: home,
         }
+    }
+
+    /// [`Term::start`] with its config and state directories under `home`, which the caller
+    /// keeps (a later run finds what an earlier one left there).
+    pub fn start_in(name: &str, url: &str, args: &str, home: &std::path::Path) -> Self {
+        let own = tempfile::tempdir().unwrap();
+        let socket = launch(name, url, args, None, (150, 40), home);
+        Self { socket, _home: own }
     }
 
     /// The private home of this run (its config, state and log directories).
@@ -137,12 +109,132 @@ impl Term {
         self.wait(&format!("{text:?}"), |s| s.contains(text))
     }
 
+    /// [`Term::wait`] with a deadline of its own (a feature promised within some seconds).
+    pub fn wait_within(
+        &self,
+        deadline: Duration,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        let end = Instant::now() + deadline;
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > end {
+                panic!("not within {deadline:?}: {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The process id of the binary (the child of the pane's shell).
+    pub fn pid(&self) -> u32 {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display",
+                "-p",
+                "-t",
+                "t",
+                "#{pane_pid}",
+            ])
+            .output()
+            .unwrap();
+        let shell: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // "pid (comm) state ppid ..."
+            let Some((comm, rest)) = stat.split_once(") ") else {
+                continue;
+            };
+            let ppid = rest.split(' ').nth(1).and_then(|p| p.parse::<u32>().ok());
+            if ppid == Some(shell) && comm.ends_with("(motia-state") {
+                return pid;
+            }
+        }
+        panic!("no motia-state process under the pane's shell {shell}");
+    }
+
+    /// True while the pane shows the alternate screen.
+    pub fn alternate_on(&self) -> bool {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display",
+                "-p",
+                "-t",
+                "t",
+                "#{alternate_on}",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
     /// The status bar (the last line but one that is not blank).
     pub fn status_line(&self) -> String {
         let s = self.screen();
         let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
         lines.iter().rev().nth(1).unwrap_or(&"").to_string()
     }
+}
+
+/// Starts tmux running the binary with `home` as its home; returns the tmux socket.
+fn launch(
+    name: &str,
+    url: &str,
+    args: &str,
+    editor: Option<&str>,
+    (width, height): (u16, u16),
+    home: &std::path::Path,
+) -> String {
+    let socket = format!("motia-e2e-{name}-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_motia-state");
+    let editor = editor
+        .map(|e| format!("EDITOR={e} VISUAL="))
+        .unwrap_or_default();
+    // The developer's own REDIS_* / STATE_* settings stay out of the run.
+    let unset: String = super::MOTIA_ENV
+        .iter()
+        .map(|v| format!("-u {v} "))
+        .collect();
+    let url = if url.is_empty() {
+        String::new()
+    } else {
+        format!("--url {url}")
+    };
+    let cmd = format!(
+        "env {unset}XDG_CONFIG_HOME={h}/config XDG_STATE_HOME={h}/state HOME={h} {editor} {bin} {url} {args}; sleep 60",
+        h = home.display()
+    );
+    let ok = Command::new("tmux")
+        .args([
+            "-L",
+            &socket,
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            &cmd,
+        ])
+        .status()
+        .expect("tmux must be installed for the browser's end-to-end tests")
+        .success();
+    assert!(ok, "tmux new-session failed");
+    socket
 }
 
 impl Drop for Term {

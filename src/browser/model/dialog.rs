@@ -40,6 +40,8 @@ pub enum Dialog {
     },
     /// `:live on`: `y` adds the notification flags `text` describes.
     ConfirmLive { text: String },
+    /// An earlier run left notifications switched on: `y` restores the setting it found.
+    RestoreOwed { text: String },
     /// Leaving the editor with unsaved changes.
     Discard,
     /// The save found other bytes than those loaded.

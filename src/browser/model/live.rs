@@ -43,6 +43,8 @@ pub struct LiveModel {
     pub removed_while_scanning: HashSet<String>,
     /// The `:live on`/`:live off` awaiting its outcome (its notification id).
     pub switching: Option<u64>,
+    /// The database had fewer keys than the index: checked again at this time.
+    pub flush_check: Option<Instant>,
 }
 
 impl LiveModel {

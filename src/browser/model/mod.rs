@@ -213,6 +213,7 @@ impl Model {
             at(self.value.due);
             at(self.next_refresh);
             at(self.next_rescan);
+            at(self.live.flush_check);
         }
         if self.animating() {
             at(Some(now + Duration::from_secs(1)));

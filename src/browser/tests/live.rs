@@ -272,7 +272,10 @@ fn live_on_explains_and_asks_and_live_off_restores() {
         panic!("a confirmation")
     };
     assert!(text.contains("from \"xE\" to \"xEK$geh\""), "{text}");
-    insta::assert_snapshot!("live_on_confirm", screen(&m));
+    // The key to press shows below the whole (wrapped) explanation.
+    let s = screen(&m);
+    assert!(s.contains("y yes, change the server setting"), "{s}");
+    insta::assert_snapshot!("live_on_confirm", s);
     let fx = update(&mut m, key('y'));
     assert!(fx.contains(&Effect::Worker(WorkerCmd::Live(LiveCmd::On))));
     live(
@@ -330,4 +333,43 @@ fn live_on_and_off_are_refused_read_only() {
         assert!(m.dialog.is_none());
         assert!(note_text(&m).contains("read-only"), "{}", note_text(&m));
     }
+}
+
+#[test]
+fn a_database_smaller_than_the_index_for_a_moment_rescans_once_it_lasts() {
+    use crate::browser::update::live::FLUSH_CONFIRM;
+    let c = clock();
+    let mut m = live_model(&c);
+    // The scan that going live starts (changes may have been missed) ends first.
+    let g = m.scan.generation;
+    batch(&mut m, g, DATA);
+    ev(
+        &mut m,
+        WorkerEvent::ScanDone {
+            generation: g,
+            seen: 7,
+        },
+    );
+    // Deletions whose events are still on their way: back in step before the check.
+    ev(&mut m, WorkerEvent::DbSize(5));
+    changes(
+        &mut m,
+        vec![
+            change("trace-a", "order", KeyState::Removed),
+            change("trace-c", "x", KeyState::Removed),
+        ],
+    );
+    ev(&mut m, WorkerEvent::DbSize(6));
+    c.advance(FLUSH_CONFIRM);
+    let fx = update(&mut m, Action::Tick);
+    assert!(
+        !fx.iter()
+            .any(|f| matches!(f, Effect::Worker(WorkerCmd::Scan { .. })))
+    );
+    // A FLUSHDB: no events, an empty database that stays empty.
+    ev(&mut m, WorkerEvent::DbSize(0));
+    c.advance(FLUSH_CONFIRM);
+    let fx = update(&mut m, Action::Tick);
+    scan_gen(&fx);
+    assert!(note_text(&m).contains("FLUSHDB"), "{}", note_text(&m));
 }

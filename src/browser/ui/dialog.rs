@@ -46,22 +46,20 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
             ];
             small_box(f, area, format!(" {} ", text::line(title)), lines);
         }
-        Dialog::ConfirmLive { text } => {
-            let mut lines: Vec<Line> = text.lines().map(|l| Line::raw(l.to_string())).collect();
-            lines.push(Line::raw(""));
-            lines.push(Line::from(vec![
-                Span::styled("y", theme::key_hint()),
-                Span::raw(" yes, change the server setting · "),
-                Span::styled("any other key", theme::key_hint()),
-                Span::raw(" cancel"),
-            ]));
-            small_box(
-                f,
-                area,
-                " Live mode: switch on keyspace notifications ".into(),
-                lines,
-            );
-        }
+        Dialog::ConfirmLive { text } => yes_or_no(
+            f,
+            area,
+            " Live mode: switch on keyspace notifications ",
+            text,
+            " yes, change the server setting",
+        ),
+        Dialog::RestoreOwed { text } => yes_or_no(
+            f,
+            area,
+            " Keyspace notifications left switched on ",
+            text,
+            " yes, restore it",
+        ),
         Dialog::Discard => {
             let save = m.keymap.keys_of(Command::Save);
             let lines = vec![
@@ -174,6 +172,33 @@ fn current(f: &mut Frame, doc: Option<&ValueDoc>, scroll: usize, area: Rect) {
         )),
         r,
     );
+}
+
+/// `text` wrapped to the box before it is measured, so the line naming the key to press is
+/// never cut off below a long explanation.
+fn yes_or_no(f: &mut Frame, area: Rect, title: &str, text: &str, yes: &'static str) {
+    let inner = usize::from(area.width.saturating_sub(4)).max(20);
+    let mut lines: Vec<Line> = text
+        .lines()
+        .flat_map(|l| {
+            // Lines that fit keep their spacing (wrapping joins words with one space).
+            if text::width(l) <= inner {
+                vec![l.to_string()]
+            } else {
+                text::wrap(l, inner)
+            }
+        })
+        .map(Line::raw)
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("y", theme::key_hint()),
+        Span::raw(yes),
+        Span::raw(" · "),
+        Span::styled("any other key", theme::key_hint()),
+        Span::raw(" cancel"),
+    ]));
+    small_box(f, area, title.into(), lines);
 }
 
 fn small_box(f: &mut Frame, area: Rect, title: String, lines: Vec<Line<'static>>) {

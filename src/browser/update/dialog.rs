@@ -56,6 +56,17 @@ pub fn key(m: &mut Model, k: KeyEvent, cmd: Option<Command>, fx: &mut Vec<Effect
                 );
             }
         }
+        Dialog::RestoreOwed { .. } => {
+            if matches!(plain_char, Some('y' | 'Y')) {
+                crate::browser::update::live::confirm_owed(m, fx);
+            } else {
+                note(
+                    m,
+                    "not restored: the setting stays, and the next start asks again",
+                    false,
+                );
+            }
+        }
         Dialog::Discard => match plain_char {
             Some('y' | 'Y') => {
                 m.editor = None;

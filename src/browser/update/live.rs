@@ -68,8 +68,44 @@ pub fn event(m: &mut Model, ev: LiveEvent, fx: &mut Vec<Effect>) {
             changed,
             result,
         } => switched(m, on, changed, result),
+        LiveEvent::Owed { before, now, pid } => {
+            let what = format!(
+                "earlier run of motia-state (process {pid}, no longer running) switched on \
+                 keyspace notifications here and was stopped before it restored them: \
+                 notify-keyspace-events is {now:?}, it was {before:?}"
+            );
+            if m.settings.read_only {
+                let text = format!(
+                    "an {what}; restore it with CONFIG SET notify-keyspace-events '{before}' \
+                     (not offered: read-only mode)"
+                );
+                note(m, text, true);
+            } else {
+                m.dialog = Some(Dialog::RestoreOwed {
+                    text: format!(
+                        "An {what}.\n\nRestore it now? (only the flags that run added are taken out)"
+                    ),
+                });
+            }
+        }
+        LiveEvent::OwedRestored(result) => {
+            m.next_write += 1;
+            let id = m.next_write;
+            match result {
+                Ok(text) => toast(m, id, format!("restored: {text}"), ToastKind::Done),
+                Err(e) => toast(m, id, format!("restoring failed: {e}"), ToastKind::Failed),
+            }
+        }
     }
     m.dirty = true;
+}
+
+/// The user answered `y` to restoring what an earlier run left changed.
+pub fn confirm_owed(m: &mut Model, fx: &mut Vec<Effect>) {
+    if refuse_read_only(m, "restoring notify-keyspace-events") {
+        return;
+    }
+    fx.push(Effect::Worker(WorkerCmd::Live(LiveCmd::RestoreOwed)));
 }
 
 /// Changes, one per key: the index, the marks, what is on screen and following.
@@ -84,6 +120,9 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
     // Following: the last written key of each trace, and the newest trace.
     let mut last_written: HashMap<Box<str>, String> = HashMap::new();
     let mut newest: Option<Box<str>> = None;
+    // State of a flow that the trace records do not list yet (hash writes may send no event).
+    let mut unlisted: Vec<String> = Vec::new();
+    let records = m.index.has_records();
     for c in changes {
         let Some((trace, key)) = m.keyspace.split(&c.key) else {
             continue;
@@ -100,6 +139,9 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
                 m.live.removed_while_scanning.remove(&c.key);
                 if !known {
                     if m.index.insert(&trace, &key, generation) {
+                        if records && !m.index.flows.contains_key(&trace) {
+                            unlisted.push(trace.to_string());
+                        }
                         new_traces.push(trace.clone());
                         if matcher.matches(&trace) {
                             newest = Some(trace.clone());
@@ -158,16 +200,24 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
     }
     let follow_to = newest.filter(|_| m.live.follow);
     if let Some(t) = &follow_to {
-        m.traces.selected = Some(t.clone());
+        follow_trace(m, t);
     }
-    if traces_changed || (follow_to.is_some() && m.traces.sort == TraceSort::Id) {
+    // Merging keeps an id-sorted list only; any other order is rebuilt. Following always
+    // rebuilds: its trace may be listed already (from its records) and still not be shown.
+    if traces_changed || follow_to.is_some() {
         rebuild_traces(m, fx, follow_to.is_some());
     } else if !new_traces.is_empty() {
-        if m.traces.sort == TraceSort::KeyCount {
-            rebuild_traces(m, fx, false);
-        } else {
+        if m.traces.sort == TraceSort::Id {
             merge_traces(m, new_traces, fx);
+        } else {
+            rebuild_traces(m, fx, false);
         }
+    }
+    if !unlisted.is_empty() {
+        fx.push(Effect::Worker(WorkerCmd::NewFlows {
+            generation,
+            ids: unlisted,
+        }));
     }
     let follow_key = m
         .live
@@ -223,16 +273,98 @@ pub fn expire_marks(m: &mut Model) -> bool {
     changed
 }
 
+/// The selection moves to `trace`, whatever the user last chose.
+fn follow_trace(m: &mut Model, trace: &str) {
+    m.traces.selected = Some(trace.into());
+    m.traces.anchor = None;
+}
+
 /// Motia wrote trace records of `flows`: what is shown of them is read again now rather than
-/// at the next periodic re-read.
+/// at the next periodic re-read. A flow not listed yet gets its group record read (its name
+/// and start) and is followed.
 fn records_written(m: &mut Model, flows: &[String], fx: &mut Vec<Effect>) {
+    let new: Vec<String> = flows
+        .iter()
+        .filter(|f| !m.index.flows.contains_key(f.as_str()))
+        .cloned()
+        .collect();
+    let matcher = Matcher::new(&m.traces.filter);
+    let follow_to = new
+        .iter()
+        .rev()
+        .find(|f| m.live.follow && matcher.matches(f))
+        .cloned();
     traces::reread_flows(m, flows, fx);
+    if let Some(t) = follow_to {
+        follow_trace(m, &t);
+        rebuild_traces(m, fx, true);
+    }
+    if !new.is_empty() {
+        fx.push(Effect::Worker(WorkerCmd::NewFlows {
+            generation: m.scan.generation,
+            ids: new,
+        }));
+    }
     let written = |trace: &str| flows.iter().any(|f| f == trace);
     if m.timeline.as_ref().is_some_and(|v| written(&v.trace)) {
         timeline::refresh(m, fx);
     }
     if m.history.as_ref().is_some_and(|v| written(&v.trace)) {
         history::refresh(m, fx);
+    }
+}
+
+/// How long a DBSIZE below the index's count must last before the index is rebuilt: events of
+/// keys removed a moment ago may still be on their way.
+pub const FLUSH_CONFIRM: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The heartbeat's DBSIZE. Keys that go without events (FLUSHDB and FLUSHALL publish none
+/// per key) leave the index counting more keys under the prefix than the whole database has.
+pub fn db_size(m: &mut Model, n: u64) {
+    m.scan.dbsize = Some(n);
+    if m.live.flush_check.is_none() && index_exceeds_db(m) {
+        m.live.flush_check = Some(m.now() + FLUSH_CONFIRM);
+    }
+}
+
+fn index_exceeds_db(m: &Model) -> bool {
+    if !m.live.is_live()
+        || m.scan.running
+        || !m.scan.completed_once
+        || !m.server.unreachable.is_empty()
+    {
+        return false;
+    }
+    // Keys of the shown trace seen removed stay listed (as gone) for a moment.
+    let gone = m.meta.values().filter(|e| e.gone_since.is_some()).count();
+    m.scan
+        .dbsize
+        .is_some_and(|n| n < m.index.total_keys.saturating_sub(gone) as u64)
+}
+
+/// A DBSIZE below the index's count that lasted: the keys went without events. The index is
+/// read again and the open value with it.
+pub fn check_flush(m: &mut Model, fx: &mut Vec<Effect>) {
+    if m.live.flush_check.is_none_or(|t| t > m.now()) {
+        return;
+    }
+    m.live.flush_check = None;
+    if !index_exceeds_db(m) {
+        return;
+    }
+    let n = m.scan.dbsize.unwrap_or(0);
+    let text = format!(
+        "the database has {} {}, fewer than listed here: keys went without notifications \
+         (FLUSHDB or FLUSHALL?); reading them again",
+        crate::browser::format::thousands(n),
+        crate::browser::format::noun(n, "key", "keys")
+    );
+    note(m, text, false);
+    m.meta.clear();
+    m.scan.interrupted = true;
+    start_scan(m, fx);
+    if m.value.full_key.is_some() {
+        reload_value(m, fx);
     }
 }
 

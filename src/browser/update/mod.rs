@@ -181,6 +181,9 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
             }
         }
     }
+    if m.conn == ConnState::Connected {
+        live::check_flush(m, fx);
+    }
     traces::remove_gone(m, fx);
     if m.traces.stale {
         traces::rebuild_traces(m, fx, false);
@@ -212,7 +215,7 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             connections::switch_failed(m, profile, error)
         }
         WorkerEvent::Lost { reason } => connection::lost(m, reason),
-        WorkerEvent::DbSize(n) => m.scan.dbsize = Some(n),
+        WorkerEvent::DbSize(n) => live::db_size(m, n),
         WorkerEvent::ScanBatch {
             generation,
             keys,

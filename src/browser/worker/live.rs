@@ -14,6 +14,7 @@ use motia_state::{ReconnectStrategy, RedisStateAdapter};
 use tokio::sync::mpsc;
 
 use crate::browser::action::{LiveCmd, LiveEvent, WorkerEvent};
+use crate::browser::owed::{self, Owed};
 use crate::browser::worker::Events;
 
 /// Events of one key within this window become one change.
@@ -22,8 +23,11 @@ const WINDOW: Duration = Duration::from_millis(50);
 pub const MAX_KEYS: usize = 5_000;
 /// Messages taken from the subscription per round.
 pub const BATCH: usize = 4_096;
-/// How often a server without notifications is asked again (someone may switch them on).
-const RECHECK: Duration = Duration::from_secs(10);
+/// How often a server without notifications is asked again (someone may switch them on):
+/// one CONFIG GET, so a switch elsewhere is noticed within seconds.
+const RECHECK: Duration = Duration::from_secs(2);
+/// New flows whose group records are read per round trip batch (the rest come with a scan).
+const MAX_NEW_FLOWS: usize = 500;
 /// `{trace_prefix}default` lists the flows; every other record hash is one flow's steps.
 const GROUP_INDEX: &str = "default";
 
@@ -50,6 +54,8 @@ pub async fn run_live(
     events: Events,
 ) {
     let mut change: Option<NotifyChange> = None;
+    let server = adapter.config().display_url();
+    let mut owed = owed_restore(&adapter, &server, &events).await;
     loop {
         let stop = match adapter.notify_setting().await {
             Ok(setting) if setting.covers_live() => match subscribe(&adapter).await {
@@ -74,8 +80,34 @@ pub async fn run_live(
         };
         match stop {
             Stop::Gone | Stop::Cmd(LiveJobCmd::Shutdown) => {
-                let _ = restore(&adapter, &mut change).await;
+                let _ = restore(&adapter, &server, &mut change).await;
                 return;
+            }
+            Stop::Cmd(LiveJobCmd::Switch(LiveCmd::RestoreOwed)) => {
+                let result = match owed.take() {
+                    Some(o) => match adapter.restore_notifications(&o.change()).await {
+                        Ok(outcome) => {
+                            owed::settled(&server, o.pid);
+                            Ok(outcome.to_string())
+                        }
+                        Err(e) => {
+                            let text = format!(
+                                "{e}; restore it with CONFIG SET notify-keyspace-events '{}'",
+                                o.before
+                            );
+                            owed = Some(o);
+                            Err(text)
+                        }
+                    },
+                    None => Err("nothing is owed to this server".into()),
+                };
+                if send(&events, LiveEvent::OwedRestored(result))
+                    .await
+                    .is_err()
+                {
+                    let _ = restore(&adapter, &server, &mut change).await;
+                    return;
+                }
             }
             Stop::Cmd(LiveJobCmd::Switch(LiveCmd::On)) => {
                 let mut changed = false;
@@ -93,6 +125,8 @@ pub async fn run_live(
                         );
                         // A second :live on keeps the first setting found, to restore that.
                         if change.is_none() {
+                            // Noted before anything else can stop this run (SIGKILL).
+                            owed::record(&server, &c);
                             change = Some(c);
                         }
                         Ok(text)
@@ -105,13 +139,13 @@ pub async fn run_live(
                     result,
                 };
                 if send(&events, ev).await.is_err() {
-                    let _ = restore(&adapter, &mut change).await;
+                    let _ = restore(&adapter, &server, &mut change).await;
                     return;
                 }
             }
             Stop::Cmd(LiveJobCmd::Switch(LiveCmd::Off)) => {
                 let had = change.is_some();
-                let result = match restore(&adapter, &mut change).await {
+                let result = match restore(&adapter, &server, &mut change).await {
                     Some(r) => r,
                     None => Err(
                         "live mode was not switched on in this browser (the server had \
@@ -138,11 +172,15 @@ pub async fn run_live(
 /// Takes back what `:live on` added; `None` when nothing was added here.
 async fn restore(
     adapter: &RedisStateAdapter,
+    server: &str,
     change: &mut Option<NotifyChange>,
 ) -> Option<Result<String, String>> {
     let c = change.take()?;
     Some(match adapter.restore_notifications(&c).await {
-        Ok(outcome) => Ok(outcome.to_string()),
+        Ok(outcome) => {
+            owed::settled(server, std::process::id());
+            Ok(outcome.to_string())
+        }
         Err(e) => {
             tracing::warn!(error = %e, before = %c.before, "restoring notify-keyspace-events failed");
             Err(format!(
@@ -151,6 +189,59 @@ async fn restore(
             ))
         }
     })
+}
+
+/// A restore owed to this server by an earlier run that was killed: offered to the user while
+/// the server still has the flags that run added, forgotten otherwise.
+async fn owed_restore(adapter: &RedisStateAdapter, server: &str, events: &Events) -> Option<Owed> {
+    let o = owed::abandoned(server)?;
+    let now = adapter.notify_setting().await.ok()?;
+    if !o.still_applies(&now) {
+        owed::settled(server, o.pid);
+        return None;
+    }
+    let ev = LiveEvent::Owed {
+        before: o.before.clone(),
+        now: now.as_str().to_string(),
+        pid: o.pid,
+    };
+    send(events, ev).await.ok()?;
+    Some(o)
+}
+
+/// New flows (their state just appeared): their group records, for name, start and status,
+/// reported as the group scan reports them. Their steps are read as for any row on screen.
+pub async fn read_new_flows(
+    adapter: RedisStateAdapter,
+    generation: u64,
+    ids: Vec<String>,
+    events: Events,
+) {
+    let mut entries = Vec::new();
+    let mut error = None;
+    for id in ids.into_iter().take(MAX_NEW_FLOWS) {
+        match adapter.trace_group(&id).await {
+            Ok(Some(group)) => entries.push(motia_state::adapter::traces::GroupEntry {
+                trace_id: id,
+                group,
+            }),
+            Ok(None) => {}
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    if entries.is_empty() && error.is_none() {
+        return;
+    }
+    let ev = WorkerEvent::TraceGroups {
+        generation,
+        entries,
+        done: false,
+        error,
+    };
+    let _ = events.send(ev).await;
 }
 
 async fn subscribe(adapter: &RedisStateAdapter) -> motia_state::Result<LiveSubscription> {

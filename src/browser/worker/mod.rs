@@ -21,7 +21,7 @@ use connection::{Connect, connect, heartbeat};
 /// The live job's coalescing bounds, for the load test's memory checks.
 #[cfg(test)]
 pub use live::{BATCH as LIVE_BATCH, MAX_KEYS as LIVE_MAX_KEYS};
-use live::{LiveJobCmd, run_live};
+use live::{LiveJobCmd, read_new_flows, run_live};
 use meta::fetch_meta;
 use scan::run_scan;
 use stats::{run_gc_plan, run_stats};
@@ -171,6 +171,14 @@ async fn session(
             }
             WorkerCmd::FetchMeta { keys } => {
                 tokio::spawn(fetch_meta(adapter.clone(), keys, events.clone()));
+            }
+            WorkerCmd::NewFlows { generation, ids } => {
+                tokio::spawn(read_new_flows(
+                    adapter.clone(),
+                    generation,
+                    ids,
+                    events.clone(),
+                ));
             }
             WorkerCmd::Live(cmd) => {
                 let _ = live_tx.send(LiveJobCmd::Switch(cmd));
