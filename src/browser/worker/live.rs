@@ -220,9 +220,12 @@ pub async fn read_new_flows(
     let mut entries = Vec::new();
     let mut error = None;
     for id in ids.into_iter().take(MAX_NEW_FLOWS) {
-        match adapter.trace_group(&id).await {
+        // Named as the index names it: the exact bytes are read.
+        let raw = super::raw_key(&id);
+        match adapter.trace_group(&raw).await {
             Ok(Some(group)) => entries.push(motia_state::adapter::traces::GroupEntry {
                 trace_id: id,
+                trace_id_bytes: raw,
                 group,
             }),
             Ok(None) => {}
