@@ -346,3 +346,32 @@ fn a_group_hash_of_another_type_still_lists_the_traces_with_state() {
         r.stderr
     );
 }
+
+#[test]
+fn flows_of_unknown_status_are_chosen_by_the_word_unknown() {
+    let s = RedisServer::start();
+    Flow::new("GOODF-0000001", "Fine", T0)
+        .step(Step::new(1, "Fine", "api", T0))
+        .write(&s);
+    Flow::new("BADRC-0000001", "Odd", T0)
+        .step(Step::new(1, "Odd", "api", T0))
+        .write(&s);
+    hset_raw(&s, "motia:trace:BADRC-0000001", "torn", "{\"id\":\"torn\",");
+    let r = run(&s, &["traces", "--json", "--all", "--status", "unknown"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let listed: Vec<Value> = lines(&r.stdout)
+        .into_iter()
+        .map(|v| v["traceId"].clone())
+        .collect();
+    assert_eq!(listed, [json!("BADRC-0000001")], "{}", r.stdout);
+    let r = run(&s, &["traces", "--json", "--all", "--status", "completed"]);
+    assert!(!r.stdout.contains("BADRC"), "{}", r.stdout);
+    let r = run(&s, &["traces", "--status", "paused"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("failed, running, completed, unknown or all"),
+        "{}",
+        r.stderr
+    );
+}

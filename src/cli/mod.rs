@@ -198,7 +198,7 @@ are named on stderr.")]
         /// Also list traces that have trace records but no state ("keys":0)
         #[arg(long)]
         all: bool,
-        /// Only traces with this status: failed, running, completed or all (or any)
+        /// Only traces with this status: failed, running, completed, unknown or all (or any)
         #[arg(long, value_name = "STATUS")]
         status: Option<String>,
     },

@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use motia_state::adapter::traces::{
-    FlowStatus, FlowSummary, GroupEntry, GroupSearch, HistoryEntry, MissingRecords,
-    SearchLimits, Timeline, TraceLimits, TracePages, TraceRecords, Unreadable, key_history,
+    FlowStatus, FlowSummary, GroupEntry, GroupSearch, HistoryEntry, MissingRecords, SearchLimits,
+    Timeline, TraceLimits, TracePages, TraceRecords, Unreadable, key_history,
 };
 use motia_state::{Config, RedisStateAdapter, escape, format_duration};
 use serde_json::{Value, json};
@@ -30,7 +30,7 @@ pub fn parse_status(s: &str) -> Result<Option<FlowStatus>, Failure> {
     s.parse().map(Some).map_err(|_| {
         Failure::new(
             exit::BAD_INPUT,
-            format!("invalid --status {s:?}: use failed, running, completed or all"),
+            format!("invalid --status {s:?}: use failed, running, completed, unknown or all"),
         )
     })
 }
@@ -231,10 +231,7 @@ async fn pages_or_exit(
                 " has no step records (Motia keeps them 3 days; is --trace-prefix right?)".into()
             }
         };
-        return Err(Failure::new(
-            exit::NOT_FOUND,
-            format!("trace {trace}{why}"),
-        ));
+        return Err(Failure::new(exit::NOT_FOUND, format!("trace {trace}{why}")));
     }
     Ok(pages)
 }

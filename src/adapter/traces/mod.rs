@@ -26,8 +26,8 @@ mod headers;
 mod pages;
 mod read;
 mod record;
-mod status;
 mod search;
+mod status;
 mod timeline;
 
 pub use pages::TracePages;
@@ -36,6 +36,6 @@ pub use record::{
     EntryPoint, EventKind, FlowStatus, GroupCounts, Trace, TraceError, TraceEvent, TraceGroup,
     Unreadable,
 };
-pub use status::MissingRecords;
 pub use search::{GroupSearch, SearchLimits};
+pub use status::MissingRecords;
 pub use timeline::{HistoryEntry, Timeline, TimelineRow, key_history};

@@ -277,7 +277,13 @@ impl TracePages {
         .await?
         .pop()
         .unwrap_or_default();
-        replace_whole(&mut page, &mut out.unreadable, &shown(&self.key), &read, values);
+        replace_whole(
+            &mut page,
+            &mut out.unreadable,
+            &shown(&self.key),
+            &read,
+            values,
+        );
         out.steps = page.into_iter().map(|(t, _)| t).collect();
         Ok(Some(out))
     }

@@ -77,9 +77,10 @@ impl FromStr for FlowStatus {
             "failed" => Ok(FlowStatus::Failed),
             "running" => Ok(FlowStatus::Running),
             "completed" => Ok(FlowStatus::Completed),
+            "unknown" => Ok(FlowStatus::Unknown),
             other => Err(Error::Config {
                 name: "status".into(),
-                reason: format!("{other:?} is not one of failed, running, completed"),
+                reason: format!("{other:?} is not one of failed, running, completed, unknown"),
             }),
         }
     }

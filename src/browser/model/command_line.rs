@@ -68,7 +68,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     (
         "status",
-        "failed|running|completed|all",
+        "failed|running|completed|unknown|all",
         "keep only the traces whose flow has this status",
     ),
     (
@@ -164,7 +164,7 @@ pub fn parse(input: &str) -> Result<Command, String> {
             s => s
                 .parse()
                 .map(|st| Command::Status(Some(st)))
-                .map_err(|_| "usage: :status failed|running|completed|all".to_string()),
+                .map_err(|_| "usage: :status failed|running|completed|unknown|all".to_string()),
         },
         "timeline" => no_args(Command::Timeline),
         "history" => match rest {

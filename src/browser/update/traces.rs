@@ -408,7 +408,7 @@ pub fn request_all(m: &mut Model, fx: &mut Vec<Effect>) {
     send_summaries(m, ids, fx);
 }
 
-/// `:status failed|running|completed|all`.
+/// `:status failed|running|completed|unknown|all`.
 pub fn set_status_filter(m: &mut Model, status: Option<FlowStatus>, fx: &mut Vec<Effect>) {
     if status.is_some() && !m.index.has_records() {
         note(

@@ -95,9 +95,7 @@ pub async fn read_records(
 ) {
     let result = async {
         let raw = raw_key(&trace);
-        let mut records = adapter
-            .read_trace(&raw, TraceLimits::default())
-            .await?;
+        let mut records = adapter.read_trace(&raw, TraceLimits::default()).await?;
         let mut search = None;
         // Motia's records name groups as JSON text: a group that is not UTF-8 has none.
         if let (Some(_), false, Ok(group)) =
