@@ -1609,6 +1609,83 @@ mod trace_records {
         assert_eq!(m.timeline.as_ref().unwrap().lines.len(), 4);
     }
 
+    /// The hint bar (the last line of the screen).
+    fn hint_bar(m: &mut Model) -> String {
+        m.note = None;
+        screen(m).lines().last().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn keys_in_the_timeline_and_history_never_act_on_the_hidden_key() {
+        let c = clock();
+        let mut m = timeline_open(&c);
+        assert_eq!(m.focus, Pane::Keys);
+        assert!(
+            m.keys.trace.is_some() && m.cursor_key().is_some(),
+            "a key is hidden behind"
+        );
+        for (pane, place) in [(Pane::Keys, "timeline"), (Pane::Value, "timeline")] {
+            m.focus = pane;
+            let hints = hint_bar(&mut m);
+            for hidden in ["edit", "ttl", " del", "copy", "filter", "collapse"] {
+                assert!(!hints.contains(hidden), "{place}: {hints}");
+            }
+            assert!(hints.contains("Esc close"), "{hints}");
+            for k in ['e', 't', 'd', 'E', 'y', 'Y', 'H', '-'] {
+                update(&mut m, key(k));
+                assert!(
+                    m.editor.is_none() && m.dialog.is_none(),
+                    "{k} in the {place}"
+                );
+                assert!(m.timeline.is_some(), "{k} closed the timeline");
+                let n = note_text(&m);
+                assert!(n.contains("does nothing in the timeline"), "{k}: {n}");
+            }
+            // The command line's writes follow the same rule.
+            update(&mut m, key(':'));
+            typed(&mut m, "ttl 1h");
+            update(&mut m, code(KeyCode::Enter));
+            assert!(m.dialog.is_none(), "a dialog opened");
+            assert!(note_text(&m).contains("does nothing in the timeline"));
+        }
+        // The Traces pane beside the timeline keeps its keys: its selection is on screen.
+        m.focus = Pane::Traces;
+        assert!(hint_bar(&mut m).contains("t ttl"), "{}", hint_bar(&mut m));
+
+        // The history: `=` and Enter work, writing keys do nothing.
+        update(&mut m, key('T'));
+        assert!(m.timeline.is_none());
+        m.focus = Pane::Keys;
+        let fx = update(&mut m, key('H'));
+        let (id, _) = records_request(&fx);
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(records()),
+            },
+        );
+        assert!(m.history.is_some());
+        let hints = hint_bar(&mut m);
+        assert!(
+            hints.contains("= diff") && !hints.contains("edit"),
+            "{hints}"
+        );
+        for k in ['e', 't', 'd', 'n', 'y'] {
+            update(&mut m, key(k));
+            assert!(
+                m.editor.is_none() && m.dialog.is_none(),
+                "{k} in the history"
+            );
+            assert!(note_text(&m).contains("does nothing in the history"));
+        }
+        update(&mut m, key('='));
+        assert_ne!(
+            m.history.as_ref().unwrap().diff,
+            crate::browser::model::history::DiffMode::Off
+        );
+    }
+
     #[test]
     fn enter_on_a_state_event_jumps_to_the_key_or_says_it_is_gone() {
         let c = clock();

@@ -103,6 +103,9 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
     ) {
         live::manual_move(m);
     }
+    if !acts_here(m, cmd) {
+        return;
+    }
     // The timeline and the history stand in for the keys and take their keys first.
     if m.timeline.is_some() && timeline::command(m, cmd, fx) {
         return;
@@ -156,6 +159,31 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::CollapseAll => keys::fold_all(m, true, fx),
         Command::ExpandAll => keys::fold_all(m, false, fx),
     }
+}
+
+/// True when `cmd` acts where the focus is; otherwise it does nothing and says so (a key
+/// never acts on a key or value hidden behind the timeline or the history).
+pub fn acts_here(m: &mut Model, cmd: Command) -> bool {
+    let place = m.place();
+    if cmd.acts_in(place) {
+        return true;
+    }
+    let key = m.keymap.first_key(cmd);
+    let close = m.keymap.first_key(Command::Back);
+    let key = if key.is_empty() {
+        cmd.name().to_string()
+    } else {
+        key
+    };
+    note(
+        m,
+        format!(
+            "{key} does nothing in {}: it would act on the key behind it ({close} closes it)",
+            place.name()
+        ),
+        false,
+    );
+    false
 }
 
 /// Time passed: due loads, refreshes and rescans go out, marked keys and notifications expire.
