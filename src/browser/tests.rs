@@ -1570,6 +1570,72 @@ mod trace_records {
         insta::assert_snapshot!("traces_records_80x24", shown);
     }
 
+    /// Two flows whose UUIDv7 ids share their first 24 characters, alike in all else.
+    const UUIDS: [&str; 2] = [
+        "01937f3c-5a2b-7c11-8f00-6b1e2d3c4a01",
+        "01937f3c-5a2b-7c11-8f00-9e8d7c6b5a02",
+    ];
+
+    fn with_uuid_flows(c: &Arc<ManualClock>, width: u16) -> Model {
+        let mut m = loaded(c);
+        update(&mut m, Action::Resize(width, 12));
+        let g = m.scan.generation;
+        let entries = UUIDS
+            .iter()
+            .map(|id| group(id, "CheckoutFlow", NOW - 60_000))
+            .collect();
+        ev(
+            &mut m,
+            WorkerEvent::TraceGroups {
+                generation: g,
+                entries,
+                done: true,
+                error: None,
+            },
+        );
+        let rows = UUIDS
+            .iter()
+            .map(|id| (id.to_string(), summary(FlowStatus::Completed, 3)))
+            .collect();
+        ev(&mut m, WorkerEvent::TraceSummaries { rows, error: None });
+        update(&mut m, Action::Tick);
+        m
+    }
+
+    #[test]
+    fn long_trace_ids_take_their_width_before_the_flow_name() {
+        let c = clock();
+        for width in 80..=200u16 {
+            let m = with_uuid_flows(&c, width);
+            let shown = screen(&m);
+            // Each flow's row in the Traces pane (up to the pane's right border).
+            let rows: Vec<String> = shown
+                .lines()
+                .map(|l| l.trim_start_matches('"'))
+                .filter(|l| l.starts_with("│01937f3c"))
+                .map(|l| l.chars().skip(1).take_while(|&ch| ch != '│').collect())
+                .collect();
+            assert_eq!(rows.len(), 2, "{width}: {shown}");
+            assert_ne!(
+                rows[0], rows[1],
+                "{width}: the two flows look alike\n{shown}"
+            );
+            // A pane with room for the whole id shows it whole, before any of the flow name.
+            let inner = rows[0].chars().count();
+            if inner >= 36 + 10 + 6 {
+                for (row, id) in rows.iter().zip(UUIDS) {
+                    assert!(row.contains(id), "{width}: {row}");
+                }
+            }
+            if width >= 160 {
+                assert!(rows[0].contains("Check"), "{width}: {}", rows[0]);
+            }
+            if [80, 120, 200].contains(&width) {
+                insta::assert_snapshot!(format!("uuid_traces_{width}"), shown);
+            }
+        }
+    }
+
     fn timeline_open(c: &Arc<ManualClock>) -> Model {
         let mut m = with_records(c, 120);
         update(&mut m, key('j'));
