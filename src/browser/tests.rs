@@ -243,6 +243,25 @@ fn key_filter_filters_the_tree() {
 }
 
 #[test]
+fn the_key_filter_is_cleared_when_another_trace_is_opened() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('/'));
+    typed(&mut m, "prof");
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.keys.filter, "prof");
+    // Back to the Traces pane, the next trace: its keys all shown, and the bar says why.
+    update(&mut m, key('h'));
+    update(&mut m, key('j'));
+    assert_eq!(m.keys.trace.as_deref(), Some("trace-b"));
+    assert_eq!(m.keys.filter, "");
+    let labels: Vec<_> = m.keys.rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["payment", "raw"]);
+    assert_eq!(note_text(&m), "key filter cleared: another trace");
+}
+
+#[test]
 fn selection_is_kept_across_rescans_and_gone_keys_are_dropped() {
     let c = clock();
     let mut m = loaded(&c);
