@@ -55,11 +55,13 @@ pub enum Command {
     Connections,
     CollapseAll,
     ExpandAll,
+    NextChange,
+    PrevChange,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 40] = [
+    pub const ALL: [Command; 42] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -94,6 +96,8 @@ impl Command {
         Command::Timeline,
         Command::History,
         Command::Diff,
+        Command::NextChange,
+        Command::PrevChange,
         Command::Follow,
         Command::Connections,
         Command::CollapseAll,
@@ -145,6 +149,8 @@ impl Command {
             Command::Connections => "connections",
             Command::CollapseAll => "collapse_all",
             Command::ExpandAll => "expand_all",
+            Command::NextChange => "next_change",
+            Command::PrevChange => "prev_change",
         }
     }
 
@@ -210,6 +216,8 @@ impl Command {
             Command::Connections => "saved connections (profiles): switch, reconnect and rescan",
             Command::CollapseAll => "close every folder of the key tree (selection: its folder)",
             Command::ExpandAll => "open every folder of the key tree",
+            Command::NextChange => "in a diff: scroll to the next change",
+            Command::PrevChange => "in a diff: scroll to the previous change",
             Command::Stats => {
                 "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
             }
@@ -248,7 +256,11 @@ impl Command {
                 // Expands a step, jumps from a state event to its key, or shows a version.
                 Command::Open => matches!(place, Timeline | History),
                 // The history's versions and diffs wrap; the step detail always does.
-                Command::Wrap | Command::Diff | Command::History => {
+                Command::Wrap
+                | Command::Diff
+                | Command::History
+                | Command::NextChange
+                | Command::PrevChange => {
                     matches!(place, History | Version)
                 }
                 _ => false,
@@ -274,6 +286,7 @@ impl Command {
             Command::Delete => ("del", &[Keys, Value]),
             Command::ClearTrace => ("clear", &[Traces]),
             Command::Diff => ("diff", &[History, Version]),
+            Command::NextChange => ("next change", &[Version]),
             Command::Back => ("close", VIEWS),
             Command::CmdLine => ("cmd", ALL),
             Command::Copy => ("copy", &[Value]),

@@ -739,6 +739,54 @@ fn frame_wrapped_value() {
     insta::assert_snapshot!("wrapped_value", screen(&m));
 }
 
+#[test]
+fn a_wrapped_long_line_scrolls_by_rows_to_its_end() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    // One line of 40 screens, numbered so that each row shows where it is.
+    let words: String = (0..4_000).map(|i| format!("w{i:05} ")).collect();
+    let long = format!("{{\"text\":\"{words}END-OF-TEXT\",\"n\":1}}");
+    answer_value(&mut m, &c, long.as_bytes(), long.len() as u64);
+    update(&mut m, key('l'));
+    assert_eq!(m.focus, Pane::Value);
+    update(&mut m, key('w'));
+    let shown = screen(&m);
+    assert!(shown.contains(" line 1 of 4 "), "{shown}");
+    assert!(!shown.contains("END-OF-TEXT"), "{shown}");
+    // j moves one row: past `{`, then into the long line's second row.
+    let top = |m: &Model| {
+        let s = screen(m);
+        s.lines().nth(1).unwrap_or_default().to_string()
+    };
+    let first = top(&m);
+    update(&mut m, key('j'));
+    assert!(
+        screen(&m).contains(" line 2 of 4 · row 1 of 738 "),
+        "{}",
+        screen(&m)
+    );
+    let row_one = top(&m);
+    update(&mut m, key('j'));
+    assert_ne!(top(&m), row_one);
+    assert!(
+        screen(&m).contains(" line 2 of 4 · row 2 of 738 "),
+        "{}",
+        screen(&m)
+    );
+    // PageDown and G go on through the line's rows to its end.
+    update(&mut m, code(KeyCode::PageDown));
+    assert!(m.value.scroll_row > 10, "{}", m.value.scroll_row);
+    update(&mut m, key('G'));
+    let shown = screen(&m);
+    assert!(shown.contains("END-OF-TEXT"), "{shown}");
+    assert!(shown.contains("\"n\": 1"), "{shown}");
+    // And back up to the first row.
+    update(&mut m, key('g'));
+    assert_eq!((m.value.scroll, m.value.scroll_row), (0, 0));
+    assert_eq!(top(&m), first);
+}
+
 // ---- editing and writes (issue 4) ----
 
 use crate::browser::action::{WriteOp, WriteOutcome};
@@ -1771,6 +1819,106 @@ mod trace_records {
         );
     }
 
+    /// Two sets of `order` in trace-a, 300 fields each, differing in fields 20, 150 and 290.
+    fn big_versions() -> TraceRead {
+        let t0 = NOW - 120_000;
+        let value = |changed: bool| {
+            let fields: Vec<String> = (0..300)
+                .map(|i| {
+                    let v = if changed && [20, 150, 290].contains(&i) {
+                        1
+                    } else {
+                        0
+                    };
+                    format!(r#""f{i}":{v}"#)
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        };
+        let set = |id: &str, at: i64, changed: bool| {
+            step(
+                id,
+                "Update",
+                "event",
+                "completed",
+                at,
+                &format!(
+                    r#","events":[{{"type":"state","timestamp":{},"operation":"set","data":{{"traceId":"trace-a","key":"order","value":{}}}}}],"endTime":{}"#,
+                    at + 1,
+                    value(changed),
+                    at + 2
+                ),
+            )
+        };
+        TraceRead {
+            records: Arc::new(TraceRecords {
+                trace_id: "trace-a".into(),
+                steps: vec![set("s1", t0, false), set("s2", t0 + 100, true)],
+                ..Default::default()
+            }),
+            dead_letters: Vec::new(),
+            current: Some(Some(value(true).into_bytes())),
+        }
+    }
+
+    #[test]
+    fn brackets_jump_between_the_changes_of_a_history_diff() {
+        let c = clock();
+        let mut m = with_records(&c, 120);
+        update(&mut m, key('j'));
+        update(&mut m, code(KeyCode::Enter));
+        let fx = update(&mut m, key('H'));
+        let (id, _) = records_request(&fx);
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(big_versions()),
+            },
+        );
+        // Without a diff, ] says what it is for.
+        update(&mut m, key(']'));
+        assert!(note_text(&m).contains("shows a diff"), "{}", note_text(&m));
+        update(&mut m, key('='));
+        let scroll = |m: &Model| m.history.as_ref().unwrap().detail_scroll;
+        let text_at = |m: &Model| {
+            let v = m.history.as_ref().unwrap();
+            match &v.detail {
+                Some(crate::browser::model::history::Detail::Diff { lines, .. }) => {
+                    lines[v.detail_scroll].text.clone()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            update(&mut m, key(']'));
+            seen.push(text_at(&m));
+        }
+        assert_eq!(
+            seen,
+            [r#"  "f20": 0,"#, r#"  "f150": 0,"#, r#"  "f290": 0,"#]
+        );
+        // Shown at the top of the pane.
+        let shown = screen(&m);
+        assert!(shown.contains(r#"-   "f290": 0,"#), "{shown}");
+        let last = scroll(&m);
+        update(&mut m, key(']'));
+        assert_eq!(scroll(&m), last);
+        assert_eq!(note_text(&m), "no change after this one");
+        update(&mut m, key('['));
+        assert_eq!(text_at(&m), r#"  "f150": 0,"#);
+        update(&mut m, key('['));
+        update(&mut m, key('['));
+        assert_eq!(text_at(&m), r#"  "f20": 0,"#);
+        assert_eq!(note_text(&m), "no change before this one");
+        // G in the detail ends on the diff's last line, not past it.
+        m.focus = Pane::Value;
+        update(&mut m, key('G'));
+        let shown = screen(&m);
+        assert!(shown.contains("  }"), "{shown}");
+    }
+
     #[test]
     fn enter_on_a_state_event_jumps_to_the_key_or_says_it_is_gone() {
         let c = clock();
@@ -1815,7 +1963,7 @@ mod trace_records {
         assert_eq!(h.entries.len(), 2);
         assert_eq!(h.list.cursor, 1);
         assert_eq!(
-            h.compare_now(),
+            h.now,
             Some(crate::browser::model::history::NowCompared::Changed)
         );
         insta::assert_snapshot!("history_version", screen(&m));

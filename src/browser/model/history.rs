@@ -1,12 +1,18 @@
 //! A key's history from Motia's trace records: each set with its value, deletes and clears,
 //! reads on request, compared with the value now.
+//!
+//! A value of megabytes is kept once, as compact JSON text: the records it was read from and
+//! their parsed values are dropped as soon as the entries are built, and what the Value pane
+//! shows (one version, or one diff) is built when the cursor or `=` changes, not per frame.
 
 use std::sync::Arc;
 
-use motia_state::adapter::traces::{HistoryEntry, TraceRecords, key_history};
+use motia_state::adapter::traces::{TraceRecords, key_history};
 use serde_json::Value;
 
+use crate::browser::doc::ValueDoc;
 use crate::browser::model::list::ListState;
+use crate::diff::DiffLine;
 
 /// What `=` compares the selected version with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,6 +42,62 @@ pub enum NowCompared {
     NoWrites,
 }
 
+/// One thing the records say happened to the key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Epoch milliseconds.
+    pub timestamp: i64,
+    /// The step that did it.
+    pub step: String,
+    /// `set`, `delete`, `clear`, and with reads `get`, `getGroup`.
+    pub operation: String,
+    /// The value a set wrote, as compact JSON.
+    pub value: Option<Arc<str>>,
+}
+
+impl Entry {
+    /// True for operations that change the key.
+    pub fn is_write(&self) -> bool {
+        matches!(self.operation.as_str(), "set" | "delete" | "clear")
+    }
+}
+
+/// What the Value pane shows beside the history.
+#[derive(Debug, Clone)]
+pub enum Detail {
+    /// The value a set wrote, pretty.
+    Version(Arc<ValueDoc>),
+    /// A delete or clear: nothing after it.
+    Removed,
+    /// A read.
+    Read,
+    /// `=`: the line diff, with its counts.
+    Diff {
+        lines: Arc<Vec<DiffLine>>,
+        added: usize,
+        removed: usize,
+    },
+}
+
+impl Detail {
+    /// Lines above the body: the records note, and a diff's counts.
+    pub fn header(&self) -> usize {
+        match self {
+            Detail::Diff { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    /// Lines below the pane's header.
+    pub fn len(&self) -> usize {
+        match self {
+            Detail::Version(doc) => doc.line_count(),
+            Detail::Removed | Detail::Read => 1,
+            Detail::Diff { lines, .. } => lines.len(),
+        }
+    }
+}
+
 /// The History view (in place of the keys).
 #[derive(Debug, Default)]
 pub struct HistoryView {
@@ -44,14 +106,22 @@ pub struct HistoryView {
     pub full_key: String,
     pub request: Option<u64>,
     pub error: Option<String>,
-    pub records: Option<Arc<TraceRecords>>,
-    pub entries: Vec<HistoryEntry>,
+    /// The records were read once (they are not kept).
+    pub loaded: bool,
+    /// Every entry, reads included.
+    all: Vec<Entry>,
+    /// The entries listed: `all`, without reads unless `reads`.
+    pub entries: Vec<Entry>,
     /// The value in Redis when the records were read (`None` inside: the key is gone).
-    pub current: Option<Option<Vec<u8>>>,
+    pub current: Option<Option<Arc<[u8]>>>,
+    /// The newest write against the value now, worked out when read.
+    pub now: Option<NowCompared>,
     pub reads: bool,
     pub list: ListState,
     pub diff: DiffMode,
     pub detail_scroll: usize,
+    /// What the Value pane shows for the cursor's entry.
+    pub detail: Option<Detail>,
 }
 
 impl HistoryView {
@@ -64,24 +134,51 @@ impl HistoryView {
         }
     }
 
-    /// Recomputes the entries from the records (reads included or not).
+    /// Takes what the records say about the key, then lets them go.
+    pub fn take_records(&mut self, records: Arc<TraceRecords>, current: Option<Option<Vec<u8>>>) {
+        self.all = key_history(&records, &self.trace, &self.key, true)
+            .into_iter()
+            .map(|e| Entry {
+                timestamp: e.timestamp,
+                step: e.step,
+                value: e
+                    .value
+                    .as_ref()
+                    .map(|v| Arc::from(motia_state::json::to_compact(v))),
+                operation: e.operation,
+            })
+            .collect();
+        drop(records);
+        self.current = current.map(|c| c.map(Arc::from));
+        self.loaded = true;
+        self.build();
+        self.now = self.compare_now();
+    }
+
+    /// The entries listed, from all of them (reads included or not).
     pub fn build(&mut self) {
-        self.entries = match &self.records {
-            Some(r) => key_history(r, &self.trace, &self.key, self.reads),
-            None => Vec::new(),
-        };
+        self.entries = self
+            .all
+            .iter()
+            .filter(|e| self.reads || e.is_write())
+            .cloned()
+            .collect();
     }
 
     /// The newest write compared with the value now.
-    pub fn compare_now(&self) -> Option<NowCompared> {
+    fn compare_now(&self) -> Option<NowCompared> {
         let current = self.current.as_ref()?;
         let last = self.entries.iter().rev().find(|e| e.is_write());
         Some(match (last, current) {
             (None, _) => NowCompared::NoWrites,
             (Some(e), Some(now)) if e.operation == "set" => {
-                let same = serde_json::from_slice::<Value>(now)
-                    .ok()
-                    .is_some_and(|v| Some(&v) == e.value.as_ref());
+                let same = match (
+                    serde_json::from_slice::<Value>(now),
+                    e.value.as_deref().map(serde_json::from_str::<Value>),
+                ) {
+                    (Ok(now), Some(Ok(then))) => now == then,
+                    _ => false,
+                };
                 if same {
                     NowCompared::Equal
                 } else {
@@ -101,8 +198,8 @@ impl HistoryView {
         match e.operation.as_str() {
             "set" => Some(
                 e.value
-                    .as_ref()
-                    .map(motia_state::json::to_pretty)
+                    .as_deref()
+                    .and_then(|v| motia_state::json::pretty_bytes(v.as_bytes()))
                     .unwrap_or_else(|| "null".into()),
             ),
             "delete" | "clear" => Some(String::new()),
@@ -125,5 +222,40 @@ impl HistoryView {
             Some(bytes) => crate::diff::comparable_text(bytes),
             None => String::new(),
         })
+    }
+
+    /// Builds what the Value pane shows for the cursor's entry in the current mode.
+    pub fn build_detail(&mut self) {
+        let i = self.list.cursor;
+        self.detail = None;
+        let Some(e) = self.entries.get(i) else {
+            return;
+        };
+        let detail = match e.operation.as_str() {
+            "set" | "delete" | "clear" if self.diff != DiffMode::Off => {
+                let this = self.version_text(i).unwrap_or_default();
+                let (old, new) = match self.diff {
+                    DiffMode::Now => (this, self.now_text().unwrap_or_default()),
+                    _ => (self.previous_text(i), this),
+                };
+                let lines = crate::diff::lines(&old, &new);
+                let (added, removed) = crate::diff::counts(&lines);
+                Detail::Diff {
+                    lines: Arc::new(lines),
+                    added,
+                    removed,
+                }
+            }
+            "set" => {
+                let text = e.value.as_deref().unwrap_or("null");
+                Detail::Version(Arc::new(ValueDoc::build(
+                    text.as_bytes(),
+                    text.len() as u64,
+                )))
+            }
+            "delete" | "clear" => Detail::Removed,
+            _ => Detail::Read,
+        };
+        self.detail = Some(detail);
     }
 }

@@ -33,6 +33,7 @@ pub use notifications::note;
 /// Applies one action; returns what the event loop must do.
 pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
+    let views_open = (m.history.is_some(), m.timeline.is_some());
     match action {
         Action::Key(k) => {
             if k.kind == KeyEventKind::Press {
@@ -53,6 +54,10 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             editor::external_done(m, result, &mut fx);
             m.dirty = true;
         }
+    }
+    // A closed history or timeline may have held megabytes of values and diffs.
+    if (views_open.0 && m.history.is_none()) || (views_open.1 && m.timeline.is_none()) {
+        fx.push(Effect::ReleaseMemory);
     }
     fx
 }
@@ -155,6 +160,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Timeline => timeline::toggle(m, fx),
         Command::History => history::toggle(m, fx),
         Command::Diff => live::toggle_diff(m),
+        Command::NextChange => value::jump_to_change(m, true),
+        Command::PrevChange => value::jump_to_change(m, false),
         Command::Follow => live::toggle_follow(m),
         Command::CollapseAll => keys::fold_all(m, true, fx),
         Command::ExpandAll => keys::fold_all(m, false, fx),
