@@ -5,9 +5,10 @@
 //! their parsed values are dropped as soon as the entries are built, and what the Value pane
 //! shows (one version, or one diff) is built when the cursor or `=` changes, not per frame.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use motia_state::adapter::traces::{TraceRecords, key_history};
+use motia_state::adapter::traces::{EventKind, TraceRecords, key_history};
 use serde_json::Value;
 
 use crate::browser::doc::ValueDoc;
@@ -136,15 +137,34 @@ impl HistoryView {
 
     /// Takes what the records say about the key, then lets them go.
     pub fn take_records(&mut self, records: Arc<TraceRecords>, current: Option<Option<Vec<u8>>>) {
+        let mut records = Arc::try_unwrap(records).unwrap_or_else(|shared| (*shared).clone());
+        // Each value this key was set to becomes compact text at once and its parsed tree is
+        // dropped (key_history would clone every one of them).
+        let mut values: HashMap<(usize, usize), Arc<str>> = HashMap::new();
+        for (si, step) in records.steps.iter_mut().enumerate() {
+            for (ei, ev) in step.events.iter_mut().enumerate() {
+                let ours = matches!(&ev.kind, EventKind::State { operation, group, key }
+                    if operation == "set"
+                        && group.as_deref() == Some(&*self.trace)
+                        && key.as_deref() == Some(self.key.as_str()));
+                if let Some(v) = ev.raw.get_mut("data").and_then(|d| d.get_mut("value"))
+                    && ours
+                {
+                    let text = motia_state::json::to_compact(&v.take());
+                    values.insert((si, ei), Arc::from(text));
+                }
+            }
+        }
         self.all = key_history(&records, &self.trace, &self.key, true)
             .into_iter()
             .map(|e| Entry {
                 timestamp: e.timestamp,
+                value: values.remove(&(e.step_index, e.event_index)).or_else(|| {
+                    e.value
+                        .as_ref()
+                        .map(|v| Arc::from(motia_state::json::to_compact(v)))
+                }),
                 step: e.step,
-                value: e
-                    .value
-                    .as_ref()
-                    .map(|v| Arc::from(motia_state::json::to_compact(v))),
                 operation: e.operation,
             })
             .collect();

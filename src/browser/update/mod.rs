@@ -140,7 +140,10 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         },
         Command::Rescan => scan::start_scan(m, fx),
         Command::LoadAll => value::load_all(m, fx),
-        Command::Wrap => m.wrap = !m.wrap,
+        Command::Wrap => {
+            m.wrap = !m.wrap;
+            m.value.scroll_row = 0;
+        }
         Command::ScrollLeft => value::scroll_sideways(m, false),
         Command::ScrollRight => value::scroll_sideways(m, true),
         Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),

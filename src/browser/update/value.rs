@@ -95,6 +95,7 @@ pub fn loaded(
                 }
                 m.value.doc = Some(doc);
                 m.value.scroll = m.value.scroll.min(lines.saturating_sub(1));
+                m.value.scroll_row = 0;
             }
             if let Some(e) = m.meta.get_mut(&full_key) {
                 e.gone_since = None;
