@@ -11,7 +11,7 @@ use std::sync::Arc;
 use motia_state::adapter::traces::{EventKind, TraceRecords, key_history};
 use serde_json::Value;
 
-use crate::browser::doc::ValueDoc;
+use crate::browser::doc::{ValueDoc, reindent};
 use crate::browser::model::list::ListState;
 use crate::diff::DiffLine;
 
@@ -216,12 +216,9 @@ impl HistoryView {
     pub fn version_text(&self, i: usize) -> Option<String> {
         let e = self.entries.get(i)?;
         match e.operation.as_str() {
-            "set" => Some(
-                e.value
-                    .as_deref()
-                    .and_then(|v| motia_state::json::pretty_bytes(v.as_bytes()))
-                    .unwrap_or_else(|| "null".into()),
-            ),
+            // Compact JSON as serde writes it: re-indented token by token, it is the pretty
+            // text without parsing megabytes again.
+            "set" => Some(reindent(e.value.as_deref().unwrap_or("null"))),
             "delete" | "clear" => Some(String::new()),
             _ => None,
         }
@@ -277,5 +274,26 @@ impl HistoryView {
             _ => Detail::Read,
         };
         self.detail = Some(detail);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_is_the_pretty_json_of_the_value() {
+        let v: Value = serde_json::from_str(
+            r#"{"a":[1,2.50,{"b":"é \"q\" \u0001"}],"e":{},"f":[],"g":null,"h":-1e5}"#,
+        )
+        .unwrap();
+        let mut h = HistoryView::new("t", "k", "p:t:k");
+        h.entries = vec![Entry {
+            timestamp: 1,
+            step: "S".into(),
+            operation: "set".into(),
+            value: Some(Arc::from(motia_state::json::to_compact(&v))),
+        }];
+        assert_eq!(h.version_text(0).unwrap(), motia_state::json::to_pretty(&v));
     }
 }
