@@ -63,6 +63,19 @@ pub fn counts(diff: &[DiffLine]) -> (usize, usize) {
     })
 }
 
+/// Where the next (`forward`) or previous change after or before line `from` starts: the
+/// first line of a run of added or removed lines.
+pub fn next_change(diff: &[DiffLine], from: usize, forward: bool) -> Option<usize> {
+    let starts = |i: &usize| {
+        diff[*i].kind != LineKind::Same && (*i == 0 || diff[*i - 1].kind == LineKind::Same)
+    };
+    if forward {
+        (from.saturating_add(1)..diff.len()).find(starts)
+    } else {
+        (0..from.min(diff.len())).rev().find(starts)
+    }
+}
+
 /// Line numbers (0-based) of `new` that are not in `old`: what to mark in a view of `new`.
 pub fn changed_in_new(old: &str, new: &str) -> Vec<usize> {
     let mut n = 0;
@@ -106,6 +119,25 @@ mod tests {
         let d = values(b"plain", br#""plain""#);
         assert_eq!(counts(&d), (1, 1));
         assert_eq!(d[0].text, "plain");
+    }
+
+    #[test]
+    fn next_change_finds_the_start_of_each_run() {
+        let d = lines("a\nb\nc\nd\ne\nf\n", "a\nB\nC\nd\ne\nF\n");
+        let starts: Vec<usize> = d
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| {
+                l.kind != LineKind::Same && (*i == 0 || d[i - 1].kind == LineKind::Same)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(starts.len(), 2);
+        assert_eq!(next_change(&d, 0, true), Some(starts[0]));
+        assert_eq!(next_change(&d, starts[0], true), Some(starts[1]));
+        assert_eq!(next_change(&d, starts[1], true), None);
+        assert_eq!(next_change(&d, starts[1], false), Some(starts[0]));
+        assert_eq!(next_change(&d, starts[0], false), None);
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum Effect {
     /// Suspend the screen and edit `text` in `$VISUAL`/`$EDITOR`; the result comes back as
     /// [`Action::ExternalEdited`].
     ExternalEdit { text: String },
+    /// A view that held a large value was closed: hand the freed memory back to the system.
+    ReleaseMemory,
 }
 
 /// Work for the worker.

@@ -61,6 +61,17 @@ impl Host for NoHost {
     }
 }
 
+/// Returns the pages freed since the last trim to the system. glibc's allocator keeps freed
+/// memory for reuse: after the history of a 5 MB value closes, the process would stay at its
+/// peak size until it exits.
+fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Applies an action and performs its effects; true when the user quits. Effects that need
 /// the terminal are left in `outside`.
 fn apply(model: &mut Model, action: Action, link: &WorkerLink, outside: &mut Vec<Effect>) -> bool {
@@ -72,6 +83,7 @@ fn apply(model: &mut Model, action: Action, link: &WorkerLink, outside: &mut Vec
                 let _ = link.cmds.send(cmd);
             }
             Effect::Quit => quit = true,
+            Effect::ReleaseMemory => release_memory(),
             other => outside.push(other),
         }
     }

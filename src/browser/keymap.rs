@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::browser::pane::Pane;
+use crate::browser::pane::Place;
 
 const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
 
@@ -55,11 +55,13 @@ pub enum Command {
     Connections,
     CollapseAll,
     ExpandAll,
+    NextChange,
+    PrevChange,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 40] = [
+    pub const ALL: [Command; 42] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -94,6 +96,8 @@ impl Command {
         Command::Timeline,
         Command::History,
         Command::Diff,
+        Command::NextChange,
+        Command::PrevChange,
         Command::Follow,
         Command::Connections,
         Command::CollapseAll,
@@ -145,6 +149,8 @@ impl Command {
             Command::Connections => "connections",
             Command::CollapseAll => "collapse_all",
             Command::ExpandAll => "expand_all",
+            Command::NextChange => "next_change",
+            Command::PrevChange => "prev_change",
         }
     }
 
@@ -210,30 +216,82 @@ impl Command {
             Command::Connections => "saved connections (profiles): switch, reconnect and rescan",
             Command::CollapseAll => "close every folder of the key tree (selection: its folder)",
             Command::ExpandAll => "open every folder of the key tree",
+            Command::NextChange => "in a diff: scroll to the next change",
+            Command::PrevChange => "in a diff: scroll to the previous change",
             Command::Stats => {
                 "memory and TTL stats: sizes, ages, expiries, biggest traces and keys"
             }
         }
     }
 
-    /// Short label for the hint bar, and the panes where it is hinted.
-    fn hint(self) -> Option<(&'static str, &'static [Pane])> {
-        const ALL: &[Pane] = &[Pane::Traces, Pane::Keys, Pane::Value];
+    /// Where the command acts. In the Traces, Keys and Value panes every command acts on what
+    /// they show and select; the timeline and the history stand in for the keys and the value,
+    /// so there the commands that would act on a hidden key or value (editing, TTLs, deleting,
+    /// copying, folding, sorting, filtering the keys) do nothing.
+    pub fn acts_in(self, place: Place) -> bool {
+        use Place::*;
+        match place {
+            Traces | Keys | Value => true,
+            Timeline | Step | History | Version => match self {
+                Command::Quit
+                | Command::Back
+                | Command::NextPane
+                | Command::PrevPane
+                | Command::PaneLeft
+                | Command::PaneRight
+                | Command::Down
+                | Command::Up
+                | Command::PageDown
+                | Command::PageUp
+                | Command::Top
+                | Command::Bottom
+                | Command::Rescan
+                | Command::Help
+                | Command::CmdLine
+                | Command::Dismiss
+                | Command::Stats
+                | Command::Timeline
+                | Command::Follow
+                | Command::Connections => true,
+                // Expands a step, jumps from a state event to its key, or shows a version.
+                Command::Open => matches!(place, Timeline | History),
+                // The history's versions and diffs wrap; the step detail always does.
+                Command::Wrap
+                | Command::Diff
+                | Command::History
+                | Command::NextChange
+                | Command::PrevChange => {
+                    matches!(place, History | Version)
+                }
+                _ => false,
+            },
+        }
+    }
+
+    /// Short label for the hint bar, and the places where it is hinted (each one where the
+    /// command acts, which a unit test checks).
+    fn hint(self) -> Option<(&'static str, &'static [Place])> {
+        use Place::*;
+        const ALL: &[Place] = &Place::ALL;
+        const VIEWS: &[Place] = &[Timeline, Step, History, Version];
         Some(match self {
-            Command::Open => ("open", &[Pane::Traces, Pane::Keys]),
-            Command::Filter => ("filter", &[Pane::Traces, Pane::Keys]),
-            Command::CollapseAll => ("collapse", &[Pane::Keys]),
-            Command::ExpandAll => ("expand", &[Pane::Keys]),
-            Command::Sort => ("sort", &[Pane::Traces]),
-            Command::Edit => ("edit", &[Pane::Keys, Pane::Value]),
-            Command::New => ("new", &[Pane::Traces]),
-            Command::SetTtl => ("ttl", ALL),
-            Command::Delete => ("del", &[Pane::Keys, Pane::Value]),
-            Command::ClearTrace => ("clear", &[Pane::Traces]),
+            Command::Open => ("open", &[Traces, Keys, Timeline, History]),
+            Command::Filter => ("filter", &[Traces, Keys]),
+            Command::CollapseAll => ("collapse", &[Keys]),
+            Command::ExpandAll => ("expand", &[Keys]),
+            Command::Sort => ("sort", &[Traces]),
+            Command::Edit => ("edit", &[Keys, Value]),
+            Command::New => ("new", &[Traces]),
+            Command::SetTtl => ("ttl", &[Traces, Keys, Value]),
+            Command::Delete => ("del", &[Keys, Value]),
+            Command::ClearTrace => ("clear", &[Traces]),
+            Command::Diff => ("diff", &[History, Version]),
+            Command::NextChange => ("next change", &[Version]),
+            Command::Back => ("close", VIEWS),
             Command::CmdLine => ("cmd", ALL),
-            Command::Copy => ("copy", &[Pane::Value]),
-            Command::LoadAll => ("load all", &[Pane::Value]),
-            Command::Wrap => ("wrap", &[Pane::Value]),
+            Command::Copy => ("copy", &[Value]),
+            Command::LoadAll => ("load all", &[Value]),
+            Command::Wrap => ("wrap", &[Value, Version]),
             Command::NextPane => ("pane", ALL),
             Command::Rescan => ("rescan", ALL),
             Command::Help => ("help", ALL),
@@ -509,15 +567,15 @@ impl Keymap {
             .collect()
     }
 
-    /// `(command, first key, label)` hints for a pane; without the writing commands when
+    /// `(command, first key, label)` hints for a place; without the writing commands when
     /// `read_only`.
-    pub fn hints(&self, pane: Pane, read_only: bool) -> Vec<(Command, String, &'static str)> {
+    pub fn hints(&self, place: Place, read_only: bool) -> Vec<(Command, String, &'static str)> {
         Command::ALL
             .iter()
-            .filter(|c| !(read_only && c.writes()))
+            .filter(|c| !(read_only && c.writes()) && c.acts_in(place))
             .filter_map(|&c| {
-                let (label, panes) = c.hint()?;
-                if !panes.contains(&pane) {
+                let (label, places) = c.hint()?;
+                if !places.contains(&place) {
                     return None;
                 }
                 let (_, keys) = self.bindings.iter().find(|(b, _)| *b == c)?;
@@ -632,6 +690,29 @@ mod tests {
             None
         );
         assert_eq!(km.keys_of(Command::Quit), "x");
+    }
+
+    #[test]
+    fn hints_name_only_commands_that_act_where_they_are_shown() {
+        for c in Command::ALL {
+            for &place in c.hint().map_or(&[][..], |(_, places)| places) {
+                assert!(c.acts_in(place), "{} hinted in {place:?}", c.name());
+            }
+        }
+        // Nothing in the timeline or the history writes: the key they would write is hidden.
+        for place in [Place::Timeline, Place::Step, Place::History, Place::Version] {
+            for c in Command::ALL.into_iter().filter(|c| c.writes()) {
+                assert!(!c.acts_in(place), "{} acts in {place:?}", c.name());
+            }
+            for c in [
+                Command::Copy,
+                Command::CopyKey,
+                Command::Filter,
+                Command::Sort,
+            ] {
+                assert!(!c.acts_in(place), "{} acts in {place:?}", c.name());
+            }
+        }
     }
 
     #[test]

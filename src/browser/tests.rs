@@ -243,6 +243,25 @@ fn key_filter_filters_the_tree() {
 }
 
 #[test]
+fn the_key_filter_is_cleared_when_another_trace_is_opened() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('/'));
+    typed(&mut m, "prof");
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.keys.filter, "prof");
+    // Back to the Traces pane, the next trace: its keys all shown, and the bar says why.
+    update(&mut m, key('h'));
+    update(&mut m, key('j'));
+    assert_eq!(m.keys.trace.as_deref(), Some("trace-b"));
+    assert_eq!(m.keys.filter, "");
+    let labels: Vec<_> = m.keys.rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["payment", "raw"]);
+    assert_eq!(note_text(&m), "key filter cleared: another trace");
+}
+
+#[test]
 fn selection_is_kept_across_rescans_and_gone_keys_are_dropped() {
     let c = clock();
     let mut m = loaded(&c);
@@ -718,6 +737,54 @@ fn frame_wrapped_value() {
     answer_value(&mut m, &c, long.as_bytes(), long.len() as u64);
     update(&mut m, key('w'));
     insta::assert_snapshot!("wrapped_value", screen(&m));
+}
+
+#[test]
+fn a_wrapped_long_line_scrolls_by_rows_to_its_end() {
+    let c = clock();
+    let mut m = loaded(&c);
+    update(&mut m, code(KeyCode::Enter));
+    // One line of 40 screens, numbered so that each row shows where it is.
+    let words: String = (0..4_000).map(|i| format!("w{i:05} ")).collect();
+    let long = format!("{{\"text\":\"{words}END-OF-TEXT\",\"n\":1}}");
+    answer_value(&mut m, &c, long.as_bytes(), long.len() as u64);
+    update(&mut m, key('l'));
+    assert_eq!(m.focus, Pane::Value);
+    update(&mut m, key('w'));
+    let shown = screen(&m);
+    assert!(shown.contains(" line 1 of 4 "), "{shown}");
+    assert!(!shown.contains("END-OF-TEXT"), "{shown}");
+    // j moves one row: past `{`, then into the long line's second row.
+    let top = |m: &Model| {
+        let s = screen(m);
+        s.lines().nth(1).unwrap_or_default().to_string()
+    };
+    let first = top(&m);
+    update(&mut m, key('j'));
+    assert!(
+        screen(&m).contains(" line 2 of 4 · row 1 of 738 "),
+        "{}",
+        screen(&m)
+    );
+    let row_one = top(&m);
+    update(&mut m, key('j'));
+    assert_ne!(top(&m), row_one);
+    assert!(
+        screen(&m).contains(" line 2 of 4 · row 2 of 738 "),
+        "{}",
+        screen(&m)
+    );
+    // PageDown and G go on through the line's rows to its end.
+    update(&mut m, code(KeyCode::PageDown));
+    assert!(m.value.scroll_row > 10, "{}", m.value.scroll_row);
+    update(&mut m, key('G'));
+    let shown = screen(&m);
+    assert!(shown.contains("END-OF-TEXT"), "{shown}");
+    assert!(shown.contains("\"n\": 1"), "{shown}");
+    // And back up to the first row.
+    update(&mut m, key('g'));
+    assert_eq!((m.value.scroll, m.value.scroll_row), (0, 0));
+    assert_eq!(top(&m), first);
 }
 
 // ---- editing and writes (issue 4) ----
@@ -1574,6 +1641,72 @@ mod trace_records {
         insta::assert_snapshot!("traces_records_80x24", shown);
     }
 
+    /// Two flows whose UUIDv7 ids share their first 24 characters, alike in all else.
+    const UUIDS: [&str; 2] = [
+        "01937f3c-5a2b-7c11-8f00-6b1e2d3c4a01",
+        "01937f3c-5a2b-7c11-8f00-9e8d7c6b5a02",
+    ];
+
+    fn with_uuid_flows(c: &Arc<ManualClock>, width: u16) -> Model {
+        let mut m = loaded(c);
+        update(&mut m, Action::Resize(width, 12));
+        let g = m.scan.generation;
+        let entries = UUIDS
+            .iter()
+            .map(|id| group(id, "CheckoutFlow", NOW - 60_000))
+            .collect();
+        ev(
+            &mut m,
+            WorkerEvent::TraceGroups {
+                generation: g,
+                entries,
+                done: true,
+                error: None,
+            },
+        );
+        let rows = UUIDS
+            .iter()
+            .map(|id| (id.to_string(), summary(FlowStatus::Completed, 3)))
+            .collect();
+        ev(&mut m, WorkerEvent::TraceSummaries { rows, error: None });
+        update(&mut m, Action::Tick);
+        m
+    }
+
+    #[test]
+    fn long_trace_ids_take_their_width_before_the_flow_name() {
+        let c = clock();
+        for width in 80..=200u16 {
+            let m = with_uuid_flows(&c, width);
+            let shown = screen(&m);
+            // Each flow's row in the Traces pane (up to the pane's right border).
+            let rows: Vec<String> = shown
+                .lines()
+                .map(|l| l.trim_start_matches('"'))
+                .filter(|l| l.starts_with("│01937f3c"))
+                .map(|l| l.chars().skip(1).take_while(|&ch| ch != '│').collect())
+                .collect();
+            assert_eq!(rows.len(), 2, "{width}: {shown}");
+            assert_ne!(
+                rows[0], rows[1],
+                "{width}: the two flows look alike\n{shown}"
+            );
+            // A pane with room for the whole id shows it whole, before any of the flow name.
+            let inner = rows[0].chars().count();
+            if inner >= 36 + 10 + 6 {
+                for (row, id) in rows.iter().zip(UUIDS) {
+                    assert!(row.contains(id), "{width}: {row}");
+                }
+            }
+            if width >= 160 {
+                assert!(rows[0].contains("Check"), "{width}: {}", rows[0]);
+            }
+            if [80, 120, 200].contains(&width) {
+                insta::assert_snapshot!(format!("uuid_traces_{width}"), shown);
+            }
+        }
+    }
+
     fn timeline_open(c: &Arc<ManualClock>) -> Model {
         let mut m = with_records(c, 120);
         update(&mut m, key('j'));
@@ -1611,6 +1744,184 @@ mod trace_records {
         // Enter lists the attempts, each reachable.
         update(&mut m, code(KeyCode::Enter));
         assert_eq!(m.timeline.as_ref().unwrap().lines.len(), 4);
+    }
+
+    /// The hint bar (the last line of the screen).
+    fn hint_bar(m: &mut Model) -> String {
+        m.note = None;
+        screen(m).lines().last().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn keys_in_the_timeline_and_history_never_act_on_the_hidden_key() {
+        let c = clock();
+        let mut m = timeline_open(&c);
+        assert_eq!(m.focus, Pane::Keys);
+        assert!(
+            m.keys.trace.is_some() && m.cursor_key().is_some(),
+            "a key is hidden behind"
+        );
+        for (pane, place) in [(Pane::Keys, "timeline"), (Pane::Value, "timeline")] {
+            m.focus = pane;
+            let hints = hint_bar(&mut m);
+            for hidden in ["edit", "ttl", " del", "copy", "filter", "collapse"] {
+                assert!(!hints.contains(hidden), "{place}: {hints}");
+            }
+            assert!(hints.contains("Esc close"), "{hints}");
+            for k in ['e', 't', 'd', 'E', 'y', 'Y', 'H', '-'] {
+                update(&mut m, key(k));
+                assert!(
+                    m.editor.is_none() && m.dialog.is_none(),
+                    "{k} in the {place}"
+                );
+                assert!(m.timeline.is_some(), "{k} closed the timeline");
+                let n = note_text(&m);
+                assert!(n.contains("does nothing in the timeline"), "{k}: {n}");
+            }
+            // The command line's writes follow the same rule.
+            update(&mut m, key(':'));
+            typed(&mut m, "ttl 1h");
+            update(&mut m, code(KeyCode::Enter));
+            assert!(m.dialog.is_none(), "a dialog opened");
+            assert!(note_text(&m).contains("does nothing in the timeline"));
+        }
+        // The Traces pane beside the timeline keeps its keys: its selection is on screen.
+        m.focus = Pane::Traces;
+        assert!(hint_bar(&mut m).contains("t ttl"), "{}", hint_bar(&mut m));
+
+        // The history: `=` and Enter work, writing keys do nothing.
+        update(&mut m, key('T'));
+        assert!(m.timeline.is_none());
+        m.focus = Pane::Keys;
+        let fx = update(&mut m, key('H'));
+        let (id, _) = records_request(&fx);
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(records()),
+            },
+        );
+        assert!(m.history.is_some());
+        let hints = hint_bar(&mut m);
+        assert!(
+            hints.contains("= diff") && !hints.contains("edit"),
+            "{hints}"
+        );
+        for k in ['e', 't', 'd', 'n', 'y'] {
+            update(&mut m, key(k));
+            assert!(
+                m.editor.is_none() && m.dialog.is_none(),
+                "{k} in the history"
+            );
+            assert!(note_text(&m).contains("does nothing in the history"));
+        }
+        update(&mut m, key('='));
+        assert_ne!(
+            m.history.as_ref().unwrap().diff,
+            crate::browser::model::history::DiffMode::Off
+        );
+    }
+
+    /// Two sets of `order` in trace-a, 300 fields each, differing in fields 20, 150 and 290.
+    fn big_versions() -> TraceRead {
+        let t0 = NOW - 120_000;
+        let value = |changed: bool| {
+            let fields: Vec<String> = (0..300)
+                .map(|i| {
+                    let v = if changed && [20, 150, 290].contains(&i) {
+                        1
+                    } else {
+                        0
+                    };
+                    format!(r#""f{i}":{v}"#)
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        };
+        let set = |id: &str, at: i64, changed: bool| {
+            step(
+                id,
+                "Update",
+                "event",
+                "completed",
+                at,
+                &format!(
+                    r#","events":[{{"type":"state","timestamp":{},"operation":"set","data":{{"traceId":"trace-a","key":"order","value":{}}}}}],"endTime":{}"#,
+                    at + 1,
+                    value(changed),
+                    at + 2
+                ),
+            )
+        };
+        TraceRead {
+            records: Arc::new(TraceRecords {
+                trace_id: "trace-a".into(),
+                steps: vec![set("s1", t0, false), set("s2", t0 + 100, true)],
+                ..Default::default()
+            }),
+            dead_letters: Vec::new(),
+            current: Some(Some(value(true).into_bytes())),
+            search: None,
+        }
+    }
+
+    #[test]
+    fn brackets_jump_between_the_changes_of_a_history_diff() {
+        let c = clock();
+        let mut m = with_records(&c, 120);
+        update(&mut m, key('j'));
+        update(&mut m, code(KeyCode::Enter));
+        let fx = update(&mut m, key('H'));
+        let (id, _) = records_request(&fx);
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(big_versions()),
+            },
+        );
+        // Without a diff, ] says what it is for.
+        update(&mut m, key(']'));
+        assert!(note_text(&m).contains("shows a diff"), "{}", note_text(&m));
+        update(&mut m, key('='));
+        let scroll = |m: &Model| m.history.as_ref().unwrap().detail_scroll;
+        let text_at = |m: &Model| {
+            let v = m.history.as_ref().unwrap();
+            match &v.detail {
+                Some(crate::browser::model::history::Detail::Diff { lines, .. }) => {
+                    lines[v.detail_scroll].text.clone()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            update(&mut m, key(']'));
+            seen.push(text_at(&m));
+        }
+        assert_eq!(
+            seen,
+            [r#"  "f20": 0,"#, r#"  "f150": 0,"#, r#"  "f290": 0,"#]
+        );
+        // Shown at the top of the pane.
+        let shown = screen(&m);
+        assert!(shown.contains(r#"-   "f290": 0,"#), "{shown}");
+        let last = scroll(&m);
+        update(&mut m, key(']'));
+        assert_eq!(scroll(&m), last);
+        assert_eq!(note_text(&m), "no change after this one");
+        update(&mut m, key('['));
+        assert_eq!(text_at(&m), r#"  "f150": 0,"#);
+        update(&mut m, key('['));
+        update(&mut m, key('['));
+        assert_eq!(text_at(&m), r#"  "f20": 0,"#);
+        assert_eq!(note_text(&m), "no change before this one");
+        // G in the detail ends on the diff's last line, not past it.
+        m.focus = Pane::Value;
+        update(&mut m, key('G'));
+        let shown = screen(&m);
+        assert!(shown.contains("  }"), "{shown}");
     }
 
     #[test]
@@ -1657,7 +1968,7 @@ mod trace_records {
         assert_eq!(h.entries.len(), 2);
         assert_eq!(h.list.cursor, 1);
         assert_eq!(
-            h.compare_now(),
+            h.now,
             Some(crate::browser::model::history::NowCompared::Changed)
         );
         insta::assert_snapshot!("history_version", screen(&m));

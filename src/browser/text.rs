@@ -64,6 +64,64 @@ pub fn cut(s: &str, max: usize) -> (&str, usize) {
     (s, used)
 }
 
+/// The rows `s` takes wrapped at `width` cells (at least 1), as the Value pane wraps it: as
+/// many characters as fit on each row, a wide one that does not fit starting the next.
+pub fn wrapped_rows(s: &str, width: usize) -> usize {
+    if plain(s) {
+        return s.len().div_ceil(width.max(1)).max(1);
+    }
+    let mut rows = 1;
+    walk_rows(s, width, |_| {
+        rows += 1;
+        true
+    });
+    rows
+}
+
+/// Where row `row` of `s` wrapped at `width` cells starts (a byte offset; the end of `s` when
+/// it has fewer rows).
+pub fn row_start(s: &str, width: usize, row: usize) -> usize {
+    if row == 0 {
+        return 0;
+    }
+    if plain(s) {
+        return row.saturating_mul(width.max(1)).min(s.len());
+    }
+    let (mut n, mut at) = (0, s.len());
+    walk_rows(s, width, |start| {
+        n += 1;
+        if n == row {
+            at = start;
+            return false;
+        }
+        true
+    });
+    at
+}
+
+/// Printable ASCII, one cell a byte: a line of megabytes of JSON is measured without walking
+/// its characters.
+fn plain(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+/// Calls `new_row` with the byte offset of each row after the first, while it returns true.
+fn walk_rows(s: &str, width: usize, mut new_row: impl FnMut(usize) -> bool) {
+    let width = width.max(1);
+    let mut used = 0;
+    for (i, g) in s.grapheme_indices(true) {
+        let w = cells(g);
+        if used + w > width && used > 0 {
+            if !new_row(i) {
+                return;
+            }
+            used = 0;
+        }
+        // A character wider than the row stands alone on it.
+        used += w.min(width);
+    }
+}
+
 /// `s` without its first `cols` cells (horizontal scrolling), and how many blank cells stand
 /// in for a wide character cut in half at the left edge.
 pub fn skip(s: &str, cols: usize) -> (&str, usize) {

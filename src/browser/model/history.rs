@@ -1,13 +1,20 @@
 //! A key's history from Motia's trace records: each set with its value, deletes and clears,
 //! reads on request, compared with the value now.
+//!
+//! A value of megabytes is kept once, as compact JSON text: the records it was read from and
+//! their parsed values are dropped as soon as the entries are built, and what the Value pane
+//! shows (one version, or one diff) is built when the cursor or `=` changes, not per frame.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use motia_state::adapter::traces::{HistoryEntry, TraceRecords, key_history};
+use motia_state::adapter::traces::{EventKind, TraceRecords, key_history};
 use serde_json::Value;
 
 use crate::browser::action::SearchInfo;
+use crate::browser::doc::{ValueDoc, reindent};
 use crate::browser::model::list::ListState;
+use crate::diff::DiffLine;
 
 /// What `=` compares the selected version with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +44,64 @@ pub enum NowCompared {
     NoWrites,
 }
 
+/// One thing the records say happened to the key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Epoch milliseconds.
+    pub timestamp: i64,
+    /// The step that did it.
+    pub step: String,
+    /// `set`, `delete`, `clear`, and with reads `get`, `getGroup`.
+    pub operation: String,
+    /// The value a set wrote, as compact JSON.
+    pub value: Option<Arc<str>>,
+    /// The step's index in the records read (names the flow of a search's finding).
+    pub step_index: usize,
+}
+
+impl Entry {
+    /// True for operations that change the key.
+    pub fn is_write(&self) -> bool {
+        matches!(self.operation.as_str(), "set" | "delete" | "clear")
+    }
+}
+
+/// What the Value pane shows beside the history.
+#[derive(Debug, Clone)]
+pub enum Detail {
+    /// The value a set wrote, pretty.
+    Version(Arc<ValueDoc>),
+    /// A delete or clear: nothing after it.
+    Removed,
+    /// A read.
+    Read,
+    /// `=`: the line diff, with its counts.
+    Diff {
+        lines: Arc<Vec<DiffLine>>,
+        added: usize,
+        removed: usize,
+    },
+}
+
+impl Detail {
+    /// Lines above the body: the records note, and a diff's counts.
+    pub fn header(&self) -> usize {
+        match self {
+            Detail::Diff { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    /// Lines below the pane's header.
+    pub fn len(&self) -> usize {
+        match self {
+            Detail::Version(doc) => doc.line_count(),
+            Detail::Removed | Detail::Read => 1,
+            Detail::Diff { lines, .. } => lines.len(),
+        }
+    }
+}
+
 /// The History view (in place of the keys).
 #[derive(Debug, Default)]
 pub struct HistoryView {
@@ -45,14 +110,22 @@ pub struct HistoryView {
     pub full_key: String,
     pub request: Option<u64>,
     pub error: Option<String>,
-    pub records: Option<Arc<TraceRecords>>,
-    pub entries: Vec<HistoryEntry>,
+    /// The records were read once (they are not kept).
+    pub loaded: bool,
+    /// Every entry, reads included.
+    all: Vec<Entry>,
+    /// The entries listed: `all`, without reads unless `reads`.
+    pub entries: Vec<Entry>,
     /// The value in Redis when the records were read (`None` inside: the key is gone).
-    pub current: Option<Option<Vec<u8>>>,
+    pub current: Option<Option<Arc<[u8]>>>,
+    /// The newest write against the value now, worked out when read.
+    pub now: Option<NowCompared>,
     pub reads: bool,
     pub list: ListState,
     pub diff: DiffMode,
     pub detail_scroll: usize,
+    /// What the Value pane shows for the cursor's entry.
+    pub detail: Option<Detail>,
     /// The group has no records of its own: what the search of every flow's records read.
     pub search: Option<SearchInfo>,
     /// A search under way: flows read, of how many.
@@ -69,16 +142,63 @@ impl HistoryView {
         }
     }
 
-    /// Recomputes the entries from the records (reads included or not).
-    pub fn build(&mut self) {
+    /// Takes what the records say about the key, then lets them go.
+    pub fn take_records(&mut self, records: Arc<TraceRecords>, current: Option<Option<Vec<u8>>>) {
+        let mut records = Arc::try_unwrap(records).unwrap_or_else(|shared| (*shared).clone());
         // The view names the trace and key escaped; the records name them as JSON text (a
-        // trace id that is not UTF-8 lossily, in its own records).
+        // trace id that is not UTF-8 lossily, in its own records; a key that is not, never).
         let raw = |shown: &str| motia_state::escape::unescape_name(shown);
-        let group = String::from_utf8_lossy(&raw(&self.trace)).into_owned();
-        self.entries = match (&self.records, String::from_utf8(raw(&self.key))) {
-            (Some(r), Ok(key)) => key_history(r, &group, &key, self.reads),
-            _ => Vec::new(),
-        };
+        let self_group = String::from_utf8_lossy(&raw(&self.trace)).into_owned();
+        let self_key = String::from_utf8(raw(&self.key)).ok();
+        // Each value this key was set to becomes compact text at once and its parsed tree is
+        // dropped (key_history would clone every one of them).
+        let mut values: HashMap<(usize, usize), Arc<str>> = HashMap::new();
+        for (si, step) in records.steps.iter_mut().enumerate() {
+            for (ei, ev) in step.events.iter_mut().enumerate() {
+                let ours = matches!(&ev.kind, EventKind::State { operation, group, key }
+                    if operation == "set"
+                        && group.as_deref() == Some(self_group.as_str())
+                        && key.is_some() && key.as_deref() == self_key.as_deref());
+                if let Some(v) = ev.raw.get_mut("data").and_then(|d| d.get_mut("value"))
+                    && ours
+                {
+                    let text = motia_state::json::to_compact(&v.take());
+                    values.insert((si, ei), Arc::from(text));
+                }
+            }
+        }
+        self.all = self_key
+            .as_deref()
+            .map(|k| key_history(&records, &self_group, k, true))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| Entry {
+                timestamp: e.timestamp,
+                value: values.remove(&(e.step_index, e.event_index)).or_else(|| {
+                    e.value
+                        .as_ref()
+                        .map(|v| Arc::from(motia_state::json::to_compact(v)))
+                }),
+                step: e.step,
+                operation: e.operation,
+                step_index: e.step_index,
+            })
+            .collect();
+        drop(records);
+        self.current = current.map(|c| c.map(Arc::from));
+        self.loaded = true;
+        self.build();
+        self.now = self.compare_now();
+    }
+
+    /// The entries listed, from all of them (reads included or not).
+    pub fn build(&mut self) {
+        self.entries = self
+            .all
+            .iter()
+            .filter(|e| self.reads || e.is_write())
+            .cloned()
+            .collect();
     }
 
     /// The flow whose records hold entry `i`, when they are not the trace's own.
@@ -102,15 +222,19 @@ impl HistoryView {
     }
 
     /// The newest write compared with the value now.
-    pub fn compare_now(&self) -> Option<NowCompared> {
+    fn compare_now(&self) -> Option<NowCompared> {
         let current = self.current.as_ref()?;
         let last = self.entries.iter().rev().find(|e| e.is_write());
         Some(match (last, current) {
             (None, _) => NowCompared::NoWrites,
             (Some(e), Some(now)) if e.operation == "set" => {
-                let same = serde_json::from_slice::<Value>(now)
-                    .ok()
-                    .is_some_and(|v| Some(&v) == e.value.as_ref());
+                let same = match (
+                    serde_json::from_slice::<Value>(now),
+                    e.value.as_deref().map(serde_json::from_str::<Value>),
+                ) {
+                    (Ok(now), Some(Ok(then))) => now == then,
+                    _ => false,
+                };
                 if same {
                     NowCompared::Equal
                 } else {
@@ -128,12 +252,9 @@ impl HistoryView {
     pub fn version_text(&self, i: usize) -> Option<String> {
         let e = self.entries.get(i)?;
         match e.operation.as_str() {
-            "set" => Some(
-                e.value
-                    .as_ref()
-                    .map(motia_state::json::to_pretty)
-                    .unwrap_or_else(|| "null".into()),
-            ),
+            // Compact JSON as serde writes it: re-indented token by token, it is the pretty
+            // text without parsing megabytes again.
+            "set" => Some(reindent(e.value.as_deref().unwrap_or("null"))),
             "delete" | "clear" => Some(String::new()),
             _ => None,
         }
@@ -154,5 +275,62 @@ impl HistoryView {
             Some(bytes) => crate::diff::comparable_text(bytes),
             None => String::new(),
         })
+    }
+
+    /// Builds what the Value pane shows for the cursor's entry in the current mode.
+    pub fn build_detail(&mut self) {
+        let i = self.list.cursor;
+        self.detail = None;
+        let Some(e) = self.entries.get(i) else {
+            return;
+        };
+        let detail = match e.operation.as_str() {
+            "set" | "delete" | "clear" if self.diff != DiffMode::Off => {
+                let this = self.version_text(i).unwrap_or_default();
+                let (old, new) = match self.diff {
+                    DiffMode::Now => (this, self.now_text().unwrap_or_default()),
+                    _ => (self.previous_text(i), this),
+                };
+                let lines = crate::diff::lines(&old, &new);
+                let (added, removed) = crate::diff::counts(&lines);
+                Detail::Diff {
+                    lines: Arc::new(lines),
+                    added,
+                    removed,
+                }
+            }
+            "set" => {
+                let text = e.value.as_deref().unwrap_or("null");
+                Detail::Version(Arc::new(ValueDoc::build(
+                    text.as_bytes(),
+                    text.len() as u64,
+                )))
+            }
+            "delete" | "clear" => Detail::Removed,
+            _ => Detail::Read,
+        };
+        self.detail = Some(detail);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_is_the_pretty_json_of_the_value() {
+        let v: Value = serde_json::from_str(
+            r#"{"a":[1,2.50,{"b":"é \"q\" \u0001"}],"e":{},"f":[],"g":null,"h":-1e5}"#,
+        )
+        .unwrap();
+        let mut h = HistoryView::new("t", "k", "p:t:k");
+        h.entries = vec![Entry {
+            timestamp: 1,
+            step: "S".into(),
+            operation: "set".into(),
+            value: Some(Arc::from(motia_state::json::to_compact(&v))),
+            step_index: 0,
+        }];
+        assert_eq!(h.version_text(0).unwrap(), motia_state::json::to_pretty(&v));
     }
 }

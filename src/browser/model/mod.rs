@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use motia_state::{KeySpace, Ttl};
 
 use crate::browser::keymap::Keymap;
-pub use crate::browser::pane::Pane;
+pub use crate::browser::pane::{Pane, Place};
 pub use clock::{Clock, SystemClock};
 pub use connection::{ConnState, ServerState};
 use dialog::Dialog;
@@ -184,6 +184,22 @@ impl Model {
 
     pub fn now(&self) -> Instant {
         self.clock.now()
+    }
+
+    /// What the focused pane shows, where keys act.
+    pub fn place(&self) -> Place {
+        let (list, detail) = if self.timeline.is_some() {
+            (Place::Timeline, Place::Step)
+        } else if self.history.is_some() {
+            (Place::History, Place::Version)
+        } else {
+            (Place::Keys, Place::Value)
+        };
+        match self.focus {
+            Pane::Traces => Place::Traces,
+            Pane::Keys => list,
+            Pane::Value => detail,
+        }
     }
 
     /// Full Redis key of a key of the selected trace.

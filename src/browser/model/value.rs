@@ -22,7 +22,11 @@ pub struct ValuePane {
     pub error: Option<String>,
     /// The key no longer exists.
     pub gone: bool,
+    /// The first line shown.
     pub scroll: usize,
+    /// While wrapping: the rows of line `scroll` scrolled past (a line of megabytes wraps
+    /// into thousands of rows).
+    pub scroll_row: usize,
     /// `y` was pressed before the value arrived: copy it when it does.
     pub copy_pending: bool,
     /// Columns scrolled to the right (long lines, not wrapping).

@@ -348,3 +348,26 @@ fn gc_refuses_bad_flags_and_read_only_confirmations() {
     assert!(m.dialog.is_none());
     assert!(note_text(&m).contains("dry run only"), "{}", note_text(&m));
 }
+
+#[test]
+fn stats_bars_show_counts_unrounded_and_label_age_buckets_truthfully() {
+    let c = clock();
+    let mut m = loaded(&c);
+    let (id, _) = stats_request(&update(&mut m, key('S')));
+    let mut s = sample(true);
+    s.age_buckets[1].traces = 1_740;
+    s.ttl_buckets[2].keys = 12_345;
+    ev(
+        &mut m,
+        WorkerEvent::Stats {
+            id,
+            result: Ok(Arc::new(s)),
+        },
+    );
+    update(&mut m, Action::Resize(100, 30));
+    let shown = screen(&m);
+    // 1,740 traces of 1 h to 1 d: neither "1k" nor "<1d" (which would include the first hour).
+    assert!(shown.contains("1h-1d 1,740"), "{shown}");
+    assert!(shown.contains("1h-1d 12.3k"), "{shown}");
+    assert!(!shown.contains("<1d") && !shown.contains(" 1k "), "{shown}");
+}

@@ -7,12 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::browser::format::{clock_time, local_time};
-use crate::browser::model::history::{DiffMode, NowCompared};
+use crate::browser::keymap::Command;
+use crate::browser::model::history::{Detail, DiffMode, NowCompared};
 use crate::browser::model::{Model, Pane};
 use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::{block, clip, first_fitting};
-use crate::diff::{self, LineKind};
+use crate::diff::LineKind;
 
 pub fn history(f: &mut Frame, m: &Model, area: Rect) {
     let Some(v) = &m.history else { return };
@@ -32,12 +33,12 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
         Span::styled(head, theme::title(focused)),
         Span::styled(legend, theme::dim()),
     ];
-    let header = match (&v.records, &v.error, v.compare_now()) {
+    let header = match (v.loaded, &v.error, v.now) {
         (_, Some(e), _) => Line::styled(
             clip(&format!("reading the records failed: {e}"), w),
             theme::error(),
         ),
-        (_, None, _) if v.progress.is_some() => {
+        (false, None, _) if v.progress.is_some() => {
             let (done, total) = v.progress.unwrap_or_default();
             Line::styled(
                 clip(
@@ -49,8 +50,8 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
                 theme::dim(),
             )
         }
-        (None, None, _) => Line::styled("reading the trace records…", theme::dim()),
-        (Some(_), None, _) if v.entries.is_empty() => {
+        (false, None, _) => Line::styled("reading the trace records…", theme::dim()),
+        (true, None, _) if v.entries.is_empty() => {
             // Says what was searched: the records of this trace, or of every flow.
             let text = match v.searched_text() {
                 Some(s) => format!(
@@ -62,7 +63,7 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
             };
             Line::styled(clip(&text, w), theme::note())
         }
-        (Some(_), None, c) => {
+        (true, None, c) => {
             let (text, style) = match c {
                 Some(NowCompared::Equal) => ("newest set = the value now", theme::ok()),
                 Some(NowCompared::Changed) => (
@@ -89,11 +90,8 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
     let end = (start + h).min(v.entries.len());
     for (i, e) in v.entries[start..end].iter().enumerate() {
         let cursor = start + i == v.list.cursor;
-        let value = e
-            .value
-            .as_ref()
-            .map(motia_state::json::to_compact)
-            .unwrap_or_default();
+        // Only the start of a value of megabytes: the row shows no more.
+        let value = e.value.as_deref().map_or("", |v| start_of(v, w * 4));
         let step = match v.flow_of(start + i) {
             Some(flow) => format!("{} in {}", e.step, text::name(flow)),
             None => e.step.clone(),
@@ -122,50 +120,109 @@ pub fn history(f: &mut Frame, m: &Model, area: Rect) {
     );
 }
 
+/// The start of `s`, at most `bytes` long, cut at a character boundary.
+fn start_of(s: &str, bytes: usize) -> &str {
+    let mut end = bytes.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// The Value pane while the history is shown: the version under the cursor, or with `=` its
-/// diff with the version before it or with the value now.
+/// diff with the version before it or with the value now. Only the lines on screen are drawn:
+/// the version and the diff were built once, when the cursor or `=` changed.
 pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
     let Some(v) = &m.history else { return };
     let focused = m.focus == Pane::Value;
     let w = area.width.saturating_sub(2) as usize;
     let zone = *m.clock.wall().offset();
-    // Short lines: the pane does not wrap unless `w` is on.
+    // One line, so the body below starts where `Detail::header` says.
     let source = match v.searched_text() {
-        Some(s) => vec![
-            format!("{}: no trace records of its own;", text::name(&v.trace)),
-            "found in other flows' records".to_string(),
-            format!("(searched {s})"),
-        ],
-        None => vec![
+        Some(s) => format!(
+            "{}: no trace records of its own; found in other flows' records (searched {s})",
+            text::name(&v.trace)
+        ),
+        None => {
             "from Motia's trace records (kept 3 days); writes outside traced steps do not appear"
-                .to_string(),
-        ],
+                .to_string()
+        }
     };
-    let mut lines: Vec<Line> = source
-        .iter()
-        .map(|l| Line::styled(clip(l, w), theme::dim()))
-        .collect();
-    let i = v.list.cursor;
-    let title = match v.entries.get(i) {
-        None => " Version ".to_string(),
-        Some(e) => {
+    let mut lines: Vec<Line> = vec![Line::styled(clip(&source, w), theme::dim())];
+    // The body's rows: wrapped lines may take more than one each, never more than this.
+    let header = v.detail.as_ref().map_or(1, Detail::header);
+    let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(header);
+    // A line is cut to what the body could show of it, wrapped or not.
+    let room = if m.wrap { w * body_h.max(1) } else { w };
+    let scroll = v.detail_scroll;
+    let title = match (v.entries.get(v.list.cursor), &v.detail) {
+        (Some(e), Some(detail)) => {
             let when = local_time(e.timestamp, &zone);
-            match (v.diff, v.version_text(i)) {
-                (DiffMode::Off, _) | (_, None) => {
-                    match v.version_text(i) {
-                        Some(t) if e.operation == "set" => {
-                            lines.extend(t.lines().map(|l| Line::raw(l.to_string())));
+            let (time, step) = (clock_time(e.timestamp, &zone), text::line(&e.step));
+            match detail {
+                Detail::Diff {
+                    lines: d,
+                    added,
+                    removed,
+                } => {
+                    let what = match v.diff {
+                        DiffMode::Now => "this version → the value now",
+                        _ => "the version before → this one",
+                    };
+                    let keys = format!(
+                        "{}/{}",
+                        m.keymap.first_key(Command::NextChange),
+                        m.keymap.first_key(Command::PrevChange)
+                    );
+                    lines.push(Line::styled(
+                        clip(
+                            &format!("{what}: +{added} -{removed} lines · {keys} changes · = next"),
+                            w,
+                        ),
+                        theme::note(),
+                    ));
+                    let end = (scroll + body_h).min(d.len());
+                    lines.extend(d[scroll.min(end)..end].iter().map(|l| {
+                        let text = text::cut(&l.text, room.saturating_sub(2)).0;
+                        match l.kind {
+                            LineKind::Same => Line::raw(format!("  {text}")),
+                            LineKind::Added => Line::styled(format!("+ {text}"), theme::added()),
+                            LineKind::Removed => {
+                                Line::styled(format!("- {text}"), theme::removed())
+                            }
                         }
-                        Some(_) => lines.push(Line::styled(
-                            format!("{} by {}: no value after it", e.operation, e.step),
+                    }));
+                    first_fitting(
+                        &[
+                            format!(" Diff {when} · {step} "),
+                            format!(" Diff {time} · {step} "),
+                            format!(" Diff {time} "),
+                        ],
+                        w,
+                    )
+                }
+                other => {
+                    match other {
+                        Detail::Version(doc) => {
+                            let end = (scroll + body_h).min(doc.line_count());
+                            lines.extend((scroll.min(end)..end).map(|i| {
+                                let text = text::cut(doc.line(i), room).0;
+                                if doc.is_json() {
+                                    crate::browser::ui::value::highlight_json(text)
+                                } else {
+                                    Line::raw(text)
+                                }
+                            }));
+                        }
+                        Detail::Removed => lines.push(Line::styled(
+                            format!("{} by {}: no value after it", e.operation, step),
                             theme::removed(),
                         )),
-                        None => lines.push(Line::styled(
-                            format!("{} by {} (a read)", e.operation, e.step),
+                        _ => lines.push(Line::styled(
+                            format!("{} by {} (a read)", e.operation, step),
                             theme::dim(),
                         )),
                     }
-                    let (time, step) = (clock_time(e.timestamp, &zone), text::line(&e.step));
                     first_fitting(
                         &[
                             format!(" Version {when} · {step} · = diff "),
@@ -176,44 +233,12 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
                         w,
                     )
                 }
-                (mode, Some(this)) => {
-                    let (old, new, what) = match mode {
-                        DiffMode::Now => (
-                            this,
-                            v.now_text().unwrap_or_default(),
-                            "this version → the value now",
-                        ),
-                        _ => (v.previous_text(i), this, "the version before → this one"),
-                    };
-                    let d = diff::lines(&old, &new);
-                    let (added, removed) = diff::counts(&d);
-                    lines.push(Line::styled(
-                        format!("{what}: +{added} -{removed} lines · = next"),
-                        theme::note(),
-                    ));
-                    lines.extend(d.into_iter().map(|l| match l.kind {
-                        LineKind::Same => Line::raw(format!("  {}", l.text)),
-                        LineKind::Added => Line::styled(format!("+ {}", l.text), theme::added()),
-                        LineKind::Removed => {
-                            Line::styled(format!("- {}", l.text), theme::removed())
-                        }
-                    }));
-                    let (time, step) = (clock_time(e.timestamp, &zone), text::line(&e.step));
-                    first_fitting(
-                        &[
-                            format!(" Diff {when} · {step} "),
-                            format!(" Diff {time} · {step} "),
-                            format!(" Diff {time} "),
-                        ],
-                        w,
-                    )
-                }
             }
         }
+        _ => " Version ".to_string(),
     };
-    let body: Vec<Line> = lines.into_iter().skip(v.detail_scroll).collect();
     let mut p =
-        Paragraph::new(body).block(block(Line::styled(title, theme::title(focused)), focused));
+        Paragraph::new(lines).block(block(Line::styled(title, theme::title(focused)), focused));
     if m.wrap {
         p = p.wrap(Wrap { trim: false });
     }

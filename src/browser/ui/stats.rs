@@ -223,14 +223,16 @@ fn memory_gauge(f: &mut Frame, s: &Stats, area: Rect) {
     );
 }
 
-const AGE_LABELS: [&str; 6] = ["<1h", "<1d", "1-3d", "3-7d", ">7d", "?"];
-const TTL_LABELS: [&str; 7] = ["none", "<1h", "<1d", "1-3d", "3-7d", ">7d", "?"];
+// The adapter's buckets: under 1 h, 1 h to 1 d, 1 to 3 d, 3 to 7 d, longer, unknown.
+const AGE_LABELS: [&str; 6] = ["<1h", "1h-1d", "1-3d", "3-7d", ">7d", "?"];
+const TTL_LABELS: [&str; 7] = ["none", "<1h", "1h-1d", "1-3d", "3-7d", ">7d", "?"];
 
-/// A count for a bar's top: `7`, `12k`, `3.4M`.
+/// A count in at most 5 cells, rounded to the nearest: `7`, `1,740`, `12.3k`, `3.4M`.
 fn short_count(n: u64) -> String {
     match n {
-        0..1_000 => n.to_string(),
-        1_000..1_000_000 => format!("{}k", n / 1000),
+        0..10_000 => thousands(n),
+        10_000..99_950 => format!("{:.1}k", n as f64 / 1e3),
+        99_950..999_500 => format!("{:.0}k", n as f64 / 1e3),
         _ => format!("{:.1}M", n as f64 / 1e6),
     }
 }
@@ -259,7 +261,7 @@ fn bar(label: &str, count: u64, bytes: Option<u64>, colour: Color) -> Bar<'stati
     };
     Bar::new(count)
         .label(Line::from(format!(
-            "{label:>4} {:>5} {bytes:>9}",
+            "{label:>5} {:>5} {bytes:>9}",
             short_count(count)
         )))
         .text_value(String::new())
@@ -433,5 +435,22 @@ fn warning_style(w: &str) -> Style {
         Style::new().fg(BAD).add_modifier(Modifier::BOLD)
     } else {
         Style::new().fg(WATCH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_count;
+
+    #[test]
+    fn short_counts_round_and_keep_four_figures() {
+        let shown: Vec<String> = [7, 1_740, 9_999, 12_345, 99_960, 123_456, 3_449_000]
+            .into_iter()
+            .map(short_count)
+            .collect();
+        assert_eq!(
+            shown,
+            ["7", "1,740", "9,999", "12.3k", "100k", "123k", "3.4M"]
+        );
     }
 }

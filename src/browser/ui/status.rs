@@ -284,7 +284,7 @@ fn bottom(m: &Model, width: usize) -> Line<'static> {
         ];
         hint_line(&hints, &[], width)
     } else {
-        let all = m.keymap.hints(m.focus, m.settings.read_only);
+        let all = m.keymap.hints(m.place(), m.settings.read_only);
         let (last, first): (Vec<_>, Vec<_>) = all
             .into_iter()
             .partition(|(c, _, _)| matches!(c, Command::Help | Command::Quit));

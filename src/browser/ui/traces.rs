@@ -72,10 +72,17 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         .max()
         .unwrap_or(0)
         .max(9);
+    // The id column is as wide as the longest id on screen (Motia's are 13 characters).
+    let id_col = rows
+        .iter()
+        .map(|t| text::width(&text::name(t)))
+        .max()
+        .unwrap_or(0)
+        .max(13);
     for (i, trace) in rows.iter().enumerate() {
         let cursor = start + i == m.traces.list.cursor;
         let line = if m.index.has_records() {
-            flow_row(m, trace, (inner, status_w), now_ms, cursor, focused)
+            flow_row(m, trace, (inner, status_w, id_col), now_ms, cursor, focused)
         } else {
             plain_row(m, trace, inner, cursor, focused)
         };
@@ -169,7 +176,7 @@ fn status_text(info: Option<&FlowInfo>, words: bool, now_ms: i64) -> (String, St
 fn flow_row(
     m: &Model,
     trace: &str,
-    (inner, status_w): (usize, usize),
+    (inner, status_w, id_col): (usize, usize, usize),
     now_ms: i64,
     cursor: bool,
     focused: bool,
@@ -201,9 +208,7 @@ fn flow_row(
     } else {
         format!("{mark}{keys_text}")
     };
-    // Motia's ids are 13 characters; others are cut at 16.
-    let id = clip(&text::name(trace), 16);
-    let id_w = text::width(&id).max(13);
+    let id = text::name(trace);
     let flow = match info {
         Some(i) if i.group_unreadable.is_some() && i.flow.is_none() => "unreadable record".into(),
         Some(i) => match i.missing_records(now_ms) {
@@ -223,10 +228,10 @@ fn flow_row(
         },
         None => String::new(),
     };
-    // The counts and the status are kept whole on a narrow pane: the flow name gives way
-    // first, then the age, then the end of the id.
+    // The counts and the status are kept whole on a narrow pane; the id takes the width it
+    // needs before the flow name and the age do, then gives way in its middle.
     let counts_w = text::width(&counts);
-    let id_w = id_w.min(inner.saturating_sub(status_w + 1 + counts_w + 1));
+    let id_w = id_col.min(inner.saturating_sub(status_w + 1 + counts_w + 1));
     let base = id_w + 1 + status_w + 1 + counts_w;
     let age_w = if inner >= base + 5 { 5 } else { 0 };
     let flow_w = inner.saturating_sub(base + age_w + 1);
@@ -234,7 +239,7 @@ fn flow_row(
     let flow_w = if flow_w >= 4 { flow_w } else { 0 };
     let mut cells = vec![
         (
-            format!("{} ", fit(&id, id_w)),
+            format!("{} ", fit(&clip_middle(&id, id_w), id_w)),
             if no_state { theme::dim() } else { Style::new() },
         ),
         (format!("{status:<status_w$} "), status_style),
@@ -258,6 +263,22 @@ fn flow_row(
             .map(|(t, s)| Span::styled(t, s))
             .collect::<Vec<_>>(),
     )
+}
+
+/// `s` in at most `max` cells, cut in the middle: ids that differ only at their start or only
+/// at their end (UUIDs, `order-1001-f34dad`) still look different.
+fn clip_middle(s: &str, max: usize) -> String {
+    let w = text::width(s);
+    if w <= max {
+        return s.to_string();
+    }
+    if max < 7 {
+        return text::clip(s, max).into_owned();
+    }
+    let tail = (max - 1) / 2;
+    let (head, _) = text::cut(s, max - 1 - tail);
+    let (end, blank) = text::skip(s, w - tail);
+    format!("{head}…{}{end}", " ".repeat(blank))
 }
 
 fn empty_traces_text(m: &Model) -> &'static str {

@@ -187,8 +187,15 @@ fn position(
 ) -> Option<Line<'static>> {
     let v = &m.value;
     let sideways = !m.wrap && (cut || v.hscroll > 0);
-    if doc.line_count() <= body_h && v.scroll == 0 && !sideways {
-        return None;
+    if doc.line_count() <= body_h && v.scroll == 0 && v.scroll_row == 0 && !sideways {
+        let wraps_past = m.wrap
+            && (0..doc.line_count())
+                .map(|i| text::wrapped_rows(text::cut(doc.line(i), width * (body_h + 1)).0, width))
+                .sum::<usize>()
+                > body_h;
+        if !wraps_past {
+            return None;
+        }
     }
     let (n, of) = (
         thousands((v.scroll + 1) as u64),
@@ -200,7 +207,23 @@ fn position(
         m.keymap.first_key(Command::ScrollRight)
     );
     let col = v.hscroll + 1;
-    let forms = if sideways {
+    // Wrapping, a line that takes more than one row says which of its rows is at the top.
+    let rows = if m.wrap && v.scroll < doc.line_count() {
+        text::wrapped_rows(doc.line(v.scroll), width)
+    } else {
+        1
+    };
+    let forms = if rows > 1 {
+        let (r, of_rows) = (
+            thousands((v.scroll_row.min(rows - 1) + 1) as u64),
+            thousands(rows as u64),
+        );
+        vec![
+            format!(" line {n} of {of} · row {r} of {of_rows} "),
+            format!(" {n}/{of} · row {r}/{of_rows} "),
+            format!(" {n}/{of} "),
+        ]
+    } else if sideways {
         vec![
             format!(" line {n} of {of} · col {col} · {keys} scroll "),
             format!(" line {n} of {of} · col {col} · {keys} "),
@@ -270,6 +293,12 @@ fn body<'a>(m: &Model, doc: &'a ValueDoc, width: usize, body_h: usize) -> (Vec<L
             }
         };
         if m.wrap {
+            // The first line shown may start some rows into itself.
+            let text = if i == scroll {
+                &text[text::row_start(text, width, m.value.scroll_row)..]
+            } else {
+                text
+            };
             let (cut, _) = text::cut(text, width * (body_h - lines.len()));
             lines.extend(wrap_line(mark(styled(doc, cut)), width));
         } else {
@@ -405,6 +434,21 @@ mod tests {
         assert!(rows.iter().all(|r| r.width() <= 7), "{rows:?}");
         // A character wider than the row is kept too.
         assert_eq!(wrap_line(Line::raw("合"), 1).len(), 1);
+    }
+
+    #[test]
+    fn row_counts_and_starts_match_the_wrapped_rows() {
+        for text in ["注文🎉ab".repeat(30), "plain ascii text ".repeat(40)] {
+            for width in [1, 3, 7, 20] {
+                let rows = wrap_line(Line::raw(text.as_str()), width);
+                assert_eq!(text::wrapped_rows(&text, width), rows.len(), "{width}");
+                let mut at = 0;
+                for (r, row) in rows.iter().enumerate() {
+                    assert_eq!(text::row_start(&text, width, r), at, "{width} row {r}");
+                    at += row.to_string().len();
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,15 +3,16 @@
 use motia_state::Expiry;
 
 use crate::browser::action::{Effect, WriteOp};
+use crate::browser::keymap::Command as KeyCommand;
 use crate::browser::model::Model;
 use crate::browser::model::command_line::{self, Command as Cmd};
 use crate::browser::model::dialog::{Dialog, Prompt};
 use crate::browser::update::keys::{rebuild_keys, start_where};
-use crate::browser::update::note;
 use crate::browser::update::prompt::reprompt;
 use crate::browser::update::writes::{
     refuse_read_only, send_write, start_clear, start_delete, start_ttl,
 };
+use crate::browser::update::{acts_here, note};
 
 /// `:` opens an empty command line.
 pub fn open(m: &mut Model) {
@@ -30,6 +31,16 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
             return reprompt(m, Prompt::Command, input.to_string(), problem);
         }
     };
+    // `:ttl`, `:persist`, `:del` and `:clear` follow the rule of their keys.
+    let key_cmd = match cmd {
+        Cmd::Ttl(_) | Cmd::Persist => Some(KeyCommand::SetTtl),
+        Cmd::Del => Some(KeyCommand::Delete),
+        Cmd::Clear => Some(KeyCommand::ClearTrace),
+        _ => None,
+    };
+    if key_cmd.is_some_and(|c| !acts_here(m, c)) {
+        return;
+    }
     match cmd {
         Cmd::Ttl(e) => start_ttl(m, Some(e), fx),
         Cmd::Persist => start_ttl(m, Some(Expiry::Persist), fx),

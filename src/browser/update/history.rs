@@ -2,8 +2,8 @@
 
 use crate::browser::action::{Effect, TraceRead, WorkerCmd};
 use crate::browser::keymap::Command;
-use crate::browser::model::history::{DiffMode, HistoryView};
-use crate::browser::model::layout::keys_height;
+use crate::browser::model::history::{Detail, DiffMode, HistoryView};
+use crate::browser::model::layout::{keys_height, value_height};
 use crate::browser::model::{Model, Pane};
 use crate::browser::update::{navigation, note};
 
@@ -35,7 +35,9 @@ pub fn toggle_reads(m: &mut Model, fx: &mut Vec<Effect>) {
     if let Some(v) = m.history.as_mut() {
         v.reads = !v.reads;
         v.build();
+        v.list.cursor = v.list.cursor.min(v.entries.len().saturating_sub(1));
         v.list.fit(v.entries.len(), h);
+        v.build_detail();
     }
 }
 
@@ -92,18 +94,21 @@ pub fn loaded(m: &mut Model, result: Result<TraceRead, String>) {
     view.request = None;
     match result {
         Ok(read) => {
-            let first = view.records.is_none();
+            let first = !view.loaded;
             view.error = None;
-            view.records = Some(read.records);
-            view.current = read.current;
             view.search = read.search;
             view.progress = None;
-            view.build();
+            view.take_records(read.records, read.current);
             if first {
                 // Opened on the newest entry.
                 view.list.cursor = view.entries.len().saturating_sub(1);
             }
+            view.list.cursor = view.list.cursor.min(view.entries.len().saturating_sub(1));
             view.list.fit(view.entries.len(), h);
+            view.build_detail();
+            view.detail_scroll = view
+                .detail_scroll
+                .min(max_scroll(view, value_height(m.size)));
         }
         Err(e) => view.error = Some(e),
     }
@@ -136,21 +141,60 @@ pub fn command(m: &mut Model, cmd: Command, _fx: &mut Vec<Effect>) -> bool {
                     DiffMode::Now => DiffMode::Off,
                 };
                 v.detail_scroll = 0;
+                v.build_detail();
             }
+            return true;
+        }
+        Command::NextChange | Command::PrevChange => {
+            jump_to_change(m, cmd == Command::NextChange);
             return true;
         }
         _ => return false,
     };
+    let body_h = value_height(m.size);
     let Some(view) = m.history.as_mut() else {
         return false;
     };
     let len = view.entries.len();
-    navigation::list_and_detail(
+    let cursor = view.list.cursor;
+    let handled = navigation::list_and_detail(
         m.focus,
         &mut view.list,
         len,
         &mut view.detail_scroll,
         delta,
         h as usize,
-    )
+    );
+    if view.list.cursor != cursor {
+        view.build_detail();
+    }
+    view.detail_scroll = view.detail_scroll.min(max_scroll(view, body_h));
+    handled
+}
+
+/// The furthest the detail scrolls: its last line at the bottom of the pane.
+fn max_scroll(v: &HistoryView, value_height: usize) -> usize {
+    let Some(d) = &v.detail else { return 0 };
+    d.len()
+        .saturating_sub(value_height.saturating_sub(d.header()).max(1))
+}
+
+/// `]` / `[`: the diff scrolls to the start of the next / previous change.
+fn jump_to_change(m: &mut Model, forward: bool) {
+    let Some(v) = m.history.as_mut() else { return };
+    let Some(Detail::Diff { lines, .. }) = &v.detail else {
+        let diff = m.keymap.first_key(Command::Diff);
+        return note(
+            m,
+            format!("{diff} shows a diff; ] and [ move between its changes"),
+            false,
+        );
+    };
+    match crate::diff::next_change(lines, v.detail_scroll, forward) {
+        Some(at) => v.detail_scroll = at,
+        None => {
+            let which = if forward { "after" } else { "before" };
+            note(m, format!("no change {which} this one"), false)
+        }
+    }
 }

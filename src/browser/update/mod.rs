@@ -33,6 +33,7 @@ pub use notifications::note;
 /// Applies one action; returns what the event loop must do.
 pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
+    let views_open = (m.history.is_some(), m.timeline.is_some());
     match action {
         Action::Key(k) => {
             if k.kind == KeyEventKind::Press {
@@ -53,6 +54,10 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             editor::external_done(m, result, &mut fx);
             m.dirty = true;
         }
+    }
+    // A closed history or timeline may have held megabytes of values and diffs.
+    if (views_open.0 && m.history.is_none()) || (views_open.1 && m.timeline.is_none()) {
+        fx.push(Effect::ReleaseMemory);
     }
     fx
 }
@@ -103,6 +108,9 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
     ) {
         live::manual_move(m);
     }
+    if !acts_here(m, cmd) {
+        return;
+    }
     // The timeline and the history stand in for the keys and take their keys first.
     if m.timeline.is_some() && timeline::command(m, cmd, fx) {
         return;
@@ -132,7 +140,10 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         },
         Command::Rescan => scan::start_scan(m, fx),
         Command::LoadAll => value::load_all(m, fx),
-        Command::Wrap => m.wrap = !m.wrap,
+        Command::Wrap => {
+            m.wrap = !m.wrap;
+            m.value.scroll_row = 0;
+        }
         Command::ScrollLeft => value::scroll_sideways(m, false),
         Command::ScrollRight => value::scroll_sideways(m, true),
         Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
@@ -152,10 +163,37 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Timeline => timeline::toggle(m, fx),
         Command::History => history::toggle(m, fx),
         Command::Diff => live::toggle_diff(m),
+        Command::NextChange => value::jump_to_change(m, true),
+        Command::PrevChange => value::jump_to_change(m, false),
         Command::Follow => live::toggle_follow(m),
         Command::CollapseAll => keys::fold_all(m, true, fx),
         Command::ExpandAll => keys::fold_all(m, false, fx),
     }
+}
+
+/// True when `cmd` acts where the focus is; otherwise it does nothing and says so (a key
+/// never acts on a key or value hidden behind the timeline or the history).
+pub fn acts_here(m: &mut Model, cmd: Command) -> bool {
+    let place = m.place();
+    if cmd.acts_in(place) {
+        return true;
+    }
+    let key = m.keymap.first_key(cmd);
+    let close = m.keymap.first_key(Command::Back);
+    let key = if key.is_empty() {
+        cmd.name().to_string()
+    } else {
+        key
+    };
+    note(
+        m,
+        format!(
+            "{key} does nothing in {}: it would act on the key behind it ({close} closes it)",
+            place.name()
+        ),
+        false,
+    );
+    false
 }
 
 /// Time passed: due loads, refreshes and rescans go out, marked keys and notifications expire.

@@ -64,6 +64,11 @@ pub fn move_by(m: &mut Model, delta: isize, fx: &mut Vec<Effect>) {
             m.keys.anchor = m.keys.selected.clone();
         }
         Pane::Value => {
+            let diff = m.value.show_diff && m.value.diff.is_some();
+            if m.wrap && !diff {
+                return value::scroll_wrapped(m, delta);
+            }
+            m.value.scroll_row = 0;
             let lines = match (&m.value.diff, m.value.show_diff) {
                 (Some(d), true) => d.len(),
                 _ => m.value.doc.as_ref().map_or(0, |d| d.line_count()),

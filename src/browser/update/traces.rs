@@ -5,10 +5,10 @@ use std::cmp::Reverse;
 use motia_state::adapter::traces::{FlowStatus, GroupEntry};
 
 use crate::browser::action::{Effect, StepsSummary, WorkerCmd};
-use crate::browser::model::Model;
 use crate::browser::model::filter::Matcher;
 use crate::browser::model::layout::traces_height;
 use crate::browser::model::traces::{FlowInfo, TraceSort};
+use crate::browser::model::{Mode, Model, Pane};
 use crate::browser::update::keys::rebuild_keys;
 use crate::browser::update::meta::GONE_GRACE;
 use crate::browser::update::note;
@@ -180,8 +180,22 @@ pub fn select_trace(m: &mut Model, fx: &mut Vec<Effect>) {
         m.keys.anchor = None;
         m.keys.collapsed.clear();
         m.keys.auto_fold = true;
-        if m.keys.where_filter.take().is_some() {
-            note(m, "value filter (:where) cleared: another trace", false);
+        // A filter typed for one trace's keys would hide another's without a word: both
+        // filters go with the trace they were set on, and the status bar says so.
+        let name = !m.keys.filter.is_empty();
+        m.keys.filter.clear();
+        if m.mode == Mode::Filter(Pane::Keys) {
+            m.mode = Mode::Normal;
+        }
+        match (name, m.keys.where_filter.take().is_some()) {
+            (true, true) => note(
+                m,
+                "key filter and value filter (:where) cleared: another trace",
+                false,
+            ),
+            (true, false) => note(m, "key filter cleared: another trace", false),
+            (false, true) => note(m, "value filter (:where) cleared: another trace", false),
+            (false, false) => {}
         }
     }
     rebuild_keys(m, fx);

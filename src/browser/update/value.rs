@@ -95,6 +95,7 @@ pub fn loaded(
                 }
                 m.value.doc = Some(doc);
                 m.value.scroll = m.value.scroll.min(lines.saturating_sub(1));
+                m.value.scroll_row = 0;
             }
             if let Some(e) = m.meta.get_mut(&full_key) {
                 e.gone_since = None;
@@ -221,4 +222,94 @@ pub fn copy(m: &mut Model, fx: &mut Vec<Effect>) {
         false,
     );
     fx.push(Effect::Copy(String::from_utf8_lossy(raw).into_owned()));
+}
+
+/// `]` / `[` on the value's diff with its previous version (`=`): scrolls to the start of the
+/// next / previous change.
+pub fn jump_to_change(m: &mut Model, forward: bool) {
+    let diff = match (&m.value.diff, m.value.show_diff) {
+        (Some(d), true) => d.clone(),
+        _ => {
+            let key = m.keymap.first_key(crate::browser::keymap::Command::Diff);
+            return note(
+                m,
+                format!("] and [ move between the changes of a diff ({key} shows one)"),
+                false,
+            );
+        }
+    };
+    match crate::diff::next_change(&diff, m.value.scroll, forward) {
+        Some(at) => {
+            m.value.scroll = at;
+            m.value.scroll_row = 0;
+        }
+        None => {
+            let which = if forward { "after" } else { "before" };
+            note(m, format!("no change {which} this one"), false)
+        }
+    }
+}
+
+/// Moves the wrapped value by `delta` rows (not lines: one line of a large value wraps into
+/// thousands), the last row at most at the bottom of the pane.
+pub fn scroll_wrapped(m: &mut Model, delta: isize) {
+    let Some(doc) = m.value.doc.clone() else {
+        return;
+    };
+    let width = value_width(m.size, m.focus).max(1);
+    let count = doc.line_count().max(1);
+    let rows = |i: usize| text::wrapped_rows(doc.line(i), width);
+    let at = (m.value.scroll.min(count - 1), m.value.scroll_row);
+    let at = (at.0, at.1.min(rows(at.0) - 1));
+    let to = if delta >= 0 {
+        let last_line = count - 1;
+        let end = (last_line, rows(last_line) - 1);
+        // Like the lines without wrapping: the last one shows above the pane's bottom row.
+        let max = rows_back(end, value_height(m.size).saturating_sub(2), &rows);
+        let to = rows_forward(at, delta.unsigned_abs(), count, &rows);
+        if to > max { max.max(at) } else { to }
+    } else {
+        rows_back(at, delta.unsigned_abs(), &rows)
+    };
+    (m.value.scroll, m.value.scroll_row) = to;
+}
+
+/// `n` rows down from (line, row), stopping at the last row.
+fn rows_forward(
+    (mut line, mut row): (usize, usize),
+    mut n: usize,
+    count: usize,
+    rows: &impl Fn(usize) -> usize,
+) -> (usize, usize) {
+    loop {
+        let here = rows(line);
+        if row + n < here {
+            return (line, row + n);
+        }
+        if line + 1 >= count {
+            return (line, here - 1);
+        }
+        n -= here - row;
+        line += 1;
+        row = 0;
+    }
+}
+
+/// `n` rows up from (line, row), stopping at the first.
+fn rows_back(
+    (mut line, mut row): (usize, usize),
+    mut n: usize,
+    rows: &impl Fn(usize) -> usize,
+) -> (usize, usize) {
+    loop {
+        if row >= n {
+            return (line, row - n);
+        }
+        if line == 0 {
+            return (0, 0);
+        }
+        n -= row + 1;
+        line -= 1;
+        row = rows(line) - 1;
+    }
 }
