@@ -4,11 +4,15 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
+use std::os::unix::ffi::OsStrExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use common::{MOTIA_ENV, RedisServer};
 use motia_state::RedisStateAdapter;
 use motia_state::live::{EventKind, LiveMessage, LiveOptions, LiveSubscription};
@@ -53,13 +57,19 @@ struct Watch {
 
 impl Watch {
     fn start(server: &RedisServer, args: &[&str]) -> Self {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        Self::start_bytes(server, &args)
+    }
+
+    /// [`Watch::start`] with arguments of any bytes.
+    fn start_bytes(server: &RedisServer, args: &[&[u8]]) -> Self {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("motia-state"));
         for v in MOTIA_ENV {
             cmd.env_remove(v);
         }
         let mut child = cmd
             .args(["--url", &server.url(), "watch"])
-            .args(args)
+            .args(args.iter().map(|a| OsStr::from_bytes(a)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -191,6 +201,111 @@ fn watch_prints_each_change_in_order_and_filters() {
     assert_eq!(code, 0, "{err}");
     // Nothing to restore: the setting was the test's.
     assert_eq!(setting(&server), before);
+}
+
+/// Writes and deletes keys given as exact bytes.
+fn set_bytes(server: &RedisServer, key: &[u8], value: &str) {
+    let mut c = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let () = redis::cmd("SET").arg(key).arg(value).query(&mut c).unwrap();
+}
+
+fn del_bytes(server: &RedisServer, key: &[u8]) {
+    let mut c = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let n: u64 = redis::cmd("DEL").arg(key).query(&mut c).unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn watch_follows_names_that_are_not_utf8_and_prints_their_bytes_in_base64() {
+    let server = RedisServer::start();
+    set_setting(&server, "K$gx");
+    let trace =
+        Watch::start_bytes(&server, &[b"--values", b"--trace", b"o\xff1"]).ready(&server, 0);
+    let key = Watch::start_bytes(&server, &[b"--key", b"k\xfe"]).ready(&server, 1);
+    set_bytes(&server, b"motia:state:o\xff1:k\xfe", r#"{"a":1}"#);
+    // Not followed by the first watcher: another trace, and the same bytes lossily.
+    set_bytes(&server, b"motia:state:o\xff2:k\xfe", "2");
+    set_bytes(&server, "motia:state:o\u{fffd}1:order".as_bytes(), "3");
+    set_bytes(&server, b"motia:state:o\xff1:order", "4");
+    del_bytes(&server, b"motia:state:o\xff1:k\xfe");
+    let b64 = |b: &[u8]| Value::from(BASE64.encode(b));
+    let names = |v: &Value| {
+        let f = |name: &str| v.get(name).cloned().unwrap_or(Value::Null);
+        (
+            f("traceId"),
+            f("traceIdBase64"),
+            f("key"),
+            f("keyBase64"),
+            f("event"),
+        )
+    };
+    let lines: Vec<Value> = (0..3).map(|_| trace.line()).collect();
+    assert_eq!(
+        lines.iter().map(names).collect::<Vec<_>>(),
+        [
+            (
+                Value::Null,
+                b64(b"o\xff1"),
+                Value::Null,
+                b64(b"k\xfe"),
+                "set".into()
+            ),
+            (
+                Value::Null,
+                b64(b"o\xff1"),
+                "order".into(),
+                Value::Null,
+                "set".into()
+            ),
+            (
+                Value::Null,
+                b64(b"o\xff1"),
+                Value::Null,
+                b64(b"k\xfe"),
+                "del".into()
+            ),
+        ]
+    );
+    assert_eq!(lines[0]["value"], serde_json::json!({"a": 1}));
+    assert_eq!(lines[1]["value"], 4);
+    assert_eq!(lines[2]["value"], Value::Null);
+    let lines: Vec<Value> = (0..3).map(|_| key.line()).collect();
+    assert_eq!(
+        lines.iter().map(names).collect::<Vec<_>>(),
+        [
+            (
+                Value::Null,
+                b64(b"o\xff1"),
+                Value::Null,
+                b64(b"k\xfe"),
+                "set".into()
+            ),
+            (
+                Value::Null,
+                b64(b"o\xff2"),
+                Value::Null,
+                b64(b"k\xfe"),
+                "set".into()
+            ),
+            (
+                Value::Null,
+                b64(b"o\xff1"),
+                Value::Null,
+                b64(b"k\xfe"),
+                "del".into()
+            ),
+        ]
+    );
+    let (code, err) = trace.stop("INT");
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = key.stop("INT");
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]

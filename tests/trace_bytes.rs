@@ -181,19 +181,6 @@ async fn the_library_reads_groups_and_records_by_their_exact_bytes() {
     assert!(summaries.iter().all(|f| f.steps == 1 && !f.records_expired));
 }
 
-#[test]
-fn watch_names_a_trace_argument_that_is_not_utf8() {
-    let s = RedisServer::start();
-    let r = run(&s, &[b"watch", b"--trace", b"o\xff1"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(!r.stderr.contains("invalid UTF-8"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("--trace \"o\\xff1\" is not UTF-8"),
-        "{}",
-        r.stderr
-    );
-}
-
 /// A flow whose steps write to the group `orders` (not a trace id) and to their own group.
 fn write_orders(s: &RedisServer, trace: &str, start: i64, n: u32, status: &str) {
     Flow::new(trace, "PlaceOrder", start)

@@ -21,7 +21,8 @@ use crate::adapter::config::ReconnectStrategy;
 use crate::adapter::config::parse_node;
 use crate::adapter::conn::{Node, Topology, build_client};
 use crate::adapter::error::{Error, Result};
-use crate::adapter::keys::{KeySpace, escape_glob};
+use crate::adapter::escape;
+use crate::adapter::keys::{KeySpace, escape_glob_bytes, validate_group_bytes};
 use crate::adapter::notify::NotifySetting;
 
 /// How often the setting is read again, so a subscription whose notifications someone turned off
@@ -112,7 +113,8 @@ impl EventKind {
     }
 }
 
-/// One notification: which key, which command, when it arrived.
+/// One notification: which key, which command, when it arrived. Keys of any bytes are
+/// delivered: `raw` holds them exactly, `key` as text.
 ///
 /// ```
 /// use motia_state::KeySpace;
@@ -120,11 +122,16 @@ impl EventKind {
 /// let ev = KeyEvent::new("motia:state:t1:order", "set");
 /// assert_eq!(ev.state_key(&KeySpace::new("motia:state:")), Some(("t1", "order")));
 /// assert_eq!(KeyEvent::new("motia:trace:t1", "hset").trace_record("motia:trace:"), Some("t1"));
+/// let odd = KeyEvent::from_bytes(b"motia:state:t\xff:k".to_vec(), "del");
+/// assert_eq!(odd.key, "motia:state:t\\xff:k");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyEvent {
-    /// The full Redis key.
+    /// The full Redis key as text: itself when it is UTF-8, else escaped as
+    /// [`crate::escape::shown`] shows it. Use [`raw`](Self::raw) to reach the key.
     pub key: String,
+    /// The full Redis key's exact bytes.
+    pub raw: Vec<u8>,
     /// The event name as Redis sent it (`set`, `del`, `expired`, `rename_from`...).
     pub event: String,
     /// What it means.
@@ -141,9 +148,26 @@ impl KeyEvent {
     /// assert_eq!(KeyEvent::new("k", "del").kind, EventKind::Del);
     /// ```
     pub fn new(key: impl Into<String>, event: impl Into<String>) -> Self {
-        let event = event.into();
+        let key = key.into();
+        Self::with(key.as_bytes().to_vec(), key, event.into())
+    }
+
+    /// An event received now for a key given as exact bytes (any bytes).
+    ///
+    /// ```
+    /// use motia_state::live::KeyEvent;
+    /// let ev = KeyEvent::from_bytes(b"k\xff".to_vec(), "set");
+    /// assert_eq!((ev.raw.as_slice(), ev.key.as_str()), (&b"k\xff"[..], "k\\xff"));
+    /// ```
+    pub fn from_bytes(raw: Vec<u8>, event: impl Into<String>) -> Self {
+        let key = escape::shown(&raw);
+        Self::with(raw, key, event.into())
+    }
+
+    fn with(raw: Vec<u8>, key: String, event: String) -> Self {
         Self {
-            key: key.into(),
+            key,
+            raw,
             kind: EventKind::of(&event),
             event,
             received: SystemTime::now(),
@@ -162,6 +186,19 @@ impl KeyEvent {
         keys.split(&self.key)
     }
 
+    /// [`state_key`](Self::state_key) as exact bytes, for keys of any bytes.
+    ///
+    /// ```
+    /// use motia_state::KeySpace;
+    /// use motia_state::live::KeyEvent;
+    /// let ev = KeyEvent::from_bytes(b"motia:state:t\xff:k".to_vec(), "set");
+    /// let ks = KeySpace::new("motia:state:");
+    /// assert_eq!(ev.state_key_bytes(&ks), Some((&b"t\xff"[..], &b"k"[..])));
+    /// ```
+    pub fn state_key_bytes<'a>(&'a self, keys: &KeySpace) -> Option<(&'a [u8], &'a [u8])> {
+        keys.split_bytes(&self.raw)
+    }
+
     /// The trace id (or `default`, the group index) when the key is a Motia trace record
     /// under `trace_prefix` ([`crate::Config::trace_prefix`]).
     ///
@@ -173,6 +210,19 @@ impl KeyEvent {
     pub fn trace_record(&self, trace_prefix: &str) -> Option<&str> {
         self.key
             .strip_prefix(trace_prefix)
+            .filter(|id| !id.is_empty())
+    }
+
+    /// [`trace_record`](Self::trace_record) as exact bytes.
+    ///
+    /// ```
+    /// use motia_state::live::KeyEvent;
+    /// let ev = KeyEvent::from_bytes(b"motia:trace:t\xff".to_vec(), "hset");
+    /// assert_eq!(ev.trace_record_bytes("motia:trace:"), Some(&b"t\xff"[..]));
+    /// ```
+    pub fn trace_record_bytes(&self, trace_prefix: &str) -> Option<&[u8]> {
+        self.raw
+            .strip_prefix(trace_prefix.as_bytes())
             .filter(|id| !id.is_empty())
     }
 }
@@ -227,10 +277,10 @@ impl LiveMessage {
 /// ```
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
-    /// Only this trace's keys.
-    pub trace: Option<String>,
-    /// Only keys with this name (in any trace, or in `trace`).
-    pub key: Option<String>,
+    /// Only this trace's keys (exact bytes, any but `:`).
+    pub trace: Option<Vec<u8>>,
+    /// Only keys with this name, exact bytes (in any trace, or in `trace`).
+    pub key: Option<Vec<u8>>,
     /// Also follow Motia's trace records (hashes under [`crate::Config::trace_prefix`]).
     pub trace_records: bool,
     /// Notifications held while the reader is busy; beyond, they are dropped and counted.
@@ -293,10 +343,13 @@ pub struct LiveSubscription {
     tx: mpsc::Sender<PushInfo>,
     dropped: Arc<AtomicU64>,
     channel_prefix: String,
-    patterns: Vec<String>,
+    /// Subscribed to, exact bytes.
+    patterns: Vec<Vec<u8>>,
+    /// The same, as text for people.
+    shown_patterns: Vec<String>,
     keys: KeySpace,
-    trace: Option<String>,
-    key: Option<String>,
+    trace: Option<Vec<u8>>,
+    key: Option<Vec<u8>>,
     trace_records: bool,
     trace_prefix: String,
     link: Link,
@@ -311,7 +364,7 @@ pub struct LiveSubscription {
 impl std::fmt::Debug for LiveSubscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveSubscription")
-            .field("patterns", &self.patterns)
+            .field("patterns", &self.shown_patterns)
             .field(
                 "nodes",
                 &self.links.iter().map(|l| &l.node).collect::<Vec<_>>(),
@@ -336,15 +389,16 @@ impl LiveSubscription {
         let addr = adapter.addr().to_string();
         let keys = adapter.key_space().clone();
         if let Some(t) = &options.trace {
-            crate::adapter::keys::validate_group(t)?;
+            validate_group_bytes(t)?;
         }
-        if options.key.as_deref() == Some("") {
+        if options.key.as_deref() == Some(b"") {
             return Err(Error::EmptyKey {
-                group: options.trace.clone().unwrap_or_default(),
+                group: escape::name(options.trace.as_deref().unwrap_or_default()).into_owned(),
             });
         }
         let channel_prefix = format!("__keyspace@{}__:", config.database);
         let patterns = patterns(&channel_prefix, &keys, &config.trace_prefix, &options);
+        let shown_patterns = patterns.iter().map(|p| escape::shown(p)).collect();
 
         let (tx, rx) = mpsc::channel(options.buffer.max(1));
         let mut sub = Self {
@@ -354,6 +408,7 @@ impl LiveSubscription {
             dropped: Arc::new(AtomicU64::new(0)),
             channel_prefix,
             patterns,
+            shown_patterns,
             keys,
             trace: options.trace,
             key: options.key,
@@ -482,11 +537,11 @@ impl LiveSubscription {
                 )));
             }
         };
-        for p in &self.patterns {
+        for (p, shown) in self.patterns.iter().zip(&self.shown_patterns) {
             if let Err(e) = manager.psubscribe(p).await {
                 let reason = if e.code() == Some("NOPERM") {
                     format!(
-                        "this user may not subscribe to {p} (its ACL channel permissions need \
+                        "this user may not subscribe to {shown} (its ACL channel permissions need \
                          &{}*): {e}",
                         self.channel_prefix
                     )
@@ -499,7 +554,8 @@ impl LiveSubscription {
         Ok(NodeLink { node, manager })
     }
 
-    /// The channel patterns subscribed to.
+    /// The channel patterns subscribed to, as text (names that are not UTF-8 escaped as
+    /// [`crate::escape::shown`] shows them).
     ///
     /// ```no_run
     /// # async fn demo(live: motia_state::live::LiveSubscription) {
@@ -507,7 +563,7 @@ impl LiveSubscription {
     /// # }
     /// ```
     pub fn patterns(&self) -> &[String] {
-        &self.patterns
+        &self.shown_patterns
     }
 
     /// The next message. Errors only when the connection is lost for good (the reconnect
@@ -682,12 +738,12 @@ impl LiveSubscription {
                 let channel = bytes(&push.data[n - 2])?;
                 let event = bytes(&push.data[n - 1])?;
                 let key = channel.strip_prefix(self.channel_prefix.as_bytes())?;
-                let (Ok(key), Ok(event)) = (std::str::from_utf8(key), std::str::from_utf8(event))
-                else {
-                    tracing::debug!("skipping a notification for a key that is not UTF-8");
+                // Event names are Redis's own (ASCII); keys may be any bytes.
+                let Ok(event) = std::str::from_utf8(event) else {
+                    tracing::debug!("skipping a notification whose event name is not UTF-8");
                     return None;
                 };
-                let ev = KeyEvent::new(key, event);
+                let ev = KeyEvent::from_bytes(key.to_vec(), event);
                 self.wanted(&ev).then_some(LiveMessage::Event(ev))
             }
             _ => None,
@@ -696,13 +752,13 @@ impl LiveSubscription {
 
     /// Patterns are globs: keep exactly what was asked for.
     fn wanted(&self, ev: &KeyEvent) -> bool {
-        if let Some((trace, key)) = ev.state_key(&self.keys) {
+        if let Some((trace, key)) = ev.state_key_bytes(&self.keys) {
             return self.trace.as_deref().is_none_or(|t| t == trace)
                 && self.key.as_deref().is_none_or(|k| k == key);
         }
         self.trace_records
             && ev
-                .trace_record(&self.trace_prefix)
+                .trace_record_bytes(&self.trace_prefix)
                 .is_some_and(|id| self.trace.as_deref().is_none_or(|t| t == id))
     }
 }
@@ -715,29 +771,35 @@ fn bytes(v: &Value) -> Option<&[u8]> {
     }
 }
 
-/// The narrowest channel patterns for `options`; the prefix and names glob-escaped.
+/// The narrowest channel patterns for `options`, as exact bytes; the prefix and names
+/// glob-escaped.
 fn patterns(
     channel_prefix: &str,
     keys: &KeySpace,
     trace_prefix: &str,
     options: &LiveOptions,
-) -> Vec<String> {
-    let prefix = escape_glob(keys.prefix());
-    let mut out = vec![match (&options.trace, &options.key) {
-        (Some(t), Some(k)) => format!(
-            "{channel_prefix}{prefix}{}:{}",
-            escape_glob(t),
-            escape_glob(k)
-        ),
-        (Some(t), None) => format!("{channel_prefix}{prefix}{}:*", escape_glob(t)),
-        (None, Some(k)) => format!("{channel_prefix}{prefix}*:{}", escape_glob(k)),
-        (None, None) => format!("{channel_prefix}{prefix}*"),
+) -> Vec<Vec<u8>> {
+    let pattern = |parts: &[&[u8]]| {
+        let mut p = channel_prefix.as_bytes().to_vec();
+        for part in parts {
+            p.extend_from_slice(part);
+        }
+        p
+    };
+    let prefix = escape_glob_bytes(keys.prefix().as_bytes());
+    let trace = options.trace.as_deref().map(escape_glob_bytes);
+    let key = options.key.as_deref().map(escape_glob_bytes);
+    let mut out = vec![match (&trace, &key) {
+        (Some(t), Some(k)) => pattern(&[&prefix, t, b":", k]),
+        (Some(t), None) => pattern(&[&prefix, t, b":*"]),
+        (None, Some(k)) => pattern(&[&prefix, b"*:", k]),
+        (None, None) => pattern(&[&prefix, b"*"]),
     }];
     if options.trace_records {
-        let records = escape_glob(trace_prefix);
-        out.push(match &options.trace {
-            Some(t) => format!("{channel_prefix}{records}{}", escape_glob(t)),
-            None => format!("{channel_prefix}{records}*"),
+        let records = escape_glob_bytes(trace_prefix.as_bytes());
+        out.push(match &trace {
+            Some(t) => pattern(&[&records, t]),
+            None => pattern(&[&records, b"*"]),
         });
     }
     out
@@ -749,6 +811,12 @@ mod tests {
 
     #[test]
     fn patterns_are_escaped_and_narrow() {
+        let patterns = |ch: &str, ks: &KeySpace, tp: &str, o: &LiveOptions| -> Vec<String> {
+            patterns(ch, ks, tp, o)
+                .iter()
+                .map(|p| escape::shown(p))
+                .collect()
+        };
         let ks = KeySpace::new("app[1]:");
         let ch = "__keyspace@2__:";
         let all = LiveOptions {
@@ -778,6 +846,23 @@ mod tests {
         assert_eq!(
             patterns(ch, &ks, "motia:trace:", &key),
             ["__keyspace@2__:app\\[1\\]:*:order"]
+        );
+    }
+
+    #[test]
+    fn patterns_keep_names_that_are_not_utf8_exact() {
+        let ks = KeySpace::new("motia:state:");
+        let bytes = LiveOptions {
+            trace: Some(b"t\xff*".to_vec()),
+            trace_records: true,
+            ..LiveOptions::default()
+        };
+        assert_eq!(
+            patterns("__keyspace@0__:", &ks, "motia:trace:", &bytes),
+            [
+                b"__keyspace@0__:motia:state:t\xff\\*:*".to_vec(),
+                b"__keyspace@0__:motia:trace:t\xff\\*".to_vec()
+            ]
         );
     }
 

@@ -2374,6 +2374,7 @@ fn value_scrolls_sideways_and_shows_where() {
 
 mod folding;
 mod live;
+mod live_bytes;
 mod live_load;
 mod stats;
 

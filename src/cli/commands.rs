@@ -195,7 +195,11 @@ impl Out {
 
 /// A name as JSON: `"field": "text"` when it is UTF-8, else `"fieldBase64": "..."`, so a script
 /// gets the exact bytes.
-fn json_name(map: &mut serde_json::Map<String, serde_json::Value>, field: &str, bytes: &[u8]) {
+pub(crate) fn json_name(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    field: &str,
+    bytes: &[u8],
+) {
     match std::str::from_utf8(bytes) {
         Ok(s) => map.insert(field.to_string(), s.into()),
         Err(_) => map.insert(format!("{field}Base64"), BASE64.encode(bytes).into()),

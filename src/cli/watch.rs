@@ -8,7 +8,7 @@ use motia_state::notify::NotifyChange;
 use motia_state::{Config, RedisStateAdapter};
 use serde_json::{Map, Value, json};
 
-use crate::cli::commands::{Failure, exit};
+use crate::cli::commands::{Failure, exit, json_name};
 
 /// Messages handled per round: one value read (`MGET`) and one flush of stdout each.
 const BATCH: usize = 1000;
@@ -69,8 +69,6 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     if args.key.as_deref() == Some(b"") {
         return Err(Failure::new(exit::BAD_INPUT, "--key must not be empty"));
     }
-    let trace = utf8_name("--trace", args.trace.as_deref())?;
-    let key = utf8_name("--key", args.key.as_deref())?;
     if args.enable_notifications && config.read_only {
         return Err(Failure::new(
             exit::BAD_INPUT,
@@ -109,7 +107,7 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let outcome = follow(&state, &args, (trace, key), &mut signals).await;
+    let outcome = follow(&state, &args, &mut signals).await;
     let restored = match &change {
         Some(c) => restore(&state, c).await,
         None => Ok(()),
@@ -160,33 +158,14 @@ async fn restore(state: &RedisStateAdapter, change: &NotifyChange) -> Result<(),
     }
 }
 
-/// A name to follow as text: the server's notifications of keys that are not UTF-8 are not
-/// followed, so such a name is refused before anything changes (control characters are fine).
-fn utf8_name(flag: &str, name: Option<&[u8]>) -> Result<Option<String>, Failure> {
-    name.map(|n| {
-        String::from_utf8(n.to_vec()).map_err(|_| {
-            Failure::new(
-                exit::BAD_INPUT,
-                format!(
-                    "{flag} \"{}\" is not UTF-8: watch follows only names that are (read such \
-                     keys with keys, get or items)",
-                    motia_state::escape::name(n)
-                ),
-            )
-        })
-    })
-    .transpose()
-}
-
 async fn follow(
     state: &RedisStateAdapter,
     args: &WatchArgs,
-    (trace, key): (Option<String>, Option<String>),
     signals: &mut Signals,
 ) -> Result<(), Failure> {
     let options = LiveOptions {
-        trace,
-        key,
+        trace: args.trace.clone(),
+        key: args.key.clone(),
         ..LiveOptions::default()
     };
     let mut live = LiveSubscription::open(state, options).await?;
@@ -212,21 +191,18 @@ async fn follow(
         for message in batch {
             let line = match message {
                 LiveMessage::Event(ev) => {
-                    let Some((trace, key)) = ev.state_key(state.key_space()) else {
+                    let Some((trace, key)) = ev.state_key_bytes(state.key_space()) else {
                         continue;
                     };
-                    let mut line = json!({
-                        "time": time(ev.received),
-                        "traceId": trace,
-                        "key": key,
-                        "event": ev.event,
-                    });
-                    if args.values
-                        && let Some(obj) = line.as_object_mut()
-                    {
-                        add_value(obj, values.get(&ev.key));
+                    let mut obj = Map::new();
+                    obj.insert("time".into(), time(ev.received).into());
+                    json_name(&mut obj, "traceId", trace);
+                    json_name(&mut obj, "key", key);
+                    obj.insert("event".into(), ev.event.clone().into());
+                    if args.values {
+                        add_value(&mut obj, values.get(&ev.raw));
                     }
-                    line
+                    Value::Object(obj)
                 }
                 LiveMessage::Disconnected => {
                     eprintln!(
@@ -298,28 +274,28 @@ enum Found {
 async fn read_values(
     state: &RedisStateAdapter,
     batch: &[LiveMessage],
-) -> Result<std::collections::HashMap<String, Found>, Failure> {
-    let mut keys: Vec<String> = Vec::new();
+) -> Result<std::collections::HashMap<Vec<u8>, Found>, Failure> {
+    let mut keys: Vec<Vec<u8>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for m in batch {
         if let LiveMessage::Event(ev) = m
-            && ev.state_key(state.key_space()).is_some()
-            && seen.insert(ev.key.as_str())
+            && ev.state_key_bytes(state.key_space()).is_some()
+            && seen.insert(ev.raw.as_slice())
         {
-            keys.push(ev.key.clone());
+            keys.push(ev.raw.clone());
         }
     }
     if keys.is_empty() {
         return Ok(Default::default());
     }
     let values = state.get_raw_many_full(&keys).await?;
-    let nil: Vec<&String> = keys
+    let nil: Vec<&Vec<u8>> = keys
         .iter()
         .zip(&values)
         .filter(|(_, v)| v.is_none())
         .map(|(k, _)| k)
         .collect();
-    let mut types: std::collections::HashMap<&String, String> = Default::default();
+    let mut types: std::collections::HashMap<&Vec<u8>, String> = Default::default();
     if !nil.is_empty() {
         for (k, meta) in nil.iter().zip(state.key_meta(&nil).await?) {
             if meta.redis_type != "none" && meta.redis_type != "string" {

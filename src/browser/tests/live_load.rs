@@ -19,21 +19,21 @@ use crate::browser::update::update;
 use crate::browser::worker::{LIVE_BATCH, LIVE_MAX_KEYS};
 use crate::browser::{BrowserOptions, EVENT_QUEUE, initial_model, spawn_worker};
 
-const PREFIX: &str = "motia:state:";
+pub(super) const PREFIX: &str = "motia:state:";
 /// Generous: an unoptimised test build works through 300,000 notifications here, on a machine
 /// that may be busy with other builds. Only correctness is checked; speed is in the bench.
 const DEADLINE: Duration = Duration::from_secs(90);
 
 /// A private redis-server with keyspace notifications for strings, generic commands and
 /// expiry; stopped on drop. (The integration tests' starter is not reachable from here.)
-struct RedisServer {
+pub(super) struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
 }
 
 impl RedisServer {
-    fn start() -> Self {
+    pub(super) fn start() -> Self {
         let mut s = Self {
             child: None,
             port: 0,
@@ -96,7 +96,7 @@ impl RedisServer {
             .unwrap_or_default()
     }
 
-    fn set_raw(&self, key: &str, value: &str) {
+    pub(super) fn set_raw(&self, key: &str, value: &str) {
         assert_eq!(self.cli(&["SET", key, value]), "OK");
     }
 
@@ -121,15 +121,15 @@ impl Drop for RedisServer {
 }
 
 /// The browser without a terminal: the real worker, `update`, and ticks.
-struct Headless {
-    m: Model,
+pub(super) struct Headless {
+    pub(super) m: Model,
     link: WorkerLink,
     /// The most keys one batch of coalesced changes carried (the live job's pending set).
     biggest_changes: usize,
 }
 
 impl Headless {
-    fn start(server: &RedisServer) -> Self {
+    pub(super) fn start(server: &RedisServer) -> Self {
         let config = server.config();
         let opts = BrowserOptions {
             refresh: None,
@@ -175,7 +175,7 @@ impl Headless {
         }
     }
 
-    async fn until(&mut self, what: &str, pred: impl Fn(&Model) -> bool) {
+    pub(super) async fn until(&mut self, what: &str, pred: impl Fn(&Model) -> bool) {
         let end = Instant::now() + DEADLINE;
         while !pred(&self.m) {
             assert!(
@@ -249,7 +249,7 @@ async fn scan(conn: &mut redis::aio::MultiplexedConnection) -> HashSet<String> {
     }
 }
 
-async fn connection(server: &RedisServer) -> redis::aio::MultiplexedConnection {
+pub(super) async fn connection(server: &RedisServer) -> redis::aio::MultiplexedConnection {
     connect_url(&server.url()).await
 }
 

@@ -311,9 +311,10 @@ async fn follow(
                 for message in messages {
                     let ev = match message {
                         LiveMessage::Event(mut e) => {
-                            // The model names keys by their escaped form (see raw_key).
+                            // The model names keys by their escaped form (see raw_key),
+                            // from the exact bytes (keys that are not UTF-8 too).
                             if let std::borrow::Cow::Owned(shown) =
-                                motia_state::escape::name_str(&e.key)
+                                motia_state::escape::name(&e.raw)
                             {
                                 e.key = shown;
                             }
