@@ -84,11 +84,11 @@ pub enum Detail {
 }
 
 impl Detail {
-    /// Lines above the body: the records note, and a diff's counts.
+    /// Lines above the body besides the source note: a diff's counts.
     pub fn header(&self) -> usize {
         match self {
-            Detail::Diff { .. } => 2,
-            _ => 1,
+            Detail::Diff { .. } => 1,
+            _ => 0,
         }
     }
 
@@ -219,6 +219,30 @@ impl HistoryView {
         } else {
             format!("the newest {} of {} flows listed", s.searched, s.listed)
         })
+    }
+
+    /// Where the versions come from, a short line each (the pane does not wrap them).
+    pub fn source_lines(&self) -> Vec<String> {
+        match self.searched_text() {
+            Some(s) => vec![
+                format!(
+                    "{}: no trace records of its own;",
+                    crate::browser::text::name(&self.trace)
+                ),
+                "found in other flows' records".to_string(),
+                format!("(searched {s})"),
+            ],
+            None => vec![
+                "from Motia's trace records (kept 3 days); writes outside traced steps do not \
+                 appear"
+                    .to_string(),
+            ],
+        }
+    }
+
+    /// Lines of the Value pane above the version or diff.
+    pub fn detail_header(&self) -> usize {
+        self.source_lines().len() + self.detail.as_ref().map_or(0, Detail::header)
     }
 
     /// The newest write compared with the value now.

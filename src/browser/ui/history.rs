@@ -137,20 +137,13 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
     let focused = m.focus == Pane::Value;
     let w = area.width.saturating_sub(2) as usize;
     let zone = *m.clock.wall().offset();
-    // One line, so the body below starts where `Detail::header` says.
-    let source = match v.searched_text() {
-        Some(s) => format!(
-            "{}: no trace records of its own; found in other flows' records (searched {s})",
-            text::name(&v.trace)
-        ),
-        None => {
-            "from Motia's trace records (kept 3 days); writes outside traced steps do not appear"
-                .to_string()
-        }
-    };
-    let mut lines: Vec<Line> = vec![Line::styled(clip(&source, w), theme::dim())];
+    let mut lines: Vec<Line> = v
+        .source_lines()
+        .iter()
+        .map(|l| Line::styled(clip(l, w), theme::dim()))
+        .collect();
     // The body's rows: wrapped lines may take more than one each, never more than this.
-    let header = v.detail.as_ref().map_or(1, Detail::header);
+    let header = v.detail_header();
     let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(header);
     // A line is cut to what the body could show of it, wrapped or not.
     let room = if m.wrap { w * body_h.max(1) } else { w };

@@ -176,7 +176,7 @@ pub fn command(m: &mut Model, cmd: Command, _fx: &mut Vec<Effect>) -> bool {
 fn max_scroll(v: &HistoryView, value_height: usize) -> usize {
     let Some(d) = &v.detail else { return 0 };
     d.len()
-        .saturating_sub(value_height.saturating_sub(d.header()).max(1))
+        .saturating_sub(value_height.saturating_sub(v.detail_header()).max(1))
 }
 
 /// `]` / `[`: the diff scrolls to the start of the next / previous change.
