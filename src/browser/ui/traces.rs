@@ -79,10 +79,25 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         .max()
         .unwrap_or(0)
         .max(13);
+    // Status words need the terminal's width and, beside an open view, room for whole ids and
+    // the counts; else a mark each.
+    let counts_w = rows
+        .iter()
+        .map(|t| text::width(&counts_text(m, t)))
+        .max()
+        .unwrap_or(0);
+    let words = m.size.0 >= STATUS_WORDS_FROM && inner >= id_col + 1 + status_w + 1 + counts_w;
     for (i, trace) in rows.iter().enumerate() {
         let cursor = start + i == m.traces.list.cursor;
         let line = if m.index.has_records() {
-            flow_row(m, trace, (inner, status_w, id_col), now_ms, cursor, focused)
+            flow_row(
+                m,
+                trace,
+                (inner, status_w, id_col, words),
+                now_ms,
+                cursor,
+                focused,
+            )
         } else {
             plain_row(m, trace, inner, cursor, focused)
         };
@@ -172,42 +187,47 @@ fn status_text(info: Option<&FlowInfo>, words: bool, now_ms: i64) -> (String, St
     (text, theme::status(status))
 }
 
-/// A trace with records: id, status (a word from 120 columns on), age, flow, steps/keys.
-fn flow_row(
-    m: &Model,
-    trace: &str,
-    (inner, status_w, id_col): (usize, usize, usize),
-    now_ms: i64,
-    cursor: bool,
-    focused: bool,
-) -> Line<'static> {
+/// A row's `steps/keys` (with the live mark).
+fn counts_text(m: &Model, trace: &str) -> String {
     let info = m.index.flows.get(trace);
-    let words = m.size.0 >= STATUS_WORDS_FROM;
-    let (status, status_style) = status_text(info, words, now_ms);
-    let status_w = if words { status_w } else { 1 };
-    let age = info
-        .and_then(|i| i.start_time)
-        .map(|t| ago(t, now_ms))
-        .unwrap_or_default();
     let keys = m.index.count(trace);
-    let no_state = keys == 0;
     let steps = match info.and_then(|i| i.steps.as_ref()) {
         Some(s) if s.exists => s.steps.to_string(),
         Some(_) => "-".into(),
         None if info.is_some() => "…".into(),
         None => String::new(),
     };
-    let keys_text = if no_state {
+    let keys_text = if keys == 0 {
         "∅".to_string()
     } else {
         thousands(keys as u64)
     };
     let mark = live_mark(m, trace);
-    let counts = if info.is_some() {
+    if info.is_some() {
         format!("{mark}{steps}/{keys_text}")
     } else {
         format!("{mark}{keys_text}")
-    };
+    }
+}
+
+/// A trace with records: id, status (a word from 120 columns on), age, flow, steps/keys.
+fn flow_row(
+    m: &Model,
+    trace: &str,
+    (inner, status_w, id_col, words): (usize, usize, usize, bool),
+    now_ms: i64,
+    cursor: bool,
+    focused: bool,
+) -> Line<'static> {
+    let info = m.index.flows.get(trace);
+    let (status, status_style) = status_text(info, words, now_ms);
+    let status_w = if words { status_w } else { 1 };
+    let age = info
+        .and_then(|i| i.start_time)
+        .map(|t| ago(t, now_ms))
+        .unwrap_or_default();
+    let no_state = m.index.count(trace) == 0;
+    let counts = counts_text(m, trace);
     let id = text::name(trace);
     let flow = match info {
         Some(i) if i.group_unreadable.is_some() && i.flow.is_none() => "unreadable record".into(),
