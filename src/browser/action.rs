@@ -87,6 +87,12 @@ pub enum WorkerCmd {
         trace: String,
         full_key: Option<String>,
     },
+    /// Build the line diff of two history versions (answered as `HistoryDiff`).
+    HistoryDiff {
+        id: u64,
+        old: DiffSide,
+        new: DiffSide,
+    },
     /// Live mode: switch notifications on or off on the server.
     Live(LiveCmd),
     /// Read the group records of flows whose state just appeared (answered as `TraceGroups`
@@ -236,6 +242,26 @@ pub struct TraceRead {
     pub search: Option<SearchInfo>,
 }
 
+/// One side of a history diff, as the view keeps it; made pretty by the worker, since a
+/// value of megabytes takes too long for a key press.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiffSide {
+    /// A version's compact JSON (re-indented).
+    Compact(Arc<str>),
+    /// The value stored in Redis now (pretty when JSON, else its bytes as text).
+    Stored(Arc<[u8]>),
+    /// Nothing: before the first set, after a delete, or the key gone.
+    Empty,
+}
+
+/// A line diff with its counts.
+#[derive(Debug, Clone)]
+pub struct BuiltDiff {
+    pub lines: Arc<Vec<crate::diff::DiffLine>>,
+    pub added: usize,
+    pub removed: usize,
+}
+
 /// What a search of every flow's records for a group read (see `search_group_records`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchInfo {
@@ -360,6 +386,11 @@ pub enum WorkerEvent {
     TraceRecords {
         id: u64,
         result: Result<TraceRead, String>,
+    },
+    /// The diff of request `id` (an answer to `HistoryDiff`).
+    HistoryDiff {
+        id: u64,
+        diff: Result<BuiltDiff, String>,
     },
     /// A search of every flow's records for request `id` has read `done` of `total` flows.
     TraceSearch { id: u64, done: usize, total: usize },

@@ -1823,6 +1823,27 @@ mod trace_records {
         );
     }
 
+    /// Does what the worker does with the diffs `fx` asks for: builds each and answers.
+    fn build_diffs(m: &mut Model, fx: Vec<Effect>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for f in fx {
+            match f {
+                Effect::Worker(WorkerCmd::HistoryDiff { id, old, new }) => {
+                    let diff = crate::browser::worker::history_diff::build(&old, &new);
+                    out.extend(ev(m, WorkerEvent::HistoryDiff { id, diff: Ok(diff) }));
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
+    /// `=` with the diff built as the worker would.
+    fn press_diff(m: &mut Model) {
+        let fx = update(m, key('='));
+        build_diffs(m, fx);
+    }
+
     /// Two sets of `order` in trace-a, 300 fields each, differing in fields 20, 150 and 290.
     fn big_versions() -> TraceRead {
         let t0 = NOW - 120_000;
@@ -1867,6 +1888,70 @@ mod trace_records {
     }
 
     #[test]
+    fn a_history_diff_is_built_by_the_worker_and_a_stale_one_is_dropped() {
+        use crate::browser::model::history::Detail;
+        let c = clock();
+        let mut m = with_records(&c, 120);
+        update(&mut m, key('j'));
+        update(&mut m, code(KeyCode::Enter));
+        let fx = update(&mut m, key('H'));
+        let (id, _) = records_request(&fx);
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(big_versions()),
+            },
+        );
+        let asked = |fx: &[Effect]| {
+            fx.iter()
+                .find_map(|f| match f {
+                    Effect::Worker(WorkerCmd::HistoryDiff { id, old, new }) => {
+                        Some((*id, old.clone(), new.clone()))
+                    }
+                    _ => None,
+                })
+                .expect("a diff asked of the worker")
+        };
+        // `=`: the worker is asked, the pane says so meanwhile.
+        let (first, old, new) = asked(&update(&mut m, key('=')));
+        assert!(matches!(
+            m.history.as_ref().unwrap().detail,
+            Some(Detail::Building)
+        ));
+        assert!(screen(&m).contains("building the diff…"));
+        // `=` again (against the value now) before the first answer: that answer is stale.
+        let (second, old_now, new_now) = asked(&update(&mut m, key('=')));
+        assert_ne!(first, second);
+        let stale = crate::browser::worker::history_diff::build(&old, &new);
+        ev(
+            &mut m,
+            WorkerEvent::HistoryDiff {
+                id: first,
+                diff: Ok(stale),
+            },
+        );
+        assert!(matches!(
+            m.history.as_ref().unwrap().detail,
+            Some(Detail::Building)
+        ));
+        let diff = crate::browser::worker::history_diff::build(&old_now, &new_now);
+        ev(
+            &mut m,
+            WorkerEvent::HistoryDiff {
+                id: second,
+                diff: Ok(diff),
+            },
+        );
+        match &m.history.as_ref().unwrap().detail {
+            // The newest version is the value now.
+            Some(Detail::Diff { added, removed, .. }) => assert_eq!((*added, *removed), (0, 0)),
+            other => panic!("{other:?}"),
+        }
+        assert!(screen(&m).contains("this version → the value now: +0 -0"));
+    }
+
+    #[test]
     fn brackets_jump_between_the_changes_of_a_history_diff() {
         let c = clock();
         let mut m = with_records(&c, 120);
@@ -1884,7 +1969,7 @@ mod trace_records {
         // Without a diff, ] says what it is for.
         update(&mut m, key(']'));
         assert!(note_text(&m).contains("shows a diff"), "{}", note_text(&m));
-        update(&mut m, key('='));
+        press_diff(&mut m);
         let scroll = |m: &Model| m.history.as_ref().unwrap().detail_scroll;
         let text_at = |m: &Model| {
             let v = m.history.as_ref().unwrap();
@@ -1972,7 +2057,7 @@ mod trace_records {
             Some(crate::browser::model::history::NowCompared::Changed)
         );
         insta::assert_snapshot!("history_version", screen(&m));
-        update(&mut m, key('='));
+        press_diff(&mut m);
         insta::assert_snapshot!("history_diff", screen(&m));
         update(&mut m, Action::Resize(80, 24));
         let shown = screen(&m);

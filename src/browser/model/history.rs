@@ -11,8 +11,8 @@ use std::sync::Arc;
 use motia_state::adapter::traces::{EventKind, TraceRecords, key_history};
 use serde_json::Value;
 
-use crate::browser::action::SearchInfo;
-use crate::browser::doc::{ValueDoc, reindent};
+use crate::browser::action::{DiffSide, SearchInfo};
+use crate::browser::doc::ValueDoc;
 use crate::browser::model::list::ListState;
 use crate::diff::DiffLine;
 
@@ -75,6 +75,8 @@ pub enum Detail {
     Removed,
     /// A read.
     Read,
+    /// `=`: the diff is being built by the worker.
+    Building,
     /// `=`: the line diff, with its counts.
     Diff {
         lines: Arc<Vec<DiffLine>>,
@@ -96,7 +98,7 @@ impl Detail {
     pub fn len(&self) -> usize {
         match self {
             Detail::Version(doc) => doc.line_count(),
-            Detail::Removed | Detail::Read => 1,
+            Detail::Removed | Detail::Read | Detail::Building => 1,
             Detail::Diff { lines, .. } => lines.len(),
         }
     }
@@ -126,6 +128,8 @@ pub struct HistoryView {
     pub detail_scroll: usize,
     /// What the Value pane shows for the cursor's entry.
     pub detail: Option<Detail>,
+    /// The diff the worker is building for `detail` (an answer to another is stale).
+    pub diff_request: Option<u64>,
     /// The group has no records of its own: what the search of every flow's records read.
     pub search: Option<SearchInfo>,
     /// A search under way: flows read, of how many.
@@ -247,57 +251,48 @@ impl HistoryView {
         })
     }
 
-    /// The stored text of entry `i` as a version: the value a set wrote, nothing after a
-    /// delete or clear; `None` for reads.
-    pub fn version_text(&self, i: usize) -> Option<String> {
+    /// Entry `i` as one side of a diff; `None` for reads.
+    fn version_side(&self, i: usize) -> Option<DiffSide> {
         let e = self.entries.get(i)?;
         match e.operation.as_str() {
-            // Compact JSON as serde writes it: re-indented token by token, it is the pretty
-            // text without parsing megabytes again.
-            "set" => Some(reindent(e.value.as_deref().unwrap_or("null"))),
-            "delete" | "clear" => Some(String::new()),
+            "set" => Some(DiffSide::Compact(
+                e.value.clone().unwrap_or_else(|| Arc::from("null")),
+            )),
+            "delete" | "clear" => Some(DiffSide::Empty),
             _ => None,
         }
     }
 
-    /// The version before entry `i` (empty when the key did not exist before).
-    pub fn previous_text(&self, i: usize) -> String {
-        (0..i)
-            .rev()
-            .find_map(|j| self.version_text(j))
-            .unwrap_or_default()
-    }
-
-    /// The value now as pretty text (empty when gone).
-    pub fn now_text(&self) -> Option<String> {
-        let current = self.current.as_ref()?;
-        Some(match current {
-            Some(bytes) => crate::diff::comparable_text(bytes),
-            None => String::new(),
-        })
-    }
-
-    /// Builds what the Value pane shows for the cursor's entry in the current mode.
-    pub fn build_detail(&mut self) {
+    /// Builds what the Value pane shows for the cursor's entry in the current mode. A diff
+    /// is left to the worker: the two sides to compare are returned and the pane says it is
+    /// being built until [`HistoryView::diff_built`].
+    pub fn build_detail(&mut self) -> Option<(DiffSide, DiffSide)> {
         let i = self.list.cursor;
         self.detail = None;
-        let Some(e) = self.entries.get(i) else {
-            return;
-        };
+        self.diff_request = None;
+        let e = self.entries.get(i)?;
+        let mut job = None;
         let detail = match e.operation.as_str() {
             "set" | "delete" | "clear" if self.diff != DiffMode::Off => {
-                let this = self.version_text(i).unwrap_or_default();
-                let (old, new) = match self.diff {
-                    DiffMode::Now => (this, self.now_text().unwrap_or_default()),
-                    _ => (self.previous_text(i), this),
-                };
-                let lines = crate::diff::lines(&old, &new);
-                let (added, removed) = crate::diff::counts(&lines);
-                Detail::Diff {
-                    lines: Arc::new(lines),
-                    added,
-                    removed,
-                }
+                let this = self.version_side(i).unwrap_or(DiffSide::Empty);
+                job = Some(match self.diff {
+                    DiffMode::Now => {
+                        let now = match self.current.as_ref() {
+                            Some(Some(bytes)) => DiffSide::Stored(bytes.clone()),
+                            _ => DiffSide::Empty,
+                        };
+                        (this, now)
+                    }
+                    _ => {
+                        // The version before it (empty when the key did not exist before).
+                        let before = (0..i)
+                            .rev()
+                            .find_map(|j| self.version_side(j))
+                            .unwrap_or(DiffSide::Empty);
+                        (before, this)
+                    }
+                });
+                Detail::Building
             }
             "set" => {
                 let text = e.value.as_deref().unwrap_or("null");
@@ -310,6 +305,21 @@ impl HistoryView {
             _ => Detail::Read,
         };
         self.detail = Some(detail);
+        job
+    }
+
+    /// The worker's diff for request `id`; false (and dropped) when it is stale.
+    pub fn diff_built(&mut self, id: u64, diff: crate::browser::action::BuiltDiff) -> bool {
+        if self.diff_request != Some(id) {
+            return false;
+        }
+        self.diff_request = None;
+        self.detail = Some(Detail::Diff {
+            lines: diff.lines,
+            added: diff.added,
+            removed: diff.removed,
+        });
+        true
     }
 }
 
@@ -323,14 +333,10 @@ mod tests {
             r#"{"a":[1,2.50,{"b":"é \"q\" \u0001"}],"e":{},"f":[],"g":null,"h":-1e5}"#,
         )
         .unwrap();
-        let mut h = HistoryView::new("t", "k", "p:t:k");
-        h.entries = vec![Entry {
-            timestamp: 1,
-            step: "S".into(),
-            operation: "set".into(),
-            value: Some(Arc::from(motia_state::json::to_compact(&v))),
-            step_index: 0,
-        }];
-        assert_eq!(h.version_text(0).unwrap(), motia_state::json::to_pretty(&v));
+        let compact = motia_state::json::to_compact(&v);
+        assert_eq!(
+            crate::browser::doc::reindent(&compact),
+            motia_state::json::to_pretty(&v)
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! gone, so it stops.
 
 mod connection;
+pub mod history_diff;
 mod live;
 mod meta;
 mod scan;
@@ -159,6 +160,9 @@ async fn session(
                     full_key,
                     events.clone(),
                 ));
+            }
+            WorkerCmd::HistoryDiff { id, old, new } => {
+                tokio::spawn(history_diff::run(id, old, new, events.clone()));
             }
             WorkerCmd::LoadValue { id, full_key, max } => {
                 tokio::spawn(load_value(
