@@ -7,7 +7,9 @@ use std::sync::Arc;
 use crossterm::event::KeyEvent;
 use motia_state::adapter::gc::{GcAction, GcPlan, GcReport, GcSelection};
 use motia_state::adapter::stats::Stats;
-use motia_state::adapter::traces::{DeadLetter, FlowStatus, GroupEntry, TraceRecords};
+use motia_state::adapter::traces::{
+    DeadLetter, FlowStatus, GroupEntry, KeyTraceEvent, TraceRecords,
+};
 use motia_state::coalesce::KeyChange;
 use motia_state::notify::NotifySetting;
 use motia_state::{Expiry, StateFilter, Ttl};
@@ -81,10 +83,12 @@ pub enum WorkerCmd {
     /// and step count; answered in batches.
     TraceSummaries { ids: Vec<String> },
     /// Read one flow's step records (timeline, history), its dead letters when it failed,
-    /// and the value of `full_key` now, if given.
+    /// and the value of `full_key` now, if given. With `key` (the history of that key, as
+    /// the model names it), only the key's events are kept, values as text.
     TraceRecords {
         id: u64,
         trace: String,
+        key: Option<String>,
         full_key: Option<String>,
     },
     /// Build the line diff of two history versions (answered as `HistoryDiff`).
@@ -233,7 +237,11 @@ pub struct StepsSummary {
 /// One flow's records as the timeline and history need them.
 #[derive(Debug, Clone)]
 pub struct TraceRead {
+    /// The flow's records (for a key's history, only their headers: the events are in
+    /// `history`).
     pub records: Arc<TraceRecords>,
+    /// A key's history: its events, oldest first, reads included.
+    pub history: Vec<KeyTraceEvent>,
     pub dead_letters: Vec<DeadLetter>,
     /// The value of the requested key now (`None` inside: the key is gone).
     pub current: Option<Option<Vec<u8>>>,

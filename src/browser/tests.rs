@@ -1503,6 +1503,7 @@ mod trace_records {
                 steps,
                 ..Default::default()
             }),
+            history: Vec::new(),
             dead_letters: vec![DeadLetter {
                 key: "motia:events:payment.ProcessPayment.dlq:dlq-1".into(),
                 trace_id: "trace-a".into(),
@@ -1514,6 +1515,17 @@ mod trace_records {
             }],
             current: Some(Some(br#"{"id":7,"status":"shipped"}"#.to_vec())),
             search: None,
+        }
+    }
+
+    /// A read for the history of trace-a's `order`: its events, as the worker keeps them.
+    fn for_history(read: TraceRead) -> TraceRead {
+        let records = Arc::try_unwrap(read.records).unwrap_or_else(|r| (*r).clone());
+        let history = crate::browser::worker::traces::history_of(records, "trace-a", "order");
+        TraceRead {
+            records: Arc::new(TraceRecords::default()),
+            history,
+            ..read
         }
     }
 
@@ -1799,7 +1811,7 @@ mod trace_records {
             &mut m,
             WorkerEvent::TraceRecords {
                 id,
-                result: Ok(records()),
+                result: Ok(for_history(records())),
             },
         );
         assert!(m.history.is_some());
@@ -1881,6 +1893,7 @@ mod trace_records {
                 steps: vec![set("s1", t0, false), set("s2", t0 + 100, true)],
                 ..Default::default()
             }),
+            history: Vec::new(),
             dead_letters: Vec::new(),
             current: Some(Some(value(true).into_bytes())),
             search: None,
@@ -1900,7 +1913,7 @@ mod trace_records {
             &mut m,
             WorkerEvent::TraceRecords {
                 id,
-                result: Ok(big_versions()),
+                result: Ok(for_history(big_versions())),
             },
         );
         let asked = |fx: &[Effect]| {
@@ -1963,7 +1976,7 @@ mod trace_records {
             &mut m,
             WorkerEvent::TraceRecords {
                 id,
-                result: Ok(big_versions()),
+                result: Ok(for_history(big_versions())),
             },
         );
         // Without a diff, ] says what it is for.
@@ -2046,7 +2059,7 @@ mod trace_records {
             &mut m,
             WorkerEvent::TraceRecords {
                 id,
-                result: Ok(records()),
+                result: Ok(for_history(records())),
             },
         );
         let h = m.history.as_ref().unwrap();

@@ -1,14 +1,13 @@
 //! A key's history from Motia's trace records: each set with its value, deletes and clears,
 //! reads on request, compared with the value now.
 //!
-//! A value of megabytes is kept once, as compact JSON text: the records it was read from and
-//! their parsed values are dropped as soon as the entries are built, and what the Value pane
-//! shows (one version, or one diff) is built when the cursor or `=` changes, not per frame.
+//! A value of megabytes is kept once, as compact JSON text (the worker reads it so, never as a
+//! parsed tree); what the Value pane shows is built when the cursor or `=` changes, not per
+//! frame, a diff by the worker.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use motia_state::adapter::traces::{EventKind, TraceRecords, key_history};
+use motia_state::adapter::traces::KeyTraceEvent;
 use serde_json::Value;
 
 use crate::browser::action::{DiffSide, SearchInfo};
@@ -146,49 +145,18 @@ impl HistoryView {
         }
     }
 
-    /// Takes what the records say about the key, then lets them go.
-    pub fn take_records(&mut self, records: Arc<TraceRecords>, current: Option<Option<Vec<u8>>>) {
-        let mut records = Arc::try_unwrap(records).unwrap_or_else(|shared| (*shared).clone());
-        // The view names the trace and key escaped; the records name them as JSON text (a
-        // trace id that is not UTF-8 lossily, in its own records; a key that is not, never).
-        let raw = |shown: &str| motia_state::escape::unescape_name(shown);
-        let self_group = String::from_utf8_lossy(&raw(&self.trace)).into_owned();
-        let self_key = String::from_utf8(raw(&self.key)).ok();
-        // Each value this key was set to becomes compact text at once and its parsed tree is
-        // dropped (key_history would clone every one of them).
-        let mut values: HashMap<(usize, usize), Arc<str>> = HashMap::new();
-        for (si, step) in records.steps.iter_mut().enumerate() {
-            for (ei, ev) in step.events.iter_mut().enumerate() {
-                let ours = matches!(&ev.kind, EventKind::State { operation, group, key }
-                    if operation == "set"
-                        && group.as_deref() == Some(self_group.as_str())
-                        && key.is_some() && key.as_deref() == self_key.as_deref());
-                if let Some(v) = ev.raw.get_mut("data").and_then(|d| d.get_mut("value"))
-                    && ours
-                {
-                    let text = motia_state::json::to_compact(&v.take());
-                    values.insert((si, ei), Arc::from(text));
-                }
-            }
-        }
-        self.all = self_key
-            .as_deref()
-            .map(|k| key_history(&records, &self_group, k, true))
-            .unwrap_or_default()
+    /// Takes what the records say about the key (its events, values as compact text).
+    pub fn take_history(&mut self, events: Vec<KeyTraceEvent>, current: Option<Option<Vec<u8>>>) {
+        self.all = events
             .into_iter()
             .map(|e| Entry {
                 timestamp: e.timestamp,
-                value: values.remove(&(e.step_index, e.event_index)).or_else(|| {
-                    e.value
-                        .as_ref()
-                        .map(|v| Arc::from(motia_state::json::to_compact(v)))
-                }),
+                value: e.value.map(Arc::from),
                 step: e.step,
                 operation: e.operation,
                 step_index: e.step_index,
             })
             .collect();
-        drop(records);
         self.current = current.map(|c| c.map(Arc::from));
         self.loaded = true;
         self.build();

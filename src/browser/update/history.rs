@@ -81,6 +81,7 @@ fn request(m: &mut Model, fx: &mut Vec<Effect>) {
     fx.push(Effect::Worker(WorkerCmd::TraceRecords {
         id,
         trace: view.trace.to_string(),
+        key: Some(view.key.clone()),
         full_key: Some(view.full_key.clone()),
     }));
 }
@@ -131,7 +132,7 @@ pub fn loaded(m: &mut Model, result: Result<TraceRead, String>, fx: &mut Vec<Eff
             // A refresh that changes nothing keeps the diff shown (rebuilding megabytes each
             // time would only flicker).
             let before = (view.entries.clone(), view.current.clone());
-            view.take_records(read.records, read.current);
+            view.take_history(read.history, read.current);
             let same = !first
                 && matches!(view.detail, Some(Detail::Diff { .. }))
                 && before == (view.entries.clone(), view.current.clone());

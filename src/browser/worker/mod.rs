@@ -8,7 +8,7 @@ mod live;
 mod meta;
 mod scan;
 mod stats;
-mod traces;
+pub mod traces;
 mod values;
 mod writes;
 
@@ -151,13 +151,14 @@ async fn session(
             WorkerCmd::TraceRecords {
                 id,
                 trace,
+                key,
                 full_key,
             } => {
                 tokio::spawn(read_records(
                     adapter.clone(),
                     id,
                     trace,
-                    full_key,
+                    key.zip(full_key),
                     events.clone(),
                 ));
             }
