@@ -15,6 +15,9 @@ use crate::browser::doc::ValueDoc;
 use crate::browser::model::list::ListState;
 use crate::diff::DiffLine;
 
+/// Values compared by parsing them when their texts differ, at most (both together).
+const SMALL: usize = 1024 * 1024;
+
 /// What `=` compares the selected version with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DiffMode {
@@ -200,13 +203,19 @@ impl HistoryView {
         Some(match (last, current) {
             (None, _) => NowCompared::NoWrites,
             (Some(e), Some(now)) if e.operation == "set" => {
-                let same = match (
-                    serde_json::from_slice::<Value>(now),
-                    e.value.as_deref().map(serde_json::from_str::<Value>),
-                ) {
-                    (Ok(now), Some(Ok(then))) => now == then,
-                    _ => false,
-                };
+                // Compared as compact text: parsing megabytes into trees would take tens of
+                // times their size. Texts that differ only in escapes or number spelling are
+                // parsed when small.
+                let then = e.value.as_deref().unwrap_or("null");
+                let now_text = std::str::from_utf8(now).ok();
+                let same = now_text
+                    .and_then(|t| motia_state::json::compact(t).ok())
+                    .is_some_and(|c| c == then)
+                    || (now.len() + then.len() <= SMALL
+                        && matches!(
+                            (serde_json::from_slice::<Value>(now), serde_json::from_str::<Value>(then)),
+                            (Ok(a), Ok(b)) if a == b
+                        ));
                 if same {
                     NowCompared::Equal
                 } else {

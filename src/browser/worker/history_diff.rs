@@ -11,7 +11,12 @@ use crate::browser::worker::Events;
 fn text(side: &DiffSide) -> String {
     match side {
         DiffSide::Compact(compact) => reindent(compact),
-        DiffSide::Stored(bytes) => crate::diff::comparable_text(bytes),
+        // Re-indented as stored, not parsed: a tree of megabytes is tens of times their size
+        // (and the versions are kept as stored too).
+        DiffSide::Stored(bytes) => match std::str::from_utf8(bytes) {
+            Ok(t) if motia_state::json::is_json(bytes) => reindent(t),
+            _ => String::from_utf8_lossy(bytes).into_owned(),
+        },
         DiffSide::Empty => String::new(),
     }
 }
