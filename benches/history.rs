@@ -204,6 +204,8 @@ async fn main() {
     })
     .await;
     apply(&mut m, &link, key(KeyCode::Enter));
+    // The key's own value in the Value pane is part of the start, not of the history.
+    pump(&mut m, &mut link, |m| m.value.doc.is_some()).await;
     term.draw(|f| browser::ui::draw(f, &m)).expect("draw");
     release();
     let before = rss_mb();
