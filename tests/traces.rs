@@ -185,6 +185,60 @@ async fn a_step_over_the_budget_is_read_by_its_ends_only() {
     assert_eq!(all.steps[0].events.len(), 10_000);
 }
 
+/// The light read of a key's history (values as text, a page of documents at a time) finds
+/// what key_history finds in the records parsed whole, for every key and with reads.
+#[tokio::test]
+async fn read_key_history_matches_key_history_of_the_whole_records() {
+    let s = RedisServer::start();
+    write_reference(&s);
+    let state = RedisStateAdapter::connect(s.config()).await.unwrap();
+    let t = "QH7KD-2104821";
+    let records = state.read_trace(t, TraceLimits::default()).await.unwrap();
+    for key in ["order", "cart", "missing"] {
+        for reads in [false, true] {
+            let light = state
+                .read_key_history(t, t, key, reads, TraceLimits::default())
+                .await
+                .unwrap();
+            assert!(light.records.exists());
+            assert_eq!(light.records.steps.len(), records.steps.len());
+            let got: Vec<_> = light
+                .events
+                .iter()
+                .map(|e| {
+                    let v = e
+                        .value
+                        .as_deref()
+                        .map(|v| serde_json::from_str::<Value>(v).unwrap());
+                    (
+                        e.timestamp,
+                        e.step.clone(),
+                        e.step_index,
+                        e.operation.clone(),
+                        v,
+                    )
+                })
+                .collect();
+            let want: Vec<_> = key_history(&records, t, key, reads)
+                .into_iter()
+                .map(|e| (e.timestamp, e.step, e.step_index, e.operation, e.value))
+                .collect();
+            assert_eq!(got, want, "{key} reads={reads}");
+        }
+    }
+    let none = state
+        .read_key_history(
+            "no-such-trace",
+            "no-such-trace",
+            "order",
+            false,
+            TraceLimits::default(),
+        )
+        .await
+        .unwrap();
+    assert!(!none.records.exists() && none.events.is_empty());
+}
+
 #[tokio::test]
 async fn a_key_history_lists_sets_with_values_and_deletes() {
     let s = RedisServer::start();

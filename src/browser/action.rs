@@ -7,7 +7,9 @@ use std::sync::Arc;
 use crossterm::event::KeyEvent;
 use motia_state::adapter::gc::{GcAction, GcPlan, GcReport, GcSelection};
 use motia_state::adapter::stats::Stats;
-use motia_state::adapter::traces::{DeadLetter, FlowStatus, GroupEntry, TraceRecords};
+use motia_state::adapter::traces::{
+    DeadLetter, FlowStatus, GroupEntry, KeyTraceEvent, TraceRecords,
+};
 use motia_state::coalesce::KeyChange;
 use motia_state::notify::NotifySetting;
 use motia_state::{Expiry, StateFilter, Ttl};
@@ -81,11 +83,19 @@ pub enum WorkerCmd {
     /// and step count; answered in batches.
     TraceSummaries { ids: Vec<String> },
     /// Read one flow's step records (timeline, history), its dead letters when it failed,
-    /// and the value of `full_key` now, if given.
+    /// and the value of `full_key` now, if given. With `key` (the history of that key, as
+    /// the model names it), only the key's events are kept, values as text.
     TraceRecords {
         id: u64,
         trace: String,
+        key: Option<String>,
         full_key: Option<String>,
+    },
+    /// Build the line diff of two history versions (answered as `HistoryDiff`).
+    HistoryDiff {
+        id: u64,
+        old: DiffSide,
+        new: DiffSide,
     },
     /// Live mode: switch notifications on or off on the server.
     Live(LiveCmd),
@@ -227,13 +237,37 @@ pub struct StepsSummary {
 /// One flow's records as the timeline and history need them.
 #[derive(Debug, Clone)]
 pub struct TraceRead {
+    /// The flow's records (for a key's history, only their headers: the events are in
+    /// `history`).
     pub records: Arc<TraceRecords>,
+    /// A key's history: its events, oldest first, reads included.
+    pub history: Vec<KeyTraceEvent>,
     pub dead_letters: Vec<DeadLetter>,
     /// The value of the requested key now (`None` inside: the key is gone).
     pub current: Option<Option<Vec<u8>>>,
     /// Set when the group has no records of its own and every flow's were searched for it:
     /// `records` then holds the steps that name the group.
     pub search: Option<SearchInfo>,
+}
+
+/// One side of a history diff, as the view keeps it; made pretty by the worker, since a
+/// value of megabytes takes too long for a key press.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiffSide {
+    /// A version's compact JSON (re-indented).
+    Compact(Arc<str>),
+    /// The value stored in Redis now (pretty when JSON, else its bytes as text).
+    Stored(Arc<[u8]>),
+    /// Nothing: before the first set, after a delete, or the key gone.
+    Empty,
+}
+
+/// A line diff with its counts.
+#[derive(Debug, Clone)]
+pub struct BuiltDiff {
+    pub lines: Arc<Vec<crate::diff::DiffLine>>,
+    pub added: usize,
+    pub removed: usize,
 }
 
 /// What a search of every flow's records for a group read (see `search_group_records`).
@@ -360,6 +394,11 @@ pub enum WorkerEvent {
     TraceRecords {
         id: u64,
         result: Result<TraceRead, String>,
+    },
+    /// The diff of request `id` (an answer to `HistoryDiff`).
+    HistoryDiff {
+        id: u64,
+        diff: Result<BuiltDiff, String>,
     },
     /// A search of every flow's records for request `id` has read `done` of `total` flows.
     TraceSearch { id: u64, done: usize, total: usize },

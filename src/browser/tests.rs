@@ -1503,6 +1503,7 @@ mod trace_records {
                 steps,
                 ..Default::default()
             }),
+            history: Vec::new(),
             dead_letters: vec![DeadLetter {
                 key: "motia:events:payment.ProcessPayment.dlq:dlq-1".into(),
                 trace_id: "trace-a".into(),
@@ -1514,6 +1515,17 @@ mod trace_records {
             }],
             current: Some(Some(br#"{"id":7,"status":"shipped"}"#.to_vec())),
             search: None,
+        }
+    }
+
+    /// A read for the history of trace-a's `order`: its events, as the worker keeps them.
+    fn for_history(read: TraceRead) -> TraceRead {
+        let records = Arc::try_unwrap(read.records).unwrap_or_else(|r| (*r).clone());
+        let history = crate::browser::worker::traces::history_of(records, "trace-a", "order");
+        TraceRead {
+            records: Arc::new(TraceRecords::default()),
+            history,
+            ..read
         }
     }
 
@@ -1799,7 +1811,7 @@ mod trace_records {
             &mut m,
             WorkerEvent::TraceRecords {
                 id,
-                result: Ok(records()),
+                result: Ok(for_history(records())),
             },
         );
         assert!(m.history.is_some());
@@ -1821,6 +1833,27 @@ mod trace_records {
             m.history.as_ref().unwrap().diff,
             crate::browser::model::history::DiffMode::Off
         );
+    }
+
+    /// Does what the worker does with the diffs `fx` asks for: builds each and answers.
+    fn build_diffs(m: &mut Model, fx: Vec<Effect>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for f in fx {
+            match f {
+                Effect::Worker(WorkerCmd::HistoryDiff { id, old, new }) => {
+                    let diff = crate::browser::worker::history_diff::build(&old, &new);
+                    out.extend(ev(m, WorkerEvent::HistoryDiff { id, diff: Ok(diff) }));
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
+    /// `=` with the diff built as the worker would.
+    fn press_diff(m: &mut Model) {
+        let fx = update(m, key('='));
+        build_diffs(m, fx);
     }
 
     /// Two sets of `order` in trace-a, 300 fields each, differing in fields 20, 150 and 290.
@@ -1860,10 +1893,75 @@ mod trace_records {
                 steps: vec![set("s1", t0, false), set("s2", t0 + 100, true)],
                 ..Default::default()
             }),
+            history: Vec::new(),
             dead_letters: Vec::new(),
             current: Some(Some(value(true).into_bytes())),
             search: None,
         }
+    }
+
+    #[test]
+    fn a_history_diff_is_built_by_the_worker_and_a_stale_one_is_dropped() {
+        use crate::browser::model::history::Detail;
+        let c = clock();
+        let mut m = with_records(&c, 120);
+        update(&mut m, key('j'));
+        update(&mut m, code(KeyCode::Enter));
+        let fx = update(&mut m, key('H'));
+        let (id, _) = records_request(&fx);
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(for_history(big_versions())),
+            },
+        );
+        let asked = |fx: &[Effect]| {
+            fx.iter()
+                .find_map(|f| match f {
+                    Effect::Worker(WorkerCmd::HistoryDiff { id, old, new }) => {
+                        Some((*id, old.clone(), new.clone()))
+                    }
+                    _ => None,
+                })
+                .expect("a diff asked of the worker")
+        };
+        // `=`: the worker is asked, the pane says so meanwhile.
+        let (first, old, new) = asked(&update(&mut m, key('=')));
+        assert!(matches!(
+            m.history.as_ref().unwrap().detail,
+            Some(Detail::Building)
+        ));
+        assert!(screen(&m).contains("building the diff…"));
+        // `=` again (against the value now) before the first answer: that answer is stale.
+        let (second, old_now, new_now) = asked(&update(&mut m, key('=')));
+        assert_ne!(first, second);
+        let stale = crate::browser::worker::history_diff::build(&old, &new);
+        ev(
+            &mut m,
+            WorkerEvent::HistoryDiff {
+                id: first,
+                diff: Ok(stale),
+            },
+        );
+        assert!(matches!(
+            m.history.as_ref().unwrap().detail,
+            Some(Detail::Building)
+        ));
+        let diff = crate::browser::worker::history_diff::build(&old_now, &new_now);
+        ev(
+            &mut m,
+            WorkerEvent::HistoryDiff {
+                id: second,
+                diff: Ok(diff),
+            },
+        );
+        match &m.history.as_ref().unwrap().detail {
+            // The newest version is the value now.
+            Some(Detail::Diff { added, removed, .. }) => assert_eq!((*added, *removed), (0, 0)),
+            other => panic!("{other:?}"),
+        }
+        assert!(screen(&m).contains("this version → the value now: +0 -0"));
     }
 
     #[test]
@@ -1878,13 +1976,13 @@ mod trace_records {
             &mut m,
             WorkerEvent::TraceRecords {
                 id,
-                result: Ok(big_versions()),
+                result: Ok(for_history(big_versions())),
             },
         );
         // Without a diff, ] says what it is for.
         update(&mut m, key(']'));
         assert!(note_text(&m).contains("shows a diff"), "{}", note_text(&m));
-        update(&mut m, key('='));
+        press_diff(&mut m);
         let scroll = |m: &Model| m.history.as_ref().unwrap().detail_scroll;
         let text_at = |m: &Model| {
             let v = m.history.as_ref().unwrap();
@@ -1961,7 +2059,7 @@ mod trace_records {
             &mut m,
             WorkerEvent::TraceRecords {
                 id,
-                result: Ok(records()),
+                result: Ok(for_history(records())),
             },
         );
         let h = m.history.as_ref().unwrap();
@@ -1972,7 +2070,7 @@ mod trace_records {
             Some(crate::browser::model::history::NowCompared::Changed)
         );
         insta::assert_snapshot!("history_version", screen(&m));
-        update(&mut m, key('='));
+        press_diff(&mut m);
         insta::assert_snapshot!("history_diff", screen(&m));
         update(&mut m, Action::Resize(80, 24));
         let shown = screen(&m);

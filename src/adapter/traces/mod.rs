@@ -23,6 +23,7 @@
 //! ```
 
 mod headers;
+mod key_writes;
 mod pages;
 mod read;
 mod record;
@@ -30,6 +31,7 @@ mod search;
 mod status;
 mod timeline;
 
+pub use key_writes::{KeyHistory, KeyTraceEvent};
 pub use pages::TracePages;
 pub use read::{DeadLetter, FlowSummary, GroupEntry, GroupScanner, TraceLimits, TraceRecords};
 pub use record::{

@@ -121,7 +121,7 @@ impl RedisStateAdapter {
     }
 
     /// `HMGET key fields..` for each key with fields, pipelined: the values of each, in order.
-    async fn hmget_each(
+    pub(super) async fn hmget_each(
         &self,
         keys: &[Vec<u8>],
         fields: &[Vec<String>],

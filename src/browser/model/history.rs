@@ -1,20 +1,22 @@
 //! A key's history from Motia's trace records: each set with its value, deletes and clears,
 //! reads on request, compared with the value now.
 //!
-//! A value of megabytes is kept once, as compact JSON text: the records it was read from and
-//! their parsed values are dropped as soon as the entries are built, and what the Value pane
-//! shows (one version, or one diff) is built when the cursor or `=` changes, not per frame.
+//! A value of megabytes is kept once, as compact JSON text (the worker reads it so, never as a
+//! parsed tree); what the Value pane shows is built when the cursor or `=` changes, not per
+//! frame, a diff by the worker.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use motia_state::adapter::traces::{EventKind, TraceRecords, key_history};
+use motia_state::adapter::traces::KeyTraceEvent;
 use serde_json::Value;
 
-use crate::browser::action::SearchInfo;
-use crate::browser::doc::{ValueDoc, reindent};
+use crate::browser::action::{DiffSide, SearchInfo};
+use crate::browser::doc::ValueDoc;
 use crate::browser::model::list::ListState;
 use crate::diff::DiffLine;
+
+/// Values compared by parsing them when their texts differ, at most (both together).
+const SMALL: usize = 1024 * 1024;
 
 /// What `=` compares the selected version with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,6 +77,8 @@ pub enum Detail {
     Removed,
     /// A read.
     Read,
+    /// `=`: the diff is being built by the worker.
+    Building,
     /// `=`: the line diff, with its counts.
     Diff {
         lines: Arc<Vec<DiffLine>>,
@@ -96,7 +100,7 @@ impl Detail {
     pub fn len(&self) -> usize {
         match self {
             Detail::Version(doc) => doc.line_count(),
-            Detail::Removed | Detail::Read => 1,
+            Detail::Removed | Detail::Read | Detail::Building => 1,
             Detail::Diff { lines, .. } => lines.len(),
         }
     }
@@ -126,6 +130,8 @@ pub struct HistoryView {
     pub detail_scroll: usize,
     /// What the Value pane shows for the cursor's entry.
     pub detail: Option<Detail>,
+    /// The diff the worker is building for `detail` (an answer to another is stale).
+    pub diff_request: Option<u64>,
     /// The group has no records of its own: what the search of every flow's records read.
     pub search: Option<SearchInfo>,
     /// A search under way: flows read, of how many.
@@ -142,49 +148,18 @@ impl HistoryView {
         }
     }
 
-    /// Takes what the records say about the key, then lets them go.
-    pub fn take_records(&mut self, records: Arc<TraceRecords>, current: Option<Option<Vec<u8>>>) {
-        let mut records = Arc::try_unwrap(records).unwrap_or_else(|shared| (*shared).clone());
-        // The view names the trace and key escaped; the records name them as JSON text (a
-        // trace id that is not UTF-8 lossily, in its own records; a key that is not, never).
-        let raw = |shown: &str| motia_state::escape::unescape_name(shown);
-        let self_group = String::from_utf8_lossy(&raw(&self.trace)).into_owned();
-        let self_key = String::from_utf8(raw(&self.key)).ok();
-        // Each value this key was set to becomes compact text at once and its parsed tree is
-        // dropped (key_history would clone every one of them).
-        let mut values: HashMap<(usize, usize), Arc<str>> = HashMap::new();
-        for (si, step) in records.steps.iter_mut().enumerate() {
-            for (ei, ev) in step.events.iter_mut().enumerate() {
-                let ours = matches!(&ev.kind, EventKind::State { operation, group, key }
-                    if operation == "set"
-                        && group.as_deref() == Some(self_group.as_str())
-                        && key.is_some() && key.as_deref() == self_key.as_deref());
-                if let Some(v) = ev.raw.get_mut("data").and_then(|d| d.get_mut("value"))
-                    && ours
-                {
-                    let text = motia_state::json::to_compact(&v.take());
-                    values.insert((si, ei), Arc::from(text));
-                }
-            }
-        }
-        self.all = self_key
-            .as_deref()
-            .map(|k| key_history(&records, &self_group, k, true))
-            .unwrap_or_default()
+    /// Takes what the records say about the key (its events, values as compact text).
+    pub fn take_history(&mut self, events: Vec<KeyTraceEvent>, current: Option<Option<Vec<u8>>>) {
+        self.all = events
             .into_iter()
             .map(|e| Entry {
                 timestamp: e.timestamp,
-                value: values.remove(&(e.step_index, e.event_index)).or_else(|| {
-                    e.value
-                        .as_ref()
-                        .map(|v| Arc::from(motia_state::json::to_compact(v)))
-                }),
+                value: e.value.map(Arc::from),
                 step: e.step,
                 operation: e.operation,
                 step_index: e.step_index,
             })
             .collect();
-        drop(records);
         self.current = current.map(|c| c.map(Arc::from));
         self.loaded = true;
         self.build();
@@ -252,13 +227,19 @@ impl HistoryView {
         Some(match (last, current) {
             (None, _) => NowCompared::NoWrites,
             (Some(e), Some(now)) if e.operation == "set" => {
-                let same = match (
-                    serde_json::from_slice::<Value>(now),
-                    e.value.as_deref().map(serde_json::from_str::<Value>),
-                ) {
-                    (Ok(now), Some(Ok(then))) => now == then,
-                    _ => false,
-                };
+                // Compared as compact text: parsing megabytes into trees would take tens of
+                // times their size. Texts that differ only in escapes or number spelling are
+                // parsed when small.
+                let then = e.value.as_deref().unwrap_or("null");
+                let now_text = std::str::from_utf8(now).ok();
+                let same = now_text
+                    .and_then(|t| motia_state::json::compact(t).ok())
+                    .is_some_and(|c| c == then)
+                    || (now.len() + then.len() <= SMALL
+                        && matches!(
+                            (serde_json::from_slice::<Value>(now), serde_json::from_str::<Value>(then)),
+                            (Ok(a), Ok(b)) if a == b
+                        ));
                 if same {
                     NowCompared::Equal
                 } else {
@@ -271,57 +252,48 @@ impl HistoryView {
         })
     }
 
-    /// The stored text of entry `i` as a version: the value a set wrote, nothing after a
-    /// delete or clear; `None` for reads.
-    pub fn version_text(&self, i: usize) -> Option<String> {
+    /// Entry `i` as one side of a diff; `None` for reads.
+    fn version_side(&self, i: usize) -> Option<DiffSide> {
         let e = self.entries.get(i)?;
         match e.operation.as_str() {
-            // Compact JSON as serde writes it: re-indented token by token, it is the pretty
-            // text without parsing megabytes again.
-            "set" => Some(reindent(e.value.as_deref().unwrap_or("null"))),
-            "delete" | "clear" => Some(String::new()),
+            "set" => Some(DiffSide::Compact(
+                e.value.clone().unwrap_or_else(|| Arc::from("null")),
+            )),
+            "delete" | "clear" => Some(DiffSide::Empty),
             _ => None,
         }
     }
 
-    /// The version before entry `i` (empty when the key did not exist before).
-    pub fn previous_text(&self, i: usize) -> String {
-        (0..i)
-            .rev()
-            .find_map(|j| self.version_text(j))
-            .unwrap_or_default()
-    }
-
-    /// The value now as pretty text (empty when gone).
-    pub fn now_text(&self) -> Option<String> {
-        let current = self.current.as_ref()?;
-        Some(match current {
-            Some(bytes) => crate::diff::comparable_text(bytes),
-            None => String::new(),
-        })
-    }
-
-    /// Builds what the Value pane shows for the cursor's entry in the current mode.
-    pub fn build_detail(&mut self) {
+    /// Builds what the Value pane shows for the cursor's entry in the current mode. A diff
+    /// is left to the worker: the two sides to compare are returned and the pane says it is
+    /// being built until [`HistoryView::diff_built`].
+    pub fn build_detail(&mut self) -> Option<(DiffSide, DiffSide)> {
         let i = self.list.cursor;
         self.detail = None;
-        let Some(e) = self.entries.get(i) else {
-            return;
-        };
+        self.diff_request = None;
+        let e = self.entries.get(i)?;
+        let mut job = None;
         let detail = match e.operation.as_str() {
             "set" | "delete" | "clear" if self.diff != DiffMode::Off => {
-                let this = self.version_text(i).unwrap_or_default();
-                let (old, new) = match self.diff {
-                    DiffMode::Now => (this, self.now_text().unwrap_or_default()),
-                    _ => (self.previous_text(i), this),
-                };
-                let lines = crate::diff::lines(&old, &new);
-                let (added, removed) = crate::diff::counts(&lines);
-                Detail::Diff {
-                    lines: Arc::new(lines),
-                    added,
-                    removed,
-                }
+                let this = self.version_side(i).unwrap_or(DiffSide::Empty);
+                job = Some(match self.diff {
+                    DiffMode::Now => {
+                        let now = match self.current.as_ref() {
+                            Some(Some(bytes)) => DiffSide::Stored(bytes.clone()),
+                            _ => DiffSide::Empty,
+                        };
+                        (this, now)
+                    }
+                    _ => {
+                        // The version before it (empty when the key did not exist before).
+                        let before = (0..i)
+                            .rev()
+                            .find_map(|j| self.version_side(j))
+                            .unwrap_or(DiffSide::Empty);
+                        (before, this)
+                    }
+                });
+                Detail::Building
             }
             "set" => {
                 let text = e.value.as_deref().unwrap_or("null");
@@ -334,6 +306,21 @@ impl HistoryView {
             _ => Detail::Read,
         };
         self.detail = Some(detail);
+        job
+    }
+
+    /// The worker's diff for request `id`; false (and dropped) when it is stale.
+    pub fn diff_built(&mut self, id: u64, diff: crate::browser::action::BuiltDiff) -> bool {
+        if self.diff_request != Some(id) {
+            return false;
+        }
+        self.diff_request = None;
+        self.detail = Some(Detail::Diff {
+            lines: diff.lines,
+            added: diff.added,
+            removed: diff.removed,
+        });
+        true
     }
 }
 
@@ -347,14 +334,10 @@ mod tests {
             r#"{"a":[1,2.50,{"b":"é \"q\" \u0001"}],"e":{},"f":[],"g":null,"h":-1e5}"#,
         )
         .unwrap();
-        let mut h = HistoryView::new("t", "k", "p:t:k");
-        h.entries = vec![Entry {
-            timestamp: 1,
-            step: "S".into(),
-            operation: "set".into(),
-            value: Some(Arc::from(motia_state::json::to_compact(&v))),
-            step_index: 0,
-        }];
-        assert_eq!(h.version_text(0).unwrap(), motia_state::json::to_pretty(&v));
+        let compact = motia_state::json::to_compact(&v);
+        assert_eq!(
+            crate::browser::doc::reindent(&compact),
+            motia_state::json::to_pretty(&v)
+        );
     }
 }

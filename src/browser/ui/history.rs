@@ -211,6 +211,9 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
                             format!("{} by {}: no value after it", e.operation, step),
                             theme::removed(),
                         )),
+                        Detail::Building => {
+                            lines.push(Line::styled("building the diff…", theme::dim()))
+                        }
                         _ => lines.push(Line::styled(
                             format!("{} by {} (a read)", e.operation, step),
                             theme::dim(),

@@ -1,6 +1,6 @@
 //! A key's history: opening it on the selected key, its list, versions and `=` diffs.
 
-use crate::browser::action::{Effect, TraceRead, WorkerCmd};
+use crate::browser::action::{BuiltDiff, Effect, TraceRead, WorkerCmd};
 use crate::browser::keymap::Command;
 use crate::browser::model::history::{Detail, DiffMode, HistoryView};
 use crate::browser::model::layout::{keys_height, value_height};
@@ -37,8 +37,38 @@ pub fn toggle_reads(m: &mut Model, fx: &mut Vec<Effect>) {
         v.build();
         v.list.cursor = v.list.cursor.min(v.entries.len().saturating_sub(1));
         v.list.fit(v.entries.len(), h);
-        v.build_detail();
     }
+    rebuild_detail(m, fx);
+}
+
+/// What the Value pane shows for the cursor's entry; a diff is asked of the worker.
+fn rebuild_detail(m: &mut Model, fx: &mut Vec<Effect>) {
+    let Some(v) = m.history.as_mut() else { return };
+    if let Some((old, new)) = v.build_detail() {
+        m.next_request += 1;
+        let id = m.next_request;
+        v.diff_request = Some(id);
+        fx.push(Effect::Worker(WorkerCmd::HistoryDiff { id, old, new }));
+    }
+}
+
+/// The worker's diff: shown if it is still the one asked for, else dropped.
+pub fn diff_built(m: &mut Model, id: u64, result: Result<BuiltDiff, String>) {
+    let body_h = value_height(m.size);
+    let Some(v) = m.history.as_mut().filter(|v| v.diff_request == Some(id)) else {
+        return;
+    };
+    match result {
+        Ok(diff) => {
+            v.diff_built(id, diff);
+            v.detail_scroll = v.detail_scroll.min(max_scroll(v, body_h));
+        }
+        Err(e) => {
+            v.diff_request = None;
+            note(m, e, true);
+        }
+    }
+    m.dirty = true;
 }
 
 fn request(m: &mut Model, fx: &mut Vec<Effect>) {
@@ -51,6 +81,7 @@ fn request(m: &mut Model, fx: &mut Vec<Effect>) {
     fx.push(Effect::Worker(WorkerCmd::TraceRecords {
         id,
         trace: view.trace.to_string(),
+        key: Some(view.key.clone()),
         full_key: Some(view.full_key.clone()),
     }));
 }
@@ -86,7 +117,7 @@ pub fn owns(m: &Model, id: u64) -> bool {
     m.history.as_ref().is_some_and(|v| v.request == Some(id))
 }
 
-pub fn loaded(m: &mut Model, result: Result<TraceRead, String>) {
+pub fn loaded(m: &mut Model, result: Result<TraceRead, String>, fx: &mut Vec<Effect>) {
     let h = keys_height(m.size);
     let Some(view) = m.history.as_mut() else {
         return;
@@ -98,17 +129,26 @@ pub fn loaded(m: &mut Model, result: Result<TraceRead, String>) {
             view.error = None;
             view.search = read.search;
             view.progress = None;
-            view.take_records(read.records, read.current);
+            // A refresh that changes nothing keeps the diff shown (rebuilding megabytes each
+            // time would only flicker).
+            let before = (view.entries.clone(), view.current.clone());
+            view.take_history(read.history, read.current);
+            let same = !first
+                && matches!(view.detail, Some(Detail::Diff { .. }))
+                && before == (view.entries.clone(), view.current.clone());
             if first {
                 // Opened on the newest entry.
                 view.list.cursor = view.entries.len().saturating_sub(1);
             }
             view.list.cursor = view.list.cursor.min(view.entries.len().saturating_sub(1));
             view.list.fit(view.entries.len(), h);
-            view.build_detail();
-            view.detail_scroll = view
-                .detail_scroll
-                .min(max_scroll(view, value_height(m.size)));
+            if !same {
+                rebuild_detail(m, fx);
+            }
+            let body_h = value_height(m.size);
+            if let Some(view) = m.history.as_mut() {
+                view.detail_scroll = view.detail_scroll.min(max_scroll(view, body_h));
+            }
         }
         Err(e) => view.error = Some(e),
     }
@@ -116,7 +156,7 @@ pub fn loaded(m: &mut Model, result: Result<TraceRead, String>) {
 }
 
 /// Keys while the history is shown; false for those it leaves to the panes.
-pub fn command(m: &mut Model, cmd: Command, _fx: &mut Vec<Effect>) -> bool {
+pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
     let h = keys_height(m.size).max(1) as isize;
     let delta = match cmd {
         Command::Down => 1,
@@ -141,8 +181,8 @@ pub fn command(m: &mut Model, cmd: Command, _fx: &mut Vec<Effect>) -> bool {
                     DiffMode::Now => DiffMode::Off,
                 };
                 v.detail_scroll = 0;
-                v.build_detail();
             }
+            rebuild_detail(m, fx);
             return true;
         }
         Command::NextChange | Command::PrevChange => {
@@ -166,9 +206,11 @@ pub fn command(m: &mut Model, cmd: Command, _fx: &mut Vec<Effect>) -> bool {
         h as usize,
     );
     if view.list.cursor != cursor {
-        view.build_detail();
+        rebuild_detail(m, fx);
     }
-    view.detail_scroll = view.detail_scroll.min(max_scroll(view, body_h));
+    if let Some(view) = m.history.as_mut() {
+        view.detail_scroll = view.detail_scroll.min(max_scroll(view, body_h));
+    }
     handled
 }
 

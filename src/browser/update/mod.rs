@@ -294,9 +294,10 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             if timeline::owns(m, id) {
                 timeline::loaded(m, result);
             } else if history::owns(m, id) {
-                history::loaded(m, result);
+                history::loaded(m, result, fx);
             }
         }
+        WorkerEvent::HistoryDiff { id, diff } => history::diff_built(m, id, diff),
         WorkerEvent::TraceSearch { id, done, total } => history::searching(m, id, done, total),
         WorkerEvent::Live(ev) => live::event(m, ev, fx),
     }

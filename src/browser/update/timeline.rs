@@ -38,6 +38,7 @@ fn request(m: &mut Model, fx: &mut Vec<Effect>) {
     };
     view.request = Some(id);
     fx.push(Effect::Worker(WorkerCmd::TraceRecords {
+        key: None,
         id,
         trace: view.trace.to_string(),
         full_key: None,

@@ -3,11 +3,12 @@
 //! gone, so it stops.
 
 mod connection;
+pub mod history_diff;
 mod live;
 mod meta;
 mod scan;
 mod stats;
-mod traces;
+pub mod traces;
 mod values;
 mod writes;
 
@@ -150,15 +151,19 @@ async fn session(
             WorkerCmd::TraceRecords {
                 id,
                 trace,
+                key,
                 full_key,
             } => {
                 tokio::spawn(read_records(
                     adapter.clone(),
                     id,
                     trace,
-                    full_key,
+                    key.zip(full_key),
                     events.clone(),
                 ));
+            }
+            WorkerCmd::HistoryDiff { id, old, new } => {
+                tokio::spawn(history_diff::run(id, old, new, events.clone()));
             }
             WorkerCmd::LoadValue { id, full_key, max } => {
                 tokio::spawn(load_value(

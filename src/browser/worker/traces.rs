@@ -1,10 +1,14 @@
 //! Motia's trace records: the group hash streamed beside the state scan, step summaries for
 //! the rows on screen, one flow's records for its timeline or a key's history.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use motia_state::RedisStateAdapter;
-use motia_state::adapter::traces::{FlowStatus, SearchLimits, TraceLimits};
+use motia_state::adapter::traces::{
+    EventKind, FlowStatus, KeyHistory, KeyTraceEvent, SearchLimits, TraceLimits, TraceRecords,
+    key_history,
+};
 
 use crate::browser::action::{SearchInfo, StepsSummary, TraceRead, WorkerEvent};
 use crate::browser::worker::{Events, raw_key};
@@ -83,23 +87,53 @@ pub async fn run_summaries(adapter: RedisStateAdapter, ids: Vec<String>, events:
 }
 
 /// One flow's records within the default budget, its dead letters when it failed (a walk of
-/// the keyspace, so only then), and the current value of `full_key`. For a key's history
-/// (`full_key` given) of a group without records of its own (`orders`, written by steps of
-/// other flows), every flow's records are searched for the group, with progress.
+/// the keyspace, so only then). For a key's history (`key` given: as the model names it, and
+/// its full name), the key's events instead of the records, values as text, and its value
+/// now; for a group without records of its own (`orders`, written by steps of other flows),
+/// every flow's records are searched for the group, with progress.
 pub async fn read_records(
     adapter: RedisStateAdapter,
     id: u64,
     trace: String,
-    full_key: Option<String>,
+    key: Option<(String, String)>,
     events: Events,
 ) {
     let result = async {
         let raw = raw_key(&trace);
-        let mut records = adapter.read_trace(&raw, TraceLimits::default()).await?;
+        let mut history = Vec::new();
         let mut search = None;
-        // Motia's records name groups as JSON text: a group that is not UTF-8 has none.
-        if let (Some(_), false, Ok(group)) =
-            (&full_key, records.exists(), std::str::from_utf8(&raw))
+        let mut records = match &key {
+            // The records name the group and key as JSON text: the group of a trace id that is
+            // not UTF-8 lossily (in its own records), a key that is not UTF-8 never.
+            Some((key, _)) => {
+                let group = String::from_utf8_lossy(&raw).into_owned();
+                let key = String::from_utf8(raw_key(key)).ok();
+                let read = match &key {
+                    Some(k) => {
+                        adapter
+                            .read_key_history(&raw, &group, k, true, TraceLimits::default())
+                            .await?
+                    }
+                    None => KeyHistory {
+                        records: adapter
+                            .read_trace(
+                                &raw,
+                                TraceLimits {
+                                    steps: 0,
+                                    ..Default::default()
+                                },
+                            )
+                            .await?,
+                        events: Vec::new(),
+                    },
+                };
+                history = read.events;
+                read.records
+            }
+            None => adapter.read_trace(&raw, TraceLimits::default()).await?,
+        };
+        if let (Some((key, _)), false, Ok(group)) =
+            (&key, records.exists(), std::str::from_utf8(&raw))
         {
             let found = adapter
                 .search_group_records(group, Some(&raw), SearchLimits::default(), |done, total| {
@@ -111,16 +145,20 @@ pub async fn read_records(
                 searched: found.searched,
                 listed: found.listed,
             });
-            records = found.records;
+            history = match String::from_utf8(raw_key(key)) {
+                Ok(k) => history_of(found.records, group, &k),
+                Err(_) => Vec::new(),
+            };
+            records = TraceRecords::default();
         }
-        // A history's search has no use for them.
-        let dead_letters = if search.is_none() && records.status() == Some(FlowStatus::Failed) {
+        // A history has no use for them.
+        let dead_letters = if key.is_none() && records.status() == Some(FlowStatus::Failed) {
             adapter.dead_letters().await?
         } else {
             Vec::new()
         };
-        let current = match &full_key {
-            Some(k) => Some(
+        let current = match &key {
+            Some((_, k)) => Some(
                 adapter
                     .get_raw_many_full(&[raw_key(k)])
                     .await?
@@ -131,6 +169,7 @@ pub async fn read_records(
         };
         Ok::<_, motia_state::Error>(TraceRead {
             records: Arc::new(records),
+            history,
             dead_letters,
             current,
             search,
@@ -139,4 +178,34 @@ pub async fn read_records(
     .await
     .map_err(|e| e.to_string());
     let _ = events.send(WorkerEvent::TraceRecords { id, result }).await;
+}
+
+/// The events of `group`/`key` in parsed records (a search's), each value set turned into
+/// compact text at once and its parsed tree dropped, reads included.
+pub fn history_of(mut records: TraceRecords, group: &str, key: &str) -> Vec<KeyTraceEvent> {
+    // key_history would clone every value: take them out first.
+    let mut values: HashMap<(usize, usize), String> = HashMap::new();
+    for (si, step) in records.steps.iter_mut().enumerate() {
+        for (ei, ev) in step.events.iter_mut().enumerate() {
+            let ours = matches!(&ev.kind, EventKind::State { operation, group: g, key: k }
+                if operation == "set" && g.as_deref() == Some(group) && k.as_deref() == Some(key));
+            if let Some(v) = ev.raw.get_mut("data").and_then(|d| d.get_mut("value"))
+                && ours
+            {
+                values.insert((si, ei), motia_state::json::to_compact(&v.take()));
+            }
+        }
+    }
+    key_history(&records, group, key, true)
+        .into_iter()
+        .map(|e| KeyTraceEvent {
+            timestamp: e.timestamp,
+            value: values
+                .remove(&(e.step_index, e.event_index))
+                .or_else(|| e.value.as_ref().map(motia_state::json::to_compact)),
+            step: e.step,
+            operation: e.operation,
+            step_index: e.step_index,
+        })
+        .collect()
 }
