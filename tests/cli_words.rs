@@ -128,7 +128,13 @@ fn the_status_words_any_and_all_work_in_traces_and_gc() {
     };
     let (any, all) = (gc("any"), gc("all"));
     assert!(any.contains("RUN1") && any.contains("DONE1"), "{any}");
-    assert_eq!(all, any);
+    // The same flows chosen; ages are left out, as the two runs see the clock apart.
+    let chosen = |out: &str| -> Vec<String> {
+        out.lines()
+            .map(|l| l.split("  ").next().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(chosen(&all), chosen(&any));
     on(&s)
         .args(["gc", "--older-than", "1d", "--status", "some", "--delete"])
         .assert()
