@@ -7,6 +7,23 @@ pub fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 
+/// What a search of every flow's records read, as a phrase for "(searched …)": the CLI's
+/// `history` and the History view say it alike.
+pub fn searched_flows(listed: usize, searched: usize) -> String {
+    let n = listed as u64;
+    if listed == 0 {
+        "no flow: the group record lists none".into()
+    } else if searched >= listed {
+        format!(
+            "{} {n} {} listed",
+            noun(n, "the", "all"),
+            noun(n, "flow", "flows")
+        )
+    } else {
+        format!("the newest {searched} of {listed} flows listed; older ones were not searched")
+    }
+}
+
 /// `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

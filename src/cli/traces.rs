@@ -447,21 +447,7 @@ pub async fn history(
         )
         .await?;
     progress.finish();
-    let searched = if found.listed == 0 {
-        "the group record lists no flow".to_string()
-    } else if found.is_complete() {
-        let n = found.listed as u64;
-        format!(
-            "{} {n} {} listed",
-            noun(n, "the", "all"),
-            noun(n, "flow", "flows")
-        )
-    } else {
-        format!(
-            "the newest {} of {} listed; older ones were not searched",
-            found.searched, found.listed
-        )
-    };
+    let searched = crate::browser::format::searched_flows(found.listed, found.searched);
     let entries = key_history(&found.records, group, key_text, reads);
     if entries.is_empty() {
         return Err(Failure::new(

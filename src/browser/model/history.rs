@@ -182,18 +182,10 @@ impl HistoryView {
         self.search.as_ref()?.flows.get(step).map(String::as_str)
     }
 
-    /// What the search read, as a phrase: `all 12 flows`, `the newest 5000 of 7200 flows`.
+    /// What the search read, as a phrase: `all 12 flows listed`, `the newest 5000 of 7200 …`.
     pub fn searched_text(&self) -> Option<String> {
         let s = self.search.as_ref()?;
-        let flows = |n: usize| if n == 1 { "flow" } else { "flows" };
-        Some(if s.searched >= s.listed {
-            match s.listed {
-                1 => "the 1 flow listed".to_string(),
-                n => format!("all {n} {} listed", flows(n)),
-            }
-        } else {
-            format!("the newest {} of {} flows listed", s.searched, s.listed)
-        })
+        Some(crate::browser::format::searched_flows(s.listed, s.searched))
     }
 
     /// Where the versions come from, a short line each (the pane does not wrap them).
