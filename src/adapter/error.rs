@@ -271,6 +271,19 @@ impl Error {
     pub fn is_permission(&self) -> bool {
         matches!(self, Error::NoPerm { .. })
     }
+
+    /// True when a key holds another Redis type than the command needs (`WRONGTYPE`).
+    ///
+    /// ```
+    /// use motia_state::Error;
+    /// let e = Error::WrongType { key: "k".into(), found: "hash".into() };
+    /// assert!(e.is_wrong_type());
+    /// assert!(!Error::ReadOnly { operation: "set" }.is_wrong_type());
+    /// ```
+    pub fn is_wrong_type(&self) -> bool {
+        matches!(self, Error::WrongType { .. })
+            || matches!(self, Error::Redis { source, .. } if source.code() == Some("WRONGTYPE"))
+    }
 }
 
 /// Words for a `NOPERM` message: the refused command by name, or that a key is outside the

@@ -158,7 +158,7 @@ async fn groups_or_warn(state: &RedisStateAdapter) -> Result<Vec<GroupEntry>, Fa
         match scanner.next_page().await {
             Ok(Some(page)) => all.extend(page),
             Ok(None) => return Ok(all),
-            Err(e) if e.to_string().contains("WRONGTYPE") => {
+            Err(e) if e.is_wrong_type() => {
                 warn(&format!(
                     "{key} is not a hash of trace groups (WRONGTYPE): flows are listed from their state only"
                 ));
