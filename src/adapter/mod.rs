@@ -13,6 +13,7 @@ pub mod filter;
 pub mod gc;
 pub mod inspect;
 pub mod item;
+pub mod journal;
 pub mod json;
 pub mod keys;
 pub mod live;

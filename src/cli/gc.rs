@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use motia_state::adapter::gc::{GcAction, GcFlags, GcPlan, GcSelection};
+use motia_state::adapter::journal::After;
 use motia_state::adapter::records::FlowStatus;
 use motia_state::adapter::stats::AgeSource;
 use motia_state::adapter::stats::KeySource;
@@ -11,6 +12,7 @@ use motia_state::{Config, Error, RedisStateAdapter, format_duration};
 
 use crate::browser::format::{human_bytes, noun};
 use crate::cli::commands::{Failure, Out, exit, warn};
+use crate::cli::journal::before_write_confirmed;
 use crate::cli::progress::Progress;
 
 type Outcome = Result<(), Failure>;
@@ -176,6 +178,17 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
         return out.done();
     }
     let (keys, _) = plan.totals();
+    let after = match action {
+        GcAction::Delete => After::Absent,
+        GcAction::Expire(_) => After::Same,
+    };
+    let changes = plan
+        .traces
+        .iter()
+        .flat_map(|t| t.acting_keys())
+        .map(|k| (k.full_key_bytes.clone(), after.clone()))
+        .collect();
+    before_write_confirmed(&state, "gc", changes, true, None).await?;
     let mut progress = Progress::new("writing");
     let report = state
         .gc_apply(&plan, |done, total| progress.update(done, total))
