@@ -7,7 +7,7 @@ use motia_state::adapter::journal::After;
 use motia_state::{Config, RedisStateAdapter, escape};
 
 use crate::browser::format::noun;
-use crate::cli::commands::{Failure, Out, connect, exit, json_name};
+use crate::cli::out::{Failure, Out, connect, exit, json_name};
 use crate::journal::{Entry, Journal, Recorded, describe_undo, record};
 
 type Outcome = Result<(), Failure>;

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod gc;
 pub mod journal;
 mod leftovers;
+pub mod out;
 pub mod progress;
 pub mod restore;
 mod seed;

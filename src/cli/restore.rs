@@ -4,8 +4,8 @@
 use motia_state::adapter::journal::After;
 use motia_state::{CasOutcome, Config, KeySpace, escape, json};
 
-use crate::cli::commands::{Failure, Out, connect, exit};
 use crate::cli::journal::before_write;
+use crate::cli::out::{Failure, Out, connect, exit};
 use crate::cli::traces::{key_records, time_text};
 use crate::diff::{self, LineKind};
 
