@@ -18,7 +18,7 @@ use motia_state::{
 
 use crate::browser::format::noun;
 use crate::cli::Command;
-use crate::cli::journal::{before_write, before_write_confirmed};
+use crate::cli::journal::before_write;
 use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, read_only_message, warn};
 use crate::cli::progress::Progress;
 
@@ -579,7 +579,7 @@ written under \"{}\" (give --prefix to choose)",
         );
     }
     let state = connect(config).await?;
-    journal_import(&state, &doc, overwrite).await?;
+    crate::cli::journal::before_import(&state, &doc, overwrite).await?;
     let mut progress = Progress::new("importing");
     let report = export::import(&state, &doc, overwrite, |done, total| {
         progress.update(done, total)
@@ -596,30 +596,4 @@ written under \"{}\" (give --prefix to choose)",
         noun(r, "key", "keys"),
     ))?;
     out.done()
-}
-
-/// What an import leaves in each key, journalled before it writes. Without `overwrite` an
-/// import that would replace a key is refused by the import itself, so it is not journalled.
-pub(crate) async fn journal_import(
-    state: &RedisStateAdapter,
-    doc: &ExportDocument,
-    overwrite: bool,
-) -> Result<(), Failure> {
-    if crate::cli::journal::current().is_none() {
-        return Ok(());
-    }
-    let changes = crate::journal::import_changes(state.key_space().prefix(), doc);
-    if !overwrite {
-        let keys: Vec<&[u8]> = changes.iter().map(|(k, _)| k.as_slice()).collect();
-        let exists = state
-            .before_images(&keys)
-            .await?
-            .iter()
-            .any(Option::is_some);
-        if exists {
-            return Ok(());
-        }
-    }
-    before_write_confirmed(state, "import", changes, false, None).await?;
-    Ok(())
 }

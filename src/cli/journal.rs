@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 
 use motia_state::adapter::journal::After;
+use motia_state::export::ExportDocument;
 use motia_state::{Config, RedisStateAdapter, escape};
 
 use crate::browser::format::noun;
@@ -222,5 +223,31 @@ fn report_undo(out: &mut Out, report: &crate::journal::UndoReport, prefix: &str)
             out.line(&format!("  {}", escape::name(shown)))?;
         }
     }
+    Ok(())
+}
+
+/// What an import leaves in each key, journalled before it writes. Without `overwrite` an
+/// import that would replace a key is refused by the import itself, so it is not journalled.
+pub async fn before_import(
+    state: &RedisStateAdapter,
+    doc: &ExportDocument,
+    overwrite: bool,
+) -> Result<(), Failure> {
+    if current().is_none() {
+        return Ok(());
+    }
+    let changes = crate::journal::import_changes(state.key_space().prefix(), doc);
+    if !overwrite {
+        let keys: Vec<&[u8]> = changes.iter().map(|(k, _)| k.as_slice()).collect();
+        let exists = state
+            .before_images(&keys)
+            .await?
+            .iter()
+            .any(Option::is_some);
+        if exists {
+            return Ok(());
+        }
+    }
+    before_write_confirmed(state, "import", changes, false, None).await?;
     Ok(())
 }

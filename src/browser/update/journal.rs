@@ -163,7 +163,7 @@ pub fn start_restore(m: &mut Model) {
     let zone = *m.clock.wall().offset();
     let when = crate::browser::format::local_time(entry.timestamp, &zone);
     let mut question = format!(
-        "Write back the value {} set at {when} to {}:{}? Against the value now: +{added} -{removed}",
+        "Write back the value {} set at {when} to {}:{}?\nAgainst the value now: +{added} -{removed}",
         entry.step, view.trace, view.key
     );
     const SHOWN: usize = 8;
