@@ -401,6 +401,33 @@ pub enum Recorded {
     TooBig { what: String },
 }
 
+/// Why a write could not be journalled.
+#[derive(Debug)]
+pub enum RecordError {
+    /// The server refused to give the before-images (an ACL without DUMP, a lost connection).
+    Server(motia_state::Error),
+    /// The journal file cannot be written.
+    File(String),
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Server(e) => write!(
+                f,
+                "cannot journal the write ({e}; give --no-journal to write without it)"
+            ),
+            Self::File(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<RecordError> for String {
+    fn from(e: RecordError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Captures and appends the before-images of a write (`undoes`: the entry an undo undoes).
 /// An error (the server refused DUMP, the file cannot be written) means the write must not be
 /// made.
@@ -410,15 +437,15 @@ pub async fn record(
     operation: &str,
     changes: Vec<(Vec<u8>, After)>,
     undoes: Option<u64>,
-) -> Result<Recorded, String> {
-    let mut entry = capture(state, operation, changes).await.map_err(|e| {
-        format!("cannot journal the write ({e}; give --no-journal to write without it)")
-    })?;
+) -> Result<Recorded, RecordError> {
+    let mut entry = capture(state, operation, changes)
+        .await
+        .map_err(RecordError::Server)?;
     if entry.changes.is_empty() {
         return Ok(Recorded::Nothing);
     }
     entry.undoes = undoes;
-    match journal.append(&mut entry)? {
+    match journal.append(&mut entry).map_err(RecordError::File)? {
         Appended::Kept(id) => Ok(Recorded::Kept(id)),
         Appended::TooBig { size, max } => Ok(Recorded::TooBig {
             what: format!(

@@ -9,7 +9,7 @@ use motia_state::{Config, RedisStateAdapter, escape};
 
 use crate::browser::format::noun;
 use crate::cli::out::{Failure, Out, connect, exit, json_name};
-use crate::journal::{Entry, Journal, Recorded, describe_undo, record};
+use crate::journal::{Entry, Journal, RecordError, Recorded, describe_undo, record};
 
 type Outcome = Result<(), Failure>;
 
@@ -46,10 +46,26 @@ pub async fn before_write_confirmed(
     let Some(journal) = current() else {
         return Ok(None);
     };
-    match record(journal, state, operation, changes, undoes)
+    let recorded = record(journal, state, operation, changes, undoes)
         .await
-        .map_err(|m| Failure::new(exit::BAD_INPUT, format!("{m}; nothing was changed")))?
-    {
+        .map_err(|e| match e {
+            // The status the write itself would have had (a server refusal is 3).
+            RecordError::Server(err) => {
+                let f = Failure::from(err);
+                Failure::new(
+                    f.code,
+                    format!(
+                        "cannot journal the write ({}); nothing was changed (give --no-journal \
+                         to write without it)",
+                        f.message
+                    ),
+                )
+            }
+            RecordError::File(m) => {
+                Failure::new(exit::BAD_INPUT, format!("{m}; nothing was changed"))
+            }
+        })?;
+    match recorded {
         Recorded::Kept(id) => {
             if std::io::stderr().is_terminal() {
                 eprintln!("motia-state: journalled as {id} (motia-state undo {id} reverts it)");

@@ -94,7 +94,7 @@ end
 if ARGV[3] == '1' then
   redis.call('RESTORE', k, ARGV[5], ARGV[4], 'REPLACE')
 else
-  redis.call('DEL', k)
+  redis.call('UNLINK', k)
 end
 return 1
 "#;
