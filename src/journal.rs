@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use motia_state::adapter::gc::GcPlan;
 use motia_state::adapter::journal::{After, Image, KeyChange};
 use motia_state::export::{ExportData, ExportDocument};
 use motia_state::{Config, RedisStateAdapter};
@@ -556,4 +557,16 @@ pub fn import_changes(prefix: &str, doc: &ExportDocument) -> Vec<(Vec<u8>, After
             ([prefix.as_bytes(), &item.name].concat(), after)
         })
         .collect()
+}
+
+/// A `gc` plan for after its keys' before-images were read. `DUMP` counts as an access on a
+/// server without `CLIENT NO-TOUCH`, so an idle time measured before it can no longer tell a
+/// change: the write is then checked by size and expiry only (a change in between is in the
+/// before-image, so undo still restores the last value).
+pub fn after_capture(plan: &GcPlan) -> GcPlan {
+    let mut plan = plan.clone();
+    for k in plan.traces.iter_mut().flat_map(|t| t.keys.iter_mut()) {
+        k.idle_secs = None;
+    }
+    plan
 }

@@ -189,6 +189,10 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
         .map(|k| (k.full_key_bytes.clone(), after.clone()))
         .collect();
     before_write_confirmed(&state, "gc", changes, true, None).await?;
+    let plan = match crate::journal::current() {
+        Some(_) => crate::journal::after_capture(&plan),
+        None => plan,
+    };
     let mut progress = Progress::new("writing");
     let report = state
         .gc_apply(&plan, |done, total| progress.update(done, total))

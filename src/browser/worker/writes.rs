@@ -112,7 +112,13 @@ async fn write(
             Ok(WriteOutcome::Imported(report.written))
         }
         WriteOp::Gc { plan } => adapter
-            .gc_apply(plan, |_, _| {})
+            .gc_apply(
+                &match crate::journal::current() {
+                    Some(_) => crate::journal::after_capture(plan),
+                    None => plan.as_ref().clone(),
+                },
+                |_, _| {},
+            )
             .await
             .map(WriteOutcome::Collected)
             .map_err(e),
