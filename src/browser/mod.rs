@@ -1,6 +1,6 @@
 //! The terminal state browser: Traces, Keys and Value panes over one prefix scan.
 //!
-//! Shape (see the README's "How it works"): terminal and worker events become
+//! Shape (see "How it works" in docs/browser.md): terminal and worker events become
 //! [`action::Action`]s, the pure [`update::update`] changes the [`model::Model`] and returns
 //! effects, the [`worker`] owns the Redis connection and is the only code that awaits Redis,
 //! and [`ui`] draws the model. A concern has a file of the same name in `model/`, `update/`
@@ -17,6 +17,8 @@ pub mod model;
 pub mod owed;
 pub mod pane;
 mod signals;
+#[cfg(test)]
+pub mod svg;
 pub mod terminal;
 pub mod text;
 pub mod theme;

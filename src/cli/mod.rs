@@ -6,6 +6,8 @@ pub mod demo;
 pub mod gc;
 mod leftovers;
 pub mod progress;
+#[cfg(test)]
+mod screenshots;
 mod seed;
 mod simulate;
 pub mod stats;
