@@ -276,6 +276,11 @@ pub async fn run(
             opts.profiles = crate::profiles::Profiles::demo(&url);
             opts.profile = Some(if read_only { "demo-read-only" } else { "demo" }.into());
         }
+        if fixed {
+            // The fixed set as of its own "now", as the README's screenshots show it.
+            opts.wall_from = chrono::DateTime::from_timestamp_millis(base + SINCE_BASE_MS)
+                .map(|t| t.with_timezone(&chrono::Local).fixed_offset());
+        }
         if !fixed && opts.rescan.is_none() {
             // The simulated app keeps writing: new flows show without pressing r.
             opts.rescan = Some(Duration::from_secs(5));
