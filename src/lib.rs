@@ -7,13 +7,14 @@
 //! errors that name the key and the cause.
 //!
 //! ```no_run
-//! use motia_state::{Config, ItemsQuery, RedisStateAdapter};
+//! use motia_state::{Config, RedisStateAdapter};
 //!
 //! # async fn demo() -> motia_state::Result<()> {
 //! let state = RedisStateAdapter::connect(Config::from_env()?).await?;
+//! // Names are bytes (`Name`): Motia's string ids and any bytes a server holds.
 //! for trace in state.trace_ids().await? {
-//!     let items = state.items(&ItemsQuery::group(&trace)).await?;
-//!     println!("{trace}: {} items", items.len());
+//!     let listing = state.items_with().group(&trace).report().await?;
+//!     println!("{trace}: {} items", listing.items.len());
 //! }
 //! # Ok(()) }
 //! ```
@@ -37,7 +38,9 @@ pub use adapter::item::{
 };
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
+pub use adapter::listing::{ItemsReport, ItemsWith};
 pub use adapter::live;
+pub use adapter::name::Name;
 pub use adapter::notify;
 pub use adapter::scan::KeyScanner;
 pub use adapter::{RedisStateAdapter, Topology};

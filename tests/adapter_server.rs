@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{RedisServer, free_port};
+use common::{RedisServer, free_port, item};
 use motia_state::{Config, Error, ReconnectStrategy, RedisStateAdapter};
 use serde_json::Value;
 
@@ -90,7 +90,10 @@ async fn non_repeatable_writes_after_a_restart_run_once_on_a_fresh_connection() 
     assert_eq!(old, Some(serde_json::json!(7)));
     assert_eq!(server.cli(&["EXISTS", "motia:state:r:a"]), "0");
     server.restart();
-    let out = state.compare_and_set("r", "b", None, "1").await.unwrap();
+    let out = state
+        .compare_and_set(item(&state, "r", "b"), None, "1")
+        .await
+        .unwrap();
     assert_eq!(out, motia_state::CasOutcome::Written);
 }
 

@@ -6,6 +6,7 @@ mod common;
 
 use std::sync::OnceLock;
 
+use common::item;
 use common::term::Term;
 use common::{RedisServer, motia_state};
 use motia_state::{Config, Error, RedisStateAdapter};
@@ -225,7 +226,7 @@ async fn the_library_degrades_for_a_restricted_user() {
         "{version}"
     );
     assert!(matches!(
-        state.dbsize_report().await.unwrap_err(),
+        state.dbsize().await.unwrap_err(),
         Error::NoPerm { .. }
     ));
     // Reading works.
@@ -236,7 +237,7 @@ async fn the_library_degrades_for_a_restricted_user() {
     config.key_prefix = "motia:state:".into();
     let state = RedisStateAdapter::connect(config).await.unwrap();
     let err = state
-        .compare_and_set("acl-lib", "k", None, "1")
+        .compare_and_set(item(&state, "acl-lib", "k"), None, "1")
         .await
         .unwrap_err();
     assert!(err.is_permission(), "{err}");

@@ -489,7 +489,7 @@ pub async fn export_bytes(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ExportDocument> {
     let scan = match group {
-        Some(g) => adapter.scan_group_bytes(g)?,
+        Some(g) => adapter.scan_group(g)?,
         None => adapter.scan_all(),
     };
     let mut full = scan.collect_all_bytes().await?;

@@ -292,7 +292,7 @@ impl KeyScanner {
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let mut scan = state.scan_group("trace-1")?;
     /// while let Some(page) = scan.next_page().await? {
-    ///     let values = state.get_raw_many_full(&page).await?;
+    ///     let values = state.get_raw_many(&page).await?;
     /// }
     /// # Ok(()) }
     /// ```
