@@ -653,6 +653,58 @@ async fn items_report_lists_values_that_are_not_json() {
     );
 }
 
+#[tokio::test]
+async fn items_with_lists_a_group_by_its_bytes_parsed_or_raw_filtered_with_progress() {
+    let server = RedisServer::start();
+    let state = open(&server).await;
+    let odd = &b"o\xff"[..];
+    state.set(odd, "a", &json!({"n": 1})).await.unwrap();
+    state.set(odd, "b", &json!({"n": 5})).await.unwrap();
+    state.set("plain", "c", &json!({"n": 9})).await.unwrap();
+    server.set_raw(&full("plain", "bad"), "{not json");
+
+    let big = state
+        .items_with()
+        .group(odd)
+        .filter("n gt 2".parse().unwrap())
+        .report()
+        .await
+        .unwrap();
+    assert_eq!(big.items.len(), 1, "{big:?}");
+    assert_eq!(big.items[0].group_id_bytes, odd);
+    assert_eq!(big.items[0].group_id, "o\\xff");
+    assert_eq!(big.items[0].value, json!({"n": 5}));
+
+    // Raw: the stored text, the same filter, the keys without JSON reported, progress told.
+    let mut calls = Vec::new();
+    let raw = state
+        .items_with()
+        .filter("n gt 2".parse().unwrap())
+        .raw()
+        .on_progress(|done, total| calls.push((done, total)))
+        .report()
+        .await
+        .unwrap();
+    let mut got: Vec<(String, String)> = raw
+        .items
+        .iter()
+        .map(|i| (format!("{}/{}", i.group_id, i.key), i.json.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("o\\xff/b".to_string(), r#"{"n":5}"#.to_string()),
+            ("plain/c".to_string(), r#"{"n":9}"#.to_string()),
+        ]
+    );
+    assert_eq!(raw.not_json, vec![full("plain", "bad")]);
+    assert_eq!(calls.last(), Some(&(4, 4)), "every key read: {calls:?}");
+
+    let err = state.items_with().group("a:b").report().await.unwrap_err();
+    assert!(matches!(err, Error::InvalidGroupId { .. }), "{err:?}");
+}
+
 // ---------------------------------------------------------------- TTL
 
 #[tokio::test]
