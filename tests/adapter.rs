@@ -980,10 +980,10 @@ async fn scan_pages_return_every_key_once_and_end_only_at_cursor_zero() {
                     empty_pages += 1;
                 }
                 for k in a {
-                    *seen.entry(k).or_default() += 1;
+                    *seen.entry(String::from_utf8(k).unwrap()).or_default() += 1;
                 }
                 for k in b {
-                    *raw_seen.entry(k).or_default() += 1;
+                    *raw_seen.entry(String::from_utf8(k).unwrap()).or_default() += 1;
                 }
                 // Both walks issue the same SCANs, so they end together, at cursor 0 only.
                 assert_eq!(dedup.is_done(), raw.is_done());

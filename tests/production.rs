@@ -231,7 +231,7 @@ async fn the_library_degrades_for_a_restricted_user() {
     ));
     // Reading works.
     let keys = state.scan_all().collect_all().await.unwrap();
-    assert!(keys.iter().all(|k| k.starts_with("motia:state:")));
+    assert!(keys.iter().all(|k| k.starts_with(b"motia:state:")));
     // Compare-and-set needs SET inside the script: refused, by name of the cause.
     let mut config = Config::from_url(&reader()).unwrap();
     config.key_prefix = "motia:state:".into();

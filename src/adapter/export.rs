@@ -492,7 +492,7 @@ pub async fn export_bytes(
         Some(g) => adapter.scan_group(g)?,
         None => adapter.scan_all(),
     };
-    let mut full = scan.collect_all_bytes().await?;
+    let mut full = scan.collect_all().await?;
     full.sort();
     let prefix_len = adapter.key_space().prefix().len();
     let total = full.len() as u64;

@@ -173,7 +173,7 @@ impl RedisStateAdapter {
     /// ```
     pub async fn expire_group(&self, group: impl AsRef<[u8]>, expiry: Expiry) -> Result<u64> {
         self.ensure_writable("expire")?;
-        let full = self.scan_group(group)?.collect_all_bytes().await?;
+        let full = self.scan_group(group)?.collect_all().await?;
         self.expire_keys(&full, expiry).await
     }
 

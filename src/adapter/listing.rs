@@ -311,7 +311,7 @@ impl RedisStateAdapter {
         let mut done = 0u64;
         loop {
             // Exact bytes: a name that is not UTF-8 is an item like any other.
-            let page = scan.next_page_bytes().await?;
+            let page = scan.next_page().await?;
             let scan_done = page.is_none();
             buffer.extend(page.unwrap_or_default());
             while buffer.len() >= self.config.batch_size || (scan_done && !buffer.is_empty()) {

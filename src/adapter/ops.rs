@@ -284,7 +284,7 @@ impl RedisStateAdapter {
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let full_keys = state.scan_group("trace-1")?.collect_all().await?;
     /// let metas = state.key_meta(&full_keys, None).await?;
-    /// let odd = state.scan_group(b"o\xff")?.collect_all_bytes().await?;
+    /// let odd = state.scan_group(b"o\xff")?.collect_all().await?;
     /// # Ok(()) }
     /// ```
     pub fn scan_group(&self, group: impl AsRef<[u8]>) -> Result<KeyScanner> {
@@ -306,7 +306,7 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn keys(&self, group: impl AsRef<[u8]>) -> Result<Vec<Name>> {
-        let full = self.scan_group(group)?.collect_all_bytes().await?;
+        let full = self.scan_group(group)?.collect_all().await?;
         Ok(full
             .iter()
             .filter_map(|k| self.keys.split_bytes(k).map(|(_, key)| Name::from(key)))
@@ -354,7 +354,7 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn get_group_entries(&self, group: impl AsRef<[u8]>) -> Result<Vec<(Name, Value)>> {
-        let full = self.scan_group(group)?.collect_all_bytes().await?;
+        let full = self.scan_group(group)?.collect_all().await?;
         let values = self.mget(&full).await?;
         let mut out = Vec::with_capacity(full.len());
         for (k, v) in full.iter().zip(values) {
@@ -381,7 +381,7 @@ impl RedisStateAdapter {
     /// ```
     pub async fn get_group<T: DeserializeOwned>(&self, group: impl AsRef<[u8]>) -> Result<Vec<T>> {
         // Every key, also those that are not UTF-8: getGroup returns values, not names.
-        let full = self.scan_group(group)?.collect_all_bytes().await?;
+        let full = self.scan_group(group)?.collect_all().await?;
         let values = self.mget(&full).await?;
         let mut out = Vec::with_capacity(full.len());
         for (k, v) in full.iter().zip(values) {
@@ -429,7 +429,7 @@ impl RedisStateAdapter {
     /// ```
     pub async fn clear(&self, group: impl AsRef<[u8]>) -> Result<u64> {
         self.ensure_writable("clear")?;
-        let full = self.scan_group(group)?.collect_all_bytes().await?;
+        let full = self.scan_group(group)?.collect_all().await?;
         self.unlink_keys(&full).await
     }
 
@@ -450,7 +450,7 @@ impl RedisStateAdapter {
         let mut scan = self.scan_all().allow_duplicates();
         let mut seen = HashSet::new();
         let mut ids = Vec::new();
-        while let Some(page) = scan.next_page_bytes().await? {
+        while let Some(page) = scan.next_page().await? {
             for k in &page {
                 if let Some((group, _)) = self.keys.split_bytes(k)
                     && !seen.contains(group)
@@ -476,7 +476,7 @@ impl RedisStateAdapter {
     pub async fn trace_counts(&self) -> Result<BTreeMap<Name, u64>> {
         let mut counts: BTreeMap<Name, u64> = BTreeMap::new();
         let mut scan = self.scan_all();
-        while let Some(page) = scan.next_page_bytes().await? {
+        while let Some(page) = scan.next_page().await? {
             for k in &page {
                 if let Some((group, _)) = self.keys.split_bytes(k) {
                     match counts.get_mut(group) {

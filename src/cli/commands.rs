@@ -565,7 +565,7 @@ async fn clear(state: RedisStateAdapter, trace: &[u8]) -> Outcome {
     let mut progress = Progress::new("scanning");
     let mut scan = state.scan_group(trace)?;
     let mut full = Vec::new();
-    while let Some(page) = scan.next_page_bytes().await? {
+    while let Some(page) = scan.next_page().await? {
         full.extend(page);
         progress.update(full.len() as u64, 0);
     }
@@ -630,7 +630,7 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
             }
         }
         _ => {
-            let full = state.scan_group(&trace)?.collect_all_bytes().await?;
+            let full = state.scan_group(&trace)?.collect_all().await?;
             if full.is_empty() {
                 return Err(Failure::no_trace(&trace));
             }

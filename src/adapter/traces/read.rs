@@ -734,6 +734,10 @@ impl RedisStateAdapter {
             ))
             .await?;
             for (k, v) in chunk.iter().zip(values) {
+                // A queue name that is not UTF-8 is no Motia queue.
+                let Ok(k) = std::str::from_utf8(k) else {
+                    continue;
+                };
                 if let Some(d) = v.and_then(|b| DeadLetter::parse(k, &b)) {
                     out.push(d);
                 }
