@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use super::RedisStateAdapter;
+use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::Result;
 use crate::adapter::escape;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::RedisStateAdapter;
+use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;
@@ -24,7 +24,7 @@ if v then redis.call('DEL', KEYS[1]) end
 return v";
 
 impl RedisStateAdapter {
-    pub(super) fn ensure_writable(&self, operation: &'static str) -> Result<()> {
+    pub(in crate::adapter) fn ensure_writable(&self, operation: &'static str) -> Result<()> {
         if self.config.read_only {
             Err(Error::ReadOnly { operation })
         } else {
@@ -33,7 +33,7 @@ impl RedisStateAdapter {
     }
 
     /// Replaces a WRONGTYPE error by one that names the type found.
-    pub(super) async fn explain(&self, err: Error, full_key: &[u8]) -> Error {
+    pub(in crate::adapter) async fn explain(&self, err: Error, full_key: &[u8]) -> Error {
         if let Error::Redis { source, .. } = &err
             && source.code() == Some("WRONGTYPE")
         {
