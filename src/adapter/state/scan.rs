@@ -28,7 +28,7 @@ use crate::adapter::error::{Error, Result};
 /// let mut scan = adapter.scan_all();
 /// while let Some(page) = scan.next_page().await? {
 ///     for key in page {
-///         println!("{key}");
+///         println!("{}", motia_state::escape::name(&key));
 ///     }
 /// }
 /// # Ok(()) }
@@ -259,7 +259,7 @@ impl KeyScanner {
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let total = state.dbsize().await?;
+    /// let total = state.dbsize().await?.keys;
     /// let mut scan = state.scan_all();
     /// while scan.next_page().await?.is_some() {
     ///     eprint!("\r{}/{total} keys", scan.keys_seen());
