@@ -231,7 +231,7 @@ async fn adapter_scan(cluster: &RedisCluster, n: usize) -> Duration {
     let t = Instant::now();
     let mut scanner = state.scan_all().allow_duplicates();
     let mut total = 0usize;
-    while let Some(page) = scanner.next_page_bytes().await.unwrap() {
+    while let Some(page) = scanner.next_page().await.unwrap() {
         total += page.len();
     }
     let d = t.elapsed();

@@ -27,6 +27,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Names are bytes: trace ids and keys go in as `&str` or bytes and come out as [`Name`], so one
+//! method serves Motia's names and any a server holds. Listing items with options (a group,
+//! filters, raw text, progress) is [`RedisStateAdapter::items_with`].
+//!
 //! The [`adapter`] module has the rest: TTLs, compare-and-set, scans, Motia's trace records
 //! ([`adapter::traces`]), stats and gc, [`export`], [`live`] notifications.
 
@@ -49,7 +53,9 @@ pub use adapter::item::{
 };
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
+pub use adapter::listing::{ItemsReport, ItemsWith};
 pub use adapter::live;
+pub use adapter::name::Name;
 pub use adapter::notify;
 pub use adapter::scan::KeyScanner;
 pub use adapter::{RedisStateAdapter, Topology};

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::RedisServer;
+use common::{RedisServer, item};
 use motia_state::export::{self, ExportData, ExportDocument};
 use motia_state::{
     CasOutcome, Config, Error, Expiry, ItemsQuery, RedisStateAdapter, StateFilter, Ttl, ValueType,
@@ -111,7 +111,11 @@ async fn every_json_type_round_trips_and_is_stored_as_json_stringify_would() {
             *stored,
             "stored text of {input}"
         );
-        let raw = state.get_raw("types", &key).await.unwrap().unwrap();
+        let raw = state
+            .get_raw(item(&state, "types", &key))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(raw, stored.as_bytes(), "get_raw of {input}");
         let back: Value = state.get("types", &key).await.unwrap().unwrap();
         assert_eq!(back, value, "get of {input}");
@@ -123,7 +127,10 @@ async fn every_json_type_round_trips_and_is_stored_as_json_stringify_would() {
         } else {
             stored
         };
-        let compact = state.set_json("types", &key2, input, None).await.unwrap();
+        let compact = state
+            .set_json(item(&state, "types", &key2), input, None)
+            .await
+            .unwrap();
         assert_eq!(compact, *as_written);
         assert_eq!(server.cli(&["GET", &full("types", &key2)]), *as_written);
     }
@@ -181,14 +188,35 @@ async fn a_value_read_and_written_back_is_byte_identical() {
     let stored = r#"{"z":1,"a":{"big":123456789012345678901234567890,"e":1e+21,"small":1.5e-7,"f":0.30000000000000004},"s":"Zoë \"q\" \\ \n 🎉","l":[null,true,false,-0.25]}"#;
     server.set_raw(&full("rt", "doc"), stored);
 
-    let raw = state.get_raw("rt", "doc").await.unwrap().unwrap();
+    let raw = state
+        .get_raw(item(&state, "rt", "doc"))
+        .await
+        .unwrap()
+        .unwrap();
     let text = String::from_utf8(raw.clone()).unwrap();
-    state.set_json("rt", "doc", &text, None).await.unwrap();
-    assert_eq!(state.get_raw("rt", "doc").await.unwrap().unwrap(), raw);
+    state
+        .set_json(item(&state, "rt", "doc"), &text, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        state
+            .get_raw(item(&state, "rt", "doc"))
+            .await
+            .unwrap()
+            .unwrap(),
+        raw
+    );
 
     let value: Value = state.get("rt", "doc").await.unwrap().unwrap();
     state.set("rt", "doc", &value).await.unwrap();
-    assert_eq!(state.get_raw("rt", "doc").await.unwrap().unwrap(), raw);
+    assert_eq!(
+        state
+            .get_raw(item(&state, "rt", "doc"))
+            .await
+            .unwrap()
+            .unwrap(),
+        raw
+    );
     assert_eq!(server.cli(&["GET", &full("rt", "doc")]), stored);
 }
 
@@ -252,10 +280,21 @@ async fn missing_keys_are_none() {
     let server = RedisServer::start();
     let state = open(&server).await;
     assert_eq!(state.get::<Value>("nope", "k").await.unwrap(), None);
-    assert_eq!(state.get_raw("nope", "k").await.unwrap(), None);
+    assert_eq!(
+        state.get_raw(item(&state, "nope", "k")).await.unwrap(),
+        None
+    );
     assert_eq!(state.delete("nope", "k").await.unwrap(), None);
-    assert_eq!(state.ttl("nope", "k").await.unwrap(), Ttl::Missing);
-    assert!(!state.expire("nope", "k", Expiry::Persist).await.unwrap());
+    assert_eq!(
+        state.ttl(item(&state, "nope", "k")).await.unwrap(),
+        Ttl::Missing
+    );
+    assert!(
+        !state
+            .expire(item(&state, "nope", "k"), Expiry::Persist)
+            .await
+            .unwrap()
+    );
     assert!(state.keys("nope").await.unwrap().is_empty());
     assert!(state.get_group::<Value>("nope").await.unwrap().is_empty());
     assert_eq!(state.clear("nope").await.unwrap(), 0);
@@ -284,14 +323,13 @@ async fn bad_group_ids_and_empty_keys_are_refused_and_write_nothing() {
             assert!(msg.contains("':'"), "{msg}");
         }
         assert!(state.get::<Value>(group, "k").await.is_err());
-        assert!(state.set_json(group, "k", "1", None).await.is_err());
+        assert!(state.key_space().full_key(group, "k").is_err());
         assert!(state.delete(group, "k").await.is_err());
         assert!(state.keys(group).await.is_err());
         assert!(state.clear(group).await.is_err());
         assert!(state.get_group::<Value>(group).await.is_err());
         assert!(state.items(&ItemsQuery::group(group)).await.is_err());
         assert!(state.expire_group(group, Expiry::Persist).await.is_err());
-        assert!(state.compare_and_set(group, "k", None, "1").await.is_err());
     }
     let err = state.set("g", "", &1).await.unwrap_err();
     assert!(matches!(err, Error::EmptyKey { .. }), "{err:?}");
@@ -325,7 +363,11 @@ async fn delete_returns_the_old_value_and_removes_the_key() {
 
     state.set("del", "s", "text").await.unwrap();
     assert_eq!(
-        state.delete_raw("del", "s").await.unwrap().unwrap(),
+        state
+            .delete_raw(item(&state, "del", "s"))
+            .await
+            .unwrap()
+            .unwrap(),
         br#""text""#
     );
     // A value that is not JSON comes back as its text.
@@ -367,6 +409,7 @@ async fn group_operations_are_scoped_to_one_group() {
         .await
         .unwrap()
         .into_iter()
+        .map(|(k, v)| (k.to_str().unwrap().to_owned(), v))
         .collect();
     assert_eq!(
         entries,
@@ -455,7 +498,7 @@ async fn trace_ids_each_once_over_many_pages() {
     assert_eq!(sorted(ids), expected);
     let counts = state.trace_counts().await.unwrap();
     for t in 0..40u64 {
-        assert_eq!(counts[&format!("t{t}")], t % 5 + 1);
+        assert_eq!(counts[format!("t{t}").as_bytes()], t % 5 + 1);
     }
 }
 
@@ -601,13 +644,65 @@ async fn items_report_lists_values_that_are_not_json() {
     server.set_raw(&full("r", "bad"), "{not json");
     server.set_raw(&full("r", "empty"), "");
     server.cli(&["HSET", &full("r", "hash"), "f", "v"]);
-    let (items, skipped) = state.items_report(&ItemsQuery::group("r")).await.unwrap();
-    assert_eq!(item_keys(&items), ["r/good"]);
-    assert_eq!(skipped, vec![full("r", "bad")]);
+    let report = state.items_with().group("r").report().await.unwrap();
+    assert_eq!(item_keys(&report.items), ["r/good"]);
+    assert_eq!(report.not_json, vec![full("r", "bad")]);
     assert_eq!(
         item_keys(&state.items(&ItemsQuery::all()).await.unwrap()),
         ["r/good"]
     );
+}
+
+#[tokio::test]
+async fn items_with_lists_a_group_by_its_bytes_parsed_or_raw_filtered_with_progress() {
+    let server = RedisServer::start();
+    let state = open(&server).await;
+    let odd = &b"o\xff"[..];
+    state.set(odd, "a", &json!({"n": 1})).await.unwrap();
+    state.set(odd, "b", &json!({"n": 5})).await.unwrap();
+    state.set("plain", "c", &json!({"n": 9})).await.unwrap();
+    server.set_raw(&full("plain", "bad"), "{not json");
+
+    let big = state
+        .items_with()
+        .group(odd)
+        .filter("n gt 2".parse().unwrap())
+        .report()
+        .await
+        .unwrap();
+    assert_eq!(big.items.len(), 1, "{big:?}");
+    assert_eq!(big.items[0].group_id_bytes, odd);
+    assert_eq!(big.items[0].group_id, "o\\xff");
+    assert_eq!(big.items[0].value, json!({"n": 5}));
+
+    // Raw: the stored text, the same filter, the keys without JSON reported, progress told.
+    let mut calls = Vec::new();
+    let raw = state
+        .items_with()
+        .filter("n gt 2".parse().unwrap())
+        .raw()
+        .on_progress(|done, total| calls.push((done, total)))
+        .report()
+        .await
+        .unwrap();
+    let mut got: Vec<(String, String)> = raw
+        .items
+        .iter()
+        .map(|i| (format!("{}/{}", i.group_id, i.key), i.json.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("o\\xff/b".to_string(), r#"{"n":5}"#.to_string()),
+            ("plain/c".to_string(), r#"{"n":9}"#.to_string()),
+        ]
+    );
+    assert_eq!(raw.not_json, vec![full("plain", "bad")]);
+    assert_eq!(calls.last(), Some(&(4, 4)), "every key read: {calls:?}");
+
+    let err = state.items_with().group("a:b").report().await.unwrap_err();
+    assert!(matches!(err, Error::InvalidGroupId { .. }), "{err:?}");
 }
 
 // ---------------------------------------------------------------- TTL
@@ -617,33 +712,36 @@ async fn configured_ttl_is_set_and_refreshed_by_set() {
     let server = RedisServer::start();
     let state = open_with(&server, |c| c.ttl = Some(1000)).await;
     state.set("ttl", "k", &1).await.unwrap();
-    let left = secs_left(state.ttl("ttl", "k").await.unwrap());
+    let left = secs_left(state.ttl(item(&state, "ttl", "k")).await.unwrap());
     assert!((900..=1000).contains(&left), "{left}");
     let cli_ttl: u64 = server.cli(&["TTL", &full("ttl", "k")]).parse().unwrap();
     assert!((900..=1000).contains(&cli_ttl), "{cli_ttl}");
 
     assert!(
         state
-            .expire("ttl", "k", Expiry::After(Duration::from_secs(50)))
+            .expire(
+                item(&state, "ttl", "k"),
+                Expiry::After(Duration::from_secs(50))
+            )
             .await
             .unwrap()
     );
-    assert!(secs_left(state.ttl("ttl", "k").await.unwrap()) <= 50);
+    assert!(secs_left(state.ttl(item(&state, "ttl", "k")).await.unwrap()) <= 50);
     state.set("ttl", "k", &2).await.unwrap();
-    let left = secs_left(state.ttl("ttl", "k").await.unwrap());
+    let left = secs_left(state.ttl(item(&state, "ttl", "k")).await.unwrap());
     assert!(left > 900, "set refreshes the TTL: {left}");
     // A per-call TTL wins over the configured one.
     state
         .set_with_ttl("ttl", "k", &3, Some(Duration::from_secs(20)))
         .await
         .unwrap();
-    assert!(secs_left(state.ttl("ttl", "k").await.unwrap()) <= 20);
+    assert!(secs_left(state.ttl(item(&state, "ttl", "k")).await.unwrap()) <= 20);
     // compare_and_set creating a key uses the configured TTL.
     state
-        .compare_and_set("ttl", "new", None, "1")
+        .compare_and_set(item(&state, "ttl", "new"), None, "1")
         .await
         .unwrap();
-    assert!(secs_left(state.ttl("ttl", "new").await.unwrap()) > 900);
+    assert!(secs_left(state.ttl(item(&state, "ttl", "new")).await.unwrap()) > 900);
 }
 
 #[tokio::test]
@@ -654,12 +752,22 @@ async fn plain_set_drops_an_existing_ttl() {
         .set_with_ttl("ttl", "k", &1, Some(Duration::from_secs(100)))
         .await
         .unwrap();
-    assert!(secs_left(state.ttl("ttl", "k").await.unwrap()) <= 100);
+    assert!(secs_left(state.ttl(item(&state, "ttl", "k")).await.unwrap()) <= 100);
     assert_eq!(state.get::<i32>("ttl", "k").await.unwrap(), Some(1));
     state.set("ttl", "k", &2).await.unwrap();
-    assert_eq!(state.ttl("ttl", "k").await.unwrap(), Ttl::Persistent);
+    assert_eq!(
+        state.ttl(item(&state, "ttl", "k")).await.unwrap(),
+        Ttl::Persistent
+    );
     assert_eq!(server.cli(&["TTL", &full("ttl", "k")]), "-1");
-    assert_eq!(state.ttl("ttl", "k").await.unwrap().as_redis_secs(), -1);
+    assert_eq!(
+        state
+            .ttl(item(&state, "ttl", "k"))
+            .await
+            .unwrap()
+            .as_redis_secs(),
+        -1
+    );
 
     // Sub-second TTLs go out as PX.
     state
@@ -669,10 +777,14 @@ async fn plain_set_drops_an_existing_ttl() {
     let pttl: u64 = server.cli(&["PTTL", &full("ttl", "ms")]).parse().unwrap();
     assert!(pttl > 80_000 && pttl <= 90_500, "{pttl}");
     state
-        .set_json("ttl", "j", "[1]", Some(Duration::from_secs(30)))
+        .set_json(
+            item(&state, "ttl", "j"),
+            "[1]",
+            Some(Duration::from_secs(30)),
+        )
         .await
         .unwrap();
-    assert!(secs_left(state.ttl("ttl", "j").await.unwrap()) <= 30);
+    assert!(secs_left(state.ttl(item(&state, "ttl", "j")).await.unwrap()) <= 30);
 }
 
 #[tokio::test]
@@ -687,20 +799,37 @@ async fn expire_persist_and_expire_group() {
 
     assert!(
         state
-            .expire("eg", "a", Expiry::After(Duration::from_secs(60)))
+            .expire(
+                item(&state, "eg", "a"),
+                Expiry::After(Duration::from_secs(60))
+            )
             .await
             .unwrap()
     );
-    assert!(secs_left(state.ttl("eg", "a").await.unwrap()) <= 60);
-    assert!(state.expire("eg", "a", Expiry::Persist).await.unwrap());
-    assert_eq!(state.ttl("eg", "a").await.unwrap(), Ttl::Persistent);
+    assert!(secs_left(state.ttl(item(&state, "eg", "a")).await.unwrap()) <= 60);
     assert!(
-        !state.persist("eg", "a").await.unwrap(),
+        state
+            .expire(item(&state, "eg", "a"), Expiry::Persist)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        state.ttl(item(&state, "eg", "a")).await.unwrap(),
+        Ttl::Persistent
+    );
+    assert!(
+        !state
+            .expire(item(&state, "eg", "a"), Expiry::Persist)
+            .await
+            .unwrap(),
         "nothing to persist"
     );
     assert!(
         !state
-            .expire("eg", "missing", Expiry::After(Duration::from_secs(5)))
+            .expire(
+                item(&state, "eg", "missing"),
+                Expiry::After(Duration::from_secs(5))
+            )
             .await
             .unwrap()
     );
@@ -713,10 +842,16 @@ async fn expire_persist_and_expire_group() {
         3
     );
     for k in ["a", "b", "c"] {
-        assert!(secs_left(state.ttl("eg", k).await.unwrap()) <= 600);
+        assert!(secs_left(state.ttl(item(&state, "eg", k)).await.unwrap()) <= 600);
     }
-    assert_eq!(state.ttl("eg2", "a").await.unwrap(), Ttl::Persistent);
-    assert_eq!(state.ttl("egg", "a").await.unwrap(), Ttl::Persistent);
+    assert_eq!(
+        state.ttl(item(&state, "eg2", "a")).await.unwrap(),
+        Ttl::Persistent
+    );
+    assert_eq!(
+        state.ttl(item(&state, "egg", "a")).await.unwrap(),
+        Ttl::Persistent
+    );
     assert_eq!(state.expire_group("eg", Expiry::Persist).await.unwrap(), 3);
     assert_eq!(state.expire_group("eg", Expiry::Persist).await.unwrap(), 0);
     assert_eq!(server.cli(&["TTL", &full("eg", "b")]), "-1");
@@ -781,7 +916,11 @@ async fn invalid_stored_json_and_wrong_types_name_the_key() {
     assert!(msg.contains("line 1"), "{msg}");
     // get_raw still shows what is there.
     assert_eq!(
-        state.get_raw("bad", "json").await.unwrap().unwrap(),
+        state
+            .get_raw(item(&state, "bad", "json"))
+            .await
+            .unwrap()
+            .unwrap(),
         b"{\"a\": "
     );
     let err = state.get_group::<Value>("bad").await.unwrap_err();
@@ -799,7 +938,7 @@ async fn invalid_stored_json_and_wrong_types_name_the_key() {
             err.to_string(),
             format!("{} holds a Redis {found}, not a string", full("wt", key))
         );
-        let err = state.get_raw("wt", key).await.unwrap_err();
+        let err = state.get_raw(item(&state, "wt", key)).await.unwrap_err();
         assert!(matches!(err, Error::WrongType { .. }), "{err:?}");
         let err = state.delete("wt", key).await.unwrap_err();
         assert!(matches!(err, Error::WrongType { .. }), "{err:?}");
@@ -841,10 +980,10 @@ async fn scan_pages_return_every_key_once_and_end_only_at_cursor_zero() {
                     empty_pages += 1;
                 }
                 for k in a {
-                    *seen.entry(k).or_default() += 1;
+                    *seen.entry(String::from_utf8(k).unwrap()).or_default() += 1;
                 }
                 for k in b {
-                    *raw_seen.entry(k).or_default() += 1;
+                    *raw_seen.entry(String::from_utf8(k).unwrap()).or_default() += 1;
                 }
                 // Both walks issue the same SCANs, so they end together, at cursor 0 only.
                 assert_eq!(dedup.is_done(), raw.is_done());
@@ -888,28 +1027,48 @@ async fn get_window_is_bounded_and_typed() {
     let state = open(&server).await;
     let big: String = "x".repeat(10_000);
     state.set("w", "big", &big).await.unwrap();
-    let w = state.get_window("w", "big", 100).await.unwrap().unwrap();
+    let w = state
+        .get_window(item(&state, "w", "big"), 100)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(w.total_len, 10_002);
     assert_eq!(w.bytes.len(), 100);
     assert_eq!(&w.bytes[..3], b"\"xx");
     assert!(!w.is_complete());
     let w = state
-        .get_window("w", "big", 1 << 20)
+        .get_window(item(&state, "w", "big"), 1 << 20)
         .await
         .unwrap()
         .unwrap();
     assert!(w.is_complete());
-    assert_eq!(w.bytes, state.get_raw("w", "big").await.unwrap().unwrap());
+    assert_eq!(
+        w.bytes,
+        state
+            .get_raw(item(&state, "w", "big"))
+            .await
+            .unwrap()
+            .unwrap()
+    );
 
-    assert_eq!(state.get_window("w", "missing", 10).await.unwrap(), None);
+    assert_eq!(
+        state
+            .get_window(item(&state, "w", "missing"), 10)
+            .await
+            .unwrap(),
+        None
+    );
     server.cli(&["RPUSH", &full("w", "list"), "a"]);
-    let err = state.get_window("w", "list", 10).await.unwrap_err();
+    let err = state
+        .get_window(item(&state, "w", "list"), 10)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, Error::WrongType { found, .. } if found == "list"),
         "{err:?}"
     );
     let w = state
-        .get_window_full(&full("w", "big"), 0)
+        .get_window(&full("w", "big"), 0)
         .await
         .unwrap()
         .unwrap();
@@ -930,7 +1089,7 @@ async fn key_meta_reports_type_length_and_ttl() {
         .iter()
         .map(|k| full("m", k))
         .collect();
-    let meta = state.key_meta(&keys).await.unwrap();
+    let meta = state.key_meta(&keys, None).await.unwrap();
     assert_eq!(meta.len(), 4);
     assert_eq!(
         meta.iter().map(|m| m.full_key.as_str()).collect::<Vec<_>>(),
@@ -961,12 +1120,15 @@ async fn compare_and_set_writes_only_over_what_was_loaded() {
         .set_with_ttl("cas", "k", &json!({"a": 1}), Some(Duration::from_secs(500)))
         .await
         .unwrap();
-    let loaded = state.get_raw("cas", "k").await.unwrap().unwrap();
+    let loaded = state
+        .get_raw(item(&state, "cas", "k"))
+        .await
+        .unwrap()
+        .unwrap();
 
     let out = state
         .compare_and_set(
-            "cas",
-            "k",
+            item(&state, "cas", "k"),
             Some(&loaded),
             "{\n  \"a\": 2,\n  \"b\": [1, 2]\n}",
         )
@@ -978,13 +1140,13 @@ async fn compare_and_set_writes_only_over_what_was_loaded() {
         r#"{"a":2,"b":[1,2]}"#
     );
     assert!(
-        secs_left(state.ttl("cas", "k").await.unwrap()) <= 500,
+        secs_left(state.ttl(item(&state, "cas", "k")).await.unwrap()) <= 500,
         "KEEPTTL"
     );
 
     // The old bytes no longer match: nothing written, the current bytes come back.
     let out = state
-        .compare_and_set("cas", "k", Some(&loaded), "3")
+        .compare_and_set(item(&state, "cas", "k"), Some(&loaded), "3")
         .await
         .unwrap();
     assert_eq!(
@@ -997,32 +1159,42 @@ async fn compare_and_set_writes_only_over_what_was_loaded() {
     );
 
     // expected = None: create only.
-    let out = state.compare_and_set("cas", "k", None, "4").await.unwrap();
+    let out = state
+        .compare_and_set(item(&state, "cas", "k"), None, "4")
+        .await
+        .unwrap();
     assert!(matches!(out, CasOutcome::Conflict(Some(_))), "{out:?}");
     assert_eq!(
         server.cli(&["GET", &full("cas", "k")]),
         r#"{"a":2,"b":[1,2]}"#
     );
     let out = state
-        .compare_and_set("cas", "new", None, " \"fresh\" ")
+        .compare_and_set(item(&state, "cas", "new"), None, " \"fresh\" ")
         .await
         .unwrap();
     assert_eq!(out, CasOutcome::Written);
     assert_eq!(server.cli(&["GET", &full("cas", "new")]), r#""fresh""#);
-    assert_eq!(state.ttl("cas", "new").await.unwrap(), Ttl::Persistent);
+    assert_eq!(
+        state.ttl(item(&state, "cas", "new")).await.unwrap(),
+        Ttl::Persistent
+    );
 
     // Expected a value, but the key is gone.
     let out = state
-        .compare_and_set("cas", "gone", Some(b"1"), "2")
+        .compare_and_set(item(&state, "cas", "gone"), Some(b"1"), "2")
         .await
         .unwrap();
     assert_eq!(out, CasOutcome::Conflict(None));
     assert_eq!(server.cli(&["EXISTS", &full("cas", "gone")]), "0");
 
     // Invalid JSON: line and column, nothing written.
-    let current = state.get_raw("cas", "k").await.unwrap().unwrap();
+    let current = state
+        .get_raw(item(&state, "cas", "k"))
+        .await
+        .unwrap()
+        .unwrap();
     let err = state
-        .compare_and_set("cas", "k", Some(&current), "{\n  \"a\": ,\n}")
+        .compare_and_set(item(&state, "cas", "k"), Some(&current), "{\n  \"a\": ,\n}")
         .await
         .unwrap_err();
     match &err {
@@ -1033,20 +1205,34 @@ async fn compare_and_set_writes_only_over_what_was_loaded() {
         err.to_string(),
         "invalid JSON at line 2, column 8: expected value"
     );
-    assert_eq!(state.get_raw("cas", "k").await.unwrap().unwrap(), current);
+    assert_eq!(
+        state
+            .get_raw(item(&state, "cas", "k"))
+            .await
+            .unwrap()
+            .unwrap(),
+        current
+    );
     assert!(
         state
-            .compare_and_set("cas", "x", None, "nope")
+            .compare_and_set(item(&state, "cas", "x"), None, "nope")
             .await
             .is_err()
     );
     assert_eq!(server.cli(&["EXISTS", &full("cas", "x")]), "0");
-    assert!(state.set_json("cas", "x", "[1,", None).await.is_err());
+    assert!(
+        state
+            .set_json(item(&state, "cas", "x"), "[1,", None)
+            .await
+            .is_err()
+    );
     assert_eq!(server.cli(&["EXISTS", &full("cas", "x")]), "0");
 
     // A hash under the key is named, not overwritten.
     server.cli(&["HSET", &full("cas", "h"), "f", "v"]);
-    let err = state.compare_and_set("cas", "h", Some(b"1"), "2").await;
+    let err = state
+        .compare_and_set(item(&state, "cas", "h"), Some(b"1"), "2")
+        .await;
     match err {
         Err(Error::WrongType { found, .. }) => assert_eq!(found, "hash"),
         Ok(CasOutcome::Conflict(_)) => {}
@@ -1063,8 +1249,7 @@ async fn export_import_round_trip_with_raw_values_and_ttls() {
     let src = open(&server).await;
     let dst = open_with(&server, |c| c.key_prefix = "copy:".into()).await;
     src.set_json(
-        "ex",
-        "order",
+        item(&src, "ex", "order"),
         r#"{"z":1,"a":123456789012345678901234567890,"s":"Zoë\n"}"#,
         None,
     )
@@ -1182,7 +1367,7 @@ async fn read_only_refuses_every_write_and_changes_nothing() {
         server.cli(&["GET", &full("ro", "p")]),
         server.cli(&["TTL", &full("ro", "p")]),
     );
-    let loaded = ro.get_raw("ro", "k").await.unwrap().unwrap();
+    let loaded = ro.get_raw(item(&ro, "ro", "k")).await.unwrap().unwrap();
     let doc = export::export(&ro, None, |_, _| {}).await.unwrap();
 
     let refusals: Vec<(&str, Error)> = vec![
@@ -1196,18 +1381,28 @@ async fn read_only_refuses_every_write_and_changes_nothing() {
         ),
         (
             "set_json",
-            ro.set_json("ro", "k", "1", None).await.unwrap_err(),
-        ),
-        ("delete", ro.delete("ro", "k").await.unwrap_err()),
-        ("delete_raw", ro.delete_raw("ro", "k").await.unwrap_err()),
-        ("clear", ro.clear("ro").await.unwrap_err()),
-        (
-            "expire",
-            ro.expire("ro", "k", Expiry::After(Duration::from_secs(5)))
+            ro.set_json(item(&ro, "ro", "k"), "1", None)
                 .await
                 .unwrap_err(),
         ),
-        ("persist", ro.persist("ro", "k").await.unwrap_err()),
+        ("delete", ro.delete("ro", "k").await.unwrap_err()),
+        (
+            "delete_raw",
+            ro.delete_raw(item(&ro, "ro", "k")).await.unwrap_err(),
+        ),
+        ("clear", ro.clear("ro").await.unwrap_err()),
+        (
+            "expire",
+            ro.expire(item(&ro, "ro", "k"), Expiry::After(Duration::from_secs(5)))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "persist",
+            ro.expire(item(&ro, "ro", "k"), Expiry::Persist)
+                .await
+                .unwrap_err(),
+        ),
         (
             "expire_group",
             ro.expire_group("ro", Expiry::Persist).await.unwrap_err(),
@@ -1220,13 +1415,13 @@ async fn read_only_refuses_every_write_and_changes_nothing() {
         ),
         (
             "compare_and_set",
-            ro.compare_and_set("ro", "k", Some(&loaded), "5")
+            ro.compare_and_set(item(&ro, "ro", "k"), Some(&loaded), "5")
                 .await
                 .unwrap_err(),
         ),
         (
             "compare_and_set create",
-            ro.compare_and_set("ro", "new", None, "5")
+            ro.compare_and_set(item(&ro, "ro", "new"), None, "5")
                 .await
                 .unwrap_err(),
         ),

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{RedisServer, free_port};
+use common::{RedisServer, free_port, item};
 use motia_state::{Config, Error, ReconnectStrategy, RedisStateAdapter};
 use serde_json::Value;
 
@@ -90,7 +90,10 @@ async fn non_repeatable_writes_after_a_restart_run_once_on_a_fresh_connection() 
     assert_eq!(old, Some(serde_json::json!(7)));
     assert_eq!(server.cli(&["EXISTS", "motia:state:r:a"]), "0");
     server.restart();
-    let out = state.compare_and_set("r", "b", None, "1").await.unwrap();
+    let out = state
+        .compare_and_set(item(&state, "r", "b"), None, "1")
+        .await
+        .unwrap();
     assert_eq!(out, motia_state::CasOutcome::Written);
 }
 
@@ -270,6 +273,13 @@ fn table_size(server: &RedisServer) -> Option<u64> {
         .and_then(|n| n.trim().parse().ok())
 }
 
+/// A page of keys as text (every key here is ASCII).
+fn utf8(page: Vec<Vec<u8>>) -> Vec<String> {
+    page.into_iter()
+        .map(|k| String::from_utf8(k).expect("an ASCII key"))
+        .collect()
+}
+
 /// One attempt: scan part of 40,000 keys, delete all but a few just-returned keys so Redis
 /// shrinks its table to 4 buckets, finish the scan. Returns how many keys the scanner without
 /// de-duplication returned twice.
@@ -292,8 +302,8 @@ async fn scan_across_a_shrink(server: &RedisServer, round: usize) -> usize {
     let mut last_page = Vec::new();
     // A third of the keyspace, then stop after a non-empty page.
     while raw_seen.len() < 13_000 || last_page.is_empty() {
-        let a = dedup.next_page().await.unwrap().unwrap();
-        let b = raw.next_page().await.unwrap().unwrap();
+        let a = utf8(dedup.next_page().await.unwrap().unwrap());
+        let b = utf8(raw.next_page().await.unwrap().unwrap());
         assert_eq!(a, b, "same SCAN replies before anything changes");
         for k in &a {
             *dedup_seen.entry(k.clone()).or_default() += 1;
@@ -324,12 +334,12 @@ async fn scan_across_a_shrink(server: &RedisServer, round: usize) -> usize {
     }
 
     while let Some(page) = dedup.next_page().await.unwrap() {
-        for k in page {
+        for k in utf8(page) {
             *dedup_seen.entry(k).or_default() += 1;
         }
     }
     while let Some(page) = raw.next_page().await.unwrap() {
-        for k in page {
+        for k in utf8(page) {
             *raw_seen.entry(k).or_default() += 1;
         }
     }

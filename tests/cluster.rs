@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::cluster::{ClusterTurn, RedisCluster};
-use common::motia_state;
 use common::term::Term;
+use common::{item, motia_state};
 use motia_state::{CasOutcome, Config, Error, RedisStateAdapter, Topology};
 
 fn cluster() -> &'static RedisCluster {
@@ -106,7 +106,7 @@ async fn a_plain_url_is_detected_and_seed_lists_are_taken() {
 
     // Keys of one trace spread over every primary; DBSIZE summed over the three.
     seed("spread", 300);
-    let report = state.dbsize_report().await.unwrap();
+    let report = state.dbsize().await.unwrap();
     assert_eq!(report.nodes, 3);
     assert!(report.keys >= 300, "{report:?}");
     let mut keys = state.keys("spread").await.unwrap();
@@ -116,9 +116,9 @@ async fn a_plain_url_is_detected_and_seed_lists_are_taken() {
     let full: Vec<String> = (0..300)
         .map(|i| format!("motia:state:spread:k{i}"))
         .collect();
-    let values = state.get_raw_many_full(&full).await.unwrap();
+    let values = state.get_raw_many(&full).await.unwrap();
     assert_eq!(values[7].as_deref(), Some(&b"7"[..]));
-    let metas = state.key_meta(&full).await.unwrap();
+    let metas = state.key_meta(&full, None).await.unwrap();
     assert!(metas.iter().all(|m| m.redis_type == "string"));
     assert_eq!(state.clear("spread").await.unwrap(), 300);
     assert!(state.keys("spread").await.unwrap().is_empty());
@@ -196,7 +196,7 @@ async fn a_primary_killed_during_a_scan_is_named_and_the_scan_never_completes() 
     assert!(!scan.is_done());
     assert!(scan.next_page().await.is_err(), "stays incomplete");
     // DBSIZE names the missing primary instead of a silently low total.
-    let size = state.dbsize_report().await.unwrap();
+    let size = state.dbsize().await.unwrap();
     assert_eq!(size.unreachable, vec![format!("127.0.0.1:{victim}")]);
     assert_eq!(size.nodes, 2);
 
@@ -204,7 +204,7 @@ async fn a_primary_killed_during_a_scan_is_named_and_the_scan_never_completes() 
     c.restart(victim);
     let keys = state.keys("scan-kill").await.unwrap();
     assert_eq!(keys.len(), 3000, "nothing lost");
-    assert!(state.dbsize_report().await.unwrap().is_complete());
+    assert!(state.dbsize().await.unwrap().is_complete());
 }
 
 #[tokio::test]
@@ -216,11 +216,18 @@ async fn a_primary_killed_during_an_edit_fails_that_edit_by_name_and_writes_once
     let state = RedisStateAdapter::connect(config()).await.unwrap();
     state.set("edit-kill", &on_victim, &1).await.unwrap();
     state.set("edit-kill", &elsewhere, &1).await.unwrap();
-    let loaded = state.get_raw("edit-kill", &on_victim).await.unwrap();
+    let loaded = state
+        .get_raw(item(&state, "edit-kill", &on_victim))
+        .await
+        .unwrap();
 
     c.kill(victim);
     let err = state
-        .compare_and_set("edit-kill", &on_victim, loaded.as_deref(), "2")
+        .compare_and_set(
+            item(&state, "edit-kill", &on_victim),
+            loaded.as_deref(),
+            "2",
+        )
         .await
         .unwrap_err();
     let text = err.to_string();
@@ -235,10 +242,13 @@ async fn a_primary_killed_during_an_edit_fails_that_edit_by_name_and_writes_once
         "{err}"
     );
     // The other primaries keep working meanwhile.
-    let other = state.get_raw("edit-kill", &elsewhere).await.unwrap();
+    let other = state
+        .get_raw(item(&state, "edit-kill", &elsewhere))
+        .await
+        .unwrap();
     assert_eq!(
         state
-            .compare_and_set("edit-kill", &elsewhere, other.as_deref(), "3")
+            .compare_and_set(item(&state, "edit-kill", &elsewhere), other.as_deref(), "3")
             .await
             .unwrap(),
         CasOutcome::Written
@@ -257,7 +267,7 @@ async fn a_primary_killed_during_an_edit_fails_that_edit_by_name_and_writes_once
     // The failed edit did not happen; the same adapter reconnects and the edit goes through once.
     assert_eq!(
         state
-            .get_raw("edit-kill", &on_victim)
+            .get_raw(item(&state, "edit-kill", &on_victim))
             .await
             .unwrap()
             .as_deref(),
@@ -265,14 +275,22 @@ async fn a_primary_killed_during_an_edit_fails_that_edit_by_name_and_writes_once
     );
     assert_eq!(
         state
-            .compare_and_set("edit-kill", &on_victim, loaded.as_deref(), "2")
+            .compare_and_set(
+                item(&state, "edit-kill", &on_victim),
+                loaded.as_deref(),
+                "2"
+            )
             .await
             .unwrap(),
         CasOutcome::Written
     );
     assert!(matches!(
         state
-            .compare_and_set("edit-kill", &on_victim, loaded.as_deref(), "2")
+            .compare_and_set(
+                item(&state, "edit-kill", &on_victim),
+                loaded.as_deref(),
+                "2"
+            )
             .await
             .unwrap(),
         CasOutcome::Conflict(_)
@@ -421,7 +439,7 @@ async fn stats_and_gc_read_and_clean_every_primary() {
     let out = gc(&["--expire", "1h", "--yes"]);
     assert!(out.contains("gave 60 keys"), "{out}");
     for k in ["k0", "k1", "k2", "k59"] {
-        let ttl = state.ttl(trace, k).await.unwrap();
+        let ttl = state.ttl(item(&state, trace, k)).await.unwrap();
         assert!(
             matches!(ttl, motia_state::Ttl::Expires(d) if d.as_secs() > 3000),
             "{k}: {ttl:?}"
@@ -490,7 +508,7 @@ async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_take
     c.hold_failover(successor, true);
     let killed = c.kill_primary(dead, successor);
     let addr = format!("127.0.0.1:{dead}");
-    let err = state.get_raw(trace, &on).await.unwrap_err();
+    let err = state.get_raw(item(&state, trace, &on)).await.unwrap_err();
     assert!(err.is_connection(), "{err:?}");
     assert!(err.to_string().contains(&addr), "{err}");
     let err = state.set(trace, &on, &"lost").await.unwrap_err();
@@ -500,7 +518,7 @@ async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_take
         off[1..].parse().ok(),
         "the other primaries serve meanwhile"
     );
-    let size = state.dbsize_report().await.unwrap();
+    let size = state.dbsize().await.unwrap();
     assert_eq!(size.unreachable, vec![addr.clone()]);
 
     // A scan under way when the primary died goes on at its successor once promoted.
@@ -535,10 +553,10 @@ async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_take
     );
     let full = format!("motia:state:{trace}:{on}");
     assert_eq!(c.primary_of(&full), successor);
-    let loaded = state.get_raw(trace, &on).await.unwrap();
+    let loaded = state.get_raw(item(&state, trace, &on)).await.unwrap();
     assert_eq!(
         state
-            .compare_and_set(trace, &on, loaded.as_deref(), "\"cas\"")
+            .compare_and_set(item(&state, trace, &on), loaded.as_deref(), "\"cas\"")
             .await
             .unwrap(),
         CasOutcome::Written
@@ -550,16 +568,10 @@ async fn a_failed_over_primary_is_named_while_down_and_its_promoted_replica_take
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "\"cas\"\n");
     assert!(state.delete(trace, &on).await.unwrap().is_some());
-    assert_eq!(state.get_raw(trace, &on).await.unwrap(), None);
+    assert_eq!(state.get_raw(item(&state, trace, &on)).await.unwrap(), None);
     assert_eq!(state.keys(trace).await.unwrap().len(), n - 1);
-    assert!(
-        state
-            .trace_ids()
-            .await
-            .unwrap()
-            .contains(&trace.to_string())
-    );
-    let size = state.dbsize_report().await.unwrap();
+    assert!(state.trace_ids().await.unwrap().contains(&trace.into()));
+    let size = state.dbsize().await.unwrap();
     assert!(size.is_complete(), "{size:?}");
     assert_eq!(size.nodes, 3);
     assert_eq!(state.clear(trace).await.unwrap(), n as u64 - 1);

@@ -10,7 +10,7 @@ mod node;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::RedisServer;
+use common::{RedisServer, item};
 use motia_state::{FilterOp, ItemsQuery, RedisStateAdapter, StateFilter, StateItem, Ttl};
 use node::Official;
 use serde_json::{Value, json};
@@ -159,7 +159,7 @@ async fn official_writes_are_read_exactly() {
             Some(stored.as_bytes()),
             "the official adapter stores JSON.stringify(value) at {full}"
         );
-        let raw = state.get_raw(g, k).await.unwrap();
+        let raw = state.get_raw(item(&state, g, k)).await.unwrap();
         assert_eq!(raw.as_deref(), Some(stored.as_bytes()), "get_raw of {full}");
         let value: Value = state
             .get(g, k)
@@ -211,7 +211,13 @@ async fn official_writes_are_read_exactly() {
     );
 
     // Every group the official adapter wrote is listed, keys with colons intact.
-    let keys: BTreeSet<String> = state.keys("node-w").await.unwrap().into_iter().collect();
+    let keys: BTreeSet<String> = state
+        .keys("node-w")
+        .await
+        .unwrap()
+        .iter()
+        .map(name)
+        .collect();
     let expected: BTreeSet<String> = cases
         .iter()
         .filter(|(g, _, _)| *g == "node-w")
@@ -269,17 +275,21 @@ async fn our_writes_are_read_by_the_official_adapter() {
     let mut stored = Vec::new();
     for (k, v, _) in &cases {
         state.set(g, k, v).await.unwrap();
-        stored.push(String::from_utf8(state.get_raw(g, k).await.unwrap().unwrap()).unwrap());
+        stored.push(
+            String::from_utf8(state.get_raw(item(&state, g, k)).await.unwrap().unwrap()).unwrap(),
+        );
     }
     // set_json: validated, stored as written minus the whitespace between tokens (escapes kept);
     // the official adapter reads the same value.
     let pretty = "{\n  \"b\" : [ 1 , 2 ],\n  \"a\" : { \"é\" : \"\\u00e9\" }\n}";
-    let compact = state.set_json(g, "from-json", pretty, None).await.unwrap();
+    let compact = state
+        .set_json(item(&state, g, "from-json"), pretty, None)
+        .await
+        .unwrap();
     assert_eq!(compact, r#"{"b":[1,2],"a":{"é":"\u00e9"}}"#);
     state
         .set_json(
-            g,
-            "with-ttl",
+            item(&state, g, "with-ttl"),
             r#"{"ttl":true}"#,
             Some(Duration::from_secs(300)),
         )
@@ -327,12 +337,12 @@ async fn our_writes_are_read_by_the_official_adapter() {
     );
     assert_eq!(res[n + 3]["text"], "null", "missing reads as null");
     assert!(matches!(
-        state.ttl(g, "with-ttl").await.unwrap(),
+        state.ttl(item(&state, g, "with-ttl")).await.unwrap(),
         Ttl::Expires(_)
     ));
 
     let node_keys: BTreeSet<String> = serde_json::from_value(res[n + 4]["keys"].clone()).unwrap();
-    let our_keys: BTreeSet<String> = state.keys(g).await.unwrap().into_iter().collect();
+    let our_keys: BTreeSet<String> = state.keys(g).await.unwrap().iter().map(name).collect();
     assert_eq!(node_keys, our_keys);
     assert_eq!(our_keys.len(), cases.len() + 3);
 
@@ -573,7 +583,7 @@ async fn listings_and_filtered_items_agree() {
     let node_ids: BTreeSet<String> =
         serde_json::from_value(res.next().unwrap()["ids"].clone()).unwrap();
     let our_ids_vec = state.trace_ids().await.unwrap();
-    let our_ids: BTreeSet<String> = our_ids_vec.iter().cloned().collect();
+    let our_ids: BTreeSet<String> = our_ids_vec.iter().map(name).collect();
     assert_eq!(our_ids.len(), our_ids_vec.len(), "trace ids are unique");
     assert_eq!(node_ids, our_ids);
     assert_eq!(our_ids, groups);
@@ -592,7 +602,7 @@ async fn listings_and_filtered_items_agree() {
     for g in &groups {
         let node_keys: BTreeSet<String> =
             serde_json::from_value(res.next().unwrap()["keys"].clone()).unwrap();
-        let our_keys: BTreeSet<String> = state.keys(g).await.unwrap().into_iter().collect();
+        let our_keys: BTreeSet<String> = state.keys(g).await.unwrap().iter().map(name).collect();
         assert_eq!(node_keys, our_keys, "keys of {g}");
         let node_group = node_items(res.next().unwrap());
         let ours: BTreeSet<ItemKey> = state
@@ -668,7 +678,7 @@ async fn deletes_clears_prefix_and_ttl_cross_over() {
         "official clear removed our keys"
     );
     let node_ids: BTreeSet<String> = serde_json::from_value(res[4]["ids"].clone()).unwrap();
-    let our_ids: BTreeSet<String> = state.trace_ids().await.unwrap().into_iter().collect();
+    let our_ids: BTreeSet<String> = state.trace_ids().await.unwrap().iter().map(name).collect();
     assert_eq!(node_ids, our_ids);
     assert_eq!(
         our_ids,
@@ -676,7 +686,7 @@ async fn deletes_clears_prefix_and_ttl_cross_over() {
     );
 
     // The official ttl option is a native expiry (SETEX) we see.
-    match state.ttl("g1", "node").await.unwrap() {
+    match state.ttl(item(&state, "g1", "node")).await.unwrap() {
         Ttl::Expires(left) => assert!(left <= Duration::from_secs(300) && left > Duration::ZERO),
         other => panic!("expected an expiry, got {other:?}"),
     }
@@ -701,4 +711,9 @@ async fn deletes_clears_prefix_and_ttl_cross_over() {
     assert_eq!(res[2]["ids"], json!([]));
     // Nothing leaked outside the custom prefix.
     assert_eq!(server.cli(&["DBSIZE"]), "0");
+}
+
+/// A name the official adapter wrote, as its text (it only writes UTF-8).
+fn name(n: &motia_state::Name) -> String {
+    n.to_str().expect("a UTF-8 name").to_owned()
 }

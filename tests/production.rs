@@ -6,6 +6,7 @@ mod common;
 
 use std::sync::OnceLock;
 
+use common::item;
 use common::term::Term;
 use common::{RedisServer, motia_state};
 use motia_state::{Config, Error, RedisStateAdapter};
@@ -244,18 +245,18 @@ async fn the_library_degrades_for_a_restricted_user() {
         "{version}"
     );
     assert!(matches!(
-        state.dbsize_report().await.unwrap_err(),
+        state.dbsize().await.unwrap_err(),
         Error::NoPerm { .. }
     ));
     // Reading works.
     let keys = state.scan_all().collect_all().await.unwrap();
-    assert!(keys.iter().all(|k| k.starts_with("motia:state:")));
+    assert!(keys.iter().all(|k| k.starts_with(b"motia:state:")));
     // Compare-and-set needs SET inside the script: refused, by name of the cause.
     let mut config = Config::from_url(&reader()).unwrap();
     config.key_prefix = "motia:state:".into();
     let state = RedisStateAdapter::connect(config).await.unwrap();
     let err = state
-        .compare_and_set("acl-lib", "k", None, "1")
+        .compare_and_set(item(&state, "acl-lib", "k"), None, "1")
         .await
         .unwrap_err();
     assert!(err.is_permission(), "{err}");

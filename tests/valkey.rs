@@ -198,7 +198,7 @@ async fn client_no_touch_is_sent_again_on_a_new_connection_after_a_restart() {
     let key = "motia:state:RECON-0000001:k";
     s.set_raw(key, "1");
     let before = wait_idle(&s, key, 2);
-    let value = state.get_raw_full(key).await.unwrap();
+    let value = state.get_raw(key).await.unwrap();
     assert_eq!(value.as_deref(), Some(&b"1"[..]));
     let after = idle(&s, key);
     assert!(

@@ -106,9 +106,9 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         Command::Undo { id, yes } => crate::cli::journal::undo(config, id, yes).await,
         Command::Keys { trace, json } => {
             let trace = arg_bytes(&trace)?;
-            RedisStateAdapter::check_group_bytes(&trace)?;
+            RedisStateAdapter::check_group(&trace)?;
             let state = connect(config).await?;
-            let mut list = state.keys_bytes(&trace).await?;
+            let mut list = state.keys(&trace).await?;
             if list.is_empty() {
                 return Err(Failure::no_trace(&trace));
             }
@@ -117,10 +117,10 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             for k in &list {
                 if json {
                     let mut map = serde_json::Map::new();
-                    json_name(&mut map, "key", k);
+                    json_name(&mut map, "key", k.as_bytes());
                     out.line(&serde_json::Value::Object(map).to_string())?;
                 } else {
-                    out.name(k)?;
+                    out.name(k.as_bytes())?;
                     out.bytes(b"\n")?;
                 }
             }
@@ -152,7 +152,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             let state = connect(config).await?;
             let after = After::Value(compact.clone().into_bytes());
             before_write(&state, "set", vec![(full.clone(), after)]).await?;
-            state.set_json_full(&full, &compact, ttl).await?;
+            state.set_json(&full, &compact, ttl).await?;
             Ok(())
         }
         Command::Del { trace, key } => {
@@ -163,7 +163,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         }
         Command::Clear { trace } => {
             let trace = arg_bytes(&trace)?;
-            RedisStateAdapter::check_group_bytes(&trace)?;
+            RedisStateAdapter::check_group(&trace)?;
             refuse_if_read_only(&config, "clear")?;
             clear(connect(config).await?, &trace).await
         }
@@ -171,7 +171,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
             let full = keys.full_key_bytes(&trace, &key)?;
             let state = connect(config).await?;
-            match state.ttl_full(&full).await? {
+            match state.ttl(&full).await? {
                 Ttl::Missing => Err(Failure::not_found(&trace, &key)),
                 ttl => {
                     let mut out = Out::new();
@@ -245,15 +245,15 @@ async fn traces(config: Config, counts: bool) -> Outcome {
     let state = connect(config).await?;
     let list: Vec<(Vec<u8>, Option<u64>)> = if counts {
         state
-            .trace_counts_bytes()
+            .trace_counts()
             .await?
             .into_iter()
-            .map(|(t, n)| (t, Some(n)))
+            .map(|(t, n)| (t.into_bytes(), Some(n)))
             .collect()
     } else {
-        let mut ids = state.trace_ids_bytes().await?;
+        let mut ids = state.trace_ids().await?;
         ids.sort();
-        ids.into_iter().map(|t| (t, None)).collect()
+        ids.into_iter().map(|t| (t.into_bytes(), None)).collect()
     };
     let mut out = Out::new();
     for (trace, n) in &list {
@@ -272,7 +272,7 @@ async fn get(
     names: (&[u8], &[u8]),
     pretty: bool,
 ) -> Outcome {
-    let bytes = match state.get_raw_full(full).await? {
+    let bytes = match state.get_raw(full).await? {
         // Motia reads an empty string as missing.
         Some(b) if !b.is_empty() => b,
         _ => return Err(Failure::not_found(names.0, names.1)),
@@ -302,7 +302,7 @@ async fn get(
 
 async fn del(state: RedisStateAdapter, full: &[u8], names: (&[u8], &[u8])) -> Outcome {
     before_write(&state, "del", vec![(full.to_vec(), After::Absent)]).await?;
-    match state.delete_raw_full(full).await {
+    match state.delete_raw(full).await {
         Ok(Some(old)) => {
             let mut out = Out::new();
             out.text(&old)?;
@@ -328,9 +328,9 @@ async fn del(state: RedisStateAdapter, full: &[u8], names: (&[u8], &[u8])) -> Ou
 
 async fn clear(state: RedisStateAdapter, trace: &[u8]) -> Outcome {
     let mut progress = Progress::new("scanning");
-    let mut scan = state.scan_group_bytes(trace)?;
+    let mut scan = state.scan_group(trace)?;
     let mut full = Vec::new();
-    while let Some(page) = scan.next_page_bytes().await? {
+    while let Some(page) = scan.next_page().await? {
         full.extend(page);
         progress.update(full.len() as u64, 0);
     }
@@ -368,7 +368,7 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
     let full = match &key {
         Some(k) => Some(keys.full_key_bytes(&trace, k)?),
         None => {
-            RedisStateAdapter::check_group_bytes(&trace)?;
+            RedisStateAdapter::check_group(&trace)?;
             None
         }
     };
@@ -388,9 +388,9 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
     let changed = match (full, key) {
         (Some(full), Some(k)) => {
             before_write(&state, "expire", vec![(full.clone(), After::Same)]).await?;
-            if state.expire_full(&full, expiry).await? {
+            if state.expire(&full, expiry).await? {
                 1
-            } else if state.ttl_full(&full).await? == Ttl::Missing {
+            } else if state.ttl(&full).await? == Ttl::Missing {
                 return Err(Failure::not_found(&trace, &k));
             } else {
                 // `persist` on a key without expiry changes nothing.
@@ -398,7 +398,7 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
             }
         }
         _ => {
-            let full = state.scan_group_bytes(&trace)?.collect_all_bytes().await?;
+            let full = state.scan_group(&trace)?.collect_all().await?;
             if full.is_empty() {
                 return Err(Failure::no_trace(&trace));
             }
@@ -425,7 +425,7 @@ fn parse_filter(text: &str) -> Result<StateFilter, Failure> {
 async fn items(config: Config, trace: Option<OsString>, filters: &[String]) -> Outcome {
     let trace = trace.as_deref().map(arg_bytes).transpose()?;
     if let Some(t) = &trace {
-        RedisStateAdapter::check_group_bytes(t)?;
+        RedisStateAdapter::check_group(t)?;
     }
     let filters = filters
         .iter()
@@ -436,12 +436,16 @@ async fn items(config: Config, trace: Option<OsString>, filters: &[String]) -> O
         return items_as_stored(&state, trace.as_deref()).await;
     }
     let mut progress = Progress::new("reading items");
-    let (mut items, skipped) = state
-        .items_report_bytes_with_progress(trace.as_deref(), &filters, |done, total| {
-            progress.update(done, total)
-        })
+    let mut with = state.items_with().filters(filters);
+    if let Some(t) = &trace {
+        with = with.group(t);
+    }
+    let report = with
+        .on_progress(|done, total| progress.update(done, total))
+        .report()
         .await?;
     progress.finish();
+    let (mut items, skipped) = (report.items, report.not_json);
     for k in &skipped {
         eprintln!("motia-state: skipped {k}: the value is not JSON");
     }
@@ -464,10 +468,16 @@ async fn items(config: Config, trace: Option<OsString>, filters: &[String]) -> O
 /// into a tree and printed back (the same lines, at the cost of a copy).
 async fn items_as_stored(state: &RedisStateAdapter, trace: Option<&[u8]>) -> Outcome {
     let mut progress = Progress::new("reading items");
-    let (mut items, skipped) = state
-        .items_raw_bytes_with_progress(trace, |done, total| progress.update(done, total))
+    let mut with = state.items_with().raw();
+    if let Some(t) = trace {
+        with = with.group(t);
+    }
+    let report = with
+        .on_progress(|done, total| progress.update(done, total))
+        .report()
         .await?;
     progress.finish();
+    let (mut items, skipped) = (report.items, report.not_json);
     for k in &skipped {
         eprintln!("motia-state: skipped {k}: the value is not JSON");
     }
@@ -516,7 +526,7 @@ fn json_name_bytes(out: &mut Vec<u8>, field: &str, bytes: &[u8]) {
 async fn export_cmd(config: Config, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {
     let trace = trace.as_deref().map(arg_bytes).transpose()?;
     if let Some(t) = &trace {
-        RedisStateAdapter::check_group_bytes(t)?;
+        RedisStateAdapter::check_group(t)?;
     }
     let state = connect(config).await?;
     let mut progress = Progress::new("exporting");

@@ -238,7 +238,7 @@ pub async fn describe(state: &RedisStateAdapter) -> String {
         Ok(v) => format!("Redis {v}"),
         Err(e) => format!("version {}", unknown(&e)),
     };
-    let size = match state.dbsize_report().await {
+    let size = match state.dbsize().await {
         Ok(s) if s.is_complete() => format!("{} {}", s.keys, noun(s.keys, "key", "keys")),
         Ok(s) => format!(
             "{} {} on {} {} (no answer from {})",

@@ -70,7 +70,7 @@ pub async fn run(
     };
     let value = version.value.clone().unwrap_or(serde_json::Value::Null);
     let text = json::to_compact(&value);
-    let now = state.get_raw_full(&full).await?;
+    let now = state.get_raw(&full).await?;
     let mut out = Out::new();
     if now.as_deref() == Some(text.as_bytes()) {
         out.line(&format!(
@@ -106,10 +106,7 @@ pub async fn run(
         vec![(full.clone(), After::Value(text.clone().into_bytes()))],
     )
     .await?;
-    match state
-        .compare_and_set_full(&full, now.as_deref(), &text)
-        .await?
-    {
+    match state.compare_and_set(&full, now.as_deref(), &text).await? {
         CasOutcome::Written => {
             out.line("restored")?;
             out.done()

@@ -57,7 +57,12 @@ pub async fn list(
     };
     let state = connect(config).await?;
     // State, group records and step records are joined by the exact bytes of the trace id.
-    let counts: BTreeMap<Vec<u8>, u64> = state.trace_counts_bytes().await?.into_iter().collect();
+    let counts: BTreeMap<Vec<u8>, u64> = state
+        .trace_counts()
+        .await?
+        .into_iter()
+        .map(|(t, n)| (t.into_bytes(), n))
+        .collect();
     let groups: BTreeMap<Vec<u8>, GroupEntry> = groups_or_warn(&state)
         .await?
         .into_iter()
@@ -280,7 +285,7 @@ async fn next_page(
 
 /// `trace TRACE [--json]`: the timeline.
 pub async fn timeline(config: Config, trace_bytes: &[u8], json_out: bool) -> Result<(), Failure> {
-    RedisStateAdapter::check_group_bytes(trace_bytes)?;
+    RedisStateAdapter::check_group(trace_bytes)?;
     let state = connect(config).await?;
     let limits = TraceLimits::default();
     let mut pages = pages_or_exit(&state, trace_bytes, limits).await?;

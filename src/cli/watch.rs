@@ -64,7 +64,7 @@ impl Signals {
 
 pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     if let Some(t) = &args.trace {
-        RedisStateAdapter::check_group_bytes(t)?;
+        RedisStateAdapter::check_group(t)?;
     }
     if args.key.as_deref() == Some(b"") {
         return Err(Failure::new(exit::BAD_INPUT, "--key must not be empty"));
@@ -288,7 +288,7 @@ async fn read_values(
     if keys.is_empty() {
         return Ok(Default::default());
     }
-    let values = state.get_raw_many_full(&keys).await?;
+    let values = state.get_raw_many(&keys).await?;
     let nil: Vec<&Vec<u8>> = keys
         .iter()
         .zip(&values)
@@ -297,7 +297,7 @@ async fn read_values(
         .collect();
     let mut types: std::collections::HashMap<&Vec<u8>, String> = Default::default();
     if !nil.is_empty() {
-        for (k, meta) in nil.iter().zip(state.key_meta(&nil).await?) {
+        for (k, meta) in nil.iter().zip(state.key_meta(&nil, None).await?) {
             if meta.redis_type != "none" && meta.redis_type != "string" {
                 types.insert(k, meta.redis_type);
             }

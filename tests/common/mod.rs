@@ -564,3 +564,11 @@ impl Drop for TlsRedisServer {
         let _ = self.child.wait();
     }
 }
+
+/// The full Redis key of an item under the adapter's prefix, for the calls that take full keys.
+pub fn item(state: &::motia_state::RedisStateAdapter, group: &str, key: &str) -> String {
+    state
+        .key_space()
+        .full_key(group, key)
+        .expect("a valid group and key")
+}

@@ -572,7 +572,7 @@ impl RedisStateAdapter {
                 .iter()
                 .map(|&(t, i)| traces[t].keys[i].full_key_bytes.clone())
                 .collect();
-            let values = self.get_raw_many_full(&names).await?;
+            let values = self.get_raw_many(&names).await?;
             for (&(t, i), v) in chunk.iter().zip(values) {
                 traces[t].keys[i].value = Some(v.unwrap_or_default());
             }

@@ -1097,7 +1097,7 @@ impl RedisStateAdapter {
         let mut done = 0u64;
         loop {
             let source_done = match scan.as_mut() {
-                Some(s) => match s.next_page_bytes().await? {
+                Some(s) => match s.next_page().await? {
                     Some(page) => {
                         buffer.extend(page);
                         false

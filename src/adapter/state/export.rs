@@ -489,10 +489,10 @@ pub async fn export_bytes(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ExportDocument> {
     let scan = match group {
-        Some(g) => adapter.scan_group_bytes(g)?,
+        Some(g) => adapter.scan_group(g)?,
         None => adapter.scan_all(),
     };
-    let mut full = scan.collect_all_bytes().await?;
+    let mut full = scan.collect_all().await?;
     full.sort();
     let prefix_len = adapter.key_space().prefix().len();
     let total = full.len() as u64;

@@ -64,32 +64,20 @@ impl DbSize {
 }
 
 impl RedisStateAdapter {
-    /// Remaining lifetime of an item.
+    /// Remaining lifetime of a full Redis key (exact bytes).
     ///
     /// ```no_run
     /// use motia_state::{Ttl, format_duration};
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// match state.ttl("trace-1", "order").await? {
+    /// let full = state.key_space().full_key("trace-1", "order")?;
+    /// match state.ttl(&full).await? {
     ///     Ttl::Expires(left) => println!("expires in {}", format_duration(left)),
     ///     Ttl::Persistent => println!("never expires"),
     ///     Ttl::Missing => println!("no such item"),
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn ttl(&self, group: &str, key: &str) -> Result<Ttl> {
-        let full = self.keys.full_key(group, key)?;
-        self.ttl_full(&full).await
-    }
-
-    /// [`ttl`](Self::ttl) by full Redis key (exact bytes).
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
-    /// let ttl = state.ttl_full(&full).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn ttl_full(&self, full: impl AsRef<[u8]>) -> Result<Ttl> {
+    pub async fn ttl(&self, full: impl AsRef<[u8]>) -> Result<Ttl> {
         let full = full.as_ref();
         let ms: i64 = self
             .conn
@@ -117,31 +105,22 @@ impl RedisStateAdapter {
         }
     }
 
-    /// Sets or removes an item's expiry; `false` when the key is missing (or, for
-    /// `Persist`, had no expiry).
+    /// Sets or removes ([`Expiry::Persist`]) the expiry of a full Redis key (exact bytes);
+    /// `false` when the key is missing (or, for `Persist`, had no expiry).
     ///
     /// ```no_run
+    /// use motia_state::Expiry;
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let expiry: motia_state::Expiry = "10m".parse()?;
-    /// if !state.expire("trace-1", "order", expiry).await? {
+    /// let full = state.key_space().full_key("trace-1", "order")?;
+    /// if !state.expire(&full, "10m".parse()?).await? {
     ///     println!("no such item");
+    /// }
+    /// if state.expire(&full, Expiry::Persist).await? {
+    ///     println!("the order no longer expires");
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn expire(&self, group: &str, key: &str, expiry: Expiry) -> Result<bool> {
-        let full = self.keys.full_key(group, key)?;
-        self.expire_full(&full, expiry).await
-    }
-
-    /// [`expire`](Self::expire) by full Redis key (exact bytes).
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
-    /// state.expire_full(&full, "10m".parse()?).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn expire_full(&self, full: impl AsRef<[u8]>, expiry: Expiry) -> Result<bool> {
+    pub async fn expire(&self, full: impl AsRef<[u8]>, expiry: Expiry) -> Result<bool> {
         let full = full.as_ref();
         self.ensure_writable("expire")?;
         let n: i64 = self
@@ -153,19 +132,6 @@ impl RedisStateAdapter {
             )
             .await?;
         Ok(n == 1)
-    }
-
-    /// Removes an item's expiry; `false` when it had none or is missing.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// if state.persist("trace-1", "order").await? {
-    ///     println!("the order no longer expires");
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn persist(&self, group: &str, key: &str) -> Result<bool> {
-        self.expire(group, key, Expiry::Persist).await
     }
 
     /// Applies an expiry to full keys in pipelined batches; returns how many changed.
@@ -196,7 +162,8 @@ impl RedisStateAdapter {
         Ok(changed)
     }
 
-    /// Applies an expiry to every item of a group; returns how many changed.
+    /// Applies an expiry to every key of a group (its id as `&str` or exact bytes), whatever
+    /// their bytes and Redis type; returns how many changed.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -204,30 +171,20 @@ impl RedisStateAdapter {
     /// println!("{changed} items now expire in a day");
     /// # Ok(()) }
     /// ```
-    pub async fn expire_group(&self, group: &str, expiry: Expiry) -> Result<u64> {
-        self.expire_group_bytes(group.as_bytes(), expiry).await
-    }
-
-    /// [`expire_group`](Self::expire_group) of a group id given as exact bytes; every key of
-    /// the group, whatever its bytes and Redis type.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let changed = state.expire_group_bytes(b"o\xff", "1h".parse()?).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn expire_group_bytes(&self, group: &[u8], expiry: Expiry) -> Result<u64> {
+    pub async fn expire_group(&self, group: impl AsRef<[u8]>, expiry: Expiry) -> Result<u64> {
         self.ensure_writable("expire")?;
-        let full = self.scan_group_bytes(group)?.collect_all_bytes().await?;
+        let full = self.scan_group(group)?.collect_all().await?;
         self.expire_keys(&full, expiry).await
     }
 
-    /// The first `max_bytes` of a value and its full length, atomically; `None` when missing,
-    /// [`Error::WrongType`] when the key holds no string.
+    /// The first `max_bytes` of the value of a full Redis key (exact bytes) and its full
+    /// length, atomically; `None` when missing, [`Error::WrongType`] when the key holds no
+    /// string.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// if let Some(window) = state.get_window("trace-1", "report", 4096).await? {
+    /// let full = state.key_space().full_key("trace-1", "report")?;
+    /// if let Some(window) = state.get_window(&full, 4096).await? {
     ///     if !window.is_complete() {
     ///         println!("showing 4096 of {} bytes", window.total_len);
     ///     }
@@ -235,24 +192,6 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn get_window(
-        &self,
-        group: &str,
-        key: &str,
-        max_bytes: usize,
-    ) -> Result<Option<RawWindow>> {
-        let full = self.keys.full_key(group, key)?;
-        self.get_window_full(&full, max_bytes).await
-    }
-
-    /// [`get_window`](Self::get_window) by full Redis key.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let window = state.get_window_full("motia:state:trace-1:report", 1024).await?;
-    /// let total_len = window.map_or(0, |w| w.total_len);
-    /// # Ok(()) }
-    /// ```
-    pub async fn get_window_full(
         &self,
         full: impl AsRef<[u8]>,
         max_bytes: usize,
@@ -291,15 +230,16 @@ impl RedisStateAdapter {
         }
     }
 
-    /// Exact bytes by full Redis key.
+    /// The exact stored bytes of a full Redis key, `None` when missing.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let bytes = state.get_raw_full("motia:state:trace-1:order").await?;
+    /// let full = state.key_space().full_key("trace-1", "order")?;
+    /// let bytes = state.get_raw(&full).await?;
     /// let text = bytes.as_deref().and_then(motia_state::json::pretty_bytes);
     /// # Ok(()) }
     /// ```
-    pub async fn get_raw_full(&self, full: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+    pub async fn get_raw(&self, full: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
         let full = full.as_ref();
         match self
             .conn
@@ -315,50 +255,34 @@ impl RedisStateAdapter {
         }
     }
 
-    /// Type, length and TTL of full keys, pipelined in batches, in the order given.
+    /// Type, length and TTL of full keys, pipelined in batches, in the order given. With
+    /// `head: Some(n)`, each string's first `n` bytes come too ([`KeyMeta::head`]), in the same
+    /// round trips: a browser tells JSON types from raw text with them without loading values.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let keys = state.scan_group("trace-1")?.collect_all().await?;
-    /// for meta in state.key_meta(&keys).await? {
+    /// for meta in state.key_meta(&keys, None).await? {
     ///     println!("{} {} {:?}", meta.full_key, meta.redis_type, meta.ttl);
     /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn key_meta<K: AsRef<[u8]>>(&self, full_keys: &[K]) -> Result<Vec<KeyMeta>> {
-        Ok(self
-            .meta_batch(full_keys, None)
-            .await?
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect())
-    }
-
-    /// Like [`key_meta`](Self::key_meta), plus the first `head_bytes` of each string value
-    /// (`None` for other types or missing keys), in the same pipelined round trips. A browser
-    /// tells JSON types from "raw" text with it without loading whole values.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let keys = vec!["motia:state:trace-1:order".to_string()];
-    /// for (meta, head) in state.key_meta_with_head(&keys, 64).await? {
-    ///     println!("{} {:?} {:?} {:?}", meta.full_key, meta.len, meta.ttl, head);
+    /// for meta in state.key_meta(&keys, Some(64)).await? {
+    ///     println!("{} {:?}", meta.full_key, meta.head);
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn key_meta_with_head<K: AsRef<[u8]>>(
+    pub async fn key_meta<K: AsRef<[u8]>>(
         &self,
         full_keys: &[K],
-        head_bytes: usize,
-    ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
-        self.meta_batch(full_keys, Some(head_bytes.max(1))).await
+        head: Option<usize>,
+    ) -> Result<Vec<KeyMeta>> {
+        self.meta_batch(full_keys, head.map(|n| n.max(1))).await
     }
 
     async fn meta_batch<K: AsRef<[u8]>>(
         &self,
         full_keys: &[K],
         head: Option<usize>,
-    ) -> Result<Vec<(KeyMeta, Option<Vec<u8>>)>> {
+    ) -> Result<Vec<KeyMeta>> {
         let per_key = if head.is_some() { 4 } else { 3 };
         let mut out = Vec::with_capacity(full_keys.len());
         for chunk in full_keys.chunks(self.config.batch_size) {
@@ -394,63 +318,40 @@ impl RedisStateAdapter {
                     ("string", Some(Ok(RedisValue::Int(n)))) => Some(*n as u64),
                     _ => None,
                 };
-                let bytes = match (redis_type.as_str(), r.get(3)) {
+                let head = match (redis_type.as_str(), r.get(3)) {
                     ("string", Some(Ok(RedisValue::BulkString(b)))) => Some(b.clone()),
                     _ => None,
                 };
-                out.push((
-                    KeyMeta {
-                        full_key: escape::name(k.as_ref()).into_owned(),
-                        redis_type,
-                        len,
-                        ttl: Ttl::from_pttl(pttl),
-                    },
-                    bytes,
-                ));
+                out.push(KeyMeta {
+                    full_key: escape::name(k.as_ref()).into_owned(),
+                    redis_type,
+                    len,
+                    ttl: Ttl::from_pttl(pttl),
+                    head,
+                });
             }
         }
         Ok(out)
     }
 
-    /// Replaces a value only if it still holds `expected` (the bytes the caller loaded), keeping
-    /// its TTL; with `expected = None` the key must not exist and is created (with the
-    /// configured TTL). The new value is validated and stored compact.
+    /// Replaces the value of a full Redis key (exact bytes) only if it still holds `expected`
+    /// (the bytes the caller loaded), keeping its TTL; with `expected = None` the key must not
+    /// exist and is created (with the configured TTL). The new value is validated and stored
+    /// compact.
     ///
     /// ```no_run
     /// use motia_state::CasOutcome;
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let loaded = state.get_raw("trace-1", "order").await?;
+    /// let full = state.key_space().full_key("trace-1", "order")?;
+    /// let loaded = state.get_raw(&full).await?;
     /// let new = r#"{"id":7,"status":"paid"}"#;
-    /// match state.compare_and_set("trace-1", "order", loaded.as_deref(), new).await? {
+    /// match state.compare_and_set(&full, loaded.as_deref(), new).await? {
     ///     CasOutcome::Written => println!("saved"),
     ///     CasOutcome::Conflict(_) => println!("changed meanwhile; reload and retry"),
     /// }
     /// # Ok(()) }
     /// ```
     pub async fn compare_and_set(
-        &self,
-        group: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        new_json: &str,
-    ) -> Result<CasOutcome> {
-        let full = self.keys.full_key(group, key)?;
-        self.compare_and_set_full(&full, expected, new_json).await
-    }
-
-    /// [`compare_and_set`](Self::compare_and_set) by full Redis key.
-    ///
-    /// ```no_run
-    /// use motia_state::CasOutcome;
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let full = "motia:state:trace-1:order";
-    /// let outcome = state.compare_and_set_full(full, None, r#"{"id":7}"#).await?;
-    /// if outcome != CasOutcome::Written {
-    ///     println!("{full} exists already");
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn compare_and_set_full(
         &self,
         full: impl AsRef<[u8]>,
         expected: Option<&[u8]>,
@@ -481,31 +382,20 @@ impl RedisStateAdapter {
         }
     }
 
-    /// Number of keys in the database (all of them, not only Motia's).
+    /// Number of keys in the database (all of them, not only Motia's): `DBSIZE` of every node
+    /// (each primary of a cluster, concurrently), summed over the nodes that answered; the
+    /// others are named. An error only when no node answered.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let total = state.dbsize().await?;
-    /// println!("{total} keys in the database");
-    /// # Ok(()) }
-    /// ```
-    pub async fn dbsize(&self) -> Result<u64> {
-        let report = self.dbsize_report().await?;
-        Ok(report.keys)
-    }
-
-    /// `DBSIZE` of every node (each primary of a cluster, concurrently), summed over the nodes
-    /// that answered; the others are named. An error only when no node answered.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let size = state.dbsize_report().await?;
-    /// if !size.unreachable.is_empty() {
-    ///     eprintln!("{} keys, without {}", size.keys, size.unreachable.join(", "));
+    /// let size = state.dbsize().await?;
+    /// println!("{} keys in the database", size.keys);
+    /// if !size.is_complete() {
+    ///     eprintln!("without {}", size.unreachable.join(", "));
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn dbsize_report(&self) -> Result<DbSize> {
+    pub async fn dbsize(&self) -> Result<DbSize> {
         let targets = self.conn.scan_targets().await?;
         let asks = targets.iter().map(|node| async move {
             let r: Result<u64> = self

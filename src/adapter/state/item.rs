@@ -246,7 +246,7 @@ impl RawWindow {
 /// ```no_run
 /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
 /// let keys = state.scan_all().collect_all().await?;
-/// for meta in state.key_meta(&keys).await? {
+/// for meta in state.key_meta(&keys, None).await? {
 ///     if meta.redis_type != "string" {
 ///         println!("{} is a {}, Motia cannot read it", meta.full_key, meta.redis_type);
 ///     }
@@ -263,6 +263,9 @@ pub struct KeyMeta {
     pub len: Option<u64>,
     /// Remaining lifetime.
     pub ttl: Ttl,
+    /// The first bytes of a string value, when [`crate::RedisStateAdapter::key_meta`] was
+    /// asked for them.
+    pub head: Option<Vec<u8>>,
 }
 
 /// The result of a compare-and-set.

@@ -159,7 +159,7 @@ impl RedisStateAdapter {
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let full = b"motia:state:t1:order".to_vec();
     /// let before = state.before_images(&[&full]).await?.remove(0);
-    /// state.set_json_full(&full, "{\"id\":8}", None).await?;
+    /// state.set_json(&full, "{\"id\":8}", None).await?;
     /// let change = KeyChange { full_key: full, before, after: After::Value(b"{\"id\":8}".to_vec()) };
     /// assert!(state.undo_change(&change).await?);
     /// # Ok(()) }

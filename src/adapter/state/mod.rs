@@ -9,5 +9,7 @@ pub mod item;
 pub mod journal;
 pub mod json;
 pub mod keys;
+pub mod listing;
+pub mod name;
 mod ops;
 pub mod scan;

@@ -1,22 +1,20 @@
 //! Motia's operations: get, set, delete, getGroup, clear, keys, traceIds, items.
 
 use std::collections::BTreeMap;
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::task::JoinHandle;
 
 use crate::adapter::RedisStateAdapter;
-use crate::adapter::conn::{Conn, Retry};
+use crate::adapter::conn::Retry;
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;
-use crate::adapter::filter::StateFilter;
-use crate::adapter::item::{ItemsQuery, RawItem, StateItem, ValueType};
+use crate::adapter::item::{ItemsQuery, StateItem};
 use crate::adapter::json;
-use crate::adapter::keys::validate_group;
+use crate::adapter::name::Name;
 use crate::adapter::scan::KeyScanner;
 
 /// Atomic delete for servers older than 6.2 (no GETDEL).
@@ -24,37 +22,6 @@ const GETDEL_SCRIPT: &str = r"
 local v = redis.call('GET', KEYS[1])
 if v then redis.call('DEL', KEYS[1]) end
 return v";
-
-/// One entry per key of an MGET: `None` for missing, empty or non-string keys, `Some(None)` for
-/// a value that is not JSON.
-type MgetReply = Vec<Option<Option<Value>>>;
-
-/// Batches of `items` fetched ahead; bounds the memory of replies not yet parsed.
-const MAX_MGET_IN_FLIGHT: usize = 8;
-
-/// Fetches and decodes one batch (in its own task, so decoding uses another core); `None` for
-/// missing, empty or non-string keys.
-async fn mget_batch<T>(
-    conn: Conn,
-    keys: Vec<Vec<u8>>,
-    decode: fn(Vec<u8>) -> T,
-) -> Result<Vec<Option<T>>> {
-    let mut cmd = redis::cmd("MGET");
-    cmd.arg(&keys);
-    let raw: Vec<Option<Vec<u8>>> = conn.query(&cmd, Retry::Safe, "MGET").await?;
-    Ok(raw
-        .into_iter()
-        .map(|v| v.filter(|b| !b.is_empty()).map(decode))
-        .collect())
-}
-
-fn parse_value(bytes: Vec<u8>) -> Option<Value> {
-    serde_json::from_slice(&bytes).ok()
-}
-
-fn raw_value(bytes: Vec<u8>) -> Option<(ValueType, String)> {
-    RawItem::validate(bytes)
-}
 
 impl RedisStateAdapter {
     pub(in crate::adapter) fn ensure_writable(&self, operation: &'static str) -> Result<()> {
@@ -100,18 +67,15 @@ impl RedisStateAdapter {
             })
     }
 
-    /// The exact stored bytes of an item, `None` when missing.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// if let Some(bytes) = state.get_raw("trace-1", "order").await? {
-    ///     println!("{}", String::from_utf8_lossy(&bytes));
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn get_raw(&self, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
-        let full = self.keys.full_key(group, key)?;
-        self.get_raw_full(&full).await
+    /// `{prefix}{group}:{key}` for Motia's operations: the group checked, the key not empty.
+    pub(super) fn item_key(&self, group: &[u8], key: &[u8]) -> Result<Vec<u8>> {
+        if key.is_empty() {
+            crate::adapter::keys::validate_group_bytes(group)?;
+            return Err(Error::EmptyKey {
+                group: escape::name(group).into_owned(),
+            });
+        }
+        self.keys.full_key_bytes(group, key)
     }
 
     /// The item decoded into `T` (use `serde_json::Value` for any JSON); `None` when missing.
@@ -123,10 +87,14 @@ impl RedisStateAdapter {
     /// let order: Option<Order> = state.get("trace-1", "order").await?;
     /// # Ok(()) }
     /// ```
-    pub async fn get<T: DeserializeOwned>(&self, group: &str, key: &str) -> Result<Option<T>> {
-        let full = self.keys.full_key(group, key)?;
-        match self.get_raw(group, key).await? {
-            Some(bytes) => Self::parse_stored(&full, &bytes),
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        group: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
+    ) -> Result<Option<T>> {
+        let full = self.item_key(group.as_ref(), key.as_ref())?;
+        match self.get_raw(&full).await? {
+            Some(bytes) => Self::parse_stored(&escape::name(&full), &bytes),
             None => Ok(None),
         }
     }
@@ -143,8 +111,8 @@ impl RedisStateAdapter {
     /// ```
     pub async fn set<T: Serialize + ?Sized>(
         &self,
-        group: &str,
-        key: &str,
+        group: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
         value: &T,
     ) -> Result<()> {
         let ttl = self.config.ttl.map(Duration::from_secs);
@@ -162,48 +130,33 @@ impl RedisStateAdapter {
     /// ```
     pub async fn set_with_ttl<T: Serialize + ?Sized>(
         &self,
-        group: &str,
-        key: &str,
+        group: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
         value: &T,
         ttl: Option<Duration>,
     ) -> Result<()> {
-        let full = self.keys.full_key(group, key)?;
+        let full = self.item_key(group.as_ref(), key.as_ref())?;
         let text = json::to_js_string(value).map_err(|source| Error::Convert {
-            key: full.clone(),
+            key: escape::name(&full).into_owned(),
             source,
         })?;
-        self.write_text(full.as_bytes(), &text, ttl).await
+        self.write_text(&full, &text, ttl).await
     }
 
-    /// Validates JSON text, stores it as written with only insignificant whitespace removed
-    /// (numbers keep their spelling: `1.5e10` stays `1.5e10`) and returns what was stored.
+    /// Validates JSON text, stores it under a full Redis key (exact bytes) as written with only
+    /// insignificant whitespace removed (numbers keep their spelling: `1.5e10` stays `1.5e10`)
+    /// and returns what was stored.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let stored = state.set_json("trace-1", "order", "{ \"id\": 7, \"n\": 1.5e10 }", None).await?;
+    /// let full = state.key_space().full_key("trace-1", "order")?;
+    /// let stored = state.set_json(&full, "{ \"id\": 7, \"n\": 1.5e10 }", None).await?;
     /// assert_eq!(stored, r#"{"id":7,"n":1.5e10}"#);
+    /// let odd = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// state.set_json(&odd, "[1, 2]", None).await?;
     /// # Ok(()) }
     /// ```
     pub async fn set_json(
-        &self,
-        group: &str,
-        key: &str,
-        text: &str,
-        ttl: Option<Duration>,
-    ) -> Result<String> {
-        let full = self.keys.full_key(group, key)?;
-        self.set_json_full(&full, text, ttl).await
-    }
-
-    /// [`set_json`](Self::set_json) by full Redis key (exact bytes, for names that are not UTF-8).
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
-    /// state.set_json_full(&full, "[1, 2]", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn set_json_full(
         &self,
         full: impl AsRef<[u8]>,
         text: &str,
@@ -232,31 +185,19 @@ impl RedisStateAdapter {
         done
     }
 
-    /// Deletes an item atomically and returns the stored bytes it had.
+    /// Deletes a full Redis key (exact bytes) atomically and returns the stored bytes it had. A
+    /// key of another type than string is refused with [`Error::WrongType`] and left as it is.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// match state.delete_raw("trace-1", "order").await? {
+    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// match state.delete_raw(&full).await? {
     ///     Some(old) => println!("removed {} bytes", old.len()),
     ///     None => println!("nothing to remove"),
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn delete_raw(&self, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
-        let full = self.keys.full_key(group, key)?;
-        self.delete_raw_full(&full).await
-    }
-
-    /// [`delete_raw`](Self::delete_raw) by full Redis key (exact bytes). A key of another type
-    /// than string is refused with [`Error::WrongType`] and left as it is.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
-    /// let old = state.delete_raw_full(&full).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn delete_raw_full(&self, full: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+    pub async fn delete_raw(&self, full: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
         let full = full.as_ref();
         self.ensure_writable("delete")?;
         let shown = escape::name(full);
@@ -302,8 +243,13 @@ impl RedisStateAdapter {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn delete(&self, group: &str, key: &str) -> Result<Option<Value>> {
-        Ok(self.delete_raw(group, key).await?.and_then(|bytes| {
+    pub async fn delete(
+        &self,
+        group: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
+    ) -> Result<Option<Value>> {
+        let full = self.item_key(group.as_ref(), key.as_ref())?;
+        Ok(self.delete_raw(&full).await?.and_then(|bytes| {
             if bytes.is_empty() {
                 return None;
             }
@@ -331,35 +277,26 @@ impl RedisStateAdapter {
         )
     }
 
-    /// A paged, de-duplicated scan of one group's keys (full Redis keys).
+    /// A paged, de-duplicated scan of one group's keys (full Redis keys); the group id as
+    /// `&str` or exact bytes.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let full_keys = state.scan_group("trace-1")?.collect_all().await?;
-    /// let metas = state.key_meta(&full_keys).await?;
+    /// let metas = state.key_meta(&full_keys, None).await?;
+    /// let odd = state.scan_group(b"o\xff")?.collect_all().await?;
     /// # Ok(()) }
     /// ```
-    pub fn scan_group(&self, group: &str) -> Result<KeyScanner> {
-        self.scan_group_bytes(group.as_bytes())
-    }
-
-    /// [`scan_group`](Self::scan_group) of a group id given as exact bytes.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let full_keys = state.scan_group_bytes(b"o\xff")?.collect_all_bytes().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn scan_group_bytes(&self, group: &[u8]) -> Result<KeyScanner> {
+    pub fn scan_group(&self, group: impl AsRef<[u8]>) -> Result<KeyScanner> {
         Ok(KeyScanner::new(
             self.conn.clone(),
-            self.keys.group_pattern_bytes(group)?,
+            self.keys.group_pattern_bytes(group.as_ref())?,
             self.config.scan_count,
         ))
     }
 
-    /// The keys of a group (prefix and group stripped), each once, in SCAN order. Keys that are
-    /// not UTF-8 cannot be a `String`: [`keys_bytes`](Self::keys_bytes) lists every key.
+    /// The keys of a group (prefix and group stripped) as exact bytes, each once, in SCAN
+    /// order.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -368,28 +305,11 @@ impl RedisStateAdapter {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn keys(&self, group: &str) -> Result<Vec<String>> {
+    pub async fn keys(&self, group: impl AsRef<[u8]>) -> Result<Vec<Name>> {
         let full = self.scan_group(group)?.collect_all().await?;
         Ok(full
             .iter()
-            .filter_map(|k| self.keys.split(k).map(|(_, key)| key.to_string()))
-            .collect())
-    }
-
-    /// Every key of a group as exact bytes (prefix and group stripped), each once, in SCAN order.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// for key in state.keys_bytes(b"o1").await? {
-    ///     println!("{}", motia_state::escape::name(&key));
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn keys_bytes(&self, group: &[u8]) -> Result<Vec<Vec<u8>>> {
-        let full = self.scan_group_bytes(group)?.collect_all_bytes().await?;
-        Ok(full
-            .iter()
-            .filter_map(|k| self.keys.split_bytes(k).map(|(_, key)| key.to_vec()))
+            .filter_map(|k| self.keys.split_bytes(k).map(|(_, key)| Name::from(key)))
             .collect())
     }
 
@@ -399,11 +319,11 @@ impl RedisStateAdapter {
     /// ```no_run
     /// # async fn demo(state: &motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let keys = vec!["motia:state:trace-1:order".to_string()];
-    /// let values = state.get_raw_many_full(&keys).await?;
+    /// let values = state.get_raw_many(&keys).await?;
     /// assert_eq!(values.len(), 1);
     /// # Ok(()) }
     /// ```
-    pub async fn get_raw_many_full<K: AsRef<[u8]>>(
+    pub async fn get_raw_many<K: AsRef<[u8]>>(
         &self,
         full_keys: &[K],
     ) -> Result<Vec<Option<Vec<u8>>>> {
@@ -433,18 +353,18 @@ impl RedisStateAdapter {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn get_group_entries(&self, group: &str) -> Result<Vec<(String, Value)>> {
+    pub async fn get_group_entries(&self, group: impl AsRef<[u8]>) -> Result<Vec<(Name, Value)>> {
         let full = self.scan_group(group)?.collect_all().await?;
         let values = self.mget(&full).await?;
         let mut out = Vec::with_capacity(full.len());
         for (k, v) in full.iter().zip(values) {
-            let Some((_, key)) = self.keys.split(k) else {
+            let Some((_, key)) = self.keys.split_bytes(k) else {
                 continue;
             };
             if let Some(bytes) = v
-                && let Some(value) = Self::parse_stored::<Value>(k, &bytes)?
+                && let Some(value) = Self::parse_stored::<Value>(&escape::name(k), &bytes)?
             {
-                out.push((key.to_string(), value));
+                out.push((Name::from(key), value));
             }
         }
         Ok(out)
@@ -459,9 +379,9 @@ impl RedisStateAdapter {
     /// let orders: Vec<Order> = state.get_group("trace-1").await?;
     /// # Ok(()) }
     /// ```
-    pub async fn get_group<T: DeserializeOwned>(&self, group: &str) -> Result<Vec<T>> {
+    pub async fn get_group<T: DeserializeOwned>(&self, group: impl AsRef<[u8]>) -> Result<Vec<T>> {
         // Every key, also those that are not UTF-8: getGroup returns values, not names.
-        let full = self.scan_group(group)?.collect_all_bytes().await?;
+        let full = self.scan_group(group)?.collect_all().await?;
         let values = self.mget(&full).await?;
         let mut out = Vec::with_capacity(full.len());
         for (k, v) in full.iter().zip(values) {
@@ -497,109 +417,54 @@ impl RedisStateAdapter {
         Ok(removed)
     }
 
-    /// Removes every item of a group with `UNLINK` in bounded batches; returns how many.
+    /// Removes every item of a group with `UNLINK` in bounded batches; returns how many. Every
+    /// key of the group goes, whatever its bytes and its Redis type.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let removed = state.clear("trace-1").await?;
     /// println!("removed {removed} items");
+    /// state.clear(b"o\xff").await?;
     /// # Ok(()) }
     /// ```
-    pub async fn clear(&self, group: &str) -> Result<u64> {
-        self.clear_bytes(group.as_bytes()).await
-    }
-
-    /// [`clear`](Self::clear) of a group id given as exact bytes. Every key of the group goes,
-    /// whatever its bytes and its Redis type.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let removed = state.clear_bytes(b"o\xff").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn clear_bytes(&self, group: &[u8]) -> Result<u64> {
+    pub async fn clear(&self, group: impl AsRef<[u8]>) -> Result<u64> {
         self.ensure_writable("clear")?;
-        let full = self.scan_group_bytes(group)?.collect_all_bytes().await?;
+        let full = self.scan_group(group)?.collect_all().await?;
         self.unlink_keys(&full).await
     }
 
-    /// Every group id, each once, in the order SCAN met them (one walk of the keyspace). Ids
-    /// that are not UTF-8 cannot be a `String`: [`trace_ids_bytes`](Self::trace_ids_bytes) has
-    /// them all.
+    /// Every group id as exact bytes, each once, in the order SCAN met them (one walk of the
+    /// keyspace).
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// for trace in state.trace_ids().await? {
-    ///     println!("{trace}");
+    ///     match trace.to_str() {
+    ///         Some(id) => println!("{id}"),
+    ///         None => println!("{trace} (not UTF-8)"),
+    ///     }
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn trace_ids(&self) -> Result<Vec<String>> {
+    pub async fn trace_ids(&self) -> Result<Vec<Name>> {
         let mut scan = self.scan_all().allow_duplicates();
         let mut seen = HashSet::new();
         let mut ids = Vec::new();
         while let Some(page) = scan.next_page().await? {
             for k in &page {
-                if let Some((group, _)) = self.keys.split(k)
-                    && !seen.contains(group)
-                {
-                    seen.insert(group.to_string());
-                    ids.push(group.to_string());
-                }
-            }
-        }
-        Ok(ids)
-    }
-
-    /// Every group id as exact bytes, each once, in the order SCAN met them.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// for trace in state.trace_ids_bytes().await? {
-    ///     println!("{}", motia_state::escape::name(&trace));
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn trace_ids_bytes(&self) -> Result<Vec<Vec<u8>>> {
-        let mut scan = self.scan_all().allow_duplicates();
-        let mut seen = HashSet::new();
-        let mut ids = Vec::new();
-        while let Some(page) = scan.next_page_bytes().await? {
-            for k in &page {
                 if let Some((group, _)) = self.keys.split_bytes(k)
                     && !seen.contains(group)
                 {
                     seen.insert(group.to_vec());
-                    ids.push(group.to_vec());
+                    ids.push(Name::from(group));
                 }
             }
         }
         Ok(ids)
     }
 
-    /// Every group id as exact bytes with its number of keys, sorted by bytes.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// for (trace, keys) in state.trace_counts_bytes().await? {
-    ///     println!("{}: {keys}", motia_state::escape::name(&trace));
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn trace_counts_bytes(&self) -> Result<BTreeMap<Vec<u8>, u64>> {
-        let mut counts = BTreeMap::new();
-        let mut scan = self.scan_all();
-        while let Some(page) = scan.next_page_bytes().await? {
-            for k in &page {
-                if let Some((group, _)) = self.keys.split_bytes(k) {
-                    *counts.entry(group.to_vec()).or_insert(0) += 1;
-                }
-            }
-        }
-        Ok(counts)
-    }
-
-    /// Every group id with its number of keys, sorted by id (one walk of the keyspace).
+    /// Every group id as exact bytes with its number of keys, sorted by bytes (one walk of the
+    /// keyspace).
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -608,13 +473,18 @@ impl RedisStateAdapter {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn trace_counts(&self) -> Result<BTreeMap<String, u64>> {
-        let mut counts = BTreeMap::new();
+    pub async fn trace_counts(&self) -> Result<BTreeMap<Name, u64>> {
+        let mut counts: BTreeMap<Name, u64> = BTreeMap::new();
         let mut scan = self.scan_all();
         while let Some(page) = scan.next_page().await? {
             for k in &page {
-                if let Some((group, _)) = self.keys.split(k) {
-                    *counts.entry(group.to_string()).or_insert(0) += 1;
+                if let Some((group, _)) = self.keys.split_bytes(k) {
+                    match counts.get_mut(group) {
+                        Some(n) => *n += 1,
+                        None => {
+                            counts.insert(Name::from(group), 1);
+                        }
+                    }
                 }
             }
         }
@@ -622,7 +492,8 @@ impl RedisStateAdapter {
     }
 
     /// Items matching a query (Motia's `items`): one scan, values fetched with chunked MGET.
-    /// Values that are not JSON are left out; see [`items_report`](Self::items_report).
+    /// Values that are not JSON are left out; [`items_with`](Self::items_with) lists them,
+    /// reads raw text, reports progress.
     ///
     /// ```no_run
     /// use motia_state::ItemsQuery;
@@ -634,239 +505,24 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn items(&self, query: &ItemsQuery) -> Result<Vec<StateItem>> {
-        Ok(self.items_report(query).await?.0)
-    }
-
-    /// Like [`items`](Self::items), plus the full keys left out because they hold no JSON.
-    ///
-    /// ```no_run
-    /// use motia_state::ItemsQuery;
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let (items, not_json) = state.items_report(&ItemsQuery::all()).await?;
-    /// for key in &not_json {
-    ///     eprintln!("skipped {key}: not JSON");
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn items_report(&self, query: &ItemsQuery) -> Result<(Vec<StateItem>, Vec<String>)> {
-        self.items_report_with_progress(query, |_, _| {}).await
-    }
-
-    /// Like [`items_report`](Self::items_report), calling `progress(keys read, keys found so
-    /// far)` after each MGET batch (for progress on big databases; the scan runs meanwhile, so
-    /// the second number grows until it is done).
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let (items, not_json) = state
-    ///     .items_report_with_progress(&motia_state::ItemsQuery::all(), |done, total| {
-    ///         eprint!("\r{done}/{total}");
-    ///     })
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn items_report_with_progress(
-        &self,
-        query: &ItemsQuery,
-        progress: impl FnMut(u64, u64),
-    ) -> Result<(Vec<StateItem>, Vec<String>)> {
-        let group = query.group_id.as_deref().map(str::as_bytes);
-        self.items_report_bytes_with_progress(group, &query.filters, progress)
-            .await
-    }
-
-    /// [`items_report_with_progress`](Self::items_report_with_progress) of a group id given
-    /// as exact bytes (every group when `None`), keeping the items that pass all `filters`.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let (items, _) = state
-    ///     .items_report_bytes_with_progress(Some(&b"o\xff"[..]), &[], |_, _| {})
-    ///     .await?;
-    /// for item in &items {
-    ///     println!("{:?} {}", item.key_bytes, item.value);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn items_report_bytes_with_progress(
-        &self,
-        group: Option<&[u8]>,
-        filters: &[StateFilter],
-        progress: impl FnMut(u64, u64),
-    ) -> Result<(Vec<StateItem>, Vec<String>)> {
-        let scan = match group {
-            Some(g) => self.scan_group_bytes(g)?,
-            None => self.scan_all(),
-        };
-        let mut out = (Vec::new(), Vec::new());
-        self.scan_values(scan, parse_value, progress, |batch, values| {
-            self.collect_items(filters, batch, values, &mut out)
-        })
-        .await?;
-        Ok(out)
-    }
-
-    /// Every item of one group (or all) with its value as the stored JSON text, validated but
-    /// not parsed into a tree: the fast path for printing items as they are. Also returns the
-    /// full keys left out because they hold no JSON. `progress` as in
-    /// [`items_report_with_progress`](Self::items_report_with_progress).
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let (items, not_json) = state.items_raw_with_progress(None, |_, _| {}).await?;
-    /// for item in &items {
-    ///     println!("{} {} {}", item.group_id, item.key, item.json);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn items_raw_with_progress(
-        &self,
-        group: Option<&str>,
-        progress: impl FnMut(u64, u64),
-    ) -> Result<(Vec<RawItem>, Vec<String>)> {
-        self.items_raw_bytes_with_progress(group.map(str::as_bytes), progress)
-            .await
-    }
-
-    /// [`items_raw_with_progress`](Self::items_raw_with_progress) of a group id given as exact
-    /// bytes (every group when `None`).
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let (items, _) = state.items_raw_bytes_with_progress(Some(&b"o\xff"[..]), |_, _| {}).await?;
-    /// for item in &items {
-    ///     println!("{} {}", motia_state::escape::name(&item.key_bytes), item.json);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn items_raw_bytes_with_progress(
-        &self,
-        group: Option<&[u8]>,
-        progress: impl FnMut(u64, u64),
-    ) -> Result<(Vec<RawItem>, Vec<String>)> {
-        let scan = match group {
-            Some(g) => self.scan_group_bytes(g)?,
-            None => self.scan_all(),
-        };
-        let (mut items, mut skipped) = (Vec::new(), Vec::new());
-        self.scan_values(scan, raw_value, progress, |batch, values| {
-            for (k, v) in batch.iter().zip(values) {
-                let (Some((group, key)), Some(checked)) = (self.keys.split_bytes(k), v) else {
-                    continue;
-                };
-                match checked {
-                    Some((kind, json)) => items.push(RawItem {
-                        group_id: escape::shown(group),
-                        key: escape::shown(key),
-                        group_id_bytes: group.to_vec(),
-                        key_bytes: key.to_vec(),
-                        kind,
-                        json,
-                    }),
-                    None => skipped.push(escape::name(k).into_owned()),
-                }
-            }
-        })
-        .await?;
-        Ok((items, skipped))
-    }
-
-    /// Walks `scan`, fetching values with MGET batches sent while the scan goes on and decoded
-    /// in their own tasks; `each` gets every batch with its decoded values, in scan order.
-    async fn scan_values<T: Send + 'static>(
-        &self,
-        mut scan: KeyScanner,
-        decode: fn(Vec<u8>) -> T,
-        mut progress: impl FnMut(u64, u64),
-        mut each: impl FnMut(&[Vec<u8>], Vec<Option<T>>),
-    ) -> Result<()> {
-        type InFlight<T> = VecDeque<(Vec<Vec<u8>>, JoinHandle<Result<Vec<Option<T>>>>)>;
-        let mut in_flight: InFlight<T> = VecDeque::new();
-        let mut buffer: Vec<Vec<u8>> = Vec::new();
-        let mut done = 0u64;
-        loop {
-            // Exact bytes: a name that is not UTF-8 is an item like any other.
-            let page = scan.next_page_bytes().await?;
-            let scan_done = page.is_none();
-            buffer.extend(page.unwrap_or_default());
-            while buffer.len() >= self.config.batch_size || (scan_done && !buffer.is_empty()) {
-                let rest = buffer.split_off(buffer.len().min(self.config.batch_size));
-                let batch = std::mem::replace(&mut buffer, rest);
-                let task = tokio::spawn(mget_batch(self.conn.clone(), batch.clone(), decode));
-                in_flight.push_back((batch, task));
-            }
-            while let Some((_, task)) = in_flight.front() {
-                if !(scan_done || task.is_finished() || in_flight.len() > MAX_MGET_IN_FLIGHT) {
-                    break;
-                }
-                let Some((batch, task)) = in_flight.pop_front() else {
-                    break;
-                };
-                let values = match task.await {
-                    Ok(reply) => reply?,
-                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                    Err(_) => mget_batch(self.conn.clone(), batch.clone(), decode).await?,
-                };
-                done += batch.len() as u64;
-                progress(done, scan.keys_seen().max(done));
-                each(&batch, values);
-            }
-            if scan_done && in_flight.is_empty() {
-                return Ok(());
-            }
+        let mut with = self.items_with().filters(query.filters.iter().cloned());
+        if let Some(g) = &query.group_id {
+            with = with.group(g);
         }
+        Ok(with.report().await?.items)
     }
 
-    /// Parses one MGET batch into items (filtered) and skipped keys.
-    fn collect_items(
-        &self,
-        filters: &[StateFilter],
-        batch: &[Vec<u8>],
-        values: MgetReply,
-        (items, skipped): &mut (Vec<StateItem>, Vec<String>),
-    ) {
-        for (k, v) in batch.iter().zip(values) {
-            let (Some((group, key)), Some(parsed)) = (self.keys.split_bytes(k), v) else {
-                continue;
-            };
-            let Some(value) = parsed else {
-                skipped.push(escape::name(k).into_owned());
-                continue;
-            };
-            if filters.iter().all(|f| f.matches(&value)) {
-                items.push(StateItem {
-                    group_id: escape::shown(group),
-                    key: escape::shown(key),
-                    group_id_bytes: group.to_vec(),
-                    key_bytes: key.to_vec(),
-                    kind: ValueType::of(&value),
-                    value,
-                });
-            }
-        }
-    }
-
-    /// True when the group id is usable (not empty, no `:`).
+    /// True when the group id (`&str` or exact bytes) is usable (not empty, no `:`).
     /// Returns [`Error::InvalidGroupId`] otherwise.
     ///
     /// ```
     /// use motia_state::RedisStateAdapter;
     /// assert!(RedisStateAdapter::check_group("trace-1").is_ok());
+    /// assert!(RedisStateAdapter::check_group(b"o\xff").is_ok());
     /// assert!(RedisStateAdapter::check_group("a:b").is_err());
     /// assert!(RedisStateAdapter::check_group("").is_err());
     /// ```
-    pub fn check_group(group: &str) -> Result<()> {
-        validate_group(group)
-    }
-
-    /// [`check_group`](Self::check_group) of a group id given as exact bytes.
-    ///
-    /// ```
-    /// use motia_state::RedisStateAdapter;
-    /// assert!(RedisStateAdapter::check_group_bytes(b"o\xff").is_ok());
-    /// assert!(RedisStateAdapter::check_group_bytes(b"a:b").is_err());
-    /// ```
-    pub fn check_group_bytes(group: &[u8]) -> Result<()> {
-        crate::adapter::keys::validate_group_bytes(group)
+    pub fn check_group(group: impl AsRef<[u8]>) -> Result<()> {
+        crate::adapter::keys::validate_group_bytes(group.as_ref())
     }
 }

@@ -28,7 +28,7 @@ use crate::adapter::error::{Error, Result};
 /// let mut scan = adapter.scan_all();
 /// while let Some(page) = scan.next_page().await? {
 ///     for key in page {
-///         println!("{key}");
+///         println!("{}", motia_state::escape::name(&key));
 ///     }
 /// }
 /// # Ok(()) }
@@ -259,7 +259,7 @@ impl KeyScanner {
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let total = state.dbsize().await?;
+    /// let total = state.dbsize().await?.keys;
     /// let mut scan = state.scan_all();
     /// while scan.next_page().await?.is_some() {
     ///     eprint!("\r{}/{total} keys", scan.keys_seen());
@@ -283,49 +283,21 @@ impl KeyScanner {
         self.pages
     }
 
-    /// The next page of new keys (possibly empty), or `None` when the walk is complete.
-    ///
-    /// Keys that are not UTF-8 are left out of these `String` pages (logged); use
-    /// [`next_page_bytes`](Self::next_page_bytes) to see every key as its exact bytes.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let mut scan = state.scan_group("trace-1")?;
-    /// while let Some(page) = scan.next_page().await? {
-    ///     let values = state.get_raw_many_full(&page).await?;
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn next_page(&mut self) -> Result<Option<Vec<String>>> {
-        let Some(page) = self.next_page_bytes().await? else {
-            return Ok(None);
-        };
-        let mut out = Vec::with_capacity(page.len());
-        for bytes in page {
-            match String::from_utf8(bytes) {
-                Ok(k) => out.push(k),
-                Err(e) => {
-                    tracing::warn!(key = %crate::adapter::escape::name(e.as_bytes()), "skipping a key that is not UTF-8");
-                }
-            }
-        }
-        Ok(Some(out))
-    }
-
     /// The next page of new keys as their exact bytes (possibly empty), or `None` when the walk
     /// is complete.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let mut scan = state.scan_all();
-    /// while let Some(page) = scan.next_page_bytes().await? {
-    ///     for key in page {
-    ///         println!("{}", motia_state::escape::name(&key));
+    /// let mut scan = state.scan_group("trace-1")?;
+    /// while let Some(page) = scan.next_page().await? {
+    ///     for key in &page {
+    ///         println!("{}", motia_state::escape::name(key));
     ///     }
+    ///     let values = state.get_raw_many(&page).await?;
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn next_page_bytes(&mut self) -> Result<Option<Vec<Vec<u8>>>> {
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Vec<u8>>>> {
         if let Some((node, reason)) = &self.failed {
             return Err(Error::ScanIncomplete {
                 node: node.clone(),
@@ -397,33 +369,18 @@ impl KeyScanner {
         Ok(Some(page))
     }
 
-    /// Every remaining key, in SCAN order.
+    /// Every remaining key as exact bytes, in SCAN order.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let mut keys = state.scan_group("trace-1")?.collect_all().await?;
     /// keys.sort();
+    /// println!("{} keys in the group", keys.len());
     /// # Ok(()) }
     /// ```
-    pub async fn collect_all(mut self) -> Result<Vec<String>> {
+    pub async fn collect_all(mut self) -> Result<Vec<Vec<u8>>> {
         let mut all = Vec::new();
         while let Some(page) = self.next_page().await? {
-            all.extend(page);
-        }
-        Ok(all)
-    }
-
-    /// Every remaining key as exact bytes, in SCAN order.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let keys = state.scan_all().collect_all_bytes().await?;
-    /// println!("{} keys under the prefix", keys.len());
-    /// # Ok(()) }
-    /// ```
-    pub async fn collect_all_bytes(mut self) -> Result<Vec<Vec<u8>>> {
-        let mut all = Vec::new();
-        while let Some(page) = self.next_page_bytes().await? {
             all.extend(page);
         }
         Ok(all)

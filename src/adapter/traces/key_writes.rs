@@ -179,7 +179,7 @@ impl RedisStateAdapter {
         else {
             return Ok(KeyHistory::default());
         };
-        let key_bytes = self.trace_records_key_bytes(trace_id);
+        let key_bytes = self.trace_records_key(trace_id);
         // The documents read_trace would read whole: the first in start order within limits.
         let mut wanted = Vec::new();
         let mut used = 0u64;

@@ -32,7 +32,7 @@ impl RedisStateAdapter {
     ) -> Result<Vec<Fielded>> {
         let keys: Vec<Vec<u8>> = trace_ids
             .iter()
-            .map(|id| self.trace_records_key_bytes(id.as_ref()))
+            .map(|id| self.trace_records_key(id.as_ref()))
             .collect();
         let heads = Box::pin(self.read_heads(&keys, limits.header_bytes)).await?;
         let mut out = Vec::with_capacity(keys.len());
@@ -178,7 +178,7 @@ impl RedisStateAdapter {
             fields: Vec::new(),
         });
         Ok(TracePages {
-            key: self.trace_records_key_bytes(trace_id),
+            key: self.trace_records_key(trace_id),
             headers: f.records,
             fields: f.fields,
             next: 0,

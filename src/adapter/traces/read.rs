@@ -464,27 +464,18 @@ impl RedisStateAdapter {
         format!("{}default", self.config().trace_prefix)
     }
 
-    /// The hash of one flow's step documents, `{trace_prefix}{traceId}`.
+    /// The hash of one flow's step documents, `{trace_prefix}{traceId}`; the id as `&str` or
+    /// exact bytes.
     ///
     /// ```no_run
     /// # fn demo(state: motia_state::RedisStateAdapter) {
-    /// assert_eq!(state.trace_records_key("QH7KD-2104821"), "motia:trace:QH7KD-2104821");
+    /// assert_eq!(state.trace_records_key("QH7KD-2104821"), b"motia:trace:QH7KD-2104821");
+    /// assert_eq!(state.trace_records_key(b"k\xffx"), b"motia:trace:k\xffx");
     /// # }
     /// ```
-    pub fn trace_records_key(&self, trace_id: &str) -> String {
-        format!("{}{trace_id}", self.config().trace_prefix)
-    }
-
-    /// [`Self::trace_records_key`] of a trace id given as bytes (any bytes).
-    ///
-    /// ```no_run
-    /// # fn demo(state: motia_state::RedisStateAdapter) {
-    /// assert_eq!(state.trace_records_key_bytes(b"k\xffx"), b"motia:trace:k\xffx");
-    /// # }
-    /// ```
-    pub fn trace_records_key_bytes(&self, trace_id: &[u8]) -> Vec<u8> {
+    pub fn trace_records_key(&self, trace_id: impl AsRef<[u8]>) -> Vec<u8> {
         let mut key = self.config().trace_prefix.as_bytes().to_vec();
-        key.extend_from_slice(trace_id);
+        key.extend_from_slice(trace_id.as_ref());
         key
     }
 
@@ -743,6 +734,10 @@ impl RedisStateAdapter {
             ))
             .await?;
             for (k, v) in chunk.iter().zip(values) {
+                // A queue name that is not UTF-8 is no Motia queue.
+                let Ok(k) = std::str::from_utf8(k) else {
+                    continue;
+                };
                 if let Some(d) = v.and_then(|b| DeadLetter::parse(k, &b)) {
                     out.push(d);
                 }

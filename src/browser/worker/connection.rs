@@ -114,7 +114,7 @@ async fn facts(a: &RedisStateAdapter) -> motia_state::Result<ServerFacts> {
         Ok(v) => Ok(v),
         Err(e) => Err(unknown(e)?),
     };
-    let (dbsize, unreachable) = match a.dbsize_report().await {
+    let (dbsize, unreachable) = match a.dbsize().await {
         Ok(r) => (Ok(r.keys), r.unreachable),
         Err(e) => (Err(unknown(e)?), Vec::new()),
     };
@@ -167,7 +167,7 @@ pub async fn heartbeat(adapter: RedisStateAdapter, events: Events) {
         tokio::time::sleep(HEARTBEAT).await;
         let probe = async {
             if may_count {
-                match adapter.dbsize_report().await {
+                match adapter.dbsize().await {
                     Ok(r) => return Ok((Some(r.keys), r.unreachable)),
                     Err(e) if e.is_permission() => may_count = false,
                     Err(e) => return Err(e),

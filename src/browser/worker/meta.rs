@@ -12,13 +12,13 @@ const HEAD_BYTES: usize = 4096;
 /// Type, size and TTL of the visible keys, in one pipelined round trip per batch.
 pub async fn fetch_meta(adapter: RedisStateAdapter, keys: Vec<String>, events: Events) {
     let raw: Vec<Vec<u8>> = keys.iter().map(|k| raw_key(k)).collect();
-    let ev = match adapter.key_meta_with_head(&raw, HEAD_BYTES).await {
+    let ev = match adapter.key_meta(&raw, Some(HEAD_BYTES)).await {
         Ok(metas) => WorkerEvent::Meta {
             rows: metas
                 .into_iter()
                 .zip(&keys)
-                .map(|((m, head), shown)| {
-                    let kind = match (&head, m.ttl) {
+                .map(|(m, shown)| {
+                    let kind = match (&m.head, m.ttl) {
                         (_, Ttl::Missing) => "gone".to_string(),
                         (Some(h), _) => classify(h, m.len.unwrap_or(0)).to_string(),
                         (None, _) => m.redis_type.clone(),

@@ -29,7 +29,7 @@ pub async fn run_scan(adapter: RedisStateAdapter, generation: u64, events: Event
     walk.spawn(async move {
         let mut scanner = adapter.scan_all().allow_duplicates();
         loop {
-            let page = scanner.next_page_bytes().await;
+            let page = scanner.next_page().await;
             let last = !matches!(page, Ok(Some(_)));
             if pages_tx.send((page, scanner.keys_seen())).await.is_err() || last {
                 return;

@@ -158,13 +158,7 @@ pub async fn read_records(
             Vec::new()
         };
         let current = match &key {
-            Some((_, k)) => Some(
-                adapter
-                    .get_raw_many_full(&[raw_key(k)])
-                    .await?
-                    .pop()
-                    .flatten(),
-            ),
+            Some((_, k)) => Some(adapter.get_raw_many(&[raw_key(k)]).await?.pop().flatten()),
             None => None,
         };
         Ok::<_, motia_state::Error>(TraceRead {

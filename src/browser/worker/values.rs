@@ -19,10 +19,10 @@ pub async fn load_value(
     let key = raw_key(&full_key);
     let raw = match max {
         Some(n) => adapter
-            .get_window_full(&key, n)
+            .get_window(&key, n)
             .await
             .map(|w| w.map(|w| (w.bytes, w.total_len))),
-        None => adapter.get_raw_full(&key).await.map(|v| {
+        None => adapter.get_raw(&key).await.map(|v| {
             v.map(|b| {
                 let len = b.len() as u64;
                 (b, len)
@@ -57,7 +57,7 @@ pub async fn run_where(
     events: Events,
 ) {
     let raw: Vec<Vec<u8>> = full_keys.iter().map(|k| raw_key(k)).collect();
-    let result = match adapter.get_raw_many_full(&raw).await {
+    let result = match adapter.get_raw_many(&raw).await {
         Ok(values) => Ok(full_keys
             .into_iter()
             .zip(values)

@@ -51,7 +51,7 @@ async fn write(
             expected,
             text,
         } => match adapter
-            .compare_and_set_full(raw_key(full_key), expected.as_deref(), text)
+            .compare_and_set(raw_key(full_key), expected.as_deref(), text)
             .await
             .map_err(e)?
         {
