@@ -10,6 +10,7 @@ pub mod filter;
 pub mod help;
 pub mod history;
 pub mod keys;
+pub mod list;
 pub mod live;
 pub mod meta;
 pub mod navigation;
@@ -112,8 +113,12 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         return;
     }
     // The timeline and the history stand in for the keys and take their keys first.
-    if m.timeline.is_some() && timeline::command(m, cmd, fx) {
-        return;
+    if m.timeline.is_some() {
+        match timeline::command(m, cmd) {
+            timeline::Took::No => {}
+            timeline::Took::Yes => return,
+            timeline::Took::Jump(group, key) => return traces::jump(m, &group, &key, fx),
+        }
     }
     if m.history.is_some() && history::command(m, cmd, fx) {
         return;
@@ -154,7 +159,7 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::SetTtl => writes::start_ttl(m, None, fx),
         Command::Delete => writes::start_delete(m),
         Command::ClearTrace => writes::start_clear(m),
-        Command::CmdLine => command_line::open(m),
+        Command::CmdLine => prompt::open_command(m),
         Command::Copy => value::copy(m, fx),
         Command::CopyKey => keys::copy_key(m, fx),
         Command::Dismiss => notifications::dismiss(m),
