@@ -151,7 +151,12 @@ impl Shooter {
     }
 
     /// The frame as SVG; its title names the redis-server it was drawn with.
-    fn svg(&self, what: &str) -> String {
+    fn svg(&mut self, what: &str) -> String {
+        // A scan's duration is the machine's: a loaded one rescans (live mode's resync) while
+        // keys are pressed on the stopped clock, and the status bar would read that.
+        if self.m.scan.took.is_some() {
+            self.m.scan.took = Some(Duration::ZERO);
+        }
         let title = format!(
             "motia-state: {what} {DRAWN_WITH}{})",
             self.m.server_version.as_deref().unwrap_or("unknown")
