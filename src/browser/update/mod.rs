@@ -124,8 +124,14 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
             timeline::Took::Jump(group, key) => return traces::jump(m, &group, &key, fx),
         }
     }
-    if m.history.is_some() && history::command(m, cmd, fx) {
-        return;
+    if m.history.is_some() {
+        // Restoring writes through the journal, which sits above the history's update.
+        if cmd == Command::Restore {
+            return journal::start_restore(m);
+        }
+        if history::command(m, cmd, fx) {
+            return;
+        }
     }
     match cmd {
         Command::Quit => fx.push(Effect::Quit),
