@@ -5,7 +5,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::history::{Detail, DiffMode, HistoryView};
 use crate::browser::model::layout::{keys_height, value_height};
 use crate::browser::model::{Model, Pane};
-use crate::browser::update::{navigation, note};
+use crate::browser::update::{list, note};
 
 /// `H` / `:history`: the history of the selected key, or closes it.
 pub fn toggle(m: &mut Model, fx: &mut Vec<Effect>) {
@@ -189,10 +189,6 @@ pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
             jump_to_change(m, cmd == Command::NextChange);
             return true;
         }
-        Command::Restore => {
-            crate::browser::update::journal::start_restore(m);
-            return true;
-        }
         _ => return false,
     };
     let body_h = value_height(m.size);
@@ -201,7 +197,7 @@ pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
     };
     let len = view.entries.len();
     let cursor = view.list.cursor;
-    let handled = navigation::list_and_detail(
+    let handled = list::list_and_detail(
         m.focus,
         &mut view.list,
         len,

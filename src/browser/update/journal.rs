@@ -8,9 +8,8 @@ use crate::browser::model::dialog::Dialog;
 use crate::browser::model::journal::{SessionEntry, listed, newest_undoable};
 use crate::browser::model::notifications::ToastKind;
 use crate::browser::model::{Model, Overlay};
-use crate::browser::update::notifications::{note, toast};
+use crate::browser::update::notifications::{note, refuse_read_only, toast};
 use crate::browser::update::scan::start_scan;
-use crate::browser::update::writes::refuse_read_only;
 use crate::diff::LineKind;
 
 /// Asks to undo entry `id`, or the newest undoable one.

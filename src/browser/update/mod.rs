@@ -11,6 +11,7 @@ pub mod help;
 pub mod history;
 pub mod journal;
 pub mod keys;
+pub mod list;
 pub mod live;
 pub mod meta;
 pub mod navigation;
@@ -116,11 +117,21 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         return;
     }
     // The timeline and the history stand in for the keys and take their keys first.
-    if m.timeline.is_some() && timeline::command(m, cmd, fx) {
-        return;
+    if m.timeline.is_some() {
+        match timeline::command(m, cmd) {
+            timeline::Took::No => {}
+            timeline::Took::Yes => return,
+            timeline::Took::Jump(group, key) => return traces::jump(m, &group, &key, fx),
+        }
     }
-    if m.history.is_some() && history::command(m, cmd, fx) {
-        return;
+    if m.history.is_some() {
+        // Restoring writes through the journal, which sits above the history's update.
+        if cmd == Command::Restore {
+            return journal::start_restore(m);
+        }
+        if history::command(m, cmd, fx) {
+            return;
+        }
     }
     match cmd {
         Command::Quit => fx.push(Effect::Quit),
@@ -160,7 +171,7 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::SetTtl => writes::start_ttl(m, None, fx),
         Command::Delete => writes::start_delete(m),
         Command::ClearTrace => writes::start_clear(m),
-        Command::CmdLine => command_line::open(m),
+        Command::CmdLine => prompt::open_command(m),
         Command::Copy => value::copy(m, fx),
         Command::CopyKey => keys::copy_key(m, fx),
         Command::Dismiss => notifications::dismiss(m),

@@ -72,7 +72,7 @@ pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &
         let Some((key_at, fingerprint)) = split[at] else {
             continue;
         };
-        if crate::browser::update::live::removed_while_scanning(m, &full) {
+        if removed_while_scanning(m, &full) {
             continue;
         }
         touches_selected |= m.keys.trace.as_deref() == full.get(trace_at..key_at - 1);
@@ -136,4 +136,9 @@ pub fn failed(m: &mut Model, generation: u64, error: String, connection: bool) {
         note(m, format!("scan failed: {error}"), true);
         m.scan.error = Some(error);
     }
+}
+
+/// A scan page must not bring back a key removed while the scan ran.
+pub fn removed_while_scanning(m: &Model, full_key: &str) -> bool {
+    !m.live.removed_while_scanning.is_empty() && m.live.removed_while_scanning.contains(full_key)
 }
