@@ -42,6 +42,9 @@ fn main() -> ExitCode {
             browser.options(),
             cli.global.read_only,
         )),
+        // Neither needs a connection, nor settings that could fail to parse.
+        Some(Command::Completions { shell }) => cli::generate::completions(shell),
+        Some(Command::Man) => cli::generate::man(),
         command => match cli.global.to_config(config_file.as_deref()) {
             Err(e) => Err(e.into()),
             Ok((config, profile)) => match command {

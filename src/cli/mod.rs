@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod demo;
 pub mod gc;
+pub mod generate;
 mod leftovers;
 pub mod progress;
 mod seed;
@@ -484,6 +485,20 @@ example commands and simulates until Ctrl-C; --static writes the fixed set only.
         #[command(flatten)]
         browser: BrowserArgs,
     },
+    /// Print a shell completion script
+    #[command(after_help = "Examples:
+  motia-state completions bash > ~/.local/share/bash-completion/completions/motia-state
+  motia-state completions zsh > \"${fpath[1]}/_motia-state\"
+  motia-state completions fish > ~/.config/fish/completions/motia-state.fish")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff, every subcommand on one page)
+    #[command(after_help = "Examples:
+  motia-state man | man -l -
+  motia-state man > ~/.local/share/man/man1/motia-state.1")]
+    Man,
 }
 
 impl GlobalArgs {
