@@ -166,6 +166,9 @@ pub struct BrowserArgs {
     /// Keymap/config file [default: config.toml in the platform's config directory]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Leave the mouse to the terminal (to select text); as mouse = false in [browser]
+    #[arg(long)]
+    pub no_mouse: bool,
 }
 
 impl BrowserArgs {
@@ -176,6 +179,7 @@ impl BrowserArgs {
             refresh: secs(self.refresh),
             rescan: self.rescan.and_then(secs),
             config_file: self.config.clone(),
+            mouse: !self.no_mouse,
             ..crate::browser::BrowserOptions::default()
         }
     }
