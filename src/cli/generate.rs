@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::Cli;
-use crate::cli::commands::{Failure, exit};
+use crate::cli::out::{Failure, exit};
 
 const BIN: &str = "motia-state";
 

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod gc;
 pub mod generate;
 mod leftovers;
+pub mod out;
 pub mod progress;
 mod seed;
 mod simulate;
