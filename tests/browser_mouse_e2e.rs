@@ -109,9 +109,18 @@ fn the_editor_runs_without_mouse_reporting_and_the_browser_gets_it_back() {
     );
     t.wait_for("done");
     t.wait("mouse reporting on", |_| t.mouse_reported());
-    t.keys(&["Tab", "E"]);
+    // The value must be loaded before it can be edited.
+    t.wait_for("\"id\": 7");
+    t.keys(&["Tab"]);
+    t.wait("the Keys pane focused", |_| titles(&t).contains("▶Keys"));
+    t.keys(&["E"]);
     let flags = common::poll_for("the editor to run", common::POLL_LIMIT, || {
-        std::fs::read_to_string(&seen).map_err(|e| e.to_string())
+        match std::fs::read_to_string(&seen) {
+            // The shell creates the file before tmux answers.
+            Ok(s) if s.ends_with('\n') => Ok(s),
+            Ok(s) => Err(format!("{s:?} so far")),
+            Err(e) => Err(e.to_string()),
+        }
     });
     assert_eq!(flags.trim(), "000", "mouse reporting while $EDITOR ran");
     t.wait_for("no changes; nothing was written");
