@@ -120,12 +120,16 @@ fn the_readme_reader_browses_with_every_read_command_and_cannot_write() {
     let export = ok(&url, &["export", "--trace", "acl-r"]);
     assert!(export.contains("\"ttlSeconds\""), "{export}");
 
-    // A write is refused by the server's ACL: named, and not an authentication failure.
+    // A write is refused by the server's ACL: named, and not an authentication failure. The
+    // journal's DUMP is refused first, with the same status.
     let err = fails(&url, &["set", "acl-r", "order", "1"], 3);
+    assert!(err.contains("cannot journal the write"), "{err}");
+    assert!(err.contains("--no-journal"), "{err}");
+    let err = fails(&url, &["--no-journal", "set", "acl-r", "order", "1"], 3);
     assert!(err.contains("may not run SET"), "{err}");
     assert!(err.contains("NOPERM"), "{err}");
     assert!(!err.contains("authentication"), "{err}");
-    let err = fails(&url, &["del", "acl-r", "order"], 3);
+    let err = fails(&url, &["--no-journal", "del", "acl-r", "order"], 3);
     assert!(err.contains("may not run GETDEL"), "{err}");
     assert_eq!(
         s.cli(&["GET", "motia:state:acl-r:order"]),
@@ -156,6 +160,17 @@ fn the_readme_editor_edits_but_only_under_its_prefix() {
 
     // A key outside the user's patterns: a NOPERM that says so, nothing written.
     let err = fails(&url, &["--prefix", "other:", "set", "acl-e", "k", "1"], 3);
+    assert!(err.contains("outside the ACL user's key patterns"), "{err}");
+    let args = [
+        "--no-journal",
+        "--prefix",
+        "other:",
+        "set",
+        "acl-e",
+        "k",
+        "1",
+    ];
+    let err = fails(&url, &args, 3);
     assert!(
         err.contains("other:acl-e:k is outside the ACL user's key patterns"),
         "{err}"

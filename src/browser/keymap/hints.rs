@@ -58,6 +58,7 @@ fn hint(c: Command) -> Option<(&'static str, &'static [Place], Needs, u8)> {
         Command::Timeline => ("timeline", &[Traces], Needs::Records, 3),
         Command::History => ("history", &[Keys, Value], Needs::Records, 3),
         Command::Diff => ("diff", &[History, Version], n, 3),
+        Command::Restore => ("restore", &[History, Version], n, 3),
         Command::NextChange => ("next change", &[Version], n, 3),
         Command::Copy => ("copy", &[Value], n, 4),
         Command::LoadAll => ("load all", &[Value], n, 4),

@@ -9,7 +9,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::keys::RowKind;
 use crate::browser::model::layout::{Areas, areas_for, too_small};
 use crate::browser::model::{Mode, Model, Overlay, Pane};
-use crate::browser::update::{connections, help, navigation, stats};
+use crate::browser::update::{connections, help, journal, navigation, stats};
 
 /// Rows one turn of the wheel scrolls.
 pub const WHEEL_ROWS: usize = 3;
@@ -60,6 +60,7 @@ pub fn event(m: &mut Model, ev: MouseEvent, fx: &mut Vec<Effect>) -> bool {
 fn on_top_wheel(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
     match m.overlay {
         Some(Overlay::Connections { .. }) => connections::key(m, Some(cmd), fx),
+        Some(Overlay::Journal { .. }) => journal::key(m, Some(cmd)),
         Some(Overlay::Help { .. }) => {
             for _ in 0..WHEEL_ROWS {
                 help::key(m, Some(cmd));
