@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use crossterm::event::{Event, KeyEventKind};
+use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEventKind};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -33,6 +33,17 @@ pub struct WorkerLink {
 fn to_action(ev: Event) -> Option<Action> {
     match ev {
         Event::Key(k) if k.kind == KeyEventKind::Press => Some(Action::Key(k)),
+        // Pointer motion and drags are dropped here: some terminals report every move.
+        Event::Mouse(m)
+            if matches!(
+                m.kind,
+                MouseEventKind::ScrollUp
+                    | MouseEventKind::ScrollDown
+                    | MouseEventKind::Down(MouseButton::Left)
+            ) =>
+        {
+            Some(Action::Mouse(m))
+        }
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
         _ => None,
     }
@@ -196,7 +207,8 @@ fn drain(
     link: &mut WorkerLink,
     outside: &mut Vec<Effect>,
 ) -> (bool, bool) {
-    let mut key_seen = matches!(first, Some(Action::Key(_)));
+    // The user's own input (keys, the mouse) is drawn at once.
+    let mut key_seen = matches!(first, Some(Action::Key(_) | Action::Mouse(_)));
     let mut quit = first.is_some_and(|a| apply(model, a, link, outside));
     let budget = Instant::now() + DRAIN_BUDGET;
     for _ in 0..DRAIN_LIMIT {
@@ -205,7 +217,7 @@ fn drain(
         }
         if let Ok(Ok(e)) = input.try_recv() {
             if let Some(a) = to_action(e) {
-                key_seen = matches!(a, Action::Key(_));
+                key_seen = matches!(a, Action::Key(_) | Action::Mouse(_));
                 quit |= apply(model, a, link, outside);
             }
             continue;

@@ -234,9 +234,9 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             };
             crate::cli::watch::run(config, args).await
         }
-        Command::Demo { .. } => Err(Failure::new(
+        Command::Demo { .. } | Command::Completions { .. } | Command::Man => Err(Failure::new(
             exit::BAD_INPUT,
-            "demo is not a scripting subcommand",
+            "not a scripting subcommand (it needs no connection)",
         )),
     }
 }

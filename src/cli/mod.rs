@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod demo;
 pub mod gc;
+pub mod generate;
 pub mod journal;
 mod leftovers;
 pub mod out;
@@ -177,6 +178,9 @@ pub struct BrowserArgs {
     /// Keymap/config file [default: config.toml in the platform's config directory]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Leave the mouse to the terminal (to select text); as mouse = false in [browser]
+    #[arg(long)]
+    pub no_mouse: bool,
 }
 
 impl BrowserArgs {
@@ -187,6 +191,7 @@ impl BrowserArgs {
             refresh: secs(self.refresh),
             rescan: self.rescan.and_then(secs),
             config_file: self.config.clone(),
+            mouse: !self.no_mouse,
             ..crate::browser::BrowserOptions::default()
         }
     }
@@ -538,6 +543,20 @@ example commands and simulates until Ctrl-C; --static writes the fixed set only.
         #[command(flatten)]
         browser: BrowserArgs,
     },
+    /// Print a shell completion script
+    #[command(after_help = "Examples:
+  motia-state completions bash > ~/.local/share/bash-completion/completions/motia-state
+  motia-state completions zsh > \"${fpath[1]}/_motia-state\"
+  motia-state completions fish > ~/.config/fish/completions/motia-state.fish")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff, every subcommand on one page)
+    #[command(after_help = "Examples:
+  motia-state man | man -l -
+  motia-state man > ~/.local/share/man/man1/motia-state.1")]
+    Man,
 }
 
 impl GlobalArgs {

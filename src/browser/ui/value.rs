@@ -13,7 +13,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::{Model, Pane};
 use crate::browser::text;
 use crate::browser::theme;
-use crate::browser::ui::clip;
+use crate::browser::ui::{clip, marked};
 
 pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     let focused = m.focus == Pane::Value;
@@ -92,7 +92,7 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         .collect();
     all.extend(lines);
     let mut block = Block::bordered()
-        .title(Line::from(title(m, focused, width)))
+        .title(marked(Line::from(title(m, focused, width)), focused))
         .border_style(theme::border(focused));
     if let Some(place) = place {
         block = block.title_bottom(place);

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod list;
 pub mod live;
 pub mod meta;
+pub mod mouse;
 pub mod navigation;
 pub mod notifications;
 pub mod prompt;
@@ -41,6 +42,11 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             if k.kind == KeyEventKind::Press {
                 m.keys_handled += 1;
                 on_key(m, k, &mut fx);
+                m.dirty = true;
+            }
+        }
+        Action::Mouse(ev) => {
+            if mouse::event(m, ev, &mut fx) {
                 m.dirty = true;
             }
         }
