@@ -168,6 +168,9 @@ pub struct Config {
     pub cluster_nodes: Vec<String>,
     /// Ask these sentinels for the current primary instead of using `host:port`.
     pub sentinel: Option<SentinelConfig>,
+    /// The state layout (Motia 0.x strings or iii hashes); `None`: detected from what the
+    /// server holds ([`crate::RedisStateAdapter::detect_layout`]).
+    pub layout: Option<crate::adapter::layout::Layout>,
 }
 
 /// Redis Sentinel: the sentinels to ask and the name of the primary they watch.
@@ -208,6 +211,7 @@ impl Default for Config {
             cluster: false,
             cluster_nodes: Vec::new(),
             sentinel: None,
+            layout: None,
         }
     }
 }
@@ -548,6 +552,12 @@ impl Config {
         }
         if let Some(v) = env("STATE_TTL") {
             c.ttl = Some(parse_ttl_secs("STATE_TTL", &v)?);
+        }
+        if let Some(v) = env("MOTIA_STATE_LAYOUT") {
+            c.layout = Some(crate::adapter::layout::Layout::parse_setting(
+                "MOTIA_STATE_LAYOUT",
+                &v,
+            )?);
         }
         Ok(())
     }

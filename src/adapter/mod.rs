@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod item;
 pub mod json;
 pub mod keys;
+pub mod layout;
 pub mod live;
 mod not_redis;
 pub mod notify;
