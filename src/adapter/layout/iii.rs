@@ -188,15 +188,18 @@ impl IiiState {
     /// # Ok(()) }
     /// ```
     pub async fn field_counts<S: AsRef<[u8]>>(&self, scopes: &[S]) -> Result<Vec<u64>> {
+        let keys: Vec<Vec<u8>> = scopes.iter().map(scope_key).collect();
+        self.field_counts_of_keys(&keys).await
+    }
+
+    /// `HLEN` of hashes named by their Redis keys, in order.
+    pub(crate) async fn field_counts_of_keys(&self, keys: &[Vec<u8>]) -> Result<Vec<u64>> {
         let conn = &self.adapter.conn;
-        stream::iter(scopes.iter().map(|s| {
-            let key = scope_key(s);
-            async move {
-                let mut cmd = redis::cmd("HLEN");
-                cmd.arg(&key);
-                conn.query::<u64>(&cmd, Retry::Safe, &format!("HLEN {}", escape::name(&key)))
-                    .await
-            }
+        stream::iter(keys.iter().map(|key| async move {
+            let mut cmd = redis::cmd("HLEN");
+            cmd.arg(key);
+            conn.query::<u64>(&cmd, Retry::Safe, &format!("HLEN {}", escape::name(key)))
+                .await
         }))
         .buffered(CONCURRENT)
         .try_collect()
@@ -559,13 +562,17 @@ impl IiiState {
     /// # Ok(()) }
     /// ```
     pub async fn subscribe(&self) -> Result<LiveSubscription> {
-        // The 0.x subscription follows everything under its prefix: `state:` is that prefix here.
+        // The 0.x subscription passes on events of keys named like its trace records
+        // (`{trace_prefix}{id}`, no `:` needed): with `state:` as both prefixes, a scope is such
+        // an id, and the two channel patterns are one.
         let mut scopes = self.adapter.clone();
         scopes.keys = KeySpace::new(SCOPE_PREFIX.to_string());
         scopes.config.key_prefix = SCOPE_PREFIX.into();
+        scopes.config.trace_prefix = SCOPE_PREFIX.into();
         LiveSubscription::open(
             &scopes,
             LiveOptions {
+                trace_records: true,
                 check_setting: false,
                 ..LiveOptions::default()
             },

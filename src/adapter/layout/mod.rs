@@ -6,6 +6,7 @@
 
 pub mod iii;
 mod iii_scan;
+pub mod iii_stats;
 pub mod streams;
 
 use std::fmt;
