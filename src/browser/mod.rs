@@ -84,6 +84,8 @@ pub fn initial_model(
         // Escaped as every name in the model is (see worker::raw_key).
         prefix: motia_state::escape::name_str(&config.key_prefix).into_owned(),
         read_only: config.read_only,
+        layout: String::new(),
+        iii: config.layout == Some(motia_state::Layout::Iii),
         profile: opts.profile.clone(),
         refresh: opts.refresh.filter(|d| !d.is_zero()),
         rescan: opts.rescan.filter(|d| !d.is_zero()),
@@ -122,7 +124,13 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     let (keymap, _) = Keymap::load(opts.config_file.as_deref())?;
     let log = init_logging();
     tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
+    let (config, layout) = worker::iii::choose_layout(config).await;
     let mut model = initial_model(&config, &opts, keymap, Arc::new(SystemClock));
+    if let Some((_, note)) = layout.split_once("; ") {
+        // Both layouts on the server: the one not shown is named, never skipped in silence.
+        update::notifications::note(&mut model, note.to_string(), false);
+    }
+    model.settings.layout = layout;
     let mut signals = signals::Signals::listen()
         .map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
     let (mut terminal, guard) = terminal::TerminalGuard::enter()

@@ -46,7 +46,15 @@ fn top(m: &Model) -> Vec<Part> {
             )],
         ));
     }
-    if m.settings.prefix != motia_state::DEFAULT_PREFIX {
+    if m.settings.iii {
+        after_url.push(part(
+            7,
+            vec![Span::styled(
+                " · iii layout (state:{scope} hashes)",
+                theme::note(),
+            )],
+        ));
+    } else if m.settings.prefix != motia_state::DEFAULT_PREFIX {
         after_url.push(part(
             7,
             vec![

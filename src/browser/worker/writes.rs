@@ -12,8 +12,12 @@ pub async fn run_writes(
     mut rx: mpsc::UnboundedReceiver<(u64, WriteOp)>,
     events: Events,
 ) {
+    let iii = (adapter.config().layout == Some(motia_state::Layout::Iii)).then(|| adapter.iii());
     while let Some((id, op)) = rx.recv().await {
-        let result = write(&adapter, &op).await;
+        let result = match &iii {
+            Some(iii) => crate::browser::worker::iii::write(iii, &op).await,
+            None => write(&adapter, &op).await,
+        };
         if let Err(e) = &result {
             tracing::warn!(id, error = %e, "write failed");
         }
