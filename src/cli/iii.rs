@@ -15,9 +15,9 @@ use serde_json::value::RawValue;
 use crate::browser::format::noun;
 use crate::cli::Command;
 use crate::cli::commands::{
-    Failure, Out, Outcome, arg_bytes, exit, json_name, json_name_bytes, parse_filter, read_input,
-    refuse_if_read_only,
+    arg_bytes, json_name_bytes, parse_filter, read_input, refuse_if_read_only,
 };
+use crate::cli::out::{Failure, Out, Outcome, exit, json_name};
 use crate::cli::progress::Progress;
 
 /// Where a subcommand goes: done on the iii layout, or on to the 0.x code.
@@ -57,10 +57,7 @@ pub(crate) async fn route(command: Command, config: &Config) -> Result<Route, Fa
         return Ok(Route::Motia(command));
     }
     if crate::cli::verbose() {
-        eprintln!(
-            "motia-state: {}",
-            crate::cli::commands::describe(&state).await
-        );
+        eprintln!("motia-state: {}", crate::cli::out::describe(&state).await);
     }
     Ok(Route::Iii(run(command, state).await))
 }
@@ -136,7 +133,7 @@ async fn run(command: Command, state: RedisStateAdapter) -> Outcome {
             };
             let mut out = Out::new();
             if !json::is_json(&bytes) {
-                crate::cli::commands::warn("the value is not JSON; printed as stored");
+                crate::cli::out::warn("the value is not JSON; printed as stored");
                 out.text(&bytes)?;
                 out.bytes(b"\n")?;
             } else if pretty {

@@ -6,7 +6,7 @@ use motia_state::adapter::layout::iii_stats::IiiStats;
 use motia_state::escape::line_str;
 
 use crate::browser::format::{human_bytes, noun};
-use crate::cli::commands::{Failure, Out, exit};
+use crate::cli::out::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 
 pub async fn run(iii: &IiiState, json: bool) -> Result<(), Failure> {

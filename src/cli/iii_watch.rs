@@ -12,7 +12,7 @@ use motia_state::live::LiveMessage;
 use motia_state::{IiiState, RedisStateAdapter};
 use serde_json::{Map, Value};
 
-use crate::cli::commands::{Failure, exit, json_name};
+use crate::cli::out::{Failure, exit, json_name};
 use crate::cli::watch::{Signals, WatchArgs, time};
 
 const BATCH: usize = 1000;

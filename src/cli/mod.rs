@@ -8,6 +8,7 @@ mod iii;
 mod iii_stats;
 mod iii_watch;
 mod leftovers;
+pub mod out;
 pub mod progress;
 mod seed;
 mod simulate;
