@@ -2471,6 +2471,7 @@ fn value_scrolls_sideways_and_shows_where() {
 }
 
 mod folding;
+mod iii;
 mod live;
 mod live_bytes;
 mod live_load;

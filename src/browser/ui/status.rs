@@ -204,7 +204,11 @@ fn scan(m: &Model, parts: &mut Vec<Part>) {
     parts.push(raw(5, keys));
     parts.push(raw(
         4,
-        format!(" · traces {}", thousands(m.index.traces.len() as u64)),
+        format!(
+            " · {} {}",
+            if m.settings.iii { "scopes" } else { "traces" },
+            thousands(m.index.traces.len() as u64)
+        ),
     ));
     parts.push(raw(2, format!(" · {:.1}s", elapsed.as_secs_f64())));
     parts.push(part(
