@@ -10,6 +10,8 @@ mod iii_watch;
 mod leftovers;
 pub mod out;
 pub mod progress;
+#[cfg(test)]
+mod screenshots;
 mod seed;
 mod simulate;
 pub mod stats;
@@ -83,6 +85,9 @@ pub struct Cli {
 
 /// Connection options shared by the browser and every subcommand. Flags win over `REDIS_*`
 /// variables, which win over `MOTIA_REDIS_*`, which win over the defaults.
+// clap prints these doc comments as the --help text: they are written for a terminal
+// (`[user]`, `<TAB>` as a user reads them), not as rustdoc markup.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct GlobalArgs {
@@ -188,6 +193,9 @@ impl BrowserArgs {
     }
 }
 
+// clap prints these doc comments as the --help text: they are written for a terminal
+// (`[user]`, `<TAB>` as a user reads them), not as rustdoc markup.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List trace ids (scopes on the iii layout), one a line, sorted
