@@ -95,6 +95,8 @@ pub fn initial_model(
         // Escaped as every name in the model is (see worker::raw_key).
         prefix: motia_state::escape::name_str(&config.key_prefix).into_owned(),
         read_only: config.read_only,
+        layout: String::new(),
+        iii: config.layout == Some(motia_state::Layout::Iii),
         profile: opts.profile.clone(),
         refresh: opts.refresh.filter(|d| !d.is_zero()),
         rescan: opts.rescan.filter(|d| !d.is_zero()),
@@ -134,11 +136,17 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     let mouse = opts.mouse && config::load(config_path.as_deref())?.mouse != Some(false);
     let log = init_logging();
     tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
+    let (config, layout) = worker::iii::choose_layout(config).await;
     let clock: Arc<dyn Clock> = match opts.wall_from {
         Some(wall0) => Arc::new(ShiftedClock::new(wall0)),
         None => Arc::new(SystemClock),
     };
     let mut model = initial_model(&config, &opts, keymap, clock);
+    if let Some((_, note)) = layout.split_once("; ") {
+        // Both layouts on the server: the one not shown is named, never skipped in silence.
+        update::notifications::note(&mut model, note.to_string(), false);
+    }
+    model.settings.layout = layout;
     let mut signals = signals::Signals::listen()
         .map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
     let (mut terminal, guard) = terminal::TerminalGuard::enter(mouse)

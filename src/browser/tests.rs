@@ -2519,6 +2519,7 @@ fn value_scrolls_sideways_and_shows_where() {
 mod conventions;
 mod folding;
 mod journal;
+mod iii;
 mod live;
 mod live_bytes;
 mod live_load;

@@ -6,6 +6,9 @@ pub mod demo;
 pub mod gc;
 pub mod generate;
 pub mod journal;
+mod iii;
+mod iii_stats;
+mod iii_watch;
 mod leftovers;
 pub mod out;
 pub mod progress;
@@ -137,6 +140,10 @@ pub struct GlobalArgs {
     /// Seconds to wait for a connection [default: 10]
     #[arg(long, global = true, value_name = "SECS")]
     pub connect_timeout: Option<String>,
+    /// State layout: motia (0.x strings under the prefix) or iii (Motia 1.x / iii engine: one
+    /// state:{scope} hash per scope) [env: MOTIA_STATE_LAYOUT] [default: detected]
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<String>,
     /// Prefix of Motia's trace record hashes [default: motia:trace:]
     #[arg(long, global = true, value_name = "PREFIX")]
     pub trace_prefix: Option<String>,
@@ -202,12 +209,15 @@ impl BrowserArgs {
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List trace ids, one a line, sorted
-    #[command(after_help = "With --json, one line per trace with state: \
+    /// List trace ids (scopes on the iii layout), one a line, sorted
+    #[command(
+        visible_alias = "scopes",
+        after_help = "With --json, one line per trace with state: \
 {\"traceId\",\"keys\",\"flow\",\"status\",\"startTime\",\"steps\"} from Motia's trace records \
 (the last four null when the trace has none). The status is derived as Motia does: failed if \
 any step failed, else running if any step runs, else completed. Records that cannot be read \
-are named on stderr.")]
+are named on stderr."
+    )]
     Traces {
         /// Print TRACE<TAB>NUMBER_OF_KEYS
         #[arg(long, conflicts_with_all = ["json", "all", "status"])]
@@ -647,6 +657,9 @@ impl GlobalArgs {
         }
         if let Some(p) = &self.trace_prefix {
             c.trace_prefix = p.clone();
+        }
+        if let Some(l) = &self.layout {
+            c.layout = Some(motia_state::Layout::parse_setting("--layout", l)?);
         }
         if let Some(t) = &self.ttl {
             c.ttl = Some(parse_ttl_flag(t)?);

@@ -46,7 +46,15 @@ fn top(m: &Model) -> Vec<Part> {
             )],
         ));
     }
-    if m.settings.prefix != motia_state::DEFAULT_PREFIX {
+    if m.settings.iii {
+        after_url.push(part(
+            7,
+            vec![Span::styled(
+                " · iii layout (state:{scope} hashes)",
+                theme::note(),
+            )],
+        ));
+    } else if m.settings.prefix != motia_state::DEFAULT_PREFIX {
         after_url.push(part(
             7,
             vec![
@@ -196,7 +204,11 @@ fn scan(m: &Model, parts: &mut Vec<Part>) {
     parts.push(raw(5, keys));
     parts.push(raw(
         4,
-        format!(" · traces {}", thousands(m.index.traces.len() as u64)),
+        format!(
+            " · {} {}",
+            if m.settings.iii { "scopes" } else { "traces" },
+            thousands(m.index.traces.len() as u64)
+        ),
     ));
     parts.push(raw(2, format!(" · {:.1}s", elapsed.as_secs_f64())));
     parts.push(part(

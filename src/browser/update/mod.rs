@@ -183,6 +183,12 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::Dismiss => notifications::dismiss(m),
         Command::Save => note(m, "Ctrl-S saves in the editor (e opens it)", false),
         Command::Stats => stats::toggle(m, fx),
+        Command::Timeline | Command::History if m.settings.iii => notifications::note(
+            m,
+            "no timeline or history on the iii layout: the iii engine keeps traces as \
+             OpenTelemetry spans in the engine, not in Redis",
+            false,
+        ),
         Command::Timeline => timeline::toggle(m, fx),
         Command::History => history::toggle(m, fx),
         Command::Diff => live::toggle_diff(m),

@@ -99,6 +99,12 @@ impl Config {
         if let Some(v) = env("STATE_TTL") {
             c.ttl = Some(parse_ttl_secs("STATE_TTL", &v)?);
         }
+        if let Some(v) = env("MOTIA_STATE_LAYOUT") {
+            c.layout = Some(crate::adapter::layout::Layout::parse_setting(
+                "MOTIA_STATE_LAYOUT",
+                &v,
+            )?);
+        }
         Ok(())
     }
 }

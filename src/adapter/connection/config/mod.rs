@@ -171,6 +171,9 @@ pub struct Config {
     pub cluster_nodes: Vec<String>,
     /// Ask these sentinels for the current primary instead of using `host:port`.
     pub sentinel: Option<SentinelConfig>,
+    /// The state layout (Motia 0.x strings or iii hashes); `None`: detected from what the
+    /// server holds ([`crate::RedisStateAdapter::detect_layout`]).
+    pub layout: Option<crate::adapter::layout::Layout>,
 }
 
 /// Redis Sentinel: the sentinels to ask and the name of the primary they watch.
@@ -211,6 +214,7 @@ impl Default for Config {
             cluster: false,
             cluster_nodes: Vec::new(),
             sentinel: None,
+            layout: None,
         }
     }
 }
