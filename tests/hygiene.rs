@@ -743,7 +743,10 @@ fn stats_view_and_gc_in_the_browser() {
     let t = Term::start("hygiene", &s.url(), "", None);
     t.wait_for("done");
     t.keys(&["S"]);
-    let screen = t.wait_for("done · r recomputes");
+    // The whole view, not just its title: tmux may be read while the frame is half written.
+    let screen = t.wait("the stats view", |s| {
+        s.contains("done · r recomputes") && s.contains("Biggest traces") && s.contains(" >7d ")
+    });
     assert!(screen.contains("10 keys · 7 traces"), "{screen}");
     assert!(screen.contains("Traces by age"), "{screen}");
     assert!(screen.contains("Keys by remaining TTL"), "{screen}");
