@@ -243,11 +243,9 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
 pub fn value_changed(m: &mut Model, old: Arc<ValueDoc>, new: &ValueDoc) {
     let (diff, lines) = match (&old.raw, &new.raw) {
         (Some(a), Some(b)) if a.len() <= DIFF_LIMIT && b.len() <= DIFF_LIMIT => {
-            let (ta, tb) = (diff::comparable_text(a), diff::comparable_text(b));
-            (
-                Some(Arc::new(diff::lines(&ta, &tb))),
-                diff::changed_in_new(&ta, &tb),
-            )
+            let d = diff::Diff::new(&diff::comparable_text(a), diff::comparable_text(b));
+            let changed = d.changed_in_new();
+            (Some(Arc::new(d)), changed)
         }
         _ => (None, Vec::new()),
     };

@@ -238,7 +238,7 @@ pub fn jump_to_change(m: &mut Model, forward: bool) {
             );
         }
     };
-    match crate::diff::next_change(&diff, m.value.scroll, forward) {
+    match diff.next_change(m.value.scroll, forward) {
         Some(at) => {
             m.value.scroll = at;
             m.value.scroll_row = 0;
