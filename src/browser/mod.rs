@@ -121,6 +121,7 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     // Everything that can fail on bad input fails here, before the screen is taken over.
     let (keymap, _) = Keymap::load(opts.config_file.as_deref())?;
     let log = init_logging();
+    app::tune_allocator();
     tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
     let mut model = initial_model(&config, &opts, keymap, Arc::new(SystemClock));
     let mut signals = signals::Signals::listen()
