@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::commands::{self, Failure, exit};
+use crate::cli::commands;
+use crate::cli::out::{Failure, exit};
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {

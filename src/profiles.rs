@@ -39,6 +39,18 @@ pub struct Profile {
     pub password: Option<String>,
 }
 
+/// One saved connection as the picker lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionEntry {
+    pub name: String,
+    /// Where it connects, without the password.
+    pub place: String,
+    /// "standalone", "cluster" or "sentinel".
+    pub mode: String,
+    pub read_only: bool,
+    pub prefix: String,
+}
+
 /// The profiles of one config file.
 #[derive(Debug, Clone, Default)]
 pub struct Profiles {
@@ -164,7 +176,7 @@ impl Profiles {
     }
 
     /// Each profile as the connection picker lists it (nothing is run or read for it).
-    pub fn entries(&self) -> Vec<crate::browser::model::connections::ConnectionEntry> {
+    pub fn entries(&self) -> Vec<ConnectionEntry> {
         self.profiles
             .iter()
             .map(|(name, p)| {
@@ -173,7 +185,7 @@ impl Profiles {
                     Ok(_) => c.display_url(),
                     Err(e) => format!("(invalid: {e})"),
                 };
-                crate::browser::model::connections::ConnectionEntry {
+                ConnectionEntry {
                     name: name.clone(),
                     place,
                     mode: p.mode().to_string(),

@@ -1,29 +1,19 @@
 //! The Redis state adapter: Motia's `{prefix}{traceId}:{key}` layout, read and written the way
 //! Motia's own TypeScript adapter does, with atomic deletes, bounded batches and clear errors.
 
-mod cluster;
-pub mod coalesce;
-pub mod config;
-mod conn;
-pub mod error;
-pub mod escape;
-pub mod expiry;
-pub mod export;
-pub mod filter;
-pub mod gc;
-pub mod inspect;
-pub mod item;
-pub mod json;
-pub mod keys;
+pub mod connection;
+pub mod hygiene;
 pub mod live;
-mod not_redis;
-pub mod notify;
-pub mod notouch;
-mod ops;
-pub mod records;
-pub mod scan;
-pub mod stats;
+pub mod state;
 pub mod traces;
+
+// The modules' earlier flat paths, which callers and the crate root use.
+pub(crate) use connection::{cluster, conn, not_redis};
+pub use connection::{config, error, notouch};
+pub use hygiene::{gc, stats};
+pub use live::{coalesce, notify};
+pub use state::{escape, expiry, export, filter, inspect, item, json, keys, scan};
+pub use traces::records;
 
 use crate::adapter::config::Config;
 use crate::adapter::conn::Conn;

@@ -10,7 +10,7 @@ use motia_state::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::browser::{self, BrowserOptions};
-use crate::cli::commands::{Failure, exit};
+use crate::cli::out::{Failure, exit};
 use crate::cli::seed::{self, Outcome};
 use crate::cli::simulate::{self, Prefixes, Rng, Timed};
 

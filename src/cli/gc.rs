@@ -10,7 +10,7 @@ use motia_state::escape::line_str;
 use motia_state::{Config, Error, RedisStateAdapter, format_duration};
 
 use crate::browser::format::{human_bytes, noun};
-use crate::cli::commands::{Failure, Out, exit, warn};
+use crate::cli::out::{Failure, Out, exit, warn};
 use crate::cli::progress::Progress;
 
 type Outcome = Result<(), Failure>;

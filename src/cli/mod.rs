@@ -5,6 +5,7 @@ pub mod commands;
 pub mod demo;
 pub mod gc;
 mod leftovers;
+pub mod out;
 pub mod progress;
 mod seed;
 mod simulate;

@@ -7,7 +7,7 @@ use motia_state::escape::line_str;
 use motia_state::{Config, RedisStateAdapter};
 
 use crate::browser::format::{human_bytes, noun, percent};
-use crate::cli::commands::{Failure, Out, exit};
+use crate::cli::out::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 
 type Outcome = Result<(), Failure>;

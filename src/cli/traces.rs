@@ -12,7 +12,7 @@ use motia_state::{Config, RedisStateAdapter, escape, format_duration};
 use serde_json::{Value, json};
 
 use crate::browser::format::noun;
-use crate::cli::commands::{Failure, Out, connect, exit, warn};
+use crate::cli::out::{Failure, Out, connect, exit, warn};
 use crate::cli::progress::Progress;
 
 /// A listing needs each record's header only (status, times), never the events.

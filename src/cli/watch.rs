@@ -8,7 +8,7 @@ use motia_state::notify::NotifyChange;
 use motia_state::{Config, RedisStateAdapter};
 use serde_json::{Map, Value, json};
 
-use crate::cli::commands::{Failure, exit, json_name};
+use crate::cli::out::{Failure, exit, json_name};
 
 /// Messages handled per round: one value read (`MGET`) and one flush of stdout each.
 const BATCH: usize = 1000;

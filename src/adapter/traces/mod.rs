@@ -27,6 +27,7 @@ mod key_writes;
 mod pages;
 mod read;
 mod record;
+pub mod records;
 mod search;
 mod status;
 mod timeline;

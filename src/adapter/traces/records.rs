@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::RedisStateAdapter;
+use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::Result;
 pub use crate::adapter::traces::FlowStatus;

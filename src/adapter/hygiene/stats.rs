@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
-use super::RedisStateAdapter;
+use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Node, Retry};
 use crate::adapter::error::Result;
 use crate::adapter::records::{FlowRecord, FlowStatus};

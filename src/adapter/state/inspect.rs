@@ -3,7 +3,7 @@
 
 use redis::Value as RedisValue;
 
-use super::RedisStateAdapter;
+use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;

@@ -7,6 +7,9 @@
 //! resynchronises (one scan). Notifications do not say what was written, only which key and
 //! which command: read the values you need (coalescing bursts, see [`crate::coalesce`]).
 
+pub mod coalesce;
+pub mod notify;
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

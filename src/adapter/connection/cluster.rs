@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use redis::aio::MultiplexedConnection;
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_routing::{
     MultipleNodeRoutingInfo, Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr,
@@ -15,7 +16,9 @@ use redis::cluster_routing::{
 use redis::{Cmd, FromRedisValue, IntoConnectionInfo, Pipeline, RedisResult, Value};
 
 use crate::adapter::config::{Config, parse_node};
-use crate::adapter::conn::{Link, Node, Retry, Topology, connect_error, map_err, tls_certificates};
+use crate::adapter::connection::client::{
+    Node, Retry, Topology, connect_error, map_err, tls_certificates,
+};
 use crate::adapter::error::{Error, Result, is_connection_error};
 use crate::adapter::notouch::{NoTouch, NoTouchConnection, NoTouchState};
 
@@ -920,6 +923,45 @@ pub(crate) async fn pipeline_by_slot(
         }
     }
     Ok(out.into_iter().map(|v| v.unwrap_or(Value::Nil)).collect())
+}
+
+/// One connection to send commands over: a standalone server's, or the cluster client's,
+/// which routes each command by its key's slot.
+#[derive(Clone)]
+pub(crate) enum Link {
+    Single(MultiplexedConnection),
+    Cluster(ClusterLink),
+}
+
+impl redis::aio::ConnectionLike for Link {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Link::Single(c) => c.req_packed_command(cmd),
+            // Multi-key commands are split by slot here: redis-rs's own split skips a slot whose
+            // primary has no connection and answers for the rest (a silently short count).
+            Link::Cluster(c) => Box::pin(command_by_slot(c.clone(), cmd)),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Link::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            // A pipeline may only hold one slot's keys in a cluster: split it.
+            Link::Cluster(c) => Box::pin(pipeline_by_slot(c.clone(), pipeline, offset, count)),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Link::Single(c) => c.get_db(),
+            Link::Cluster(c) => c.conn.get_db(),
+        }
+    }
 }
 
 #[cfg(test)]

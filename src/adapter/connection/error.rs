@@ -2,6 +2,16 @@
 
 use std::time::Duration;
 
+/// Where to turn notifications on when this connection may not, for messages.
+///
+/// ```
+/// assert!(motia_state::notify::HOW_TO_ENABLE.contains("redis.conf"));
+/// ```
+pub const HOW_TO_ENABLE: &str = "enable them where the server is configured: \
+`notify-keyspace-events K$gxe` in redis.conf or `CONFIG SET notify-keyspace-events K$gxe` by an \
+admin (add the letters to what is set already), on managed Redis the provider's setting \
+(ElastiCache: parameter group; Azure Cache: advanced settings; Memorystore: --redis-config)";
+
 /// Everything that can go wrong talking to Motia state in Redis.
 ///
 /// A missing key is not an error: reads return `Ok(None)`.
@@ -168,7 +178,7 @@ pub enum Error {
         "the server refused {command} ({reason}), so keyspace notifications cannot be checked \
          or changed from this connection; {how}, or grant this user +config|get (and \
          +config|set to switch them on from here)",
-        how = crate::adapter::notify::HOW_TO_ENABLE
+        how = HOW_TO_ENABLE
     )]
     ConfigRefused {
         /// `CONFIG GET` or `CONFIG SET`.
@@ -178,13 +188,13 @@ pub enum Error {
     },
     /// Keyspace notifications are off (or miss flags live updates need).
     #[error(
-        "keyspace notifications are off on this server (notify-keyspace-events is {setting}; \
+        "keyspace notifications are off on this server (notify-keyspace-events is {setting:?}; \
          live updates need K, $, g and x, missing {missing}); {how}",
-        how = crate::adapter::notify::HOW_TO_ENABLE
+        how = HOW_TO_ENABLE
     )]
     NotificationsOff {
-        /// The server's setting.
-        setting: crate::adapter::notify::NotifySetting,
+        /// The server's setting, as it reported it.
+        setting: String,
         /// The required flags that are off.
         missing: String,
     },

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::RedisStateAdapter;
+use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::{Error, Result};
 use crate::adapter::records::FlowStatus;

@@ -305,15 +305,8 @@ impl std::fmt::Display for RestoreOutcome {
     }
 }
 
-/// Where to turn notifications on when this connection may not, for messages.
-///
-/// ```
-/// assert!(motia_state::notify::HOW_TO_ENABLE.contains("redis.conf"));
-/// ```
-pub const HOW_TO_ENABLE: &str = "enable them where the server is configured: \
-`notify-keyspace-events K$gxe` in redis.conf or `CONFIG SET notify-keyspace-events K$gxe` by an \
-admin (add the letters to what is set already), on managed Redis the provider's setting \
-(ElastiCache: parameter group; Azure Cache: advanced settings; Memorystore: --redis-config)";
+// It lives with the errors that quote it, below this module.
+pub use crate::adapter::error::HOW_TO_ENABLE;
 
 impl RedisStateAdapter {
     /// The server's `notify-keyspace-events`.

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use super::RedisStateAdapter;
+use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::{Conn, Retry};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;
@@ -57,7 +57,7 @@ fn raw_value(bytes: Vec<u8>) -> Option<(ValueType, String)> {
 }
 
 impl RedisStateAdapter {
-    pub(super) fn ensure_writable(&self, operation: &'static str) -> Result<()> {
+    pub(in crate::adapter) fn ensure_writable(&self, operation: &'static str) -> Result<()> {
         if self.config.read_only {
             Err(Error::ReadOnly { operation })
         } else {
@@ -66,7 +66,7 @@ impl RedisStateAdapter {
     }
 
     /// Replaces a WRONGTYPE error by one that names the type found.
-    pub(super) async fn explain(&self, err: Error, full_key: &[u8]) -> Error {
+    pub(in crate::adapter) async fn explain(&self, err: Error, full_key: &[u8]) -> Error {
         if let Error::Redis { source, .. } = &err
             && source.code() == Some("WRONGTYPE")
         {

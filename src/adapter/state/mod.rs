@@ -1,0 +1,12 @@
+//! Motia's state layout and its operations: keys, items, filters, JSON, scans, export/import.
+
+pub mod escape;
+pub mod expiry;
+pub mod export;
+pub mod filter;
+pub mod inspect;
+pub mod item;
+pub mod json;
+pub mod keys;
+mod ops;
+pub mod scan;

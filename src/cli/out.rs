@@ -1,0 +1,258 @@
+//! What every subcommand shares: exit statuses, failures, stdout, warnings and the connection.
+//! It stands below the commands, so none of them imports the dispatcher.
+
+use std::io::{IsTerminal, Write};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use motia_state::{Config, Error, RedisStateAdapter, escape};
+
+use crate::browser::format::noun;
+
+/// Exit statuses of the subcommands.
+pub mod exit {
+    /// The trace or key does not exist.
+    pub const NOT_FOUND: u8 = 1;
+    /// Bad input (arguments, JSON, files, settings) or a write refused by `--read-only`.
+    pub const BAD_INPUT: u8 = 2;
+    /// Connection, authentication or server error.
+    pub const SERVER: u8 = 3;
+}
+
+/// Why a subcommand failed: its exit status and the message for stderr.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(trace: &[u8], key: &[u8]) -> Self {
+        Self::new(
+            exit::NOT_FOUND,
+            format!(
+                "no key \"{}\" in trace \"{}\"",
+                escape::name(key),
+                escape::name(trace)
+            ),
+        )
+    }
+
+    pub(crate) fn no_trace(trace: &[u8]) -> Self {
+        Self::new(
+            exit::NOT_FOUND,
+            format!("no trace \"{}\" (it has no keys)", escape::name(trace)),
+        )
+    }
+}
+
+/// The exit status that fits a library error.
+pub fn exit_code(err: &Error) -> u8 {
+    match err {
+        Error::Config { .. }
+        | Error::InvalidGroupId { .. }
+        | Error::EmptyKey { .. }
+        | Error::InvalidJson { .. }
+        | Error::Convert { .. }
+        | Error::InvalidDuration { .. }
+        | Error::ReadOnly { .. }
+        | Error::Io { .. }
+        | Error::InvalidDocument(_)
+        | Error::ConfigRefused { .. }
+        | Error::NotificationsOff { .. }
+        // The key exists but is no state item: the request does not fit what is there.
+        | Error::WrongType { .. } => exit::BAD_INPUT,
+        Error::InvalidStoredJson { .. }
+        | Error::Connect { .. }
+        | Error::Auth { .. }
+        | Error::NoAuth { .. }
+        | Error::NoPerm { .. }
+        | Error::ScanIncomplete { .. }
+        | Error::Disconnected { .. }
+        | Error::Timeout { .. }
+        | Error::Redis { .. }
+        | Error::Subscribe { .. } => exit::SERVER,
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Self {
+        let code = exit_code(&err);
+        let message = match &err {
+            Error::Connect { reason, .. }
+                if reason.contains("certificate") || reason.contains("TLS") =>
+            {
+                format!("{err} (check --tls-ca-cert, --tls-cert/--tls-key or rediss:// in --url)")
+            }
+            Error::Connect { reason, .. } if reason.starts_with("not a Redis server") => {
+                format!("{err} (check the host and port in --url or REDIS_URL)")
+            }
+            Error::Connect { .. } | Error::Timeout { .. } => {
+                format!("{err} (is the server running? set --url or REDIS_URL)")
+            }
+            Error::Auth { .. } => {
+                format!("{err} (check --username/--password or REDIS_USERNAME/REDIS_PASSWORD)")
+            }
+            Error::NoAuth { .. } => {
+                format!("{err} (give --password or REDIS_PASSWORD, and --username for an ACL user)")
+            }
+            Error::ReadOnly { operation } => read_only_message(operation),
+            Error::InvalidDocument(m) if m.contains("exist already") => {
+                m.replace("(use overwrite", "(use --overwrite")
+            }
+            Error::WrongType { key, found } => {
+                format!("{key} holds a Redis {found}, not a state value (a string)")
+            }
+            _ => err.to_string(),
+        };
+        Self { code, message }
+    }
+}
+
+pub(crate) fn read_only_message(operation: &str) -> String {
+    format!("refused: {operation} writes to Redis and --read-only is given; nothing was changed")
+}
+
+pub(crate) type Outcome = Result<(), Failure>;
+
+/// Writes to stdout; a closed pipe (`| head`) ends the command quietly. On a terminal, text
+/// from Redis is escaped so that it cannot drive the terminal.
+pub(crate) struct Out {
+    w: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    pub(crate) tty: bool,
+}
+
+impl Out {
+    pub(crate) fn new() -> Self {
+        Self {
+            w: std::io::BufWriter::new(std::io::stdout().lock()),
+            tty: std::io::stdout().is_terminal(),
+        }
+    }
+
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> Outcome {
+        self.w.write_all(b).map_err(stdout_failure)
+    }
+
+    /// Text that may hold bytes from Redis (values, documents): escaped on a terminal.
+    pub(crate) fn text(&mut self, b: &[u8]) -> Outcome {
+        if self.tty {
+            let shown = escape::text(b);
+            self.bytes(shown.as_bytes())
+        } else {
+            self.bytes(b)
+        }
+    }
+
+    /// A trace id or key, kept on one line (see the `keys` help); an empty name is `""`, so
+    /// that it is not taken for an empty line.
+    pub(crate) fn name(&mut self, b: &[u8]) -> Outcome {
+        if b.is_empty() {
+            self.bytes(b"\"\"")
+        } else if self.tty {
+            let shown = escape::name(b);
+            self.bytes(shown.as_bytes())
+        } else {
+            let shown = escape::line_bytes(b);
+            self.bytes(&shown)
+        }
+    }
+
+    pub(crate) fn line(&mut self, s: &str) -> Outcome {
+        self.text(s.as_bytes())?;
+        self.bytes(b"\n")
+    }
+
+    pub(crate) fn done(mut self) -> Outcome {
+        self.w.flush().map_err(stdout_failure)
+    }
+}
+
+/// A name as JSON: `"field": "text"` when it is UTF-8, else `"fieldBase64": "..."`, so a script
+/// gets the exact bytes.
+pub(crate) fn json_name(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    field: &str,
+    bytes: &[u8],
+) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => map.insert(field.to_string(), s.into()),
+        Err(_) => map.insert(format!("{field}Base64"), BASE64.encode(bytes).into()),
+    };
+}
+
+fn stdout_failure(e: std::io::Error) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        // Exit 0 like other filters when the reader stops early.
+        std::process::exit(0);
+    }
+    Failure::new(exit::SERVER, format!("cannot write to stdout: {e}"))
+}
+
+pub(crate) fn warn(message: &str) {
+    eprintln!("motia-state: warning: {message}");
+}
+
+pub(crate) async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
+    let state = RedisStateAdapter::connect(config).await?;
+    if crate::cli::verbose() {
+        eprintln!("motia-state: {}", describe(&state).await);
+    }
+    Ok(state)
+}
+
+/// One line on the connection for `--verbose`: where, which mode, the server's version and
+/// size, or why they are unknown (a restricted ACL user may run neither INFO nor DBSIZE).
+pub async fn describe(state: &RedisStateAdapter) -> String {
+    let mode = match state.topology() {
+        motia_state::Topology::Standalone => "standalone".to_string(),
+        motia_state::Topology::Cluster { detected, seeds } => format!(
+            "Redis Cluster ({}; seeds {})",
+            if detected {
+                "detected: the server says cluster_enabled:1"
+            } else {
+                "as asked"
+            },
+            seeds.join(",")
+        ),
+        motia_state::Topology::Sentinel { master, primary } => format!(
+            "Redis Sentinel (primary {master} at {})",
+            primary.as_deref().unwrap_or("unknown")
+        ),
+    };
+    let unknown = |e: &Error| {
+        if e.is_permission() {
+            format!("unknown ({e})")
+        } else {
+            format!("unknown: {e}")
+        }
+    };
+    let version = match state.server_version().await {
+        Ok(v) => format!("Redis {v}"),
+        Err(e) => format!("version {}", unknown(&e)),
+    };
+    let size = match state.dbsize_report().await {
+        Ok(s) if s.is_complete() => format!("{} {}", s.keys, noun(s.keys, "key", "keys")),
+        Ok(s) => format!(
+            "{} {} on {} {} (no answer from {})",
+            s.keys,
+            noun(s.keys, "key", "keys"),
+            s.nodes,
+            noun(s.nodes as u64, "node", "nodes"),
+            s.unreachable.join(", ")
+        ),
+        Err(e) => format!("key count {}", unknown(&e)),
+    };
+    format!(
+        "connected to {} as {}: {mode}; {version}; {size}",
+        state.config().display_url(),
+        state.config().username.as_deref().unwrap_or("default"),
+    )
+}
