@@ -21,6 +21,9 @@ mod browser;
 #[path = "../src/diff.rs"]
 mod diff;
 #[allow(dead_code, unused_imports)]
+#[path = "../src/journal.rs"]
+mod journal;
+#[allow(dead_code, unused_imports)]
 #[path = "../src/profiles.rs"]
 mod profiles;
 

@@ -6,17 +6,29 @@
 //! TypeScript adapter, and adds atomic deletes, bounded batches, de-duplicated scans and
 //! errors that name the key and the cause.
 //!
+//! The main path: connect, write and read a value, list items with a filter, delete.
+//!
 //! ```no_run
-//! use motia_state::{Config, ItemsQuery, RedisStateAdapter};
+//! use motia_state::{Config, ItemsQuery, RedisStateAdapter, StateFilter};
+//! use serde_json::json;
 //!
 //! # async fn demo() -> motia_state::Result<()> {
+//! // REDIS_URL, or REDIS_HOST/REDIS_PORT..., or Motia's MOTIA_REDIS_*; or Config::from_url.
 //! let state = RedisStateAdapter::connect(Config::from_env()?).await?;
-//! for trace in state.trace_ids().await? {
-//!     let items = state.items(&ItemsQuery::group(&trace)).await?;
-//!     println!("{trace}: {} items", items.len());
+//! state.set("trace-1", "order", &json!({"id": 7, "status": "paid"})).await?;
+//! let order: Option<serde_json::Value> = state.get("trace-1", "order").await?;
+//! assert_eq!(order, Some(json!({"id": 7, "status": "paid"})));
+//! let filter: StateFilter = "status eq paid".parse()?;
+//! for item in state.items(&ItemsQuery::all().filter(filter)).await? {
+//!     println!("{} {} {}", item.group_id, item.key, item.value);
 //! }
+//! let old = state.delete("trace-1", "order").await?; // atomic GETDEL, the old value
+//! assert!(old.is_some());
 //! # Ok(()) }
 //! ```
+//!
+//! The [`adapter`] module has the rest: TTLs, compare-and-set, scans, Motia's trace records
+//! ([`adapter::traces`]), stats and gc, [`export`], [`live`] notifications.
 
 #![warn(missing_docs)]
 

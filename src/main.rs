@@ -4,6 +4,7 @@ mod browser;
 mod cli;
 #[allow(dead_code)] // used by the history and live panes
 mod diff;
+mod journal;
 mod profiles;
 
 use std::process::ExitCode;
@@ -37,34 +38,46 @@ fn main() -> ExitCode {
             no_browser,
             fixed,
             browser,
-        }) => runtime.block_on(cli::demo::run(
-            no_browser,
-            fixed,
-            browser.options(),
-            cli.global.read_only,
-        )),
-        command => match cli.global.to_config(config_file.as_deref()) {
+        }) => cli::journal::configure(!cli.global.no_journal).and_then(|()| {
+            runtime.block_on(cli::demo::run(
+                no_browser,
+                fixed,
+                browser.options(),
+                cli.global.read_only,
+            ))
+        }),
+        command => match cli
+            .global
+            .to_config(config_file.as_deref())
+            .and_then(|(c, p)| {
+                let off = cli.global.no_journal
+                    || profiles::journal_off(config_file.as_deref(), p.as_deref())?;
+                Ok((c, p, !off))
+            }) {
             Err(e) => Err(e.into()),
-            Ok((config, profile)) => match command {
-                // A bad keymap file is bad input (status 2), reported before the screen is taken.
-                None => match (
-                    browser::keymap::Keymap::load(cli.browser.config.as_deref()),
-                    profiles::Profiles::load(config_file.as_deref(), false),
-                ) {
-                    (Err(e), _) => Err(Failure::new(exit::BAD_INPUT, format!("{e:#}"))),
-                    (_, Err(e)) => Err(e.into()),
-                    (Ok(_), Ok(profiles)) => runtime
-                        .block_on(browser::run(
-                            config,
-                            browser::BrowserOptions {
-                                profile,
-                                profiles,
-                                ..cli.browser.options()
-                            },
-                        ))
-                        .map_err(|e| Failure::new(exit::SERVER, format!("{e:#}"))),
+            Ok((config, profile, journal)) => match cli::journal::configure(journal) {
+                Err(f) => Err(f),
+                Ok(()) => match command {
+                    // A bad keymap file is bad input (status 2), reported before the screen is taken.
+                    None => match (
+                        browser::keymap::Keymap::load(cli.browser.config.as_deref()),
+                        profiles::Profiles::load(config_file.as_deref(), false),
+                    ) {
+                        (Err(e), _) => Err(Failure::new(exit::BAD_INPUT, format!("{e:#}"))),
+                        (_, Err(e)) => Err(e.into()),
+                        (Ok(_), Ok(profiles)) => runtime
+                            .block_on(browser::run(
+                                config,
+                                browser::BrowserOptions {
+                                    profile,
+                                    profiles,
+                                    ..cli.browser.options()
+                                },
+                            ))
+                            .map_err(|e| Failure::new(exit::SERVER, format!("{e:#}"))),
+                    },
+                    Some(cmd) => runtime.block_on(commands::run(cmd, config)),
                 },
-                Some(cmd) => runtime.block_on(commands::run(cmd, config)),
             },
         },
     };

@@ -34,6 +34,8 @@ pub struct Profile {
     pub sentinel_nodes: Option<Vec<String>>,
     pub sentinel_master: Option<String>,
     pub read_only: Option<bool>,
+    /// `false`: writes are not journalled (as `--no-journal`).
+    pub journal: Option<bool>,
     pub password_env: Option<String>,
     pub password_command: Option<String>,
     pub password: Option<String>,
@@ -143,6 +145,15 @@ impl Profiles {
             )
         })
     }
+}
+
+/// Whether the chosen profile turns the write journal off (`journal = false`).
+pub fn journal_off(file: Option<&Path>, profile: Option<&str>) -> motia_state::Result<bool> {
+    let Some(name) = profile else {
+        return Ok(false);
+    };
+    let profiles = Profiles::load(file, true)?;
+    Ok(profiles.get(name)?.journal == Some(false))
 }
 
 impl Profiles {

@@ -1,5 +1,5 @@
-//! The README's least-privilege ACL lines, parsed out of README.md (so this fails when the
-//! README drifts), applied to a private server with Motia trace records, then every read
+//! The least-privilege ACL lines of docs/production.md, parsed out of it (so this fails when the
+//! page drifts), applied to a private server with Motia trace records, then every read
 //! feature run as each user: `traces`, `trace`, `history`, `stats`, `gc`'s dry run, and the
 //! browser's Traces pane, timeline (T) and history (H). A refused command is named as a
 //! refusal, never as expired or missing records.
@@ -10,19 +10,23 @@ use common::term::Term;
 use common::traces::write_reference;
 use common::{RedisServer, motia_state};
 
-/// The `ACL SETUSER` lines of the README, exactly as written there.
-fn readme_acl_lines() -> Vec<String> {
-    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
-    let lines: Vec<String> = readme
+/// The `ACL SETUSER` lines of docs/production.md, exactly as written there.
+fn documented_acl_lines() -> Vec<String> {
+    let page = std::fs::read_to_string(common::root().join("docs/production.md")).unwrap();
+    let lines: Vec<String> = page
         .lines()
         .filter(|l| l.starts_with("ACL SETUSER "))
         .map(str::to_string)
         .collect();
-    assert_eq!(lines.len(), 2, "the README has a reader and an editor line");
+    assert_eq!(
+        lines.len(),
+        2,
+        "docs/production.md has a reader and an editor line"
+    );
     lines
 }
 
-/// A server with the reference flows and the README's users.
+/// A server with the reference flows and docs/production.md's users.
 fn server() -> RedisServer {
     let s = RedisServer::start();
     write_reference(&s);
@@ -35,7 +39,7 @@ fn server() -> RedisServer {
     );
     s.set_raw("motia:trace:WRTYP-6666666", "not a hash");
     s.set_raw("motia:state:WRTYP-6666666:k", "1");
-    for line in readme_acl_lines() {
+    for line in documented_acl_lines() {
         let args: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(s.cli(&args), "OK", "{line}");
     }
@@ -164,8 +168,8 @@ fn the_browser_reads_flows_timeline_and_history_as_the_readme_reader() {
 #[test]
 fn a_refused_read_of_trace_records_is_named_never_called_expiry() {
     let s = server();
-    // The README's reader without HKEYS (the README's line before this was fixed).
-    let reader = readme_acl_lines()
+    // The reader without HKEYS (docs/production.md's line before this was fixed).
+    let reader = documented_acl_lines()
         .into_iter()
         .find(|l| l.contains("motia-reader"))
         .unwrap()

@@ -261,3 +261,20 @@ fn odd_names_in_a_80x24_terminal_and_smaller() {
     t.keys(&["q"]);
     t.wait("the browser to quit", |s| !s.contains("Traces ("));
 }
+
+/// `demo --static` shows its fixed set as of the set's own time, as the README's screenshots
+/// do, rather than with ages counted from today (years).
+#[test]
+fn demo_static_shows_the_fixed_set_as_of_its_own_time() {
+    let t = Term::start("demo-static", "", "demo --static", None);
+    let screen = t.wait_for("MRP58-0540717 failed · 3 retries");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("MRP58-0540717 failed · 3 retries") && l.contains(" 1h Create")),
+        "the failed flow started an hour before the set's end:\n{screen}"
+    );
+    t.keys(&["j", "j", "T"]);
+    t.wait_for("Timeline MRP58-0540717");
+    t.wait_for("(1h ago) · 6 steps");
+}

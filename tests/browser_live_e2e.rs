@@ -180,7 +180,7 @@ fn new_flow(server: &RedisServer, trace: &str, name: &str) {
 
 #[test]
 fn follow_selects_a_new_flow_and_its_last_key_in_the_newest_sort() {
-    // With and without hash events (`:live on` adds `h`; the README's minimum has none).
+    // With and without hash events (`:live on` adds `h`; docs/cli.md's minimum has none).
     for flags in ["K$gxh", "K$gx"] {
         let server = RedisServer::start_with(&["--notify-keyspace-events", flags]);
         seed_flows(&server);

@@ -1,4 +1,4 @@
-//! Production setups against one private redis-server: the README's least-privilege ACL users
+//! Production setups against one private redis-server: the least-privilege ACL users of docs/production.md
 //! (run exactly as written there), the three kinds of refusal kept apart, and unix sockets.
 //! One server for the file; every test uses its own trace ids.
 
@@ -10,7 +10,7 @@ use common::term::Term;
 use common::{RedisServer, motia_state};
 use motia_state::{Config, Error, RedisStateAdapter};
 
-/// The server of this file, listening on TCP and on a unix socket, with the README's users.
+/// The server of this file, listening on TCP and on a unix socket, with docs/production.md's users.
 struct Shared {
     server: RedisServer,
     socket: std::path::PathBuf,
@@ -28,7 +28,7 @@ fn shared() -> &'static Shared {
             "--unixsocketperm",
             "700",
         ]);
-        for line in readme_acl_lines() {
+        for line in documented_acl_lines() {
             let args: Vec<&str> = line.split_whitespace().collect();
             assert_eq!(server.cli(&args), "OK", "{line}");
         }
@@ -40,15 +40,19 @@ fn shared() -> &'static Shared {
     })
 }
 
-/// The `ACL SETUSER` lines of the README, as written there.
-fn readme_acl_lines() -> Vec<String> {
-    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
-    let lines: Vec<String> = readme
+/// The `ACL SETUSER` lines of docs/production.md, as written there.
+fn documented_acl_lines() -> Vec<String> {
+    let page = std::fs::read_to_string(common::root().join("docs/production.md")).unwrap();
+    let lines: Vec<String> = page
         .lines()
         .filter(|l| l.starts_with("ACL SETUSER "))
         .map(str::to_string)
         .collect();
-    assert_eq!(lines.len(), 2, "the README has a reader and an editor line");
+    assert_eq!(
+        lines.len(),
+        2,
+        "docs/production.md has a reader and an editor line"
+    );
     lines
 }
 
@@ -116,12 +120,16 @@ fn the_readme_reader_browses_with_every_read_command_and_cannot_write() {
     let export = ok(&url, &["export", "--trace", "acl-r"]);
     assert!(export.contains("\"ttlSeconds\""), "{export}");
 
-    // A write is refused by the server's ACL: named, and not an authentication failure.
+    // A write is refused by the server's ACL: named, and not an authentication failure. The
+    // journal's DUMP is refused first, with the same status.
     let err = fails(&url, &["set", "acl-r", "order", "1"], 3);
+    assert!(err.contains("cannot journal the write"), "{err}");
+    assert!(err.contains("--no-journal"), "{err}");
+    let err = fails(&url, &["--no-journal", "set", "acl-r", "order", "1"], 3);
     assert!(err.contains("may not run SET"), "{err}");
     assert!(err.contains("NOPERM"), "{err}");
     assert!(!err.contains("authentication"), "{err}");
-    let err = fails(&url, &["del", "acl-r", "order"], 3);
+    let err = fails(&url, &["--no-journal", "del", "acl-r", "order"], 3);
     assert!(err.contains("may not run GETDEL"), "{err}");
     assert_eq!(
         s.cli(&["GET", "motia:state:acl-r:order"]),
@@ -152,6 +160,17 @@ fn the_readme_editor_edits_but_only_under_its_prefix() {
 
     // A key outside the user's patterns: a NOPERM that says so, nothing written.
     let err = fails(&url, &["--prefix", "other:", "set", "acl-e", "k", "1"], 3);
+    assert!(err.contains("outside the ACL user's key patterns"), "{err}");
+    let args = [
+        "--no-journal",
+        "--prefix",
+        "other:",
+        "set",
+        "acl-e",
+        "k",
+        "1",
+    ];
+    let err = fails(&url, &args, 3);
     assert!(
         err.contains("other:acl-e:k is outside the ACL user's key patterns"),
         "{err}"

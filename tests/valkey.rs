@@ -159,13 +159,13 @@ fn on_redis_7_0_stats_gc_and_the_stats_view_say_reads_reset_idle_times() {
 #[test]
 fn the_readme_reader_with_client_no_touch_reads_without_touching() {
     let s = RedisServer::start();
-    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
-    let line = readme
+    let page = std::fs::read_to_string(common::root().join("docs/production.md")).unwrap();
+    let line = page
         .lines()
         .find(|l| l.starts_with("ACL SETUSER motia-reader "))
-        .expect("the README's reader line");
-    // What the README says to add on Redis 7.2+ and Valkey.
-    assert!(readme.contains("add `+client|no-touch` to either line"));
+        .expect("docs/production.md's reader line");
+    // What docs/production.md says to add on Redis 7.2+ and Valkey.
+    assert!(page.contains("add `+client|no-touch` to either line"));
     let mut args: Vec<&str> = line.split_whitespace().collect();
     args.push("+client|no-touch");
     assert_eq!(s.cli(&args), "OK");

@@ -12,7 +12,7 @@ pub(crate) use connection::{cluster, conn, not_redis};
 pub use connection::{config, error, notouch};
 pub use hygiene::{gc, stats};
 pub use live::{coalesce, notify};
-pub use state::{escape, expiry, export, filter, inspect, item, json, keys, scan};
+pub use state::{escape, expiry, export, filter, inspect, item, journal, json, keys, scan};
 pub use traces::records;
 
 use crate::adapter::config::Config;

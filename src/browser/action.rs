@@ -184,6 +184,10 @@ pub enum WriteOp {
     },
     /// Apply a `:gc` plan the user confirmed (each key checked before it is written).
     Gc { plan: Arc<GcPlan> },
+    /// Undo journal entry `entry` (compare-and-set, journalled itself).
+    Undo { entry: u64 },
+    /// A write the user confirmed although the journal cannot keep its before-images.
+    Unjournalled(Box<WriteOp>),
 }
 
 /// What a write did.
@@ -205,6 +209,16 @@ pub enum WriteOutcome {
         to: String,
     },
     Collected(GcReport),
+    /// An undo: keys restored, and the keys left because they changed since the write.
+    Undone {
+        restored: u64,
+        conflicts: Vec<String>,
+    },
+    /// Nothing written: the journal cannot keep this write's before-images (`what` says so);
+    /// the user is asked.
+    NotJournalled {
+        what: String,
+    },
 }
 
 /// Type, size and TTL of one key, as the rows show them.
@@ -359,6 +373,8 @@ pub enum WorkerEvent {
         op: WriteOp,
         result: Result<WriteOutcome, String>,
     },
+    /// A write of this session was journalled (sent before its `Written`).
+    Journalled(crate::browser::model::journal::SessionEntry),
     /// Stats request `id` so far: `done` of `total` keys read, the figures up to there.
     StatsProgress {
         id: u64,

@@ -57,11 +57,13 @@ pub enum Command {
     ExpandAll,
     NextChange,
     PrevChange,
+    Undo,
+    Restore,
 }
 
 impl Command {
     /// Every command, in help-overlay order.
-    pub const ALL: [Command; 42] = [
+    pub const ALL: [Command; 44] = [
         Command::Down,
         Command::Up,
         Command::PageDown,
@@ -88,6 +90,8 @@ impl Command {
         Command::SetTtl,
         Command::Delete,
         Command::ClearTrace,
+        Command::Undo,
+        Command::Restore,
         Command::CmdLine,
         Command::Copy,
         Command::CopyKey,
@@ -147,6 +151,8 @@ impl Command {
             Command::Diff => "diff",
             Command::Follow => "follow",
             Command::Connections => "connections",
+            Command::Undo => "undo",
+            Command::Restore => "restore",
             Command::CollapseAll => "collapse_all",
             Command::ExpandAll => "expand_all",
             Command::NextChange => "next_change",
@@ -165,6 +171,8 @@ impl Command {
                 | Command::SetTtl
                 | Command::Delete
                 | Command::ClearTrace
+                | Command::Undo
+                | Command::Restore
         )
     }
 
@@ -214,6 +222,10 @@ impl Command {
             }
             Command::Follow => "follow: select the newest trace and its last written key",
             Command::Connections => "saved connections (profiles): switch, reconnect and rescan",
+            Command::Undo => "undo this session's last write (asks; :journal lists them)",
+            Command::Restore => {
+                "History view: write the selected version back (asks, shows the diff)"
+            }
             Command::CollapseAll => "close every folder of the key tree (selection: its folder)",
             Command::ExpandAll => "open every folder of the key tree",
             Command::NextChange => "in a diff: scroll to the next change",
@@ -252,6 +264,7 @@ impl Command {
                 | Command::Stats
                 | Command::Timeline
                 | Command::Follow
+                | Command::Undo
                 | Command::Connections => true,
                 // Expands a step, jumps from a state event to its key, or shows a version.
                 Command::Open => matches!(place, Timeline | History),
@@ -259,6 +272,7 @@ impl Command {
                 Command::Wrap
                 | Command::Diff
                 | Command::History
+                | Command::Restore
                 | Command::NextChange
                 | Command::PrevChange => {
                     matches!(place, History | Version)
@@ -286,6 +300,7 @@ impl Command {
             Command::Delete => ("del", &[Keys, Value]),
             Command::ClearTrace => ("clear", &[Traces]),
             Command::Diff => ("diff", &[History, Version]),
+            Command::Restore => ("restore", &[History, Version]),
             Command::NextChange => ("next change", &[Version]),
             Command::Back => ("close", VIEWS),
             Command::CmdLine => ("cmd", ALL),
@@ -699,9 +714,11 @@ mod tests {
                 assert!(c.acts_in(place), "{} hinted in {place:?}", c.name());
             }
         }
-        // Nothing in the timeline or the history writes: the key they would write is hidden.
+        // Nothing in the timeline or the history writes the key they hide; undo writes what
+        // the journal names, and restore the version the history shows.
         for place in [Place::Timeline, Place::Step, Place::History, Place::Version] {
-            for c in Command::ALL.into_iter().filter(|c| c.writes()) {
+            let shown = |c: &Command| matches!(c, Command::Undo | Command::Restore);
+            for c in Command::ALL.into_iter().filter(|c| c.writes() && !shown(c)) {
                 assert!(!c.acts_in(place), "{} acts in {place:?}", c.name());
             }
             for c in [

@@ -1,6 +1,6 @@
 //! The terminal state browser: Traces, Keys and Value panes over one prefix scan.
 //!
-//! Shape (see the README's "How it works"): terminal and worker events become
+//! Shape (see "How it works" in docs/browser.md): terminal and worker events become
 //! [`action::Action`]s, the pure [`update::update`] changes the [`model::Model`] and returns
 //! effects, the [`worker`] owns the Redis connection and is the only code that awaits Redis,
 //! and [`ui`] draws the model. A concern has a file of the same name in `model/`, `update/`
@@ -17,6 +17,8 @@ pub mod model;
 pub mod owed;
 pub mod pane;
 mod signals;
+#[cfg(test)]
+pub mod svg;
 pub mod terminal;
 pub mod text;
 pub mod theme;
@@ -37,7 +39,8 @@ use crate::profiles::Profiles;
 
 use crate::browser::app::WorkerLink;
 use crate::browser::keymap::Keymap;
-use crate::browser::model::{Model, Settings, SystemClock};
+use crate::browser::model::clock::ShiftedClock;
+use crate::browser::model::{Clock, Model, Settings, SystemClock};
 
 /// Scan batches waiting for the UI; a slow UI slows the scan instead of filling memory.
 pub const EVENT_QUEUE: usize = 8;
@@ -58,6 +61,8 @@ pub struct BrowserOptions {
     pub profile: Option<String>,
     /// The saved connections the picker (`c`) offers.
     pub profiles: Profiles,
+    /// Start the wall clock at this moment instead of now (`demo --static`).
+    pub wall_from: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl Default for BrowserOptions {
@@ -68,6 +73,7 @@ impl Default for BrowserOptions {
             config_file: None,
             profile: None,
             profiles: Profiles::default(),
+            wall_from: None,
         }
     }
 }
@@ -123,7 +129,11 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     let log = init_logging();
     app::tune_allocator();
     tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
-    let mut model = initial_model(&config, &opts, keymap, Arc::new(SystemClock));
+    let clock: Arc<dyn Clock> = match opts.wall_from {
+        Some(wall0) => Arc::new(ShiftedClock::new(wall0)),
+        None => Arc::new(SystemClock),
+    };
+    let mut model = initial_model(&config, &opts, keymap, clock);
     let mut signals = signals::Signals::listen()
         .map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
     let (mut terminal, guard) = terminal::TerminalGuard::enter()

@@ -2047,6 +2047,52 @@ mod trace_records {
     }
 
     #[test]
+    fn frame_history_restore_asks_with_the_diff_and_saves_compare_and_set() {
+        let c = clock();
+        let mut m = with_records(&c, 120);
+        update(&mut m, key('j'));
+        update(&mut m, code(KeyCode::Enter));
+        let fx = update(&mut m, key('H'));
+        let (id, _) = records_request(&fx);
+        ev(
+            &mut m,
+            WorkerEvent::TraceRecords {
+                id,
+                result: Ok(for_history(records())),
+            },
+        );
+        use crate::browser::action::WriteOp;
+        use crate::browser::model::dialog::Dialog;
+        update(&mut m, key('R'));
+        let (full_key, expected, text) = match &m.dialog {
+            Some(Dialog::Confirm {
+                op:
+                    WriteOp::Save {
+                        full_key,
+                        expected,
+                        text,
+                    },
+                ..
+            }) => (full_key.clone(), expected.clone(), text.clone()),
+            _ => panic!("no restore question"),
+        };
+        assert_eq!(full_key, "motia:state:trace-a:order");
+        let h = m.history.as_ref().unwrap();
+        let now = h.current.clone().unwrap().map(|b| b.to_vec());
+        assert_eq!(expected, now, "compare-and-set against the value read");
+        assert_eq!(Some(text.as_str()), h.entries[1].value.as_deref());
+        let shown = screen(&m);
+        assert!(shown.contains("Restore a version"), "{shown}");
+        insta::assert_snapshot!("history_restore", shown);
+        // Read-only refuses before asking.
+        m.dialog = None;
+        m.settings.read_only = true;
+        update(&mut m, key('R'));
+        assert!(m.dialog.is_none());
+        assert!(note_text(&m).contains("read-only"), "{}", note_text(&m));
+    }
+
+    #[test]
     fn frame_history_with_a_diff() {
         let c = clock();
         let mut m = with_records(&c, 120);
@@ -2472,6 +2518,7 @@ fn value_scrolls_sideways_and_shows_where() {
 }
 
 mod folding;
+mod journal;
 mod live;
 mod live_bytes;
 mod live_load;

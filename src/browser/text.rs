@@ -3,7 +3,7 @@
 //!
 //! Trace ids, keys, values and server messages come from other programs: an ESC sequence in
 //! them would recolour or retitle the terminal, and ratatui drops control characters, which
-//! would show names that do not exist. Everything drawn goes through [`name`] or [`line`].
+//! would show names that do not exist. Everything drawn goes through [`name`] or [`line`](fn@line).
 //!
 //! A width is the sum of the widths of the grapheme clusters, each measured as ratatui's buffer
 //! measures it (the Unicode width: `注` and `🎉` take two cells, a combining mark none), so a

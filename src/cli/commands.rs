@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use motia_state::adapter::journal::After;
 use motia_state::export::{self, ExportData, ExportDocument};
 use motia_state::{
     Config, Error, Expiry, KeySpace, RedisStateAdapter, StateFilter, Ttl, escape, json,
@@ -17,6 +18,7 @@ use motia_state::{
 
 use crate::browser::format::noun;
 use crate::cli::Command;
+use crate::cli::journal::before_write;
 use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, read_only_message, warn};
 use crate::cli::progress::Progress;
 
@@ -91,10 +93,17 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             key,
             json,
             reads,
+            restore,
+            yes,
         } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
-            crate::cli::traces::history(config, &trace, &key, json, reads).await
+            match restore {
+                Some(at) => crate::cli::restore::run(config, &trace, &key, &at, yes).await,
+                None => crate::cli::traces::history(config, &trace, &key, json, reads).await,
+            }
         }
+        Command::Journal { json, limit } => crate::cli::journal::list(json, limit),
+        Command::Undo { id, yes } => crate::cli::journal::undo(config, id, yes).await,
         Command::Keys { trace, json } => {
             let trace = arg_bytes(&trace)?;
             RedisStateAdapter::check_group_bytes(&trace)?;
@@ -141,6 +150,8 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             refuse_if_read_only(&config, "set")?;
             let ttl = config.ttl.map(Duration::from_secs);
             let state = connect(config).await?;
+            let after = After::Value(compact.clone().into_bytes());
+            before_write(&state, "set", vec![(full.clone(), after)]).await?;
             state.set_json_full(&full, &compact, ttl).await?;
             Ok(())
         }
@@ -290,6 +301,7 @@ async fn get(
 }
 
 async fn del(state: RedisStateAdapter, full: &[u8], names: (&[u8], &[u8])) -> Outcome {
+    before_write(&state, "del", vec![(full.to_vec(), After::Absent)]).await?;
     match state.delete_raw_full(full).await {
         Ok(Some(old)) => {
             let mut out = Out::new();
@@ -326,6 +338,8 @@ async fn clear(state: RedisStateAdapter, trace: &[u8]) -> Outcome {
     if full.is_empty() {
         return Err(Failure::no_trace(trace));
     }
+    let changes = full.iter().map(|k| (k.clone(), After::Absent)).collect();
+    before_write(&state, "clear", changes).await?;
     let mut progress = Progress::new("deleting");
     let total = full.len() as u64;
     let mut removed = 0;
@@ -373,6 +387,7 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
     let state = connect(config).await?;
     let changed = match (full, key) {
         (Some(full), Some(k)) => {
+            before_write(&state, "expire", vec![(full.clone(), After::Same)]).await?;
             if state.expire_full(&full, expiry).await? {
                 1
             } else if state.ttl_full(&full).await? == Ttl::Missing {
@@ -387,6 +402,8 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
             if full.is_empty() {
                 return Err(Failure::no_trace(&trace));
             }
+            let changes = full.iter().map(|k| (k.clone(), After::Same)).collect();
+            before_write(&state, "expire", changes).await?;
             state.expire_keys(&full, expiry).await?
         }
     };
@@ -562,6 +579,7 @@ written under \"{}\" (give --prefix to choose)",
         );
     }
     let state = connect(config).await?;
+    crate::cli::journal::before_import(&state, &doc, overwrite).await?;
     let mut progress = Progress::new("importing");
     let report = export::import(&state, &doc, overwrite, |done, total| {
         progress.update(done, total)

@@ -15,7 +15,7 @@ use crate::cli::seed::{self, Outcome};
 use crate::cli::simulate::{self, Prefixes, Rng, Timed};
 
 /// A redis-server child process, killed and reaped on drop, whatever way we leave.
-struct DemoServer {
+pub(super) struct DemoServer {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
@@ -29,13 +29,13 @@ impl Drop for DemoServer {
 }
 
 impl DemoServer {
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
     /// Starts redis-server on a free port; a few tries, as another process may take the port
     /// between our probe and the server's bind.
-    async fn start() -> Result<Self, Failure> {
+    pub(super) async fn start() -> Result<Self, Failure> {
         let mut last = String::new();
         for _ in 0..5 {
             let port = free_port()?;
@@ -162,6 +162,9 @@ async fn ping(port: u16) -> bool {
         .unwrap_or(false)
 }
 
+/// How long before "now" the fixed set starts: its flows end in the recent past.
+pub(super) const SINCE_BASE_MS: i64 = 41_400_000;
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -174,7 +177,7 @@ fn server_err(e: redis::RedisError) -> Failure {
 }
 
 /// Writes the fixed set: recorded flows ending `base_ms` + about 11 hours.
-async fn seed(
+pub(super) async fn seed(
     conn: &mut redis::aio::MultiplexedConnection,
     prefixes: &Prefixes,
     base_ms: i64,
@@ -249,7 +252,7 @@ pub async fn run(
     let base = if fixed {
         seed::FIXED_BASE_MS
     } else {
-        now_ms() - 41_400_000
+        now_ms() - SINCE_BASE_MS
     };
     let seeded = seed(&mut conn, &prefixes, base).await?;
     if !fixed {
@@ -272,6 +275,11 @@ pub async fn run(
         if opts.profiles.profiles.is_empty() {
             opts.profiles = crate::profiles::Profiles::demo(&url);
             opts.profile = Some(if read_only { "demo-read-only" } else { "demo" }.into());
+        }
+        if fixed {
+            // The fixed set as of its own "now", as the README's screenshots show it.
+            opts.wall_from = chrono::DateTime::from_timestamp_millis(base + SINCE_BASE_MS)
+                .map(|t| t.with_timezone(&chrono::Local).fixed_offset());
         }
         if !fixed && opts.rescan.is_none() {
             // The simulated app keeps writing: new flows show without pressing r.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use motia_state::adapter::gc::{GcAction, GcFlags, GcPlan, GcSelection};
+use motia_state::adapter::journal::After;
 use motia_state::adapter::records::FlowStatus;
 use motia_state::adapter::stats::AgeSource;
 use motia_state::adapter::stats::KeySource;
@@ -10,6 +11,7 @@ use motia_state::escape::line_str;
 use motia_state::{Config, Error, RedisStateAdapter, format_duration};
 
 use crate::browser::format::{human_bytes, noun};
+use crate::cli::journal::before_write_confirmed;
 use crate::cli::out::{Failure, Out, exit, warn};
 use crate::cli::progress::Progress;
 
@@ -176,6 +178,21 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
         return out.done();
     }
     let (keys, _) = plan.totals();
+    let after = match action {
+        GcAction::Delete => After::Absent,
+        GcAction::Expire(_) => After::Same,
+    };
+    let changes = plan
+        .traces
+        .iter()
+        .flat_map(|t| t.acting_keys())
+        .map(|k| (k.full_key_bytes.clone(), after.clone()))
+        .collect();
+    before_write_confirmed(&state, "gc", changes, true, None).await?;
+    let plan = match crate::journal::current() {
+        Some(_) => crate::journal::after_capture(&plan),
+        None => plan,
+    };
     let mut progress = Progress::new("writing");
     let report = state
         .gc_apply(&plan, |done, total| progress.update(done, total))

@@ -4,9 +4,13 @@
 pub mod commands;
 pub mod demo;
 pub mod gc;
+pub mod journal;
 mod leftovers;
 pub mod out;
 pub mod progress;
+pub mod restore;
+#[cfg(test)]
+mod screenshots;
 mod seed;
 mod simulate;
 pub mod stats;
@@ -80,6 +84,9 @@ pub struct Cli {
 
 /// Connection options shared by the browser and every subcommand. Flags win over `REDIS_*`
 /// variables, which win over `MOTIA_REDIS_*`, which win over the defaults.
+// clap prints these doc comments as the --help text: they are written for a terminal
+// (`[user]`, `<TAB>` as a user reads them), not as rustdoc markup.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct GlobalArgs {
@@ -135,6 +142,10 @@ pub struct GlobalArgs {
     /// Refuse every write before it reaches Redis (refusals exit with status 2)
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Write without journalling the keys' previous values (no undo) [config: the profile's
+    /// journal = false]
+    #[arg(long, global = true)]
+    pub no_journal: bool,
     /// Connect with TLS, as rediss:// does; every --tls-* flag implies it
     #[arg(long, global = true)]
     pub tls: bool,
@@ -181,6 +192,9 @@ impl BrowserArgs {
     }
 }
 
+// clap prints these doc comments as the --help text: they are written for a terminal
+// (`[user]`, `<TAB>` as a user reads them), not as rustdoc markup.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List trace ids, one a line, sorted
@@ -239,6 +253,13 @@ the key."
         /// Include reads (get, getGroup)
         #[arg(long)]
         reads: bool,
+        /// Write back the value the set at TIMESTAMP wrote (as printed, or epoch milliseconds);
+        /// a dry run showing the diff without --yes
+        #[arg(long, value_name = "TIMESTAMP", conflicts_with_all = ["json", "reads"])]
+        restore: Option<String>,
+        /// Apply --restore
+        #[arg(long, requires = "restore")]
+        yes: bool,
     },
     /// List the keys of a trace, one a line, sorted (status 1 when it has none)
     #[command(after_help = NAMES_HELP)]
@@ -464,6 +485,38 @@ Examples:
         /// Add the missing notification flags for this run, restored at exit
         #[arg(long)]
         enable_notifications: bool,
+    },
+    /// List the write journal: the previous values of the keys each write changed
+    #[command(
+        after_help = "Before every write (set, del, clear, expire, import, gc --yes, undo, \
+history --restore and the browser's), the keys' previous values are appended to a journal \
+in the user's data directory (MOTIA_STATE_JOURNAL names another directory), readable only by \
+the user, without passwords, capped at MOTIA_STATE_JOURNAL_MAX bytes (default 64 MiB; the \
+oldest entries are dropped). One line per write: ID, time (UTC), server, operation, keys. \
+With --json: {\"id\",\"time\",\"server\",\"db\",\"prefix\",\"operation\",\"undoes\",\"keys\"}."
+    )]
+    Journal {
+        /// One JSON line per entry
+        #[arg(long)]
+        json: bool,
+        /// Only the newest N entries
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Undo a journalled write (a dry run without --yes)
+    #[command(
+        after_help = "Without ID, the newest write to this server that is not an undo and was \
+not undone. Each key gets back its value and its TTL at the write (a deleted key is recreated, \
+a created one deleted), but only while it still holds what the write left: a key changed since \
+is listed and left as it is, and the rest is restored. The undo is journalled too, so it can be \
+undone. Refused with --read-only."
+    )]
+    Undo {
+        /// The journal entry (motia-state journal lists them)
+        id: Option<u64>,
+        /// Apply (without it, a dry run)
+        #[arg(long)]
+        yes: bool,
     },
     /// Start a private redis-server with a simulated Motia app writing to it
     #[command(

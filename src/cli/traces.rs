@@ -170,7 +170,7 @@ async fn groups_or_warn(state: &RedisStateAdapter) -> Result<Vec<GroupEntry>, Fa
 }
 
 /// Local time with its UTC offset, so a reader in another zone (or a log) reads it right.
-fn time_text(ms: i64) -> String {
+pub(crate) fn time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| {
             t.with_timezone(&chrono::Local)
@@ -393,11 +393,6 @@ pub async fn history(
 ) -> Result<(), Failure> {
     motia_state::KeySpace::new(config.key_prefix.clone()).full_key_bytes(trace_bytes, key_bytes)?;
     let (trace, key) = (quoted(trace_bytes), quoted(key_bytes));
-    let reads_note = if reads {
-        ""
-    } else {
-        " (reads are left out; add --reads)"
-    };
     // Motia's records are JSON text: no event names a key that is not UTF-8, and a trace id
     // that is not UTF-8 only lossily (its own records still do, so they are read).
     let Ok(key_text) = std::str::from_utf8(key_bytes) else {
@@ -410,12 +405,39 @@ pub async fn history(
         ));
     };
     let state = connect(config).await?;
+    match key_records(&state, trace_bytes, key_text, reads).await? {
+        (entries, None) => print_history(&entries, None, json_out),
+        (entries, Some(found)) => {
+            let searched = crate::browser::format::searched_flows(found.listed, found.searched);
+            warn(&format!(
+                "{trace} has no step records of its own: found in the step records of other flows \
+                 ({searched})"
+            ));
+            print_history(&entries, Some(&found), json_out)
+        }
+    }
+}
+
+/// What the trace records say happened to a key, oldest first: from the trace's own records,
+/// else (with the search) from every flow's. Status 1 when none touches it.
+pub(crate) async fn key_records(
+    state: &RedisStateAdapter,
+    trace_bytes: &[u8],
+    key_text: &str,
+    reads: bool,
+) -> Result<(Vec<HistoryEntry>, Option<GroupSearch>), Failure> {
+    let (trace, key) = (quoted(trace_bytes), quoted(key_text.as_bytes()));
+    let reads_note = if reads {
+        ""
+    } else {
+        " (reads are left out; add --reads)"
+    };
     let limits = TraceLimits::default();
-    let mut pages = pages_reported(&state, trace_bytes, limits).await?;
+    let mut pages = pages_reported(state, trace_bytes, limits).await?;
     if pages.headers().exists() {
         let group = String::from_utf8_lossy(trace_bytes);
         let mut entries = Vec::new();
-        while let Some(page) = next_page(&state, trace_bytes, &mut pages).await? {
+        while let Some(page) = next_page(state, trace_bytes, &mut pages).await? {
             entries.extend(key_history(&page, &group, key_text, reads));
         }
         // Pages come in start order; stable, as within one page.
@@ -426,7 +448,7 @@ pub async fn history(
                 format!("no trace record of {trace} touches key {key}{reads_note}"),
             ));
         }
-        return print_history(&entries, None, json_out);
+        return Ok((entries, None));
     }
     let Ok(group) = std::str::from_utf8(trace_bytes) else {
         return Err(Failure::new(
@@ -459,11 +481,7 @@ pub async fn history(
             ),
         ));
     }
-    warn(&format!(
-        "{trace} has no step records of its own: found in the step records of other flows \
-         ({searched})"
-    ));
-    print_history(&entries, Some(&found), json_out)
+    Ok((entries, Some(found)))
 }
 
 /// The entries, oldest first; with `search`, each names the flow whose records hold it.

@@ -43,8 +43,16 @@ pub fn motia_state() -> assert_cmd::Command {
     for v in MOTIA_ENV {
         c.env_remove(v);
     }
+    // Writes are journalled: never into the developer's own journal.
+    c.env("MOTIA_STATE_JOURNAL", test_journal_dir());
+    c.env_remove("MOTIA_STATE_JOURNAL_MAX");
     c.timeout(Duration::from_secs(60));
     c
+}
+
+/// A journal directory of this test process (tests that read a journal give their own).
+pub fn test_journal_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("motia-state-test-journal-{}", std::process::id()))
 }
 
 /// A redis-server this test owns.

@@ -732,11 +732,11 @@ impl StatsCollector {
             if let Some(b) = p.bytes {
                 if self.top_keys.len() < TOP {
                     self.top_keys.push(Reverse((b, p.full_key_bytes.clone())));
-                } else if self
-                    .top_keys
-                    .peek()
-                    .is_some_and(|Reverse((min, _))| b > *min)
-                {
+                } else if self.top_keys.peek().is_some_and(|Reverse((min, min_key))| {
+                    // Ties by name too: which of equal keys make the list must not depend on
+                    // the order SCAN returns them in.
+                    (b, &p.full_key_bytes) > (*min, min_key)
+                }) {
                     self.top_keys.pop();
                     self.top_keys.push(Reverse((b, p.full_key_bytes.clone())));
                 }

@@ -6,6 +6,7 @@ pub mod export;
 pub mod filter;
 pub mod inspect;
 pub mod item;
+pub mod journal;
 pub mod json;
 pub mod keys;
 mod ops;

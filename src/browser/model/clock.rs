@@ -25,6 +25,32 @@ impl Clock for SystemClock {
     }
 }
 
+/// The real clock, its wall time starting at a given moment: `demo --static` shows its fixed
+/// set as of the set's own "now" (ages as in the README's screenshots), whenever it runs.
+pub struct ShiftedClock {
+    start: Instant,
+    wall0: DateTime<FixedOffset>,
+}
+
+impl ShiftedClock {
+    /// Wall time `wall0` now, moving on in real time.
+    pub fn new(wall0: DateTime<FixedOffset>) -> Self {
+        Self {
+            start: Instant::now(),
+            wall0,
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn wall(&self) -> DateTime<FixedOffset> {
+        self.wall0 + chrono::Duration::from_std(self.start.elapsed()).unwrap_or_default()
+    }
+}
+
 /// A clock that moves only when told to (tests and benchmarks).
 #[allow(dead_code)]
 pub struct ManualClock {

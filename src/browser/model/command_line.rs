@@ -34,6 +34,10 @@ pub enum Command {
     History { reads: bool },
     /// Live mode: switch keyspace notifications on (`true`) or restore them.
     Live(bool),
+    /// Undo this session's last write (asks first).
+    Undo,
+    /// List this session's journalled writes.
+    Journal,
     /// Quit the browser.
     Quit,
 }
@@ -85,6 +89,16 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "live",
         "on|off",
         "switch keyspace notifications on the server on (asks) / restore them",
+    ),
+    (
+        "undo",
+        "",
+        "undo this session's last write (also u; asks first)",
+    ),
+    (
+        "journal",
+        "",
+        "this session's journalled writes; u undoes the selected one",
     ),
     ("q", "", "quit"),
 ];
@@ -152,6 +166,8 @@ pub fn parse(input: &str) -> Result<Command, String> {
             }
         }
         "stats" => no_args(Command::Stats),
+        "undo" => no_args(Command::Undo),
+        "journal" => no_args(Command::Journal),
         "gc" => {
             if rest.is_empty() {
                 Err("usage: :gc --older-than DURATION|--no-records [--status S] [--no-ttl] --expire DURATION|--delete".into())

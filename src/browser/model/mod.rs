@@ -11,6 +11,7 @@ pub mod filter;
 pub mod fingerprints;
 pub mod help;
 pub mod history;
+pub mod journal;
 pub mod key_set;
 pub mod keys;
 pub mod layout;
@@ -61,6 +62,10 @@ pub enum Overlay {
     },
     /// The connection picker, on row `selected`.
     Connections {
+        selected: usize,
+    },
+    /// This session's journalled writes, newest first, on row `selected`.
+    Journal {
         selected: usize,
     },
 }
@@ -126,6 +131,8 @@ pub struct Model {
     pub live: LiveModel,
     /// The saved connections the picker offers.
     pub connections: Vec<connections::ConnectionEntry>,
+    /// This session's journalled writes, oldest first.
+    pub journal: Vec<journal::SessionEntry>,
 }
 
 impl Model {
@@ -179,6 +186,7 @@ impl Model {
             history: None,
             live: LiveModel::default(),
             connections: Vec::new(),
+            journal: Vec::new(),
         }
     }
 

@@ -34,8 +34,12 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
         }
         Dialog::Prompt { purpose, input, .. } => prompt(f, purpose, input, area),
         Dialog::Confirm { title, text, .. } => {
-            let lines = vec![
-                Line::raw(text::line(text).into_owned()),
+            // A question may list what it does, a line each.
+            let mut lines: Vec<Line> = text
+                .split('\n')
+                .map(|l| Line::raw(text::line(l).into_owned()))
+                .collect();
+            lines.extend([
                 Line::raw(""),
                 Line::from(vec![
                     Span::styled("y", theme::key_hint()),
@@ -43,7 +47,7 @@ pub fn dialog(f: &mut Frame, m: &Model, area: Rect, status: Rect) {
                     Span::styled("any other key", theme::key_hint()),
                     Span::raw(" cancel"),
                 ]),
-            ];
+            ]);
             small_box(f, area, format!(" {} ", text::line(title)), lines);
         }
         Dialog::ConfirmLive { text } => yes_or_no(

@@ -8,6 +8,7 @@ mod dialog;
 mod editor;
 mod help;
 mod history;
+mod journal;
 mod keys;
 mod notifications;
 mod stats;
@@ -63,6 +64,7 @@ pub fn draw(f: &mut Frame, m: &Model) {
     if m.overlay.is_some() {
         help::help(f, m, f.area());
         connections::connections(f, m, f.area());
+        journal::journal(f, m, f.area());
     }
 }
 

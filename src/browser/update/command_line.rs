@@ -93,6 +93,8 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
         Cmd::History { reads: true } => crate::browser::update::history::toggle_reads(m, fx),
         Cmd::Live(true) => crate::browser::update::live::start_on(m),
         Cmd::Live(false) => crate::browser::update::live::start_off(m, fx),
+        Cmd::Undo => crate::browser::update::journal::start_undo(m, None),
+        Cmd::Journal => crate::browser::update::journal::open(m),
         Cmd::Quit => fx.push(Effect::Quit),
     }
 }

@@ -188,6 +188,10 @@ pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
             jump_to_change(m, cmd == Command::NextChange);
             return true;
         }
+        Command::Restore => {
+            crate::browser::update::journal::start_restore(m);
+            return true;
+        }
         _ => return false,
     };
     let body_h = value_height(m.size);

@@ -9,6 +9,7 @@ pub mod editor;
 pub mod filter;
 pub mod help;
 pub mod history;
+pub mod journal;
 pub mod keys;
 pub mod live;
 pub mod meta;
@@ -67,6 +68,9 @@ fn on_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     let cmd = m.keymap.command(&k);
     if matches!(m.overlay, Some(Overlay::Connections { .. })) {
         return connections::key(m, cmd, fx);
+    }
+    if matches!(m.overlay, Some(Overlay::Journal { .. })) {
+        return journal::key(m, cmd);
     }
     if m.overlay.is_some() {
         return help::key(m, cmd);
@@ -148,6 +152,8 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::ScrollRight => value::scroll_sideways(m, true),
         Command::Help => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Command::Connections => connections::open(m),
+        Command::Undo => journal::start_undo(m, None),
+        Command::Restore => note(m, "R writes back a version in the History view (H)", false),
         Command::Edit => editor::open(m, false, fx),
         Command::ExternalEdit => editor::open(m, true, fx),
         Command::New => editor::start_new(m),
@@ -273,6 +279,7 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
         WorkerEvent::Meta { rows } => keys::meta_received(m, rows, fx),
         WorkerEvent::MetaFailed { keys, error } => meta::failed(m, keys, error),
         WorkerEvent::Written { id, op, result } => writes::written(m, id, op, result, fx),
+        WorkerEvent::Journalled(entry) => journal::journalled(m, entry),
         WorkerEvent::WhereResult { id, result } => keys::where_result(m, id, result, fx),
         WorkerEvent::StatsProgress {
             id,

@@ -171,6 +171,13 @@ pub fn written(
         Ok(o) => o,
         Err(e) => return failed(m, id, &label, ours, e),
     };
+    // Confirmed without the journal: its outcome is the write's own.
+    let op = match op {
+        WriteOp::Unjournalled(inner) if !matches!(outcome, WriteOutcome::NotJournalled { .. }) => {
+            *inner
+        }
+        op => op,
+    };
     match (outcome, op) {
         (WriteOutcome::Saved, WriteOp::Save { full_key, .. }) => {
             saved(m, id, &label, ours, full_key, fx)
@@ -242,6 +249,23 @@ pub fn written(
                     overwrite,
                     other_prefix: true,
                 },
+            });
+        }
+        (
+            WriteOutcome::Undone {
+                restored,
+                conflicts,
+            },
+            _,
+        ) => crate::browser::update::journal::undone(m, id, &label, restored, conflicts, fx),
+        (WriteOutcome::NotJournalled { what }, op) => {
+            // Asked only now: the worker measured the before-images, nothing is written yet.
+            m.toasts.retain(|t| t.id != id);
+            m.dialog = Some(Dialog::Confirm {
+                title: "Not journalled".into(),
+                text: format!("{what}. Write anyway?"),
+                label,
+                op: WriteOp::Unjournalled(Box::new(op)),
             });
         }
         (WriteOutcome::Collected(report), WriteOp::Gc { plan }) => {

@@ -1,10 +1,13 @@
 //! Writes, one at a time in the order the user made them, each reported with its outcome.
 
 use motia_state::RedisStateAdapter;
+use motia_state::adapter::journal::After;
 use tokio::sync::mpsc;
 
 use crate::browser::action::{WorkerEvent, WriteOp, WriteOutcome};
+use crate::browser::model::journal::SessionEntry;
 use crate::browser::worker::{Events, raw_key};
+use crate::journal::{Journal, Recorded};
 
 /// Performs writes one at a time and reports each result.
 pub async fn run_writes(
@@ -13,7 +16,11 @@ pub async fn run_writes(
     events: Events,
 ) {
     while let Some((id, op)) = rx.recv().await {
-        let result = write(&adapter, &op).await;
+        let result = match journal_first(&adapter, &op, &events).await {
+            Ok(None) => write(&adapter, &op, &events).await,
+            Ok(Some(outcome)) => Ok(outcome),
+            Err(e) => Err(e),
+        };
         if let Err(e) = &result {
             tracing::warn!(id, error = %e, "write failed");
         }
@@ -31,7 +38,11 @@ fn raw_keys(shown: &[String]) -> Vec<Vec<u8>> {
     shown.iter().map(|k| raw_key(k)).collect()
 }
 
-async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome, String> {
+async fn write(
+    adapter: &RedisStateAdapter,
+    op: &WriteOp,
+    events: &Events,
+) -> Result<WriteOutcome, String> {
     use motia_state::CasOutcome;
     let e = |e: motia_state::Error| e.to_string();
     match op {
@@ -101,9 +112,176 @@ async fn write(adapter: &RedisStateAdapter, op: &WriteOp) -> Result<WriteOutcome
             Ok(WriteOutcome::Imported(report.written))
         }
         WriteOp::Gc { plan } => adapter
-            .gc_apply(plan, |_, _| {})
+            .gc_apply(
+                &match crate::journal::current() {
+                    Some(_) => crate::journal::after_capture(plan),
+                    None => plan.as_ref().clone(),
+                },
+                |_, _| {},
+            )
             .await
             .map(WriteOutcome::Collected)
             .map_err(e),
+        WriteOp::Undo { entry } => undo(adapter, *entry, events).await,
+        WriteOp::Unjournalled(op) => Box::pin(write(adapter, op, events)).await,
     }
+}
+
+/// The keys a write changes and what it leaves in them (`None`: it changes no key).
+async fn changes(
+    adapter: &RedisStateAdapter,
+    op: &WriteOp,
+) -> Result<Option<(&'static str, Vec<(Vec<u8>, After)>)>, String> {
+    Ok(Some(match op {
+        WriteOp::Save { full_key, text, .. } => {
+            // Invalid JSON is refused by the save itself, which writes nothing.
+            let Ok(compact) = motia_state::json::compact(text) else {
+                return Ok(None);
+            };
+            (
+                "save",
+                vec![(raw_key(full_key), After::Value(compact.into_bytes()))],
+            )
+        }
+        WriteOp::Expire { full_keys, .. } => (
+            "expire",
+            full_keys
+                .iter()
+                .map(|k| (raw_key(k), After::Same))
+                .collect(),
+        ),
+        WriteOp::Unlink { full_keys } => (
+            "delete",
+            full_keys
+                .iter()
+                .map(|k| (raw_key(k), After::Absent))
+                .collect(),
+        ),
+        WriteOp::Gc { plan } => {
+            let after = match plan.action {
+                motia_state::adapter::gc::GcAction::Delete => After::Absent,
+                motia_state::adapter::gc::GcAction::Expire(_) => After::Same,
+            };
+            let keys = plan.traces.iter().flat_map(|t| t.acting_keys());
+            (
+                "gc",
+                keys.map(|k| (k.full_key_bytes.clone(), after.clone()))
+                    .collect(),
+            )
+        }
+        WriteOp::Import {
+            path,
+            overwrite,
+            other_prefix,
+        } => {
+            let Ok(text) = tokio::fs::read_to_string(path).await else {
+                return Ok(None);
+            };
+            let Ok(doc) = motia_state::export::ExportDocument::parse(&text) else {
+                return Ok(None);
+            };
+            if doc.prefix != adapter.key_space().prefix() && !*other_prefix {
+                return Ok(None);
+            }
+            let changes = crate::journal::import_changes(adapter.key_space().prefix(), &doc);
+            if !*overwrite {
+                // The import refuses when a key exists, writing nothing.
+                let keys: Vec<&[u8]> = changes.iter().map(|(k, _)| k.as_slice()).collect();
+                let images = adapter
+                    .before_images(&keys)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if images.iter().any(Option::is_some) {
+                    return Ok(None);
+                }
+            }
+            ("import", changes)
+        }
+        WriteOp::Export { .. } | WriteOp::Undo { .. } | WriteOp::Unjournalled(_) => {
+            return Ok(None);
+        }
+    }))
+}
+
+/// Journals a write before it is made, and tells the UI. `Some`: the write must not be made
+/// now (the journal cannot keep it: the user is asked).
+async fn journal_first(
+    adapter: &RedisStateAdapter,
+    op: &WriteOp,
+    events: &Events,
+) -> Result<Option<WriteOutcome>, String> {
+    let Some(journal) = crate::journal::current() else {
+        return Ok(None);
+    };
+    let Some((operation, changes)) = changes(adapter, op).await? else {
+        return Ok(None);
+    };
+    match crate::journal::record(journal, adapter, operation, changes, None).await? {
+        Recorded::Kept(id) => {
+            tell(journal, adapter, id, events).await;
+            Ok(None)
+        }
+        Recorded::Nothing => Ok(None),
+        Recorded::TooBig { what } => Ok(Some(WriteOutcome::NotJournalled { what })),
+    }
+}
+
+/// Sends the UI the session entry of journal entry `id`.
+async fn tell(journal: &Journal, adapter: &RedisStateAdapter, id: u64, events: &Events) {
+    let Ok(entries) = journal.entries() else {
+        return;
+    };
+    let Some(e) = entries.iter().rev().find(|e| e.id == id) else {
+        return;
+    };
+    let prefix = adapter.key_space().prefix();
+    let mut undo: Vec<String> = e
+        .changes
+        .iter()
+        .take(5)
+        .map(|c| crate::journal::describe_undo(c, prefix))
+        .collect();
+    if e.changes.len() > 5 {
+        undo.push(format!("and {} more", e.changes.len() - 5));
+    }
+    let entry = SessionEntry {
+        id,
+        time: e.time.clone(),
+        operation: e.operation.clone(),
+        keys: crate::journal::key_list(e, 3),
+        undo,
+        undoes: e.undoes,
+        undone: false,
+    };
+    let _ = events.send(WorkerEvent::Journalled(entry)).await;
+}
+
+/// Undoes journal entry `id` of this session.
+async fn undo(
+    adapter: &RedisStateAdapter,
+    id: u64,
+    events: &Events,
+) -> Result<WriteOutcome, String> {
+    let journal = crate::journal::current().ok_or("the journal is off (--no-journal)")?;
+    let entries = journal.entries()?;
+    let entry = entries
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| format!("journal entry {id} is gone (dropped by the journal's cap)"))?;
+    let report = crate::journal::undo(journal, adapter, entry).await?;
+    if let Recorded::Kept(undo_id) = report.journalled {
+        tell(journal, adapter, undo_id, events).await;
+    }
+    let prefix = adapter.key_space().prefix();
+    Ok(WriteOutcome::Undone {
+        restored: report.restored,
+        conflicts: report
+            .conflicts
+            .iter()
+            .map(|k| {
+                motia_state::escape::name(k.strip_prefix(prefix.as_bytes()).unwrap_or(k))
+                    .into_owned()
+            })
+            .collect(),
+    })
 }

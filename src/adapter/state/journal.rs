@@ -1,0 +1,197 @@
+//! Before-images of keys and their compare-and-set restore: what a write journal keeps so
+//! that a write can be undone without overwriting a change someone made after it.
+//!
+//! A before-image is `DUMP` and `PTTL` of a key (any Redis type), read right before a write.
+//! Restoring puts it back with `RESTORE ... REPLACE` (or deletes a key the write created), but
+//! only while the key still holds what the journalled write left ([`After`]).
+
+use redis::Value as RedisValue;
+
+use crate::adapter::RedisStateAdapter;
+use crate::adapter::conn::Retry;
+use crate::adapter::error::Result;
+use crate::adapter::escape;
+
+/// A key as it was before a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// The Redis type (`string`, `hash`, ...).
+    pub redis_type: String,
+    /// The `DUMP` payload.
+    pub dump: Vec<u8>,
+    /// Remaining lifetime in milliseconds at the write; `None`: no expiry.
+    pub pttl_ms: Option<u64>,
+}
+
+/// What a write left in a key: what an undo expects to find there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    /// The key was deleted.
+    Absent,
+    /// The key holds this string value.
+    Value(Vec<u8>),
+    /// The value was not changed (an expiry was set or removed): the key still holds the
+    /// before-image's `DUMP`.
+    Same,
+    /// The key holds this `DUMP` payload (a key of another type written back).
+    Dump(Vec<u8>),
+}
+
+/// One key a write changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChange {
+    /// The full Redis key, exact bytes.
+    pub full_key: Vec<u8>,
+    /// The key before the write; `None`: it did not exist.
+    pub before: Option<Image>,
+    /// What the write left.
+    pub after: After,
+}
+
+impl KeyChange {
+    /// What the key holds once this change is undone, as the undo's own [`After`].
+    ///
+    /// ```
+    /// use motia_state::adapter::journal::{After, KeyChange};
+    /// let c = KeyChange { full_key: b"k".to_vec(), before: None, after: After::Value(b"1".to_vec()) };
+    /// assert_eq!(c.undone(), After::Absent);
+    /// ```
+    pub fn undone(&self) -> After {
+        match &self.before {
+            None => After::Absent,
+            Some(image) => After::Dump(image.dump.clone()),
+        }
+    }
+}
+
+/// Reads TYPE, DUMP and PTTL of a key.
+const CAPTURE: &str = r#"
+local t = redis.call('TYPE', KEYS[1]).ok
+if t == 'none' then return {} end
+return {t, redis.call('DUMP', KEYS[1]), redis.call('PTTL', KEYS[1])}
+"#;
+
+/// Restores a before-image when the key still holds what the write left.
+/// ARGV: expected kind (absent|value|dump), expected bytes, 1 to restore or 0 to delete,
+/// the DUMP payload, the TTL in ms (0: none).
+const RESTORE: &str = r#"
+local k = KEYS[1]
+local kind = ARGV[1]
+local ok
+if kind == 'absent' then
+  ok = redis.call('EXISTS', k) == 0
+elseif kind == 'value' then
+  ok = redis.call('TYPE', k).ok == 'string' and redis.call('GET', k) == ARGV[2]
+else
+  ok = redis.call('DUMP', k) == ARGV[2]
+end
+if not ok then
+  -- Already as it was before (a write that was skipped, or undone by someone else).
+  local now = redis.call('DUMP', k)
+  if (ARGV[3] == '1' and now == ARGV[4]) or (ARGV[3] == '0' and not now) then return 1 end
+  return 0
+end
+if ARGV[3] == '1' then
+  redis.call('RESTORE', k, ARGV[5], ARGV[4], 'REPLACE')
+else
+  redis.call('UNLINK', k)
+end
+return 1
+"#;
+
+impl RedisStateAdapter {
+    /// The before-images of keys, in order (`None` for a key that does not exist). Each key is
+    /// read atomically (type, payload and TTL agree); batches are pipelined.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let images = state.before_images(&[b"motia:state:t1:order".to_vec()]).await?;
+    /// if let Some(image) = &images[0] {
+    ///     println!("{} of {} bytes", image.redis_type, image.dump.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn before_images<K: AsRef<[u8]>>(
+        &self,
+        full_keys: &[K],
+    ) -> Result<Vec<Option<Image>>> {
+        let script = redis::Script::new(CAPTURE);
+        let mut out = Vec::with_capacity(full_keys.len());
+        for chunk in full_keys.chunks(self.config().batch_size.max(1)) {
+            let mut pipe = redis::pipe();
+            // Loaded in the same round trip, so EVALSHA finds it even after a restart.
+            pipe.cmd("SCRIPT").arg("LOAD").arg(CAPTURE).ignore();
+            for k in chunk {
+                pipe.cmd("EVALSHA")
+                    .arg(script.get_hash())
+                    .arg(1)
+                    .arg(k.as_ref());
+            }
+            let replies: Vec<Vec<RedisValue>> = self
+                .conn
+                .query_pipe(&pipe, Retry::Safe, "journal: reading before-images")
+                .await?;
+            for reply in replies {
+                out.push(match reply.as_slice() {
+                    [t, RedisValue::BulkString(dump), RedisValue::Int(pttl)] => Some(Image {
+                        redis_type: match t {
+                            RedisValue::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+                            RedisValue::SimpleString(s) => s.clone(),
+                            _ => "unknown".into(),
+                        },
+                        dump: dump.clone(),
+                        pttl_ms: u64::try_from(*pttl).ok(),
+                    }),
+                    _ => None,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Undoes one change when the key still holds what the change left: restores the
+    /// before-image (its value and its TTL at the write) or deletes a key the write created.
+    /// `true` also when the key is already as it was before. `false`: the key changed since,
+    /// and is left as it is. Refused with `read_only`.
+    ///
+    /// ```no_run
+    /// use motia_state::adapter::journal::{After, KeyChange};
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let full = b"motia:state:t1:order".to_vec();
+    /// let before = state.before_images(&[&full]).await?.remove(0);
+    /// state.set_json_full(&full, "{\"id\":8}", None).await?;
+    /// let change = KeyChange { full_key: full, before, after: After::Value(b"{\"id\":8}".to_vec()) };
+    /// assert!(state.undo_change(&change).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn undo_change(&self, change: &KeyChange) -> Result<bool> {
+        self.ensure_writable("undo")?;
+        let (kind, expected): (&str, &[u8]) = match (&change.after, &change.before) {
+            (After::Absent, _) => ("absent", b""),
+            (After::Value(v), _) => ("value", v),
+            (After::Dump(d), _) => ("dump", d),
+            (After::Same, Some(image)) => ("dump", &image.dump),
+            // Nothing was there and the write changed no value: nothing to undo.
+            (After::Same, None) => return Ok(true),
+        };
+        let script = redis::Script::new(RESTORE);
+        let mut inv = script.prepare_invoke();
+        inv.key(change.full_key.as_slice()).arg(kind).arg(expected);
+        match &change.before {
+            Some(image) => inv
+                .arg("1")
+                .arg(image.dump.as_slice())
+                .arg(image.pttl_ms.map_or(0, |t| t.max(1)).to_string()),
+            None => inv.arg("0").arg("").arg("0"),
+        };
+        let done: i64 = self
+            .conn
+            .invoke(
+                &inv,
+                Retry::Never,
+                &format!("undo {}", escape::name(&change.full_key)),
+            )
+            .await?;
+        Ok(done == 1)
+    }
+}

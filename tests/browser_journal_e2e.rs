@@ -1,0 +1,73 @@
+//! Undo in the browser, end to end: the real binary in tmux against a private redis-server,
+//! its journal in the run's own home (the user's data directory).
+
+mod common;
+
+use common::RedisServer;
+use common::term::{DEADLINE, Term};
+
+const NOTE: &str = "motia:state:trace-a:note";
+
+fn wait_redis(server: &RedisServer, args: &[&str], want: &str) {
+    common::poll_for(&format!("redis-cli {args:?}"), DEADLINE, || {
+        let out = server.try_cli(args)?;
+        if out == want {
+            Ok(())
+        } else {
+            Err(format!("the answer {out:?}"))
+        }
+    });
+}
+
+#[test]
+fn u_undoes_a_delete_and_the_journal_lists_it() {
+    let server = RedisServer::start();
+    server.set_raw(NOTE, "{\"text\":\"keep me\"}");
+    server.cli(&["EXPIRE", NOTE, "5000"]);
+    server.set_raw("motia:state:trace-a:other", "1");
+    let t = Term::start("undo", &server.url(), "--refresh 0", None);
+    t.wait_for("note");
+    t.keys(&["Enter"]);
+    t.wait("the Keys pane focused", |s| s.contains("d del"));
+    // The first key of trace-a is note.
+    t.keys(&["d"]);
+    t.wait_for("Delete key note of trace trace-a?");
+    t.keys(&["y"]);
+    t.wait_for("delete trace-a:note: 1 removed");
+    wait_redis(&server, &["EXISTS", NOTE], "0");
+    t.keys(&["u"]);
+    let screen = t.wait_for("Undo delete 1 of trace-a:note? It will:");
+    assert!(
+        screen.contains("restore trace-a:note (string, TTL 1h 23m"),
+        "{screen}"
+    );
+    t.keys(&["y"]);
+    t.wait_for("undo delete 1: 1 restored");
+    wait_redis(&server, &["GET", NOTE], "{\"text\":\"keep me\"}");
+    let ttl: i64 = server.cli(&["TTL", NOTE]).parse().unwrap();
+    assert!(ttl > 4000 && ttl <= 5000, "{ttl}");
+    // Nothing left to undo; :journal lists both writes.
+    t.keys(&["u"]);
+    t.wait_for("nothing left to undo in this session");
+    t.keys(&[":"]);
+    t.type_text("journal");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Journal");
+    assert!(screen.contains("undo 1"), "{screen}");
+    assert!(screen.contains("(undone)"), "{screen}");
+    // The journal file is the user's, private.
+    let file = t.home().join(".local/share/motia-state/journal.jsonl");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn undo_is_refused_read_only() {
+    let server = RedisServer::start();
+    server.set_raw(NOTE, "1");
+    let t = Term::start("undo-ro", &server.url(), "--read-only --refresh 0", None);
+    t.wait_for("note");
+    t.keys(&["u"]);
+    t.wait_for("read-only mode: undo refused");
+}
