@@ -236,13 +236,14 @@ pub fn comparable_text(stored: &[u8]) -> String {
         .unwrap_or_else(|| String::from_utf8_lossy(stored).into_owned())
 }
 
+/// The line diff of two stored values, as pretty JSON.
+pub fn values(old: &[u8], new: &[u8]) -> Diff {
+    Diff::new(&comparable_text(old), comparable_text(new))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(old: &[u8], new: &[u8]) -> Diff {
-        Diff::new(&comparable_text(old), comparable_text(new))
-    }
 
     fn all(d: &Diff) -> Vec<(LineKind, &str)> {
         d.lines_from(0).collect()

@@ -243,7 +243,7 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
 pub fn value_changed(m: &mut Model, old: Arc<ValueDoc>, new: &ValueDoc) {
     let (diff, lines) = match (&old.raw, &new.raw) {
         (Some(a), Some(b)) if a.len() <= DIFF_LIMIT && b.len() <= DIFF_LIMIT => {
-            let d = diff::Diff::new(&diff::comparable_text(a), diff::comparable_text(b));
+            let d = diff::values(a, b);
             let changed = d.changed_in_new();
             (Some(Arc::new(d)), changed)
         }
