@@ -281,7 +281,7 @@ pub enum DiffSide {
 /// A line diff with its counts.
 #[derive(Debug, Clone)]
 pub struct BuiltDiff {
-    pub lines: Arc<Vec<crate::diff::DiffLine>>,
+    pub lines: Arc<crate::diff::Diff>,
     pub added: usize,
     pub removed: usize,
 }

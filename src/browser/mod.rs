@@ -135,6 +135,7 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     let (keymap, config_path) = Keymap::load(opts.config_file.as_deref())?;
     let mouse = opts.mouse && config::load(config_path.as_deref())?.mouse != Some(false);
     let log = init_logging();
+    app::tune_allocator();
     tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
     let (config, layout) = worker::iii::choose_layout(config).await;
     let clock: Arc<dyn Clock> = match opts.wall_from {

@@ -1987,9 +1987,10 @@ mod trace_records {
         let text_at = |m: &Model| {
             let v = m.history.as_ref().unwrap();
             match &v.detail {
-                Some(crate::browser::model::history::Detail::Diff { lines, .. }) => {
-                    lines[v.detail_scroll].text.clone()
-                }
+                Some(crate::browser::model::history::Detail::Diff { lines, .. }) => lines
+                    .line(v.detail_scroll)
+                    .map(|l| l.1.to_string())
+                    .unwrap_or_default(),
                 other => panic!("{other:?}"),
             }
         };

@@ -129,13 +129,12 @@ pub fn loaded(m: &mut Model, result: Result<TraceRead, String>, fx: &mut Vec<Eff
             view.error = None;
             view.search = read.search;
             view.progress = None;
-            // A refresh that changes nothing keeps the diff shown (rebuilding megabytes each
-            // time would only flicker).
+            // A refresh that changes nothing keeps what the Value pane shows, or the diff the
+            // worker is building: rebuilding megabytes each time would only flicker, and a diff
+            // slower than the refresh would never be shown.
             let before = (view.entries.clone(), view.current.clone());
             view.take_history(read.history, read.current);
-            let same = !first
-                && matches!(view.detail, Some(Detail::Diff { .. }))
-                && before == (view.entries.clone(), view.current.clone());
+            let same = !first && before == (view.entries.clone(), view.current.clone());
             if first {
                 // Opened on the newest entry.
                 view.list.cursor = view.entries.len().saturating_sub(1);
@@ -232,7 +231,7 @@ fn jump_to_change(m: &mut Model, forward: bool) {
             false,
         );
     };
-    match crate::diff::next_change(lines, v.detail_scroll, forward) {
+    match lines.next_change(v.detail_scroll, forward) {
         Some(at) => v.detail_scroll = at,
         None => {
             let which = if forward { "after" } else { "before" };

@@ -241,7 +241,7 @@ pub fn jump_to_change(m: &mut Model, forward: bool) {
             );
         }
     };
-    match crate::diff::next_change(&diff, m.value.scroll, forward) {
+    match diff.next_change(m.value.scroll, forward) {
         Some(at) => {
             m.value.scroll = at;
             m.value.scroll_row = 0;
@@ -321,11 +321,9 @@ fn rows_back(
 pub fn value_changed(m: &mut Model, old: Arc<ValueDoc>, new: &ValueDoc) {
     let (diff, lines) = match (&old.raw, &new.raw) {
         (Some(a), Some(b)) if a.len() <= DIFF_LIMIT && b.len() <= DIFF_LIMIT => {
-            let (ta, tb) = (diff::comparable_text(a), diff::comparable_text(b));
-            (
-                Some(Arc::new(diff::lines(&ta, &tb))),
-                diff::changed_in_new(&ta, &tb),
-            )
+            let d = diff::values(a, b);
+            let changed = d.changed_in_new();
+            (Some(Arc::new(d)), changed)
         }
         _ => (None, Vec::new()),
     };
