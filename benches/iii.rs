@@ -67,7 +67,7 @@ async fn index(state: &motia_state::RedisStateAdapter) -> (u64, Duration) {
     let start = Instant::now();
     let mut names: Vec<String> = Vec::with_capacity(SCOPES * FIELDS);
     let mut scopes = iii.scan_scopes();
-    while let Some(page) = scopes.next_page_bytes().await.expect("scan") {
+    while let Some(page) = scopes.next_page().await.expect("scan") {
         for key in page {
             let Some(scope) = motia_state::adapter::layout::iii::scope_of(&key) else {
                 continue;

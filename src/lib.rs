@@ -53,8 +53,8 @@ pub use adapter::item::{
 };
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
-pub use adapter::listing::{ItemsReport, ItemsWith};
 pub use adapter::layout::{Detection, FieldScanner, IiiState, Layout};
+pub use adapter::listing::{ItemsReport, ItemsWith};
 pub use adapter::live;
 pub use adapter::name::Name;
 pub use adapter::notify;

@@ -2519,8 +2519,8 @@ fn value_scrolls_sideways_and_shows_where() {
 
 mod conventions;
 mod folding;
-mod journal;
 mod iii;
+mod journal;
 mod live;
 mod live_bytes;
 mod live_load;

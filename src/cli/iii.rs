@@ -29,7 +29,11 @@ pub(crate) enum Route {
 /// Picks the layout (the setting, else what the server holds) and runs `command` on the iii
 /// layout when that is the one. A 0.x run is told when iii state exists beside it.
 pub(crate) async fn route(command: Command, config: &Config) -> Result<Route, Failure> {
-    if matches!(command, Command::Demo { .. }) {
+    // These read no state: the journal is a local file, the others print text.
+    if matches!(
+        command,
+        Command::Demo { .. } | Command::Journal { .. } | Command::Completions { .. } | Command::Man
+    ) {
         return Ok(Route::Motia(command));
     }
     let state = match RedisStateAdapter::connect(config.clone()).await {
@@ -103,6 +107,12 @@ async fn run(command: Command, state: RedisStateAdapter) -> Outcome {
         ))),
         Command::Traces { counts, json, .. } => scopes(&iii, counts, json).await,
         Command::Trace { .. } | Command::History { .. } => Err(unsupported(NO_TRACES)),
+        Command::Undo { .. } => Err(unsupported(
+            "undo does not apply to the iii layout: the journal keeps the 0.x layout's keys only",
+        )),
+        Command::Journal { .. } | Command::Completions { .. } | Command::Man => {
+            Err(unsupported("this command reads no state"))
+        }
         Command::Gc { .. } => Err(unsupported(
             "gc does not apply to the iii layout: it has no trace records to age state by and \
              the engine sets no TTL (use clear SCOPE or del SCOPE KEY)",

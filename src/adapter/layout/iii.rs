@@ -143,7 +143,7 @@ impl IiiState {
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let mut scan = state.iii().scan_scopes();
-    /// while let Some(page) = scan.next_page_bytes().await? {
+    /// while let Some(page) = scan.next_page().await? {
     ///     println!("{} scopes", page.len());
     /// }
     /// # Ok(()) }
@@ -167,7 +167,7 @@ impl IiiState {
     pub async fn scopes(&self) -> Result<Vec<Vec<u8>>> {
         let mut scopes: Vec<Vec<u8>> = self
             .scan_scopes()
-            .collect_all_bytes()
+            .collect_all()
             .await?
             .into_iter()
             .filter_map(|k| scope_of(&k).map(<[u8]>::to_vec))

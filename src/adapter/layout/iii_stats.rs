@@ -68,7 +68,7 @@ impl IiiState {
     /// # Ok(()) }
     /// ```
     pub async fn stats(&self, mut progress: impl FnMut(u64, u64)) -> Result<IiiStats> {
-        let keys = self.scan_scopes().collect_all_bytes().await?;
+        let keys = self.scan_scopes().collect_all().await?;
         let mut s = IiiStats::default();
         let total = keys.len() as u64;
         for (i, key) in keys.iter().enumerate() {
@@ -105,7 +105,7 @@ impl IiiState {
         }
         keep_top(&mut s.biggest_fields, |f| f.bytes);
         keep_top(&mut s.biggest_scopes, |f| f.bytes);
-        let groups = self.scan_stream_groups().collect_all_bytes().await?;
+        let groups = self.scan_stream_groups().collect_all().await?;
         s.stream_groups = groups.len() as u64;
         s.stream_items = self.field_counts_of_keys(&groups).await?.iter().sum();
         Ok(s)

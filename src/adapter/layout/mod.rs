@@ -92,7 +92,7 @@ pub struct Detection {
 
 /// Whether a walk finds a key; stops at the first (a whole walk only when there is none).
 async fn any_key(mut scan: crate::adapter::scan::KeyScanner) -> Result<bool> {
-    while let Some(page) = scan.next_page_bytes().await? {
+    while let Some(page) = scan.next_page().await? {
         if !page.is_empty() {
             return Ok(true);
         }

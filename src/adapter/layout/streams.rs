@@ -125,7 +125,7 @@ impl IiiState {
     pub async fn stream_groups(&self) -> Result<Vec<StreamGroup>> {
         let mut groups: Vec<StreamGroup> = self
             .scan_stream_groups()
-            .collect_all_bytes()
+            .collect_all()
             .await?
             .iter()
             .filter_map(|k| StreamGroup::from_key(k))

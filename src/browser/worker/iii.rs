@@ -52,7 +52,7 @@ pub async fn run_scan(iii: IiiState, generation: u64, events: Events) {
         error: e.to_string(),
     };
     loop {
-        let page = match scopes.next_page_bytes().await {
+        let page = match scopes.next_page().await {
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(e) => {
@@ -220,7 +220,15 @@ pub async fn run_where(
 }
 
 /// A write on the iii layout: save (compare-and-set on the field), delete fields, field TTLs.
+/// The journal keeps 0.x keys only: writes here are not journalled, so nothing to confirm.
 pub async fn write(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String> {
+    match op {
+        WriteOp::Unjournalled(inner) => write_one(iii, inner).await,
+        op => write_one(iii, op).await,
+    }
+}
+
+async fn write_one(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String> {
     let e = |e: motia_state::Error| e.to_string();
     match op {
         WriteOp::Save {
@@ -259,6 +267,10 @@ pub async fn write(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String>
         WriteOp::Export { .. } | WriteOp::Import { .. } => Err(
             "export and import of the iii layout are done with the CLI for now: motia-state \
              export / import"
+                .into(),
+        ),
+        WriteOp::Undo { .. } | WriteOp::Unjournalled(_) => Err(
+            "undo is not available on the iii layout: the journal keeps the 0.x layout's keys only"
                 .into(),
         ),
         WriteOp::Gc { .. } => Err(
