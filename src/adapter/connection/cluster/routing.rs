@@ -189,7 +189,10 @@ pub(crate) async fn pipeline_by_slot(
             Place::Anywhere => by_slot.entry(0).or_default().push(i),
         }
     }
-    if by_slot.len() <= 1 || offset != 0 || count != cmds.len() {
+    // One slot and nothing keyless to copy into its part: the client routes it whole. A
+    // keyless command leading it (SCRIPT LOAD before EVALSHA) would take it to any node.
+    let one_part = by_slot.len() == 1 && everywhere.is_empty();
+    if by_slot.is_empty() || one_part || offset != 0 || count != cmds.len() {
         return link
             .send(|mut c| async move {
                 redis::aio::ConnectionLike::req_packed_commands(&mut c, pipeline, offset, count)
