@@ -1267,7 +1267,7 @@ async fn export_import_round_trip_with_raw_values_and_ttls() {
     src.set("other", "k", &true).await.unwrap();
 
     let mut calls = Vec::new();
-    let doc = export::export(&src, Some("ex"), |done, total| calls.push((done, total)))
+    let doc = export::export(&src, Some(b"ex"), |done, total| calls.push((done, total)))
         .await
         .unwrap();
     assert_eq!(calls.last(), Some(&(3, 3)));

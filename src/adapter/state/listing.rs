@@ -200,7 +200,7 @@ impl<'a> ItemsWith<'a, StateItem> {
         state
             .scan_values(scan, parse_value, progress, |batch, values| {
                 for (k, v) in batch.iter().zip(values) {
-                    let (Some((group, key)), Some(parsed)) = (state.keys.split_bytes(k), v) else {
+                    let (Some((group, key)), Some(parsed)) = (state.keys.split(k), v) else {
                         continue;
                     };
                     let Some(value) = parsed else {
@@ -244,7 +244,7 @@ impl ItemsWith<'_, RawItem> {
         state
             .scan_values(scan, RawItem::validate, progress, |batch, values| {
                 for (k, v) in batch.iter().zip(values) {
-                    let (Some((group, key)), Some(checked)) = (state.keys.split_bytes(k), v) else {
+                    let (Some((group, key)), Some(checked)) = (state.keys.split(k), v) else {
                         continue;
                     };
                     let Some((kind, json)) = checked else {
