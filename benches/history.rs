@@ -65,6 +65,19 @@ fn value(bytes: usize, changed: bool) -> String {
     out
 }
 
+/// Bytes the allocator has handed out and not had back: what is still referenced, as against
+/// what it keeps resident.
+fn heap_in_use_mb() -> Option<f64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 only reads the allocator's counters.
+        let i = unsafe { libc::mallinfo2() };
+        Some((i.uordblks + i.hblkhd) as f64 / 1e6)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    None
+}
+
 fn rss_mb() -> f64 {
     status_mb("VmRSS:")
 }
@@ -165,6 +178,8 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
+    // As the browser starts.
+    browser::app::tune_allocator();
     let server = RedisServer::start();
     let (old, now) = (value(mb << 20, false), value(mb << 20, true));
     let size_mb = now.len() as f64 / 1e6;
@@ -212,6 +227,7 @@ async fn main() {
     term.draw(|f| browser::ui::draw(f, &m)).expect("draw");
     release();
     let before = rss_mb();
+    let heap_before = heap_in_use_mb();
     let hwm = reset_peak();
 
     let opened = Instant::now();
@@ -269,9 +285,18 @@ async fn main() {
         peak = peak.max(peak_mb());
     }
     let diff_switch = builds.iter().copied().max().unwrap_or_default();
+    // A refresh's read still under way would be taken after Esc and dropped; its answer
+    // waiting in the queue is not what the closed view keeps.
+    pump(&mut m, &mut link, |m| {
+        m.history
+            .as_ref()
+            .is_some_and(|h| h.request.is_none() && h.diff_request.is_none())
+    })
+    .await;
     apply(&mut m, &link, key(KeyCode::Esc));
     term.draw(|f| browser::ui::draw(f, &m)).expect("draw");
     let after = rss_mb();
+    let heap_after = heap_in_use_mb();
     let _ = link.cmds.send(WorkerCmd::Shutdown);
     worker.abort();
 
@@ -315,6 +340,13 @@ async fn main() {
             }
         ),
     );
+    if let (Some(b), Some(a)) = (heap_before, heap_after) {
+        row(
+            "allocated and not freed, before H / after Esc",
+            format!("{b:.0} / {a:.0} MB"),
+            String::new(),
+        );
+    }
     row(
         "any key (moves, =): press -> frame p99",
         format!("{:.1} ms", p99.as_secs_f64() * 1e3),

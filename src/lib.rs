@@ -53,6 +53,7 @@ pub use adapter::item::{
 };
 pub use adapter::json;
 pub use adapter::keys::{KeySpace, escape_glob};
+pub use adapter::layout::{Detection, FieldScanner, IiiState, Layout};
 pub use adapter::listing::{ItemsReport, ItemsWith};
 pub use adapter::live;
 pub use adapter::name::Name;

@@ -46,6 +46,9 @@ fn main() -> ExitCode {
                 cli.global.read_only,
             ))
         }),
+        // Neither needs a connection, nor settings that could fail to parse.
+        Some(Command::Completions { shell }) => cli::generate::completions(shell),
+        Some(Command::Man) => cli::generate::man(),
         command => match cli
             .global
             .to_config(config_file.as_deref())

@@ -24,6 +24,8 @@ pub struct Profile {
     pub db: Option<i64>,
     pub prefix: Option<String>,
     pub trace_prefix: Option<String>,
+    /// `motia` or `iii`; detected when absent.
+    pub layout: Option<String>,
     pub tls: Option<bool>,
     pub tls_ca_cert: Option<PathBuf>,
     pub tls_cert: Option<PathBuf>,
@@ -242,6 +244,9 @@ impl Profile {
         }
         if let Some(p) = &self.trace_prefix {
             c.trace_prefix = p.clone();
+        }
+        if let Some(l) = &self.layout {
+            c.layout = Some(motia_state::Layout::parse_setting(&setting("layout"), l)?);
         }
         let wants_tls = self.tls == Some(true)
             || self.tls_insecure == Some(true)

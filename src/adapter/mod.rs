@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod hygiene;
+pub mod layout;
 pub mod live;
 pub mod state;
 pub mod traces;

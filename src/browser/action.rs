@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseEvent};
 use motia_state::adapter::gc::{GcAction, GcPlan, GcReport, GcSelection};
 use motia_state::adapter::stats::Stats;
 use motia_state::adapter::traces::{
@@ -21,6 +21,8 @@ use crate::browser::doc::ValueDoc;
 pub enum Action {
     /// A key press (releases and repeats are filtered out before).
     Key(KeyEvent),
+    /// A wheel turn or a left click (other mouse events are filtered out before).
+    Mouse(MouseEvent),
     /// The terminal has a new size.
     Resize(u16, u16),
     /// Time passed (debounces, refreshes, countdowns).
@@ -279,7 +281,7 @@ pub enum DiffSide {
 /// A line diff with its counts.
 #[derive(Debug, Clone)]
 pub struct BuiltDiff {
-    pub lines: Arc<Vec<crate::diff::DiffLine>>,
+    pub lines: Arc<crate::diff::Diff>,
     pub added: usize,
     pub removed: usize,
 }

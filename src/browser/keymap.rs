@@ -1,6 +1,6 @@
 //! Key bindings as data: the defaults are embedded from `assets/keymap.toml`, a user file
-//! overrides them per action, and the help overlay and the hint bar are generated from the
-//! same table so they never drift.
+//! overrides them per action, and the help overlay and the hint bar (`hints`) are generated
+//! from the same table so they never drift.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::browser::pane::Place;
+
+mod hints;
+pub use hints::{Hint, HintContext};
 
 const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
 
@@ -282,39 +285,6 @@ impl Command {
         }
     }
 
-    /// Short label for the hint bar, and the places where it is hinted (each one where the
-    /// command acts, which a unit test checks).
-    fn hint(self) -> Option<(&'static str, &'static [Place])> {
-        use Place::*;
-        const ALL: &[Place] = &Place::ALL;
-        const VIEWS: &[Place] = &[Timeline, Step, History, Version];
-        Some(match self {
-            Command::Open => ("open", &[Traces, Keys, Timeline, History]),
-            Command::Filter => ("filter", &[Traces, Keys]),
-            Command::CollapseAll => ("collapse", &[Keys]),
-            Command::ExpandAll => ("expand", &[Keys]),
-            Command::Sort => ("sort", &[Traces]),
-            Command::Edit => ("edit", &[Keys, Value]),
-            Command::New => ("new", &[Traces]),
-            Command::SetTtl => ("ttl", &[Traces, Keys, Value]),
-            Command::Delete => ("del", &[Keys, Value]),
-            Command::ClearTrace => ("clear", &[Traces]),
-            Command::Diff => ("diff", &[History, Version]),
-            Command::Restore => ("restore", &[History, Version]),
-            Command::NextChange => ("next change", &[Version]),
-            Command::Back => ("close", VIEWS),
-            Command::CmdLine => ("cmd", ALL),
-            Command::Copy => ("copy", &[Value]),
-            Command::LoadAll => ("load all", &[Value]),
-            Command::Wrap => ("wrap", &[Value, Version]),
-            Command::NextPane => ("pane", ALL),
-            Command::Rescan => ("rescan", ALL),
-            Command::Help => ("help", ALL),
-            Command::Quit => ("quit", ALL),
-            _ => return None,
-        })
-    }
-
     fn from_name(name: &str) -> Option<Command> {
         Command::ALL.into_iter().find(|c| c.name() == name)
     }
@@ -581,23 +551,6 @@ impl Keymap {
             })
             .collect()
     }
-
-    /// `(command, first key, label)` hints for a place; without the writing commands when
-    /// `read_only`.
-    pub fn hints(&self, place: Place, read_only: bool) -> Vec<(Command, String, &'static str)> {
-        Command::ALL
-            .iter()
-            .filter(|c| !(read_only && c.writes()) && c.acts_in(place))
-            .filter_map(|&c| {
-                let (label, places) = c.hint()?;
-                if !places.contains(&place) {
-                    return None;
-                }
-                let (_, keys) = self.bindings.iter().find(|(b, _)| *b == c)?;
-                Some((c, keys.first()?.to_string(), label))
-            })
-            .collect()
-    }
 }
 
 /// `config.toml` in the platform's config directory.
@@ -615,9 +568,13 @@ fn parse_file(text: &str, source: &str) -> Result<Vec<(Command, Vec<Key>)>, Stri
         if section == "profiles" {
             continue;
         }
+        if section == "browser" {
+            crate::browser::config::parse(value, source)?;
+            continue;
+        }
         if section != "keys" {
             return Err(format!(
-                "config file {source}: unknown section [{section}] (expected [keys])"
+                "config file {source}: unknown section [{section}] (expected [keys], [browser] or [profiles])"
             ));
         }
         let Some(keys) = value.as_table() else {
@@ -708,12 +665,7 @@ mod tests {
     }
 
     #[test]
-    fn hints_name_only_commands_that_act_where_they_are_shown() {
-        for c in Command::ALL {
-            for &place in c.hint().map_or(&[][..], |(_, places)| places) {
-                assert!(c.acts_in(place), "{} hinted in {place:?}", c.name());
-            }
-        }
+    fn nothing_in_the_views_acts_on_the_hidden_key() {
         // Nothing in the timeline or the history writes the key they hide; undo writes what
         // the journal names, and restore the version the history shows.
         for place in [Place::Timeline, Place::Step, Place::History, Place::Version] {

@@ -9,6 +9,7 @@
 pub mod action;
 pub mod app;
 pub mod clipboard;
+pub mod config;
 pub mod doc;
 pub mod external_editor;
 pub mod format;
@@ -61,6 +62,9 @@ pub struct BrowserOptions {
     pub profile: Option<String>,
     /// The saved connections the picker (`c`) offers.
     pub profiles: Profiles,
+    /// Take the mouse (wheel, clicks); `--no-mouse` or `mouse = false` in `[browser]` leave
+    /// it to the terminal, for selecting text.
+    pub mouse: bool,
     /// Start the wall clock at this moment instead of now (`demo --static`).
     pub wall_from: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
@@ -73,6 +77,7 @@ impl Default for BrowserOptions {
             config_file: None,
             profile: None,
             profiles: Profiles::default(),
+            mouse: true,
             wall_from: None,
         }
     }
@@ -90,6 +95,8 @@ pub fn initial_model(
         // Escaped as every name in the model is (see worker::raw_key).
         prefix: motia_state::escape::name_str(&config.key_prefix).into_owned(),
         read_only: config.read_only,
+        layout: String::new(),
+        iii: config.layout == Some(motia_state::Layout::Iii),
         profile: opts.profile.clone(),
         refresh: opts.refresh.filter(|d| !d.is_zero()),
         rescan: opts.rescan.filter(|d| !d.is_zero()),
@@ -125,17 +132,25 @@ pub fn spawn_worker_with(
 /// Runs the browser until the user quits.
 pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::Result<()> {
     // Everything that can fail on bad input fails here, before the screen is taken over.
-    let (keymap, _) = Keymap::load(opts.config_file.as_deref())?;
+    let (keymap, config_path) = Keymap::load(opts.config_file.as_deref())?;
+    let mouse = opts.mouse && config::load(config_path.as_deref())?.mouse != Some(false);
     let log = init_logging();
+    app::tune_allocator();
     tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
+    let (config, layout) = worker::iii::choose_layout(config).await;
     let clock: Arc<dyn Clock> = match opts.wall_from {
         Some(wall0) => Arc::new(ShiftedClock::new(wall0)),
         None => Arc::new(SystemClock),
     };
     let mut model = initial_model(&config, &opts, keymap, clock);
+    if let Some((_, note)) = layout.split_once("; ") {
+        // Both layouts on the server: the one not shown is named, never skipped in silence.
+        update::notifications::note(&mut model, note.to_string(), false);
+    }
+    model.settings.layout = layout;
     let mut signals = signals::Signals::listen()
         .map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
-    let (mut terminal, guard) = terminal::TerminalGuard::enter()
+    let (mut terminal, guard) = terminal::TerminalGuard::enter(mouse)
         .map_err(|e| anyhow::anyhow!("cannot take over the terminal: {e}"))?;
     let (mut link, worker) = spawn_worker_with(config, opts.profiles.clone());
     let (mut input, mut host) = app::forward_terminal_input();

@@ -1409,7 +1409,7 @@ mod trace_records {
 
     /// Loaded state plus trace records: trace-a failed 2 min ago, trace-b completed 1 h ago,
     /// trace-z (records only, no state) running since 10 s.
-    fn with_records(clock: &Arc<ManualClock>, width: u16) -> Model {
+    pub(super) fn with_records(clock: &Arc<ManualClock>, width: u16) -> Model {
         let mut m = loaded(clock);
         update(&mut m, Action::Resize(width, 20));
         let g = m.scan.generation;
@@ -1645,7 +1645,7 @@ mod trace_records {
         let mut m = with_records(&c, 80);
         update(&mut m, Action::Resize(80, 24));
         let top = screen(&m).lines().next().unwrap_or_default().to_string();
-        assert!(top.contains(" Traces (4) newest ─"), "{top}");
+        assert!(top.contains("▶Traces (4) newest ─"), "{top}");
         assert!(!top.contains("steps"), "{top}");
         // The keys pane's message wraps between words instead of being cut.
         let shown = screen(&m);
@@ -1750,7 +1750,7 @@ mod trace_records {
         update(&mut m, Action::Resize(80, 24));
         let shown = screen(&m);
         let top = shown.lines().next().unwrap_or_default();
-        assert!(top.contains(" Timeline trace-a failed ─"), "{top}");
+        assert!(top.contains("▶Timeline trace-a failed ─"), "{top}");
         insta::assert_snapshot!("timeline_80x24", shown);
         update(&mut m, Action::Resize(120, 20));
         // Enter lists the attempts, each reachable.
@@ -1987,9 +1987,10 @@ mod trace_records {
         let text_at = |m: &Model| {
             let v = m.history.as_ref().unwrap();
             match &v.detail {
-                Some(crate::browser::model::history::Detail::Diff { lines, .. }) => {
-                    lines[v.detail_scroll].text.clone()
-                }
+                Some(crate::browser::model::history::Detail::Diff { lines, .. }) => lines
+                    .line(v.detail_scroll)
+                    .map(|l| l.1.to_string())
+                    .unwrap_or_default(),
                 other => panic!("{other:?}"),
             }
         };
@@ -2516,7 +2517,9 @@ fn value_scrolls_sideways_and_shows_where() {
     assert!(note_text(&m).contains("wrap"), "{}", note_text(&m));
 }
 
+mod conventions;
 mod folding;
+mod iii;
 mod journal;
 mod live;
 mod live_bytes;

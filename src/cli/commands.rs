@@ -22,7 +22,7 @@ use crate::cli::journal::before_write;
 use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, read_only_message, warn};
 use crate::cli::progress::Progress;
 
-fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
+pub(crate) fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
     if config.read_only {
         Err(Failure::new(exit::BAD_INPUT, read_only_message(operation)))
     } else {
@@ -31,7 +31,7 @@ fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
 }
 
 /// An argument as the exact bytes the caller passed (any bytes on Unix).
-fn arg_bytes(arg: &OsStr) -> Result<Cow<'_, [u8]>, Failure> {
+pub(crate) fn arg_bytes(arg: &OsStr) -> Result<Cow<'_, [u8]>, Failure> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
@@ -46,7 +46,7 @@ fn arg_bytes(arg: &OsStr) -> Result<Cow<'_, [u8]>, Failure> {
 }
 
 /// Reads FILE, or stdin for `None` and `-`, as UTF-8 text.
-fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
+pub(crate) fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
     let mut text = String::new();
     match file {
         Some(p) if p != Path::new("-") => {
@@ -69,8 +69,12 @@ fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// Runs one subcommand (everything but `demo`).
+/// Runs one subcommand (everything but `demo`), on the layout set or detected.
 pub async fn run(command: Command, config: Config) -> Outcome {
+    let command = match crate::cli::iii::route(command, &config).await? {
+        crate::cli::iii::Route::Iii(outcome) => return outcome,
+        crate::cli::iii::Route::Motia(command) => command,
+    };
     let keys = KeySpace::new(config.key_prefix.clone());
     match command {
         Command::Traces {
@@ -231,12 +235,13 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                     .map(Cow::into_owned),
                 values,
                 enable_notifications,
+                iii: false,
             };
             crate::cli::watch::run(config, args).await
         }
-        Command::Demo { .. } => Err(Failure::new(
+        Command::Demo { .. } | Command::Completions { .. } | Command::Man => Err(Failure::new(
             exit::BAD_INPUT,
-            "demo is not a scripting subcommand",
+            "not a scripting subcommand (it needs no connection)",
         )),
     }
 }
@@ -412,7 +417,7 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
     out.done()
 }
 
-fn parse_filter(text: &str) -> Result<StateFilter, Failure> {
+pub(crate) fn parse_filter(text: &str) -> Result<StateFilter, Failure> {
     text.parse::<StateFilter>().map_err(|e| match e {
         Error::Config { reason, .. } => Failure::new(
             exit::BAD_INPUT,
@@ -508,7 +513,7 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
 }
 
 /// [`json_name`] written straight into a line: `"field":"text"` or `"fieldBase64":"..."`.
-fn json_name_bytes(out: &mut Vec<u8>, field: &str, bytes: &[u8]) {
+pub(crate) fn json_name_bytes(out: &mut Vec<u8>, field: &str, bytes: &[u8]) {
     match std::str::from_utf8(bytes) {
         Ok(s) => {
             json_string(out, field);
@@ -579,6 +584,7 @@ type and DUMP serialization"
 async fn import_cmd(config: Config, file: Option<PathBuf>, overwrite: bool) -> Outcome {
     let text = read_input(file.as_deref(), "the export document")?;
     let doc = ExportDocument::parse(&text)?;
+    crate::cli::iii::check_document(&text, motia_state::Layout::Motia)?;
     refuse_if_read_only(&config, "import")?;
     if doc.prefix != config.key_prefix {
         eprintln!(

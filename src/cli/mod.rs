@@ -4,6 +4,10 @@
 pub mod commands;
 pub mod demo;
 pub mod gc;
+pub mod generate;
+mod iii;
+mod iii_stats;
+mod iii_watch;
 pub mod journal;
 mod leftovers;
 pub mod out;
@@ -136,6 +140,10 @@ pub struct GlobalArgs {
     /// Seconds to wait for a connection [default: 10]
     #[arg(long, global = true, value_name = "SECS")]
     pub connect_timeout: Option<String>,
+    /// State layout: motia (0.x strings under the prefix) or iii (Motia 1.x / iii engine: one
+    /// state:{scope} hash per scope) [env: MOTIA_STATE_LAYOUT] [default: detected]
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<String>,
     /// Prefix of Motia's trace record hashes [default: motia:trace:]
     #[arg(long, global = true, value_name = "PREFIX")]
     pub trace_prefix: Option<String>,
@@ -177,6 +185,9 @@ pub struct BrowserArgs {
     /// Keymap/config file [default: config.toml in the platform's config directory]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Leave the mouse to the terminal (to select text); as mouse = false in [browser]
+    #[arg(long)]
+    pub no_mouse: bool,
 }
 
 impl BrowserArgs {
@@ -187,6 +198,7 @@ impl BrowserArgs {
             refresh: secs(self.refresh),
             rescan: self.rescan.and_then(secs),
             config_file: self.config.clone(),
+            mouse: !self.no_mouse,
             ..crate::browser::BrowserOptions::default()
         }
     }
@@ -197,12 +209,15 @@ impl BrowserArgs {
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List trace ids, one a line, sorted
-    #[command(after_help = "With --json, one line per trace with state: \
+    /// List trace ids (scopes on the iii layout), one a line, sorted
+    #[command(
+        visible_alias = "scopes",
+        after_help = "With --json, one line per trace with state: \
 {\"traceId\",\"keys\",\"flow\",\"status\",\"startTime\",\"steps\"} from Motia's trace records \
 (the last four null when the trace has none). The status is derived as Motia does: failed if \
 any step failed, else running if any step runs, else completed. Records that cannot be read \
-are named on stderr.")]
+are named on stderr."
+    )]
     Traces {
         /// Print TRACE<TAB>NUMBER_OF_KEYS
         #[arg(long, conflicts_with_all = ["json", "all", "status"])]
@@ -538,6 +553,20 @@ example commands and simulates until Ctrl-C; --static writes the fixed set only.
         #[command(flatten)]
         browser: BrowserArgs,
     },
+    /// Print a shell completion script
+    #[command(after_help = "Examples:
+  motia-state completions bash > ~/.local/share/bash-completion/completions/motia-state
+  motia-state completions zsh > \"${fpath[1]}/_motia-state\"
+  motia-state completions fish > ~/.config/fish/completions/motia-state.fish")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff, every subcommand on one page)
+    #[command(after_help = "Examples:
+  motia-state man | man -l -
+  motia-state man > ~/.local/share/man/man1/motia-state.1")]
+    Man,
 }
 
 impl GlobalArgs {
@@ -628,6 +657,9 @@ impl GlobalArgs {
         }
         if let Some(p) = &self.trace_prefix {
             c.trace_prefix = p.clone();
+        }
+        if let Some(l) = &self.layout {
+            c.layout = Some(motia_state::Layout::parse_setting("--layout", l)?);
         }
         if let Some(t) = &self.ttl {
             c.ttl = Some(parse_ttl_flag(t)?);

@@ -67,6 +67,7 @@ pub fn exit_code(err: &Error) -> u8 {
         | Error::InvalidDocument(_)
         | Error::ConfigRefused { .. }
         | Error::NotificationsOff { .. }
+        | Error::Unsupported { .. }
         // The key exists but is no state item: the request does not fit what is there.
         | Error::WrongType { .. } => exit::BAD_INPUT,
         Error::InvalidStoredJson { .. }

@@ -88,13 +88,13 @@ pub async fn run(
         version.step,
         time_text(at_ms)
     ))?;
-    for l in &diff {
-        let mark = match l.kind {
+    for (kind, text) in diff.lines_from(0) {
+        let mark = match kind {
             LineKind::Same => ' ',
             LineKind::Added => '+',
             LineKind::Removed => '-',
         };
-        out.line(&format!("{mark} {}", l.text))?;
+        out.line(&format!("{mark} {text}"))?;
     }
     if !yes {
         out.line("dry run: nothing was changed; add --yes to apply")?;

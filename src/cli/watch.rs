@@ -20,10 +20,12 @@ pub struct WatchArgs {
     pub key: Option<Vec<u8>>,
     pub values: bool,
     pub enable_notifications: bool,
+    /// Follow the iii layout's scope hashes instead of 0.x keys.
+    pub iii: bool,
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP, listened to from the start so none is missed.
-struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -50,7 +52,7 @@ impl Signals {
         Ok(Self {})
     }
 
-    async fn recv(&mut self) {
+    pub(crate) async fn recv(&mut self) {
         #[cfg(unix)]
         tokio::select! {
             _ = self.int.recv() => {}
@@ -63,7 +65,9 @@ impl Signals {
 }
 
 pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
-    if let Some(t) = &args.trace {
+    if let Some(t) = &args.trace
+        && !args.iii
+    {
         RedisStateAdapter::check_group(t)?;
     }
     if args.key.as_deref() == Some(b"") {
@@ -93,7 +97,18 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
             );
         }
         Some(change)
-    } else if !setting.covers_live() {
+    } else if args.iii && !motia_state::adapter::layout::iii::covers_hashes(&setting) {
+        return Err(Failure::new(
+            exit::BAD_INPUT,
+            format!(
+                "keyspace notifications for hashes are off on this server \
+                 (notify-keyspace-events is {setting}; watch on the iii layout needs K and h). \
+                 Add --enable-notifications to switch them on for this run (the setting is \
+                 restored at exit), or {}",
+                motia_state::notify::HOW_TO_ENABLE
+            ),
+        ));
+    } else if !args.iii && !setting.covers_live() {
         return Err(Failure::new(
             exit::BAD_INPUT,
             format!(
@@ -107,7 +122,11 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let outcome = follow(&state, &args, &mut signals).await;
+    let outcome = if args.iii {
+        crate::cli::iii::watch(&state, &args, &mut signals).await
+    } else {
+        follow(&state, &args, &mut signals).await
+    };
     let restored = match &change {
         Some(c) => restore(&state, c).await,
         None => Ok(()),
@@ -342,6 +361,6 @@ fn add_value(obj: &mut Map<String, Value>, value: Option<&Found>) {
     }
 }
 
-fn time(t: std::time::SystemTime) -> String {
+pub(crate) fn time(t: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

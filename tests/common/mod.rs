@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod iii;
 pub mod term;
 pub mod traces;
 
@@ -14,8 +15,9 @@ use std::time::{Duration, Instant};
 
 /// Variables motia-state reads its settings from; tests clear them so that a developer's own
 /// settings never leak into a run of the binary.
-pub const MOTIA_ENV: [&str; 20] = [
+pub const MOTIA_ENV: [&str; 21] = [
     "REDIS_URL",
+    "MOTIA_STATE_LAYOUT",
     "REDIS_CLUSTER_NODES",
     "MOTIA_STATE_PROFILE",
     "REDIS_HOST",

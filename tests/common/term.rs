@@ -180,6 +180,23 @@ impl Term {
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 
+    /// Sends an SGR mouse report, as a terminal does for a click (`button` 0) or a wheel turn
+    /// (64 up, 65 down) at `(column, row)`, counted from 0.
+    pub fn mouse(&self, button: u8, (column, row): (u16, u16)) {
+        let report = format!("\x1b[<{button};{};{}M", column + 1, row + 1);
+        self.type_text(&report);
+    }
+
+    /// True while the program in the pane asks the terminal to report the mouse.
+    pub fn mouse_reported(&self) -> bool {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "display", "-p", "-t", "t"])
+            .arg("#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains('1')
+    }
+
     /// The status bar (the last line but one that is not blank).
     pub fn status_line(&self) -> String {
         let s = self.screen();

@@ -198,6 +198,13 @@ pub enum Error {
         /// The required flags that are off.
         missing: String,
     },
+    /// The operation does not exist in this layout or on this server (field expiry on a
+    /// server without it, `gc` or trace records on the iii layout).
+    #[error("{what}")]
+    Unsupported {
+        /// What is not available and why.
+        what: String,
+    },
     /// Subscribing to keyspace notifications failed.
     #[error("cannot subscribe to keyspace notifications on {addr}: {reason}")]
     Subscribe {

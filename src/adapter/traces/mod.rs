@@ -22,6 +22,8 @@
 //! # Ok(()) }
 //! ```
 
+mod dead_letter;
+mod group_scan;
 mod headers;
 mod key_writes;
 mod pages;
@@ -32,9 +34,11 @@ mod search;
 mod status;
 mod timeline;
 
+pub use dead_letter::DeadLetter;
+pub use group_scan::{GroupEntry, GroupScanner};
 pub use key_writes::{KeyHistory, KeyTraceEvent};
 pub use pages::TracePages;
-pub use read::{DeadLetter, FlowSummary, GroupEntry, GroupScanner, TraceLimits, TraceRecords};
+pub use read::{FlowSummary, TraceLimits, TraceRecords};
 pub use record::{
     EntryPoint, EventKind, FlowStatus, GroupCounts, Trace, TraceError, TraceEvent, TraceGroup,
     Unreadable,

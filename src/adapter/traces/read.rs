@@ -3,14 +3,14 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
 use crate::adapter::RedisStateAdapter;
-use crate::adapter::conn::{Conn, Retry};
+use crate::adapter::conn::Retry;
 use crate::adapter::error::Result;
 use crate::adapter::escape::shown;
+use crate::adapter::traces::dead_letter::DLQ_PATTERN;
 use crate::adapter::traces::record::{FlowStatus, Trace, TraceGroup, Unreadable};
 use crate::adapter::traces::status::MissingRecords;
+use crate::adapter::traces::{DeadLetter, GroupEntry, GroupScanner};
 
 /// How much of one trace's records a read may move.
 ///
@@ -44,128 +44,6 @@ impl Default for TraceLimits {
             steps: 2_000,
             header_bytes: 32 * 1024 * 1024,
         }
-    }
-}
-
-/// One entry of the group hash: a flow's trace id and its group record.
-///
-/// Trace ids are bytes: join and read by [`GroupEntry::trace_id_bytes`]; `trace_id` is for
-/// showing (itself when UTF-8, else escaped as [`crate::escape::shown`] does).
-///
-/// ```
-/// use motia_state::adapter::traces::GroupEntry;
-/// # fn show(e: GroupEntry) {
-/// match &e.group {
-///     Ok(g) => println!("{} {}", e.trace_id, g.name),
-///     Err(why) => eprintln!("{why}"),
-/// }
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupEntry {
-    /// The trace id (the field), as [`crate::escape::shown`] gives it.
-    pub trace_id: String,
-    /// The field's exact bytes.
-    pub trace_id_bytes: Vec<u8>,
-    /// The record, or why it cannot be used.
-    pub group: std::result::Result<TraceGroup, Unreadable>,
-}
-
-/// Pages through the group hash with `HSCAN`, like [`crate::KeyScanner`] does with SCAN:
-/// each field once, only cursor 0 ends it.
-///
-/// ```no_run
-/// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-/// let mut groups = state.scan_trace_groups();
-/// while let Some(page) = groups.next_page().await? {
-///     for entry in page {
-///         if let Ok(g) = &entry.group {
-///             println!("{} started by {}", entry.trace_id, g.name);
-///         }
-///     }
-/// }
-/// # Ok(()) }
-/// ```
-pub struct GroupScanner {
-    conn: Conn,
-    key: String,
-    count: usize,
-    cursor: u64,
-    done: bool,
-    seen: HashSet<Vec<u8>>,
-}
-
-impl GroupScanner {
-    /// The group hash's key.
-    ///
-    /// ```no_run
-    /// # fn demo(state: motia_state::RedisStateAdapter) {
-    /// assert_eq!(state.scan_trace_groups().key(), "motia:trace:default");
-    /// # }
-    /// ```
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// The next page (possibly empty), `None` when done. A missing hash is an empty walk.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let mut groups = state.scan_trace_groups();
-    /// let mut n = 0;
-    /// while let Some(page) = groups.next_page().await? {
-    ///     n += page.len();
-    /// }
-    /// println!("{n} flows");
-    /// # Ok(()) }
-    /// ```
-    pub async fn next_page(&mut self) -> Result<Option<Vec<GroupEntry>>> {
-        if self.done {
-            return Ok(None);
-        }
-        let mut cmd = redis::cmd("HSCAN");
-        cmd.arg(&self.key)
-            .arg(self.cursor)
-            .arg("COUNT")
-            .arg(self.count);
-        let (next, flat): (u64, Vec<Vec<u8>>) = Box::pin(self.conn.query(
-            &cmd,
-            Retry::Safe,
-            &format!("HSCAN {}", self.key),
-        ))
-        .await?;
-        self.cursor = next;
-        self.done = next == 0;
-        let mut page = Vec::with_capacity(flat.len() / 2);
-        for pair in flat.chunks_exact(2) {
-            if !self.seen.insert(pair[0].clone()) {
-                continue;
-            }
-            let field = shown(&pair[0]);
-            let group = TraceGroup::parse(&field, &pair[1])
-                .map_err(|reason| Unreadable::new(&self.key, &field, reason));
-            page.push(GroupEntry {
-                trace_id: field,
-                trace_id_bytes: pair[0].clone(),
-                group,
-            });
-        }
-        Ok(Some(page))
-    }
-
-    /// Every remaining entry.
-    ///
-    /// ```no_run
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let all = state.scan_trace_groups().collect_all().await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn collect_all(mut self) -> Result<Vec<GroupEntry>> {
-        let mut all = Vec::new();
-        while let Some(page) = self.next_page().await? {
-            all.extend(page);
-        }
-        Ok(all)
     }
 }
 
@@ -384,71 +262,6 @@ impl FlowSummary {
     pub fn missing_records(&self, now_ms: i64) -> Option<MissingRecords> {
         self.records_expired
             .then(|| MissingRecords::of(self.start_time, now_ms))
-    }
-}
-
-/// An event Motia's queue gave up on, from `motia:events:{topic}.{Step}.dlq:*`.
-///
-/// ```
-/// use motia_state::adapter::traces::DeadLetter;
-/// let d = DeadLetter::parse("motia:events:payment.requested.ProcessPayment.dlq:dlq-1",
-///     br#"{"originalEvent":{"topic":"payment.requested","data":{},"traceId":"T","flows":[]},
-///         "failureReason":"Card declined","failureTimestamp":9,"attemptsMade":4,"originalJobId":"7"}"#).unwrap();
-/// assert_eq!((d.step.as_str(), d.topic.as_str(), d.attempts), ("ProcessPayment", "payment.requested", Some(4)));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
-    /// The Redis key.
-    pub key: String,
-    /// The flow's trace id.
-    pub trace_id: String,
-    /// The event's topic.
-    pub topic: String,
-    /// The step that failed on it.
-    pub step: String,
-    /// The last failure.
-    pub reason: String,
-    /// Epoch milliseconds.
-    pub timestamp: Option<i64>,
-    /// How many times the step ran.
-    pub attempts: Option<u64>,
-}
-
-/// Where Motia's queue keeps dead letters.
-const DLQ_PATTERN: &str = "motia:events:*.dlq:*";
-
-impl DeadLetter {
-    /// Parses the `data` field of a dead-letter hash; `None` when it is not one.
-    ///
-    /// ```
-    /// # use motia_state::adapter::traces::DeadLetter;
-    /// assert!(DeadLetter::parse("motia:events:a.B.dlq:dlq-1", b"{}").is_none());
-    /// ```
-    pub fn parse(key: &str, data: &[u8]) -> Option<Self> {
-        let v: Value = serde_json::from_slice(data).ok()?;
-        let original = v.get("originalEvent")?;
-        let trace_id = original.get("traceId")?.as_str()?.to_string();
-        let queue = key.strip_prefix("motia:events:")?;
-        let queue = &queue[..queue.rfind(".dlq:")?];
-        let (topic_from_key, step) = queue.rsplit_once('.').unwrap_or(("", queue));
-        let topic = original
-            .get("topic")
-            .and_then(Value::as_str)
-            .unwrap_or(topic_from_key)
-            .to_string();
-        Some(DeadLetter {
-            key: key.into(),
-            trace_id,
-            topic,
-            step: step.into(),
-            reason: v
-                .get("failureReason")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .into(),
-            timestamp: v.get("failureTimestamp").and_then(Value::as_i64),
-            attempts: v.get("attemptsMade").and_then(Value::as_u64),
-        })
     }
 }
 

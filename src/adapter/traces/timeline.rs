@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use crate::adapter::traces::read::{DeadLetter, TraceRecords};
+use crate::adapter::traces::dead_letter::DeadLetter;
+use crate::adapter::traces::read::TraceRecords;
 use crate::adapter::traces::record::{EventKind, FlowStatus, Trace};
 
 /// One row of a timeline: a step, with every attempt the queue made at it.

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::browser::action::{DiffSide, SearchInfo};
 use crate::browser::doc::ValueDoc;
 use crate::browser::model::list::ListState;
-use crate::diff::DiffLine;
+use crate::diff::Diff;
 
 /// Values compared by parsing them when their texts differ, at most (both together).
 const SMALL: usize = 1024 * 1024;
@@ -81,7 +81,7 @@ pub enum Detail {
     Building,
     /// `=`: the line diff, with its counts.
     Diff {
-        lines: Arc<Vec<DiffLine>>,
+        lines: Arc<Diff>,
         added: usize,
         removed: usize,
     },
@@ -289,10 +289,10 @@ impl HistoryView {
             }
             "set" => {
                 let text = e.value.as_deref().unwrap_or("null");
-                Detail::Version(Arc::new(ValueDoc::build(
-                    text.as_bytes(),
-                    text.len() as u64,
-                )))
+                let mut doc = ValueDoc::build(text.as_bytes(), text.len() as u64);
+                // A copy of the stored bytes is for editing, which a past version is not.
+                doc.raw = None;
+                Detail::Version(Arc::new(doc))
             }
             "delete" | "clear" => Detail::Removed,
             _ => Detail::Read,

@@ -5,23 +5,32 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
-/// A trace's keys, in the order they came, with a hash table of their positions built only
-/// when a key is looked up. A first scan appends keys the index's fingerprints prove new
-/// (one write at the end of a vector, where a hash table would take two reads and a write
-/// at random places in memory, a million times), so most traces never need the table.
+/// A trace's keys, in the order they came: their bytes appended to one buffer, each key 12
+/// bytes of offset, length and generation (ten million short names would otherwise cost ten
+/// million heap allocations and a 24-byte `String` each). A hash table of positions is built
+/// only when a key is looked up: a first scan appends keys the index's fingerprints prove
+/// new, so most traces never need it, and [`shrink`](Self::shrink) drops it again.
 #[derive(Debug, Default)]
 pub struct KeySet {
+    /// The keys' bytes, back to back (whole `&str`s, so every slice of a slot is one too).
+    names: String,
     slots: Vec<Slot>,
-    positions: OnceCell<HashTable<usize>>,
+    /// Bytes of `names` no slot points to any more (left by removals).
+    garbage: usize,
+    positions: OnceCell<HashTable<u32>>,
     hasher: foldhash::fast::RandomState,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Slot {
-    key: String,
-    /// Kept so the table is built and grown without reading a key's bytes again.
-    hash: u64,
-    seen: u64,
+    at: u32,
+    len: u32,
+    seen: u32,
+}
+
+/// A scan generation as a slot keeps it (four billion scans do not happen in one session).
+fn generation32(generation: u64) -> u32 {
+    u32::try_from(generation).unwrap_or(u32::MAX)
 }
 
 impl KeySet {
@@ -39,77 +48,74 @@ impl KeySet {
 
     /// The keys, in no particular order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.slots.iter().map(|s| s.key.as_str())
+        self.slots.iter().map(|s| key_of(&self.names, s))
     }
 
-    /// Marks `key` as seen by `generation`; true when it is new.
+    /// Marks `key` as seen by `generation`; true when it is new (false too when it does not
+    /// fit: a trace's keys are at most 4 GiB of bytes and 4 billion keys).
     pub fn insert(&mut self, key: &str, generation: u64) -> bool {
         let hash = self.hasher.hash_one(key);
         match self.position(key, hash) {
             Some(at) => {
-                self.slots[at].seen = generation;
+                self.slots[at].seen = generation32(generation);
                 false
             }
-            None => {
-                self.push(key.to_owned(), hash, generation);
-                true
-            }
+            None => self.push(key, hash, generation),
         }
     }
 
-    /// [`insert`](Self::insert) of the key `name[key_at..]` (at a char boundary): a new key
-    /// keeps `name`'s allocation rather than being copied.
-    pub fn insert_owned(&mut self, name: String, key_at: usize, generation: u64) -> bool {
-        self.insert_name(name, key_at, generation, true)
+    /// Adds `key`, known not to be here, without looking it up; false when it does not fit.
+    pub fn insert_new(&mut self, key: &str, generation: u64) -> bool {
+        // The hash is only needed once the table exists.
+        let hash = match self.positions.get() {
+            Some(_) => self.hasher.hash_one(key),
+            None => 0,
+        };
+        self.push(key, hash, generation)
     }
 
-    /// Adds the key `name[key_at..]`, known not to be here, without looking it up; false when
-    /// `key_at` is no char boundary.
-    pub fn insert_new_owned(&mut self, name: String, key_at: usize, generation: u64) -> bool {
-        self.insert_name(name, key_at, generation, false)
-    }
-
-    fn insert_name(
-        &mut self,
-        mut name: String,
-        key_at: usize,
-        generation: u64,
-        look: bool,
-    ) -> bool {
-        let Some(key) = name.get(key_at..) else {
+    fn push(&mut self, key: &str, hash: u64, generation: u64) -> bool {
+        let (Ok(at), Ok(len), Ok(position)) = (
+            u32::try_from(self.names.len()),
+            u32::try_from(key.len()),
+            u32::try_from(self.slots.len()),
+        ) else {
             return false;
         };
-        let hash = self.hasher.hash_one(key);
-        if let Some(at) = look.then(|| self.position(key, hash)).flatten() {
-            self.slots[at].seen = generation;
+        if u32::try_from(self.names.len() + key.len()).is_err() {
             return false;
         }
-        name.drain(..key_at);
-        self.push(name, hash, generation);
+        self.names.push_str(key);
+        self.slots.push(Slot {
+            at,
+            len,
+            seen: generation32(generation),
+        });
+        if let Some(positions) = self.positions.get_mut() {
+            let (names, slots, hasher) = (&self.names, &self.slots, &self.hasher);
+            positions.insert_unique(hash, position, |&p| {
+                hasher.hash_one(key_of(names, &slots[p as usize]))
+            });
+        }
         true
     }
 
-    fn push(&mut self, key: String, hash: u64, seen: u64) {
-        let at = self.slots.len();
-        self.slots.push(Slot { key, hash, seen });
-        if let Some(positions) = self.positions.get_mut() {
-            let slots = &self.slots;
-            positions.insert_unique(hash, at, |&p| slots[p].hash);
-        }
-    }
-
     fn position(&self, key: &str, hash: u64) -> Option<usize> {
-        let slots = &self.slots;
+        let (names, slots) = (&self.names, &self.slots);
         self.positions()
-            .find(hash, |&p| slots[p].hash == hash && slots[p].key == key)
-            .copied()
+            .find(hash, |&p| key_of(names, &slots[p as usize]) == key)
+            .map(|&p| p as usize)
     }
 
-    fn positions(&self) -> &HashTable<usize> {
+    fn positions(&self) -> &HashTable<u32> {
         self.positions.get_or_init(|| {
             let mut table = HashTable::with_capacity(self.slots.len());
-            for (at, slot) in self.slots.iter().enumerate() {
-                table.insert_unique(slot.hash, at, |&p| self.slots[p].hash);
+            for (at, slot) in (0u32..).zip(&self.slots) {
+                let hash = self.hasher.hash_one(key_of(&self.names, slot));
+                table.insert_unique(hash, at, |&p| {
+                    self.hasher
+                        .hash_one(key_of(&self.names, &self.slots[p as usize]))
+                });
             }
             table
         })
@@ -122,20 +128,25 @@ impl KeySet {
         let Some(positions) = self.positions.get_mut() else {
             return false;
         };
-        let slots = &mut self.slots;
-        let Ok(found) =
-            positions.find_entry(hash, |&p| slots[p].hash == hash && slots[p].key == key)
+        let (names, slots, hasher) = (&self.names, &mut self.slots, &self.hasher);
+        let Ok(found) = positions.find_entry(hash, |&p| key_of(names, &slots[p as usize]) == key)
         else {
             return false;
         };
         let (at, _) = found.remove();
+        let at = at as usize;
+        self.garbage += slots[at].len as usize;
         slots.swap_remove(at);
         // The last key moved into the hole: its position changes.
         if let Some(moved) = slots.get(at) {
             let last = slots.len();
-            if let Some(p) = positions.find_mut(moved.hash, |&p| p == last) {
-                *p = at;
+            let moved_hash = hasher.hash_one(key_of(names, moved));
+            if let Some(p) = positions.find_mut(moved_hash, |&p| p as usize == last) {
+                *p = at as u32;
             }
+        }
+        if self.garbage > self.names.len() / 2 {
+            self.compact();
         }
         true
     }
@@ -143,12 +154,53 @@ impl KeySet {
     /// Drops the keys `generation` did not see; how many.
     pub fn keep_seen_by(&mut self, generation: u64) -> usize {
         let before = self.slots.len();
-        self.slots.retain(|s| s.seen >= generation);
+        let generation = generation32(generation);
+        let mut garbage = 0;
+        self.slots.retain(|s| {
+            let keep = s.seen >= generation;
+            if !keep {
+                garbage += s.len as usize;
+            }
+            keep
+        });
         if self.slots.len() != before {
+            self.garbage += garbage;
             self.positions.take();
+            self.compact();
         }
         before - self.slots.len()
     }
+
+    /// Gives back what growing by doubling left spare, and the table of positions (built
+    /// again on the next look-up): called when a scan completes, so a settled index holds
+    /// its keys' bytes and 12 bytes a key.
+    pub fn shrink(&mut self) {
+        self.positions.take();
+        if self.garbage > 0 {
+            self.compact();
+        }
+        self.names.shrink_to_fit();
+        self.slots.shrink_to_fit();
+    }
+
+    /// Copies the keys' bytes into a buffer of their own, leaving out removed keys' bytes;
+    /// positions stay, only offsets change.
+    fn compact(&mut self) {
+        let mut names = String::with_capacity(self.names.len() - self.garbage);
+        for slot in &mut self.slots {
+            let at = names.len();
+            names.push_str(key_of(&self.names, slot));
+            // Never more bytes than before, so within `u32` as the old offsets were.
+            slot.at = at as u32;
+        }
+        self.names = names;
+        self.garbage = 0;
+    }
+}
+
+fn key_of<'a>(names: &'a str, slot: &Slot) -> &'a str {
+    let at = slot.at as usize;
+    names.get(at..at + slot.len as usize).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -156,13 +208,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_is_inserted_once_and_an_owned_name_keeps_only_its_key() {
+    fn a_key_is_inserted_once() {
         let mut set = KeySet::default();
-        assert!(set.insert_owned("motia:state:t:a".to_owned(), 14, 1));
+        assert!(set.insert_new("a", 1));
         assert!(!set.insert("a", 2), "already there");
         assert!(set.insert("b", 2));
-        assert!(!set.insert_owned("motia:state:t:b".to_owned(), 14, 2));
-        assert!(set.insert_new_owned("motia:state:t:c".to_owned(), 14, 2));
+        assert!(!set.insert("b", 2));
+        assert!(set.insert_new("c", 2));
         assert_eq!(set.len(), 3);
         let mut keys: Vec<&str> = set.keys().collect();
         keys.sort();
@@ -171,11 +223,17 @@ mod tests {
     }
 
     #[test]
-    fn an_owned_name_cut_inside_a_character_is_refused() {
+    fn names_are_kept_exactly_whatever_their_characters() {
         let mut set = KeySet::default();
-        assert!(!set.insert_owned("p:t:é".to_owned(), 5, 1));
-        assert!(!set.insert_new_owned("p:t:é".to_owned(), 5, 1));
-        assert!(set.is_empty());
+        for k in ["é", "\\xff\\x00", "", "a\u{1b}[31m", "日本:語"] {
+            assert!(set.insert(k, 1));
+        }
+        assert!(!set.insert("", 1));
+        set.shrink();
+        let mut keys: Vec<&str> = set.keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["", "\\xff\\x00", "a\u{1b}[31m", "é", "日本:語"]);
+        assert!(set.contains("日本:語") && !set.contains("日本"));
     }
 
     #[test]
@@ -194,18 +252,38 @@ mod tests {
     }
 
     #[test]
+    fn removed_keys_bytes_are_given_back() {
+        let mut set = KeySet::default();
+        for i in 0..1_000 {
+            set.insert(&format!("key{i}"), 1);
+        }
+        for i in 0..900 {
+            assert!(set.remove(&format!("key{i}")));
+        }
+        assert!(set.names.len() < 2 * 100 * "key999".len(), "compacted");
+        assert!((900..1_000).all(|i| set.contains(&format!("key{i}"))));
+        assert!(!set.contains("key0") && set.len() == 100);
+        set.shrink();
+        assert_eq!(set.garbage, 0);
+        assert!((900..1_000).all(|i| set.contains(&format!("key{i}"))));
+    }
+
+    #[test]
     fn keys_appended_before_and_after_the_table_is_built_are_all_found() {
         let mut set = KeySet::default();
         for i in 0..5_000 {
-            assert!(set.insert_new_owned(format!("p:t:k{i}"), 4, 1));
+            assert!(set.insert_new(&format!("k{i}"), 1));
         }
         assert!(set.contains("k0"), "builds the table");
         for i in 5_000..10_000 {
-            assert!(set.insert_new_owned(format!("p:t:k{i}"), 4, 1));
+            assert!(set.insert_new(&format!("k{i}"), 1));
         }
         assert!((0..10_000).all(|i| set.contains(&format!("k{i}"))));
         assert!(!set.contains("k10000"));
         assert!(!set.insert("k9999", 2));
         assert_eq!(set.len(), 10_000);
+        set.shrink();
+        assert!(set.positions.get().is_none());
+        assert!(!set.insert("k9999", 2) && set.contains("k42"));
     }
 }

@@ -28,6 +28,21 @@ pub struct Areas {
     pub status: Rect,
 }
 
+impl Areas {
+    /// The pane drawn at column `x`, row `y` (the mouse's hit test), if any.
+    pub fn pane_at(&self, x: u16, y: u16) -> Option<Pane> {
+        let at = ratatui::layout::Position::new(x, y);
+        [
+            (Pane::Traces, self.traces),
+            (Pane::Keys, self.keys),
+            (Pane::Value, self.value),
+        ]
+        .into_iter()
+        .find(|(_, r)| r.width > 0 && r.contains(at))
+        .map(|(p, _)| p)
+    }
+}
+
 /// True when the terminal is too small for the panes.
 pub fn too_small(size: (u16, u16)) -> bool {
     size.0 < MIN_SIZE.0 || size.1 < MIN_SIZE.1

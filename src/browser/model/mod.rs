@@ -76,6 +76,10 @@ pub struct Settings {
     pub url: String,
     pub prefix: String,
     pub read_only: bool,
+    /// Which state layout is browsed and why (status bar); empty when not known.
+    pub layout: String,
+    /// The iii layout (Motia 1.x): the groups are scopes, and there are no trace records.
+    pub iii: bool,
     /// The saved connection in use.
     pub profile: Option<String>,
     pub refresh: Option<Duration>,

@@ -82,14 +82,18 @@ pub fn retries_text(n: usize) -> String {
 /// keys that are gone.
 #[derive(Debug, Default)]
 pub struct Index {
-    // Hashed, not ordered: the scan inserts a million keys, and order is only needed for what
-    // is shown (the trace list and one trace's keys are sorted when built).
+    // Hashed, not ordered: the scan inserts millions of keys, and order is only needed for
+    // what is shown (the trace list and one trace's keys are sorted when built).
     pub traces: FastMap<Box<str>, KeySet>,
     pub total_keys: usize,
     /// Flows of Motia's trace records, by trace id (empty on a Redis without them).
     pub flows: HashMap<Box<str>, FlowInfo>,
-    /// Of every (trace, key) inserted since they were last rebuilt (removals leave theirs).
+    /// Of every (trace, key) inserted until the first scan completed (removals leave theirs):
+    /// they make that scan's inserts appends. Freed then: a rescan finds nearly every key
+    /// known, so it looks each up anyway.
     fingerprints: Fingerprints,
+    /// The first scan completed and the fingerprints are gone.
+    settled: bool,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -114,24 +118,23 @@ impl Index {
     /// so the table is not copied as it fills; bounded, since the server's keys need not all
     /// be under the prefix.
     pub fn reserve(&mut self, n: usize) {
-        self.fingerprints.reserve(n.min(RESERVED_KEYS_AT_MOST));
+        if !self.settled {
+            self.fingerprints.reserve(n.min(RESERVED_KEYS_AT_MOST));
+        }
     }
 
     /// Records a scanned name `{prefix}{trace}:{key}` (the trace at `trace_at..key_at - 1`,
-    /// the key from `key_at`, `fingerprint` theirs) as seen by `generation`; the key keeps
-    /// the name's own allocation, so a million names cost no second copy. The trace's name
+    /// the key from `key_at`, `fingerprint` theirs) as seen by `generation`. The trace's name
     /// back when new.
     pub fn insert_scanned(
         &mut self,
-        full: String,
+        full: &str,
         trace_at: usize,
         key_at: usize,
         fingerprint: u64,
         generation: u64,
     ) -> Option<Box<str>> {
-        if !full.is_char_boundary(key_at) {
-            return None;
-        }
+        let key = full.get(key_at..)?;
         let trace = full.get(trace_at..key_at.saturating_sub(1))?;
         let mut new_trace = None;
         let known = match self.traces.get_mut(trace) {
@@ -142,10 +145,10 @@ impl Index {
                 self.traces.entry(name).or_default()
             }
         };
-        let added = if self.fingerprints.insert(fingerprint) {
-            known.insert_new_owned(full, key_at, generation)
+        let added = if !self.settled && self.fingerprints.insert(fingerprint) {
+            known.insert_new(key, generation)
         } else {
-            known.insert_owned(full, key_at, generation)
+            known.insert(key, generation)
         };
         self.total_keys += usize::from(added);
         new_trace
@@ -153,8 +156,10 @@ impl Index {
 
     /// Records `key` of `trace` as seen by `generation`; true when the trace is new.
     pub fn insert(&mut self, trace: &str, key: &str, generation: u64) -> bool {
-        let fingerprint = self.fingerprint(trace, key);
-        self.fingerprints.insert(fingerprint);
+        if !self.settled {
+            let fingerprint = self.fingerprint(trace, key);
+            self.fingerprints.insert(fingerprint);
+        }
         let mut new_trace = false;
         let keys = match self.traces.get_mut(trace) {
             Some(k) => k,
@@ -193,10 +198,21 @@ impl Index {
         self.forget_stale_fingerprints();
     }
 
+    /// A scan completed: frees the fingerprints (after the first) and what the scan's growing
+    /// left spare, so the memory held is the keys' bytes and a few bytes a key.
+    pub fn settle(&mut self) {
+        self.settled = true;
+        self.fingerprints.clear();
+        self.traces.shrink_to_fit();
+        for keys in self.traces.values_mut() {
+            keys.shrink();
+        }
+    }
+
     /// Removed keys leave their fingerprints; once they outnumber the keys, the set is built
     /// again from the keys (so a long live session's churn does not grow it without end).
     fn forget_stale_fingerprints(&mut self) {
-        if self.fingerprints.len() <= 2 * self.total_keys + 4096 {
+        if self.settled || self.fingerprints.len() <= 2 * self.total_keys + 4096 {
             return;
         }
         self.fingerprints.clear();
@@ -261,7 +277,7 @@ mod tests {
     fn scan(ix: &mut Index, name: &str, generation: u64) {
         let (trace, key) = name.split_once(':').unwrap_or_default();
         let fingerprint = ix.fingerprint(trace, key);
-        ix.insert_scanned(name.to_owned(), 0, trace.len() + 1, fingerprint, generation);
+        ix.insert_scanned(name, 0, trace.len() + 1, fingerprint, generation);
     }
 
     #[test]
@@ -281,6 +297,28 @@ mod tests {
         ix.prune(2);
         assert_eq!(ix.total_keys, 2);
         assert!(ix.traces["t1"].contains("a") && !ix.traces["t1"].contains("live"));
+    }
+
+    #[test]
+    fn a_settled_index_without_fingerprints_still_counts_each_key_once() {
+        let mut ix = Index::default();
+        for name in ["t1:a", "t1:b", "t2:a"] {
+            scan(&mut ix, name, 1);
+        }
+        ix.settle();
+        assert_eq!(ix.fingerprints.len(), 0);
+        ix.insert("t1", "live", 1);
+        for name in ["t1:a", "t1:b", "t1:live", "t1:c", "t1:a"] {
+            scan(&mut ix, name, 2);
+        }
+        ix.remove("t1", "b");
+        ix.prune(2);
+        ix.settle();
+        assert_eq!(ix.fingerprints.len(), 0, "not built again");
+        assert_eq!((ix.total_keys, ix.count("t1"), ix.count("t2")), (3, 3, 0));
+        let mut keys: Vec<&str> = ix.traces["t1"].keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["a", "c", "live"]);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::browser::doc::ValueDoc;
-use crate::diff::DiffLine;
+use crate::diff::Diff;
 
 /// The Value pane.
 #[derive(Debug, Default)]
@@ -40,5 +40,5 @@ pub struct ValuePane {
     /// `=`: show the line diff against `previous` instead of the value.
     pub show_diff: bool,
     /// The line diff from `previous` to the shown version (`None`: too big to compare).
-    pub diff: Option<Arc<Vec<DiffLine>>>,
+    pub diff: Option<Arc<Diff>>,
 }

@@ -175,16 +175,20 @@ pub fn detail(f: &mut Frame, m: &Model, area: Rect) {
                         theme::note(),
                     ));
                     let end = (scroll + body_h).min(d.len());
-                    lines.extend(d[scroll.min(end)..end].iter().map(|l| {
-                        let text = text::cut(&l.text, room.saturating_sub(2)).0;
-                        match l.kind {
-                            LineKind::Same => Line::raw(format!("  {text}")),
-                            LineKind::Added => Line::styled(format!("+ {text}"), theme::added()),
-                            LineKind::Removed => {
-                                Line::styled(format!("- {text}"), theme::removed())
+                    lines.extend((scroll.min(end)..end).filter_map(|i| d.line(i)).map(
+                        |(kind, l)| {
+                            let text = text::cut(l, room.saturating_sub(2)).0;
+                            match kind {
+                                LineKind::Same => Line::raw(format!("  {text}")),
+                                LineKind::Added => {
+                                    Line::styled(format!("+ {text}"), theme::added())
+                                }
+                                LineKind::Removed => {
+                                    Line::styled(format!("- {text}"), theme::removed())
+                                }
                             }
-                        }
-                    }));
+                        },
+                    ));
                     first_fitting(
                         &[
                             format!(" Diff {when} · {step} "),

@@ -88,8 +88,27 @@ fn too_small_line(f: &mut Frame, (w, h): (u16, u16)) {
 
 fn block<'a>(title: Line<'a>, focused: bool) -> Block<'a> {
     Block::bordered()
-        .title(title)
+        .title(marked(title, focused))
         .border_style(theme::border(focused))
+}
+
+/// The focus marker, shown without colour too (`NO_COLOR`, colour-blind users).
+pub const FOCUS_MARK: &str = "▶";
+
+/// A pane's title, with [`FOCUS_MARK`] in place of its leading space when the pane has the
+/// focus: the titles are measured to fit, and the mark takes no room of its own.
+pub(crate) fn marked(mut title: Line<'_>, focused: bool) -> Line<'_> {
+    if !focused {
+        return title;
+    }
+    let style = theme::title(true);
+    match title.spans.first_mut() {
+        Some(first) if first.content.starts_with(' ') => {
+            first.content = format!("{FOCUS_MARK}{}", &first.content[1..]).into();
+        }
+        _ => title.spans.insert(0, Span::styled(FOCUS_MARK, style)),
+    }
+    title
 }
 
 fn filter_span(m: &Model, pane: Pane, filter: &str) -> Option<Span<'static>> {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::browser::format::thousands;
-use crate::browser::keymap::Command;
+use crate::browser::keymap::{Command, Hint, HintContext};
 use crate::browser::model::live::LiveState;
 use crate::browser::model::{ConnState, Mode, Model};
 use crate::browser::text;
@@ -46,7 +46,15 @@ fn top(m: &Model) -> Vec<Part> {
             )],
         ));
     }
-    if m.settings.prefix != motia_state::DEFAULT_PREFIX {
+    if m.settings.iii {
+        after_url.push(part(
+            7,
+            vec![Span::styled(
+                " · iii layout (state:{scope} hashes)",
+                theme::note(),
+            )],
+        ));
+    } else if m.settings.prefix != motia_state::DEFAULT_PREFIX {
         after_url.push(part(
             7,
             vec![
@@ -196,7 +204,11 @@ fn scan(m: &Model, parts: &mut Vec<Part>) {
     parts.push(raw(5, keys));
     parts.push(raw(
         4,
-        format!(" · traces {}", thousands(m.index.traces.len() as u64)),
+        format!(
+            " · {} {}",
+            if m.settings.iii { "scopes" } else { "traces" },
+            thousands(m.index.traces.len() as u64)
+        ),
     ));
     parts.push(raw(2, format!(" · {:.1}s", elapsed.as_secs_f64())));
     parts.push(part(
@@ -282,42 +294,51 @@ fn bottom(m: &Model, width: usize) -> Line<'static> {
             ("Ctrl-u".to_string(), "undo"),
             ("Ctrl-r".to_string(), "redo"),
         ];
-        hint_line(&hints, &[], width)
-    } else {
-        let all = m.keymap.hints(m.place(), m.settings.read_only);
-        let (last, first): (Vec<_>, Vec<_>) = all
+        let hints: Vec<Hint> = hints
             .into_iter()
-            .partition(|(c, _, _)| matches!(c, Command::Help | Command::Quit));
-        let pairs = |v: Vec<(Command, String, &'static str)>| -> Vec<(String, &'static str)> {
-            v.into_iter().map(|(_, k, l)| (k, l)).collect()
+            .map(|(key, label)| Hint {
+                command: Command::Save,
+                key,
+                label,
+                rank: 1,
+            })
+            .collect();
+        hint_line(&hints, width)
+    } else {
+        let ctx = HintContext {
+            read_only: m.settings.read_only,
+            records: m.index.has_records(),
+            live: m.live.is_live() || m.live.follow,
+            profiles: !m.connections.is_empty(),
         };
-        hint_line(&pairs(first), &pairs(last), width)
+        hint_line(&m.keymap.hints(m.place(), ctx), width)
     }
 }
 
-/// `key label · key label`: as many of `hints` as fit in `width` before `always`, which is
-/// always shown (help and quit).
-fn hint_line(hints: &[(String, &str)], always: &[(String, &str)], width: usize) -> Line<'static> {
+/// `key label · key label` in `width`: the hints that fit, the lowest rank first (rank 0
+/// always), shown in their order.
+fn hint_line(hints: &[Hint], width: usize) -> Line<'static> {
     const SEP: &str = " · ";
     // Each hint with the separator before it; the first has none.
-    let cost = |(k, l): &(String, &str)| text::width(k) + 1 + text::width(l) + text::width(SEP);
-    let mut room = (width + text::width(SEP)).saturating_sub(always.iter().map(cost).sum());
-    let mut shown: Vec<&(String, &str)> = Vec::new();
-    for h in hints {
-        if cost(h) > room {
-            break;
+    let cost = |h: &Hint| text::width(&h.key) + 1 + text::width(h.label) + text::width(SEP);
+    let mut room = width + text::width(SEP);
+    let mut by_rank: Vec<usize> = (0..hints.len()).collect();
+    by_rank.sort_by_key(|&i| hints[i].rank);
+    let mut shown = vec![false; hints.len()];
+    for i in by_rank {
+        let c = cost(&hints[i]);
+        if c <= room || hints[i].rank == 0 {
+            room = room.saturating_sub(c);
+            shown[i] = true;
         }
-        room -= cost(h);
-        shown.push(h);
     }
-    shown.extend(always);
     let mut spans = Vec::new();
-    for (i, (key, label)) in shown.into_iter().enumerate() {
-        if i > 0 {
+    for h in hints.iter().zip(shown).filter_map(|(h, s)| s.then_some(h)) {
+        if !spans.is_empty() {
             spans.push(Span::styled(SEP, theme::dim()));
         }
-        spans.push(Span::styled(key.clone(), theme::key_hint()));
-        spans.push(Span::raw(format!(" {label}")));
+        spans.push(Span::styled(h.key.clone(), theme::key_hint()));
+        spans.push(Span::raw(format!(" {}", h.label)));
     }
     Line::from(spans)
 }

@@ -41,10 +41,11 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
         TraceSort::Status => " by status",
     };
     let inner = area.width.saturating_sub(2) as usize;
-    let mut head = format!(" Traces ({count}){sort} ");
+    let noun = if m.settings.iii { "Scopes" } else { "Traces" };
+    let mut head = format!(" {noun} ({count}){sort} ");
     if head.len() > inner {
         // The sort is the `s` key's to show; the count matters more.
-        head = format!(" Traces ({count}) ");
+        head = format!(" {noun} ({count}) ");
     }
     let mut title = vec![Span::styled(head, theme::title(focused))];
     if let Some(s) = m.traces.status_filter {

@@ -13,7 +13,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::{Model, Pane};
 use crate::browser::text;
 use crate::browser::theme;
-use crate::browser::ui::clip;
+use crate::browser::ui::{clip, marked};
 
 pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     let focused = m.focus == Pane::Value;
@@ -34,7 +34,7 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
     let diff_keys = m.keymap.keys_of(crate::browser::keymap::Command::Diff);
     let diff = v.diff.as_ref().filter(|_| v.show_diff);
     if let Some(d) = diff {
-        let (added, removed) = crate::diff::counts(d);
+        let (added, removed) = d.counts();
         notes.push((
             format!("diff with the previous version: +{added} -{removed} · {diff_keys}: the value"),
             theme::note(),
@@ -63,18 +63,17 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         }
         (Some(_), Some(_)) if diff.is_some() => {
             let body_h = (area.height.saturating_sub(2) as usize).saturating_sub(notes.len());
-            for l in diff
+            for (kind, line) in diff
                 .into_iter()
-                .flat_map(|d| d.iter())
-                .skip(v.scroll)
+                .flat_map(|d| d.lines_from(v.scroll))
                 .take(body_h)
             {
-                let (sign, style) = match l.kind {
+                let (sign, style) = match kind {
                     crate::diff::LineKind::Added => ("+ ", theme::diff_added()),
                     crate::diff::LineKind::Removed => ("- ", theme::diff_removed()),
                     crate::diff::LineKind::Same => ("  ", ratatui::style::Style::new()),
                 };
-                let text = format!("{sign}{}", text::cut(&l.text, width.saturating_sub(2)).0);
+                let text = format!("{sign}{}", text::cut(line, width.saturating_sub(2)).0);
                 lines.push(Line::styled(text, style));
             }
         }
@@ -92,7 +91,7 @@ pub fn value(f: &mut Frame, m: &Model, area: Rect) {
         .collect();
     all.extend(lines);
     let mut block = Block::bordered()
-        .title(Line::from(title(m, focused, width)))
+        .title(marked(Line::from(title(m, focused, width)), focused))
         .border_style(theme::border(focused));
     if let Some(place) = place {
         block = block.title_bottom(place);

@@ -6,22 +6,13 @@ use crate::browser::action::{Effect, WriteOp};
 use crate::browser::keymap::Command as KeyCommand;
 use crate::browser::model::Model;
 use crate::browser::model::command_line::{self, Command as Cmd};
-use crate::browser::model::dialog::{Dialog, Prompt};
+use crate::browser::model::dialog::Prompt;
 use crate::browser::update::keys::{rebuild_keys, start_where};
 use crate::browser::update::prompt::reprompt;
 use crate::browser::update::writes::{
     refuse_read_only, send_write, start_clear, start_delete, start_ttl,
 };
 use crate::browser::update::{acts_here, note};
-
-/// `:` opens an empty command line.
-pub fn open(m: &mut Model) {
-    m.dialog = Some(Dialog::Prompt {
-        purpose: Prompt::Command,
-        input: String::new(),
-        fits: Vec::new(),
-    })
-}
 
 pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
     let cmd = match command_line::parse(input) {

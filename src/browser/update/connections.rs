@@ -64,6 +64,9 @@ pub fn switched(m: &mut Model, profile: String) {
         prefix: entry.prefix,
         read_only: entry.read_only,
         profile: Some(entry.name),
+        // Found again by the worker's connection, not known here.
+        layout: String::new(),
+        iii: false,
         ..m.settings.clone()
     };
     let mut fresh = Model::new(settings, m.keymap.clone(), m.clock.clone());

@@ -5,7 +5,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::history::{Detail, DiffMode, HistoryView};
 use crate::browser::model::layout::{keys_height, value_height};
 use crate::browser::model::{Model, Pane};
-use crate::browser::update::{navigation, note};
+use crate::browser::update::{list, note};
 
 /// `H` / `:history`: the history of the selected key, or closes it.
 pub fn toggle(m: &mut Model, fx: &mut Vec<Effect>) {
@@ -129,13 +129,12 @@ pub fn loaded(m: &mut Model, result: Result<TraceRead, String>, fx: &mut Vec<Eff
             view.error = None;
             view.search = read.search;
             view.progress = None;
-            // A refresh that changes nothing keeps the diff shown (rebuilding megabytes each
-            // time would only flicker).
+            // A refresh that changes nothing keeps what the Value pane shows, or the diff the
+            // worker is building: rebuilding megabytes each time would only flicker, and a diff
+            // slower than the refresh would never be shown.
             let before = (view.entries.clone(), view.current.clone());
             view.take_history(read.history, read.current);
-            let same = !first
-                && matches!(view.detail, Some(Detail::Diff { .. }))
-                && before == (view.entries.clone(), view.current.clone());
+            let same = !first && before == (view.entries.clone(), view.current.clone());
             if first {
                 // Opened on the newest entry.
                 view.list.cursor = view.entries.len().saturating_sub(1);
@@ -189,10 +188,6 @@ pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
             jump_to_change(m, cmd == Command::NextChange);
             return true;
         }
-        Command::Restore => {
-            crate::browser::update::journal::start_restore(m);
-            return true;
-        }
         _ => return false,
     };
     let body_h = value_height(m.size);
@@ -201,7 +196,7 @@ pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
     };
     let len = view.entries.len();
     let cursor = view.list.cursor;
-    let handled = navigation::list_and_detail(
+    let handled = list::list_and_detail(
         m.focus,
         &mut view.list,
         len,
@@ -236,7 +231,7 @@ fn jump_to_change(m: &mut Model, forward: bool) {
             false,
         );
     };
-    match crate::diff::next_change(lines, v.detail_scroll, forward) {
+    match lines.next_change(v.detail_scroll, forward) {
         Some(at) => v.detail_scroll = at,
         None => {
             let which = if forward { "after" } else { "before" };

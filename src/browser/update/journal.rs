@@ -8,9 +8,8 @@ use crate::browser::model::dialog::Dialog;
 use crate::browser::model::journal::{SessionEntry, listed, newest_undoable};
 use crate::browser::model::notifications::ToastKind;
 use crate::browser::model::{Model, Overlay};
-use crate::browser::update::notifications::{note, toast};
+use crate::browser::update::notifications::{note, refuse_read_only, toast};
 use crate::browser::update::scan::start_scan;
-use crate::browser::update::writes::refuse_read_only;
 use crate::diff::LineKind;
 
 /// Asks to undo entry `id`, or the newest undoable one.
@@ -156,7 +155,7 @@ pub fn start_restore(m: &mut Model) {
     };
     let now = current.as_deref().unwrap_or(b"");
     let diff = crate::diff::values(now, text.as_bytes());
-    let (added, removed) = crate::diff::counts(&diff);
+    let (added, removed) = diff.counts();
     if added + removed == 0 && current.is_some() {
         return note(m, "the key holds this version already", false);
     }
@@ -167,9 +166,13 @@ pub fn start_restore(m: &mut Model) {
         entry.step, view.trace, view.key
     );
     const SHOWN: usize = 8;
-    for l in diff.iter().filter(|l| l.kind != LineKind::Same).take(SHOWN) {
-        let mark = if l.kind == LineKind::Added { '+' } else { '-' };
-        question.push_str(&format!("\n  {mark} {}", l.text));
+    for (kind, text) in diff
+        .lines_from(0)
+        .filter(|l| l.0 != LineKind::Same)
+        .take(SHOWN)
+    {
+        let mark = if kind == LineKind::Added { '+' } else { '-' };
+        question.push_str(&format!("\n  {mark} {text}"));
     }
     if added + removed > SHOWN {
         question.push_str(&format!(

@@ -4,14 +4,12 @@
 
 use crate::browser::model::split_shown;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use motia_state::Ttl;
 use motia_state::coalesce::{KeyChange, KeyState};
 use motia_state::notify::{NotifyChange, WANTED_FLAGS};
 
 use crate::browser::action::{Effect, LiveCmd, LiveEvent, RowMeta, WorkerCmd};
-use crate::browser::doc::ValueDoc;
 use crate::browser::model::Model;
 use crate::browser::model::dialog::Dialog;
 use crate::browser::model::filter::Matcher;
@@ -29,10 +27,6 @@ use crate::browser::update::traces::{merge_traces, rebuild_traces};
 use crate::browser::update::value::reload_value;
 use crate::browser::update::writes::refuse_read_only;
 use crate::browser::update::{history, timeline, traces};
-use crate::diff;
-
-/// Values bigger than this are not compared line by line (the comparison runs in `update`).
-const DIFF_LIMIT: usize = 256 * 1024;
 
 /// What the live job reports.
 pub fn event(m: &mut Model, ev: LiveEvent, fx: &mut Vec<Effect>) {
@@ -240,24 +234,6 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
     m.dirty = true;
 }
 
-/// A new version of the open value replaced `old`: remember it for `=`, mark changed lines.
-pub fn value_changed(m: &mut Model, old: Arc<ValueDoc>, new: &ValueDoc) {
-    let (diff, lines) = match (&old.raw, &new.raw) {
-        (Some(a), Some(b)) if a.len() <= DIFF_LIMIT && b.len() <= DIFF_LIMIT => {
-            let (ta, tb) = (diff::comparable_text(a), diff::comparable_text(b));
-            (
-                Some(Arc::new(diff::lines(&ta, &tb))),
-                diff::changed_in_new(&ta, &tb),
-            )
-        }
-        _ => (None, Vec::new()),
-    };
-    m.value.previous = Some(old);
-    m.value.diff = diff;
-    m.value.changed_lines = lines;
-    m.value.changed_at = Some(m.now());
-}
-
 /// Marks older than [`MARK`] go; true when any went (the screen changes).
 pub fn expire_marks(m: &mut Model) -> bool {
     let now = m.now();
@@ -372,11 +348,6 @@ pub fn check_flush(m: &mut Model, fx: &mut Vec<Effect>) {
 /// The periodic re-read of what is on screen is not needed while changes arrive as events.
 pub fn refresh_needed(m: &Model) -> bool {
     !m.live.is_live()
-}
-
-/// A scan page must not bring back a key removed while the scan ran.
-pub fn removed_while_scanning(m: &Model, full_key: &str) -> bool {
-    !m.live.removed_while_scanning.is_empty() && m.live.removed_while_scanning.contains(full_key)
 }
 
 /// `=`: the diff against the previous version of the open value, or the value again.

@@ -11,8 +11,10 @@ pub mod help;
 pub mod history;
 pub mod journal;
 pub mod keys;
+pub mod list;
 pub mod live;
 pub mod meta;
+pub mod mouse;
 pub mod navigation;
 pub mod notifications;
 pub mod prompt;
@@ -40,6 +42,11 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             if k.kind == KeyEventKind::Press {
                 m.keys_handled += 1;
                 on_key(m, k, &mut fx);
+                m.dirty = true;
+            }
+        }
+        Action::Mouse(ev) => {
+            if mouse::event(m, ev, &mut fx) {
                 m.dirty = true;
             }
         }
@@ -116,11 +123,21 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         return;
     }
     // The timeline and the history stand in for the keys and take their keys first.
-    if m.timeline.is_some() && timeline::command(m, cmd, fx) {
-        return;
+    if m.timeline.is_some() {
+        match timeline::command(m, cmd) {
+            timeline::Took::No => {}
+            timeline::Took::Yes => return,
+            timeline::Took::Jump(group, key) => return traces::jump(m, &group, &key, fx),
+        }
     }
-    if m.history.is_some() && history::command(m, cmd, fx) {
-        return;
+    if m.history.is_some() {
+        // Restoring writes through the journal, which sits above the history's update.
+        if cmd == Command::Restore {
+            return journal::start_restore(m);
+        }
+        if history::command(m, cmd, fx) {
+            return;
+        }
     }
     match cmd {
         Command::Quit => fx.push(Effect::Quit),
@@ -160,12 +177,18 @@ fn on_command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) {
         Command::SetTtl => writes::start_ttl(m, None, fx),
         Command::Delete => writes::start_delete(m),
         Command::ClearTrace => writes::start_clear(m),
-        Command::CmdLine => command_line::open(m),
+        Command::CmdLine => prompt::open_command(m),
         Command::Copy => value::copy(m, fx),
         Command::CopyKey => keys::copy_key(m, fx),
         Command::Dismiss => notifications::dismiss(m),
         Command::Save => note(m, "Ctrl-S saves in the editor (e opens it)", false),
         Command::Stats => stats::toggle(m, fx),
+        Command::Timeline | Command::History if m.settings.iii => notifications::note(
+            m,
+            "no timeline or history on the iii layout: the iii engine keeps traces as \
+             OpenTelemetry spans in the engine, not in Redis",
+            false,
+        ),
         Command::Timeline => timeline::toggle(m, fx),
         Command::History => history::toggle(m, fx),
         Command::Diff => live::toggle_diff(m),

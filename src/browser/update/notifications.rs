@@ -45,3 +45,15 @@ pub fn expire_toasts(m: &mut Model) -> bool {
         .retain(|t| t.kind != ToastKind::Done || now.saturating_duration_since(t.at) < TOAST_TIME);
     before != m.toasts.len()
 }
+
+/// True (and says so) when the browser runs read-only: nothing is sent.
+pub fn refuse_read_only(m: &mut Model, what: &str) -> bool {
+    if m.settings.read_only {
+        note(
+            m,
+            format!("read-only mode: {what} refused, nothing was sent to Redis"),
+            true,
+        );
+    }
+    m.settings.read_only
+}

@@ -14,3 +14,12 @@ pub fn reprompt(m: &mut Model, purpose: Prompt, input: String, problem: String) 
         fits: Vec::new(),
     });
 }
+
+/// `:` opens an empty command line.
+pub fn open_command(m: &mut Model) {
+    m.dialog = Some(Dialog::Prompt {
+        purpose: Prompt::Command,
+        input: String::new(),
+        fits: Vec::new(),
+    })
+}

@@ -66,14 +66,14 @@ pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &
     for (_, fingerprint) in split.iter().take(PREFETCH_AHEAD).flatten() {
         m.index.prefetch(*fingerprint);
     }
-    for (at, full) in keys.into_iter().enumerate() {
+    for (at, full) in keys.iter().enumerate() {
         if let Some(Some((_, ahead))) = split.get(at + PREFETCH_AHEAD) {
             m.index.prefetch(*ahead);
         }
         let Some((key_at, fingerprint)) = split[at] else {
             continue;
         };
-        if crate::browser::update::live::removed_while_scanning(m, &full) {
+        if removed_while_scanning(m, full) {
             continue;
         }
         touches_selected |= m.keys.trace.as_deref() == full.get(trace_at..key_at - 1);
@@ -122,6 +122,7 @@ pub fn done(m: &mut Model, generation: u64, seen: u64, fx: &mut Vec<Effect>) {
     if m.scan.had_keys {
         m.index.prune(generation);
     }
+    m.index.settle();
     rebuild_traces(m, fx, true);
 }
 
@@ -137,4 +138,9 @@ pub fn failed(m: &mut Model, generation: u64, error: String, connection: bool) {
         note(m, format!("scan failed: {error}"), true);
         m.scan.error = Some(error);
     }
+}
+
+/// A scan page must not bring back a key removed while the scan ran.
+pub fn removed_while_scanning(m: &Model, full_key: &str) -> bool {
+    !m.live.removed_while_scanning.is_empty() && m.live.removed_while_scanning.contains(full_key)
 }

@@ -82,7 +82,7 @@ pub fn key(m: &mut Model, cmd: Option<Command>, fx: &mut Vec<Effect>) {
         Some(Command::PageUp | Command::Top) => view.cursor = 0,
         Some(Command::Open) => jump(m, fx),
         Some(Command::Rescan) => start(m, fx),
-        Some(Command::CmdLine) => crate::browser::update::command_line::open(m),
+        Some(Command::CmdLine) => crate::browser::update::prompt::open_command(m),
         Some(Command::Help) => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Some(Command::Quit) => fx.push(Effect::Quit),
         Some(Command::Dismiss) => crate::browser::update::notifications::dismiss(m),

@@ -5,13 +5,10 @@ use motia_state::adapter::traces::{EventKind, Timeline};
 
 use crate::browser::action::{Effect, TraceRead, WorkerCmd};
 use crate::browser::keymap::Command;
-use crate::browser::model::keys::Selected;
 use crate::browser::model::layout::keys_height;
 use crate::browser::model::timeline::{TimelineView, TlLine};
 use crate::browser::model::{Model, Pane};
-use crate::browser::update::keys::rebuild_keys;
-use crate::browser::update::traces::rebuild_traces;
-use crate::browser::update::{navigation, note};
+use crate::browser::update::{list, note};
 
 /// `T` / `:timeline`: opens the selected trace's timeline, or closes it.
 pub fn toggle(m: &mut Model, fx: &mut Vec<Effect>) {
@@ -88,8 +85,18 @@ pub fn loaded(m: &mut Model, result: Result<TraceRead, String>) {
     m.dirty = true;
 }
 
-/// Keys while the timeline is shown; false for those it leaves to the panes.
-pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
+/// What the timeline made of a key.
+pub enum Took {
+    /// Not a timeline key: the panes take it.
+    No,
+    Yes,
+    /// Enter on a state event: its key (trace, key) is to be shown in the panes, which the
+    /// traces' update does (the timeline stays below the panes it stands in for).
+    Jump(String, String),
+}
+
+/// Keys while the timeline is shown.
+pub fn command(m: &mut Model, cmd: Command) -> Took {
     let h = keys_height(m.size).max(1) as isize;
     let delta = match cmd {
         Command::Down => 1,
@@ -100,41 +107,39 @@ pub fn command(m: &mut Model, cmd: Command, fx: &mut Vec<Effect>) -> bool {
         Command::Bottom => isize::MAX / 2,
         Command::Back | Command::Timeline => {
             m.timeline = None;
-            return true;
+            return Took::Yes;
         }
         Command::Open if m.focus == Pane::Keys => {
-            open(m, fx);
-            return true;
+            return match open(m) {
+                Some((group, key)) => Took::Jump(group, key),
+                None => Took::Yes,
+            };
         }
-        Command::Open if m.focus == Pane::Value => return true,
-        _ => return false,
+        Command::Open if m.focus == Pane::Value => return Took::Yes,
+        _ => return Took::No,
     };
     let Some(view) = m.timeline.as_mut() else {
-        return false;
+        return Took::No;
     };
     let len = view.lines.len();
-    navigation::list_and_detail(
-        m.focus,
+    let focus = m.focus;
+    let moved = list::list_and_detail(
+        focus,
         &mut view.list,
         len,
         &mut view.detail_scroll,
         delta,
         h as usize,
-    )
+    );
+    if moved { Took::Yes } else { Took::No }
 }
 
-/// Enter: opens a step's attempts or events, or jumps from a state event to its key.
-fn open(m: &mut Model, fx: &mut Vec<Effect>) {
+/// Enter: opens a step's attempts or events; on a state event, the key to jump to.
+fn open(m: &mut Model) -> Option<(String, String)> {
     let h = keys_height(m.size);
-    let Some(view) = m.timeline.as_mut() else {
-        return;
-    };
-    let Some(records) = view.records.clone() else {
-        return;
-    };
-    let Some(line) = view.cursor_line() else {
-        return;
-    };
+    let view = m.timeline.as_mut()?;
+    let records = view.records.clone()?;
+    let line = view.cursor_line()?;
     let toggle = |set: &mut std::collections::HashSet<String>, id: &str| {
         if !set.remove(id) {
             set.insert(id.to_string());
@@ -142,9 +147,7 @@ fn open(m: &mut Model, fx: &mut Vec<Effect>) {
     };
     match line {
         TlLine::Row(r) => {
-            let Some(row) = view.timeline.rows.get(r) else {
-                return;
-            };
+            let row = view.timeline.rows.get(r)?;
             let first = records.steps[row.attempts[0]].id.clone();
             if row.attempts.len() > 1 {
                 toggle(&mut view.open_rows, &first);
@@ -175,45 +178,12 @@ fn open(m: &mut Model, fx: &mut Vec<Effect>) {
                     motia_state::escape::name_str(group).into_owned()
                 };
                 let key = motia_state::escape::name_str(key).into_owned();
-                return jump(m, &group, &key, fx);
+                return Some((group, key));
             }
-            return;
+            return None;
         }
     }
     view.build_lines();
     view.list.fit(view.lines.len(), h);
-}
-
-/// Selects `key` of trace `group` in the Keys pane, or says it no longer exists.
-pub fn jump(m: &mut Model, group: &str, key: &str, fx: &mut Vec<Effect>) {
-    let exists = m
-        .index
-        .traces
-        .get(group)
-        .is_some_and(|keys| keys.contains(key));
-    if !exists {
-        return note(
-            m,
-            format!("{key} no longer exists in trace {group} (deleted, cleared or expired)"),
-            false,
-        );
-    }
-    m.timeline = None;
-    m.history = None;
-    m.traces.selected = Some(group.into());
-    rebuild_traces(m, fx, true);
-    if m.traces.selected.as_deref() != Some(group) {
-        // Hidden by a filter: show every trace again.
-        m.traces.filter.clear();
-        m.traces.status_filter = None;
-        m.traces.selected = Some(group.into());
-        rebuild_traces(m, fx, true);
-    }
-    m.keys.filter.clear();
-    m.keys.collapsed.clear();
-    m.keys.auto_fold = false;
-    m.keys.where_filter = None;
-    m.keys.selected = Some(Selected::Key(key.to_string()));
-    rebuild_keys(m, fx);
-    m.focus = Pane::Keys;
+    None
 }

@@ -7,6 +7,7 @@ use motia_state::adapter::traces::{FlowStatus, GroupEntry};
 
 use crate::browser::action::{Effect, StepsSummary, WorkerCmd};
 use crate::browser::model::filter::Matcher;
+use crate::browser::model::keys::Selected;
 use crate::browser::model::layout::traces_height;
 use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::model::{Mode, Model, Pane};
@@ -439,4 +440,38 @@ pub fn set_status_filter(m: &mut Model, status: Option<FlowStatus>, fx: &mut Vec
         request_all(m, fx);
     }
     rebuild_traces(m, fx, true);
+}
+
+/// Selects `key` of trace `group` in the Keys pane, or says it no longer exists.
+pub fn jump(m: &mut Model, group: &str, key: &str, fx: &mut Vec<Effect>) {
+    let exists = m
+        .index
+        .traces
+        .get(group)
+        .is_some_and(|keys| keys.contains(key));
+    if !exists {
+        return note(
+            m,
+            format!("{key} no longer exists in trace {group} (deleted, cleared or expired)"),
+            false,
+        );
+    }
+    m.timeline = None;
+    m.history = None;
+    m.traces.selected = Some(group.into());
+    rebuild_traces(m, fx, true);
+    if m.traces.selected.as_deref() != Some(group) {
+        // Hidden by a filter: show every trace again.
+        m.traces.filter.clear();
+        m.traces.status_filter = None;
+        m.traces.selected = Some(group.into());
+        rebuild_traces(m, fx, true);
+    }
+    m.keys.filter.clear();
+    m.keys.collapsed.clear();
+    m.keys.auto_fold = false;
+    m.keys.where_filter = None;
+    m.keys.selected = Some(Selected::Key(key.to_string()));
+    rebuild_keys(m, fx);
+    m.focus = Pane::Keys;
 }

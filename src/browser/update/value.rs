@@ -15,11 +15,14 @@ use crate::browser::model::{ConnState, Model};
 use crate::browser::text;
 use crate::browser::update::meta::request_meta;
 use crate::browser::update::note;
+use crate::diff;
 
 /// Moving the key selection loads the value this long after the last move (latest wins).
 pub const DEBOUNCE: Duration = Duration::from_millis(80);
 /// Fully loaded values bigger than this are not re-read by the periodic refresh.
 const REFRESH_FULL_LIMIT: u64 = 4 * 1024 * 1024;
+/// Values bigger than this are not compared line by line (the comparison runs in `update`).
+const DIFF_LIMIT: usize = 256 * 1024;
 
 /// `L`: reads the whole value instead of its first window.
 pub fn load_all(m: &mut Model, fx: &mut Vec<Effect>) {
@@ -91,7 +94,7 @@ pub fn loaded(
                 let lines = doc.line_count();
                 // A new version, not more of the same one (`L`).
                 if let Some(old) = m.value.doc.take_if(|old| old.complete() == doc.complete()) {
-                    crate::browser::update::live::value_changed(m, old, &doc);
+                    value_changed(m, old, &doc);
                 }
                 m.value.doc = Some(doc);
                 m.value.scroll = m.value.scroll.min(lines.saturating_sub(1));
@@ -238,7 +241,7 @@ pub fn jump_to_change(m: &mut Model, forward: bool) {
             );
         }
     };
-    match crate::diff::next_change(&diff, m.value.scroll, forward) {
+    match diff.next_change(m.value.scroll, forward) {
         Some(at) => {
             m.value.scroll = at;
             m.value.scroll_row = 0;
@@ -312,4 +315,20 @@ fn rows_back(
         line -= 1;
         row = rows(line) - 1;
     }
+}
+
+/// A new version of the open value replaced `old`: remember it for `=`, mark changed lines.
+pub fn value_changed(m: &mut Model, old: Arc<ValueDoc>, new: &ValueDoc) {
+    let (diff, lines) = match (&old.raw, &new.raw) {
+        (Some(a), Some(b)) if a.len() <= DIFF_LIMIT && b.len() <= DIFF_LIMIT => {
+            let d = diff::values(a, b);
+            let changed = d.changed_in_new();
+            (Some(Arc::new(d)), changed)
+        }
+        _ => (None, Vec::new()),
+    };
+    m.value.previous = Some(old);
+    m.value.diff = diff;
+    m.value.changed_lines = lines;
+    m.value.changed_at = Some(m.now());
 }

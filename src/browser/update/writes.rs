@@ -22,17 +22,7 @@ use crate::browser::update::scan::start_scan;
 use crate::browser::update::traces::{forget, rebuild_traces};
 use crate::browser::update::value::reload_value;
 
-/// True (and says so) when the browser runs read-only: nothing is sent.
-pub fn refuse_read_only(m: &mut Model, what: &str) -> bool {
-    if m.settings.read_only {
-        note(
-            m,
-            format!("read-only mode: {what} refused, nothing was sent to Redis"),
-            true,
-        );
-    }
-    m.settings.read_only
-}
+pub use crate::browser::update::notifications::refuse_read_only;
 
 /// Sends a write and shows it as pending.
 pub fn send_write(m: &mut Model, op: WriteOp, label: String, fx: &mut Vec<Effect>) -> u64 {

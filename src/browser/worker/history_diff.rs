@@ -24,8 +24,8 @@ fn text(side: &DiffSide) -> String {
 /// The line diff from `old` to `new`, with its counts (pure; the headless tests call it in
 /// place of the worker).
 pub fn build(old: &DiffSide, new: &DiffSide) -> BuiltDiff {
-    let lines = crate::diff::lines(&text(old), &text(new));
-    let (added, removed) = crate::diff::counts(&lines);
+    let lines = crate::diff::Diff::new(&text(old), text(new));
+    let (added, removed) = lines.counts();
     BuiltDiff {
         lines: Arc::new(lines),
         added,

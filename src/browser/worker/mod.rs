@@ -4,6 +4,7 @@
 
 mod connection;
 pub mod history_diff;
+pub mod iii;
 mod live;
 mod meta;
 mod scan;
@@ -108,6 +109,8 @@ async fn session(
     events: &Events,
 ) -> Next {
     let mut next = Next::Stop;
+    // On the iii layout the jobs that read or write state go through its hashes.
+    let iii = (adapter.config().layout == Some(motia_state::Layout::Iii)).then(|| adapter.iii());
     let mut scan: Option<JoinHandle<()>> = None;
     let mut group_scan: Option<JoinHandle<()>> = None;
     let heartbeat = tokio::spawn(heartbeat(adapter.clone(), events.clone()));
@@ -130,15 +133,24 @@ async fn session(
                 if let Some(old) = scan.take() {
                     old.abort();
                 }
+                if let Some(old) = group_scan.take() {
+                    old.abort();
+                }
+                if let Some(iii) = &iii {
+                    // No trace records in this layout: nothing to walk beside the fields.
+                    scan = Some(tokio::spawn(iii::run_scan(
+                        iii.clone(),
+                        generation,
+                        events.clone(),
+                    )));
+                    continue;
+                }
                 scan = Some(tokio::spawn(run_scan(
                     adapter.clone(),
                     generation,
                     events.clone(),
                 )));
                 // The trace records are walked beside the keys, never in front of them.
-                if let Some(old) = group_scan.take() {
-                    old.abort();
-                }
                 group_scan = Some(tokio::spawn(run_group_scan(
                     adapter.clone(),
                     generation,
@@ -164,6 +176,37 @@ async fn session(
             }
             WorkerCmd::HistoryDiff { id, old, new } => {
                 tokio::spawn(history_diff::run(id, old, new, events.clone()));
+            }
+            WorkerCmd::LoadValue { id, full_key, max } if iii.is_some() => {
+                if let Some(iii) = &iii {
+                    let job = iii::load_value(iii.clone(), id, full_key, max, events.clone());
+                    tokio::spawn(job);
+                }
+            }
+            WorkerCmd::FetchMeta { keys } if iii.is_some() => {
+                if let Some(iii) = &iii {
+                    tokio::spawn(iii::fetch_meta(iii.clone(), keys, events.clone()));
+                }
+            }
+            WorkerCmd::Where {
+                id,
+                full_keys,
+                filter,
+            } if iii.is_some() => {
+                if let Some(iii) = &iii {
+                    let job = iii::run_where(iii.clone(), id, full_keys, filter, events.clone());
+                    tokio::spawn(job);
+                }
+            }
+            WorkerCmd::Stats { id, .. } if iii.is_some() => {
+                let _ = events
+                    .send(WorkerEvent::Stats {
+                        id,
+                        result: Err("the stats view reads Motia 0.x keys; for the iii layout \
+                                     run motia-state stats (fields and bytes per scope)"
+                            .into()),
+                    })
+                    .await;
             }
             WorkerCmd::LoadValue { id, full_key, max } => {
                 tokio::spawn(load_value(

@@ -99,6 +99,13 @@ pub async fn read_records(
     events: Events,
 ) {
     let result = async {
+        // A history reads values of megabytes: through a connection of its own, whose read
+        // buffer (grown to the largest reply, never shrunk) goes when the read ends. On the
+        // shared one, 8 MB stayed after the history of a 5 MB value closed.
+        let adapter = match &key {
+            Some(_) => RedisStateAdapter::connect(adapter.config().clone()).await?,
+            None => adapter,
+        };
         let raw = raw_key(&trace);
         let mut history = Vec::new();
         let mut search = None;

@@ -15,11 +15,15 @@ pub async fn run_writes(
     mut rx: mpsc::UnboundedReceiver<(u64, WriteOp)>,
     events: Events,
 ) {
+    let iii = (adapter.config().layout == Some(motia_state::Layout::Iii)).then(|| adapter.iii());
     while let Some((id, op)) = rx.recv().await {
-        let result = match journal_first(&adapter, &op, &events).await {
-            Ok(None) => write(&adapter, &op, &events).await,
-            Ok(Some(outcome)) => Ok(outcome),
-            Err(e) => Err(e),
+        let result = match &iii {
+            Some(iii) => crate::browser::worker::iii::write(iii, &op).await,
+            None => match journal_first(&adapter, &op, &events).await {
+                Ok(None) => write(&adapter, &op, &events).await,
+                Ok(Some(outcome)) => Ok(outcome),
+                Err(e) => Err(e),
+            },
         };
         if let Err(e) = &result {
             tracing::warn!(id, error = %e, "write failed");

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use crate::adapter::error::{Error, Result};
 
+mod env;
+mod url;
+
 /// Motia's default key prefix; the trailing colon is part of it.
 ///
 /// ```
@@ -168,6 +171,9 @@ pub struct Config {
     pub cluster_nodes: Vec<String>,
     /// Ask these sentinels for the current primary instead of using `host:port`.
     pub sentinel: Option<SentinelConfig>,
+    /// The state layout (Motia 0.x strings or iii hashes); `None`: detected from what the
+    /// server holds ([`crate::RedisStateAdapter::detect_layout`]).
+    pub layout: Option<crate::adapter::layout::Layout>,
 }
 
 /// Redis Sentinel: the sentinels to ask and the name of the primary they watch.
@@ -208,6 +214,7 @@ impl Default for Config {
             cluster: false,
             cluster_nodes: Vec::new(),
             sentinel: None,
+            layout: None,
         }
     }
 }
@@ -277,281 +284,6 @@ pub fn parse_db(name: &str, value: &str) -> Result<i64> {
 }
 
 impl Config {
-    /// Settings from a `redis://` or `rediss://` URL: `redis://[user][:password]@host[:port][/db]`.
-    ///
-    /// ```
-    /// use motia_state::Config;
-    /// let c = Config::from_url("rediss://alice:p%40ss@10.0.0.1:7000/3").unwrap();
-    /// assert_eq!((c.username.as_deref(), c.password.as_deref()), (Some("alice"), Some("p@ss")));
-    /// assert!(c.tls.is_some());
-    /// ```
-    pub fn from_url(url: &str) -> Result<Self> {
-        let mut config = Self::default();
-        config.apply_url(url)?;
-        Ok(config)
-    }
-
-    /// Overwrites host, port, credentials, database and TLS from a URL.
-    ///
-    /// ```
-    /// use motia_state::Config;
-    /// let mut c = Config { key_prefix: "app:".into(), ..Config::default() };
-    /// c.apply_url("redis://cache:6380/1").unwrap();
-    /// assert_eq!((c.host.as_str(), c.port, c.key_prefix.as_str()), ("cache", 6380, "app:"));
-    /// ```
-    pub fn apply_url(&mut self, raw: &str) -> Result<()> {
-        if let Some(rest) = raw.strip_prefix("redis+sentinel://") {
-            return self.apply_sentinel_url(rest);
-        }
-        let parsed = url::Url::parse(raw).map_err(|e| config_err("url", format!("{e}")))?;
-        let tls = match parsed.scheme() {
-            "redis" => false,
-            "rediss" => true,
-            "unix" | "redis+unix" => return self.apply_unix_url(&parsed),
-            other => {
-                return Err(config_err(
-                    "url",
-                    format!(
-                        "unknown scheme {other:?} (use redis://, rediss://, unix:// or redis+unix://)"
-                    ),
-                ));
-            }
-        };
-        self.socket = None;
-        self.sentinel = None;
-        let host = parsed
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| config_err("url", "no host name"))?;
-        self.host = host.trim_start_matches('[').trim_end_matches(']').into();
-        self.port = parsed.port().unwrap_or(6379);
-        let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
-        if !parsed.username().is_empty() {
-            self.username = Some(decode(parsed.username()));
-        }
-        if let Some(p) = parsed.password() {
-            self.password = Some(decode(p));
-        }
-        let path = parsed.path().trim_matches('/');
-        if !path.is_empty() {
-            self.database = parse_db("url", path)?;
-        }
-        if tls {
-            self.tls.get_or_insert_with(TlsConfig::default);
-            if parsed.fragment() == Some("insecure")
-                && let Some(t) = self.tls.as_mut()
-            {
-                t.insecure = true;
-            }
-        } else {
-            self.tls = None;
-        }
-        Ok(())
-    }
-
-    /// `redis+sentinel://[user[:pass]@]host:26379,host2:26379/mymaster[/db]`: several hosts, so
-    /// not a URL the `url` crate takes.
-    fn apply_sentinel_url(&mut self, rest: &str) -> Result<()> {
-        let (auth, rest) = match rest.rsplit_once('@') {
-            Some((a, r)) => (Some(a), r),
-            None => (None, rest),
-        };
-        let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let mut parts = path.split('/').filter(|p| !p.is_empty());
-        let Some(master) = parts.next() else {
-            return Err(config_err(
-                "url",
-                "a sentinel URL names the primary after the hosts: redis+sentinel://host:26379/mymaster",
-            ));
-        };
-        if let Some(db) = parts.next() {
-            self.database = parse_db("url", db)?;
-        }
-        let mut nodes = Vec::new();
-        for h in hosts.split(',').filter(|h| !h.is_empty()) {
-            let h = if h.contains(':') && !h.ends_with(']') {
-                h.to_string()
-            } else {
-                format!("{h}:26379")
-            };
-            parse_node("url", &h)?;
-            nodes.push(h);
-        }
-        if nodes.is_empty() {
-            return Err(config_err(
-                "url",
-                "a sentinel URL needs at least one sentinel host",
-            ));
-        }
-        let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
-        if let Some(auth) = auth {
-            let (user, pass) = match auth.split_once(':') {
-                Some((u, p)) => (u, Some(p)),
-                None => (auth, None),
-            };
-            if !user.is_empty() {
-                self.username = Some(decode(user));
-            }
-            if let Some(p) = pass {
-                self.password = Some(decode(p));
-            }
-        }
-        self.sentinel = Some(SentinelConfig {
-            nodes,
-            master: decode(master),
-        });
-        self.socket = None;
-        self.tls = None;
-        Ok(())
-    }
-
-    /// `unix:///path/redis.sock?db=2&user=u&pass=p`: the database and credentials are in the
-    /// query, as redis-rs and redis-cli take them.
-    fn apply_unix_url(&mut self, parsed: &url::Url) -> Result<()> {
-        let path = parsed.path();
-        if path.is_empty() || path == "/" {
-            return Err(config_err(
-                "url",
-                "a unix socket URL needs a path, as in unix:///run/redis.sock",
-            ));
-        }
-        if parsed.host_str().is_some_and(|h| !h.is_empty()) {
-            return Err(config_err(
-                "url",
-                "a unix socket URL takes an absolute path after three slashes: unix:///run/redis.sock",
-            ));
-        }
-        for (name, value) in parsed.query_pairs() {
-            match name.as_ref() {
-                "db" => self.database = parse_db("url", &value)?,
-                "user" => self.username = Some(value.into_owned()),
-                "pass" | "password" => self.password = Some(value.into_owned()),
-                other => {
-                    return Err(config_err(
-                        "url",
-                        format!(
-                            "unknown parameter {other:?} (unix socket URLs take db, user and pass)"
-                        ),
-                    ));
-                }
-            }
-        }
-        let path = url::form_urlencoded::parse(format!("x={path}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        self.socket = Some(PathBuf::from(path));
-        self.tls = None;
-        Ok(())
-    }
-
-    /// Settings from the process environment; see [`Config::from_env_with`].
-    ///
-    /// ```
-    /// use motia_state::Config;
-    /// match Config::from_env() {
-    ///     Ok(config) => println!("using {}", config.display_url()),
-    ///     Err(e) => eprintln!("{e}"),
-    /// }
-    /// ```
-    pub fn from_env() -> Result<Self> {
-        Self::from_env_with(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-    }
-
-    /// Settings from an environment lookup: `REDIS_URL`, overridden part by part by `REDIS_HOST
-    /// REDIS_PORT REDIS_USERNAME REDIS_PASSWORD REDIS_DATABASE`, plus `STATE_KEY_PREFIX STATE_TTL`.
-    /// Without `REDIS_URL`, Motia's `MOTIA_REDIS_HOST MOTIA_REDIS_PORT MOTIA_REDIS_USERNAME
-    /// MOTIA_REDIS_PASSWORD MOTIA_REDIS_DB` fill what the `REDIS_*` variables leave out.
-    ///
-    /// ```
-    /// use motia_state::Config;
-    /// let env = |k: &str| match k {
-    ///     "MOTIA_REDIS_PORT" => Some("7000".to_string()),
-    ///     "STATE_TTL" => Some("60".to_string()),
-    ///     _ => None,
-    /// };
-    /// let c = Config::from_env_with(env).unwrap();
-    /// assert_eq!((c.port, c.ttl), (7000, Some(60)));
-    /// assert!(Config::from_env_with(|k| (k == "REDIS_PORT").then(|| "abc".into())).is_err());
-    /// ```
-    pub fn from_env_with(env: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut c = Self::default();
-        c.apply_env_with(env)?;
-        Ok(c)
-    }
-
-    /// Overwrites what the environment lookup sets (see [`Config::from_env_with`]) and keeps
-    /// the rest: for settings from a saved profile that the environment may override.
-    ///
-    /// ```
-    /// use motia_state::Config;
-    /// let mut c = Config { key_prefix: "profile:".into(), port: 7000, ..Config::default() };
-    /// c.apply_env_with(|k| (k == "STATE_KEY_PREFIX").then(|| "env:".to_string())).unwrap();
-    /// assert_eq!((c.key_prefix.as_str(), c.port), ("env:", 7000));
-    /// ```
-    pub fn apply_env_with(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<()> {
-        let c = self;
-        if let Some(url) = env("REDIS_URL") {
-            c.apply_url(&url).map_err(|e| rename(e, "REDIS_URL"))?;
-        }
-        // Motia's own variables fill only what neither REDIS_URL nor REDIS_* gives.
-        let has_url = env("REDIS_URL").is_some();
-        let pick = |primary: &str, fallback: &str| {
-            env(primary).map(|v| (primary.to_string(), v)).or_else(|| {
-                (!has_url)
-                    .then(|| env(fallback).map(|v| (fallback.to_string(), v)))
-                    .flatten()
-            })
-        };
-        if let Some((_, v)) = pick("REDIS_HOST", "MOTIA_REDIS_HOST") {
-            c.host = v;
-        }
-        if let Some((n, v)) = pick("REDIS_PORT", "MOTIA_REDIS_PORT") {
-            c.port = parse_port(&n, &v)?;
-        }
-        if let Some((_, v)) = pick("REDIS_USERNAME", "MOTIA_REDIS_USERNAME") {
-            c.username = Some(v);
-        }
-        if let Some((_, v)) = pick("REDIS_PASSWORD", "MOTIA_REDIS_PASSWORD") {
-            c.password = Some(v);
-        }
-        if let Some((n, v)) = pick("REDIS_DATABASE", "MOTIA_REDIS_DB") {
-            c.database = parse_db(&n, &v)?;
-        }
-        if let Some(v) = env("REDIS_CLUSTER_NODES") {
-            let mut nodes = Vec::new();
-            for n in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                parse_node("REDIS_CLUSTER_NODES", n)?;
-                nodes.push(n.to_string());
-            }
-            // The first node is the seed `host:port` unless REDIS_URL/REDIS_HOST gave one.
-            if !has_url && env("REDIS_HOST").is_none() && !nodes.is_empty() {
-                let (h, p) = parse_node("REDIS_CLUSTER_NODES", &nodes.remove(0))?;
-                c.host = h;
-                c.port = p;
-            }
-            c.cluster_nodes = nodes;
-            c.cluster = true;
-        }
-        if let Some(v) = env("STATE_KEY_PREFIX") {
-            c.key_prefix = v;
-        }
-        if let Some(v) = env("STATE_TTL") {
-            c.ttl = Some(parse_ttl_secs("STATE_TTL", &v)?);
-        }
-        Ok(())
-    }
-
     /// `host:port`, for messages.
     ///
     /// ```

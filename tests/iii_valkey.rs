@@ -1,0 +1,55 @@
+//! Per-field TTLs on the iii layout where the server has hash-field expiry (Valkey 9, like
+//! Redis 7.4): `ttl` reads HPTTL, `expire` sets HPEXPIRE or removes with HPERSIST.
+
+mod common;
+
+use common::iii::engine_fixture;
+use common::{RedisServer, motia_state};
+
+fn run(s: &RedisServer, args: &[&str]) -> (i32, String, String) {
+    let out = motia_state()
+        .args(["--url", &s.url()])
+        .args(args)
+        .output()
+        .expect("run motia-state");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn field_ttls_on_a_server_with_hash_field_expiry() {
+    let s = RedisServer::start_bin(common::valkey_server(), &[]);
+    engine_fixture(&s);
+    assert_eq!(
+        run(&s, &["ttl", "misc", "answer"]).1,
+        "-1\n",
+        "the engine sets none"
+    );
+    let (code, out, err) = run(&s, &["expire", "misc", "answer", "1h"]);
+    assert_eq!((code, out.as_str()), (0, "1\n"), "{err}");
+    let ttl: i64 = run(&s, &["ttl", "misc", "answer"])
+        .1
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((3500..=3600).contains(&ttl), "{ttl}");
+    assert_eq!(
+        s.cli(&["HTTL", "state:misc", "FIELDS", "1", "greeting"]),
+        "-1"
+    );
+    // Every field of a scope, then persist.
+    assert_eq!(run(&s, &["expire", "misc", "2h"]).1, "2\n");
+    assert_eq!(run(&s, &["expire", "misc", "persist"]).1, "2\n");
+    assert_eq!(run(&s, &["ttl", "misc", "greeting"]).1, "-1\n");
+    // Missing field: status 1; read-only: status 2, nothing changed.
+    assert_eq!(run(&s, &["expire", "misc", "nope", "1h"]).0, 1);
+    assert_eq!(run(&s, &["ttl", "misc", "nope"]).0, 1);
+    assert_eq!(
+        run(&s, &["--read-only", "expire", "misc", "answer", "1h"]).0,
+        2
+    );
+    assert_eq!(run(&s, &["ttl", "misc", "answer"]).1, "-1\n");
+}
