@@ -232,7 +232,7 @@ impl Diff {
 /// The text a stored value is compared by: pretty JSON, or the bytes as text when they are not
 /// JSON, so that a change of key order or spacing alone still shows.
 pub fn comparable_text(stored: &[u8]) -> String {
-    motia_state::json::pretty_bytes(stored)
+    motia_state::json::pretty(stored)
         .unwrap_or_else(|| String::from_utf8_lossy(stored).into_owned())
 }
 

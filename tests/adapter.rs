@@ -705,6 +705,67 @@ async fn items_with_lists_a_group_by_its_bytes_parsed_or_raw_filtered_with_progr
     assert!(matches!(err, Error::InvalidGroupId { .. }), "{err:?}");
 }
 
+#[tokio::test]
+async fn items_with_streams_items_batch_by_batch_as_the_report_lists_them() {
+    use futures::{StreamExt, TryStreamExt};
+    let server = RedisServer::start();
+    // Batches of 3 over 10 items: the stream crosses several MGET batches.
+    let state = open_with(&server, |c| c.batch_size = 3).await;
+    for i in 0..10 {
+        state
+            .set("s", format!("k{i}"), &json!({"n": i}))
+            .await
+            .unwrap();
+    }
+    server.set_raw(&full("s", "bad"), "{not json");
+
+    let mut calls = Vec::new();
+    let streamed: Vec<_> = state
+        .items_with()
+        .group("s")
+        .filter("n gt 4".parse().unwrap())
+        .on_progress(|done, total| calls.push((done, total)))
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let report = state
+        .items_with()
+        .group("s")
+        .filter("n gt 4".parse().unwrap())
+        .report()
+        .await
+        .unwrap();
+    assert_eq!(item_keys(&streamed), item_keys(&report.items));
+    assert_eq!(streamed.len(), 5, "{streamed:?}");
+    assert_eq!(calls.last(), Some(&(11, 11)), "every key read: {calls:?}");
+    assert!(calls.len() >= 4, "read in batches of 3: {calls:?}");
+
+    // Raw values stream too, as their stored text.
+    let raw: Vec<_> = state
+        .items_with()
+        .group("s")
+        .raw()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(raw.len(), 10);
+    assert!(
+        raw.iter().all(|i| i.json.starts_with(r#"{"n":"#)),
+        "{raw:?}"
+    );
+
+    // Bad input: one error, then the stream ends, and nothing was read.
+    let mut bad = Box::pin(state.items_with().group("a:b").stream());
+    let first = bad.next().await.expect("an error item");
+    assert!(
+        matches!(first, Err(Error::InvalidGroupId { .. })),
+        "{first:?}"
+    );
+    assert!(bad.next().await.is_none());
+}
+
 // ---------------------------------------------------------------- TTL
 
 #[tokio::test]
@@ -1267,7 +1328,7 @@ async fn export_import_round_trip_with_raw_values_and_ttls() {
     src.set("other", "k", &true).await.unwrap();
 
     let mut calls = Vec::new();
-    let doc = export::export(&src, Some("ex"), |done, total| calls.push((done, total)))
+    let doc = export::export(&src, Some(b"ex"), |done, total| calls.push((done, total)))
         .await
         .unwrap();
     assert_eq!(calls.last(), Some(&(3, 3)));

@@ -83,7 +83,7 @@ async fn events_arrive_from_every_primary_and_enabling_reaches_each() {
         if let LiveMessage::Event(ev) = m
             && let Some((trace, _)) = ev.state_key(state.key_space())
         {
-            got.insert(trace.to_string());
+            got.insert(String::from_utf8_lossy(trace).into_owned());
         }
     }
     assert_eq!(got, traces.into_iter().collect::<HashSet<_>>());

@@ -511,7 +511,7 @@ async fn subscription_survives_a_restart_and_says_events_were_lost() {
     };
     assert_eq!(
         (rec.trace_record("motia:trace:"), rec.event.as_str()),
-        (Some("t1"), "hset")
+        (Some(&b"t1"[..]), "hset")
     );
 
     server.restart();

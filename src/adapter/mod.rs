@@ -96,7 +96,7 @@ impl RedisStateAdapter {
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let full = state.key_space().full_key("trace-1", "order")?;
-    /// assert_eq!(state.key_space().split(&full), Some(("trace-1", "order")));
+    /// assert_eq!(state.key_space().split(&full), Some((&b"trace-1"[..], &b"order"[..])));
     /// # Ok(()) }
     /// ```
     pub fn key_space(&self) -> &KeySpace {

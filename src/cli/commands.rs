@@ -84,7 +84,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         }
         Command::Get { trace, key, pretty } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
-            let full = keys.full_key_bytes(&trace, &key)?;
+            let full = keys.full_key(&trace, &key)?;
             get(connect(config).await?, &full, (&trace, &key), pretty).await
         }
         Command::Set { trace, key, json } => {
@@ -95,7 +95,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 }
                 .into());
             }
-            let full = keys.full_key_bytes(&trace, &key)?;
+            let full = keys.full_key(&trace, &key)?;
             let text = match json.as_deref() {
                 Some(t) if t != "-" => t.to_string(),
                 _ => read_input(None, "the JSON value")?,
@@ -113,7 +113,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         }
         Command::Del { trace, key } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
-            let full = keys.full_key_bytes(&trace, &key)?;
+            let full = keys.full_key(&trace, &key)?;
             refuse_if_read_only(&config, "del")?;
             del(connect(config).await?, &full, (&trace, &key)).await
         }
@@ -125,7 +125,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         }
         Command::Ttl { trace, key } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
-            let full = keys.full_key_bytes(&trace, &key)?;
+            let full = keys.full_key(&trace, &key)?;
             let state = connect(config).await?;
             match state.ttl(&full).await? {
                 Ttl::Missing => Err(Failure::not_found(&trace, &key)),
@@ -248,7 +248,7 @@ async fn get(
         out.text(&bytes)?;
         out.bytes(b"\n")?;
     } else if pretty {
-        let pretty = json::pretty_bytes(&bytes).unwrap_or_default();
+        let pretty = json::pretty(&bytes).unwrap_or_default();
         out.line(&pretty)?;
     } else {
         out.text(&bytes)?;
@@ -323,7 +323,7 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
         }
     };
     let full = match &key {
-        Some(k) => Some(keys.full_key_bytes(&trace, k)?),
+        Some(k) => Some(keys.full_key(&trace, k)?),
         None => {
             RedisStateAdapter::check_group(&trace)?;
             None
@@ -456,7 +456,7 @@ async fn export_cmd(config: Config, trace: Option<OsString>, output: Option<Path
     }
     let state = connect(config).await?;
     let mut progress = Progress::new("exporting");
-    let doc = export::export_bytes(&state, trace.as_deref(), |done, total| {
+    let doc = export::export(&state, trace.as_deref(), |done, total| {
         progress.update(done, total)
     })
     .await?;

@@ -145,7 +145,7 @@ async fn run(command: Command, state: RedisStateAdapter) -> Outcome {
                 out.text(&bytes)?;
                 out.bytes(b"\n")?;
             } else if pretty {
-                out.line(&json::pretty_bytes(&bytes).unwrap_or_default())?;
+                out.line(&json::pretty(&bytes).unwrap_or_default())?;
             } else {
                 out.text(&bytes)?;
                 out.bytes(b"\n")?;

@@ -161,7 +161,7 @@ impl Out {
             let shown = escape::name(b);
             self.bytes(shown.as_bytes())
         } else {
-            let shown = escape::line_bytes(b);
+            let shown = escape::line(b);
             self.bytes(&shown)
         }
     }

@@ -37,7 +37,7 @@ pub async fn run(
     at: &str,
     yes: bool,
 ) -> Result<(), Failure> {
-    let full = KeySpace::new(config.key_prefix.clone()).full_key_bytes(trace, key)?;
+    let full = KeySpace::new(config.key_prefix.clone()).full_key(trace, key)?;
     let at_ms = parse_timestamp(at)?;
     if yes && config.read_only {
         return Err(Failure::new(

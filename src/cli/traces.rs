@@ -396,7 +396,7 @@ pub async fn history(
     json_out: bool,
     reads: bool,
 ) -> Result<(), Failure> {
-    motia_state::KeySpace::new(config.key_prefix.clone()).full_key_bytes(trace_bytes, key_bytes)?;
+    motia_state::KeySpace::new(config.key_prefix.clone()).full_key(trace_bytes, key_bytes)?;
     let (trace, key) = (quoted(trace_bytes), quoted(key_bytes));
     // Motia's records are JSON text: no event names a key that is not UTF-8, and a trace id
     // that is not UTF-8 only lossily (its own records still do, so they are read).

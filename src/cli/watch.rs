@@ -210,7 +210,7 @@ async fn follow(
         for message in batch {
             let line = match message {
                 LiveMessage::Event(ev) => {
-                    let Some((trace, key)) = ev.state_key_bytes(state.key_space()) else {
+                    let Some((trace, key)) = ev.state_key(state.key_space()) else {
                         continue;
                     };
                     let mut obj = Map::new();
@@ -298,7 +298,7 @@ async fn read_values(
     let mut seen = std::collections::HashSet::new();
     for m in batch {
         if let LiveMessage::Event(ev) = m
-            && ev.state_key_bytes(state.key_space()).is_some()
+            && ev.state_key(state.key_space()).is_some()
             && seen.insert(ev.raw.as_slice())
         {
             keys.push(ev.raw.clone());

@@ -569,8 +569,9 @@ impl Drop for TlsRedisServer {
 
 /// The full Redis key of an item under the adapter's prefix, for the calls that take full keys.
 pub fn item(state: &::motia_state::RedisStateAdapter, group: &str, key: &str) -> String {
-    state
+    let full = state
         .key_space()
         .full_key(group, key)
-        .expect("a valid group and key")
+        .expect("a valid group and key");
+    String::from_utf8(full).expect("text in, text out")
 }

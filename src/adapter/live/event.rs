@@ -98,8 +98,10 @@ impl EventKind {
 /// use motia_state::KeySpace;
 /// use motia_state::live::KeyEvent;
 /// let ev = KeyEvent::new("motia:state:t1:order", "set");
-/// assert_eq!(ev.state_key(&KeySpace::new("motia:state:")), Some(("t1", "order")));
-/// assert_eq!(KeyEvent::new("motia:trace:t1", "hset").trace_record("motia:trace:"), Some("t1"));
+/// let (trace, key) = ev.state_key(&KeySpace::new("motia:state:")).unwrap();
+/// assert_eq!((trace, key), (&b"t1"[..], &b"order"[..]));
+/// let rec = KeyEvent::new("motia:trace:t1", "hset");
+/// assert_eq!(rec.trace_record("motia:trace:"), Some(&b"t1"[..]));
 /// let odd = KeyEvent::from_bytes(b"motia:state:t\xff:k".to_vec(), "del");
 /// assert_eq!(odd.key, "motia:state:t\\xff:k");
 /// ```
@@ -152,53 +154,31 @@ impl KeyEvent {
         }
     }
 
-    /// `(traceId, key)` when the key is a state item under `keys`' prefix.
+    /// `(traceId, key)` as exact bytes when the key is a state item under `keys`' prefix.
     ///
     /// ```
     /// use motia_state::KeySpace;
     /// use motia_state::live::KeyEvent;
     /// let ks = KeySpace::new("motia:state:");
     /// assert_eq!(KeyEvent::new("other", "set").state_key(&ks), None);
-    /// ```
-    pub fn state_key<'a>(&'a self, keys: &KeySpace) -> Option<(&'a str, &'a str)> {
-        keys.split(&self.key)
-    }
-
-    /// [`state_key`](Self::state_key) as exact bytes, for keys of any bytes.
-    ///
-    /// ```
-    /// use motia_state::KeySpace;
-    /// use motia_state::live::KeyEvent;
     /// let ev = KeyEvent::from_bytes(b"motia:state:t\xff:k".to_vec(), "set");
-    /// let ks = KeySpace::new("motia:state:");
-    /// assert_eq!(ev.state_key_bytes(&ks), Some((&b"t\xff"[..], &b"k"[..])));
+    /// assert_eq!(ev.state_key(&ks), Some((&b"t\xff"[..], &b"k"[..])));
     /// ```
-    pub fn state_key_bytes<'a>(&'a self, keys: &KeySpace) -> Option<(&'a [u8], &'a [u8])> {
-        keys.split_bytes(&self.raw)
+    pub fn state_key<'a>(&'a self, keys: &KeySpace) -> Option<(&'a [u8], &'a [u8])> {
+        keys.split(&self.raw)
     }
 
-    /// The trace id (or `default`, the group index) when the key is a Motia trace record
-    /// under `trace_prefix` ([`crate::Config::trace_prefix`]).
+    /// The trace id (or `default`, the group index) as exact bytes when the key is a Motia
+    /// trace record under `trace_prefix` ([`crate::Config::trace_prefix`]).
     ///
     /// ```
     /// use motia_state::live::KeyEvent;
     /// let ev = KeyEvent::new("motia:trace:default", "hset");
-    /// assert_eq!(ev.trace_record("motia:trace:"), Some("default"));
-    /// ```
-    pub fn trace_record(&self, trace_prefix: &str) -> Option<&str> {
-        self.key
-            .strip_prefix(trace_prefix)
-            .filter(|id| !id.is_empty())
-    }
-
-    /// [`trace_record`](Self::trace_record) as exact bytes.
-    ///
-    /// ```
-    /// use motia_state::live::KeyEvent;
+    /// assert_eq!(ev.trace_record("motia:trace:"), Some(&b"default"[..]));
     /// let ev = KeyEvent::from_bytes(b"motia:trace:t\xff".to_vec(), "hset");
-    /// assert_eq!(ev.trace_record_bytes("motia:trace:"), Some(&b"t\xff"[..]));
+    /// assert_eq!(ev.trace_record("motia:trace:"), Some(&b"t\xff"[..]));
     /// ```
-    pub fn trace_record_bytes(&self, trace_prefix: &str) -> Option<&[u8]> {
+    pub fn trace_record(&self, trace_prefix: &str) -> Option<&[u8]> {
         self.raw
             .strip_prefix(trace_prefix.as_bytes())
             .filter(|id| !id.is_empty())

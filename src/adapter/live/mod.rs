@@ -25,7 +25,7 @@ use crate::adapter::config::parse_node;
 use crate::adapter::conn::{Node, Topology, build_client};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;
-use crate::adapter::keys::{KeySpace, escape_glob_bytes, validate_group_bytes};
+use crate::adapter::keys::{KeySpace, escape_glob, validate_group};
 
 mod event;
 
@@ -156,7 +156,7 @@ impl LiveSubscription {
         let addr = adapter.addr().to_string();
         let keys = adapter.key_space().clone();
         if let Some(t) = &options.trace {
-            validate_group_bytes(t)?;
+            validate_group(t)?;
         }
         if options.key.as_deref() == Some(b"") {
             return Err(Error::EmptyKey {
@@ -519,13 +519,13 @@ impl LiveSubscription {
 
     /// Patterns are globs: keep exactly what was asked for.
     fn wanted(&self, ev: &KeyEvent) -> bool {
-        if let Some((trace, key)) = ev.state_key_bytes(&self.keys) {
+        if let Some((trace, key)) = ev.state_key(&self.keys) {
             return self.trace.as_deref().is_none_or(|t| t == trace)
                 && self.key.as_deref().is_none_or(|k| k == key);
         }
         self.trace_records
             && ev
-                .trace_record_bytes(&self.trace_prefix)
+                .trace_record(&self.trace_prefix)
                 .is_some_and(|id| self.trace.as_deref().is_none_or(|t| t == id))
     }
 }
@@ -553,9 +553,9 @@ fn patterns(
         }
         p
     };
-    let prefix = escape_glob_bytes(keys.prefix().as_bytes());
-    let trace = options.trace.as_deref().map(escape_glob_bytes);
-    let key = options.key.as_deref().map(escape_glob_bytes);
+    let prefix = escape_glob(keys.prefix().as_bytes());
+    let trace = options.trace.as_deref().map(escape_glob);
+    let key = options.key.as_deref().map(escape_glob);
     let mut out = vec![match (&trace, &key) {
         (Some(t), Some(k)) => pattern(&[&prefix, t, b":", k]),
         (Some(t), None) => pattern(&[&prefix, t, b":*"]),
@@ -563,7 +563,7 @@ fn patterns(
         (None, None) => pattern(&[&prefix, b"*"]),
     }];
     if options.trace_records {
-        let records = escape_glob_bytes(trace_prefix.as_bytes());
+        let records = escape_glob(trace_prefix.as_bytes());
         out.push(match &trace {
             Some(t) => pattern(&[&records, t]),
             None => pattern(&[&records, b"*"]),

@@ -106,11 +106,12 @@ pub fn text_str(s: &str) -> Cow<'_, str> {
 /// line and in one column. Exact bytes of every name come with `--json`.
 ///
 /// ```
-/// use motia_state::escape::line_bytes;
-/// assert_eq!(line_bytes(b"k\xffx").as_ref(), b"k\xffx");
-/// assert_eq!(line_bytes(b"new\nline").as_ref(), b"new\\nline");
+/// use motia_state::escape::line;
+/// assert_eq!(line(b"k\xffx").as_ref(), b"k\xffx");
+/// assert_eq!(line("new\nline").as_ref(), b"new\\nline");
 /// ```
-pub fn line_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+pub fn line<B: AsRef<[u8]> + ?Sized>(bytes: &B) -> Cow<'_, [u8]> {
+    let bytes = bytes.as_ref();
     if !bytes.iter().any(|b| matches!(b, b'\n' | b'\r' | b'\t')) {
         return Cow::Borrowed(bytes);
     }

@@ -329,7 +329,7 @@ impl<'de> Deserialize<'de> for ExportItem {
         let name = bytes(w.name, w.name_base64, "name")?;
         let name = match (group, key, name) {
             (Some(g), Some(k), None) => {
-                crate::adapter::keys::validate_group_bytes(&g)
+                crate::adapter::keys::validate_group(&g)
                     .map_err(|e| D::Error::custom(e.to_string()))?;
                 join(&g, &k)
             }
@@ -455,35 +455,22 @@ impl ExportDocument {
     }
 }
 
-/// Reads every key of one group (or of all groups) with its TTL.
-/// `progress` is called with (items done, items total) after each batch.
+/// Reads every key of one group (or, with `None`, of everything under the prefix) with its
+/// TTL. The group is exact bytes (`"trace-1".as_ref()` or `b"o\xff"`); the `Option` takes a
+/// slice so `None` needs no type annotation. `progress` is called with (items done, items
+/// total) after each batch.
 ///
 /// ```no_run
 /// use motia_state::{Error, export};
 /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
 /// let progress = |done, total| eprint!("\r{done}/{total}");
-/// let doc = export::export(&state, Some("trace-1"), progress).await?;
+/// let doc = export::export(&state, Some(b"trace-1"), progress).await?;
 /// std::fs::write("trace-1.json", doc.to_pretty_string())
 ///     .map_err(|source| Error::Io { path: "trace-1.json".into(), source })?;
+/// let everything = export::export(&state, None, |_, _| {}).await?;
 /// # Ok(()) }
 /// ```
 pub async fn export(
-    adapter: &RedisStateAdapter,
-    group: Option<&str>,
-    progress: impl FnMut(u64, u64),
-) -> Result<ExportDocument> {
-    export_bytes(adapter, group.map(str::as_bytes), progress).await
-}
-
-/// [`export`] of a group id given as exact bytes (or of everything under the prefix).
-///
-/// ```no_run
-/// use motia_state::export;
-/// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-/// let doc = export::export_bytes(&state, Some(b"o\xff"), |_, _| {}).await?;
-/// # Ok(()) }
-/// ```
-pub async fn export_bytes(
     adapter: &RedisStateAdapter,
     group: Option<&[u8]>,
     mut progress: impl FnMut(u64, u64),

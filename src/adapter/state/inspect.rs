@@ -236,7 +236,7 @@ impl RedisStateAdapter {
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
     /// let full = state.key_space().full_key("trace-1", "order")?;
     /// let bytes = state.get_raw(&full).await?;
-    /// let text = bytes.as_deref().and_then(motia_state::json::pretty_bytes);
+    /// let text = bytes.as_deref().and_then(motia_state::json::pretty);
     /// # Ok(()) }
     /// ```
     pub async fn get_raw(&self, full: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {

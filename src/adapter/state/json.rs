@@ -97,12 +97,13 @@ pub fn to_pretty(value: &Value) -> String {
 /// Pretty text of stored bytes, or `None` when they are not JSON.
 ///
 /// ```
-/// use motia_state::json::pretty_bytes;
-/// assert_eq!(pretty_bytes(b"[1]").as_deref(), Some("[\n  1\n]"));
-/// assert_eq!(pretty_bytes(b"not json"), None);
+/// use motia_state::json::pretty;
+/// assert_eq!(pretty(b"[1]").as_deref(), Some("[\n  1\n]"));
+/// assert_eq!(pretty("{}").as_deref(), Some("{}"));
+/// assert_eq!(pretty(b"not json"), None);
 /// ```
-pub fn pretty_bytes(bytes: &[u8]) -> Option<String> {
-    serde_json::from_slice::<Value>(bytes)
+pub fn pretty(bytes: impl AsRef<[u8]>) -> Option<String> {
+    serde_json::from_slice::<Value>(bytes.as_ref())
         .ok()
         .map(|v| to_pretty(&v))
 }

@@ -7,9 +7,9 @@ use crate::adapter::error::{Error, Result};
 /// ```
 /// use motia_state::KeySpace;
 /// let ks = KeySpace::new("motia:state:");
-/// assert_eq!(ks.full_key("t1", "user:1").unwrap(), "motia:state:t1:user:1");
-/// assert_eq!(ks.split("motia:state:t1:user:1"), Some(("t1", "user:1")));
-/// assert_eq!(ks.group_pattern("a*b").unwrap(), "motia:state:a\\*b:*");
+/// assert_eq!(ks.full_key("t1", "user:1").unwrap(), b"motia:state:t1:user:1");
+/// assert_eq!(ks.split("motia:state:t1:user:1"), Some((&b"t1"[..], &b"user:1"[..])));
+/// assert_eq!(ks.group_pattern("a*b").unwrap(), b"motia:state:a\\*b:*");
 /// assert!(ks.full_key("a:b", "k").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ impl KeySpace {
     /// ```
     /// use motia_state::{DEFAULT_PREFIX, KeySpace};
     /// let keys = KeySpace::new(DEFAULT_PREFIX);
-    /// assert_eq!(keys.full_key("t1", "order").unwrap(), "motia:state:t1:order");
+    /// assert_eq!(keys.full_key("t1", "order").unwrap(), b"motia:state:t1:order");
     /// ```
     pub fn new(prefix: impl Into<String>) -> Self {
         Self {
@@ -41,22 +41,28 @@ impl KeySpace {
         &self.prefix
     }
 
-    /// `{prefix}{group}:{key}` after checking both parts.
+    /// `{prefix}{group}:{key}` as exact bytes, after checking the group (not empty, no `:`).
+    /// The key may be empty here: such keys exist in real databases, and an export of one must
+    /// import back; Motia's operations ([`crate::RedisStateAdapter::set`] and the others)
+    /// refuse an empty key themselves.
     ///
     /// ```
     /// use motia_state::KeySpace;
     /// let keys = KeySpace::new("motia:state:");
-    /// assert_eq!(keys.full_key("t1", "user:1").unwrap(), "motia:state:t1:user:1");
-    /// assert!(keys.full_key("t1", "").is_err());
+    /// assert_eq!(keys.full_key("t1", "user:1").unwrap(), b"motia:state:t1:user:1");
+    /// assert_eq!(keys.full_key(b"o1", b"k\xffx").unwrap(), b"motia:state:o1:k\xffx");
+    /// assert_eq!(keys.full_key("t", "").unwrap(), b"motia:state:t:");
+    /// assert!(keys.full_key("a:b", "k").is_err());
     /// ```
-    pub fn full_key(&self, group: &str, key: &str) -> Result<String> {
+    pub fn full_key(&self, group: impl AsRef<[u8]>, key: impl AsRef<[u8]>) -> Result<Vec<u8>> {
+        let (group, key) = (group.as_ref(), key.as_ref());
         validate_group(group)?;
-        if key.is_empty() {
-            return Err(Error::EmptyKey {
-                group: crate::adapter::escape::name_str(group).into_owned(),
-            });
-        }
-        Ok(format!("{}{group}:{key}", self.prefix))
+        let mut full = Vec::with_capacity(self.prefix.len() + group.len() + 1 + key.len());
+        full.extend_from_slice(self.prefix.as_bytes());
+        full.extend_from_slice(group);
+        full.push(b':');
+        full.extend_from_slice(key);
+        Ok(full)
     }
 
     /// SCAN pattern for every key of one group, glob characters escaped.
@@ -64,15 +70,16 @@ impl KeySpace {
     /// ```
     /// use motia_state::KeySpace;
     /// let keys = KeySpace::new("motia:state:");
-    /// assert_eq!(keys.group_pattern("t1").unwrap(), "motia:state:t1:*");
+    /// assert_eq!(keys.group_pattern("t1").unwrap(), b"motia:state:t1:*");
+    /// assert_eq!(keys.group_pattern(b"a*\xff").unwrap(), b"motia:state:a\\*\xff:*");
     /// ```
-    pub fn group_pattern(&self, group: &str) -> Result<String> {
+    pub fn group_pattern(&self, group: impl AsRef<[u8]>) -> Result<Vec<u8>> {
+        let group = group.as_ref();
         validate_group(group)?;
-        Ok(format!(
-            "{}{}:*",
-            escape_glob(&self.prefix),
-            escape_glob(group)
-        ))
+        let mut p = escape_glob(&self.prefix);
+        p.extend(escape_glob(group));
+        p.extend_from_slice(b":*");
+        Ok(p)
     }
 
     /// SCAN pattern for every key under the prefix.
@@ -83,75 +90,30 @@ impl KeySpace {
     /// assert_eq!(KeySpace::new("app[1]:").all_pattern(), "app\\[1\\]:*");
     /// ```
     pub fn all_pattern(&self) -> String {
-        format!("{}*", escape_glob(&self.prefix))
+        // Escaping only inserts ASCII backslashes, so UTF-8 in stays UTF-8 out.
+        let mut p = String::from_utf8_lossy(&escape_glob(&self.prefix)).into_owned();
+        p.push('*');
+        p
     }
 
     /// `(group, key)` of a full key: strip the prefix, split at the first `:`.
-    /// `None` for keys outside the prefix or without a group separator.
+    /// `None` for keys outside the prefix, without a `:` after it, or with an empty group.
+    /// A caller that wants text uses [`std::str::from_utf8`] or [`crate::Name`].
     ///
     /// ```
     /// use motia_state::KeySpace;
     /// let keys = KeySpace::new("motia:state:");
-    /// assert_eq!(keys.split("motia:state:t1:user:1"), Some(("t1", "user:1")));
+    /// assert_eq!(keys.split("motia:state:t1:user:1"), Some((&b"t1"[..], &b"user:1"[..])));
+    /// assert_eq!(keys.split(b"motia:state:o\xff:k:1"), Some((&b"o\xff"[..], &b"k:1"[..])));
+    /// assert_eq!(keys.split("motia:state:t:"), Some((&b"t"[..], &b""[..])));
+    /// assert_eq!(keys.split("motia:state:nocolon"), None);
     /// assert_eq!(keys.split("other:t1:order"), None);
     /// ```
-    pub fn split<'a>(&self, full: &'a str) -> Option<(&'a str, &'a str)> {
-        let rest = full.strip_prefix(self.prefix.as_str())?;
-        let (group, key) = rest.split_once(':')?;
-        (!group.is_empty()).then_some((group, key))
-    }
-}
-
-impl KeySpace {
-    /// `{prefix}{group}:{key}` from exact bytes. The group is checked as in
-    /// [`full_key`](Self::full_key); the key may be empty here (such keys exist in real
-    /// databases, and an export of one must import back).
-    ///
-    /// ```
-    /// use motia_state::KeySpace;
-    /// let keys = KeySpace::new("motia:state:");
-    /// assert_eq!(keys.full_key_bytes(b"o1", b"k\xffx").unwrap(), b"motia:state:o1:k\xffx");
-    /// assert_eq!(keys.full_key_bytes(b"t", b"").unwrap(), b"motia:state:t:");
-    /// assert!(keys.full_key_bytes(b"a:b", b"k").is_err());
-    /// ```
-    pub fn full_key_bytes(&self, group: &[u8], key: &[u8]) -> Result<Vec<u8>> {
-        validate_group_bytes(group)?;
-        let mut full = Vec::with_capacity(self.prefix.len() + group.len() + 1 + key.len());
-        full.extend_from_slice(self.prefix.as_bytes());
-        full.extend_from_slice(group);
-        full.push(b':');
-        full.extend_from_slice(key);
-        Ok(full)
-    }
-
-    /// SCAN pattern for every key of one group given as bytes, glob characters escaped.
-    ///
-    /// ```
-    /// use motia_state::KeySpace;
-    /// let keys = KeySpace::new("motia:state:");
-    /// assert_eq!(keys.group_pattern_bytes(b"a*\xff").unwrap(), b"motia:state:a\\*\xff:*");
-    /// ```
-    pub fn group_pattern_bytes(&self, group: &[u8]) -> Result<Vec<u8>> {
-        validate_group_bytes(group)?;
-        let mut p = escape_glob_bytes(self.prefix.as_bytes());
-        p.extend(escape_glob_bytes(group));
-        p.extend_from_slice(b":*");
-        Ok(p)
-    }
-
-    /// `(group, key)` of a full key given as bytes: strip the prefix, split at the first `:`.
-    /// `None` for keys outside the prefix, without a `:` after it, or with an empty group.
-    ///
-    /// ```
-    /// use motia_state::KeySpace;
-    /// let keys = KeySpace::new("motia:state:");
-    /// let (group, key) = keys.split_bytes(b"motia:state:o\xff:k:1").unwrap();
-    /// assert_eq!((group, key), (&b"o\xff"[..], &b"k:1"[..]));
-    /// assert_eq!(keys.split_bytes(b"motia:state:t:"), Some((&b"t"[..], &b""[..])));
-    /// assert_eq!(keys.split_bytes(b"motia:state:nocolon"), None);
-    /// ```
-    pub fn split_bytes<'a>(&self, full: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
-        let rest = full.strip_prefix(self.prefix.as_bytes())?;
+    pub fn split<'a, F>(&self, full: &'a F) -> Option<(&'a [u8], &'a [u8])>
+    where
+        F: AsRef<[u8]> + ?Sized,
+    {
+        let rest = self.strip_prefix(full)?;
         let colon = rest.iter().position(|&b| b == b':')?;
         let (group, key) = (&rest[..colon], &rest[colon + 1..]);
         (!group.is_empty()).then_some((group, key))
@@ -162,23 +124,29 @@ impl KeySpace {
     /// ```
     /// use motia_state::KeySpace;
     /// let keys = KeySpace::new("motia:state:");
-    /// assert_eq!(keys.strip_prefix_bytes(b"motia:state:nocolon"), Some(&b"nocolon"[..]));
-    /// assert_eq!(keys.strip_prefix_bytes(b"other"), None);
+    /// assert_eq!(keys.strip_prefix("motia:state:nocolon"), Some(&b"nocolon"[..]));
+    /// assert_eq!(keys.strip_prefix(b"other"), None);
     /// ```
-    pub fn strip_prefix_bytes<'a>(&self, full: &'a [u8]) -> Option<&'a [u8]> {
-        full.strip_prefix(self.prefix.as_bytes())
+    pub fn strip_prefix<'a, F>(&self, full: &'a F) -> Option<&'a [u8]>
+    where
+        F: AsRef<[u8]> + ?Sized,
+    {
+        full.as_ref().strip_prefix(self.prefix.as_bytes())
     }
 }
 
-/// [`validate_group`] for a group id given as bytes (any bytes but `:`, not empty).
+/// Group ids are the segment before the first `:`, so they cannot be empty or contain `:`.
+/// Any other bytes are allowed.
 ///
 /// ```
-/// use motia_state::adapter::keys::validate_group_bytes;
-/// assert!(validate_group_bytes(b"t\xff\n").is_ok());
-/// assert!(validate_group_bytes(b"").is_err());
-/// assert!(validate_group_bytes(b"a:b").is_err());
+/// use motia_state::adapter::keys::validate_group;
+/// assert!(validate_group("trace-1").is_ok());
+/// assert!(validate_group(b"t\xff\n").is_ok());
+/// assert!(validate_group("").is_err());
+/// assert!(validate_group("a:b").is_err());
 /// ```
-pub fn validate_group_bytes(group: &[u8]) -> Result<()> {
+pub fn validate_group(group: impl AsRef<[u8]>) -> Result<()> {
+    let group = group.as_ref();
     if group.is_empty() {
         return Err(Error::InvalidGroupId {
             group: String::new(),
@@ -194,61 +162,22 @@ pub fn validate_group_bytes(group: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// [`escape_glob`] for bytes (patterns of names that are not UTF-8).
+/// Escapes the bytes Redis's glob matcher treats specially; every other byte is kept.
 ///
 /// ```
-/// use motia_state::adapter::keys::escape_glob_bytes;
-/// assert_eq!(escape_glob_bytes(b"a?\xff"), b"a\\?\xff");
+/// use motia_state::escape_glob;
+/// assert_eq!(escape_glob("order*[1]"), b"order\\*\\[1\\]");
+/// assert_eq!(escape_glob(b"a?\xff"), b"a\\?\xff");
+/// assert_eq!(escape_glob("plain"), b"plain");
 /// ```
-pub fn escape_glob_bytes(s: &[u8]) -> Vec<u8> {
+pub fn escape_glob(s: impl AsRef<[u8]>) -> Vec<u8> {
+    let s = s.as_ref();
     let mut out = Vec::with_capacity(s.len());
     for &b in s {
         if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\' | b'^' | b'-') {
             out.push(b'\\');
         }
         out.push(b);
-    }
-    out
-}
-
-/// Group ids are the segment before the first `:`, so they cannot be empty or contain `:`.
-///
-/// ```
-/// use motia_state::adapter::keys::validate_group;
-/// assert!(validate_group("trace-1").is_ok());
-/// assert!(validate_group("").is_err());
-/// assert!(validate_group("a:b").is_err());
-/// ```
-pub fn validate_group(group: &str) -> Result<()> {
-    if group.is_empty() {
-        return Err(Error::InvalidGroupId {
-            group: group.into(),
-            reason: "it is empty",
-        });
-    }
-    if group.contains(':') {
-        return Err(Error::InvalidGroupId {
-            group: crate::adapter::escape::name_str(group).into_owned(),
-            reason: "it contains ':', which separates the trace id from the key",
-        });
-    }
-    Ok(())
-}
-
-/// Escapes the characters Redis's glob matcher treats specially.
-///
-/// ```
-/// use motia_state::escape_glob;
-/// assert_eq!(escape_glob("order*[1]"), "order\\*\\[1\\]");
-/// assert_eq!(escape_glob("plain"), "plain");
-/// ```
-pub fn escape_glob(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '^' | '-') {
-            out.push('\\');
-        }
-        out.push(c);
     }
     out
 }
@@ -260,8 +189,8 @@ mod tests {
     #[test]
     fn split_first_colon_only() {
         let ks = KeySpace::new("p:");
-        assert_eq!(ks.split("p:g:a:b:c"), Some(("g", "a:b:c")));
-        assert_eq!(ks.split("p:g:"), Some(("g", "")));
+        assert_eq!(ks.split("p:g:a:b:c"), Some((&b"g"[..], &b"a:b:c"[..])));
+        assert_eq!(ks.split("p:g:"), Some((&b"g"[..], &b""[..])));
         assert_eq!(ks.split("p:nogroup"), None);
         assert_eq!(ks.split("other:g:k"), None);
         assert_eq!(ks.split("p::k"), None);
@@ -274,7 +203,6 @@ mod tests {
             ks.full_key("", "k"),
             Err(Error::InvalidGroupId { .. })
         ));
-        assert!(matches!(ks.full_key("g", ""), Err(Error::EmptyKey { .. })));
-        assert_eq!(escape_glob("a?[b]\\"), "a\\?\\[b\\]\\\\");
+        assert_eq!(escape_glob("a?[b]\\"), b"a\\?\\[b\\]\\\\");
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 
+use futures::{Stream, StreamExt, stream};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
@@ -13,6 +14,7 @@ use crate::adapter::error::Result;
 use crate::adapter::escape;
 use crate::adapter::filter::StateFilter;
 use crate::adapter::item::{RawItem, StateItem, ValueType};
+use crate::adapter::keys::KeySpace;
 use crate::adapter::scan::KeyScanner;
 
 /// Batches of items fetched ahead; bounds the memory of replies not yet parsed.
@@ -42,7 +44,8 @@ pub struct ItemsReport<T> {
 }
 
 /// Options of a listing of items, made by [`RedisStateAdapter::items_with`] and run by
-/// [`report`](ItemsWith::report). `T` is [`StateItem`] (values parsed) until
+/// [`report`](ItemsWith::report) (everything collected) or [`stream`](ItemsWith::stream) (items
+/// as their batches arrive). `T` is [`StateItem`] (values parsed) until
 /// [`raw`](ItemsWith::raw) makes it [`RawItem`] (values as their stored JSON text).
 ///
 /// ```no_run
@@ -56,7 +59,7 @@ pub struct ItemsReport<T> {
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[must_use = "a listing does nothing until `report().await`"]
+#[must_use = "a listing does nothing until `report().await` or `stream()` is polled"]
 pub struct ItemsWith<'a, T = StateItem> {
     state: &'a RedisStateAdapter,
     group: Option<Vec<u8>>,
@@ -158,6 +161,67 @@ impl<'a, T> ItemsWith<'a, T> {
     }
 }
 
+impl<'a, T: 'a> ItemsWith<'a, T> {
+    /// Collects every batch into a report.
+    async fn collect<D: Send + 'static>(
+        self,
+        decode: fn(Vec<u8>) -> D,
+        convert: Convert<D, T>,
+    ) -> Result<ItemsReport<T>> {
+        let scan = self.scan()?;
+        let mut pages = ValuePages::new(self.state, scan, decode, self.progress);
+        let mut out = ItemsReport {
+            items: Vec::new(),
+            not_json: Vec::new(),
+        };
+        while let Some((batch, values)) = pages.next().await? {
+            let items = convert(
+                &self.state.keys,
+                &self.filters,
+                &batch,
+                values,
+                &mut out.not_json,
+            );
+            out.items.extend(items);
+        }
+        Ok(out)
+    }
+
+    /// Yields every batch's items as it arrives; the first error ends the stream.
+    fn items_stream<D: Send + 'static>(
+        self,
+        decode: fn(Vec<u8>) -> D,
+        convert: Convert<D, T>,
+    ) -> impl Stream<Item = Result<T>> + 'a {
+        let scan = self.scan();
+        let ItemsWith {
+            state,
+            filters,
+            progress,
+            ..
+        } = self;
+        let pages = scan.map(|scan| ValuePages::new(state, scan, decode, progress));
+        stream::unfold(Some((pages, filters)), move |next| async move {
+            let (pages, filters) = next?;
+            let mut pages = match pages {
+                Ok(pages) => pages,
+                Err(e) => return Some((vec![Err(e)], None)),
+            };
+            match pages.next().await {
+                Ok(Some((batch, values))) => {
+                    // A stream has nowhere to put keys without JSON: they are skipped.
+                    let items = convert(&state.keys, &filters, &batch, values, &mut Vec::new());
+                    let items = items.into_iter().map(Ok).collect::<Vec<_>>();
+                    Some((items, Some((Ok(pages), filters))))
+                }
+                Ok(None) => None,
+                Err(e) => Some((vec![Err(e)], None)),
+            }
+        })
+        .flat_map(stream::iter)
+    }
+}
+
 impl<'a> ItemsWith<'a, StateItem> {
     /// Lists values as their stored JSON text, validated but not parsed into a tree: the fast
     /// path for printing items as they are.
@@ -179,7 +243,7 @@ impl<'a> ItemsWith<'a, StateItem> {
         }
     }
 
-    /// Runs the listing with values parsed.
+    /// Runs the listing with values parsed, collecting every item.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -189,43 +253,32 @@ impl<'a> ItemsWith<'a, StateItem> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn report(mut self) -> Result<ItemsReport<StateItem>> {
-        let scan = self.scan()?;
-        let mut out = ItemsReport {
-            items: Vec::new(),
-            not_json: Vec::new(),
-        };
-        let (state, filters) = (self.state, &self.filters);
-        let progress = self.progress.as_mut();
-        state
-            .scan_values(scan, parse_value, progress, |batch, values| {
-                for (k, v) in batch.iter().zip(values) {
-                    let (Some((group, key)), Some(parsed)) = (state.keys.split_bytes(k), v) else {
-                        continue;
-                    };
-                    let Some(value) = parsed else {
-                        out.not_json.push(escape::name(k).into_owned());
-                        continue;
-                    };
-                    if filters.iter().all(|f| f.matches(&value)) {
-                        out.items.push(StateItem {
-                            group_id: escape::shown(group),
-                            key: escape::shown(key),
-                            group_id_bytes: group.to_vec(),
-                            key_bytes: key.to_vec(),
-                            kind: ValueType::of(&value),
-                            value,
-                        });
-                    }
-                }
-            })
-            .await?;
-        Ok(out)
+    pub async fn report(self) -> Result<ItemsReport<StateItem>> {
+        self.collect(parse_value, parsed_items).await
+    }
+
+    /// Runs the listing with values parsed, yielding items batch by batch as the scan and its
+    /// MGETs go on, so memory holds a few batches rather than every item. Keys whose values
+    /// are not JSON are skipped ([`report`](Self::report) lists them); the first error ends
+    /// the stream.
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let items = state.items_with().group("trace-1").stream();
+    /// futures::pin_mut!(items);
+    /// while let Some(item) = items.try_next().await? {
+    ///     println!("{} = {}", item.key, item.value);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(self) -> impl Stream<Item = Result<StateItem>> + 'a {
+        self.items_stream(parse_value, parsed_items)
     }
 }
 
-impl ItemsWith<'_, RawItem> {
-    /// Runs the listing with values as their stored JSON text.
+impl<'a> ItemsWith<'a, RawItem> {
+    /// Runs the listing with values as their stored JSON text, collecting every item.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -233,46 +286,97 @@ impl ItemsWith<'_, RawItem> {
     /// println!("{} items, {} not JSON", report.items.len(), report.not_json.len());
     /// # Ok(()) }
     /// ```
-    pub async fn report(mut self) -> Result<ItemsReport<RawItem>> {
-        let scan = self.scan()?;
-        let mut out = ItemsReport {
-            items: Vec::new(),
-            not_json: Vec::new(),
-        };
-        let (state, filters) = (self.state, &self.filters);
-        let progress = self.progress.as_mut();
-        state
-            .scan_values(scan, RawItem::validate, progress, |batch, values| {
-                for (k, v) in batch.iter().zip(values) {
-                    let (Some((group, key)), Some(checked)) = (state.keys.split_bytes(k), v) else {
-                        continue;
-                    };
-                    let Some((kind, json)) = checked else {
-                        out.not_json.push(escape::name(k).into_owned());
-                        continue;
-                    };
-                    if !filters.is_empty() {
-                        // Filters read fields: only a listing that has them parses values.
-                        let Ok(value) = serde_json::from_str::<Value>(&json) else {
-                            continue;
-                        };
-                        if !filters.iter().all(|f| f.matches(&value)) {
-                            continue;
-                        }
-                    }
-                    out.items.push(RawItem {
-                        group_id: escape::shown(group),
-                        key: escape::shown(key),
-                        group_id_bytes: group.to_vec(),
-                        key_bytes: key.to_vec(),
-                        kind,
-                        json,
-                    });
-                }
-            })
-            .await?;
-        Ok(out)
+    pub async fn report(self) -> Result<ItemsReport<RawItem>> {
+        self.collect(RawItem::validate, raw_items).await
     }
+
+    /// Runs the listing with values as their stored JSON text, batch by batch, as
+    /// [`ItemsWith::stream`] does for parsed values.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let mut items = Box::pin(state.items_with().raw().stream());
+    /// while let Some(item) = items.next().await {
+    ///     let item = item?;
+    ///     println!("{} {} {}", item.group_id, item.key, item.json);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(self) -> impl Stream<Item = Result<RawItem>> + 'a {
+        self.items_stream(RawItem::validate, raw_items)
+    }
+}
+
+/// Turns one batch of keys and decoded values into items; keys without JSON go to the list.
+type Convert<D, T> =
+    fn(&KeySpace, &[StateFilter], &[Vec<u8>], Vec<Option<D>>, &mut Vec<String>) -> Vec<T>;
+
+fn parsed_items(
+    keys: &KeySpace,
+    filters: &[StateFilter],
+    batch: &[Vec<u8>],
+    values: Vec<Option<Option<Value>>>,
+    not_json: &mut Vec<String>,
+) -> Vec<StateItem> {
+    let mut items = Vec::new();
+    for (k, v) in batch.iter().zip(values) {
+        let (Some((group, key)), Some(parsed)) = (keys.split(k), v) else {
+            continue;
+        };
+        let Some(value) = parsed else {
+            not_json.push(escape::name(k).into_owned());
+            continue;
+        };
+        if filters.iter().all(|f| f.matches(&value)) {
+            items.push(StateItem {
+                group_id: escape::shown(group),
+                key: escape::shown(key),
+                group_id_bytes: group.to_vec(),
+                key_bytes: key.to_vec(),
+                kind: ValueType::of(&value),
+                value,
+            });
+        }
+    }
+    items
+}
+
+fn raw_items(
+    keys: &KeySpace,
+    filters: &[StateFilter],
+    batch: &[Vec<u8>],
+    values: Vec<Option<Option<(ValueType, String)>>>,
+    not_json: &mut Vec<String>,
+) -> Vec<RawItem> {
+    let mut items = Vec::new();
+    for (k, v) in batch.iter().zip(values) {
+        let (Some((group, key)), Some(checked)) = (keys.split(k), v) else {
+            continue;
+        };
+        let Some((kind, json)) = checked else {
+            not_json.push(escape::name(k).into_owned());
+            continue;
+        };
+        if !filters.is_empty() {
+            // Filters read fields: only a listing that has them parses values.
+            let Ok(value) = serde_json::from_str::<Value>(&json) else {
+                continue;
+            };
+            if !filters.iter().all(|f| f.matches(&value)) {
+                continue;
+            }
+        }
+        items.push(RawItem {
+            group_id: escape::shown(group),
+            key: escape::shown(key),
+            group_id_bytes: group.to_vec(),
+            key_bytes: key.to_vec(),
+            kind,
+            json,
+        });
+    }
+    items
 }
 
 /// Fetches and decodes one batch (in its own task, so decoding uses another core); `None` for
@@ -295,51 +399,77 @@ fn parse_value(bytes: Vec<u8>) -> Option<Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-impl RedisStateAdapter {
-    /// Walks `scan`, fetching values with MGET batches sent while the scan goes on and decoded
-    /// in their own tasks; `each` gets every batch with its decoded values, in scan order.
-    async fn scan_values<T: Send + 'static>(
-        &self,
-        mut scan: KeyScanner,
+type InFlight<T> = VecDeque<(Vec<Vec<u8>>, JoinHandle<Result<Vec<Option<T>>>>)>;
+
+/// The values of the keys a scan finds, batch by batch: MGETs sent while the scan goes on and
+/// decoded in their own tasks, at most [`MAX_MGET_IN_FLIGHT`] ahead of the reader.
+struct ValuePages<'a, T> {
+    state: &'a RedisStateAdapter,
+    scan: KeyScanner,
+    decode: fn(Vec<u8>) -> T,
+    progress: Option<Progress<'a>>,
+    in_flight: InFlight<T>,
+    buffer: Vec<Vec<u8>>,
+    done: u64,
+    scan_done: bool,
+}
+
+impl<'a, T: Send + 'static> ValuePages<'a, T> {
+    fn new(
+        state: &'a RedisStateAdapter,
+        scan: KeyScanner,
         decode: fn(Vec<u8>) -> T,
-        mut progress: Option<&mut Progress<'_>>,
-        mut each: impl FnMut(&[Vec<u8>], Vec<Option<T>>),
-    ) -> Result<()> {
-        type InFlight<T> = VecDeque<(Vec<Vec<u8>>, JoinHandle<Result<Vec<Option<T>>>>)>;
-        let mut in_flight: InFlight<T> = VecDeque::new();
-        let mut buffer: Vec<Vec<u8>> = Vec::new();
-        let mut done = 0u64;
+        progress: Option<Progress<'a>>,
+    ) -> Self {
+        Self {
+            state,
+            scan,
+            decode,
+            progress,
+            in_flight: VecDeque::new(),
+            buffer: Vec::new(),
+            done: 0,
+            scan_done: false,
+        }
+    }
+
+    /// The next batch of full keys with their decoded values, in scan order; `None` at the end.
+    async fn next(&mut self) -> Result<Option<(Vec<Vec<u8>>, Vec<Option<T>>)>> {
+        let batch_size = self.state.config.batch_size;
         loop {
-            // Exact bytes: a name that is not UTF-8 is an item like any other.
-            let page = scan.next_page().await?;
-            let scan_done = page.is_none();
-            buffer.extend(page.unwrap_or_default());
-            while buffer.len() >= self.config.batch_size || (scan_done && !buffer.is_empty()) {
-                let rest = buffer.split_off(buffer.len().min(self.config.batch_size));
-                let batch = std::mem::replace(&mut buffer, rest);
-                let task = tokio::spawn(mget_batch(self.conn.clone(), batch.clone(), decode));
-                in_flight.push_back((batch, task));
-            }
-            while let Some((_, task)) = in_flight.front() {
-                if !(scan_done || task.is_finished() || in_flight.len() > MAX_MGET_IN_FLIGHT) {
-                    break;
-                }
-                let Some((batch, task)) = in_flight.pop_front() else {
-                    break;
-                };
+            // A batch already fetched (or one that must be awaited: the scan is over, or too
+            // many are ahead) is handed out before the scan reads on.
+            let ready = self.in_flight.front().is_some_and(|(_, task)| {
+                self.scan_done || task.is_finished() || self.in_flight.len() > MAX_MGET_IN_FLIGHT
+            });
+            if ready && let Some((batch, task)) = self.in_flight.pop_front() {
                 let values = match task.await {
                     Ok(reply) => reply?,
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                    Err(_) => mget_batch(self.conn.clone(), batch.clone(), decode).await?,
+                    Err(_) => {
+                        let conn = self.state.conn.clone();
+                        mget_batch(conn, batch.clone(), self.decode).await?
+                    }
                 };
-                done += batch.len() as u64;
-                if let Some(p) = progress.as_mut() {
-                    p(done, scan.keys_seen().max(done));
+                self.done += batch.len() as u64;
+                if let Some(p) = self.progress.as_mut() {
+                    p(self.done, self.scan.keys_seen().max(self.done));
                 }
-                each(&batch, values);
+                return Ok(Some((batch, values)));
             }
-            if scan_done && in_flight.is_empty() {
-                return Ok(());
+            if self.scan_done {
+                return Ok(None);
+            }
+            // Exact bytes: a name that is not UTF-8 is an item like any other.
+            let page = self.scan.next_page().await?;
+            self.scan_done = page.is_none();
+            self.buffer.extend(page.unwrap_or_default());
+            while self.buffer.len() >= batch_size || (self.scan_done && !self.buffer.is_empty()) {
+                let rest = self.buffer.split_off(self.buffer.len().min(batch_size));
+                let batch = std::mem::replace(&mut self.buffer, rest);
+                let conn = self.state.conn.clone();
+                let task = tokio::spawn(mget_batch(conn, batch.clone(), self.decode));
+                self.in_flight.push_back((batch, task));
             }
         }
     }

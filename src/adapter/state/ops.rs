@@ -70,12 +70,12 @@ impl RedisStateAdapter {
     /// `{prefix}{group}:{key}` for Motia's operations: the group checked, the key not empty.
     pub(super) fn item_key(&self, group: &[u8], key: &[u8]) -> Result<Vec<u8>> {
         if key.is_empty() {
-            crate::adapter::keys::validate_group_bytes(group)?;
+            crate::adapter::keys::validate_group(group)?;
             return Err(Error::EmptyKey {
                 group: escape::name(group).into_owned(),
             });
         }
-        self.keys.full_key_bytes(group, key)
+        self.keys.full_key(group, key)
     }
 
     /// The item decoded into `T` (use `serde_json::Value` for any JSON); `None` when missing.
@@ -152,7 +152,7 @@ impl RedisStateAdapter {
     /// let full = state.key_space().full_key("trace-1", "order")?;
     /// let stored = state.set_json(&full, "{ \"id\": 7, \"n\": 1.5e10 }", None).await?;
     /// assert_eq!(stored, r#"{"id":7,"n":1.5e10}"#);
-    /// let odd = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// let odd = state.key_space().full_key(b"o1", b"k\xffx")?;
     /// state.set_json(&odd, "[1, 2]", None).await?;
     /// # Ok(()) }
     /// ```
@@ -190,7 +190,7 @@ impl RedisStateAdapter {
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let full = state.key_space().full_key_bytes(b"o1", b"k\xffx")?;
+    /// let full = state.key_space().full_key(b"o1", b"k\xffx")?;
     /// match state.delete_raw(&full).await? {
     ///     Some(old) => println!("removed {} bytes", old.len()),
     ///     None => println!("nothing to remove"),
@@ -290,7 +290,7 @@ impl RedisStateAdapter {
     pub fn scan_group(&self, group: impl AsRef<[u8]>) -> Result<KeyScanner> {
         Ok(KeyScanner::new(
             self.conn.clone(),
-            self.keys.group_pattern_bytes(group.as_ref())?,
+            self.keys.group_pattern(group.as_ref())?,
             self.config.scan_count,
         ))
     }
@@ -309,7 +309,7 @@ impl RedisStateAdapter {
         let full = self.scan_group(group)?.collect_all().await?;
         Ok(full
             .iter()
-            .filter_map(|k| self.keys.split_bytes(k).map(|(_, key)| Name::from(key)))
+            .filter_map(|k| self.keys.split(k).map(|(_, key)| Name::from(key)))
             .collect())
     }
 
@@ -358,7 +358,7 @@ impl RedisStateAdapter {
         let values = self.mget(&full).await?;
         let mut out = Vec::with_capacity(full.len());
         for (k, v) in full.iter().zip(values) {
-            let Some((_, key)) = self.keys.split_bytes(k) else {
+            let Some((_, key)) = self.keys.split(k) else {
                 continue;
             };
             if let Some(bytes) = v
@@ -452,7 +452,7 @@ impl RedisStateAdapter {
         let mut ids = Vec::new();
         while let Some(page) = scan.next_page().await? {
             for k in &page {
-                if let Some((group, _)) = self.keys.split_bytes(k)
+                if let Some((group, _)) = self.keys.split(k)
                     && !seen.contains(group)
                 {
                     seen.insert(group.to_vec());
@@ -478,7 +478,7 @@ impl RedisStateAdapter {
         let mut scan = self.scan_all();
         while let Some(page) = scan.next_page().await? {
             for k in &page {
-                if let Some((group, _)) = self.keys.split_bytes(k) {
+                if let Some((group, _)) = self.keys.split(k) {
                     match counts.get_mut(group) {
                         Some(n) => *n += 1,
                         None => {
@@ -523,6 +523,6 @@ impl RedisStateAdapter {
     /// assert!(RedisStateAdapter::check_group("").is_err());
     /// ```
     pub fn check_group(group: impl AsRef<[u8]>) -> Result<()> {
-        crate::adapter::keys::validate_group_bytes(group.as_ref())
+        crate::adapter::keys::validate_group(group.as_ref())
     }
 }

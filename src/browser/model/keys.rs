@@ -1,5 +1,6 @@
 //! The Keys pane: the key tree of one trace, its order and its `:where` filter.
 
+use super::split_shown;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
@@ -253,7 +254,7 @@ pub fn trace_keys(m: &Model, trace: &str) -> Vec<String> {
 }
 
 pub fn label_of(m: &Model, full: &str) -> String {
-    match m.keyspace.split(full) {
+    match split_shown(&m.keyspace, full) {
         Some((t, k)) => format!("{t}:{k}"),
         None => full.to_string(),
     }

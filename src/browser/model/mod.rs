@@ -285,3 +285,12 @@ impl Model {
             .collect()
     }
 }
+
+/// `(trace, key)` of a full key as the model holds it: escaped text, so both parts are text.
+pub fn split_shown<'a>(keyspace: &KeySpace, full: &'a str) -> Option<(&'a str, &'a str)> {
+    let (trace, key) = keyspace.split(full)?;
+    Some((
+        std::str::from_utf8(trace).ok()?,
+        std::str::from_utf8(key).ok()?,
+    ))
+}

@@ -147,7 +147,8 @@ pub fn submit_key_name(m: &mut Model, trace: String, input: String) {
         return reprompt(m, Prompt::KeyName { trace }, input, problem);
     }
     let full = match m.keyspace.full_key(&trace, &name) {
-        Ok(f) => f,
+        // Both parts are text, so the full key is too.
+        Ok(f) => String::from_utf8_lossy(&f).into_owned(),
         Err(e) => {
             let problem = format!("{e}; nothing was created");
             return reprompt(m, Prompt::KeyName { trace }, input, problem);

@@ -2,6 +2,7 @@
 //! what changed, `:live on`/`:live off`, `=` (diff against the previous version) and `F`
 //! (follow the newest trace).
 
+use crate::browser::model::split_shown;
 use std::collections::HashMap;
 
 use motia_state::Ttl;
@@ -118,7 +119,7 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
     let mut unlisted: Vec<String> = Vec::new();
     let records = m.index.has_records();
     for c in changes {
-        let Some((trace, key)) = m.keyspace.split(&c.key) else {
+        let Some((trace, key)) = split_shown(&m.keyspace, &c.key) else {
             continue;
         };
         let (trace, key): (Box<str>, String) = (trace.into(), key.to_string());

@@ -2,6 +2,7 @@
 
 use crate::browser::action::{Effect, WorkerCmd};
 use crate::browser::model::fingerprints::prefetch;
+use crate::browser::model::split_shown;
 use crate::browser::model::traces::TraceSort;
 use crate::browser::model::{ConnState, Model};
 use crate::browser::update::keys::rebuild_keys;
@@ -58,7 +59,7 @@ pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &
             if let Some(ahead) = keys.get(at + PREFETCH_AHEAD) {
                 prefetch(ahead.as_bytes());
             }
-            let (trace, key) = m.keyspace.split(full)?;
+            let (trace, key) = split_shown(&m.keyspace, full)?;
             Some((full.len() - key.len(), m.index.fingerprint(trace, key)))
         })
         .collect();

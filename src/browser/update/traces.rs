@@ -1,5 +1,6 @@
 //! The trace list: filter, sort, the selected trace.
 
+use crate::browser::model::split_shown;
 use std::cmp::Reverse;
 
 use motia_state::adapter::traces::{FlowStatus, GroupEntry};
@@ -227,7 +228,7 @@ pub fn remove_gone(m: &mut Model, fx: &mut Vec<Effect>) {
 pub fn forget(m: &mut Model, full_keys: &[String], fx: &mut Vec<Effect>) {
     for full in full_keys {
         m.meta.remove(full);
-        if let Some((trace, key)) = m.keyspace.split(full) {
+        if let Some((trace, key)) = split_shown(&m.keyspace, full) {
             let (trace, key) = (trace.to_string(), key.to_string());
             m.index.remove(&trace, &key);
         }

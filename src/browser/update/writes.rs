@@ -4,6 +4,7 @@
 //! Read-only refuses before any command is built; deletes name what they delete and are
 //! confirmed.
 
+use crate::browser::model::split_shown;
 use motia_state::Expiry;
 
 use crate::browser::action::{Effect, WorkerCmd, WriteOp, WriteOutcome};
@@ -109,7 +110,7 @@ pub fn start_delete(m: &mut Model) {
     let Some(full) = selected_key(m) else {
         return note(m, "select a key to delete (D clears a whole trace)", false);
     };
-    let Some((trace, key)) = m.keyspace.split(&full) else {
+    let Some((trace, key)) = split_shown(&m.keyspace, &full) else {
         return;
     };
     m.dialog = Some(Dialog::Confirm {
@@ -293,7 +294,7 @@ fn saved(m: &mut Model, id: u64, label: &str, ours: bool, full_key: String, fx: 
         m.editor = None;
     }
     toast(m, id, format!("{label}: done"), ToastKind::Done);
-    if let Some((trace, key)) = m.keyspace.split(&full_key) {
+    if let Some((trace, key)) = split_shown(&m.keyspace, &full_key) {
         let (trace, key) = (trace.to_string(), key.to_string());
         let generation = m.scan.generation;
         if m.index.insert(&trace, &key, generation)

@@ -319,7 +319,7 @@ async fn follow(
                                 e.key = shown;
                             }
                             match e.trace_record(trace_prefix) {
-                                Some(GROUP_INDEX) => {}
+                                Some(id) if id == GROUP_INDEX.as_bytes() => {}
                                 // Written, not removed or given a TTL: a flow's records
                                 // that expire are no reason to list the flow again.
                                 Some(id) => {
@@ -328,7 +328,7 @@ async fn follow(
                                         && !kind.ttl_only()
                                         && records.len() < MAX_KEYS
                                     {
-                                        records.insert(id.to_string());
+                                        records.insert(motia_state::escape::shown(id));
                                     }
                                 }
                                 None => pending.push(&e, now),

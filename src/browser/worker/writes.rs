@@ -74,7 +74,7 @@ async fn write(
             .map_err(e),
         WriteOp::Export { path, trace } => {
             let trace = trace.as_deref().map(raw_key);
-            let doc = motia_state::export::export_bytes(adapter, trace.as_deref(), |_, _| {})
+            let doc = motia_state::export::export(adapter, trace.as_deref(), |_, _| {})
                 .await
                 .map_err(e)?;
             let n = doc.items.len() as u64;
