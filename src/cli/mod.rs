@@ -20,6 +20,7 @@ mod simulate;
 pub mod stats;
 pub mod traces;
 pub mod watch;
+mod watch_args;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
