@@ -4,70 +4,21 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use motia_state::adapter::journal::After;
 use motia_state::export::{self, ExportData, ExportDocument};
-use motia_state::{
-    Config, Error, Expiry, KeySpace, RedisStateAdapter, StateFilter, Ttl, escape, json,
-};
+use motia_state::{Config, Error, Expiry, KeySpace, RedisStateAdapter, Ttl, escape, json};
 
 use crate::browser::format::noun;
 use crate::cli::Command;
+use crate::cli::input::{arg_bytes, parse_filter, read_input, refuse_if_read_only};
 use crate::cli::journal::before_write;
-use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, read_only_message, warn};
+use crate::cli::out::json_name_bytes;
+use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, warn};
 use crate::cli::progress::Progress;
-
-pub(crate) fn refuse_if_read_only(config: &Config, operation: &str) -> Outcome {
-    if config.read_only {
-        Err(Failure::new(exit::BAD_INPUT, read_only_message(operation)))
-    } else {
-        Ok(())
-    }
-}
-
-/// An argument as the exact bytes the caller passed (any bytes on Unix).
-pub(crate) fn arg_bytes(arg: &OsStr) -> Result<Cow<'_, [u8]>, Failure> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        Ok(Cow::Borrowed(arg.as_bytes()))
-    }
-    #[cfg(not(unix))]
-    {
-        arg.to_str()
-            .map(|s| Cow::Borrowed(s.as_bytes()))
-            .ok_or_else(|| Failure::new(exit::BAD_INPUT, format!("{arg:?} is not valid Unicode")))
-    }
-}
-
-/// Reads FILE, or stdin for `None` and `-`, as UTF-8 text.
-pub(crate) fn read_input(file: Option<&Path>, what: &str) -> Result<String, Failure> {
-    let mut text = String::new();
-    match file {
-        Some(p) if p != Path::new("-") => {
-            text = std::fs::read_to_string(p).map_err(|e| {
-                Failure::new(exit::BAD_INPUT, format!("cannot read {}: {e}", p.display()))
-            })?;
-        }
-        _ => {
-            if std::io::stdin().is_terminal() {
-                eprintln!("motia-state: reading {what} from stdin (end with Ctrl-D)");
-            }
-            std::io::stdin().read_to_string(&mut text).map_err(|e| {
-                Failure::new(
-                    exit::BAD_INPUT,
-                    format!("cannot read {what} from stdin: {e}"),
-                )
-            })?;
-        }
-    }
-    Ok(text)
-}
 
 /// Runs one subcommand (everything but `demo`), on the layout set or detected.
 pub async fn run(command: Command, config: Config) -> Outcome {
@@ -417,16 +368,6 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
     out.done()
 }
 
-pub(crate) fn parse_filter(text: &str) -> Result<StateFilter, Failure> {
-    text.parse::<StateFilter>().map_err(|e| match e {
-        Error::Config { reason, .. } => Failure::new(
-            exit::BAD_INPUT,
-            format!("invalid --filter {text:?}: {reason}"),
-        ),
-        other => other.into(),
-    })
-}
-
 async fn items(config: Config, trace: Option<OsString>, filters: &[String]) -> Outcome {
     let trace = trace.as_deref().map(arg_bytes).transpose()?;
     if let Some(t) = &trace {
@@ -505,27 +446,6 @@ async fn items_as_stored(state: &RedisStateAdapter, trace: Option<&[u8]>) -> Out
         out.bytes(&line)?;
     }
     out.done()
-}
-
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    // Writing a str into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-/// [`json_name`] written straight into a line: `"field":"text"` or `"fieldBase64":"..."`.
-pub(crate) fn json_name_bytes(out: &mut Vec<u8>, field: &str, bytes: &[u8]) {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => {
-            json_string(out, field);
-            out.push(b':');
-            json_string(out, s);
-        }
-        Err(_) => {
-            json_string(out, &format!("{field}Base64"));
-            out.push(b':');
-            json_string(out, &BASE64.encode(bytes));
-        }
-    }
 }
 
 async fn export_cmd(config: Config, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {

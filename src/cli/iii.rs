@@ -14,10 +14,8 @@ use serde_json::value::RawValue;
 
 use crate::browser::format::noun;
 use crate::cli::Command;
-use crate::cli::commands::{
-    arg_bytes, json_name_bytes, parse_filter, read_input, refuse_if_read_only,
-};
-use crate::cli::out::{Failure, Out, Outcome, exit, json_name};
+use crate::cli::input::{arg_bytes, parse_filter, read_input, refuse_if_read_only};
+use crate::cli::out::{Failure, Out, Outcome, exit, json_name, json_name_bytes};
 use crate::cli::progress::Progress;
 
 /// Where a subcommand goes: done on the iii layout, or on to the 0.x code.

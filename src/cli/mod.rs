@@ -8,6 +8,7 @@ pub mod generate;
 mod iii;
 mod iii_stats;
 mod iii_watch;
+mod input;
 pub mod journal;
 mod leftovers;
 pub mod out;

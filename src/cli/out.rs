@@ -257,3 +257,24 @@ pub async fn describe(state: &RedisStateAdapter) -> String {
         state.config().username.as_deref().unwrap_or("default"),
     )
 }
+
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// [`json_name`] written straight into a line: `"field":"text"` or `"fieldBase64":"..."`.
+pub(crate) fn json_name_bytes(out: &mut Vec<u8>, field: &str, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => {
+            json_string(out, field);
+            out.push(b':');
+            json_string(out, s);
+        }
+        Err(_) => {
+            json_string(out, &format!("{field}Base64"));
+            out.push(b':');
+            json_string(out, &BASE64.encode(bytes));
+        }
+    }
+}
