@@ -376,7 +376,7 @@ pub enum WorkerEvent {
         result: Result<WriteOutcome, String>,
     },
     /// A write of this session was journalled (sent before its `Written`).
-    Journalled(crate::browser::model::journal::SessionEntry),
+    Journalled(SessionEntry),
     /// Stats request `id` so far: `done` of `total` keys read, the figures up to there.
     StatsProgress {
         id: u64,
@@ -427,4 +427,30 @@ pub enum WorkerEvent {
         id: u64,
         result: Result<Vec<String>, String>,
     },
+}
+
+/// One write of this session as the journal kept it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEntry {
+    /// The journal entry's id.
+    pub id: u64,
+    /// When it was written (UTC, as the journal has it).
+    pub time: String,
+    /// `save`, `delete`, `expire`, `import`, `gc`, `undo`.
+    pub operation: String,
+    /// The keys it changed, one line.
+    pub keys: String,
+    /// What undoing it does, a line per key (the first few).
+    pub undo: Vec<String>,
+    /// The entry this one undid.
+    pub undoes: Option<u64>,
+    /// Undone in this session.
+    pub undone: bool,
+}
+
+impl SessionEntry {
+    /// Whether `u` may undo it: not undone already, and no undo itself (that would redo).
+    pub fn undoable(&self) -> bool {
+        !self.undone && self.undoes.is_none()
+    }
 }

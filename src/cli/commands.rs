@@ -14,11 +14,12 @@ use motia_state::{Config, Error, Expiry, KeySpace, RedisStateAdapter, Ttl, escap
 
 use crate::browser::format::noun;
 use crate::cli::Command;
-use crate::cli::input::{arg_bytes, parse_filter, read_input, refuse_if_read_only};
 use crate::cli::journal::before_write;
-use crate::cli::out::json_name_bytes;
 use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, warn};
 use crate::cli::progress::Progress;
+
+pub(crate) use crate::cli::input::{arg_bytes, parse_filter, read_input, refuse_if_read_only};
+pub(crate) use crate::cli::out::json_name_bytes;
 
 /// Runs one subcommand (everything but `demo`), on the layout set or detected.
 pub async fn run(command: Command, config: Config) -> Outcome {

@@ -1,5 +1,5 @@
-//! Checking a subcommand's input before anything connects: names as exact bytes, files or
-//! stdin as text, filters, and `--read-only` refusals.
+//! What the subcommands read from their arguments and input, checked before connecting; shared
+//! by both layouts' commands.
 
 use std::borrow::Cow;
 use std::ffi::OsStr;

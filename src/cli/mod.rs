@@ -9,7 +9,7 @@ mod global_args;
 mod iii;
 mod iii_stats;
 mod iii_watch;
-mod input;
+pub mod input;
 pub mod journal;
 mod leftovers;
 pub mod out;

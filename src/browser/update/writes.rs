@@ -13,6 +13,7 @@ use crate::browser::model::dialog::{Dialog, Prompt};
 use crate::browser::model::keys::{Selected, label_of, selected_key, trace_keys};
 use crate::browser::model::notifications::ToastKind;
 use crate::browser::model::{Model, Pane};
+use crate::browser::text;
 use crate::browser::update::keys::rebuild_keys;
 use crate::browser::update::meta::request_meta_keys;
 use crate::browser::update::note;
@@ -91,7 +92,8 @@ pub fn apply_ttl(m: &mut Model, purpose: Prompt, expiry: Expiry, fx: &mut Vec<Ef
     if whole_trace {
         m.dialog = Some(Dialog::Confirm {
             title: "Change TTLs".into(),
-            text: format!("{change} {what}?"),
+            // Escaped here: the dialog breaks its text into lines at newlines.
+            text: format!("{change} {}?", text::line(&what)),
             label: format!("{change} {what}"),
             op,
         });
@@ -112,7 +114,11 @@ pub fn start_delete(m: &mut Model) {
     };
     m.dialog = Some(Dialog::Confirm {
         title: "Delete key".into(),
-        text: format!("Delete key {key} of trace {trace}?"),
+        text: format!(
+            "Delete key {} of trace {}?",
+            text::line(key),
+            text::line(trace)
+        ),
         label: format!("delete {trace}:{key}"),
         op: WriteOp::Unlink {
             full_keys: vec![full.clone()],
@@ -131,7 +137,8 @@ pub fn start_clear(m: &mut Model) {
     m.dialog = Some(Dialog::Confirm {
         title: "Clear trace".into(),
         text: format!(
-            "Clear trace {trace}: delete all {} {}?",
+            "Clear trace {}: delete all {} {}?",
+            text::line(&trace),
             thousands(keys.len() as u64),
             noun(keys.len() as u64, "key", "keys")
         ),

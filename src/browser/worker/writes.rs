@@ -4,8 +4,8 @@ use motia_state::RedisStateAdapter;
 use motia_state::adapter::journal::After;
 use tokio::sync::mpsc;
 
+use crate::browser::action::SessionEntry;
 use crate::browser::action::{WorkerEvent, WriteOp, WriteOutcome};
-use crate::browser::model::journal::SessionEntry;
 use crate::browser::worker::{Events, raw_key};
 use crate::journal::{Journal, Recorded};
 
