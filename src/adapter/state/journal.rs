@@ -115,22 +115,28 @@ impl RedisStateAdapter {
         &self,
         full_keys: &[K],
     ) -> Result<Vec<Option<Image>>> {
-        let script = redis::Script::new(CAPTURE);
         let mut out = Vec::with_capacity(full_keys.len());
         for chunk in full_keys.chunks(self.config().batch_size.max(1)) {
             let mut pipe = redis::pipe();
-            // Loaded in the same round trip, so EVALSHA finds it even after a restart.
-            pipe.cmd("SCRIPT").arg("LOAD").arg(CAPTURE).ignore();
+            // EVAL, not SCRIPT LOAD + EVALSHA: every command names its key, so a cluster sends
+            // each to its key's primary (a keyless SCRIPT LOAD leading a one-slot pipeline
+            // took the whole pipeline to whichever node the client picked).
             for k in chunk {
-                pipe.cmd("EVALSHA")
-                    .arg(script.get_hash())
-                    .arg(1)
-                    .arg(k.as_ref());
+                pipe.cmd("EVAL").arg(CAPTURE).arg(1).arg(k.as_ref());
             }
-            let replies: Vec<Vec<RedisValue>> = self
-                .conn
-                .query_pipe(&pipe, Retry::Safe, "journal: reading before-images")
-                .await?;
+            let what = "journal: reading before-images";
+            let replies: Vec<Vec<RedisValue>> = match chunk {
+                // One key: one command, routed by its key like every single command.
+                [k] => {
+                    let cmd = redis::cmd("EVAL")
+                        .arg(CAPTURE)
+                        .arg(1)
+                        .arg(k.as_ref())
+                        .clone();
+                    vec![self.conn.query(&cmd, Retry::Safe, what).await?]
+                }
+                _ => self.conn.query_pipe(&pipe, Retry::Safe, what).await?,
+            };
             for reply in replies {
                 out.push(match reply.as_slice() {
                     [t, RedisValue::BulkString(dump), RedisValue::Int(pttl)] => Some(Image {
