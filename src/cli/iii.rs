@@ -579,13 +579,3 @@ async fn import(
     ))?;
     out.done()
 }
-
-/// `watch` on the iii layout: an event names a scope, so the scope is re-read and one line is
-/// printed per field that changed since it was last read.
-pub(crate) async fn watch(
-    state: &RedisStateAdapter,
-    args: &crate::cli::watch::WatchArgs,
-    signals: &mut crate::cli::watch::Signals,
-) -> Outcome {
-    crate::cli::iii_watch::follow(state, args, signals).await
-}

@@ -13,7 +13,7 @@ use motia_state::{IiiState, RedisStateAdapter};
 use serde_json::{Map, Value};
 
 use crate::cli::out::{Failure, exit, json_name};
-use crate::cli::watch::{Signals, WatchArgs, time};
+use crate::cli::watch_args::{Signals, WatchArgs, time};
 
 const BATCH: usize = 1000;
 

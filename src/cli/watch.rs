@@ -9,60 +9,11 @@ use motia_state::{Config, RedisStateAdapter};
 use serde_json::{Map, Value, json};
 
 use crate::cli::out::{Failure, exit, json_name};
+pub use crate::cli::watch_args::WatchArgs;
+pub(crate) use crate::cli::watch_args::{Signals, time};
 
 /// Messages handled per round: one value read (`MGET`) and one flush of stdout each.
 const BATCH: usize = 1000;
-
-/// What `watch` was asked for.
-pub struct WatchArgs {
-    /// Exact bytes, as every subcommand takes names.
-    pub trace: Option<Vec<u8>>,
-    pub key: Option<Vec<u8>>,
-    pub values: bool,
-    pub enable_notifications: bool,
-    /// Follow the iii layout's scope hashes instead of 0.x keys.
-    pub iii: bool,
-}
-
-/// Ctrl-C, SIGTERM and SIGHUP, listened to from the start so none is missed.
-pub(crate) struct Signals {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn listen() -> Result<Self, Failure> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let err = |e: std::io::Error| {
-                Failure::new(exit::SERVER, format!("cannot listen for signals: {e}"))
-            };
-            Ok(Self {
-                int: signal(SignalKind::interrupt()).map_err(err)?,
-                term: signal(SignalKind::terminate()).map_err(err)?,
-                hup: signal(SignalKind::hangup()).map_err(err)?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Self {})
-    }
-
-    pub(crate) async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.int.recv() => {}
-            _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
 
 pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     if let Some(t) = &args.trace
@@ -123,7 +74,7 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
         None
     };
     let outcome = if args.iii {
-        crate::cli::iii::watch(&state, &args, &mut signals).await
+        crate::cli::iii_watch::follow(&state, &args, &mut signals).await
     } else {
         follow(&state, &args, &mut signals).await
     };
@@ -359,8 +310,4 @@ fn add_value(obj: &mut Map<String, Value>, value: Option<&Found>) {
             }
         },
     }
-}
-
-pub(crate) fn time(t: std::time::SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -23,6 +23,8 @@
 //! ```
 
 mod dead_letter;
+mod fields;
+mod flow_status;
 mod group_scan;
 mod headers;
 mod key_writes;
