@@ -104,7 +104,7 @@ impl<'de> Deserialize<'de> for ExportItem {
         let name = bytes(w.name, w.name_base64, "name")?;
         let name = match (group, key, name) {
             (Some(g), Some(k), None) => {
-                crate::adapter::keys::validate_group_bytes(&g)
+                crate::adapter::keys::validate_group(&g)
                     .map_err(|e| D::Error::custom(e.to_string()))?;
                 join(&g, &k)
             }
