@@ -4,8 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use motia_state::adapter::journal::After;
@@ -15,7 +14,7 @@ use motia_state::{Config, Error, Expiry, KeySpace, RedisStateAdapter, Ttl, escap
 use crate::browser::format::noun;
 use crate::cli::Command;
 use crate::cli::journal::before_write;
-use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, warn};
+use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, warn, write_document};
 use crate::cli::progress::Progress;
 
 pub(crate) use crate::cli::input::{arg_bytes, parse_filter, read_input, refuse_if_read_only};
@@ -476,30 +475,7 @@ type and DUMP serialization"
     }
     let mut text = doc.to_pretty_string();
     text.push('\n');
-    match output.as_deref() {
-        Some(p) if p != Path::new("-") => {
-            std::fs::write(p, text).map_err(|e| {
-                Failure::new(
-                    exit::BAD_INPUT,
-                    format!("cannot write {}: {e}", p.display()),
-                )
-            })?;
-            if std::io::stderr().is_terminal() {
-                let n = doc.items.len() as u64;
-                eprintln!(
-                    "motia-state: exported {n} {} to {}",
-                    noun(n, "item", "items"),
-                    p.display()
-                );
-            }
-            Ok(())
-        }
-        _ => {
-            let mut out = Out::new();
-            out.text(text.as_bytes())?;
-            out.done()
-        }
-    }
+    write_document(output.as_deref(), &text, doc.items.len() as u64)
 }
 
 async fn import_cmd(config: Config, file: Option<PathBuf>, overwrite: bool) -> Outcome {

@@ -2,8 +2,7 @@
 //! scope), and the choice of layout before any subcommand runs.
 
 use std::ffi::{OsStr, OsString};
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -15,7 +14,7 @@ use serde_json::value::RawValue;
 use crate::browser::format::noun;
 use crate::cli::Command;
 use crate::cli::input::{arg_bytes, parse_filter, read_input, refuse_if_read_only};
-use crate::cli::out::{Failure, Out, Outcome, exit, json_name, json_name_bytes};
+use crate::cli::out::{Failure, Out, Outcome, exit, json_name, json_name_bytes, write_document};
 use crate::cli::progress::Progress;
 
 /// Where a subcommand goes: done on the iii layout, or on to the 0.x code.
@@ -468,29 +467,7 @@ async fn export(iii: &IiiState, trace: Option<OsString>, output: Option<PathBuf>
     let mut text = serde_json::to_string_pretty(&doc)
         .map_err(|e| Failure::new(exit::SERVER, format!("cannot encode the document: {e}")))?;
     text.push('\n');
-    match output.as_deref() {
-        Some(p) if p != Path::new("-") => {
-            std::fs::write(p, text).map_err(|e| {
-                Failure::new(
-                    exit::BAD_INPUT,
-                    format!("cannot write {}: {e}", p.display()),
-                )
-            })?;
-            if std::io::stderr().is_terminal() {
-                eprintln!(
-                    "motia-state: exported {n} {} to {}",
-                    noun(n, "item", "items"),
-                    p.display()
-                );
-            }
-            Ok(())
-        }
-        _ => {
-            let mut out = Out::new();
-            out.text(text.as_bytes())?;
-            out.done()
-        }
-    }
+    write_document(output.as_deref(), &text, n)
 }
 
 /// One item of an iii document: scope, key and the value's text.

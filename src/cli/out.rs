@@ -2,6 +2,7 @@
 //! It stands below the commands, so none of them imports the dispatcher.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -275,6 +276,34 @@ pub(crate) fn json_name_bytes(out: &mut Vec<u8>, field: &str, bytes: &[u8]) {
             json_string(out, &format!("{field}Base64"));
             out.push(b':');
             json_string(out, &BASE64.encode(bytes));
+        }
+    }
+}
+
+/// Writes an export document to `output` (a file; `None` or `-`: stdout), saying on a
+/// terminal how many items went where.
+pub fn write_document(output: Option<&Path>, text: &str, items: u64) -> Outcome {
+    match output {
+        Some(p) if p != Path::new("-") => {
+            std::fs::write(p, text).map_err(|e| {
+                Failure::new(
+                    exit::BAD_INPUT,
+                    format!("cannot write {}: {e}", p.display()),
+                )
+            })?;
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "motia-state: exported {items} {} to {}",
+                    noun(items, "item", "items"),
+                    p.display()
+                );
+            }
+            Ok(())
+        }
+        _ => {
+            let mut out = Out::new();
+            out.text(text.as_bytes())?;
+            out.done()
         }
     }
 }
