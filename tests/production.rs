@@ -528,8 +528,10 @@ fn the_demo_offers_its_own_connections_in_the_picker() {
     let t = Term::start("demo-picker", "", "demo --static", None);
     t.wait_for("profile demo");
     t.keys(&["c"]);
-    let screen = t.wait_for("Connections");
-    assert!(screen.contains("demo-read-only"), "{screen}");
+    // The whole picker, not just its title: tmux may be read while the frame is half written.
+    t.wait("the picker with the demo's connections", |s| {
+        s.contains("Connections") && s.contains("demo-read-only")
+    });
     t.keys(&["Down", "Enter"]);
     t.wait_for("switched to demo-read-only");
     t.wait("read-only", |s| {
