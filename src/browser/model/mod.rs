@@ -86,6 +86,13 @@ pub struct Settings {
     pub rescan: Option<Duration>,
 }
 
+impl Settings {
+    /// What a group of keys is called in words: a trace (0.x) or a scope (iii).
+    pub fn group_noun(&self) -> &'static str {
+        if self.iii { "scope" } else { "trace" }
+    }
+}
+
 /// Everything the browser knows.
 pub struct Model {
     pub clock: Arc<dyn Clock>,

@@ -82,3 +82,20 @@ fn timeline_and_history_say_why_they_are_unavailable() {
     );
     insta::assert_snapshot!("iii_no_timeline_100x16", s);
 }
+
+#[test]
+fn delete_and_clear_questions_name_a_scope_not_a_trace() {
+    let c = clock();
+    let mut m = iii_loaded(&c);
+    update(&mut m, key('g'));
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, key('d'));
+    let s = screen(&m);
+    assert!(s.contains("of scope misc?"), "{s}");
+    update(&mut m, code(KeyCode::Esc));
+    update(&mut m, code(KeyCode::BackTab));
+    update(&mut m, key('D'));
+    let s = screen(&m);
+    assert!(s.contains("Clear scope misc"), "{s}");
+    assert!(!s.contains("trace"), "{s}");
+}

@@ -47,7 +47,8 @@ pub fn start_ttl(m: &mut Model, expiry: Option<Expiry>, fx: &mut Vec<Effect>) {
         let keys = trace_keys(m, &trace);
         Prompt::Ttl {
             what: format!(
-                "every key of trace {trace} ({} {})",
+                "every key of {} {trace} ({} {})",
+                m.settings.group_noun(),
                 thousands(keys.len() as u64),
                 noun(keys.len() as u64, "key", "keys")
             ),
@@ -116,8 +117,9 @@ pub fn start_delete(m: &mut Model) {
     m.dialog = Some(Dialog::Confirm {
         title: "Delete key".into(),
         text: format!(
-            "Delete key {} of trace {}?",
+            "Delete key {} of {} {}?",
             text::line(key),
+            m.settings.group_noun(),
             text::line(trace)
         ),
         label: format!("delete {trace}:{key}"),
@@ -135,16 +137,17 @@ pub fn start_clear(m: &mut Model) {
         return note(m, "select a trace first", false);
     };
     let keys = trace_keys(m, &trace);
+    let group = m.settings.group_noun();
     m.dialog = Some(Dialog::Confirm {
-        title: "Clear trace".into(),
+        title: format!("Clear {group}"),
         text: format!(
-            "Clear trace {}: delete all {} {}?",
+            "Clear {group} {}: delete all {} {}?",
             text::line(&trace),
             thousands(keys.len() as u64),
             noun(keys.len() as u64, "key", "keys")
         ),
         label: format!(
-            "clear trace {trace} ({} {})",
+            "clear {group} {trace} ({} {})",
             thousands(keys.len() as u64),
             noun(keys.len() as u64, "key", "keys")
         ),
