@@ -95,7 +95,9 @@ impl Term {
         let end = Instant::now() + DEADLINE;
         loop {
             let s = self.screen();
-            if pred(&s) {
+            // A screen is taken only when a second capture right after agrees: tmux can be
+            // read half-way through a frame (the top rows new, the footer not yet).
+            if pred(&s) && self.screen() == s {
                 return s;
             }
             if Instant::now() > end {
@@ -119,7 +121,9 @@ impl Term {
         let end = Instant::now() + deadline;
         loop {
             let s = self.screen();
-            if pred(&s) {
+            // A screen is taken only when a second capture right after agrees: tmux can be
+            // read half-way through a frame (the top rows new, the footer not yet).
+            if pred(&s) && self.screen() == s {
                 return s;
             }
             if Instant::now() > end {
