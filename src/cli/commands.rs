@@ -22,12 +22,16 @@ pub(crate) use crate::cli::out::json_name_bytes;
 
 /// Runs one subcommand (everything but `demo`), on the layout set or detected.
 pub async fn run(command: Command, config: Config) -> Outcome {
-    let command = match crate::cli::iii::route(command, &config).await? {
+    let (command, look) = match crate::cli::iii::route(command, &config).await? {
         crate::cli::iii::Route::Iii(outcome) => return outcome,
-        crate::cli::iii::Route::Motia(command) => command,
+        crate::cli::iii::Route::Motia(command, look) => (command, look),
     };
+    // A listing is a view of the server: after its output, the note on iii state beside it.
+    let note_config =
+        (look && crate::cli::other_layout::is_listing(&command)).then(|| config.clone());
+    let mut keys_seen = None;
     let keys = KeySpace::new(config.key_prefix.clone());
-    match command {
+    let outcome = match command {
         Command::Traces {
             counts,
             json,
@@ -37,7 +41,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             if json || all || status.is_some() {
                 crate::cli::traces::list(config, json, all, status).await
             } else {
-                traces(config, counts).await
+                traces(config, counts).await.map(|n| keys_seen = Some(n))
             }
         }
         Command::Trace { trace, json } => {
@@ -146,7 +150,9 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         Command::Items { trace, filters } => items(config, trace, &filters).await,
         Command::Export { trace, output } => export_cmd(config, trace, output).await,
         Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
-        Command::Stats { json } => crate::cli::stats::run(config, json).await,
+        Command::Stats { json } => crate::cli::stats::run(config, json)
+            .await
+            .map(|n| keys_seen = Some(n)),
         Command::Gc {
             older_than,
             status,
@@ -194,32 +200,34 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             exit::BAD_INPUT,
             "not a scripting subcommand (it needs no connection)",
         )),
+    };
+    if let Some(config) = note_config
+        && outcome.is_ok()
+    {
+        crate::cli::other_layout::note_after_listing(&config, keys_seen).await;
     }
+    outcome
 }
 
-async fn traces(config: Config, counts: bool) -> Outcome {
+/// Prints the trace ids (with their key counts); returns the distinct keys seen, which tells
+/// [`crate::cli::other_layout`] whether anything else is on the server.
+async fn traces(config: Config, counts: bool) -> Result<u64, Failure> {
     let state = connect(config).await?;
-    let list: Vec<(Vec<u8>, Option<u64>)> = if counts {
-        state
-            .trace_counts()
-            .await?
-            .into_iter()
-            .map(|(t, n)| (t.into_bytes(), Some(n)))
-            .collect()
-    } else {
-        let mut ids = state.trace_ids().await?;
-        ids.sort();
-        ids.into_iter().map(|t| (t.into_bytes(), None)).collect()
-    };
+    // One counted walk either way: the counts are exact (SCAN may return a key twice) and
+    // cost no more than the ids alone.
+    let list = state.trace_counts().await?;
     let mut out = Out::new();
+    let mut keys = 0;
     for (trace, n) in &list {
-        out.name(trace)?;
-        if let Some(n) = n {
+        keys += n;
+        out.name(trace.as_bytes())?;
+        if counts {
             out.bytes(format!("\t{n}").as_bytes())?;
         }
         out.bytes(b"\n")?;
     }
-    out.done()
+    out.done()?;
+    Ok(keys)
 }
 
 async fn get(

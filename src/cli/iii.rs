@@ -20,7 +20,8 @@ use crate::cli::progress::Progress;
 /// Where a subcommand goes: done on the iii layout, or on to the 0.x code.
 pub(crate) enum Route {
     Iii(Outcome),
-    Motia(Command),
+    /// With whether iii state is still to be looked for (detection deferred it).
+    Motia(Command, bool),
 }
 
 /// Picks the layout (the setting, else what the server holds) and runs `command` on the iii
@@ -31,17 +32,17 @@ pub(crate) async fn route(command: Command, config: &Config) -> Result<Route, Fa
         command,
         Command::Demo { .. } | Command::Journal { .. } | Command::Completions { .. } | Command::Man
     ) {
-        return Ok(Route::Motia(command));
+        return Ok(Route::Motia(command, false));
     }
     let state = match RedisStateAdapter::connect(config.clone()).await {
         Ok(s) => s,
         // The 0.x code reports input errors before connection errors: let it.
-        Err(_) if config.layout != Some(Layout::Iii) => return Ok(Route::Motia(command)),
+        Err(_) if config.layout != Some(Layout::Iii) => return Ok(Route::Motia(command, false)),
         Err(e) => return Err(e.into()),
     };
     let detection = match state.detect_layout().await {
         Ok(d) => d,
-        Err(_) if config.layout != Some(Layout::Iii) => return Ok(Route::Motia(command)),
+        Err(_) if config.layout != Some(Layout::Iii) => return Ok(Route::Motia(command, false)),
         Err(e) => return Err(e.into()),
     };
     if crate::cli::verbose() {
@@ -50,12 +51,18 @@ pub(crate) async fn route(command: Command, config: &Config) -> Result<Route, Fa
             Layout::Iii => "Motia 1.x / iii (state:{scope} hashes)",
         };
         eprintln!("motia-state: layout {name}: {}", detection.reason);
+        if !detection.other_looked_for && !crate::cli::other_layout::is_listing(&command) {
+            eprintln!(
+                "motia-state: iii state (state:* hashes): not looked for (a single-key command \
+                 walks no keyspace; the listing commands look after their output)"
+            );
+        }
     }
     if let Some(note) = &detection.note {
         eprintln!("motia-state: note: {note}");
     }
     if detection.layout == Layout::Motia {
-        return Ok(Route::Motia(command));
+        return Ok(Route::Motia(command, !detection.other_looked_for));
     }
     if crate::cli::verbose() {
         eprintln!("motia-state: {}", crate::cli::out::describe(&state).await);

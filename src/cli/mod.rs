@@ -12,6 +12,7 @@ mod iii_watch;
 pub mod input;
 pub mod journal;
 mod leftovers;
+pub mod other_layout;
 pub mod out;
 pub mod progress;
 pub mod restore;

@@ -10,9 +10,8 @@ use crate::browser::format::{human_bytes, noun, percent};
 use crate::cli::out::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 
-type Outcome = Result<(), Failure>;
-
-pub async fn run(config: Config, json: bool) -> Outcome {
+/// Prints the figures; returns the state keys counted (exact), for the look for iii state.
+pub async fn run(config: Config, json: bool) -> Result<u64, Failure> {
     let state = RedisStateAdapter::connect(config).await?;
     let mut progress = Progress::new("reading keys");
     let stats = state
@@ -32,7 +31,8 @@ pub async fn run(config: Config, json: bool) -> Outcome {
             out.line(&line)?;
         }
     }
-    out.done()
+    out.done()?;
+    Ok(stats.keys)
 }
 
 fn bytes(b: Option<u64>) -> String {

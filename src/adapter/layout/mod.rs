@@ -88,7 +88,15 @@ pub struct Detection {
     pub reason: String,
     /// Something the user should know: state of the other layout exists too.
     pub note: Option<String>,
+    /// False when the other layout was not looked for yet: on Motia 0.x the `state:*` walk is
+    /// left to [`RedisStateAdapter::other_layout_note`], called where a view of the server is
+    /// shown, so that one `get` never walks a whole keyspace.
+    pub other_looked_for: bool,
 }
+
+/// The note of a 0.x view of a server that also holds iii hashes.
+const III_NOTE: &str = "the server also holds Motia 1.x / iii state (state:* hashes); \
+                        give --layout iii to see it";
 
 /// Whether a walk finds a key; stops at the first (a whole walk only when there is none).
 async fn any_key(mut scan: crate::adapter::scan::KeyScanner) -> Result<bool> {
@@ -101,10 +109,12 @@ async fn any_key(mut scan: crate::adapter::scan::KeyScanner) -> Result<bool> {
 }
 
 impl RedisStateAdapter {
-    /// The layout to use: [`crate::Config::layout`] when set, else detected. Motia 0.x when keys
-    /// exist under the prefix (with a note when `state:*` hashes exist too), iii when there are
-    /// none and `state:*` hashes exist, 0.x on an empty server. A set layout still gets a note
-    /// when the server holds only the other one, so nothing is skipped in silence.
+    /// The layout to use: [`crate::Config::layout`] when set, else detected with walks that
+    /// stop at the first key found. Motia 0.x when keys exist under the prefix, iii when there
+    /// are none and `state:*` hashes exist, 0.x on an empty server. On 0.x (set or detected)
+    /// `state:*` hashes are not looked for here ([`Detection::other_looked_for`] is false):
+    /// [`other_layout_note`](Self::other_layout_note) does it after a listing. iii as asked
+    /// still gets a note when keys exist under the prefix.
     ///
     /// ```no_run
     /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
@@ -114,52 +124,73 @@ impl RedisStateAdapter {
     /// ```
     pub async fn detect_layout(&self) -> Result<Detection> {
         let prefix = self.keys.prefix().to_string();
-        let has_motia = any_key(self.scan_all()).await?;
-        let has_iii = any_key(self.iii().scan_scopes()).await?;
-        let other = |what: &str| Some(what.to_string());
-        let iii_note = "the server also holds Motia 1.x / iii state (state:* hashes); \
-                        give --layout iii to see it";
-        Ok(match self.config.layout {
-            Some(Layout::Motia) => Detection {
-                layout: Layout::Motia,
-                reason: "as asked".into(),
-                note: (has_iii).then(|| iii_note.to_string()),
-            },
-            Some(Layout::Iii) => Detection {
-                layout: Layout::Iii,
-                reason: "as asked".into(),
-                note: has_motia
-                    .then(|| {
-                        format!(
-                            "the server also holds Motia 0.x state under {prefix:?}; give \
-                             --layout motia to see it"
-                        )
-                    })
-                    .and_then(|n| other(&n)),
-            },
-            None => match (has_motia, has_iii) {
-                (true, false) => Detection {
-                    layout: Layout::Motia,
-                    reason: format!("detected: keys under {prefix:?}"),
-                    note: None,
-                },
-                (true, true) => Detection {
-                    layout: Layout::Motia,
-                    reason: format!("detected: keys under {prefix:?}"),
-                    note: other(iii_note),
-                },
-                (false, true) => Detection {
+        let motia = |reason: String| Detection {
+            layout: Layout::Motia,
+            reason,
+            note: None,
+            other_looked_for: false,
+        };
+        match self.config.layout {
+            Some(Layout::Motia) => return Ok(motia("as asked".into())),
+            Some(Layout::Iii) => {
+                let note = any_key(self.scan_all()).await?.then(|| {
+                    format!(
+                        "the server also holds Motia 0.x state under {prefix:?}; give --layout \
+                         motia to see it"
+                    )
+                });
+                return Ok(Detection {
                     layout: Layout::Iii,
-                    reason: format!("detected: no keys under {prefix:?}, state:* hashes exist"),
-                    note: None,
-                },
-                (false, false) => Detection {
-                    layout: Layout::Motia,
-                    reason: "no state of either layout yet; Motia 0.x by default".into(),
-                    note: None,
-                },
-            },
+                    reason: "as asked".into(),
+                    note,
+                    other_looked_for: true,
+                });
+            }
+            None => {}
+        }
+        if any_key(self.scan_all()).await? {
+            return Ok(motia(format!("detected: keys under {prefix:?}")));
+        }
+        Ok(if any_key(self.iii().scan_scopes()).await? {
+            Detection {
+                layout: Layout::Iii,
+                reason: format!("detected: no keys under {prefix:?}, state:* hashes exist"),
+                note: None,
+                other_looked_for: true,
+            }
+        } else {
+            Detection {
+                other_looked_for: true,
+                ..motia("no state of either layout yet; Motia 0.x by default".into())
+            }
         })
+    }
+
+    /// The note a Motia 0.x view of the server owes its user when the server also holds iii
+    /// state (`state:*` hashes), or `None`. `keys_seen` is the number of distinct keys under
+    /// the prefix the caller's own walk counted, when it walked them all: when DBSIZE (summed
+    /// over a cluster's primaries) is that number, nothing else is on the server and nothing
+    /// is walked. Otherwise `SCAN MATCH state:* TYPE hash`, stopping at the first hash.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let counts = state.trace_counts().await?;
+    /// let keys: u64 = counts.values().sum();
+    /// if let Some(note) = state.other_layout_note(Some(keys)).await? {
+    ///     eprintln!("note: {note}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn other_layout_note(&self, keys_seen: Option<u64>) -> Result<Option<String>> {
+        if let Some(seen) = keys_seen {
+            let size = self.dbsize().await?;
+            if size.is_complete() && size.keys == seen {
+                return Ok(None);
+            }
+        }
+        Ok(any_key(self.iii().scan_scopes())
+            .await?
+            .then(|| III_NOTE.to_string()))
     }
 
     /// The iii layout's operations over this adapter's connection.
