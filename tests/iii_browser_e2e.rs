@@ -87,3 +87,15 @@ fn read_only_refuses_writes_and_changes_nothing() {
     t.wait_for("read-only");
     assert_eq!(server.cli(&["HLEN", "state:misc"]), "2");
 }
+
+#[test]
+fn a_0x_view_names_the_iii_state_beside_it_once_its_index_is_complete() {
+    let server = RedisServer::start();
+    engine_fixture(&server);
+    server.load("SET motia:state:t1:order {\"id\":1}\nSET motia:state:t2:order {\"id\":2}\n");
+    let t = Term::start("other-layout", &server.url(), "", None);
+    let s = t.wait("the 0.x traces and the note", |s| {
+        s.contains("Traces (2)") && s.contains("also holds Motia 1.x / iii state")
+    });
+    assert!(!s.contains("iii layout"), "0.x is browsed: {s}");
+}

@@ -104,6 +104,8 @@ pub enum WorkerCmd {
     /// Read the group records of flows whose state just appeared (answered as `TraceGroups`
     /// of `generation`, not done).
     NewFlows { generation: u64, ids: Vec<String> },
+    /// Look for iii state beside the 0.x keys (`keys_seen`: the complete index's key count).
+    OtherLayout { keys_seen: Option<u64> },
     /// Stop.
     Shutdown,
 }
@@ -353,6 +355,8 @@ pub enum WorkerEvent {
     },
     /// Scan `generation` reached cursor 0.
     ScanDone { generation: u64, seen: u64 },
+    /// The look for iii state: its note, if there is some, or why it failed.
+    OtherLayout(Result<Option<String>, String>),
     /// Scan `generation` stopped with an error.
     ScanFailed {
         generation: u64,

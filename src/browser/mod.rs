@@ -137,7 +137,7 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
     let log = init_logging();
     app::tune_allocator();
     tracing::info!(url = %config.display_url(), log = ?log, "browser starting");
-    let (config, layout) = worker::iii::choose_layout(config).await;
+    let (config, layout, look) = worker::iii::choose_layout(config).await;
     let clock: Arc<dyn Clock> = match opts.wall_from {
         Some(wall0) => Arc::new(ShiftedClock::new(wall0)),
         None => Arc::new(SystemClock),
@@ -148,6 +148,9 @@ pub async fn run(config: motia_state::Config, opts: BrowserOptions) -> anyhow::R
         update::notifications::note(&mut model, note.to_string(), false);
     }
     model.settings.layout = layout;
+    if look {
+        model.other_layout = crate::browser::model::other_layout::OtherLayout::Deferred;
+    }
     let mut signals = signals::Signals::listen()
         .map_err(|e| anyhow::anyhow!("cannot listen for signals: {e}"))?;
     let (mut terminal, guard) = terminal::TerminalGuard::enter(mouse)

@@ -2524,6 +2524,7 @@ mod journal;
 mod live;
 mod live_bytes;
 mod live_load;
+mod other_layout;
 mod stats;
 
 fn with_connections(m: &mut Model) {

@@ -19,6 +19,7 @@ pub mod list;
 pub mod live;
 pub mod meta;
 pub mod notifications;
+pub mod other_layout;
 pub mod scan;
 pub mod stats;
 pub mod timeline;
@@ -144,6 +145,8 @@ pub struct Model {
     pub connections: Vec<connections::ConnectionEntry>,
     /// This session's journalled writes, oldest first.
     pub journal: Vec<journal::SessionEntry>,
+    /// The look for iii state beside the 0.x keys, left by detection for after the index.
+    pub other_layout: other_layout::OtherLayout,
 }
 
 impl Model {
@@ -198,6 +201,7 @@ impl Model {
             live: LiveModel::default(),
             connections: Vec::new(),
             journal: Vec::new(),
+            other_layout: other_layout::OtherLayout::NotNeeded,
         }
     }
 

@@ -72,6 +72,8 @@ pub fn switched(m: &mut Model, profile: String) {
     let mut fresh = Model::new(settings, m.keymap.clone(), m.clock.clone());
     fresh.size = m.size;
     fresh.connections = std::mem::take(&mut m.connections);
+    // Not detected again (see docs/iii-layout.md): a 0.x view, which looks after its index.
+    fresh.other_layout = crate::browser::model::other_layout::OtherLayout::Deferred;
     *m = fresh;
     note(m, format!("switched to {profile}"), false);
 }

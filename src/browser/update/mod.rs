@@ -17,6 +17,7 @@ pub mod meta;
 pub mod mouse;
 pub mod navigation;
 pub mod notifications;
+pub mod other_layout;
 pub mod prompt;
 pub mod scan;
 pub mod stats;
@@ -289,6 +290,7 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             seen,
         } => scan::batch(m, generation, keys, seen, fx),
         WorkerEvent::ScanDone { generation, seen } => scan::done(m, generation, seen, fx),
+        WorkerEvent::OtherLayout(result) => other_layout::answered(m, result),
         WorkerEvent::ScanFailed {
             generation,
             error,

@@ -124,6 +124,7 @@ pub fn done(m: &mut Model, generation: u64, seen: u64, fx: &mut Vec<Effect>) {
     }
     m.index.settle();
     rebuild_traces(m, fx, true);
+    crate::browser::update::other_layout::index_complete(m, fx);
 }
 
 /// Scan `generation` stopped; one cut off with the connection runs again when it is back.

@@ -281,8 +281,10 @@ async fn write_one(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String>
 
 /// The layout to browse: the setting, else detected (a short connection before the screen is
 /// taken). On the iii layout the names the model is given are `state:{scope}:{field}`.
-/// Returns the settings to use and a line for the status bar.
-pub async fn choose_layout(mut config: motia_state::Config) -> (motia_state::Config, String) {
+/// Returns the settings to use, a line for the status bar, and whether iii state is still to
+/// be looked for (on 0.x detection leaves it for after the index walk, never before the first
+/// frame).
+pub async fn choose_layout(mut config: motia_state::Config) -> (motia_state::Config, String, bool) {
     use motia_state::Layout;
     let mut probe = config.clone();
     probe.connect_timeout = probe.connect_timeout.min(Duration::from_secs(5));
@@ -299,6 +301,8 @@ pub async fn choose_layout(mut config: motia_state::Config) -> (motia_state::Con
             None,
         ),
     };
+    // Without a detection (no connection yet) a 0.x view looks after its index too.
+    let look = layout == Layout::Motia && detection.as_ref().is_none_or(|d| !d.other_looked_for);
     let mut label = match layout {
         Layout::Motia => format!("layout motia ({why})"),
         Layout::Iii => format!("layout iii ({why})"),
@@ -310,5 +314,5 @@ pub async fn choose_layout(mut config: motia_state::Config) -> (motia_state::Con
         config.layout = Some(Layout::Iii);
         config.key_prefix = motia_state::adapter::layout::SCOPE_PREFIX.into();
     }
-    (config, label)
+    (config, label, look)
 }

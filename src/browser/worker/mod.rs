@@ -7,6 +7,7 @@ pub mod history_diff;
 pub mod iii;
 mod live;
 mod meta;
+mod other_layout;
 mod scan;
 mod stats;
 pub mod traces;
@@ -156,6 +157,13 @@ async fn session(
                     generation,
                     events.clone(),
                 )));
+            }
+            WorkerCmd::OtherLayout { keys_seen } => {
+                tokio::spawn(other_layout::run(
+                    adapter.clone(),
+                    keys_seen,
+                    events.clone(),
+                ));
             }
             WorkerCmd::TraceSummaries { ids } => {
                 tokio::spawn(run_summaries(adapter.clone(), ids, events.clone()));
