@@ -1,7 +1,7 @@
 //! Motia's operations: get, set, delete, getGroup, clear, keys, traceIds, items.
 
 use std::collections::BTreeMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -474,7 +474,9 @@ impl RedisStateAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn trace_counts(&self) -> Result<BTreeMap<Name, u64>> {
-        let mut counts: BTreeMap<Name, u64> = BTreeMap::new();
+        // Counted in a hash map (a BTreeMap lookup per key was most of the walk's own work),
+        // sorted once at the end; the scanner drops keys SCAN returns twice.
+        let mut counts: HashMap<Vec<u8>, u64, foldhash::fast::RandomState> = HashMap::default();
         let mut scan = self.scan_all();
         while let Some(page) = scan.next_page().await? {
             for k in &page {
@@ -482,13 +484,16 @@ impl RedisStateAdapter {
                     match counts.get_mut(group) {
                         Some(n) => *n += 1,
                         None => {
-                            counts.insert(Name::from(group), 1);
+                            counts.insert(group.to_vec(), 1);
                         }
                     }
                 }
             }
         }
-        Ok(counts)
+        Ok(counts
+            .into_iter()
+            .map(|(group, n)| (Name::from(group), n))
+            .collect())
     }
 
     /// Items matching a query (Motia's `items`): one scan, values fetched with chunked MGET.

@@ -1,7 +1,7 @@
 //! Paged, de-duplicated SCAN: of the one server, or of every primary of a cluster at once.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -44,12 +44,33 @@ pub struct KeyScanner {
     /// The next SCAN of every walk that is not done, already sent.
     in_flight: FuturesUnordered<InFlight>,
     failed: Option<(String, String)>,
-    seen: Option<(RandomState, HashSet<u64>)>,
+    seen: Option<(RandomState, HashSet<u64, BuildHasherDefault<Fingerprint>>)>,
     returned_raw: u64,
     pages: u64,
 }
 
 /// One node's walk: its own cursor space.
+/// The seen set's hasher: its entries are SipHash fingerprints already, evenly spread, so
+/// they are their own hash (SipHash over each again was a second hash per key).
+#[derive(Default)]
+struct Fingerprint(u64);
+
+impl Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 struct Walk {
     node: Option<Node>,
     cursor: u64,
@@ -113,7 +134,7 @@ impl KeyScanner {
             walks: None,
             in_flight: FuturesUnordered::new(),
             failed: None,
-            seen: Some((RandomState::new(), HashSet::new())),
+            seen: Some((RandomState::new(), HashSet::default())),
             returned_raw: 0,
             pages: 0,
         }
