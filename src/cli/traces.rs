@@ -15,11 +15,13 @@ use crate::browser::format::noun;
 use crate::cli::out::{Failure, Out, connect, exit, warn};
 use crate::cli::progress::Progress;
 
-/// A listing needs each record's header only (status, times), never the events.
+/// A listing needs each record's name, status and start only: its start up to the events is
+/// read, never the events nor the end time and error written after them.
 const LISTING_LIMITS: TraceLimits = TraceLimits {
     bytes: 0,
     steps: 0,
     header_bytes: 32 * 1024 * 1024,
+    after_events: false,
 };
 
 /// `--status` values: one status, or all (`any`, as `gc` says it, too).

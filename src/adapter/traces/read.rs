@@ -22,6 +22,9 @@ use crate::adapter::traces::{DeadLetter, GroupEntry, GroupScanner};
 /// use motia_state::adapter::traces::TraceLimits;
 /// let small = TraceLimits { bytes: 256 * 1024, ..TraceLimits::default() };
 /// assert!(small.bytes < TraceLimits::default().bytes);
+/// // A listing of statuses: each record's start, no events, no end time or error.
+/// let listing = TraceLimits { bytes: 0, steps: 0, after_events: false, ..TraceLimits::default() };
+/// assert!(!listing.after_events);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceLimits {
@@ -35,6 +38,14 @@ pub struct TraceLimits {
     /// counts whole, a large one its first 1 KiB and last 4 KiB); beyond, the records are
     /// counted in [`TraceRecords::not_read`] and the status is [`FlowStatus::Unknown`].
     pub header_bytes: usize,
+    /// A header includes what Motia writes after the events when a step ends (`endTime`,
+    /// `error`): a small document is read whole, a large one by both ends. `false` reads each
+    /// record's start only, up to its `"events"` key (id, name, status, start time, entry
+    /// point: all that a flow's status, failed attempts and start need), a few hundred bytes
+    /// whatever the events hold; `end_time` and `error` are then set only where written before
+    /// the events. A record whose start holds no header (the events first, a header over
+    /// 5 KiB, bytes that are not UTF-8) is read whole, within `header_bytes`.
+    pub after_events: bool,
 }
 
 impl Default for TraceLimits {
@@ -43,6 +54,7 @@ impl Default for TraceLimits {
             bytes: 8 * 1024 * 1024,
             steps: 2_000,
             header_bytes: 32 * 1024 * 1024,
+            after_events: true,
         }
     }
 }
