@@ -58,15 +58,14 @@ pub async fn list(
         None => None,
     };
     let state = connect(config).await?;
-    // State, group records and step records are joined by the exact bytes of the trace id.
-    let counts: BTreeMap<Vec<u8>, u64> = state
-        .trace_counts()
-        .await?
+    // The state and the group hash are walked at once; state, group records and step records
+    // are joined by the exact bytes of the trace id.
+    let (counts, groups) = tokio::join!(state.trace_counts(), groups_or_warn(&state));
+    let counts: BTreeMap<Vec<u8>, u64> = counts?
         .into_iter()
         .map(|(t, n)| (t.into_bytes(), n))
         .collect();
-    let groups: BTreeMap<Vec<u8>, GroupEntry> = groups_or_warn(&state)
-        .await?
+    let groups: BTreeMap<Vec<u8>, GroupEntry> = groups?
         .into_iter()
         .map(|g| (g.trace_id_bytes.clone(), g))
         .collect();

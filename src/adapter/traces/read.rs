@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use futures::stream::{StreamExt, TryStreamExt};
+
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::Result;
@@ -11,6 +13,9 @@ use crate::adapter::traces::dead_letter::DLQ_PATTERN;
 use crate::adapter::traces::record::{FlowStatus, Trace, TraceGroup, Unreadable};
 use crate::adapter::traces::status::MissingRecords;
 use crate::adapter::traces::{DeadLetter, GroupEntry, GroupScanner};
+
+/// Batches of flows [`RedisStateAdapter::read_traces`] has in flight at once.
+const READS_IN_FLIGHT: usize = 4;
 
 /// How much of one trace's records a read may move.
 ///
@@ -392,17 +397,19 @@ impl RedisStateAdapter {
         trace_ids: &[impl AsRef<[u8]>],
         limits: TraceLimits,
     ) -> Result<Vec<TraceRecords>> {
-        let mut out = Vec::with_capacity(trace_ids.len());
-        // A batch moves at most 100 budgets; most flows are a few KB.
-        for chunk in trace_ids.chunks(100) {
-            out.extend(
-                Box::pin(self.read_trace_batch(chunk, limits))
-                    .await?
-                    .into_iter()
-                    .map(|f| f.records),
-            );
-        }
-        Ok(out)
+        // A batch moves at most 100 budgets; most flows are a few KB. A few batches are in
+        // flight at once, so the server reads one while this process parses another. (The
+        // futures are made first: a closure in the stream would keep callers' futures from
+        // being `Send`.)
+        let reads: Vec<_> = trace_ids
+            .chunks(100)
+            .map(|c| Box::pin(self.read_trace_batch(c, limits)))
+            .collect();
+        let batches: Vec<Vec<_>> = futures::stream::iter(reads)
+            .buffered(READS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(batches.into_iter().flatten().map(|f| f.records).collect())
     }
 
     /// Field names and lengths of each key without a script: `[type]` for a key that is not
