@@ -138,7 +138,7 @@ fn write_fixture(s: &RedisServer) {
         let records = key("motia:trace:", trace.as_bytes());
         for (n, step) in steps.iter().enumerate() {
             let doc = step.to_json(&trace);
-            let doc = if (i as usize + n) % 5 == 0 {
+            let doc = if (i as usize + n).is_multiple_of(5) {
                 pretty(&doc)
             } else {
                 doc
@@ -416,26 +416,27 @@ fn write_the_full_reads_output() {
 }
 
 /// What a listing takes from one flow's records.
-fn summary(
-    r: &TraceRecords,
-) -> (
-    Option<FlowStatus>,
-    usize,
-    Option<usize>,
-    usize,
-    Option<i64>,
-    Option<String>,
-    usize,
-) {
-    (
-        r.status(),
-        r.step_count(),
-        r.failed_attempts(),
-        r.retries(),
-        r.start_time(),
-        r.steps.first().map(|s| s.name.clone()),
-        r.unreadable.len(),
-    )
+#[derive(Debug, PartialEq)]
+struct Listed {
+    status: Option<FlowStatus>,
+    steps: usize,
+    failed_attempts: Option<usize>,
+    retries: usize,
+    start_time: Option<i64>,
+    first_step: Option<String>,
+    unreadable: usize,
+}
+
+fn summary(r: &TraceRecords) -> Listed {
+    Listed {
+        status: r.status(),
+        steps: r.step_count(),
+        failed_attempts: r.failed_attempts(),
+        retries: r.retries(),
+        start_time: r.start_time(),
+        first_step: r.steps.first().map(|s| s.name.clone()),
+        unreadable: r.unreadable.len(),
+    }
 }
 
 #[tokio::test]
