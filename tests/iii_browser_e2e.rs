@@ -166,6 +166,9 @@ fn live_mode_follows_the_engines_hash_writes_and_restores_the_setting() {
     t.wait("payments to go", |s| {
         s.contains("Scopes (3)") && !s.contains("payments")
     });
+    // FLUSHDB publishes no event per hash: DBSIZE below the scopes listed brings a rescan.
+    server.cli(&["FLUSHDB"]);
+    t.wait("the scopes to go", |s| s.contains("Scopes (0)"));
     // Quitting restores the setting found.
     t.keys(&["q"]);
     t.wait("the browser to quit", |s| !s.contains("Scopes ("));
@@ -174,6 +177,37 @@ fn live_mode_follows_the_engines_hash_writes_and_restores_the_setting() {
         match now.lines().nth(1).unwrap_or_default() {
             "" => Ok(()),
             other => Err(format!("notify-keyspace-events {other:?}")),
+        }
+    });
+}
+
+#[test]
+fn sigterm_restores_what_live_on_added_on_this_layout() {
+    let server = RedisServer::start();
+    server.cli(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]);
+    let before = setting(&server);
+    engine_fixture(&server);
+    let t = Term::start("iii-live-term", &server.url(), "--refresh 0", None);
+    t.wait("polling, missing K and h", |s| {
+        s.contains("Scopes (3)") && s.contains("· polling")
+    });
+    t.keys(&[":"]);
+    t.type_text("live on");
+    t.keys(&["Enter"]);
+    t.wait_for("y yes, change the server setting");
+    t.keys(&["y"]);
+    t.wait_for("· live");
+    assert_ne!(setting(&server), before);
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &t.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    common::poll_for("the setting to be restored", DEADLINE, || {
+        let now = server.try_cli(&["CONFIG", "GET", "notify-keyspace-events"])?;
+        match now.lines().nth(1).unwrap_or_default() {
+            now if now == before => Ok(()),
+            other => Err(format!("notify-keyspace-events {other:?}, not {before:?}")),
         }
     });
 }
