@@ -547,7 +547,15 @@ impl IiiState {
     }
 }
 
-/// Whether a notification setting sends the events the iii layout needs (K and h).
+/// The notification flags the iii layout's events need: keyspace channels (K) and hash
+/// commands (h).
+///
+/// ```
+/// assert_eq!(motia_state::adapter::layout::iii::HASH_FLAGS, "Kh");
+/// ```
+pub const HASH_FLAGS: &str = "Kh";
+
+/// Whether a notification setting sends the events the iii layout needs ([`HASH_FLAGS`]).
 ///
 /// ```
 /// use motia_state::notify::NotifySetting;
@@ -557,5 +565,5 @@ impl IiiState {
 /// assert!(!covers_hashes(&NotifySetting::new("K$gx")));
 /// ```
 pub fn covers_hashes(setting: &NotifySetting) -> bool {
-    setting.has('K') && setting.has('h')
+    HASH_FLAGS.chars().all(|c| setting.has(c))
 }

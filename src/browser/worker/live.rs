@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use motia_state::adapter::layout::iii::covers_hashes;
+use motia_state::adapter::layout::iii::{HASH_FLAGS, covers_hashes};
 use motia_state::coalesce::Coalescer;
 use motia_state::live::{EventKind, LiveMessage, LiveOptions, LiveSubscription};
 use motia_state::notify::{NotifyChange, NotifySetting};
@@ -91,7 +91,7 @@ pub async fn run_live(
             }
             Ok(setting) => {
                 let missing = if iii.is_some() {
-                    "Kh".chars().filter(|c| !setting.has(*c)).collect()
+                    HASH_FLAGS.chars().filter(|c| !setting.has(*c)).collect()
                 } else {
                     setting.missing_required()
                 };
