@@ -210,6 +210,8 @@ fn sigterm_restores_what_live_on_added_on_this_layout() {
             other => Err(format!("notify-keyspace-events {other:?}, not {before:?}")),
         }
     });
+}
+
 #[test]
 fn a_0x_view_names_the_iii_state_beside_it_once_its_index_is_complete() {
     let server = RedisServer::start();
