@@ -77,17 +77,17 @@ impl RedisServer {
         false
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn config(&self) -> motia_state::Config {
+    pub(super) fn config(&self) -> motia_state::Config {
         let mut c = motia_state::Config::from_url(&self.url()).expect("url");
         c.connect_timeout = Duration::from_secs(3);
         c
     }
 
-    fn cli(&self, args: &[&str]) -> String {
+    pub(super) fn cli(&self, args: &[&str]) -> String {
         Command::new("redis-cli")
             .args(["-p", &self.port.to_string()])
             .args(args)
