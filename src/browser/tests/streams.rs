@@ -111,6 +111,29 @@ fn the_cursor_passes_the_heading_both_ways_and_a_group_shows_its_items() {
 }
 
 #[test]
+fn a_new_item_is_asked_for_and_edited_under_its_groups_name() {
+    let c = clock();
+    let mut m = with_streams(&c, (120, 16));
+    update(&mut m, key('G'));
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, key('n'));
+    assert!(
+        screen(&m).contains("New item in stream group orderStatus/orders"),
+        "{}",
+        screen(&m)
+    );
+    for ch in "v1-new".chars() {
+        update(&mut m, key(ch));
+    }
+    update(&mut m, code(KeyCode::Enter));
+    let s = screen(&m);
+    assert!(s.contains("New orderStatus/orders:v1-new"), "{s}");
+    assert!(!s.contains("\\s"), "{s}");
+    let ed = m.editor.as_ref().expect("the editor");
+    assert_eq!(ed.full_key, item("stream:orderStatus:orders", "v1-new"));
+}
+
+#[test]
 fn a_filter_matches_a_stream_group_by_its_shown_name() {
     let c = clock();
     let mut m = with_streams(&c, (100, 16));
@@ -181,7 +204,7 @@ async fn edits_and_deletes_of_stream_items_publish_the_engines_events() {
         }
     }
     let name = item(hash, "v1-bad-1");
-    assert_eq!(names, [name.clone()]);
+    assert_eq!(names, std::slice::from_ref(&name));
 
     // An edit: compare-and-set against the bytes loaded, then an `update` event.
     let save = |expected: Option<&str>, text: &str, full_key: &str| WriteOp::Save {
