@@ -60,9 +60,9 @@ pub fn noun(settings: &crate::browser::model::Settings, group: &str) -> &'static
     }
 }
 
-/// Number of stream groups in a list.
+/// Number of stream groups in an arranged list (they end it: only they are read).
 pub fn count(view: &[Box<str>]) -> usize {
-    view.iter().filter(|t| is_stream(t)).count()
+    view.iter().rev().take_while(|t| is_stream(t)).count()
 }
 
 #[cfg(test)]

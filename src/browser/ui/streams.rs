@@ -14,8 +14,15 @@ pub fn counts(m: &Model) -> (usize, usize) {
     if !m.settings.iii {
         return (0, 0);
     }
-    let total = m.index.traces.keys().filter(|t| is_stream(t)).count();
-    (total, count(&m.traces.view))
+    let shown = count(&m.traces.view);
+    // Unfiltered, the list holds every group: the index is walked only while a filter hides some.
+    let filtered = !m.traces.filter.is_empty() || m.traces.status_filter.is_some();
+    let total = if filtered {
+        m.index.traces.keys().filter(|t| is_stream(t)).count()
+    } else {
+        shown
+    };
+    (total, shown)
 }
 
 /// `Streams (2) ───`: the heading of the section, across the pane.
