@@ -161,6 +161,23 @@ fn a_stream_group_lists_its_items_and_an_edit_is_published() {
         "{ev}"
     );
     assert_eq!(ev["event"]["data"]["status"], "retried", "{ev}");
+    // A delete: the item goes, and so does its `delete` event.
+    t.keys(&["h", "g", "d"]);
+    t.wait_for("Delete key v1-bad-1 of stream group orderStatus/orders?");
+    t.keys(&["y"]);
+    t.wait_for("Keys · orderStatus/orders (1)");
+    wait_redis(
+        &server,
+        &["HEXISTS", "stream:orderStatus:orders", "v1-bad-1"],
+        "0",
+    );
+    poll_for("the delete event", DEADLINE, || {
+        let text = std::fs::read_to_string(&events).map_err(|e| e.to_string())?;
+        text.lines()
+            .find(|l| l.contains(r#""type":"delete""#) && l.contains(r#""id":"v1-bad-1""#))
+            .map(|_| ())
+            .ok_or_else(|| format!("events so far: {text:?}"))
+    });
     let _ = subscriber.kill();
     let _ = subscriber.wait();
     // No scope was written.
