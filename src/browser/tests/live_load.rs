@@ -130,7 +130,11 @@ pub(super) struct Headless {
 
 impl Headless {
     pub(super) fn start(server: &RedisServer) -> Self {
-        let config = server.config();
+        Self::start_with(server.config())
+    }
+
+    /// With these settings (another layout).
+    pub(super) fn start_with(config: motia_state::Config) -> Self {
         let opts = BrowserOptions {
             refresh: None,
             ..BrowserOptions::default()
@@ -145,7 +149,7 @@ impl Headless {
         }
     }
 
-    fn apply(&mut self, action: Action) {
+    pub(super) fn apply(&mut self, action: Action) {
         for fx in update(&mut self.m, action) {
             if let Effect::Worker(cmd) = fx {
                 let _ = self.link.cmds.send(cmd);
