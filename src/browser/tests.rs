@@ -2527,6 +2527,7 @@ mod live_bytes;
 mod live_load;
 mod other_layout;
 mod stats;
+mod streams;
 
 fn with_connections(m: &mut Model) {
     use crate::browser::model::connections::ConnectionEntry;

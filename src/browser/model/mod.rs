@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod other_layout;
 pub mod scan;
 pub mod stats;
+pub mod streams;
 pub mod timeline;
 pub mod traces;
 pub mod value;

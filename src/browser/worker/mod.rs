@@ -11,6 +11,7 @@ mod meta;
 mod other_layout;
 mod scan;
 mod stats;
+pub mod streams;
 pub mod traces;
 mod values;
 mod writes;
