@@ -6,6 +6,7 @@
 
 pub mod iii;
 pub mod iii_export;
+pub mod iii_live;
 mod iii_scan;
 pub mod iii_stats;
 pub mod streams;

@@ -9,7 +9,7 @@ use crate::browser::action::WriteOp;
 use crate::browser::model::keys::Selected;
 
 /// Connected on the iii layout, one complete scan of scopes as the engine writes them.
-fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
+pub(super) fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
     let mut config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
     config.layout = Some(motia_state::Layout::Iii);
     config.key_prefix = "state:".into();
@@ -21,14 +21,22 @@ fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
     );
     update(&mut m, Action::Resize(100, 16));
     let g = scan_gen(&connect(&mut m));
-    let keys = [
-        "state:misc:answer",
-        "state:misc:greeting",
-        "state:orders:v1-ok-1",
-        "state:payments:v1-ok-1",
-    ];
-    scan_names(&mut m, g, &keys);
+    scan_fixture(&mut m, g);
     m
+}
+
+/// The fields of the fixture, as scan `g` finds them.
+pub(super) fn scan_fixture(m: &mut Model, g: u64) {
+    scan_names(
+        m,
+        g,
+        &[
+            "state:misc:answer",
+            "state:misc:greeting",
+            "state:orders:v1-ok-1",
+            "state:payments:v1-ok-1",
+        ],
+    );
 }
 
 /// One complete scan of these model names.

@@ -5,6 +5,7 @@
 mod connection;
 pub mod history_diff;
 pub mod iii;
+mod iii_live;
 mod iii_stats;
 mod live;
 mod meta;
@@ -134,7 +135,12 @@ async fn session(
     let (write_tx, write_rx) = mpsc::unbounded_channel();
     let writer = tokio::spawn(run_writes(adapter.clone(), write_rx, events.clone()));
     let (live_tx, live_rx) = mpsc::unbounded_channel();
-    let live = tokio::spawn(run_live(adapter.clone(), live_rx, events.clone()));
+    let live = tokio::spawn(run_live(
+        adapter.clone(),
+        iii.clone(),
+        live_rx,
+        events.clone(),
+    ));
     while let Some(cmd) = cmds.recv().await {
         match cmd {
             WorkerCmd::Shutdown => break,
