@@ -4,12 +4,10 @@
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use motia_state::adapter::layout::iii_export::{IiiDocument, document_layout, layout_words};
 use motia_state::{
     Config, Error, Expiry, IiiState, Layout, RawItem, RedisStateAdapter, Ttl, escape, json,
 };
-use serde_json::value::RawValue;
 
 use crate::browser::format::noun;
 use crate::cli::Command;
@@ -350,150 +348,36 @@ async fn items(iii: &IiiState, trace: Option<OsString>, filters: &[String]) -> O
     out.done()
 }
 
-/// The `layout` an export document records (`motia` when it names none).
-pub(crate) fn document_layout(text: &str) -> Layout {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        layout: Option<String>,
-    }
-    match serde_json::from_str::<Head>(text) {
-        Ok(Head { layout: Some(l) }) if l == Layout::Iii.as_str() => Layout::Iii,
-        _ => Layout::Motia,
-    }
-}
-
 /// Refuses a document of the other layout, before anything is written.
 pub(crate) fn check_document(text: &str, target: Layout) -> Outcome {
     let found = document_layout(text);
     if found == target {
         return Ok(());
     }
-    let what = |l: Layout| match l {
-        Layout::Motia => "Motia 0.x state (strings under a prefix)",
-        Layout::Iii => "Motia 1.x / iii state (state:{scope} hashes)",
-    };
     Err(Failure::new(
         exit::BAD_INPUT,
         format!(
             "refused: the document holds {} and this connection uses the {} layout ({}); \
              importing across layouts is not supported, nothing was written (give --layout {} \
              to import it as it was exported)",
-            what(found),
+            layout_words(found),
             target,
-            what(target),
+            layout_words(target),
             found
         ),
     ))
 }
 
-/// One item of an iii export document; the value is the stored text as it is.
-#[derive(serde::Serialize, serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct DocItem {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group_id_base64: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key_base64: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<Box<RawValue>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    raw: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    raw_base64: Option<String>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Doc {
-    format: String,
-    version: u32,
-    layout: String,
-    prefix: String,
-    items: Vec<DocItem>,
-}
-
-/// A name as text when UTF-8, else base64.
-fn split_name(b: &[u8]) -> (Option<String>, Option<String>) {
-    match std::str::from_utf8(b) {
-        Ok(s) => (Some(s.to_string()), None),
-        Err(_) => (None, Some(BASE64.encode(b))),
-    }
-}
-
-/// The stored text as `value` when it is JSON as written, else `raw` or `rawBase64`.
-fn doc_item(scope: &[u8], key: &[u8], value: Vec<u8>) -> DocItem {
-    let (group_id, group_id_base64) = split_name(scope);
-    let (key, key_base64) = split_name(key);
-    let mut item = DocItem {
-        group_id,
-        group_id_base64,
-        key,
-        key_base64,
-        ..DocItem::default()
-    };
-    match String::from_utf8(value) {
-        Ok(text) if text.trim() != text => item.raw = Some(text),
-        Ok(text) => match RawValue::from_string(text.clone()) {
-            Ok(raw) => item.value = Some(raw),
-            Err(_) => item.raw = Some(text),
-        },
-        Err(e) => item.raw_base64 = Some(BASE64.encode(e.as_bytes())),
-    }
-    item
-}
-
 async fn export(iii: &IiiState, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {
     let scopes = chosen(iii, trace).await?;
-    let mut items = Vec::new();
     let mut progress = Progress::new("exporting");
-    for (i, scope) in scopes.iter().enumerate() {
-        for (key, value) in iii.entries(scope).await? {
-            items.push(doc_item(scope, &key, value));
-        }
-        progress.update(i as u64 + 1, scopes.len() as u64);
-    }
+    let doc = iii.export(&scopes, |d, t| progress.update(d, t)).await?;
     progress.finish();
-    let n = items.len() as u64;
-    let doc = Doc {
-        format: motia_state::export::FORMAT.into(),
-        version: motia_state::export::VERSION,
-        layout: Layout::Iii.as_str().into(),
-        prefix: motia_state::adapter::layout::SCOPE_PREFIX.into(),
-        items,
-    };
-    let mut text = serde_json::to_string_pretty(&doc)
-        .map_err(|e| Failure::new(exit::SERVER, format!("cannot encode the document: {e}")))?;
-    text.push('\n');
-    write_document(output.as_deref(), &text, n)
-}
-
-/// One item of an iii document: scope, key and the value's text.
-fn document_item(item: &DocItem) -> Result<(Vec<u8>, Vec<u8>, String), Failure> {
-    let bad = |m: String| Failure::from(Error::InvalidDocument(m));
-    let name = |text: &Option<String>, b64: &Option<String>, field: &str| match (text, b64) {
-        (Some(t), _) => Ok(t.as_bytes().to_vec()),
-        (None, Some(b)) => BASE64
-            .decode(b)
-            .map_err(|e| bad(format!("{field}Base64: {e}"))),
-        (None, None) => Err(bad(format!("an item has no \"{field}\""))),
-    };
-    let scope = name(&item.group_id, &item.group_id_base64, "groupId")?;
-    let key = name(&item.key, &item.key_base64, "key")?;
-    let text = match (&item.value, &item.raw) {
-        (Some(v), _) => v.get().to_string(),
-        (None, Some(r)) if json::is_json(r.as_bytes()) => r.clone(),
-        _ => {
-            return Err(bad(format!(
-                "the item \"{}\" in scope \"{}\" is not JSON; this layout stores JSON only",
-                escape::name(&key),
-                escape::name(&scope)
-            )));
-        }
-    };
-    Ok((scope, key, text))
+    write_document(
+        output.as_deref(),
+        &doc.to_pretty_string(),
+        doc.items.len() as u64,
+    )
 }
 
 async fn import(
@@ -513,40 +397,21 @@ async fn import(
         .into());
     }
     check_document(&text, Layout::Iii)?;
-    let doc: Doc = serde_json::from_str(&text)
-        .map_err(|e| Failure::from(Error::InvalidDocument(e.to_string())))?;
-    let items = doc
-        .items
-        .iter()
-        .map(document_item)
-        .collect::<Result<Vec<_>, _>>()?;
+    let doc = IiiDocument::parse(&text)?;
     refuse_if_read_only(config, "import")?;
-    let mut existing = 0u64;
-    for (scope, key, _) in &items {
-        if iii.get(scope, key).await?.is_some() {
-            existing += 1;
-            if !overwrite {
-                return Err(Failure::new(
-                    exit::BAD_INPUT,
-                    format!(
-                        "refused: key \"{}\" exists already in scope \"{}\" (and maybe more); \
-                         nothing was written (use --overwrite to replace existing keys)",
-                        escape::name(key),
-                        escape::name(scope)
-                    ),
-                ));
-            }
-        }
-    }
     let mut progress = Progress::new("importing");
-    for (i, (scope, key, value)) in items.iter().enumerate() {
-        iii.set(scope, key, value).await?;
-        progress.update(i as u64 + 1, items.len() as u64);
-    }
+    let done = iii
+        .import(&doc, overwrite, |d, t| progress.update(d, t))
+        .await
+        .map_err(|e| match e {
+            Error::InvalidDocument(m) => Failure::new(
+                exit::BAD_INPUT,
+                m.replace("(use overwrite", "(use --overwrite"),
+            ),
+            other => other.into(),
+        })?;
     progress.finish();
-    let scopes: std::collections::BTreeSet<&[u8]> =
-        items.iter().map(|(s, _, _)| s.as_slice()).collect();
-    let (n, t) = (items.len() as u64, scopes.len() as u64);
+    let (n, t, existing) = (done.written, done.scopes, done.replaced);
     let mut out = Out::new();
     out.line(&format!(
         "imported {n} {} in {t} {} ({existing} replaced existing {})",

@@ -311,6 +311,10 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             stats,
         } => stats::progress(m, id, done, total, stats),
         WorkerEvent::Stats { id, result } => stats::finished(m, id, result),
+        WorkerEvent::IiiStats { id, result } => stats::finished_iii(m, id, result),
+        WorkerEvent::Layout { label, iii, prefix } => {
+            connections::layout_chosen(m, label, iii, prefix);
+        }
         WorkerEvent::GcProgress { id, done, total } => stats::gc_progress(m, id, done, total),
         WorkerEvent::GcPlanned { id, result } => stats::gc_planned(m, id, result),
         WorkerEvent::TraceGroups {

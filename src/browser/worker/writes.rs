@@ -1,7 +1,8 @@
 //! Writes, one at a time in the order the user made them, each reported with its outcome.
 
-use motia_state::RedisStateAdapter;
 use motia_state::adapter::journal::After;
+use motia_state::adapter::layout::iii_export::{document_layout, layout_words};
+use motia_state::{Layout, RedisStateAdapter};
 use tokio::sync::mpsc;
 
 use crate::browser::action::SessionEntry;
@@ -94,6 +95,15 @@ async fn write(
             let text = tokio::fs::read_to_string(path)
                 .await
                 .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+            if document_layout(&text) == Layout::Iii {
+                return Err(format!(
+                    "refused: {} holds {} and this connection uses the motia layout ({}); \
+                     importing across layouts is not supported, nothing was written",
+                    path.display(),
+                    layout_words(Layout::Iii),
+                    layout_words(Layout::Motia)
+                ));
+            }
             let doc = motia_state::export::ExportDocument::parse(&text)
                 .map_err(|err| format!("{}: {err}", path.display()))?;
             let ours = adapter.key_space().prefix();
@@ -181,6 +191,10 @@ async fn changes(
             let Ok(text) = tokio::fs::read_to_string(path).await else {
                 return Ok(None);
             };
+            // An iii document is refused by the import itself: nothing to journal.
+            if document_layout(&text) == Layout::Iii {
+                return Ok(None);
+            }
             let Ok(doc) = motia_state::export::ExportDocument::parse(&text) else {
                 return Ok(None);
             };
