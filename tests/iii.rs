@@ -617,3 +617,32 @@ fn one_connection_per_command_and_verbose_names_the_layout_for_every_subcommand(
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("layout not detected: no connection"), "{err}");
 }
+
+#[test]
+fn a_refused_compare_and_set_leaves_no_journal_entry() {
+    let s = RedisServer::start();
+    engine_fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, _) = run_j(
+        &s,
+        dir.path(),
+        &["set", "misc", "answer", "1", "--if-value", "7"],
+    );
+    assert_eq!(code, 2);
+    let (code, _, _) = run_j(
+        &s,
+        dir.path(),
+        &["set", "misc", "answer", "1", "--if-absent"],
+    );
+    assert_eq!(code, 2);
+    let (_, listed, _) = run_j(&s, dir.path(), &["journal"]);
+    assert_eq!(listed, "", "nothing was written, nothing to undo");
+    let (code, out, err) = run_j(
+        &s,
+        dir.path(),
+        &["set", "misc", "answer", "1", "--if-value", "42"],
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let (_, listed, _) = run_j(&s, dir.path(), &["journal"]);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}

@@ -121,6 +121,19 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             refuse_if_read_only(&config, "set")?;
             let ttl = config.ttl.map(Duration::from_secs);
             let state = link.state()?;
+            let what = format!(
+                "key \"{}\" in trace \"{}\"",
+                escape::name(&key),
+                escape::name(&trace)
+            );
+            // A mismatch seen before the write is not journalled (it would be an entry
+            // for a write never made); the compare-and-set below still decides.
+            if let Some(expected) = &condition {
+                let now = state.get_raw(&full).await?;
+                if now != *expected {
+                    return set_conflict(now.as_deref(), &what);
+                }
+            }
             let after = After::Value(compact.clone().into_bytes());
             before_write(&state, "set", vec![Planned::key(full.clone(), after)]).await?;
             let Some(expected) = condition else {
@@ -132,14 +145,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 .await?
             {
                 motia_state::CasOutcome::Written => Ok(()),
-                motia_state::CasOutcome::Conflict(now) => set_conflict(
-                    now.as_deref(),
-                    &format!(
-                        "key \"{}\" in trace \"{}\"",
-                        escape::name(&key),
-                        escape::name(&trace)
-                    ),
-                ),
+                motia_state::CasOutcome::Conflict(now) => set_conflict(now.as_deref(), &what),
             }
         }
         Command::Del { trace, key } => {

@@ -162,6 +162,18 @@ async fn run(command: Command, link: Link) -> Outcome {
                 ));
             }
             refuse_if_read_only(&config, "set")?;
+            let what = format!(
+                "key \"{}\" in scope \"{}\"",
+                escape::name(&key),
+                escape::name(&scope)
+            );
+            // A mismatch seen before the write is not journalled; the compare-and-set decides.
+            if let Some(expected) = &condition {
+                let now = iii.get(&scope, &key).await?;
+                if now != *expected {
+                    return set_conflict(now.as_deref(), &what);
+                }
+            }
             let after = After::Value(compact.clone().into_bytes());
             before_write(&state, "set", planned(&scope, &[&key], &after)).await?;
             let Some(expected) = condition else {
@@ -173,14 +185,7 @@ async fn run(command: Command, link: Link) -> Outcome {
                 .await?
             {
                 CasOutcome::Written => Ok(()),
-                CasOutcome::Conflict(now) => set_conflict(
-                    now.as_deref(),
-                    &format!(
-                        "key \"{}\" in scope \"{}\"",
-                        escape::name(&key),
-                        escape::name(&scope)
-                    ),
-                ),
+                CasOutcome::Conflict(now) => set_conflict(now.as_deref(), &what),
             }
         }
         Command::Del { trace, key } => {
