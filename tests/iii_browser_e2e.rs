@@ -87,3 +87,127 @@ fn read_only_refuses_writes_and_changes_nothing() {
     t.wait_for("read-only");
     assert_eq!(server.cli(&["HLEN", "state:misc"]), "2");
 }
+
+fn setting(server: &RedisServer) -> String {
+    let out = server.cli(&["CONFIG", "GET", "notify-keyspace-events"]);
+    out.lines().nth(1).unwrap_or_default().to_string()
+}
+
+/// The line of the Scopes pane (the left column) naming `scope`.
+fn scope_row<'a>(s: &'a str, scope: &str) -> Option<&'a str> {
+    s.lines().find(|l| {
+        l.split('│')
+            .nth(1)
+            .is_some_and(|left| left.split_whitespace().next() == Some(scope))
+    })
+}
+
+#[test]
+fn live_mode_follows_the_engines_hash_writes_and_restores_the_setting() {
+    use common::iii::{engine_delete, engine_set};
+    let server = RedisServer::start();
+    server.cli(&["CONFIG", "SET", "notify-keyspace-events", ""]);
+    engine_fixture(&server);
+    // No periodic re-read: only notifications can change the screen.
+    let t = Term::start("iii-live", &server.url(), "--refresh 0", None);
+    t.wait("the scopes, polling", |s| {
+        s.contains("Scopes (3)") && s.contains("· polling")
+    });
+    t.keys(&[":"]);
+    t.type_text("live on");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("Live mode: switch on keyspace notifications");
+    assert!(s.contains("to \"K$gxeh\""), "{s}");
+    assert_eq!(setting(&server), "", "nothing changes before the answer");
+    t.keys(&["y"]);
+    t.wait("live, newest activity first", |s| {
+        s.contains("· live") && s.contains("Scopes (3) newest")
+    });
+    let during = setting(&server);
+    assert!(during.contains('K') && during.contains('h'), "{during}");
+    t.keys(&["F"]);
+    t.wait_for("· follow");
+    // The engine changes an existing field: its scope and field are selected, marked.
+    engine_set(
+        &server,
+        "orders",
+        "v1-ok-1",
+        r#"{"id":"v1-ok-1","status":"shipped"}"#,
+    );
+    let s = t.wait("orders followed with its new value", |s| {
+        s.contains("Keys · orders (1)") && s.contains(r#""status": "shipped""#)
+    });
+    assert!(
+        scope_row(&s, "orders").is_some_and(|l| l.contains('•')),
+        "orders marked: {s}"
+    );
+    // A new scope: listed first and followed to its field.
+    engine_set(&server, "carts", "c-1", r#"{"items":2}"#);
+    let s = t.wait("the new scope", |s| {
+        s.contains("Scopes (4)") && s.contains("Keys · carts (1)") && s.contains(r#""items": 2"#)
+    });
+    let first = s.lines().find_map(|l| {
+        ["carts", "misc", "orders", "payments"]
+            .into_iter()
+            .find(|n| scope_row(l, n).is_some())
+    });
+    assert_eq!(first, Some("carts"), "newest first: {s}");
+    // Another client's HSET and HDEL on misc.
+    server.cli(&["HSET", "state:misc", "extra", r#"{"n":1}"#]);
+    t.wait("misc followed with its new field", |s| {
+        s.contains("Keys · misc (3)") && s.contains(r#""n": 1"#)
+    });
+    server.cli(&["HDEL", "state:misc", "greeting"]);
+    t.wait("greeting to go", |s| {
+        s.contains("Keys · misc (2)") && !s.contains("greeting")
+    });
+    // The engine deletes payments' last field: the scope goes.
+    engine_delete(&server, "payments", "v1-ok-1");
+    t.wait("payments to go", |s| {
+        s.contains("Scopes (3)") && !s.contains("payments")
+    });
+    // FLUSHDB publishes no event per hash: DBSIZE below the scopes listed brings a rescan.
+    server.cli(&["FLUSHDB"]);
+    t.wait("the scopes to go", |s| s.contains("Scopes (0)"));
+    // Quitting restores the setting found.
+    t.keys(&["q"]);
+    t.wait("the browser to quit", |s| !s.contains("Scopes ("));
+    common::poll_for("the setting to be restored", DEADLINE, || {
+        let now = server.try_cli(&["CONFIG", "GET", "notify-keyspace-events"])?;
+        match now.lines().nth(1).unwrap_or_default() {
+            "" => Ok(()),
+            other => Err(format!("notify-keyspace-events {other:?}")),
+        }
+    });
+}
+
+#[test]
+fn sigterm_restores_what_live_on_added_on_this_layout() {
+    let server = RedisServer::start();
+    server.cli(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]);
+    let before = setting(&server);
+    engine_fixture(&server);
+    let t = Term::start("iii-live-term", &server.url(), "--refresh 0", None);
+    t.wait("polling, missing K and h", |s| {
+        s.contains("Scopes (3)") && s.contains("· polling")
+    });
+    t.keys(&[":"]);
+    t.type_text("live on");
+    t.keys(&["Enter"]);
+    t.wait_for("y yes, change the server setting");
+    t.keys(&["y"]);
+    t.wait_for("· live");
+    assert_ne!(setting(&server), before);
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &t.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    common::poll_for("the setting to be restored", DEADLINE, || {
+        let now = server.try_cli(&["CONFIG", "GET", "notify-keyspace-events"])?;
+        match now.lines().nth(1).unwrap_or_default() {
+            now if now == before => Ok(()),
+            other => Err(format!("notify-keyspace-events {other:?}, not {before:?}")),
+        }
+    });
+}

@@ -578,3 +578,71 @@ fn watch_killed_with_sigkill_leaves_a_note_the_next_watch_reads_out() {
         "{line}"
     );
 }
+
+/// The iii layout's subscription and scope tracker: an event names the scope, the re-read names
+/// the fields; a setting without `h` is reported although it has 0.x's flags.
+#[tokio::test]
+async fn iii_events_name_the_scope_and_a_reread_names_the_fields() {
+    use common::iii::{engine_delete, engine_set};
+    use motia_state::adapter::layout::iii_live::{FieldChange, ScopeTracker};
+    let server = RedisServer::start_with(&["--notify-keyspace-events", "Kh"]);
+    engine_set(&server, "orders", "o-1", r#"{"status":"new"}"#);
+    engine_set(&server, "orders", "o-2", "2");
+    let mut config = server.config();
+    config.layout = Some(motia_state::Layout::Iii);
+    let state = RedisStateAdapter::connect(config).await.unwrap();
+    let iii = state.iii();
+    let narrowed = LiveOptions {
+        trace: Some(b"orders".to_vec()),
+        ..LiveOptions::default()
+    };
+    let e = iii.subscribe(narrowed).await.unwrap_err().to_string();
+    assert!(e.contains("not a field"), "{e}");
+    let mut live = iii.subscribe(LiveOptions::default()).await.unwrap();
+    let mut seen = ScopeTracker::default();
+    assert_eq!(seen.reread(&iii, "orders").await.unwrap().len(), 2);
+    assert_eq!(seen.fields(), 2);
+    // Changed, added, removed, as the engine writes them.
+    engine_set(&server, "orders", "o-1", r#"{"status":"paid"}"#);
+    engine_set(&server, "orders", "o-3", "3");
+    engine_delete(&server, "orders", "o-2");
+    let first = loop {
+        if let LiveMessage::Event(ev) = live.next().await.unwrap() {
+            break ev;
+        }
+    };
+    assert_eq!(
+        (first.key.as_str(), first.event.as_str()),
+        ("state:orders", "hset")
+    );
+    let changes = seen.reread(&iii, "orders").await.unwrap();
+    let set = |f: &str, v: &str| FieldChange {
+        field: f.into(),
+        value: Some(v.into()),
+    };
+    assert_eq!(
+        changes,
+        [
+            set("o-1", r#"{"status":"paid"}"#),
+            set("o-3", "3"),
+            FieldChange {
+                field: b"o-2".to_vec(),
+                value: None
+            },
+        ]
+    );
+    assert!(seen.reread(&iii, "orders").await.unwrap().is_empty());
+    // The scope goes with its last fields.
+    engine_delete(&server, "orders", "o-1");
+    engine_delete(&server, "orders", "o-3");
+    assert_eq!(seen.reread(&iii, "orders").await.unwrap().len(), 2);
+    assert_eq!(seen.scopes().count(), 0);
+    // 0.x's flags without `h`: the iii subscription says its events stopped.
+    set_setting(&server, "K$gx");
+    let changed = loop {
+        if let LiveMessage::SettingChanged(s) = live.next().await.unwrap() {
+            break s;
+        }
+    };
+    assert!(!changed.has('h'), "{changed}");
+}

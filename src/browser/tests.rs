@@ -2520,6 +2520,7 @@ fn value_scrolls_sideways_and_shows_where() {
 mod conventions;
 mod folding;
 mod iii;
+mod iii_live;
 mod journal;
 mod live;
 mod live_bytes;

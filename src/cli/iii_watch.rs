@@ -2,62 +2,20 @@
 //! `del` on `state:{scope}`), never the field, so the scope is re-read and compared with what
 //! was last seen: one line per field that changed.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, RandomState};
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::time::SystemTime;
 
+use motia_state::RedisStateAdapter;
 use motia_state::adapter::layout::iii::scope_of;
-use motia_state::live::LiveMessage;
-use motia_state::{IiiState, RedisStateAdapter};
+use motia_state::adapter::layout::iii_live::ScopeTracker;
+use motia_state::live::{LiveMessage, LiveOptions};
 use serde_json::{Map, Value};
 
 use crate::cli::out::{Failure, exit, json_name};
 use crate::cli::watch_args::{Signals, WatchArgs, time};
 
 const BATCH: usize = 1000;
-
-/// What was last seen of each scope: field -> hash of its value.
-struct Seen {
-    hasher: RandomState,
-    scopes: HashMap<Vec<u8>, HashMap<Vec<u8>, u64>>,
-}
-
-/// One change found by comparing a scope with what was seen.
-struct Change {
-    key: Vec<u8>,
-    value: Option<Vec<u8>>,
-}
-
-impl Seen {
-    /// Re-reads `scope` and returns the fields that were set (new or changed) or deleted.
-    async fn reread(&mut self, iii: &IiiState, scope: &[u8]) -> Result<Vec<Change>, Failure> {
-        let now = iii.entries(scope).await?;
-        let before = self.scopes.remove(scope).unwrap_or_default();
-        let mut changes = Vec::new();
-        let mut after = HashMap::with_capacity(now.len());
-        for (k, v) in now {
-            let h = self.hasher.hash_one(&v);
-            if before.get(&k) != Some(&h) {
-                changes.push(Change {
-                    key: k.clone(),
-                    value: Some(v),
-                });
-            }
-            after.insert(k, h);
-        }
-        let mut gone: Vec<Vec<u8>> = before
-            .into_keys()
-            .filter(|k| !after.contains_key(k))
-            .collect();
-        gone.sort();
-        changes.extend(gone.into_iter().map(|key| Change { key, value: None }));
-        if !after.is_empty() {
-            self.scopes.insert(scope.to_vec(), after);
-        }
-        Ok(changes)
-    }
-}
 
 fn wanted(args: &WatchArgs, scope: &[u8]) -> bool {
     args.trace.as_deref().is_none_or(|t| t == scope)
@@ -70,11 +28,8 @@ pub(crate) async fn follow(
 ) -> Result<(), Failure> {
     let iii = state.iii();
     // Subscribed before the first read, so no change falls between the two.
-    let mut live = iii.subscribe().await?;
-    let mut seen = Seen {
-        hasher: RandomState::new(),
-        scopes: HashMap::new(),
-    };
+    let mut live = iii.subscribe(LiveOptions::default()).await?;
+    let mut seen = ScopeTracker::default();
     let initial = match &args.trace {
         Some(t) => vec![t.clone()],
         None => iii.scopes().await?,
@@ -146,7 +101,7 @@ pub(crate) async fn follow(
                 Some(t) => vec![t.clone()],
                 None => iii.scopes().await?,
             };
-            all.extend(seen.scopes.keys().cloned());
+            all.extend(seen.scopes().map(<[u8]>::to_vec));
             all.sort();
             all.dedup();
             let now = SystemTime::now();
@@ -154,13 +109,13 @@ pub(crate) async fn follow(
         }
         for (scope, received) in scopes {
             for change in seen.reread(&iii, &scope).await? {
-                if args.key.as_deref().is_some_and(|k| k != change.key) {
+                if args.key.as_deref().is_some_and(|k| k != change.field) {
                     continue;
                 }
                 let mut obj = Map::new();
                 obj.insert("time".into(), time(received).into());
                 json_name(&mut obj, "scope", &scope);
-                json_name(&mut obj, "key", &change.key);
+                json_name(&mut obj, "key", &change.field);
                 let event = if change.value.is_some() { "set" } else { "del" };
                 obj.insert("event".into(), event.into());
                 if args.values {

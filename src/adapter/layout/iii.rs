@@ -12,9 +12,7 @@ use crate::adapter::escape;
 use crate::adapter::expiry::{Expiry, Ttl};
 use crate::adapter::item::CasOutcome;
 use crate::adapter::json;
-use crate::adapter::keys::KeySpace;
 use crate::adapter::layout::FieldScanner;
-use crate::adapter::live::{LiveOptions, LiveSubscription};
 use crate::adapter::notify::NotifySetting;
 use crate::adapter::scan::KeyScanner;
 
@@ -547,41 +545,17 @@ impl IiiState {
         }
         Ok(changed)
     }
-
-    /// Follows changes of scope hashes (`__keyspace@{db}__:state:*`). An event names the
-    /// scope (`hset`, `hdel`, `del`, ...), never the field: re-read the scope to see what
-    /// changed. Needs the notification flags K and h.
-    ///
-    /// ```no_run
-    /// use motia_state::live::LiveMessage;
-    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
-    /// let mut live = state.iii().subscribe().await?;
-    /// if let LiveMessage::Event(ev) = live.next().await? {
-    ///     println!("{} on {}", ev.event, ev.key);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn subscribe(&self) -> Result<LiveSubscription> {
-        // The 0.x subscription passes on events of keys named like its trace records
-        // (`{trace_prefix}{id}`, no `:` needed): with `state:` as both prefixes, a scope is such
-        // an id, and the two channel patterns are one.
-        let mut scopes = self.adapter.clone();
-        scopes.keys = KeySpace::new(SCOPE_PREFIX.to_string());
-        scopes.config.key_prefix = SCOPE_PREFIX.into();
-        scopes.config.trace_prefix = SCOPE_PREFIX.into();
-        LiveSubscription::open(
-            &scopes,
-            LiveOptions {
-                trace_records: true,
-                check_setting: false,
-                ..LiveOptions::default()
-            },
-        )
-        .await
-    }
 }
 
-/// Whether a notification setting sends the events the iii layout needs (K and h).
+/// The notification flags the iii layout's events need: keyspace channels (K) and hash
+/// commands (h).
+///
+/// ```
+/// assert_eq!(motia_state::adapter::layout::iii::HASH_FLAGS, "Kh");
+/// ```
+pub const HASH_FLAGS: &str = "Kh";
+
+/// Whether a notification setting sends the events the iii layout needs ([`HASH_FLAGS`]).
 ///
 /// ```
 /// use motia_state::notify::NotifySetting;
@@ -591,5 +565,5 @@ impl IiiState {
 /// assert!(!covers_hashes(&NotifySetting::new("K$gx")));
 /// ```
 pub fn covers_hashes(setting: &NotifySetting) -> bool {
-    setting.has('K') && setting.has('h')
+    HASH_FLAGS.chars().all(|c| setting.has(c))
 }

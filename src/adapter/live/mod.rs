@@ -26,6 +26,7 @@ use crate::adapter::conn::{Node, Topology, build_client};
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;
 use crate::adapter::keys::{KeySpace, escape_glob, validate_group};
+use crate::adapter::live::notify::NotifySetting;
 
 mod event;
 
@@ -125,6 +126,8 @@ pub struct LiveSubscription {
     check_setting: bool,
     next_check: Instant,
     covered: bool,
+    /// Whether a setting sends what this subscription follows.
+    covers: fn(&NotifySetting) -> bool,
     queue: VecDeque<LiveMessage>,
 }
 
@@ -189,6 +192,7 @@ impl LiveSubscription {
             check_setting: options.check_setting,
             next_check: Instant::now() + SETTING_CHECK,
             covered: true,
+            covers: NotifySetting::covers_live,
             queue: VecDeque::new(),
         };
         sub.link_nodes().await?;
@@ -319,6 +323,13 @@ impl LiveSubscription {
             }
         }
         Ok(NodeLink { node, manager })
+    }
+
+    /// Judges the server's setting with `covers` in the periodic check (the iii layout needs
+    /// other flags than 0.x's).
+    pub(crate) fn covered_by(mut self, covers: fn(&NotifySetting) -> bool) -> Self {
+        self.covers = covers;
+        self
     }
 
     /// The channel patterns subscribed to, as text (names that are not UTF-8 escaped as
@@ -472,7 +483,7 @@ impl LiveSubscription {
         }
         match self.adapter.primaries_notify_setting().await {
             Ok(s) => {
-                let covered = s.covers_live();
+                let covered = (self.covers)(&s);
                 (covered != self.covered).then(|| {
                     self.covered = covered;
                     LiveMessage::SettingChanged(s)

@@ -52,7 +52,7 @@ pub fn flag_meaning(flag: char) -> &'static str {
         '$' => "string commands (set, ...)",
         'l' => "list commands",
         's' => "set commands",
-        'h' => "hash commands (Motia's trace records)",
+        'h' => "hash commands (Motia's trace records, the iii layout's scopes)",
         'z' => "sorted set commands",
         'x' => "expired keys",
         'e' => "evicted keys (maxmemory)",

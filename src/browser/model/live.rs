@@ -39,6 +39,9 @@ pub struct LiveModel {
     pub keys: HashMap<String, Instant>,
     /// Traces with a key changed recently, and when.
     pub traces: HashMap<Box<str>, Instant>,
+    /// iii layout: when each scope last changed while live (the `newest` order; scopes leave
+    /// it with their last field).
+    pub activity: HashMap<Box<str>, Instant>,
     /// Keys removed while a scan runs: a page read before the removal must not bring them back.
     pub removed_while_scanning: HashSet<String>,
     /// The `:live on`/`:live off` awaiting its outcome (its notification id).

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Connected on the iii layout, one complete scan of scopes as the engine writes them.
-fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
+pub(super) fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
     let mut config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
     config.layout = Some(motia_state::Layout::Iii);
     config.key_prefix = "state:".into();
@@ -16,6 +16,12 @@ fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
     );
     update(&mut m, Action::Resize(100, 16));
     let g = scan_gen(&connect(&mut m));
+    scan_fixture(&mut m, g);
+    m
+}
+
+/// The fields of the fixture, as scan `g` finds them.
+pub(super) fn scan_fixture(m: &mut Model, g: u64) {
     let keys: Vec<String> = [
         "state:misc:answer",
         "state:misc:greeting",
@@ -26,7 +32,7 @@ fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
     .map(|k| k.to_string())
     .collect();
     ev(
-        &mut m,
+        m,
         WorkerEvent::ScanBatch {
             generation: g,
             keys,
@@ -34,13 +40,12 @@ fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
         },
     );
     ev(
-        &mut m,
+        m,
         WorkerEvent::ScanDone {
             generation: g,
             seen: 4,
         },
     );
-    m
 }
 
 #[test]

@@ -81,13 +81,13 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn config(&self) -> motia_state::Config {
+    pub(super) fn config(&self) -> motia_state::Config {
         let mut c = motia_state::Config::from_url(&self.url()).expect("url");
         c.connect_timeout = Duration::from_secs(3);
         c
     }
 
-    fn cli(&self, args: &[&str]) -> String {
+    pub(super) fn cli(&self, args: &[&str]) -> String {
         Command::new("redis-cli")
             .args(["-p", &self.port.to_string()])
             .args(args)
@@ -130,7 +130,11 @@ pub(super) struct Headless {
 
 impl Headless {
     pub(super) fn start(server: &RedisServer) -> Self {
-        let config = server.config();
+        Self::start_with(server.config())
+    }
+
+    /// With these settings (another layout).
+    pub(super) fn start_with(config: motia_state::Config) -> Self {
         let opts = BrowserOptions {
             refresh: None,
             ..BrowserOptions::default()
@@ -145,7 +149,7 @@ impl Headless {
         }
     }
 
-    fn apply(&mut self, action: Action) {
+    pub(super) fn apply(&mut self, action: Action) {
         for fx in update(&mut self.m, action) {
             if let Effect::Worker(cmd) = fx {
                 let _ = self.link.cmds.send(cmd);

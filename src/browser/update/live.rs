@@ -35,6 +35,11 @@ pub fn event(m: &mut Model, ev: LiveEvent, fx: &mut Vec<Effect>) {
             let was_live = m.live.is_live();
             m.live.state = LiveState::Live;
             m.live.setting = Some(setting);
+            if m.settings.iii && !m.traces.sort_chosen && m.traces.sort != TraceSort::Newest {
+                // Scopes are long-lived names: the one written last comes first.
+                m.traces.sort = TraceSort::Newest;
+                rebuild_traces(m, fx, false);
+            }
             // Changes made while polling were not seen by the index.
             if !was_live && m.scan.completed_once && !m.scan.running {
                 start_scan(m, fx);
@@ -118,6 +123,7 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
     // State of a flow that the trace records do not list yet (hash writes may send no event).
     let mut unlisted: Vec<String> = Vec::new();
     let records = m.index.has_records();
+    let iii = m.settings.iii;
     for c in changes {
         let Some((trace, key)) = split_shown(&m.keyspace, &c.key) else {
             continue;
@@ -132,6 +138,10 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
         match c.state {
             KeyState::Written => {
                 m.live.removed_while_scanning.remove(&c.key);
+                // A scope is a long-lived name: following goes to the one written last.
+                if iii && matcher.matches(&trace) {
+                    newest = Some(trace.clone());
+                }
                 if !known {
                     if m.index.insert(&trace, &key, generation) {
                         if records && !m.index.flows.contains_key(&trace) {
@@ -186,12 +196,20 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
                 m.meta.remove(&c.key);
             }
         }
+        if iii {
+            m.live.activity.insert(trace.clone(), now);
+            traces_changed |= m.traces.sort == TraceSort::Newest;
+        }
         if m.live.keys.len() < MAX_MARKS {
             m.live.keys.insert(c.key, now);
         }
         if m.live.traces.len() < MAX_MARKS {
             m.live.traces.insert(trace, now);
         }
+    }
+    if iii {
+        let index = &m.index;
+        m.live.activity.retain(|t, _| index.traces.contains_key(t));
     }
     let follow_to = newest.filter(|_| m.live.follow);
     if let Some(t) = &follow_to {
@@ -314,9 +332,18 @@ fn index_exceeds_db(m: &Model) -> bool {
     }
     // Keys of the shown trace seen removed stay listed (as gone) for a moment.
     let gone = m.meta.values().filter(|e| e.gone_since.is_some()).count();
-    m.scan
-        .dbsize
-        .is_some_and(|n| n < m.index.total_keys.saturating_sub(gone) as u64)
+    let listed = if m.settings.iii {
+        // One hash per scope: the scopes are the keys (the shown one may be all gone).
+        let shown_gone = m
+            .keys
+            .trace
+            .as_deref()
+            .is_some_and(|t| gone > 0 && m.index.count(t) <= gone);
+        m.index.traces.len() - usize::from(shown_gone)
+    } else {
+        m.index.total_keys.saturating_sub(gone)
+    };
+    m.scan.dbsize.is_some_and(|n| n < listed as u64)
 }
 
 /// A DBSIZE below the index's count that lasted: the keys went without events. The index is
@@ -375,7 +402,10 @@ pub fn toggle_follow(m: &mut Model) {
     if !m.live.follow {
         return note(m, "follow off", false);
     }
-    let text = if m.live.is_live() {
+    let text = if m.live.is_live() && m.settings.iii {
+        "follow on: the scope written last and its last written field are selected as they \
+         change; moving turns it off"
+    } else if m.live.is_live() {
         "follow on: the newest trace and its last written key are selected as they appear; \
          moving turns it off"
     } else {

@@ -16,13 +16,15 @@ use crate::browser::update::meta::GONE_GRACE;
 use crate::browser::update::note;
 
 /// The Traces pane's `s`: by id, by key count; with trace records also newest first and by
-/// status.
+/// status; on the iii layout while live also newest activity first.
 pub fn toggle_sort(m: &mut Model, fx: &mut Vec<Effect>) {
     let records = m.index.has_records();
     m.traces.sort = match (m.traces.sort, records) {
         (TraceSort::Newest, _) => TraceSort::Id,
         (TraceSort::Id, _) => TraceSort::KeyCount,
         (TraceSort::KeyCount, true) => TraceSort::Status,
+        // iii layout while live: the scopes written last first.
+        (TraceSort::KeyCount, false) if m.settings.iii && m.live.is_live() => TraceSort::Newest,
         (TraceSort::KeyCount, false) => TraceSort::Id,
         (TraceSort::Status, _) => TraceSort::Newest,
     };
@@ -79,6 +81,10 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
             view.sort_by(|a, b| ix.count(b).cmp(&ix.count(a)).then_with(|| a.cmp(b)));
         }
         TraceSort::Id => view.sort_unstable(),
+        TraceSort::Newest if m.settings.iii => {
+            let seen = &m.live.activity;
+            view.sort_by(|a, b| seen.get(b).cmp(&seen.get(a)).then_with(|| a.cmp(b)));
+        }
         TraceSort::Newest => view.sort_by(|a, b| {
             (start(b).is_some(), start(b))
                 .cmp(&(start(a).is_some(), start(a)))

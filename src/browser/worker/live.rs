@@ -7,15 +7,17 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use motia_state::adapter::layout::iii::{HASH_FLAGS, covers_hashes};
 use motia_state::coalesce::Coalescer;
 use motia_state::live::{EventKind, LiveMessage, LiveOptions, LiveSubscription};
-use motia_state::notify::NotifyChange;
-use motia_state::{ReconnectStrategy, RedisStateAdapter};
+use motia_state::notify::{NotifyChange, NotifySetting};
+use motia_state::{IiiState, ReconnectStrategy, RedisStateAdapter};
 use tokio::sync::mpsc;
 
 use crate::browser::action::{LiveCmd, LiveEvent, WorkerEvent};
 use crate::browser::owed::{self, Owed};
 use crate::browser::worker::Events;
+use crate::browser::worker::iii_live::{self, Ended};
 
 /// Events of one key within this window become one change.
 const WINDOW: Duration = Duration::from_millis(50);
@@ -47,9 +49,23 @@ enum Stop {
     Gone,
 }
 
-/// Runs until `Shutdown` or until the UI stops listening.
+impl From<Ended<LiveJobCmd>> for Stop {
+    fn from(end: Ended<LiveJobCmd>) -> Self {
+        match end {
+            Ended::Cmd(c) => Stop::Cmd(c),
+            Ended::Off(r) => Stop::Off(r),
+            Ended::Failed(r) => Stop::Failed(r),
+            Ended::Gone => Stop::Gone,
+        }
+    }
+}
+
+/// Runs until `Shutdown` or until the UI stops listening. With `iii`, the scope hashes of the
+/// iii layout are followed (flags K and h) instead of 0.x keys; switching notifications on
+/// and off, and restoring them, are the same.
 pub async fn run_live(
     adapter: RedisStateAdapter,
+    iii: Option<IiiState>,
     mut cmds: mpsc::UnboundedReceiver<LiveJobCmd>,
     events: Events,
 ) {
@@ -58,22 +74,28 @@ pub async fn run_live(
     let mut owed = owed_restore(&adapter, &server, &events).await;
     loop {
         let stop = match adapter.notify_setting().await {
-            Ok(setting) if setting.covers_live() => match subscribe(&adapter).await {
-                Ok(sub) => {
-                    if send(&events, LiveEvent::Live(setting)).await.is_err() {
-                        Stop::Gone
-                    } else {
-                        let trace_prefix = adapter.config().trace_prefix.clone();
-                        follow(sub, &mut cmds, &events, &trace_prefix).await
+            Ok(setting) if covered(&setting, iii.is_some()) => {
+                match subscribe(&adapter, iii.as_ref()).await {
+                    Ok(sub) => {
+                        if send(&events, LiveEvent::Live(setting)).await.is_err() {
+                            Stop::Gone
+                        } else if let Some(iii) = &iii {
+                            iii_live::follow(iii, sub, &mut cmds, &events).await.into()
+                        } else {
+                            let trace_prefix = adapter.config().trace_prefix.clone();
+                            follow(sub, &mut cmds, &events, &trace_prefix).await
+                        }
                     }
+                    Err(e) => polling(&events, &mut cmds, e.to_string(), Some(setting)).await,
                 }
-                Err(e) => polling(&events, &mut cmds, e.to_string(), Some(setting)).await,
-            },
+            }
             Ok(setting) => {
-                let reason = format!(
-                    "notify-keyspace-events is {setting}, missing {}",
+                let missing = if iii.is_some() {
+                    HASH_FLAGS.chars().filter(|c| !setting.has(*c)).collect()
+                } else {
                     setting.missing_required()
-                );
+                };
+                let reason = format!("notify-keyspace-events is {setting}, missing {missing}");
                 polling(&events, &mut cmds, reason, Some(setting)).await
             }
             Err(e) => polling(&events, &mut cmds, e.to_string(), None).await,
@@ -247,16 +269,36 @@ pub async fn read_new_flows(
     let _ = events.send(ev).await;
 }
 
-async fn subscribe(adapter: &RedisStateAdapter) -> motia_state::Result<LiveSubscription> {
+/// Whether the setting sends what the layout's live mode follows.
+fn covered(setting: &NotifySetting, iii: bool) -> bool {
+    if iii {
+        covers_hashes(setting)
+    } else {
+        setting.covers_live()
+    }
+}
+
+async fn subscribe(
+    adapter: &RedisStateAdapter,
+    iii: Option<&IiiState>,
+) -> motia_state::Result<LiveSubscription> {
     let options = LiveOptions {
-        trace_records: true,
         // The browser waits for a server as long as it runs.
         reconnect: Some(ReconnectStrategy::new(|n| {
             Some(Duration::from_millis(u64::from(n.min(20)) * 100))
         })),
         ..LiveOptions::default()
     };
-    LiveSubscription::open(adapter, options).await
+    match iii {
+        Some(iii) => iii.subscribe(options).await,
+        None => {
+            let options = LiveOptions {
+                trace_records: true,
+                ..options
+            };
+            LiveSubscription::open(adapter, options).await
+        }
+    }
 }
 
 async fn send(events: &Events, ev: LiveEvent) -> Result<(), ()> {

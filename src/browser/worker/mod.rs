@@ -5,6 +5,7 @@
 mod connection;
 pub mod history_diff;
 pub mod iii;
+mod iii_live;
 mod live;
 mod meta;
 mod scan;
@@ -118,7 +119,12 @@ async fn session(
     let (write_tx, write_rx) = mpsc::unbounded_channel();
     let writer = tokio::spawn(run_writes(adapter.clone(), write_rx, events.clone()));
     let (live_tx, live_rx) = mpsc::unbounded_channel();
-    let live = tokio::spawn(run_live(adapter.clone(), live_rx, events.clone()));
+    let live = tokio::spawn(run_live(
+        adapter.clone(),
+        iii.clone(),
+        live_rx,
+        events.clone(),
+    ));
     while let Some(cmd) = cmds.recv().await {
         match cmd {
             WorkerCmd::Shutdown => break,
