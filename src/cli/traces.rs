@@ -15,11 +15,13 @@ use crate::browser::format::noun;
 use crate::cli::out::{Failure, Link, Out, exit, warn};
 use crate::cli::progress::Progress;
 
-/// A listing needs each record's header only (status, times), never the events.
+/// A listing needs each record's name, status and start only: its start up to the events is
+/// read, never the events nor the end time and error written after them.
 const LISTING_LIMITS: TraceLimits = TraceLimits {
     bytes: 0,
     steps: 0,
     header_bytes: 32 * 1024 * 1024,
+    after_events: false,
 };
 
 /// `--status` values: one status, or all (`any`, as `gc` says it, too).
@@ -56,15 +58,14 @@ pub async fn list(
         None => None,
     };
     let state = link.state()?;
-    // State, group records and step records are joined by the exact bytes of the trace id.
-    let counts: BTreeMap<Vec<u8>, u64> = state
-        .trace_counts()
-        .await?
+    // The state and the group hash are walked at once; state, group records and step records
+    // are joined by the exact bytes of the trace id.
+    let (counts, groups) = tokio::join!(state.trace_counts(), groups_or_warn(&state));
+    let counts: BTreeMap<Vec<u8>, u64> = counts?
         .into_iter()
         .map(|(t, n)| (t.into_bytes(), n))
         .collect();
-    let groups: BTreeMap<Vec<u8>, GroupEntry> = groups_or_warn(&state)
-        .await?
+    let groups: BTreeMap<Vec<u8>, GroupEntry> = groups?
         .into_iter()
         .map(|g| (g.trace_id_bytes.clone(), g))
         .collect();

@@ -1,29 +1,37 @@
 //! Every step record's header in one round trip per batch of flows: a flow's status needs each
 //! record's status and start time, never its events. A small Lua script returns each document
 //! whole when it is small, else its first and last bytes (the header before the events, the
-//! end time and error after them); a user who may not run scripts gets whole documents with
-//! plain commands as long as they fit the budget.
+//! end time and error after them), or, for a listing, only its start up to `"events"`; a user
+//! who may not run scripts gets whole documents with plain commands as long as they fit the
+//! budget.
 
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::Result;
 
 /// Each field of a hash with its size and its document, or only its ends (ARGV[1] bytes of the
-/// start, ARGV[2] of the end) when larger than both; `{'over', n}` as soon as the bytes to
-/// return pass ARGV[3] (so a huge flow never moves more than the budget); `{type}` for a key of
-/// another type. One key, so it routes like any single-key command; `no-writes` lets it run
-/// as `EVALSHA_RO`, under maxmemory and on replicas.
-const FIELD_HEADS: &str = r"#!lua flags=no-writes
+/// start, ARGV[2] of the end) when larger than both; with ARGV[4] = `start`, its first
+/// ARGV[1] + ARGV[2] bytes up to the first `"events":` in them (the client checks that it is
+/// the top-level key). `{'over', n}` as soon as the bytes to return pass ARGV[3] (so a huge flow
+/// never moves more than the budget); `{type}` for a key of another type. One key, so it
+/// routes like any single-key command; `no-writes` lets it run as `EVALSHA_RO`, under
+/// maxmemory and on replicas.
+const FIELD_HEADS: &str = r#"#!lua flags=no-writes
 local t = redis.call('TYPE', KEYS[1]).ok
 if t ~= 'hash' and t ~= 'none' then return {t} end
 local head, tail, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local start_only = ARGV[4] == 'start'
 local f = redis.call('HKEYS', KEYS[1])
 local out, used = {}, 0
 for _, k in ipairs(f) do
   local v = redis.call('HGET', KEYS[1], k)
   if v then
     local part = v
-    if #v > head + tail then part = string.sub(v, 1, head) .. string.sub(v, -tail) end
+    if start_only then
+      part = string.sub(v, 1, head + tail)
+      local _, e = string.find(part, '"events"%s*:')
+      if e then part = string.sub(part, 1, e) end
+    elseif #v > head + tail then part = string.sub(v, 1, head) .. string.sub(v, -tail) end
     used = used + #k + #part
     if used > budget then return {'over', #f} end
     out[#out + 1] = k
@@ -31,7 +39,7 @@ for _, k in ipairs(f) do
     out[#out + 1] = part
   end
 end
-return out";
+return out"#;
 
 /// Bytes of a document's start read for its header (Motia writes id, name, status, start time
 /// and entry point before the events).
@@ -44,7 +52,8 @@ pub(super) struct Head {
     pub field: String,
     /// The document's size.
     pub len: u64,
-    /// The whole document when `len` bytes, else its first `HEAD_BYTES` and last `TAIL_BYTES`.
+    /// The whole document when `len` bytes, else its first `HEAD_BYTES` and last `TAIL_BYTES`,
+    /// or (start only) its start up to `"events":`.
     pub bytes: Vec<u8>,
 }
 
@@ -65,8 +74,14 @@ pub(super) enum Heads {
 }
 
 impl RedisStateAdapter {
-    /// The headers of every record of each key, at most `budget` bytes per key.
-    pub(super) async fn read_heads(&self, keys: &[Vec<u8>], budget: usize) -> Result<Vec<Heads>> {
+    /// The headers of every record of each key, at most `budget` bytes per key; with
+    /// `start_only`, each record's start up to its events (see [`FIELD_HEADS`]).
+    pub(super) async fn read_heads(
+        &self,
+        keys: &[Vec<u8>],
+        budget: usize,
+        start_only: bool,
+    ) -> Result<Vec<Heads>> {
         let script = redis::Script::new(FIELD_HEADS);
         let mut pipe = redis::pipe();
         // Loaded ahead in the same pipeline, so EVALSHA finds it even after a restart.
@@ -79,7 +94,8 @@ impl RedisStateAdapter {
                 .arg(k)
                 .arg(HEAD_BYTES)
                 .arg(TAIL_BYTES)
-                .arg(budget);
+                .arg(budget)
+                .arg(if start_only { "start" } else { "ends" });
         }
         let scripted: Result<Vec<Vec<redis::Value>>> = Box::pin(self.conn.query_pipe(
             &pipe,

@@ -34,7 +34,8 @@ impl RedisStateAdapter {
             .iter()
             .map(|id| self.trace_records_key(id.as_ref()))
             .collect();
-        let heads = Box::pin(self.read_heads(&keys, limits.header_bytes)).await?;
+        let start_only = !limits.after_events;
+        let heads = Box::pin(self.read_heads(&keys, limits.header_bytes, start_only)).await?;
         let mut out = Vec::with_capacity(keys.len());
         // Per flow: its steps with their fields, and the fields to read whole (the first in
         // start order, or records whose ends held no header).
@@ -58,13 +59,21 @@ impl RedisStateAdapter {
                         let whole = h.is_whole();
                         let got = if whole {
                             Trace::parse(&h.field, &h.bytes)
+                        } else if start_only {
+                            // The whole document would not parse with bytes that are not
+                            // UTF-8 in its start: it is read whole to say so exactly.
+                            match std::str::from_utf8(&h.bytes) {
+                                Ok(_) => Trace::parse_ends(&h.field, &h.bytes, &[], h.len),
+                                Err(_) => Err("not UTF-8".into()),
+                            }
                         } else {
                             let (head, tail) = h.bytes.split_at(HEAD_BYTES.min(h.bytes.len()));
                             Trace::parse_ends(&h.field, head, tail, h.len)
                         };
                         match got {
                             Ok(t) => parsed.push((t, h.field, h.len, whole)),
-                            // Its ends hold no header: the whole document, if the budget allows.
+                            // Its ends (or start) hold no header: the whole document, if the
+                            // budget allows.
                             Err(_) if !whole && (h.len as usize) <= room => {
                                 room -= h.len as usize;
                                 read.push(h.field);

@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use futures::stream::{StreamExt, TryStreamExt};
+
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::Result;
@@ -11,6 +13,9 @@ use crate::adapter::traces::dead_letter::DLQ_PATTERN;
 use crate::adapter::traces::record::{FlowStatus, Trace, TraceGroup, Unreadable};
 use crate::adapter::traces::status::MissingRecords;
 use crate::adapter::traces::{DeadLetter, GroupEntry, GroupScanner};
+
+/// Batches of flows [`RedisStateAdapter::read_traces`] has in flight at once.
+const READS_IN_FLIGHT: usize = 4;
 
 /// How much of one trace's records a read may move.
 ///
@@ -22,6 +27,9 @@ use crate::adapter::traces::{DeadLetter, GroupEntry, GroupScanner};
 /// use motia_state::adapter::traces::TraceLimits;
 /// let small = TraceLimits { bytes: 256 * 1024, ..TraceLimits::default() };
 /// assert!(small.bytes < TraceLimits::default().bytes);
+/// // A listing of statuses: each record's start, no events, no end time or error.
+/// let listing = TraceLimits { bytes: 0, steps: 0, after_events: false, ..TraceLimits::default() };
+/// assert!(!listing.after_events);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceLimits {
@@ -35,6 +43,14 @@ pub struct TraceLimits {
     /// counts whole, a large one its first 1 KiB and last 4 KiB); beyond, the records are
     /// counted in [`TraceRecords::not_read`] and the status is [`FlowStatus::Unknown`].
     pub header_bytes: usize,
+    /// A header includes what Motia writes after the events when a step ends (`endTime`,
+    /// `error`): a small document is read whole, a large one by both ends. `false` reads each
+    /// record's start only, up to its `"events"` key (id, name, status, start time, entry
+    /// point: all that a flow's status, failed attempts and start need), a few hundred bytes
+    /// whatever the events hold; `end_time` and `error` are then set only where written before
+    /// the events. A record whose start holds no header (the events first, a header over
+    /// 5 KiB, bytes that are not UTF-8) is read whole, within `header_bytes`.
+    pub after_events: bool,
 }
 
 impl Default for TraceLimits {
@@ -43,6 +59,7 @@ impl Default for TraceLimits {
             bytes: 8 * 1024 * 1024,
             steps: 2_000,
             header_bytes: 32 * 1024 * 1024,
+            after_events: true,
         }
     }
 }
@@ -380,17 +397,19 @@ impl RedisStateAdapter {
         trace_ids: &[impl AsRef<[u8]>],
         limits: TraceLimits,
     ) -> Result<Vec<TraceRecords>> {
-        let mut out = Vec::with_capacity(trace_ids.len());
-        // A batch moves at most 100 budgets; most flows are a few KB.
-        for chunk in trace_ids.chunks(100) {
-            out.extend(
-                Box::pin(self.read_trace_batch(chunk, limits))
-                    .await?
-                    .into_iter()
-                    .map(|f| f.records),
-            );
-        }
-        Ok(out)
+        // A batch moves at most 100 budgets; most flows are a few KB. A few batches are in
+        // flight at once, so the server reads one while this process parses another. (The
+        // futures are made first: a closure in the stream would keep callers' futures from
+        // being `Send`.)
+        let reads: Vec<_> = trace_ids
+            .chunks(100)
+            .map(|c| Box::pin(self.read_trace_batch(c, limits)))
+            .collect();
+        let batches: Vec<Vec<_>> = futures::stream::iter(reads)
+            .buffered(READS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(batches.into_iter().flatten().map(|f| f.records).collect())
     }
 
     /// Field names and lengths of each key without a script: `[type]` for a key that is not

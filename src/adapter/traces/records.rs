@@ -14,6 +14,7 @@ const LIMITS: TraceLimits = TraceLimits {
     bytes: 64 * 1024,
     steps: 2_000,
     header_bytes: 32 * 1024 * 1024,
+    after_events: true,
 };
 
 /// What the records say about one flow.

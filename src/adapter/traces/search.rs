@@ -29,6 +29,7 @@ impl Default for SearchLimits {
                 bytes: 1024 * 1024,
                 steps: 2_000,
                 header_bytes: 4 * 1024 * 1024,
+                after_events: true,
             },
         }
     }

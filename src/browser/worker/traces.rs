@@ -18,6 +18,7 @@ const SUMMARY_LIMITS: TraceLimits = TraceLimits {
     bytes: 0,
     steps: 0,
     header_bytes: 16 * 1024 * 1024,
+    after_events: true,
 };
 
 /// Flows per summary batch sent to the UI.
