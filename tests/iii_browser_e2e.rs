@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::iii::engine_fixture;
+use common::iii::{engine_fixture, engine_stream_set};
 use common::term::{DEADLINE, Term};
 use common::{RedisServer, poll_for};
 
@@ -30,10 +30,8 @@ fn scopes_fields_values_edit_delete_and_clear_through_the_hashes() {
         s.contains("misc") && s.contains("orders") && s.contains("payments"),
         "{s}"
     );
-    assert!(
-        !s.contains("orderStatus"),
-        "stream groups are not scopes: {s}"
-    );
+    // The stream group is in a section of its own, not counted as a scope.
+    t.wait_for("Streams (1)");
     // orders: its one field, the value exactly as stored (`\/`, `{}`, cjson's digits).
     t.keys(&["g", "j"]);
     t.wait_for("Keys · orders (1)");
@@ -71,7 +69,9 @@ fn scopes_fields_values_edit_delete_and_clear_through_the_hashes() {
     t.keys(&["D"]);
     t.wait_for("delete all 2 keys?");
     t.keys(&["y"]);
-    t.wait("misc to go", |s| s.contains("Scopes (1)"));
+    t.wait("misc to go", |s| {
+        s.contains("Scopes (1)") && s.contains("Streams (1)")
+    });
     wait_redis(&server, &["EXISTS", "state:misc"], "0");
 }
 
@@ -86,6 +86,102 @@ fn read_only_refuses_writes_and_changes_nothing() {
     t.keys(&["g", "Enter", "d"]);
     t.wait_for("read-only");
     assert_eq!(server.cli(&["HLEN", "state:misc"]), "2");
+}
+
+#[test]
+fn a_stream_group_lists_its_items_and_an_edit_is_published() {
+    let server = RedisServer::start();
+    engine_fixture(&server);
+    engine_stream_set(
+        &server,
+        "orderStatus",
+        "orders",
+        "v1-ok-1",
+        r#"{"id":"v1-ok-1","status":"pending"}"#,
+    );
+    // A subscriber, as the engine's UIs are: it prints each stream event on a line.
+    let events = server.dir().join("events.txt");
+    let out = std::fs::File::create(&events).expect("events file");
+    let mut subscriber = std::process::Command::new("redis-cli")
+        .args([
+            "-p",
+            &server.port.to_string(),
+            "SUBSCRIBE",
+            "stream::events",
+        ])
+        .stdout(out)
+        .spawn()
+        .expect("redis-cli");
+    poll_for("the subscription", DEADLINE, || {
+        match server
+            .try_cli(&["PUBSUB", "NUMSUB", "stream::events"])?
+            .lines()
+            .nth(1)
+        {
+            Some("1") => Ok(()),
+            other => Err(format!("{other:?} subscribers")),
+        }
+    });
+    let t = Term::start("iii-streams", &server.url(), "", None);
+    t.wait("both sections", |s| {
+        s.contains("Scopes (3)") && s.contains("Streams (1)") && s.contains("orderStatus/orders")
+    });
+    // The last row is the stream group, past the heading.
+    t.keys(&["G"]);
+    t.wait_for("Keys · orderStatus/orders (2)");
+    t.keys(&["l", "g", "Enter"]);
+    t.wait_for(r#""status": "failed""#);
+    t.keys(&["e"]);
+    t.wait_for("Edit orderStatus/orders:v1-bad-1");
+    t.keys(&[
+        "Down", "Down", "End", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace",
+        "BSpace", "BSpace",
+    ]);
+    t.type_text("\"retried\"");
+    t.keys(&["C-s"]);
+    t.wait_for("save orderStatus/orders:v1-bad-1: done");
+    wait_redis(
+        &server,
+        &["HGET", "stream:orderStatus:orders", "v1-bad-1"],
+        r#"{"id":"v1-bad-1","status":"retried"}"#,
+    );
+    t.wait_for(r#""status": "retried""#);
+    // The subscriber got the engine's `update` event for it.
+    let update = poll_for("the update event", DEADLINE, || {
+        let text = std::fs::read_to_string(&events).map_err(|e| e.to_string())?;
+        text.lines()
+            .find(|l| l.contains(r#""type":"update""#))
+            .map(str::to_string)
+            .ok_or_else(|| format!("events so far: {text:?}"))
+    });
+    let ev: serde_json::Value = serde_json::from_str(&update).expect("JSON");
+    assert_eq!(
+        (&ev["streamName"], &ev["groupId"], &ev["id"]),
+        (&"orderStatus".into(), &"orders".into(), &"v1-bad-1".into()),
+        "{ev}"
+    );
+    assert_eq!(ev["event"]["data"]["status"], "retried", "{ev}");
+    // A delete: the item goes, and so does its `delete` event.
+    t.keys(&["h", "g", "d"]);
+    t.wait_for("Delete key v1-bad-1 of stream group orderStatus/orders?");
+    t.keys(&["y"]);
+    t.wait_for("Keys · orderStatus/orders (1)");
+    wait_redis(
+        &server,
+        &["HEXISTS", "stream:orderStatus:orders", "v1-bad-1"],
+        "0",
+    );
+    poll_for("the delete event", DEADLINE, || {
+        let text = std::fs::read_to_string(&events).map_err(|e| e.to_string())?;
+        text.lines()
+            .find(|l| l.contains(r#""type":"delete""#) && l.contains(r#""id":"v1-bad-1""#))
+            .map(|_| ())
+            .ok_or_else(|| format!("events so far: {text:?}"))
+    });
+    let _ = subscriber.kill();
+    let _ = subscriber.wait();
+    // No scope was written.
+    assert_eq!(server.cli(&["EXISTS", "state:orderStatus"]), "0");
 }
 
 fn setting(server: &RedisServer) -> String {

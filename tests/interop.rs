@@ -29,7 +29,12 @@ async fn ours(server: &RedisServer) -> RedisStateAdapter {
 /// The stored bytes, read with a plain Redis connection (neither adapter involved).
 async fn plain_get(server: &RedisServer, key: &str) -> Option<Vec<u8>> {
     let client = redis::Client::open(server.url()).unwrap();
-    let mut con = client.get_multiplexed_async_connection().await.unwrap();
+    let mut con = client
+        .get_multiplexed_async_connection_with_config(
+            &redis::AsyncConnectionConfig::new().set_response_timeout(None),
+        )
+        .await
+        .unwrap();
     redis::cmd("GET")
         .arg(key)
         .query_async(&mut con)

@@ -18,6 +18,7 @@ pub mod model;
 pub mod owed;
 pub mod pane;
 mod signals;
+pub mod stream_name;
 #[cfg(test)]
 pub mod svg;
 pub mod terminal;

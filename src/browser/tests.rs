@@ -2526,6 +2526,7 @@ mod live;
 mod live_bytes;
 mod live_load;
 mod stats;
+mod streams;
 
 fn with_connections(m: &mut Model) {
     use crate::browser::model::connections::ConnectionEntry;

@@ -245,7 +245,10 @@ pub async fn run(
     };
     let client = redis::Client::open(url.as_str()).map_err(server_err)?;
     let mut conn = client
-        .get_multiplexed_async_connection()
+        // The demo's own private server: seeding may wait on a busy machine, never time out.
+        .get_multiplexed_async_connection_with_config(
+            &redis::AsyncConnectionConfig::new().set_response_timeout(None),
+        )
         .await
         .map_err(server_err)?;
     // The fixed set's times are fixed; otherwise it is the recent past of the running app.

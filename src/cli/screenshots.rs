@@ -64,7 +64,9 @@ impl Shooter {
         };
         let client = redis::Client::open(url.as_str()).expect("the demo's URL");
         let mut conn = client
-            .get_multiplexed_async_connection()
+            .get_multiplexed_async_connection_with_config(
+                &redis::AsyncConnectionConfig::new().set_response_timeout(None),
+            )
             .await
             .expect("a connection to the demo's server");
         demo::seed(&mut conn, &prefixes, seed::FIXED_BASE_MS)

@@ -279,17 +279,21 @@ impl IiiState {
     ) -> Result<Option<Vec<u8>>> {
         let (scope, key) = (scope.as_ref(), key.as_ref());
         check_field(scope, key)?;
-        let full = scope_key(scope);
+        self.get_by_key(&scope_key(scope), key).await
+    }
+
+    /// [`get`](Self::get) on a hash named by its Redis key (stream groups).
+    pub(crate) async fn get_by_key(&self, full: &[u8], key: &[u8]) -> Result<Option<Vec<u8>>> {
         let mut cmd = redis::cmd("HGET");
-        cmd.arg(&full).arg(key);
+        cmd.arg(full).arg(key);
         match self
             .adapter
             .conn
-            .query(&cmd, Retry::Safe, &format!("HGET {}", escape::name(&full)))
+            .query(&cmd, Retry::Safe, &format!("HGET {}", escape::name(full)))
             .await
         {
             Ok(v) => Ok(v),
-            Err(e) => Err(self.adapter.explain(e, &full).await),
+            Err(e) => Err(self.adapter.explain(e, full).await),
         }
     }
 
@@ -356,17 +360,10 @@ impl IiiState {
             .await
     }
 
-    /// [`set`](Self::set) on a hash named by its Redis key (stream groups), JSON already checked.
-    pub(crate) async fn set_by_key(
-        &self,
-        full: &[u8],
-        key: &[u8],
-        compact: &str,
-    ) -> Result<Option<Vec<u8>>> {
-        Ok(self.write_key(full, key, compact, None).await?.1)
-    }
-
-    async fn write_key(
+    /// The set script on a hash named by its Redis key (stream groups too), JSON already
+    /// checked: `expected` as in [`compare_and_set`](Self::compare_and_set) (`None`: always
+    /// written). Whether it was written, and the value before.
+    pub(crate) async fn write_key(
         &self,
         full: &[u8],
         key: &[u8],

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::adapter::conn::Retry;
 use crate::adapter::error::{Error, Result};
 use crate::adapter::escape;
+use crate::adapter::item::CasOutcome;
 use crate::adapter::layout::IiiState;
 use crate::adapter::layout::iii_scan::FieldScanner;
 use crate::adapter::scan::KeyScanner;
@@ -139,6 +140,19 @@ impl IiiState {
         FieldScanner::new(self.adapter().conn.clone(), group.key().into_bytes(), 1000)
     }
 
+    /// One stream item's stored text (`HGET`), `None` when it or its group does not exist.
+    ///
+    /// ```no_run
+    /// use motia_state::adapter::layout::streams::StreamGroup;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let g = StreamGroup { stream: "orderStatus".into(), group: "orders".into() };
+    /// let item = state.iii().get_stream_item(&g, "v1").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_stream_item(&self, group: &StreamGroup, id: &str) -> Result<Option<Vec<u8>>> {
+        self.get_by_key(group.key().as_bytes(), id.as_bytes()).await
+    }
+
     /// Writes a stream item (read-old-and-write in one script, as the engine does) and
     /// PUBLISHes the engine's `create`/`update` event on [`EVENTS_CHANNEL`].
     ///
@@ -155,20 +169,65 @@ impl IiiState {
         id: &str,
         json_text: &str,
     ) -> Result<Option<Vec<u8>>> {
-        let compact = crate::adapter::json::compact(json_text)?;
-        let scope = group.key();
-        // The scope helpers prepend `state:`; a stream hash is written by its own key.
-        let old = self
-            .set_by_key(scope.as_bytes(), id.as_bytes(), &compact)
+        Ok(self.write_stream_item(group, id, json_text, None).await?.1)
+    }
+
+    /// Writes a stream item only if it still holds `expected` (`None`: only if it does not
+    /// exist), and then PUBLISHes the engine's `create`/`update` event; nothing is published
+    /// when the item changed meanwhile.
+    ///
+    /// ```no_run
+    /// use motia_state::CasOutcome;
+    /// use motia_state::adapter::layout::streams::StreamGroup;
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let iii = state.iii();
+    /// let g = StreamGroup { stream: "orderStatus".into(), group: "orders".into() };
+    /// let loaded = iii.get_stream_item(&g, "v1").await?;
+    /// match iii.compare_and_set_stream_item(&g, "v1", loaded.as_deref(), r#"{"id":"v1"}"#).await? {
+    ///     CasOutcome::Written => println!("saved and published"),
+    ///     CasOutcome::Conflict(_) => println!("changed meanwhile"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn compare_and_set_stream_item(
+        &self,
+        group: &StreamGroup,
+        id: &str,
+        expected: Option<&[u8]>,
+        json_text: &str,
+    ) -> Result<CasOutcome> {
+        let (written, now) = self
+            .write_stream_item(group, id, json_text, Some(expected))
             .await?;
-        let change = if old.is_some() {
-            StreamChange::Update
+        Ok(if written {
+            CasOutcome::Written
         } else {
-            StreamChange::Create
-        };
-        self.publish(&event_message(group, id, change, &compact, now_ms()))
+            CasOutcome::Conflict(now)
+        })
+    }
+
+    async fn write_stream_item(
+        &self,
+        group: &StreamGroup,
+        id: &str,
+        json_text: &str,
+        expected: Option<Option<&[u8]>>,
+    ) -> Result<(bool, Option<Vec<u8>>)> {
+        let compact = crate::adapter::json::compact(json_text)?;
+        // The scope helpers prepend `state:`; a stream hash is written by its own key.
+        let (written, old) = self
+            .write_key(group.key().as_bytes(), id.as_bytes(), &compact, expected)
             .await?;
-        Ok(old)
+        if written {
+            let change = if old.is_some() {
+                StreamChange::Update
+            } else {
+                StreamChange::Create
+            };
+            self.publish(&event_message(group, id, change, &compact, now_ms()))
+                .await?;
+        }
+        Ok((written, old))
     }
 
     /// Deletes a stream item and PUBLISHes the engine's `delete` event (data: the old value).

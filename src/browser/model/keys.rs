@@ -255,7 +255,7 @@ pub fn trace_keys(m: &Model, trace: &str) -> Vec<String> {
 
 pub fn label_of(m: &Model, full: &str) -> String {
     match split_shown(&m.keyspace, full) {
-        Some((t, k)) => format!("{t}:{k}"),
+        Some((t, k)) => format!("{}:{k}", crate::browser::model::streams::shown(t)),
         None => full.to_string(),
     }
 }

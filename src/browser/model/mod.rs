@@ -21,6 +21,7 @@ pub mod meta;
 pub mod notifications;
 pub mod scan;
 pub mod stats;
+pub mod streams;
 pub mod timeline;
 pub mod traces;
 pub mod value;

@@ -77,7 +77,7 @@ impl RedisServer {
         false
     }
 
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
@@ -260,7 +260,11 @@ pub(super) async fn connection(server: &RedisServer) -> redis::aio::MultiplexedC
 async fn connect_url(url: &str) -> redis::aio::MultiplexedConnection {
     redis::Client::open(url)
         .unwrap()
-        .get_multiplexed_async_connection()
+        // No response timeout (redis-rs waits 500 ms by default): on a loaded machine the
+        // writer's pipelines may wait longer, and the test is about the browser, not them.
+        .get_multiplexed_async_connection_with_config(
+            &redis::AsyncConnectionConfig::new().set_response_timeout(None),
+        )
         .await
         .unwrap()
 }

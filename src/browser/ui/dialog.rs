@@ -10,6 +10,7 @@ use crate::browser::doc::ValueDoc;
 use crate::browser::keymap::Command;
 use crate::browser::model::Model;
 use crate::browser::model::dialog::{Dialog, Prompt};
+use crate::browser::model::streams;
 use crate::browser::text;
 use crate::browser::theme;
 use crate::browser::ui::command_line::command_line;
@@ -91,6 +92,10 @@ fn prompt(f: &mut Frame, purpose: &Prompt, input: &str, area: Rect) {
         Prompt::TraceId => (
             " New trace · id ".to_string(),
             "not empty, no ':' · Enter: next, the first key's name · Esc cancel".to_string(),
+        ),
+        Prompt::KeyName { trace } if streams::is_stream(trace) => (
+            format!(" New item in stream group {} ", streams::label(trace)),
+            "item id · Enter: open the editor · Esc cancel".into(),
         ),
         Prompt::KeyName { trace } => (
             format!(" New key in trace {} ", text::name(trace)),

@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::browser::format::{short_bytes, thousands, ttl_text};
 use crate::browser::model::keys::{KeySort, Row, RowKind};
+use crate::browser::model::streams::shown;
 use crate::browser::model::{Model, Pane};
 use crate::browser::text::{self, fit, fit_right};
 use crate::browser::theme;
@@ -229,7 +230,7 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
             let n = thousands(m.index.count(t) as u64);
             let others: usize = rest.iter().map(|s| text::width(&s.content)).sum();
             let frame = text::width(" Keys ·  () ") + n.len() + others;
-            let id = clip(&text::name(t), room.saturating_sub(frame).max(4));
+            let id = clip(&text::name(&shown(t)), room.saturating_sub(frame).max(4));
             format!(" Keys · {id} ({n}) ")
         }
         None => " Keys ".to_string(),

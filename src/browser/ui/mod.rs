@@ -13,6 +13,7 @@ mod keys;
 mod notifications;
 mod stats;
 mod status;
+mod streams;
 mod timeline;
 pub(crate) mod traces;
 mod value;

@@ -202,14 +202,18 @@ fn scan(m: &Model, parts: &mut Vec<Part>) {
         format!(" · keys {}{unknown}", thousands(m.index.total_keys as u64))
     };
     parts.push(raw(5, keys));
-    parts.push(raw(
-        4,
-        format!(
-            " · {} {}",
-            if m.settings.iii { "scopes" } else { "traces" },
-            thousands(m.index.traces.len() as u64)
+    let (streams, _) = crate::browser::ui::streams::counts(m);
+    let groups = m.index.traces.len() - streams;
+    let groups = match (m.settings.iii, streams) {
+        (false, _) => format!(" · traces {}", thousands(groups as u64)),
+        (true, 0) => format!(" · scopes {}", thousands(groups as u64)),
+        (true, n) => format!(
+            " · scopes {} · streams {}",
+            thousands(groups as u64),
+            thousands(n as u64)
         ),
-    ));
+    };
+    parts.push(raw(4, groups));
     parts.push(raw(2, format!(" · {:.1}s", elapsed.as_secs_f64())));
     parts.push(part(
         3,

@@ -10,11 +10,12 @@ use ratatui::widgets::{Paragraph, Wrap};
 use motia_state::adapter::traces::{FlowStatus, MissingRecords};
 
 use crate::browser::format::{ago, thousands};
+use crate::browser::model::streams::{HEADING, shown};
 use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::model::{Model, Pane};
 use crate::browser::text::{self, fit, fit_right};
 use crate::browser::theme;
-use crate::browser::ui::{block, clip, filter_span};
+use crate::browser::ui::{block, clip, filter_span, streams};
 
 /// From this terminal width on, the status is a word; below, a coloured mark.
 const STATUS_WORDS_FROM: u16 = 120;
@@ -28,10 +29,16 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
             .filter(|t| !m.index.traces.contains_key(*t))
             .count();
     let shown = m.traces.view.len();
-    let count = if shown == total {
+    // On the iii layout the stream groups and their heading are counted by the heading.
+    let (streams_total, streams_shown) = streams::counts(m);
+    let (total, listed) = match streams_shown {
+        0 => (total - streams_total, shown),
+        n => (total - streams_total, shown - n - 1),
+    };
+    let count = if listed == total {
         thousands(total as u64)
     } else {
-        format!("{}/{}", thousands(shown as u64), thousands(total as u64))
+        format!("{}/{}", thousands(listed as u64), thousands(total as u64))
     };
     let sort = match m.traces.sort {
         TraceSort::Id if m.index.has_records() => " by id",
@@ -90,7 +97,9 @@ pub fn traces(f: &mut Frame, m: &Model, area: Rect) {
     let words = m.size.0 >= STATUS_WORDS_FROM && inner >= id_col + 1 + status_w + 1 + counts_w;
     for (i, trace) in rows.iter().enumerate() {
         let cursor = start + i == m.traces.list.cursor;
-        let line = if m.index.has_records() {
+        let line = if &**trace == HEADING {
+            streams::heading(m, inner)
+        } else if m.index.has_records() {
             flow_row(
                 m,
                 trace,
@@ -124,7 +133,7 @@ fn plain_row(m: &Model, trace: &str, inner: usize, cursor: bool, focused: bool) 
         thousands(m.index.count(trace) as u64)
     );
     let id = fit(
-        &text::name(trace),
+        &text::name(&shown(trace)),
         inner.saturating_sub(text::width(&n) + 1),
     );
     if cursor {

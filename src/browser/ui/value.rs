@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph};
 use crate::browser::doc::{DocKind, ValueDoc, WINDOW};
 use crate::browser::format::{human_bytes, thousands, ttl_text};
 use crate::browser::keymap::Command;
+use crate::browser::model::streams;
 use crate::browser::model::{Model, Pane};
 use crate::browser::text;
 use crate::browser::theme;
@@ -136,7 +137,11 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
         _ => (None, None),
     };
     let room = room.saturating_sub(text::width(label));
-    let shown = text::name(shown);
+    // A stream item is named by its group's label.
+    let shown = match trace {
+        Some(t) if streams::is_stream(t) => format!("{}:{}", streams::label(t), text::name(key)),
+        _ => text::name(shown).into_owned(),
+    };
     let key_w = text::width(&shown) + 1;
     let fit_key = |room: usize| -> String {
         if text::width(&shown) <= room {
@@ -145,7 +150,10 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
         let key = text::name(key);
         match trace {
             Some(t) if text::width(&key) + 2 <= room => {
-                let t = clip(&text::name(t), room - text::width(&key) - 1);
+                let t = clip(
+                    &text::name(&streams::shown(t)),
+                    room - text::width(&key) - 1,
+                );
                 format!("{t}:{key}")
             }
             _ => clip(&key, room),

@@ -13,6 +13,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::dialog::{Dialog, Prompt};
 use crate::browser::model::editor::Editor;
 use crate::browser::model::keys::{label_of, selected_key};
+use crate::browser::model::streams::shown;
 use crate::browser::model::{Model, Pane};
 use crate::browser::update::note;
 use crate::browser::update::prompt::reprompt;
@@ -141,7 +142,8 @@ pub fn submit_key_name(m: &mut Model, trace: String, input: String) {
         .is_some_and(|keys| keys.contains(name.as_str()))
     {
         let problem = format!(
-            "{trace}:{name} exists already; nothing was created ({} edits it)",
+            "{}:{name} exists already; nothing was created ({} edits it)",
+            shown(&trace),
             m.keymap.keys_of(Command::Edit)
         );
         return reprompt(m, Prompt::KeyName { trace }, input, problem);
@@ -156,7 +158,7 @@ pub fn submit_key_name(m: &mut Model, trace: String, input: String) {
     };
     m.editor = Some(Editor::new(
         full,
-        format!("{trace}:{name}"),
+        format!("{}:{name}", shown(&trace)),
         "{}",
         None,
         true,

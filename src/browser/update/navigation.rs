@@ -3,6 +3,7 @@
 use crate::browser::action::Effect;
 use crate::browser::model::keys::RowKind;
 use crate::browser::model::layout::{keys_height, traces_height, value_height};
+use crate::browser::model::streams;
 use crate::browser::model::{Model, Pane};
 use crate::browser::update::{editor, keys, note, traces, value};
 
@@ -46,7 +47,8 @@ pub fn move_by(m: &mut Model, delta: isize, fx: &mut Vec<Effect>) {
             if m.traces.view.is_empty() {
                 return;
             }
-            m.traces.list.cursor = step(m.traces.list.cursor, delta, m.traces.view.len());
+            let at = step(m.traces.list.cursor, delta, m.traces.view.len());
+            m.traces.list.cursor = streams::selectable(&m.traces.view, at, delta.signum());
             m.traces
                 .list
                 .fit(m.traces.view.len(), traces_height(m.size));

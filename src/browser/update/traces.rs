@@ -9,6 +9,7 @@ use crate::browser::action::{Effect, StepsSummary, WorkerCmd};
 use crate::browser::model::filter::Matcher;
 use crate::browser::model::keys::Selected;
 use crate::browser::model::layout::traces_height;
+use crate::browser::model::streams;
 use crate::browser::model::traces::{FlowInfo, TraceSort};
 use crate::browser::model::{Mode, Model, Pane};
 use crate::browser::update::keys::rebuild_keys;
@@ -54,7 +55,8 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
     let status = m.traces.status_filter;
     let passes = |t: &str| {
         let info = flows.get(t);
-        let name_ok = matcher.matches(t)
+        // A stream group is matched by the name it is shown by.
+        let name_ok = matcher.matches(&streams::shown(t))
             || info
                 .and_then(|i| i.flow.as_deref())
                 .is_some_and(|f| matcher.matches(f));
@@ -80,6 +82,7 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
             let ix = &m.index;
             view.sort_by(|a, b| ix.count(b).cmp(&ix.count(a)).then_with(|| a.cmp(b)));
         }
+        TraceSort::Id if m.settings.iii => view.sort_unstable_by(|a, b| streams::by_id(a, b)),
         TraceSort::Id => view.sort_unstable(),
         TraceSort::Newest if m.settings.iii => {
             let seen = &m.live.activity;
@@ -98,6 +101,9 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
             )
         }),
     }
+    if m.settings.iii {
+        streams::arrange(&mut view);
+    }
     // `flows` borrows the index: the anchor is checked before it is looked up.
     let anchor_known = m
         .traces
@@ -105,7 +111,7 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
         .as_deref()
         .is_none_or(|a| m.index.traces.contains_key(a) || m.index.flows.contains_key(a));
     let find = |sel: &str| match m.traces.sort {
-        TraceSort::Id => view.binary_search_by(|t| (**t).cmp(sel)).ok(),
+        TraceSort::Id => view.binary_search_by(|t| streams::by_id(t, sel)).ok(),
         _ => view.iter().position(|t| &**t == sel),
     };
     let pos = m
@@ -120,7 +126,10 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
     }
     match pos {
         Some(p) => m.traces.list.cursor = p,
-        None => m.traces.list.cursor = m.traces.list.cursor.min(view.len().saturating_sub(1)),
+        None => {
+            let at = m.traces.list.cursor.min(view.len().saturating_sub(1));
+            m.traces.list.cursor = streams::selectable(&view, at, 1);
+        }
     }
     m.traces.view = view;
     m.traces
@@ -142,17 +151,26 @@ pub fn merge_traces(m: &mut Model, mut new: Vec<Box<str>>, fx: &mut Vec<Effect>)
     // A flow of the trace records is listed already; a trace without records has no status.
     let flows = &m.index.flows;
     let by_status = m.traces.status_filter.is_some();
-    new.retain(|t| matcher.matches(t) && !flows.contains_key(t) && !by_status);
+    new.retain(|t| matcher.matches(&streams::shown(t)) && !flows.contains_key(t) && !by_status);
     if new.is_empty() {
         return;
     }
-    new.sort();
+    // The first stream group brings the heading of its section.
+    if new.iter().any(|t| streams::is_stream(t))
+        && m.traces
+            .view
+            .binary_search_by(|t| streams::by_id(t, streams::HEADING))
+            .is_err()
+    {
+        new.push(streams::HEADING.into());
+    }
+    new.sort_by(|a, b| streams::by_id(a, b));
     let old = std::mem::take(&mut m.traces.view);
     let mut merged = Vec::with_capacity(old.len() + new.len());
     let (mut a, mut b) = (old.into_iter().peekable(), new.into_iter().peekable());
     loop {
         let take_old = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => x <= y,
+            (Some(x), Some(y)) => streams::by_id(x, y).is_le(),
             (Some(_), None) => true,
             (None, Some(_)) => false,
             (None, None) => break,
@@ -161,18 +179,19 @@ pub fn merge_traces(m: &mut Model, mut new: Vec<Box<str>>, fx: &mut Vec<Effect>)
         merged.extend(next);
     }
     m.traces.view = merged;
-    if let Some(p) = m
-        .traces
-        .selected
-        .as_ref()
-        .and_then(|sel| m.traces.view.binary_search(sel).ok())
-    {
+    if let Some(p) = m.traces.selected.as_ref().and_then(|sel| {
+        m.traces
+            .view
+            .binary_search_by(|t| streams::by_id(t, sel))
+            .ok()
+    }) {
         m.traces.list.cursor = p;
     }
     m.traces
         .list
         .fit(m.traces.view.len(), traces_height(m.size));
     if m.traces.selected.is_none() {
+        m.traces.list.cursor = streams::selectable(&m.traces.view, m.traces.list.cursor, 1);
         m.traces.selected = m.traces.view.get(m.traces.list.cursor).cloned();
         select_trace(m, fx);
     }

@@ -13,6 +13,7 @@ use crate::browser::keymap::Command;
 use crate::browser::model::dialog::{Dialog, Prompt};
 use crate::browser::model::keys::{Selected, label_of, selected_key, trace_keys};
 use crate::browser::model::notifications::ToastKind;
+use crate::browser::model::streams;
 use crate::browser::model::{Model, Pane};
 use crate::browser::text;
 use crate::browser::update::keys::rebuild_keys;
@@ -47,8 +48,9 @@ pub fn start_ttl(m: &mut Model, expiry: Option<Expiry>, fx: &mut Vec<Effect>) {
         let keys = trace_keys(m, &trace);
         Prompt::Ttl {
             what: format!(
-                "every key of {} {trace} ({} {})",
-                m.settings.group_noun(),
+                "every key of {} {} ({} {})",
+                streams::noun(&m.settings, &trace),
+                streams::shown(&trace),
                 thousands(keys.len() as u64),
                 noun(keys.len() as u64, "key", "keys")
             ),
@@ -119,10 +121,10 @@ pub fn start_delete(m: &mut Model) {
         text: format!(
             "Delete key {} of {} {}?",
             text::line(key),
-            m.settings.group_noun(),
-            text::line(trace)
+            streams::noun(&m.settings, trace),
+            text::line(&streams::shown(trace))
         ),
-        label: format!("delete {trace}:{key}"),
+        label: format!("delete {}:{key}", streams::shown(trace)),
         op: WriteOp::Unlink {
             full_keys: vec![full.clone()],
         },
@@ -137,7 +139,8 @@ pub fn start_clear(m: &mut Model) {
         return note(m, "select a trace first", false);
     };
     let keys = trace_keys(m, &trace);
-    let group = m.settings.group_noun();
+    let group = streams::noun(&m.settings, &trace);
+    let trace = streams::shown(&trace).into_owned();
     m.dialog = Some(Dialog::Confirm {
         title: format!("Clear {group}"),
         text: format!(

@@ -10,7 +10,7 @@ use motia_state::{CasOutcome, IiiState, Ttl};
 
 use crate::browser::action::{RowMeta, WorkerEvent, WriteOp, WriteOutcome};
 use crate::browser::doc::{ValueDoc, classify};
-use crate::browser::worker::{Events, raw_key};
+use crate::browser::worker::{Events, raw_key, streams};
 
 const BATCH_KEYS: usize = 5_000;
 const BATCH_TIME: Duration = Duration::from_millis(100);
@@ -39,24 +39,99 @@ fn not_a_field(shown: &str) -> String {
     format!("{shown} is not a field of a scope")
 }
 
-/// Every scope's fields (SCAN state:* TYPE hash, then HSCAN of each), in batches.
+/// Names found by the index walk, sent to the UI in batches (the first at once).
+pub struct Batches {
+    generation: u64,
+    events: Events,
+    batch: Vec<String>,
+    seen: u64,
+    last_sent: Instant,
+    sent_any: bool,
+}
+
+/// The walk stopped: it failed (and said so) or the UI is gone.
+pub struct Stopped;
+
+impl Batches {
+    fn new(generation: u64, events: Events) -> Self {
+        Self {
+            generation,
+            events,
+            batch: Vec::new(),
+            seen: 0,
+            last_sent: Instant::now(),
+            sent_any: false,
+        }
+    }
+
+    /// Tells the UI the walk failed.
+    pub async fn fail(&self, e: motia_state::Error) -> Stopped {
+        let ev = WorkerEvent::ScanFailed {
+            generation: self.generation,
+            connection: e.is_connection(),
+            error: e.to_string(),
+        };
+        let _ = self.events.send(ev).await;
+        Stopped
+    }
+
+    /// Every field of one hash (HSCAN pages), each named by `name`.
+    pub async fn hash(
+        &mut self,
+        mut fields: motia_state::adapter::layout::FieldScanner,
+        name: impl Fn(&[u8]) -> String,
+    ) -> Result<(), Stopped> {
+        loop {
+            let page = match fields.next_page().await {
+                Ok(Some(p)) => p,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(self.fail(e).await),
+            };
+            self.seen += page.len() as u64;
+            self.batch.extend(page.iter().map(|(f, _)| name(f)));
+            let due = (!self.sent_any && !self.batch.is_empty())
+                || self.batch.len() >= BATCH_KEYS
+                || (self.last_sent.elapsed() >= BATCH_TIME && !self.batch.is_empty());
+            if due {
+                self.send().await?;
+            }
+        }
+    }
+
+    async fn send(&mut self) -> Result<(), Stopped> {
+        self.sent_any = true;
+        self.last_sent = Instant::now();
+        let ev = WorkerEvent::ScanBatch {
+            generation: self.generation,
+            keys: std::mem::take(&mut self.batch),
+            seen: self.seen,
+        };
+        self.events.send(ev).await.map_err(|_| Stopped)
+    }
+
+    async fn done(mut self) {
+        if !self.batch.is_empty() && self.send().await.is_err() {
+            return;
+        }
+        let ev = WorkerEvent::ScanDone {
+            generation: self.generation,
+            seen: self.seen,
+        };
+        let _ = self.events.send(ev).await;
+    }
+}
+
+/// Every scope's fields (SCAN state:* TYPE hash, then HSCAN of each), then every stream
+/// group's items, in batches.
 pub async fn run_scan(iii: IiiState, generation: u64, events: Events) {
+    let mut out = Batches::new(generation, events);
     let mut scopes = iii.scan_scopes();
-    let mut batch: Vec<String> = Vec::new();
-    let mut seen = 0u64;
-    let mut last_sent = Instant::now();
-    let mut sent_any = false;
-    let fail = |e: motia_state::Error| WorkerEvent::ScanFailed {
-        generation,
-        connection: e.is_connection(),
-        error: e.to_string(),
-    };
     loop {
         let page = match scopes.next_page().await {
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(e) => {
-                let _ = events.send(fail(e)).await;
+                out.fail(e).await;
                 return;
             }
         };
@@ -64,56 +139,35 @@ pub async fn run_scan(iii: IiiState, generation: u64, events: Events) {
             let Some(scope) = motia_state::adapter::layout::iii::scope_of(&key) else {
                 continue;
             };
-            let mut fields = match iii.scan_fields(scope) {
+            let fields = match iii.scan_fields(scope) {
                 Ok(f) => f,
                 Err(e) => {
-                    let _ = events.send(fail(e)).await;
+                    out.fail(e).await;
                     return;
                 }
             };
-            loop {
-                let page = match fields.next_page().await {
-                    Ok(Some(p)) => p,
-                    Ok(None) => break,
-                    Err(e) => {
-                        let _ = events.send(fail(e)).await;
-                        return;
-                    }
-                };
-                seen += page.len() as u64;
-                batch.extend(page.iter().map(|(f, _)| name(scope, f)));
-                let due = (!sent_any && !batch.is_empty())
-                    || batch.len() >= BATCH_KEYS
-                    || (last_sent.elapsed() >= BATCH_TIME && !batch.is_empty());
-                if due {
-                    sent_any = true;
-                    last_sent = Instant::now();
-                    let keys = std::mem::take(&mut batch);
-                    let ev = WorkerEvent::ScanBatch {
-                        generation,
-                        keys,
-                        seen,
-                    };
-                    if events.send(ev).await.is_err() {
-                        return;
-                    }
-                }
+            if out.hash(fields, |f| name(scope, f)).await.is_err() {
+                return;
             }
         }
     }
-    if !batch.is_empty() {
-        let ev = WorkerEvent::ScanBatch {
-            generation,
-            keys: batch,
-            seen,
-        };
-        if events.send(ev).await.is_err() {
-            return;
-        }
+    if streams::walk(&iii, &mut out).await.is_err() {
+        return;
     }
-    let _ = events
-        .send(WorkerEvent::ScanDone { generation, seen })
-        .await;
+    out.done().await;
+}
+
+/// The stored text behind a model name: a scope's field or a stream item (`None`: not a name
+/// of either).
+async fn read(iii: &IiiState, shown: &str) -> Option<Result<Option<Vec<u8>>, String>> {
+    if let Some(item) = streams::item(shown) {
+        return Some(match item {
+            Ok(item) => streams::get(iii, &item).await,
+            Err(e) => Err(e),
+        });
+    }
+    let (scope, field) = split(shown)?;
+    Some(iii.get(&scope, &field).await.map_err(|e| e.to_string()))
 }
 
 /// One field's value (HGET), cut to `max` bytes for a window.
@@ -124,11 +178,10 @@ pub async fn load_value(
     max: Option<usize>,
     events: Events,
 ) {
-    let read = match split(&full_key) {
-        Some((scope, field)) => iii.get(&scope, &field).await.map_err(|e| e.to_string()),
-        None => Err(not_a_field(&full_key)),
-    };
-    let result = match read {
+    let got = read(&iii, &full_key)
+        .await
+        .unwrap_or_else(|| Err(not_a_field(&full_key)));
+    let result = match got {
         Ok(Some(mut bytes)) => {
             let total = bytes.len() as u64;
             if let Some(n) = max {
@@ -155,10 +208,10 @@ pub async fn load_value(
 pub async fn fetch_meta(iii: IiiState, keys: Vec<String>, events: Events) {
     let mut rows = Vec::with_capacity(keys.len());
     for shown in &keys {
-        let Some((scope, field)) = split(shown) else {
+        let Some(got) = read(&iii, shown).await else {
             continue;
         };
-        let meta = match iii.get(&scope, &field).await {
+        let meta = match got {
             Ok(Some(v)) => RowMeta {
                 kind: classify(&v[..v.len().min(4096)], v.len() as u64).to_string(),
                 len: Some(v.len() as u64),
@@ -171,10 +224,7 @@ pub async fn fetch_meta(iii: IiiState, keys: Vec<String>, events: Events) {
             },
             Err(e) => {
                 let _ = events
-                    .send(WorkerEvent::MetaFailed {
-                        keys,
-                        error: e.to_string(),
-                    })
+                    .send(WorkerEvent::MetaFailed { keys, error: e })
                     .await;
                 return;
             }
@@ -195,10 +245,10 @@ pub async fn run_where(
     let mut matched = Vec::new();
     let mut error = None;
     for shown in full_keys {
-        let Some((scope, field)) = split(&shown) else {
+        let Some(got) = read(&iii, &shown).await else {
             continue;
         };
-        match iii.get(&scope, &field).await {
+        match got {
             Ok(Some(b)) => {
                 if serde_json::from_slice::<serde_json::Value>(&b).is_ok_and(|v| filter.matches(&v))
                 {
@@ -207,7 +257,7 @@ pub async fn run_where(
             }
             Ok(None) => {}
             Err(e) => {
-                error = Some(e.to_string());
+                error = Some(e);
                 break;
             }
         }
@@ -236,6 +286,9 @@ async fn write_one(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String>
             expected,
             text,
         } => {
+            if let Some(item) = streams::item(full_key) {
+                return streams::save(iii, &item?, expected.as_deref(), text).await;
+            }
             let (scope, field) = split(full_key).ok_or_else(|| not_a_field(full_key))?;
             match iii
                 .compare_and_set(&scope, &field, expected.as_deref(), text)
@@ -247,8 +300,20 @@ async fn write_one(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String>
             }
         }
         WriteOp::Unlink { full_keys } => {
+            // A name that is no stream item refuses the whole delete before any is made.
+            if let Some(Err(bad)) = full_keys
+                .iter()
+                .filter_map(|k| streams::item(k))
+                .find(Result::is_err)
+            {
+                return Err(bad);
+            }
             let mut removed = 0;
             for shown in full_keys {
+                if let Some(item) = streams::item(shown) {
+                    removed += u64::from(streams::delete(iii, &item?).await?);
+                    continue;
+                }
                 let (scope, field) = split(shown).ok_or_else(|| not_a_field(shown))?;
                 if iii.delete(&scope, &field).await.map_err(e)?.is_some() {
                     removed += 1;
@@ -257,6 +322,9 @@ async fn write_one(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String>
             Ok(WriteOutcome::Unlinked(removed))
         }
         WriteOp::Expire { full_keys, expiry } => {
+            if full_keys.iter().any(|k| streams::item(k).is_some()) {
+                return Err(streams::NO_TTL.into());
+            }
             let mut changed = 0;
             for shown in full_keys {
                 let (scope, field) = split(shown).ok_or_else(|| not_a_field(shown))?;

@@ -10,6 +10,7 @@ mod live;
 mod meta;
 mod scan;
 mod stats;
+pub mod streams;
 pub mod traces;
 mod values;
 mod writes;

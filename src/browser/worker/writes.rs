@@ -152,6 +152,18 @@ async fn changes(
             after,
         ))
     };
+    // Stream items are not journalled yet (their writes also PUBLISH an event an undo would owe).
+    let stream = |k: &String| iii && crate::browser::worker::streams::item(k).is_some();
+    let touches_stream = match op {
+        WriteOp::Save { full_key, .. } => stream(full_key),
+        WriteOp::Expire { full_keys, .. } | WriteOp::Unlink { full_keys } => {
+            full_keys.iter().any(stream)
+        }
+        _ => false,
+    };
+    if touches_stream {
+        return Ok(None);
+    }
     let each = |keys: &[String], after: After| -> Result<Vec<Planned>, String> {
         keys.iter().map(|k| planned(k, after.clone())).collect()
     };
