@@ -100,14 +100,16 @@ pub(crate) async fn import(
                 .and_then(|t| json::compact(t).ok())
                 .map(String::into_bytes)
                 .unwrap_or_else(|| item.value.clone());
-            Planned::field(scope_key(&item.scope), item.key.clone(), After::Value(written))
+            Planned::field(
+                scope_key(&item.scope),
+                item.key.clone(),
+                After::Value(written),
+            )
         })
         .collect();
     before_write(iii.adapter(), "import", changes).await?;
     let mut progress = Progress::new("importing");
-    let done = iii
-        .import(&doc, true, |d, t| progress.update(d, t))
-        .await?;
+    let done = iii.import(&doc, true, |d, t| progress.update(d, t)).await?;
     progress.finish();
     let (n, t) = (done.written, done.scopes);
     let mut out = Out::new();

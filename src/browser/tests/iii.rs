@@ -362,7 +362,10 @@ fn help_and_hints_on_iii_say_only_what_works() {
         assert!(!help.contains(gone), "{gone} in the iii help:\n{help}");
     }
     // Writes here are journalled: undo and the journal work; past versions do not exist.
-    assert!(help.contains(":undo") && help.contains(":journal"), "{help}");
+    assert!(
+        help.contains(":undo") && help.contains(":journal"),
+        "{help}"
+    );
     assert!(
         help.contains("not on the iii layout: no trace records hold past versions"),
         "{help}"
