@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::iii::{engine_fixture, engine_stream_set};
+use common::iii::{engine_fixture, engine_set, engine_stream_set};
 use common::term::{DEADLINE, Term};
 use common::{RedisServer, poll_for};
 
@@ -182,6 +182,144 @@ fn a_stream_group_lists_its_items_and_an_edit_is_published() {
     let _ = subscriber.wait();
     // No scope was written.
     assert_eq!(server.cli(&["EXISTS", "state:orderStatus"]), "0");
+}
+
+/// A config file with two saved connections: `iii` (the engine's server) and `old` (0.x).
+fn two_profiles(dir: &std::path::Path, iii: &RedisServer, old: &RedisServer) -> std::path::PathBuf {
+    let file = dir.join("config.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[profiles.iii]\nurl = \"{}\"\n\n[profiles.old]\nurl = \"{}\"\n",
+            iii.url(),
+            old.url()
+        ),
+    )
+    .unwrap();
+    file
+}
+
+#[test]
+fn scope_with_colons_stats_export_import_and_the_layout_found_again_on_switching() {
+    let iii = RedisServer::start();
+    engine_fixture(&iii);
+    engine_set(&iii, "orders:eu", "eu-1", r#"{"id":"eu-1","region":"eu"}"#);
+    let old = RedisServer::start();
+    old.set_raw("motia:state:t-old:order", r#"{"id":1}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let config = two_profiles(dir.path(), &iii, &old);
+    let t = Term::start(
+        "iiirest",
+        "",
+        &format!("--config {} --profile iii", config.display()),
+        None,
+    );
+    let s = t.wait("the scopes", |s| {
+        s.contains("Scopes (4)") && s.contains("iii layout") && s.contains("done")
+    });
+    assert!(s.contains(r"orders\x3aeu"), "{s}");
+    // The scope `orders:eu`: listed after orders, its field and value read from its hash.
+    t.keys(&["g", "j", "j", "Enter"]);
+    t.wait_for(r"Keys · orders\x3aeu (1)");
+    t.wait_for(r#""region": "eu""#);
+    // The stats view: scopes and fields, no age charts, and why.
+    t.keys(&["S"]);
+    let s = t.wait("the iii stats", |s| {
+        s.contains("Stats of the iii layout") && s.contains("done · r recomputes")
+    });
+    for want in [
+        "4 scopes · 5 fields",
+        "1 stream group (1 item)",
+        "No ages or TTLs",
+        "Biggest scopes",
+        r"orders\x3aeu",
+    ] {
+        assert!(s.contains(want), "{want}: {s}");
+    }
+    assert!(!s.contains("Traces by age"), "{s}");
+    t.keys(&["Escape"]);
+    // :export of the selected scope: an iii document with the exact scope name.
+    let file = dir.path().join("eu.json");
+    t.keys(&[":"]);
+    t.type_text(&format!("export {}", file.display()));
+    t.keys(&["Enter"]);
+    // The notification may wrap or be gone by the time tmux is read: the file is the answer.
+    poll_for(
+        "the exported file",
+        DEADLINE,
+        || match std::fs::read_to_string(&file) {
+            Ok(d) if d.ends_with("}\n") => Ok(()),
+            _ => Err("not written yet".to_string()),
+        },
+    );
+    let doc = std::fs::read_to_string(&file).unwrap();
+    assert!(doc.contains(r#""layout": "iii""#), "{doc}");
+    assert!(doc.contains(r#""groupId": "orders:eu""#), "{doc}");
+    // :import while the field exists: refused, says how to overwrite.
+    t.keys(&[":"]);
+    t.type_text(&format!("import {}", file.display()));
+    t.keys(&["Enter"]);
+    // A failure notification wraps between words: its words are looked for one by one.
+    t.wait("the refusal", |s| {
+        s.contains("exists") && s.contains("--overwrite")
+    });
+    // Clear the scope (the hash goes), then import it back byte for byte.
+    t.keys(&["x", "h", "D"]);
+    t.wait_for(r"Clear scope orders\x3aeu");
+    t.keys(&["y"]);
+    t.wait("orders:eu to go", |s| s.contains("Scopes (3)"));
+    wait_redis(&iii, &["EXISTS", "state:orders:eu"], "0");
+    t.keys(&[":"]);
+    t.type_text(&format!("import {}", file.display()));
+    t.keys(&["Enter"]);
+    t.wait("the import's rescan", |s| s.contains("Scopes (4)"));
+    wait_redis(
+        &iii,
+        &["HGET", "state:orders:eu", "eu-1"],
+        r#"{"id":"eu-1","region":"eu"}"#,
+    );
+    // A Motia 0.x document is refused on this layout, nothing written.
+    let motia_doc = dir.path().join("motia.json");
+    std::fs::write(
+        &motia_doc,
+        r#"{"format":"motia-state-export","version":1,"prefix":"motia:state:","items":[{"groupId":"t9","key":"k","value":1}]}"#,
+    )
+    .unwrap();
+    t.keys(&["x", ":"]);
+    t.type_text(&format!("import {}", motia_doc.display()));
+    t.keys(&["Enter"]);
+    t.wait("the refusal", |s| {
+        s.contains("across") && s.contains("supported")
+    });
+    assert_eq!(iii.cli(&["EXISTS", "state:t9"]), "0");
+    // Switch to the 0.x server: traces, and the status bar says which layout and why.
+    t.keys(&["x", "c"]);
+    t.wait("the picker", |s| {
+        s.contains("Connections") && s.contains("old")
+    });
+    t.keys(&["Down", "Enter"]);
+    let s = t.wait("the 0.x connection", |s| {
+        s.contains("Traces (1)") && s.contains("t-old") && s.contains("done")
+    });
+    assert!(s.contains("layout motia"), "{s}");
+    assert!(!s.contains("iii layout"), "{s}");
+    // The iii document is refused there too.
+    t.keys(&[":"]);
+    t.type_text(&format!("import {}", file.display()));
+    t.keys(&["Enter"]);
+    t.wait("the refusal", |s| {
+        s.contains("across") && s.contains("Motia 1.x")
+    });
+    assert_eq!(old.cli(&["KEYS", "*orders*"]), "");
+    // And back: scopes again.
+    t.keys(&["x", "c"]);
+    t.wait("the picker", |s| {
+        s.contains("Connections") && s.contains("old")
+    });
+    t.keys(&["Up", "Enter"]);
+    t.wait("the iii connection again", |s| {
+        s.contains("Scopes (4)") && s.contains("iii layout") && s.contains("done")
+    });
 }
 
 fn setting(server: &RedisServer) -> String {

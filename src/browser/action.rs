@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 use motia_state::adapter::gc::{GcAction, GcPlan, GcReport, GcSelection};
+use motia_state::adapter::layout::iii_stats::IiiStats;
 use motia_state::adapter::stats::Stats;
 use motia_state::adapter::traces::{
     DeadLetter, FlowStatus, GroupEntry, KeyTraceEvent, TraceRecords,
@@ -392,6 +393,21 @@ pub enum WorkerEvent {
     Stats {
         id: u64,
         result: Result<Arc<Stats>, String>,
+    },
+    /// Stats request `id` on the iii layout finished; its scope and key names are the model's
+    /// (escaped, a scope's `:` as `\x3a`).
+    IiiStats {
+        id: u64,
+        result: Result<Arc<IiiStats>, String>,
+    },
+    /// The layout of the connection the worker switched to, and why (`label`, for the status
+    /// bar), with the prefix its names start with.
+    Layout {
+        label: String,
+        iii: bool,
+        prefix: String,
+        /// On 0.x: iii state is still to be looked for, after the index walk.
+        look: bool,
     },
     /// The `:gc` dry run `id` so far.
     GcProgress { id: u64, done: u64, total: u64 },

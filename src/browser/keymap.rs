@@ -258,8 +258,9 @@ impl Keymap {
             .unwrap_or_default()
     }
 
-    /// `(keys, description, writes)` for every command, for the help overlay.
-    pub fn help_rows(&self) -> Vec<(String, &'static str, bool)> {
+    /// `(keys, description, writes)` for every command, for the help overlay (with the iii
+    /// layout's words where they differ when `iii`).
+    pub fn help_rows(&self, iii: bool) -> Vec<(String, &'static str, bool)> {
         Command::ALL
             .iter()
             .map(|c| {
@@ -270,7 +271,7 @@ impl Keymap {
                     } else {
                         keys
                     },
-                    c.describe(),
+                    c.describe_iii().filter(|_| iii).unwrap_or(c.describe()),
                     c.writes(),
                 )
             })

@@ -672,7 +672,7 @@ fn frame_help_80x24_wraps_between_words_and_scrolls_to_its_last_line() {
         .map(|l| format!("{}{}", l.text.trim(), l.note.unwrap_or("")))
         .collect::<Vec<_>>()
         .join(" ");
-    for (_, describe, _) in m.keymap.help_rows() {
+    for (_, describe, _) in m.keymap.help_rows(m.settings.iii) {
         assert!(joined.contains(describe), "{describe} in {joined}");
     }
     assert!(lines.iter().all(|l| crate::browser::text::width(&format!(

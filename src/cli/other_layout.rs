@@ -2,7 +2,7 @@
 //! nothing is skipped in silence). Detection on 0.x does not look for `state:*` hashes, so that
 //! a `get` never walks the keyspace; the listing commands look once their output is written.
 
-use motia_state::{Config, RedisStateAdapter};
+use motia_state::RedisStateAdapter;
 
 use crate::cli::Command;
 
@@ -20,12 +20,8 @@ pub(crate) fn is_listing(command: &Command) -> bool {
 /// Looks for iii state after a listing and prints the note on stderr when there is some.
 /// `keys_seen`: the distinct keys under the prefix the listing counted, when it walked them
 /// all (DBSIZE equal to it means nothing else is on the server, and nothing is walked).
-pub(crate) async fn note_after_listing(config: &Config, keys_seen: Option<u64>) {
-    let looked = match RedisStateAdapter::connect(config.clone()).await {
-        Ok(state) => state.other_layout_note(keys_seen).await,
-        Err(e) => Err(e),
-    };
-    match looked {
+pub(crate) async fn note_after_listing(state: &RedisStateAdapter, keys_seen: Option<u64>) {
+    match state.other_layout_note(keys_seen).await {
         Ok(Some(note)) => eprintln!("motia-state: note: {note}"),
         Ok(None) if crate::cli::verbose() => {
             eprintln!("motia-state: iii state (state:* hashes): none on the server")

@@ -2,17 +2,16 @@
 
 use std::io::IsTerminal;
 
+use motia_state::RedisStateAdapter;
 use motia_state::adapter::stats::{KeySource, Stats};
 use motia_state::escape::line_str;
-use motia_state::{Config, RedisStateAdapter};
 
 use crate::browser::format::{human_bytes, noun, percent};
 use crate::cli::out::{Failure, Out, exit};
 use crate::cli::progress::Progress;
 
 /// Prints the figures; returns the state keys counted (exact), for the look for iii state.
-pub async fn run(config: Config, json: bool) -> Result<u64, Failure> {
-    let state = RedisStateAdapter::connect(config).await?;
+pub async fn run(state: RedisStateAdapter, json: bool) -> Result<u64, Failure> {
     let mut progress = Progress::new("reading keys");
     let stats = state
         .stats(KeySource::Scan, |done, total, _| {

@@ -2,6 +2,7 @@
 //! key, value = JSON text as the engine wrote it. The engine has no prefix option and sets no
 //! TTL; a scope disappears with its last field.
 
+use futures::FutureExt;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use redis::Value as RedisValue;
 
@@ -192,16 +193,26 @@ impl IiiState {
 
     /// `HLEN` of hashes named by their Redis keys, in order.
     pub(crate) async fn field_counts_of_keys(&self, keys: &[Vec<u8>]) -> Result<Vec<u64>> {
-        let conn = &self.adapter.conn;
-        stream::iter(keys.iter().map(|key| async move {
-            let mut cmd = redis::cmd("HLEN");
-            cmd.arg(key);
-            conn.query::<u64>(&cmd, Retry::Safe, &format!("HLEN {}", escape::name(key)))
-                .await
-        }))
-        .buffered(CONCURRENT)
-        .try_collect()
-        .await
+        // Each query owns its key and connection handle (boxed): a stream of borrowing async
+        // blocks makes the caller's future `Send` for one lifetime only, and a spawned task
+        // (the browser's stats job) needs it for all.
+        let queries: Vec<_> = keys
+            .iter()
+            .map(|key| {
+                let (conn, key) = (self.adapter.conn.clone(), key.clone());
+                async move {
+                    let mut cmd = redis::cmd("HLEN");
+                    cmd.arg(&key);
+                    conn.query::<u64>(&cmd, Retry::Safe, &format!("HLEN {}", escape::name(&key)))
+                        .await
+                }
+                .boxed()
+            })
+            .collect();
+        stream::iter(queries)
+            .buffered(CONCURRENT)
+            .try_collect()
+            .await
     }
 
     /// Pages through one scope's fields and values with `HSCAN` (never `HGETALL`, so a scope

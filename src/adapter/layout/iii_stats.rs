@@ -19,6 +19,9 @@ pub struct ScopeSize {
     pub fields: u64,
     /// Bytes of its field names and values.
     pub bytes: u64,
+    /// The scope's exact bytes (to reach it again; not in the JSON, which has `scope`).
+    #[serde(skip)]
+    pub scope_bytes: Vec<u8>,
 }
 
 /// One field's size.
@@ -30,6 +33,12 @@ pub struct FieldSize {
     pub key: String,
     /// Bytes of its value.
     pub bytes: u64,
+    /// The scope's exact bytes (not in the JSON).
+    #[serde(skip)]
+    pub scope_bytes: Vec<u8>,
+    /// The field's exact bytes (not in the JSON).
+    #[serde(skip)]
+    pub key_bytes: Vec<u8>,
 }
 
 /// Figures of every scope and stream group.
@@ -71,10 +80,14 @@ impl IiiState {
         let keys = self.scan_scopes().collect_all().await?;
         let mut s = IiiStats::default();
         let total = keys.len() as u64;
-        for (i, key) in keys.iter().enumerate() {
-            let Some(scope) = scope_of(key) else { continue };
-            let name = String::from_utf8_lossy(scope).into_owned();
-            let mut scan = self.scan_fields(scope)?;
+        // Owned names: a future holding borrowed slices across awaits is not `Send` for every
+        // lifetime, which a spawned task (the browser's worker) needs.
+        for (i, key) in keys.into_iter().enumerate() {
+            let Some(scope) = scope_of(&key).map(<[u8]>::to_vec) else {
+                continue;
+            };
+            let name = String::from_utf8_lossy(&scope).into_owned();
+            let mut scan = self.scan_fields(&scope)?;
             let (mut fields, mut bytes) = (0, 0);
             while let Some(page) = scan.next_page().await? {
                 for (f, v) in page {
@@ -87,6 +100,8 @@ impl IiiState {
                         scope: name.clone(),
                         key: String::from_utf8_lossy(&f).into_owned(),
                         bytes: v.len() as u64,
+                        scope_bytes: scope.to_vec(),
+                        key_bytes: f,
                     });
                 }
             }
@@ -97,6 +112,7 @@ impl IiiState {
                 scope: name,
                 fields,
                 bytes,
+                scope_bytes: scope,
             });
             if s.biggest_scopes.len() >= TOP * 4 {
                 keep_top(&mut s.biggest_scopes, |f| f.bytes);

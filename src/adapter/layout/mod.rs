@@ -5,6 +5,7 @@
 //!   key, value = JSON text; streams as hashes `stream:{stream}:{group}`. See [`iii`].
 
 pub mod iii;
+pub mod iii_export;
 pub mod iii_live;
 mod iii_scan;
 pub mod iii_stats;

@@ -226,6 +226,33 @@ impl Command {
         }
     }
 
+    /// The description on the iii layout (scopes and fields, no trace records),
+    /// where it differs from [`Command::describe`].
+    pub fn describe_iii(self) -> Option<&'static str> {
+        Some(match self {
+            Command::Open => "open: a scope's fields, a folder, a field's value",
+            Command::Sort => "cycle the sort (scopes: name, field count; fields: name, size, TTL)",
+            Command::New => "new field in the scope (on Scopes: new scope first)",
+            Command::SetTtl => {
+                "set or remove a field's TTL (needs hash-field expiry; on Scopes: every field)"
+            }
+            Command::Delete => "delete the selected field (asks first)",
+            Command::ClearTrace => "delete every field of the selected scope (asks first)",
+            Command::CmdLine => {
+                ":ttl :persist :del :clear :export :export-all :import :where :stats :q"
+            }
+            Command::Timeline | Command::History => {
+                "not on the iii layout: the engine keeps traces as OpenTelemetry spans"
+            }
+            Command::Restore => {
+                "not on the iii layout: no trace records hold past versions of a field"
+            }
+            Command::Follow => "follow the newest scope and field (live mode)",
+            Command::Stats => "fields and bytes per scope, the biggest scopes and fields",
+            _ => return None,
+        })
+    }
+
     /// Where the command acts. In the Traces, Keys and Value panes every command acts on what
     /// they show and select; the timeline and the history stand in for the keys and the value,
     /// so there the commands that would act on a hidden key or value (editing, TTLs, deleting,

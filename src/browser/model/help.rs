@@ -47,7 +47,7 @@ const INDENT: usize = 4;
 /// The help's lines for the terminal's width.
 pub fn lines(m: &Model) -> Vec<HelpLine> {
     let room = (m.size.0 as usize).saturating_sub(FRAME).max(20);
-    let rows = m.keymap.help_rows();
+    let rows = m.keymap.help_rows(m.settings.iii);
     let key_w = rows.iter().map(|(k, _, _)| width(k)).max().unwrap_or(0);
     let mut out = Vec::new();
     for (keys, describe, writes) in rows {
@@ -59,6 +59,15 @@ pub fn lines(m: &Model) -> Vec<HelpLine> {
     out.push(line("", "", Kind::Blank));
     out.push(line(" Commands (after :)", "", Kind::Heading));
     for (name, args, what) in COMMANDS {
+        let what = if m.settings.iii {
+            match iii_command(name) {
+                Some("") => continue,
+                Some(other) => other,
+                None => what,
+            }
+        } else {
+            what
+        };
         let keys = if args.is_empty() {
             format!(" :{name}")
         } else {
@@ -83,6 +92,21 @@ pub fn lines(m: &Model) -> Vec<HelpLine> {
     let footer = "Rebind keys in config.toml in the config directory, or --config FILE.";
     push_wrapped(&mut out, " ".into(), footer, None, room, Kind::Footer);
     out
+}
+
+/// A `:` command's description on the iii layout where it differs; empty: not listed there
+/// (it needs trace records, which this layout does not have).
+fn iii_command(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "del" => "delete the selected field",
+        "clear" => "delete every field of the selected scope",
+        "export" => "write the selected scope to FILE as JSON (an iii document)",
+        "export-all" => "write every scope to FILE as JSON (an iii document)",
+        "import" => "load an iii document's fields from FILE",
+        "stats" => "fields and bytes per scope (also S), the biggest scopes and fields",
+        "status" | "timeline" | "history" | "gc" => "",
+        _ => return None,
+    })
 }
 
 fn line(keys: &str, text: &str, kind: Kind) -> HelpLine {

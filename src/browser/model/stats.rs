@@ -1,9 +1,11 @@
 //! The stats view (`S`, `:stats`): memory and TTL figures the worker computes in the
-//! background, and a `:gc` dry run shown in it before anything is confirmed.
+//! background, and a `:gc` dry run shown in it before anything is confirmed. On the iii layout
+//! it holds that layout's figures (scopes, fields, bytes; no ages, no TTLs) instead.
 
 use std::sync::Arc;
 
 use motia_state::adapter::gc::{GcAction, GcPlan};
+use motia_state::adapter::layout::iii_stats::IiiStats;
 use motia_state::format_duration;
 
 use crate::browser::format::{human_bytes, noun, thousands};
@@ -20,6 +22,8 @@ pub struct StatsView {
     pub total: u64,
     /// The figures: a snapshot while running, final when done.
     pub stats: Option<Arc<Stats>>,
+    /// The iii layout's figures (names as the model's), when that layout is browsed.
+    pub iii: Option<Arc<IiiStats>>,
     pub error: Option<String>,
     /// Read from the complete index's keys (no scan of its own).
     pub from_index: bool,
@@ -50,8 +54,19 @@ pub enum TopRow {
 }
 
 impl StatsView {
-    /// The selectable rows: the biggest traces, then the biggest keys.
+    /// The selectable rows: the biggest traces (scopes), then the biggest keys (fields).
     pub fn rows(&self) -> Vec<TopRow> {
+        if let Some(s) = &self.iii {
+            return s
+                .biggest_scopes
+                .iter()
+                .map(|b| TopRow::Trace(b.scope.clone()))
+                .chain(s.biggest_fields.iter().map(|b| TopRow::Key {
+                    trace: b.scope.clone(),
+                    key: b.key.clone(),
+                }))
+                .collect();
+        }
         let Some(s) = &self.stats else {
             return Vec::new();
         };

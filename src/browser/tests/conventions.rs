@@ -69,7 +69,7 @@ fn the_footer_names_the_views_where_they_have_something_to_show() {
 #[test]
 fn the_help_lists_every_command_the_footer_leaves_out() {
     let km = Keymap::default();
-    let rows = km.help_rows();
+    let rows = km.help_rows(false);
     for c in crate::browser::keymap::Command::ALL {
         assert!(
             rows.iter().any(|(_, d, _)| *d == c.describe()),

@@ -243,7 +243,11 @@ fn title(m: &Model, focused: bool, room: usize) -> Vec<Span<'static>> {
 /// Why there are no rows.
 fn empty_keys_text(m: &Model) -> &'static str {
     if m.keys.trace.is_none() {
-        "select a trace"
+        if m.settings.iii {
+            "select a scope"
+        } else {
+            "select a trace"
+        }
     } else if m
         .keys
         .where_filter

@@ -1,6 +1,7 @@
 //! The stats view: totals, a memory gauge, bar charts of trace ages and remaining TTLs, the
 //! biggest traces and keys (selectable), warnings, and a `:gc` dry run when one was asked for.
-//! Colours say how bad a figure is: green fine, yellow worth a look, red act.
+//! Colours say how bad a figure is: green fine, yellow worth a look, red act. On the iii layout:
+//! totals and the biggest scopes and fields, with a line saying why there are no ages or TTLs.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -9,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Clear, Gauge, Paragraph};
 
 use motia_state::adapter::gc::GcPlan;
+use motia_state::adapter::layout::iii_stats::IiiStats;
 use motia_state::adapter::stats::Stats;
 use motia_state::format_duration;
 
@@ -33,10 +35,18 @@ pub fn stats(f: &mut Frame, m: &Model, area: Rect) {
         .border_style(theme::border(true));
     let inner = block.inner(area);
     f.render_widget(block, area);
+    if let Some(s) = view.iii.as_deref() {
+        return iii_stats(f, view, s, inner);
+    }
     let Some(s) = view.stats.as_deref() else {
+        let reading = if m.settings.iii {
+            " reading the scopes…"
+        } else {
+            " reading the keys…"
+        };
         let text = match &view.error {
             Some(e) => Line::styled(format!(" {}", text::line(e)), theme::error()),
-            None => Line::styled(" reading the keys…", theme::dim()),
+            None => Line::styled(reading, theme::dim()),
         };
         f.render_widget(Paragraph::new(text), inner);
         return;
@@ -82,6 +92,11 @@ pub fn stats(f: &mut Frame, m: &Model, area: Rect) {
 }
 
 fn title(m: &Model, view: &StatsView) -> String {
+    let (one, many) = if m.settings.iii {
+        ("scope", "scopes")
+    } else {
+        ("key", "keys")
+    };
     let source = if view.from_index {
         "from the index"
     } else {
@@ -95,21 +110,23 @@ fn title(m: &Model, view: &StatsView) -> String {
                 "{source}: {pct}% ({} of {} {})",
                 thousands(view.done),
                 thousands(view.total),
-                noun(view.total, "key", "keys")
+                noun(view.total, one, many)
             ),
             None => format!(
                 "{source}: {} {}",
                 thousands(view.done),
-                noun(view.done, "key", "keys")
+                noun(view.done, one, many)
             ),
         }
     } else {
         "done · r recomputes".into()
     };
-    format!(
-        " Stats of {} · {state} · Enter jumps · Esc closes ",
-        m.settings.prefix
-    )
+    let of = if m.settings.iii {
+        "the iii layout"
+    } else {
+        m.settings.prefix.as_str()
+    };
+    format!(" Stats of {of} · {state} · Enter jumps · Esc closes ")
 }
 
 fn bytes(b: Option<u64>) -> String {
@@ -310,9 +327,42 @@ fn ttl_chart(f: &mut Frame, s: &Stats, area: Rect) {
 }
 
 fn tops(f: &mut Frame, view: &StatsView, s: &Stats, area: Rect) {
+    let traces = s
+        .top_traces
+        .iter()
+        .map(|t| {
+            format!(
+                "{:>9} {:>7} {:<4}  {}",
+                bytes(t.bytes),
+                thousands(t.keys),
+                noun(t.keys, "key", "keys"),
+                t.trace_id
+            )
+        })
+        .collect();
+    let keys = s
+        .top_keys
+        .iter()
+        .map(|k| format!("{:>9}  {} {}", bytes(k.bytes), k.trace_id, k.key))
+        .collect();
+    top_lists(
+        f,
+        view,
+        [(" Biggest traces ", traces), (" Biggest keys ", keys)],
+        area,
+    );
+}
+
+/// Two lists side by side whose rows are selectable in turn (the left's first).
+fn top_lists(
+    f: &mut Frame,
+    view: &StatsView,
+    [(left_title, left_rows), (right_title, right_rows)]: [(&'static str, Vec<String>); 2],
+    area: Rect,
+) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let n_traces = s.top_traces.len();
+    let n_left = left_rows.len();
     let row_style = |i: usize| {
         if i == view.cursor {
             theme::cursor(true)
@@ -326,45 +376,89 @@ fn tops(f: &mut Frame, view: &StatsView, s: &Stats, area: Rect) {
         at.map_or(0, |c| (c + 1).saturating_sub(height))
             .min(len.saturating_sub(height))
     };
-    let t_skip = skip(n_traces, (view.cursor < n_traces).then_some(view.cursor));
     let width = left.width.saturating_sub(2) as usize;
-    let traces: Vec<Line> = s
-        .top_traces
-        .iter()
-        .enumerate()
-        .skip(t_skip)
-        .map(|(i, t)| {
-            let text = format!(
-                "{:>9} {:>7} {:<4}  {}",
-                bytes(t.bytes),
-                thousands(t.keys),
-                noun(t.keys, "key", "keys"),
-                t.trace_id
-            );
-            Line::styled(clip(&text, width), row_style(i))
-        })
-        .collect();
-    let k_skip = skip(s.top_keys.len(), view.cursor.checked_sub(n_traces));
-    let keys: Vec<Line> = s
-        .top_keys
-        .iter()
-        .enumerate()
-        .skip(k_skip)
-        .map(|(i, k)| {
-            let text = format!("{:>9}  {} {}", bytes(k.bytes), k.trace_id, k.key);
-            Line::styled(clip(&text, width), row_style(n_traces + i))
-        })
-        .collect();
+    let lines = |rows: Vec<String>, first: usize, at: Option<usize>| -> Vec<Line> {
+        let skipped = skip(rows.len(), at);
+        rows.into_iter()
+            .enumerate()
+            .skip(skipped)
+            .map(|(i, text)| Line::styled(clip(&text, width), row_style(first + i)))
+            .collect()
+    };
+    let left_lines = lines(left_rows, 0, (view.cursor < n_left).then_some(view.cursor));
+    let right_lines = lines(right_rows, n_left, view.cursor.checked_sub(n_left));
     let boxed = |t: &'static str| {
         Block::bordered()
             .title(Span::styled(t, theme::title(false)))
             .border_style(theme::border(false))
     };
-    f.render_widget(
-        Paragraph::new(traces).block(boxed(" Biggest traces ")),
-        left,
+    f.render_widget(Paragraph::new(left_lines).block(boxed(left_title)), left);
+    f.render_widget(Paragraph::new(right_lines).block(boxed(right_title)), right);
+}
+
+/// The iii layout's figures: totals, why there are no age or TTL charts, the biggest lists.
+fn iii_stats(f: &mut Frame, view: &StatsView, s: &IiiStats, area: Rect) {
+    let [totals, why, lists] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    let mut line = format!(
+        " {} {} · {} {} · {}",
+        thousands(s.scopes),
+        noun(s.scopes, "scope", "scopes"),
+        thousands(s.fields),
+        noun(s.fields, "field", "fields"),
+        human_bytes(s.bytes)
     );
-    f.render_widget(Paragraph::new(keys).block(boxed(" Biggest keys ")), right);
+    if s.stream_groups > 0 {
+        line.push_str(&format!(
+            " · {} stream {} ({} {})",
+            thousands(s.stream_groups),
+            noun(s.stream_groups, "group", "groups"),
+            thousands(s.stream_items),
+            noun(s.stream_items, "item", "items")
+        ));
+    }
+    f.render_widget(
+        Paragraph::new(Line::styled(
+            line,
+            Style::new().add_modifier(Modifier::BOLD),
+        )),
+        totals,
+    );
+    let no_ages = " No ages or TTLs: the iii layout keeps no trace records and the engine sets \
+                   no TTL on state, so nothing here says how old it is.";
+    f.render_widget(
+        Paragraph::new(Line::styled(no_ages, theme::dim()))
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        why,
+    );
+    let scopes = s
+        .biggest_scopes
+        .iter()
+        .map(|b| {
+            format!(
+                "{:>9} {:>7} {:<6}  {}",
+                human_bytes(b.bytes),
+                thousands(b.fields),
+                noun(b.fields, "field", "fields"),
+                b.scope
+            )
+        })
+        .collect();
+    let fields = s
+        .biggest_fields
+        .iter()
+        .map(|b| format!("{:>9}  {} {}", human_bytes(b.bytes), b.scope, b.key))
+        .collect();
+    top_lists(
+        f,
+        view,
+        [(" Biggest scopes ", scopes), (" Biggest fields ", fields)],
+        lists,
+    );
 }
 
 fn gc_plan(f: &mut Frame, run: &GcRun, area: Rect) {

@@ -18,6 +18,13 @@ pub fn status(f: &mut Frame, m: &Model, area: Rect) {
     f.render_widget(Paragraph::new(vec![fitted(top(m), w), bottom(m, w)]), area);
 }
 
+/// The reason in a layout label (`layout iii (detected: ...)`; a note after `; `).
+fn layout_reason(label: &str) -> Option<&str> {
+    let label = label.split_once("; ").map_or(label, |(l, _)| l);
+    let (_, rest) = label.split_once(" (")?;
+    rest.strip_suffix(')')
+}
+
 /// A piece of the top line; when the line is too long the lowest `keep` goes first.
 struct Part {
     spans: Vec<Span<'static>>,
@@ -46,6 +53,17 @@ fn top(m: &Model) -> Vec<Part> {
             )],
         ));
     }
+    // Why this layout (the detection's words), given up first when the line is short.
+    let why = layout_reason(&m.settings.layout).map(|why| {
+        let layout = if m.settings.iii { "" } else { "layout motia: " };
+        part(
+            1,
+            vec![Span::styled(
+                format!(" · {layout}{}", text::line(why)),
+                theme::dim(),
+            )],
+        )
+    });
     if m.settings.iii {
         after_url.push(part(
             7,
@@ -54,7 +72,9 @@ fn top(m: &Model) -> Vec<Part> {
                 theme::note(),
             )],
         ));
-    } else if m.settings.prefix != motia_state::DEFAULT_PREFIX {
+    }
+    after_url.extend(why);
+    if !m.settings.iii && m.settings.prefix != motia_state::DEFAULT_PREFIX {
         after_url.push(part(
             7,
             vec![

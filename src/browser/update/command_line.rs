@@ -38,21 +38,23 @@ pub fn run(m: &mut Model, input: &str, fx: &mut Vec<Effect>) {
         Cmd::Del => start_delete(m),
         Cmd::Clear => start_clear(m),
         Cmd::Export { path, all } => {
+            let noun = m.settings.group_noun();
             let trace = if all {
                 None
             } else {
                 match m.traces.selected.as_deref() {
                     Some(t) => Some(t.to_string()),
                     None => {
-                        let problem =
-                            ":export needs a selected trace (:export-all FILE writes every trace)";
-                        return reprompt(m, Prompt::Command, input.to_string(), problem.into());
+                        let problem = format!(
+                            ":export needs a selected {noun} (:export-all FILE writes every {noun})"
+                        );
+                        return reprompt(m, Prompt::Command, input.to_string(), problem);
                     }
                 }
             };
             let what = match &trace {
-                Some(t) => format!("trace {t}"),
-                None => "every trace".into(),
+                Some(t) => format!("{noun} {t}"),
+                None => format!("every {noun}"),
             };
             let label = format!("export {what} to {}", path.display());
             send_write(m, WriteOp::Export { path, trace }, label, fx);

@@ -72,8 +72,6 @@ pub fn switched(m: &mut Model, profile: String) {
     let mut fresh = Model::new(settings, m.keymap.clone(), m.clock.clone());
     fresh.size = m.size;
     fresh.connections = std::mem::take(&mut m.connections);
-    // Not detected again (see docs/iii-layout.md): a 0.x view, which looks after its index.
-    fresh.other_layout = crate::browser::model::other_layout::OtherLayout::Deferred;
     *m = fresh;
     note(m, format!("switched to {profile}"), false);
 }
@@ -81,4 +79,25 @@ pub fn switched(m: &mut Model, profile: String) {
 /// The switch could not be made (a failing password command, a bad profile): nothing changes.
 pub fn switch_failed(m: &mut Model, profile: String, error: String) {
     note(m, format!("cannot switch to {profile}: {error}"), true);
+}
+
+/// The worker found the layout of the connection it switched to (before connecting to it):
+/// the model starts over with that layout's names and prefix, and says which and why.
+pub fn layout_chosen(m: &mut Model, label: String, iii: bool, prefix: String) {
+    let settings = Settings {
+        layout: label.clone(),
+        iii,
+        prefix: motia_state::escape::name_str(&prefix).into_owned(),
+        ..m.settings.clone()
+    };
+    let mut fresh = Model::new(settings, m.keymap.clone(), m.clock.clone());
+    fresh.size = m.size;
+    fresh.connections = std::mem::take(&mut m.connections);
+    fresh.note = m.note.take();
+    *m = fresh;
+    let text = match &m.settings.profile {
+        Some(p) => format!("switched to {p} · {label}"),
+        None => label,
+    };
+    note(m, text, false);
 }

@@ -210,7 +210,10 @@ pub fn sorted_rows(m: &Model, keys: Vec<&str>) -> Vec<Row> {
 
 pub fn start_where(m: &mut Model, input: &str, filter: StateFilter, fx: &mut Vec<Effect>) {
     let Some(trace) = m.keys.trace.clone() else {
-        return note(m, "select a trace first", false);
+        {
+            let noun = m.settings.group_noun();
+            return note(m, format!("select a {noun} first"), false);
+        }
     };
     let full_keys = trace_keys(m, &trace);
     m.next_request += 1;

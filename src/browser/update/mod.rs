@@ -313,6 +313,18 @@ fn on_worker(m: &mut Model, ev: WorkerEvent, fx: &mut Vec<Effect>) {
             stats,
         } => stats::progress(m, id, done, total, stats),
         WorkerEvent::Stats { id, result } => stats::finished(m, id, result),
+        WorkerEvent::IiiStats { id, result } => stats::finished_iii(m, id, result),
+        WorkerEvent::Layout {
+            label,
+            iii,
+            prefix,
+            look,
+        } => {
+            connections::layout_chosen(m, label, iii, prefix);
+            if look {
+                m.other_layout = crate::browser::model::other_layout::OtherLayout::Deferred;
+            }
+        }
         WorkerEvent::GcProgress { id, done, total } => stats::gc_progress(m, id, done, total),
         WorkerEvent::GcPlanned { id, result } => stats::gc_planned(m, id, result),
         WorkerEvent::TraceGroups {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use motia_state::adapter::gc::{GcAction, GcFlags, GcPlan, GcReport};
+use motia_state::adapter::layout::iii_stats::IiiStats;
 use motia_state::adapter::stats::Stats;
 use motia_state::format_duration;
 
@@ -30,8 +31,9 @@ pub fn toggle(m: &mut Model, fx: &mut Vec<Effect>) {
 }
 
 /// The state's full keys when the index is complete (so the worker needs no scan of its own).
+/// The iii layout's figures need every value's size, so its worker reads the scopes itself.
 fn index_keys(m: &Model) -> Option<Vec<String>> {
-    if m.scan.running || !m.scan.completed_once {
+    if m.settings.iii || m.scan.running || !m.scan.completed_once {
         return None;
     }
     let prefix = &m.settings.prefix;
@@ -86,6 +88,11 @@ pub fn key(m: &mut Model, cmd: Option<Command>, fx: &mut Vec<Effect>) {
         Some(Command::Help) => m.overlay = Some(Overlay::Help { scroll: 0 }),
         Some(Command::Quit) => fx.push(Effect::Quit),
         Some(Command::Dismiss) => crate::browser::update::notifications::dismiss(m),
+        _ if m.settings.iii => note(
+            m,
+            "stats: j/k select, Enter jumps to it, r recomputes, Esc closes",
+            false,
+        ),
         _ => note(
             m,
             "stats: j/k select, Enter jumps to it, r recomputes, :gc FLAGS cleans up, Esc closes",
@@ -108,9 +115,10 @@ fn jump(m: &mut Model, fx: &mut Vec<Effect>) {
         TopRow::Key { trace, key } => (trace, Some(key)),
     };
     if !m.index.traces.contains_key(trace.as_str()) {
+        let what = m.settings.group_noun();
         return note(
             m,
-            format!("trace {trace} is not in the index (gone, or the scan has not reached it)"),
+            format!("{what} {trace} is not in the index (gone, or the scan has not reached it)"),
             true,
         );
     }
@@ -158,6 +166,22 @@ pub fn finished(m: &mut Model, id: u64, result: Result<Arc<Stats>, String>) {
     }
 }
 
+/// The iii layout's final figures (or why there are none).
+pub fn finished_iii(m: &mut Model, id: u64, result: Result<Arc<IiiStats>, String>) {
+    if let Some(view) = m.stats.as_mut().filter(|v| v.request == id) {
+        view.running = false;
+        match result {
+            Ok(s) => {
+                view.done = s.scopes;
+                view.total = s.scopes;
+                view.iii = Some(s);
+            }
+            Err(e) => view.error = Some(e),
+        }
+        clamp(view);
+    }
+}
+
 fn clamp(view: &mut StatsView) {
     view.cursor = view.cursor.min(view.rows().len().saturating_sub(1));
 }
@@ -169,6 +193,14 @@ pub fn command(m: &mut Model, fx: &mut Vec<Effect>) {
 
 /// `:gc FLAGS`: a dry run in the view, then a confirmation with the totals.
 pub fn start_gc(m: &mut Model, words: &str, fx: &mut Vec<Effect>) {
+    if m.settings.iii {
+        return note(
+            m,
+            ":gc does not apply to the iii layout: the engine keeps no trace records and sets \
+             no TTL (d / D delete fields and scopes)",
+            true,
+        );
+    }
     let parsed =
         GcFlags::from_words(&words.split_whitespace().collect::<Vec<_>>()).and_then(|f| f.parse());
     let (selection, action) = match parsed {

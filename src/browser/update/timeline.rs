@@ -17,7 +17,10 @@ pub fn toggle(m: &mut Model, fx: &mut Vec<Effect>) {
         return;
     }
     let Some(trace) = m.traces.selected.clone() else {
-        return note(m, "select a trace first", false);
+        {
+            let noun = m.settings.group_noun();
+            return note(m, format!("select a {noun} first"), false);
+        }
     };
     m.history = None;
     m.timeline = Some(TimelineView::new(&trace));

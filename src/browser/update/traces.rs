@@ -214,15 +214,15 @@ pub fn select_trace(m: &mut Model, fx: &mut Vec<Effect>) {
         if m.mode == Mode::Filter(Pane::Keys) {
             m.mode = Mode::Normal;
         }
-        match (name, m.keys.where_filter.take().is_some()) {
-            (true, true) => note(
-                m,
-                "key filter and value filter (:where) cleared: another trace",
-                false,
-            ),
-            (true, false) => note(m, "key filter cleared: another trace", false),
-            (false, true) => note(m, "value filter (:where) cleared: another trace", false),
-            (false, false) => {}
+        let noun = m.settings.group_noun();
+        let cleared = match (name, m.keys.where_filter.take().is_some()) {
+            (true, true) => "key filter and value filter (:where)",
+            (true, false) => "key filter",
+            (false, true) => "value filter (:where)",
+            (false, false) => "",
+        };
+        if !cleared.is_empty() {
+            note(m, format!("{cleared} cleared: another {noun}"), false);
         }
     }
     rebuild_keys(m, fx);

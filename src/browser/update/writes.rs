@@ -43,7 +43,10 @@ pub fn start_ttl(m: &mut Model, expiry: Option<Expiry>, fx: &mut Vec<Effect>) {
     }
     let purpose = if m.focus == Pane::Traces {
         let Some(trace) = m.traces.selected.as_deref().map(str::to_string) else {
-            return note(m, "select a trace first", false);
+            {
+                let noun = m.settings.group_noun();
+                return note(m, format!("select a {noun} first"), false);
+            }
         };
         let keys = trace_keys(m, &trace);
         Prompt::Ttl {
@@ -111,7 +114,14 @@ pub fn start_delete(m: &mut Model) {
         return;
     }
     let Some(full) = selected_key(m) else {
-        return note(m, "select a key to delete (D clears a whole trace)", false);
+        {
+            let noun = m.settings.group_noun();
+            return note(
+                m,
+                format!("select a key to delete (D clears a whole {noun})"),
+                false,
+            );
+        }
     };
     let Some((trace, key)) = split_shown(&m.keyspace, &full) else {
         return;
@@ -132,11 +142,21 @@ pub fn start_delete(m: &mut Model) {
 }
 
 pub fn start_clear(m: &mut Model) {
-    if refuse_read_only(m, "clearing a trace") {
+    if refuse_read_only(
+        m,
+        if m.settings.iii {
+            "clearing a scope"
+        } else {
+            "clearing a trace"
+        },
+    ) {
         return;
     }
     let Some(trace) = m.traces.selected.as_deref().map(str::to_string) else {
-        return note(m, "select a trace first", false);
+        {
+            let noun = m.settings.group_noun();
+            return note(m, format!("select a {noun} first"), false);
+        }
     };
     let keys = trace_keys(m, &trace);
     let group = streams::noun(&m.settings, &trace);

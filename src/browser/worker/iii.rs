@@ -1,11 +1,16 @@
 //! The iii layout behind the browser's names. The model names an item by a full key
-//! `{prefix}{group}:{key}`; on the iii layout the prefix is `state:` and a name
-//! `state:{scope}:{field}` stands for field `field` of the hash `state:{scope}` (a scope is
-//! taken up to its first `:`). Each job here answers what its 0.x twin in this folder answers.
+//! `{prefix}{group}:{key}` and takes the group up to the first `:`; on the iii layout the
+//! prefix is `state:` and a name `state:{scope}:{field}` stands for field `field` of the hash
+//! `state:{scope}`. A `:` inside a scope (`state:orders:eu` is scope `orders:eu`) is written
+//! `\x3a` in the name, as `motia_state::escape` writes other bytes, so the first `:` is always
+//! the separator and every scope keeps its exact bytes. Each job here answers what its 0.x
+//! twin in this folder answers.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use motia_state::adapter::layout::iii_export::IiiDocument;
 use motia_state::{CasOutcome, IiiState, Ttl};
 
 use crate::browser::action::{RowMeta, WorkerEvent, WriteOp, WriteOutcome};
@@ -15,24 +20,34 @@ use crate::browser::worker::{Events, raw_key, streams};
 const BATCH_KEYS: usize = 5_000;
 const BATCH_TIME: Duration = Duration::from_millis(100);
 
+/// How a `:` inside a scope is written in the model's names.
+const COLON: &str = "\\x3a";
+
 /// `(scope, field)` of a model name.
 pub fn split(shown: &str) -> Option<(Vec<u8>, Vec<u8>)> {
-    let raw = raw_key(shown);
-    let rest = raw.strip_prefix(motia_state::adapter::layout::SCOPE_PREFIX.as_bytes())?;
-    let colon = rest.iter().position(|&b| b == b':')?;
-    Some((rest[..colon].to_vec(), rest[colon + 1..].to_vec()))
+    let rest = shown.strip_prefix(motia_state::adapter::layout::SCOPE_PREFIX)?;
+    let (scope, field) = rest.split_once(':')?;
+    Some((raw_key(scope), raw_key(field)))
+}
+
+/// A scope as the model names it: escaped as every name is, with its `:` as `\x3a`.
+pub fn group(scope: &[u8]) -> String {
+    let shown = motia_state::escape::name(scope);
+    if shown.contains(':') {
+        shown.replace(':', COLON)
+    } else {
+        shown.into_owned()
+    }
 }
 
 /// The model name of a field.
 pub fn name(scope: &[u8], field: &[u8]) -> String {
-    let full = [
-        motia_state::adapter::layout::SCOPE_PREFIX.as_bytes(),
-        scope,
-        b":",
-        field,
-    ]
-    .concat();
-    motia_state::escape::name_owned(full)
+    format!(
+        "{}{}:{}",
+        motia_state::adapter::layout::SCOPE_PREFIX,
+        group(scope),
+        motia_state::escape::name(field)
+    )
 }
 
 fn not_a_field(shown: &str) -> String {
@@ -269,8 +284,8 @@ pub async fn run_where(
     let _ = events.send(WorkerEvent::WhereResult { id, result }).await;
 }
 
-/// A write on the iii layout: save (compare-and-set on the field), delete fields, field TTLs.
-/// The journal keeps 0.x keys only: writes here are not journalled, so nothing to confirm.
+/// A write on the iii layout: save (compare-and-set on the field), delete fields, field TTLs;
+/// journalled before (`writes.rs`), undone there too.
 pub async fn write(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String> {
     match op {
         WriteOp::Unjournalled(inner) => write_one(iii, inner).await,
@@ -332,19 +347,57 @@ async fn write_one(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String>
             }
             Ok(WriteOutcome::Expired(changed))
         }
-        WriteOp::Export { .. } | WriteOp::Import { .. } => Err(
-            "export and import of the iii layout are done with the CLI for now: motia-state \
-             export / import"
-                .into(),
-        ),
-        WriteOp::Undo { .. } | WriteOp::Unjournalled(_) => Err(
-            "undo is not available on the iii layout: the journal keeps the 0.x layout's keys only"
-                .into(),
-        ),
+        WriteOp::Export { path, trace } => export(iii, path, trace.as_deref()).await,
+        WriteOp::Import {
+            path, overwrite, ..
+        } => import(iii, path, *overwrite).await,
+        WriteOp::Undo { .. } | WriteOp::Unjournalled(_) => {
+            Err("an undo or a nested write reached the iii writer".into())
+        }
         WriteOp::Gc { .. } => Err(
             "gc does not apply to the iii layout (no trace records, no TTL from the engine)".into(),
         ),
     }
+}
+
+/// `:export`: the selected scope (a model name) or every scope, as an iii document.
+async fn export(iii: &IiiState, path: &Path, scope: Option<&str>) -> Result<WriteOutcome, String> {
+    let scopes = match scope {
+        Some(s) => vec![raw_key(s)],
+        None => iii.scopes().await.map_err(|e| e.to_string())?,
+    };
+    let doc = iii
+        .export(&scopes, |_, _| {})
+        .await
+        .map_err(|e| e.to_string())?;
+    let n = doc.items.len() as u64;
+    let text = doc.to_pretty_string();
+    let target = path.to_path_buf();
+    tokio::task::spawn_blocking(move || std::fs::write(&target, text))
+        .await
+        .map_err(|err| format!("writing the file failed: {err}"))?
+        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    Ok(WriteOutcome::Exported(n))
+}
+
+/// `:import`: an iii document's fields; a 0.x document, or a field that exists without
+/// `--overwrite`, is refused before anything is written.
+async fn import(iii: &IiiState, path: &Path, overwrite: bool) -> Result<WriteOutcome, String> {
+    let text = tokio::fs::read_to_string(path)
+        .await
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let doc = IiiDocument::parse(&text).map_err(|err| format!("{}: {err}", path.display()))?;
+    let done = iii
+        .import(&doc, overwrite, |_, _| {})
+        .await
+        .map_err(|err| match err {
+            motia_state::Error::InvalidDocument(m) => m.replace(
+                "(use overwrite to replace existing keys)",
+                &format!("(:import {} --overwrite replaces them)", path.display()),
+            ),
+            other => other.to_string(),
+        })?;
+    Ok(WriteOutcome::Imported(done.written))
 }
 
 /// The layout to browse: the setting, else detected (a short connection before the screen is
@@ -383,4 +436,45 @@ pub async fn choose_layout(mut config: motia_state::Config) -> (motia_state::Con
         config.key_prefix = motia_state::adapter::layout::SCOPE_PREFIX.into();
     }
     (config, label, look)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scope_name_survives_the_models_name() {
+        let scopes: [&[u8]; 7] = [
+            b"orders",
+            b"orders:eu",
+            b"a:b:c",
+            b":",
+            b"k\xff:x",
+            b"back\\x3a",
+            b"new\nline:",
+        ];
+        for scope in scopes {
+            for field in [&b"v1"[..], b"f:with:colons", b"\xfe", b""] {
+                let shown = name(scope, field);
+                assert_eq!(
+                    split(&shown),
+                    Some((scope.to_vec(), field.to_vec())),
+                    "{shown}"
+                );
+                // The model takes the group up to the first `:` after the prefix.
+                let rest = shown.strip_prefix("state:").unwrap_or_default();
+                assert_eq!(
+                    rest.split_once(':').map(|(g, _)| g.to_string()),
+                    Some(group(scope))
+                );
+            }
+        }
+        assert_eq!(name(b"orders:eu", b"o:1"), "state:orders\\x3aeu:o:1");
+        assert_eq!(
+            group(b"back\\x3a"),
+            "back\\\\x3a",
+            "a literal backslash stays apart"
+        );
+        assert_eq!(split("motia:state:t:k"), None);
+    }
 }

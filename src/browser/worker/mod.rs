@@ -6,6 +6,7 @@ mod connection;
 pub mod history_diff;
 pub mod iii;
 mod iii_live;
+mod iii_stats;
 mod live;
 mod meta;
 mod other_layout;
@@ -36,6 +37,9 @@ use writes::run_writes;
 
 type Events = mpsc::Sender<WorkerEvent>;
 
+const GC_ON_III: &str =
+    "gc does not apply to the iii layout (no trace records, no TTL from the engine)";
+
 /// The model names keys by their escaped form ([`motia_state::escape::name`], which is also
 /// what it shows); Redis is asked with the exact bytes behind it.
 fn raw_key(shown: &str) -> Vec<u8> {
@@ -59,7 +63,20 @@ pub async fn run(
         match next {
             Next::Stop => return,
             Next::Stay => {}
-            Next::Use(c) => config = *c,
+            Next::Use(c) => {
+                // Another server may keep the other layout: detected again, as at start.
+                let (c, label, look) = iii::choose_layout(*c).await;
+                let ev = WorkerEvent::Layout {
+                    label,
+                    iii: c.layout == Some(motia_state::Layout::Iii),
+                    prefix: c.key_prefix.clone(),
+                    look,
+                };
+                if events.send(ev).await.is_err() {
+                    return;
+                }
+                config = c;
+            }
         }
     }
 }
@@ -214,14 +231,17 @@ async fn session(
                 }
             }
             WorkerCmd::Stats { id, .. } if iii.is_some() => {
-                let _ = events
-                    .send(WorkerEvent::Stats {
-                        id,
-                        result: Err("the stats view reads Motia 0.x keys; for the iii layout \
-                                     run motia-state stats (fields and bytes per scope)"
-                            .into()),
-                    })
-                    .await;
+                if let Some(iii) = &iii {
+                    tokio::spawn(iii_stats::run_stats(iii.clone(), id, events.clone()));
+                }
+            }
+            WorkerCmd::GcPlan { id, .. } if iii.is_some() => {
+                // `update` refuses `:gc` here first; this keeps a 0.x plan off the hashes.
+                let ev = WorkerEvent::GcPlanned {
+                    id,
+                    result: Err(GC_ON_III.into()),
+                };
+                let _ = events.send(ev).await;
             }
             WorkerCmd::LoadValue { id, full_key, max } => {
                 tokio::spawn(load_value(
