@@ -21,7 +21,7 @@ mod browser;
 #[path = "../src/diff.rs"]
 mod diff;
 #[allow(dead_code, unused_imports)]
-#[path = "../src/journal.rs"]
+#[path = "../src/journal/mod.rs"]
 mod journal;
 #[allow(dead_code, unused_imports)]
 #[path = "../src/profiles.rs"]

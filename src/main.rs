@@ -33,6 +33,21 @@ fn main() -> ExitCode {
         .config
         .clone()
         .or_else(browser::keymap::default_config_file);
+    if cli.global.verbose {
+        // Every other subcommand says which layout it uses and why once it has connected.
+        let no_layout = match &cli.command {
+            Some(Command::Demo { .. }) => {
+                Some("Motia 0.x (demo writes its own state to a private redis-server)")
+            }
+            Some(Command::Completions { .. } | Command::Man) => {
+                Some("none needed (generated text, no connection)")
+            }
+            _ => None,
+        };
+        if let Some(why) = no_layout {
+            eprintln!("motia-state: layout: {why}");
+        }
+    }
     let result = match cli.command {
         Some(Command::Demo {
             no_browser,

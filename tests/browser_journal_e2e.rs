@@ -71,3 +71,38 @@ fn undo_is_refused_read_only() {
     t.keys(&["u"]);
     t.wait_for("read-only mode: undo refused");
 }
+
+#[test]
+fn u_undoes_a_delete_on_the_iii_layout_field_by_field() {
+    let server = RedisServer::start();
+    common::iii::engine_fixture(&server);
+    let t = Term::start("undo-iii", &server.url(), "--refresh 0", None);
+    t.wait("the scopes", |s| {
+        s.contains("Scopes (3)") && s.contains("iii layout")
+    });
+    // misc's first field is answer.
+    t.keys(&["g", "Enter"]);
+    t.wait("the Keys pane focused", |s| {
+        s.contains("Keys · misc (2)") && s.contains("d del")
+    });
+    t.keys(&["d"]);
+    t.wait_for("Delete key answer");
+    t.keys(&["y"]);
+    wait_redis(&server, &["HEXISTS", "state:misc", "answer"], "0");
+    // A neighbour written meanwhile is left alone by the undo.
+    common::iii::engine_set(&server, "misc", "later", "1");
+    t.keys(&["u"]);
+    let screen = t.wait_for("It will:");
+    assert!(
+        screen.contains("restore misc:answer (field, no expiry)"),
+        "{screen}"
+    );
+    t.keys(&["y"]);
+    t.wait_for("1 restored");
+    wait_redis(&server, &["HGET", "state:misc", "answer"], "42");
+    assert_eq!(server.cli(&["HGET", "state:misc", "later"]), "1");
+    assert_eq!(
+        server.cli(&["HGET", "state:misc", "greeting"]),
+        r#""hello""#
+    );
+}

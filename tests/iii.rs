@@ -329,3 +329,320 @@ fn watch_prints_one_line_per_changed_field_from_hash_events() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Runs the binary against `s` with the journal in `journal`; (status, stdout, stderr).
+fn run_j(s: &RedisServer, journal: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = motia_state()
+        .env("MOTIA_STATE_JOURNAL", journal)
+        .args(["--url", &s.url()])
+        .args(args)
+        .output()
+        .expect("run motia-state");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn iii_writes_are_journalled_by_field_and_undo_restores_them_compare_and_set() {
+    let s = RedisServer::start();
+    engine_fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run_j(&s, dir.path(), args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    // set: the field's before-image, then undo puts the old text back.
+    ok(&["set", "misc", "answer", "43"]);
+    assert_eq!(s.cli(&["HGET", "state:misc", "answer"]), "43");
+    let listed = ok(&["journal", "--json"]);
+    let entry: Value = serde_json::from_str(listed.lines().last().unwrap()).unwrap();
+    assert_eq!(entry["operation"], "set");
+    assert_eq!(entry["prefix"], "state:");
+    assert_eq!(
+        entry["keys"],
+        serde_json::json!([{"key": "state:misc", "field": "answer"}])
+    );
+    assert!(
+        ok(&["journal"]).contains("set\tmisc:answer"),
+        "text listing"
+    );
+    let dry = ok(&["undo"]);
+    assert!(
+        dry.contains("restore misc:answer (field, no expiry)"),
+        "{dry}"
+    );
+    assert_eq!(ok(&["undo", "--yes"]), "restored 1 key\n");
+    assert_eq!(s.cli(&["HGET", "state:misc", "answer"]), "42");
+    // A field the write created is deleted by the undo.
+    ok(&["set", "misc", "fresh", "true"]);
+    ok(&["undo", "--yes"]);
+    assert_eq!(s.cli(&["HEXISTS", "state:misc", "fresh"]), "0");
+    // del of a scope's last field: the scope comes back with it.
+    ok(&["del", "payments", "v1-ok-1"]);
+    assert_eq!(s.cli(&["EXISTS", "state:payments"]), "0");
+    ok(&["undo", "--yes"]);
+    assert_eq!(s.cli(&["HGET", "state:payments", "v1-ok-1"]), r#""card""#);
+    // clear: every field back, exactly as stored.
+    assert_eq!(ok(&["clear", "orders"]), "1\n");
+    assert_eq!(ok(&["clear", "misc"]), "2\n");
+    assert_eq!(ok(&["undo", "--yes"]), "restored 2 keys\n");
+    assert_eq!(s.cli(&["HGET", "state:misc", "greeting"]), r#""hello""#);
+    assert_eq!(s.cli(&["HGET", "state:misc", "answer"]), "42");
+    ok(&["undo", "--yes"]);
+    assert_eq!(
+        s.cli(&["HGET", "state:orders", "v1-ok-1"]),
+        ORDER_AFTER_UPDATE
+    );
+    // A field the engine changed after the write is a conflict, kept; the others are restored.
+    ok(&["clear", "misc"]);
+    engine_set(&s, "misc", "answer", "99");
+    let out = ok(&["undo", "--yes"]);
+    assert!(
+        out.contains("restored 1 key")
+            && out.contains("left 1 key as it is")
+            && out.contains("misc:answer"),
+        "{out}"
+    );
+    assert_eq!(s.cli(&["HGET", "state:misc", "answer"]), "99");
+    assert_eq!(s.cli(&["HGET", "state:misc", "greeting"]), r#""hello""#);
+    // An import --overwrite is journalled too: undo puts the replaced text back.
+    let file = dir.path().join("doc.json");
+    std::fs::write(
+        &file,
+        ok(&["export", "--trace", "misc"]).replace("99", "100"),
+    )
+    .unwrap();
+    ok(&["import", file.to_str().unwrap(), "--overwrite"]);
+    assert_eq!(s.cli(&["HGET", "state:misc", "answer"]), "100");
+    ok(&["undo", "--yes"]);
+    assert_eq!(s.cli(&["HGET", "state:misc", "answer"]), "99");
+    // An undo is journalled: undoing it redoes the write.
+    let undo_id = ok(&["journal", "--json"])
+        .lines()
+        .last()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone())
+        .unwrap();
+    ok(&["undo", "--yes", &undo_id.to_string()]);
+    assert_eq!(s.cli(&["HGET", "state:misc", "answer"]), "100");
+}
+
+#[test]
+fn set_if_value_and_if_absent_write_only_what_the_script_read_on_both_layouts() {
+    let s = RedisServer::start();
+    engine_fixture(&s);
+    // iii: the right old value (as get printed it) writes.
+    let old = ok(&s, &["get", "orders", "v1-ok-1"]);
+    ok(
+        &s,
+        &[
+            "set",
+            "orders",
+            "v1-ok-1",
+            r#"{"status":"shipped"}"#,
+            "--if-value",
+            old.trim(),
+        ],
+    );
+    assert_eq!(
+        s.cli(&["HGET", "state:orders", "v1-ok-1"]),
+        r#"{"status":"shipped"}"#
+    );
+    // A stale one: status 2, the value now on stdout, nothing written.
+    let (code, out, err) = run(
+        &s,
+        &["set", "orders", "v1-ok-1", "1", "--if-value", old.trim()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "{\"status\":\"shipped\"}\n");
+    assert!(err.contains("holds another value"), "{err}");
+    assert_eq!(
+        s.cli(&["HGET", "state:orders", "v1-ok-1"]),
+        r#"{"status":"shipped"}"#
+    );
+    // Whitespace between tokens does not count (get --pretty output works).
+    ok(
+        &s,
+        &[
+            "set",
+            "orders",
+            "v1-ok-1",
+            "2",
+            "--if-value",
+            "{ \"status\" : \"shipped\" }",
+        ],
+    );
+    assert_eq!(s.cli(&["HGET", "state:orders", "v1-ok-1"]), "2");
+    // --if-absent: refused on an existing field, writes a new one.
+    let (code, out, _) = run(&s, &["set", "misc", "answer", "7", "--if-absent"]);
+    assert_eq!((code, out.as_str()), (2, "42\n"));
+    ok(&s, &["set", "misc", "new", "7", "--if-absent"]);
+    assert_eq!(s.cli(&["HGET", "state:misc", "new"]), "7");
+    // A missing field with --if-value: refused, nothing printed, nothing created.
+    let (code, out, err) = run(&s, &["set", "misc", "gone", "1", "--if-value", "1"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(s.cli(&["HEXISTS", "state:misc", "gone"]), "0");
+    // Invalid JSON in --if-value is bad input; both flags together are refused by clap.
+    let (code, _, err) = run(&s, &["set", "misc", "answer", "1", "--if-value", "{bad"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--if-value"), "{err}");
+    let (code, _, _) = run(
+        &s,
+        &[
+            "set",
+            "misc",
+            "answer",
+            "1",
+            "--if-value",
+            "42",
+            "--if-absent",
+        ],
+    );
+    assert_eq!(code, 2);
+
+    // Motia 0.x: the same flags, on a string key; the key keeps its TTL.
+    let m = RedisServer::start();
+    m.set_raw("motia:state:t1:order", r#"{"id":1}"#);
+    m.cli(&["EXPIRE", "motia:state:t1:order", "5000"]);
+    ok(
+        &m,
+        &[
+            "set",
+            "t1",
+            "order",
+            r#"{"id":2}"#,
+            "--if-value",
+            r#"{"id":1}"#,
+        ],
+    );
+    assert_eq!(m.cli(&["GET", "motia:state:t1:order"]), r#"{"id":2}"#);
+    let ttl: i64 = m.cli(&["TTL", "motia:state:t1:order"]).parse().unwrap();
+    assert!(ttl > 4000, "{ttl}");
+    let (code, out, _) = run(
+        &m,
+        &["set", "t1", "order", "3", "--if-value", r#"{"id":1}"#],
+    );
+    assert_eq!((code, out.as_str()), (2, "{\"id\":2}\n"));
+    let (code, _, _) = run(&m, &["set", "t1", "order", "3", "--if-absent"]);
+    assert_eq!(code, 2);
+    ok(&m, &["set", "t1", "other", "3", "--if-absent"]);
+    assert_eq!(m.cli(&["GET", "motia:state:t1:other"]), "3");
+    assert_eq!(m.cli(&["GET", "motia:state:t1:order"]), r#"{"id":2}"#);
+}
+
+/// Connections the server has accepted so far (this INFO's own included).
+fn connections(s: &RedisServer) -> u64 {
+    s.cli(&["INFO", "stats"])
+        .lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn one_connection_per_command_and_verbose_names_the_layout_for_every_subcommand() {
+    let s = RedisServer::start();
+    engine_fixture(&s);
+    let m = RedisServer::start();
+    m.set_raw("motia:state:t1:order", r#"{"id":1}"#);
+    // Layout detection and the command share one connection, on both layouts.
+    for (server, args) in [
+        (&s, &["keys", "misc"][..]),
+        (&s, &["set", "misc", "c", "1"][..]),
+        (&m, &["keys", "t1"][..]),
+        (&m, &["set", "t1", "c", "1"][..]),
+    ] {
+        let before = connections(server);
+        ok(server, args);
+        // One for the command, one for the INFO that reads the count.
+        assert_eq!(connections(server) - before, 2, "{args:?}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.json");
+    let (_, doc, _) = run(&s, &["export", "--trace", "misc"]);
+    std::fs::write(&file, doc).unwrap();
+    let path = file.to_str().unwrap();
+    let iii: &[&[&str]] = &[
+        &["traces"],
+        &["keys", "misc"],
+        &["get", "misc", "answer"],
+        &["set", "misc", "v", "1"],
+        &["del", "misc", "v"],
+        &["ttl", "misc", "answer"],
+        &["expire", "misc", "answer", "1h"],
+        &["items"],
+        &["export"],
+        &["import", path, "--overwrite"],
+        &["stats"],
+        &["undo"],
+        &["clear", "payments"],
+        &["trace", "x"],
+        &["history", "misc", "answer"],
+        &["gc", "--older-than", "1d", "--delete"],
+    ];
+    for args in iii {
+        let (_, _, err) = run(&s, &[&["-v"][..], args].concat());
+        assert!(
+            err.contains("layout Motia 1.x / iii (state:{scope} hashes): detected"),
+            "{args:?}: {err}"
+        );
+    }
+    for args in [&["traces"][..], &["get", "t1", "order"], &["undo"]] {
+        let (_, _, err) = run(&m, &[&["-v"][..], args].concat());
+        assert!(
+            err.contains("layout Motia 0.x (strings under the prefix): detected"),
+            "{args:?}: {err}"
+        );
+    }
+    for args in [&["journal"][..], &["man"], &["completions", "bash"]] {
+        let (_, _, err) = run(&s, &[&["-v"][..], args].concat());
+        assert!(err.contains("layout: none needed"), "{args:?}: {err}");
+    }
+    // No server: said, and input errors still come first.
+    let (code, _, err) = motia_state()
+        .args(["-v", "--url", "redis://127.0.0.1:1", "keys", "t"])
+        .output()
+        .map(|o| {
+            (
+                o.status.code().unwrap_or(-1),
+                String::new(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .unwrap();
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("layout not detected: no connection"), "{err}");
+}
+
+#[test]
+fn a_refused_compare_and_set_leaves_no_journal_entry() {
+    let s = RedisServer::start();
+    engine_fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, _) = run_j(
+        &s,
+        dir.path(),
+        &["set", "misc", "answer", "1", "--if-value", "7"],
+    );
+    assert_eq!(code, 2);
+    let (code, _, _) = run_j(
+        &s,
+        dir.path(),
+        &["set", "misc", "answer", "1", "--if-absent"],
+    );
+    assert_eq!(code, 2);
+    let (_, listed, _) = run_j(&s, dir.path(), &["journal"]);
+    assert_eq!(listed, "", "nothing was written, nothing to undo");
+    let (code, out, err) = run_j(
+        &s,
+        dir.path(),
+        &["set", "misc", "answer", "1", "--if-value", "42"],
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let (_, listed, _) = run_j(&s, dir.path(), &["journal"]);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}

@@ -53,3 +53,54 @@ fn field_ttls_on_a_server_with_hash_field_expiry() {
     );
     assert_eq!(run(&s, &["ttl", "misc", "answer"]).1, "-1\n");
 }
+
+#[test]
+fn undo_puts_a_field_back_with_its_field_ttl() {
+    let s = RedisServer::start_bin(common::valkey_server(), &[]);
+    engine_fixture(&s);
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = motia_state()
+            .env("MOTIA_STATE_JOURNAL", dir.path())
+            .args(["--url", &s.url()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ttl = |field: &str| -> i64 {
+        s.cli(&["HTTL", "state:misc", "FIELDS", "1", field])
+            .parse()
+            .unwrap()
+    };
+    ok(&["expire", "misc", "answer", "2h"]);
+    // A set drops the field's TTL (HSET does); its undo gives back value and TTL.
+    ok(&["set", "misc", "answer", "43"]);
+    assert_eq!(ttl("answer"), -1);
+    let dry = ok(&["undo"]);
+    assert!(
+        dry.contains("restore misc:answer (field, TTL 1h 59m"),
+        "{dry}"
+    );
+    ok(&["undo", "--yes"]);
+    assert_eq!(s.cli(&["HGET", "state:misc", "answer"]), "42");
+    assert!((7000..=7200).contains(&ttl("answer")), "{}", ttl("answer"));
+    // The expire itself is journalled: its undo takes the TTL back off.
+    ok(&["undo", "--yes"]);
+    assert_eq!(ttl("answer"), -1);
+    // A clear keeps every field's TTL.
+    ok(&["expire", "misc", "greeting", "1h"]);
+    ok(&["clear", "misc"]);
+    ok(&["undo", "--yes"]);
+    assert!(
+        (3500..=3600).contains(&ttl("greeting")),
+        "{}",
+        ttl("greeting")
+    );
+    assert_eq!(ttl("answer"), -1);
+}

@@ -9,23 +9,41 @@ use std::time::Duration;
 
 use motia_state::adapter::journal::After;
 use motia_state::export::{self, ExportData, ExportDocument};
-use motia_state::{Config, Error, Expiry, KeySpace, RedisStateAdapter, Ttl, escape, json};
+use motia_state::{Config, Error, KeySpace, RedisStateAdapter, Ttl, escape};
 
 use crate::browser::format::noun;
 use crate::cli::Command;
 use crate::cli::journal::before_write;
-use crate::cli::out::{Failure, Out, Outcome, connect, exit, json_name, warn, write_document};
+use crate::cli::out::{
+    Failure, Link, Out, Outcome, exit, item_line, json_name, print_line, print_names, print_stored,
+    print_value, set_conflict, write_document,
+};
 use crate::cli::progress::Progress;
+use crate::journal::Planned;
 
-pub(crate) use crate::cli::input::{arg_bytes, parse_filter, read_input, refuse_if_read_only};
-pub(crate) use crate::cli::out::json_name_bytes;
+use crate::cli::input::{
+    arg_bytes, expire_args, json_value, parse_filter, read_input, refuse_if_read_only,
+    set_condition,
+};
 
-/// Runs one subcommand (everything but `demo`), on the layout set or detected.
+/// Runs one subcommand (everything but `demo`), on the layout set or detected, over one
+/// connection opened here.
 pub async fn run(command: Command, config: Config) -> Outcome {
-    let command = match crate::cli::iii::route(command, &config).await? {
+    if let Command::Journal { json, limit } = command {
+        if crate::cli::verbose() {
+            eprintln!(
+                "motia-state: layout: none needed (the journal is a local file; each entry names \
+                 the keys or fields it changed)"
+            );
+        }
+        return crate::cli::journal::list(json, limit);
+    }
+    let link = Link::open(config).await;
+    let (command, link) = match crate::cli::iii::route(command, link).await? {
         crate::cli::iii::Route::Iii(outcome) => return outcome,
-        crate::cli::iii::Route::Motia(command) => command,
+        crate::cli::iii::Route::Motia(command, link) => (command, *link),
     };
+    let config = link.config.clone();
     let keys = KeySpace::new(config.key_prefix.clone());
     match command {
         Command::Traces {
@@ -35,13 +53,13 @@ pub async fn run(command: Command, config: Config) -> Outcome {
             status,
         } => {
             if json || all || status.is_some() {
-                crate::cli::traces::list(config, json, all, status).await
+                crate::cli::traces::list(link, json, all, status).await
             } else {
-                traces(config, counts).await
+                traces(link.state()?, counts).await
             }
         }
         Command::Trace { trace, json } => {
-            crate::cli::traces::timeline(config, &arg_bytes(&trace)?, json).await
+            crate::cli::traces::timeline(link, &arg_bytes(&trace)?, json).await
         }
         Command::History {
             trace,
@@ -53,40 +71,41 @@ pub async fn run(command: Command, config: Config) -> Outcome {
         } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
             match restore {
-                Some(at) => crate::cli::restore::run(config, &trace, &key, &at, yes).await,
-                None => crate::cli::traces::history(config, &trace, &key, json, reads).await,
+                Some(at) => crate::cli::restore::run(link, &trace, &key, &at, yes).await,
+                None => crate::cli::traces::history(link, &trace, &key, json, reads).await,
             }
         }
-        Command::Journal { json, limit } => crate::cli::journal::list(json, limit),
-        Command::Undo { id, yes } => crate::cli::journal::undo(config, id, yes).await,
+        Command::Journal { .. } => unreachable_journal(),
+        Command::Undo { id, yes } => crate::cli::journal::undo(link, id, yes).await,
         Command::Keys { trace, json } => {
             let trace = arg_bytes(&trace)?;
             RedisStateAdapter::check_group(&trace)?;
-            let state = connect(config).await?;
+            let state = link.state()?;
             let mut list = state.keys(&trace).await?;
             if list.is_empty() {
                 return Err(Failure::no_trace(&trace));
             }
             list.sort();
-            let mut out = Out::new();
-            for k in &list {
-                if json {
-                    let mut map = serde_json::Map::new();
-                    json_name(&mut map, "key", k.as_bytes());
-                    out.line(&serde_json::Value::Object(map).to_string())?;
-                } else {
-                    out.name(k.as_bytes())?;
-                    out.bytes(b"\n")?;
-                }
-            }
-            out.done()
+            let names: Vec<&[u8]> = list.iter().map(|k| k.as_bytes()).collect();
+            print_names(&names, json)
         }
         Command::Get { trace, key, pretty } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
             let full = keys.full_key(&trace, &key)?;
-            get(connect(config).await?, &full, (&trace, &key), pretty).await
+            let state = link.state()?;
+            match state.get_raw(&full).await? {
+                // Motia reads an empty string as missing.
+                Some(b) if !b.is_empty() => print_value(&b, pretty, &escape::name(&full)),
+                _ => Err(Failure::not_found(&trace, &key)),
+            }
         }
-        Command::Set { trace, key, json } => {
+        Command::Set {
+            trace,
+            key,
+            json,
+            if_value,
+            if_absent,
+        } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
             if key.is_empty() {
                 return Err(Error::EmptyKey {
@@ -95,58 +114,69 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 .into());
             }
             let full = keys.full_key(&trace, &key)?;
-            let text = match json.as_deref() {
-                Some(t) if t != "-" => t.to_string(),
-                _ => read_input(None, "the JSON value")?,
-            };
             // Checked before anything else: invalid JSON must never reach Redis. Stored as
             // written, only whitespace between tokens removed.
-            let compact = json::compact(&text)?;
+            let (_, compact) = json_value(json.as_deref())?;
+            let condition = set_condition(if_value.as_deref(), if_absent)?;
             refuse_if_read_only(&config, "set")?;
             let ttl = config.ttl.map(Duration::from_secs);
-            let state = connect(config).await?;
+            let state = link.state()?;
+            let what = format!(
+                "key \"{}\" in trace \"{}\"",
+                escape::name(&key),
+                escape::name(&trace)
+            );
+            // A mismatch seen before the write is not journalled (it would be an entry
+            // for a write never made); the compare-and-set below still decides.
+            if let Some(expected) = &condition {
+                let now = state.get_raw(&full).await?;
+                if now != *expected {
+                    return set_conflict(now.as_deref(), &what);
+                }
+            }
             let after = After::Value(compact.clone().into_bytes());
-            before_write(&state, "set", vec![(full.clone(), after)]).await?;
-            state.set_json(&full, &compact, ttl).await?;
-            Ok(())
+            before_write(&state, "set", vec![Planned::key(full.clone(), after)]).await?;
+            let Some(expected) = condition else {
+                state.set_json(&full, &compact, ttl).await?;
+                return Ok(());
+            };
+            match state
+                .compare_and_set(&full, expected.as_deref(), &compact)
+                .await?
+            {
+                motia_state::CasOutcome::Written => Ok(()),
+                motia_state::CasOutcome::Conflict(now) => set_conflict(now.as_deref(), &what),
+            }
         }
         Command::Del { trace, key } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
             let full = keys.full_key(&trace, &key)?;
             refuse_if_read_only(&config, "del")?;
-            del(connect(config).await?, &full, (&trace, &key)).await
+            del(link.state()?, &full, (&trace, &key)).await
         }
         Command::Clear { trace } => {
             let trace = arg_bytes(&trace)?;
             RedisStateAdapter::check_group(&trace)?;
             refuse_if_read_only(&config, "clear")?;
-            clear(connect(config).await?, &trace).await
+            clear(link.state()?, &trace).await
         }
         Command::Ttl { trace, key } => {
             let (trace, key) = (arg_bytes(&trace)?, arg_bytes(&key)?);
             let full = keys.full_key(&trace, &key)?;
-            let state = connect(config).await?;
-            match state.ttl(&full).await? {
+            match link.state()?.ttl(&full).await? {
                 Ttl::Missing => Err(Failure::not_found(&trace, &key)),
-                ttl => {
-                    let mut out = Out::new();
-                    out.line(&ttl.as_redis_secs().to_string())?;
-                    out.done()
-                }
+                ttl => print_line(&ttl.as_redis_secs().to_string()),
             }
         }
         Command::Expire {
             trace,
             first,
             duration,
-        } => {
-            let rest: Vec<OsString> = std::iter::once(first).chain(duration).collect();
-            expire(config, &keys, &trace, &rest).await
-        }
-        Command::Items { trace, filters } => items(config, trace, &filters).await,
-        Command::Export { trace, output } => export_cmd(config, trace, output).await,
-        Command::Import { file, overwrite } => import_cmd(config, file, overwrite).await,
-        Command::Stats { json } => crate::cli::stats::run(config, json).await,
+        } => expire(link, &keys, &trace, &first, duration.as_deref()).await,
+        Command::Items { trace, filters } => items(link, trace, &filters).await,
+        Command::Export { trace, output } => export_cmd(link, trace, output).await,
+        Command::Import { file, overwrite } => import_cmd(link, file, overwrite).await,
+        Command::Stats { json } => crate::cli::stats::run(link.state()?, json).await,
         Command::Gc {
             older_than,
             status,
@@ -165,7 +195,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 delete,
                 yes,
             };
-            crate::cli::gc::run(config, args).await
+            crate::cli::gc::run(link, args).await
         }
         Command::Watch {
             trace,
@@ -188,7 +218,7 @@ pub async fn run(command: Command, config: Config) -> Outcome {
                 enable_notifications,
                 iii: false,
             };
-            crate::cli::watch::run(config, args).await
+            crate::cli::watch::run(link, args).await
         }
         Command::Demo { .. } | Command::Completions { .. } | Command::Man => Err(Failure::new(
             exit::BAD_INPUT,
@@ -197,8 +227,15 @@ pub async fn run(command: Command, config: Config) -> Outcome {
     }
 }
 
-async fn traces(config: Config, counts: bool) -> Outcome {
-    let state = connect(config).await?;
+/// `journal` never opens a connection: [`run`] answers it first.
+fn unreachable_journal() -> Outcome {
+    Err(Failure::new(
+        exit::BAD_INPUT,
+        "journal reads no state (a local file)",
+    ))
+}
+
+async fn traces(state: RedisStateAdapter, counts: bool) -> Outcome {
     let list: Vec<(Vec<u8>, Option<u64>)> = if counts {
         state
             .trace_counts()
@@ -222,49 +259,10 @@ async fn traces(config: Config, counts: bool) -> Outcome {
     out.done()
 }
 
-async fn get(
-    state: RedisStateAdapter,
-    full: &[u8],
-    names: (&[u8], &[u8]),
-    pretty: bool,
-) -> Outcome {
-    let bytes = match state.get_raw(full).await? {
-        // Motia reads an empty string as missing.
-        Some(b) if !b.is_empty() => b,
-        _ => return Err(Failure::not_found(names.0, names.1)),
-    };
-    let mut out = Out::new();
-    if !json::is_json(&bytes) {
-        warn(&format!(
-            "the value of {} is not JSON; printed as stored{}",
-            escape::name(full),
-            if out.tty {
-                ", control characters and bytes that are not UTF-8 escaped"
-            } else {
-                ""
-            }
-        ));
-        out.text(&bytes)?;
-        out.bytes(b"\n")?;
-    } else if pretty {
-        let pretty = json::pretty(&bytes).unwrap_or_default();
-        out.line(&pretty)?;
-    } else {
-        out.text(&bytes)?;
-        out.bytes(b"\n")?;
-    }
-    out.done()
-}
-
 async fn del(state: RedisStateAdapter, full: &[u8], names: (&[u8], &[u8])) -> Outcome {
-    before_write(&state, "del", vec![(full.to_vec(), After::Absent)]).await?;
+    before_write(&state, "del", vec![Planned::key(full, After::Absent)]).await?;
     match state.delete_raw(full).await {
-        Ok(Some(old)) => {
-            let mut out = Out::new();
-            out.text(&old)?;
-            out.bytes(b"\n")?;
-            out.done()
-        }
+        Ok(Some(old)) => print_stored(&old),
         Ok(None) => Err(Failure::not_found(names.0, names.1)),
         // Listed by `keys`, removed by `clear` and by the browser: `del` removes it too, and
         // says what it was since there is no value to print.
@@ -294,7 +292,10 @@ async fn clear(state: RedisStateAdapter, trace: &[u8]) -> Outcome {
     if full.is_empty() {
         return Err(Failure::no_trace(trace));
     }
-    let changes = full.iter().map(|k| (k.clone(), After::Absent)).collect();
+    let changes = full
+        .iter()
+        .map(|k| Planned::key(k.clone(), After::Absent))
+        .collect();
     before_write(&state, "clear", changes).await?;
     let mut progress = Progress::new("deleting");
     let total = full.len() as u64;
@@ -304,23 +305,18 @@ async fn clear(state: RedisStateAdapter, trace: &[u8]) -> Outcome {
         progress.update(removed, total);
     }
     progress.finish();
-    let mut out = Out::new();
-    out.line(&removed.to_string())?;
-    out.done()
+    print_line(&removed.to_string())
 }
 
-async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString]) -> Outcome {
+async fn expire(
+    link: Link,
+    keys: &KeySpace,
+    trace: &OsStr,
+    first: &OsStr,
+    duration: Option<&OsStr>,
+) -> Outcome {
     let trace = arg_bytes(trace)?;
-    let (key, duration) = match rest {
-        [d] => (None, d),
-        [k, d] => (Some(arg_bytes(k)?), d),
-        _ => {
-            return Err(Failure::new(
-                exit::BAD_INPUT,
-                "expire takes TRACE [KEY] DURATION",
-            ));
-        }
-    };
+    let (key, expiry) = expire_args(first, duration)?;
     let full = match &key {
         Some(k) => Some(keys.full_key(&trace, k)?),
         None => {
@@ -328,22 +324,16 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
             None
         }
     };
-    let expiry: Expiry = duration
-        .to_str()
-        .ok_or_else(|| {
-            Failure::new(
-                exit::BAD_INPUT,
-                format!(
-                    "invalid duration {duration:?}: not UTF-8; e.g. 90, 10m, 1h30m, 1d or persist"
-                ),
-            )
-        })?
-        .parse()?;
-    refuse_if_read_only(&config, "expire")?;
-    let state = connect(config).await?;
+    refuse_if_read_only(&link.config, "expire")?;
+    let state = link.state()?;
     let changed = match (full, key) {
         (Some(full), Some(k)) => {
-            before_write(&state, "expire", vec![(full.clone(), After::Same)]).await?;
+            before_write(
+                &state,
+                "expire",
+                vec![Planned::key(full.clone(), After::Same)],
+            )
+            .await?;
             if state.expire(&full, expiry).await? {
                 1
             } else if state.ttl(&full).await? == Ttl::Missing {
@@ -358,17 +348,18 @@ async fn expire(config: Config, keys: &KeySpace, trace: &OsStr, rest: &[OsString
             if full.is_empty() {
                 return Err(Failure::no_trace(&trace));
             }
-            let changes = full.iter().map(|k| (k.clone(), After::Same)).collect();
+            let changes = full
+                .iter()
+                .map(|k| Planned::key(k.clone(), After::Same))
+                .collect();
             before_write(&state, "expire", changes).await?;
             state.expire_keys(&full, expiry).await?
         }
     };
-    let mut out = Out::new();
-    out.line(&changed.to_string())?;
-    out.done()
+    print_line(&changed.to_string())
 }
 
-async fn items(config: Config, trace: Option<OsString>, filters: &[String]) -> Outcome {
+async fn items(link: Link, trace: Option<OsString>, filters: &[String]) -> Outcome {
     let trace = trace.as_deref().map(arg_bytes).transpose()?;
     if let Some(t) = &trace {
         RedisStateAdapter::check_group(t)?;
@@ -377,7 +368,7 @@ async fn items(config: Config, trace: Option<OsString>, filters: &[String]) -> O
         .iter()
         .map(|f| parse_filter(f))
         .collect::<Result<Vec<_>, _>>()?;
-    let state = connect(config).await?;
+    let state = link.state()?;
     if filters.is_empty() {
         return items_as_stored(&state, trace.as_deref()).await;
     }
@@ -433,27 +424,24 @@ async fn items_as_stored(state: &RedisStateAdapter, trace: Option<&[u8]>) -> Out
     let mut out = Out::new();
     let mut line = Vec::with_capacity(4096);
     for item in &items {
-        line.clear();
-        line.push(b'{');
-        json_name_bytes(&mut line, "groupId", &item.group_id_bytes);
-        line.push(b',');
-        json_name_bytes(&mut line, "key", &item.key_bytes);
-        line.extend_from_slice(b",\"type\":\"");
-        line.extend_from_slice(item.kind.as_str().as_bytes());
-        line.extend_from_slice(b"\",\"value\":");
-        line.extend_from_slice(item.json.as_bytes());
-        line.extend_from_slice(b"}\n");
+        item_line(
+            &mut line,
+            &item.group_id_bytes,
+            &item.key_bytes,
+            item.kind.as_str(),
+            &item.json,
+        );
         out.bytes(&line)?;
     }
     out.done()
 }
 
-async fn export_cmd(config: Config, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {
+async fn export_cmd(link: Link, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {
     let trace = trace.as_deref().map(arg_bytes).transpose()?;
     if let Some(t) = &trace {
         RedisStateAdapter::check_group(t)?;
     }
-    let state = connect(config).await?;
+    let state = link.state()?;
     let mut progress = Progress::new("exporting");
     let doc = export::export(&state, trace.as_deref(), |done, total| {
         progress.update(done, total)
@@ -478,11 +466,12 @@ type and DUMP serialization"
     write_document(output.as_deref(), &text, doc.items.len() as u64)
 }
 
-async fn import_cmd(config: Config, file: Option<PathBuf>, overwrite: bool) -> Outcome {
+async fn import_cmd(link: Link, file: Option<PathBuf>, overwrite: bool) -> Outcome {
+    let config = &link.config;
     let text = read_input(file.as_deref(), "the export document")?;
     let doc = ExportDocument::parse(&text)?;
-    crate::cli::iii::check_document(&text, motia_state::Layout::Motia)?;
-    refuse_if_read_only(&config, "import")?;
+    crate::cli::iii_export::check_document(&text, motia_state::Layout::Motia)?;
+    refuse_if_read_only(config, "import")?;
     if doc.prefix != config.key_prefix {
         eprintln!(
             "motia-state: note: the document was exported under the prefix \"{}\"; its items are \
@@ -491,7 +480,7 @@ written under \"{}\" (give --prefix to choose)",
             escape::name_str(&config.key_prefix)
         );
     }
-    let state = connect(config).await?;
+    let state = link.state()?;
     crate::cli::journal::before_import(&state, &doc, overwrite).await?;
     let mut progress = Progress::new("importing");
     let report = export::import(&state, &doc, overwrite, |done, total| {

@@ -8,12 +8,13 @@ use motia_state::adapter::records::FlowStatus;
 use motia_state::adapter::stats::AgeSource;
 use motia_state::adapter::stats::KeySource;
 use motia_state::escape::line_str;
-use motia_state::{Config, Error, RedisStateAdapter, format_duration};
+use motia_state::{Error, format_duration};
 
 use crate::browser::format::{human_bytes, noun};
 use crate::cli::journal::before_write_confirmed;
-use crate::cli::out::{Failure, Out, exit, warn};
+use crate::cli::out::{Failure, Link, Out, exit, warn};
 use crate::cli::progress::Progress;
+use crate::journal::Planned;
 
 type Outcome = Result<(), Failure>;
 
@@ -145,15 +146,15 @@ fn notes(plan: &GcPlan) -> Vec<String> {
     l
 }
 
-pub async fn run(config: Config, args: GcFlags) -> Outcome {
+pub async fn run(link: Link, args: GcFlags) -> Outcome {
     let (selection, action) = parse(&args)?;
-    if args.yes && config.read_only {
+    if args.yes && link.config.read_only {
         return Err(Failure::new(
             exit::BAD_INPUT,
             "refused: gc --yes writes to Redis and --read-only is given; nothing was changed (drop --yes for a dry run)",
         ));
     }
-    let state = RedisStateAdapter::connect(config).await?;
+    let state = link.state()?;
     let mut progress = Progress::new("reading keys");
     let plan = state
         .gc_plan(KeySource::Scan, &selection, action, |done, total| {
@@ -186,7 +187,7 @@ pub async fn run(config: Config, args: GcFlags) -> Outcome {
         .traces
         .iter()
         .flat_map(|t| t.acting_keys())
-        .map(|k| (k.full_key_bytes.clone(), after.clone()))
+        .map(|k| Planned::key(k.full_key_bytes.clone(), after.clone()))
         .collect();
     before_write_confirmed(&state, "gc", changes, true, None).await?;
     let plan = match crate::journal::current() {

@@ -34,7 +34,7 @@ pub struct GlobalArgs {
     /// override its settings [env: MOTIA_STATE_PROFILE]
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Say on stderr how the connection was made (never the password)
+    /// Say on stderr how the connection was made (never the password) and which layout is used, and why
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Server host [env: REDIS_HOST, MOTIA_REDIS_HOST] [default: localhost]

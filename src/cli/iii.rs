@@ -1,48 +1,59 @@
 //! The subcommands on the iii layout (Motia 1.x / iii engine: one `state:{scope}` hash per
-//! scope), and the choice of layout before any subcommand runs.
+//! scope), and the choice of layout before any subcommand runs. Writes are journalled field by
+//! field, as the 0.x commands journal keys.
 
-use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::ffi::OsString;
 
-use motia_state::adapter::layout::iii_export::{IiiDocument, document_layout, layout_words};
-use motia_state::{
-    Config, Error, Expiry, IiiState, Layout, RawItem, RedisStateAdapter, Ttl, escape, json,
-};
+use motia_state::adapter::journal::After;
+use motia_state::adapter::layout::iii::scope_key;
+use motia_state::{CasOutcome, Expiry, IiiState, Layout, RawItem, Ttl, escape};
 
-use crate::browser::format::noun;
 use crate::cli::Command;
-use crate::cli::input::{arg_bytes, parse_filter, read_input, refuse_if_read_only};
-use crate::cli::out::{Failure, Out, Outcome, exit, json_name, json_name_bytes, write_document};
+use crate::cli::input::{
+    arg_bytes, expire_args, json_value, parse_filter, refuse_if_read_only, set_condition,
+};
+use crate::cli::journal::before_write;
+use crate::cli::out::{
+    Failure, Link, Out, Outcome, exit, item_line, json_name, print_line, print_names, print_stored,
+    print_value, set_conflict,
+};
 use crate::cli::progress::Progress;
+use crate::journal::Planned;
 
-/// Where a subcommand goes: done on the iii layout, or on to the 0.x code.
+/// Where a subcommand goes: done on the iii layout, or on to the 0.x code with the connection.
 pub(crate) enum Route {
     Iii(Outcome),
-    Motia(Command),
+    Motia(Command, Box<Link>),
 }
 
-/// Picks the layout (the setting, else what the server holds) and runs `command` on the iii
-/// layout when that is the one. A 0.x run is told when iii state exists beside it.
-pub(crate) async fn route(command: Command, config: &Config) -> Result<Route, Failure> {
-    // These read no state: the journal is a local file, the others print text.
-    if matches!(
-        command,
-        Command::Demo { .. } | Command::Journal { .. } | Command::Completions { .. } | Command::Man
-    ) {
-        return Ok(Route::Motia(command));
-    }
-    let state = match RedisStateAdapter::connect(config.clone()).await {
-        Ok(s) => s,
+/// Picks the layout (the setting, else what the server holds, read over the command's own
+/// connection) and runs `command` on the iii layout when that is the one. A 0.x run is told
+/// when iii state exists beside it.
+pub(crate) async fn route(command: Command, link: Link) -> Result<Route, Failure> {
+    let verbose = crate::cli::verbose();
+    let Some(state) = link.adapter() else {
+        if link.config.layout == Some(Layout::Iii) {
+            return Err(link.state().err().unwrap_or_else(|| {
+                Failure::new(exit::SERVER, "no connection to detect the layout on")
+            }));
+        }
         // The 0.x code reports input errors before connection errors: let it.
-        Err(_) if config.layout != Some(Layout::Iii) => return Ok(Route::Motia(command)),
-        Err(e) => return Err(e.into()),
+        if verbose {
+            eprintln!("motia-state: layout not detected: no connection");
+        }
+        return Ok(Route::Motia(command, Box::new(link)));
     };
     let detection = match state.detect_layout().await {
         Ok(d) => d,
-        Err(_) if config.layout != Some(Layout::Iii) => return Ok(Route::Motia(command)),
+        Err(e) if link.config.layout != Some(Layout::Iii) => {
+            if verbose {
+                eprintln!("motia-state: layout Motia 0.x: detection failed ({e})");
+            }
+            return Ok(Route::Motia(command, Box::new(link)));
+        }
         Err(e) => return Err(e.into()),
     };
-    if crate::cli::verbose() {
+    if verbose {
         let name = match detection.layout {
             Layout::Motia => "Motia 0.x (strings under the prefix)",
             Layout::Iii => "Motia 1.x / iii (state:{scope} hashes)",
@@ -53,12 +64,9 @@ pub(crate) async fn route(command: Command, config: &Config) -> Result<Route, Fa
         eprintln!("motia-state: note: {note}");
     }
     if detection.layout == Layout::Motia {
-        return Ok(Route::Motia(command));
+        return Ok(Route::Motia(command, Box::new(link)));
     }
-    if crate::cli::verbose() {
-        eprintln!("motia-state: {}", crate::cli::out::describe(&state).await);
-    }
-    Ok(Route::Iii(run(command, state).await))
+    Ok(Route::Iii(run(command, link).await))
 }
 
 fn unsupported(what: &str) -> Failure {
@@ -87,12 +95,20 @@ fn no_scope(scope: &[u8]) -> Failure {
     )
 }
 
-fn os(arg: &OsStr) -> Result<Vec<u8>, Failure> {
+fn os(arg: &std::ffi::OsStr) -> Result<Vec<u8>, Failure> {
     Ok(arg_bytes(arg)?.into_owned())
 }
 
-async fn run(command: Command, state: RedisStateAdapter) -> Outcome {
-    let config = state.config().clone();
+/// The journal's name for fields of a scope, each left as `after`.
+fn planned<K: AsRef<[u8]>>(scope: &[u8], keys: &[K], after: &After) -> Vec<Planned> {
+    keys.iter()
+        .map(|k| Planned::field(scope_key(scope), k.as_ref(), after.clone()))
+        .collect()
+}
+
+async fn run(command: Command, link: Link) -> Outcome {
+    let config = link.config.clone();
+    let state = link.state()?;
     let iii = state.iii();
     match command {
         Command::Traces {
@@ -102,9 +118,10 @@ async fn run(command: Command, state: RedisStateAdapter) -> Outcome {
         ))),
         Command::Traces { counts, json, .. } => scopes(&iii, counts, json).await,
         Command::Trace { .. } | Command::History { .. } => Err(unsupported(NO_TRACES)),
-        Command::Undo { .. } => Err(unsupported(
-            "undo does not apply to the iii layout: the journal keeps the 0.x layout's keys only",
-        )),
+        // The journal's entries name their fields: undo is the same on both layouts.
+        Command::Undo { id, yes } => {
+            crate::cli::journal::undo(Link::from_state(config, state), id, yes).await
+        }
         Command::Journal { .. } | Command::Completions { .. } | Command::Man => {
             Err(unsupported("this command reads no state"))
         }
@@ -118,44 +135,26 @@ async fn run(command: Command, state: RedisStateAdapter) -> Outcome {
             if keys.is_empty() {
                 return Err(no_scope(&scope));
             }
-            let mut out = Out::new();
-            for k in &keys {
-                if json {
-                    let mut map = serde_json::Map::new();
-                    json_name(&mut map, "key", k);
-                    out.line(&serde_json::Value::Object(map).to_string())?;
-                } else {
-                    out.name(k)?;
-                    out.bytes(b"\n")?;
-                }
-            }
-            out.done()
+            print_names(&keys, json)
         }
         Command::Get { trace, key, pretty } => {
             let (scope, key) = (os(&trace)?, os(&key)?);
             let Some(bytes) = iii.get(&scope, &key).await? else {
                 return Err(no_field(&scope, &key));
             };
-            let mut out = Out::new();
-            if !json::is_json(&bytes) {
-                crate::cli::out::warn("the value is not JSON; printed as stored");
-                out.text(&bytes)?;
-                out.bytes(b"\n")?;
-            } else if pretty {
-                out.line(&json::pretty(&bytes).unwrap_or_default())?;
-            } else {
-                out.text(&bytes)?;
-                out.bytes(b"\n")?;
-            }
-            out.done()
+            let what = format!("{}:{}", escape::name(&scope), escape::name(&key));
+            print_value(&bytes, pretty, &what)
         }
-        Command::Set { trace, key, json } => {
+        Command::Set {
+            trace,
+            key,
+            json,
+            if_value,
+            if_absent,
+        } => {
             let (scope, key) = (os(&trace)?, os(&key)?);
-            let text = match json.as_deref() {
-                Some(t) if t != "-" => t.to_string(),
-                _ => read_input(None, "the JSON value")?,
-            };
-            json::compact(&text)?;
+            let (_, compact) = json_value(json.as_deref())?;
+            let condition = set_condition(if_value.as_deref(), if_absent)?;
             if config.ttl.is_some() {
                 return Err(unsupported(
                     "the iii layout has no TTL on writes (the engine sets none); leave out \
@@ -163,51 +162,76 @@ async fn run(command: Command, state: RedisStateAdapter) -> Outcome {
                 ));
             }
             refuse_if_read_only(&config, "set")?;
-            iii.set(&scope, &key, &text).await?;
-            Ok(())
+            let what = format!(
+                "key \"{}\" in scope \"{}\"",
+                escape::name(&key),
+                escape::name(&scope)
+            );
+            // A mismatch seen before the write is not journalled; the compare-and-set decides.
+            if let Some(expected) = &condition {
+                let now = iii.get(&scope, &key).await?;
+                if now != *expected {
+                    return set_conflict(now.as_deref(), &what);
+                }
+            }
+            let after = After::Value(compact.clone().into_bytes());
+            before_write(&state, "set", planned(&scope, &[&key], &after)).await?;
+            let Some(expected) = condition else {
+                iii.set(&scope, &key, &compact).await?;
+                return Ok(());
+            };
+            match iii
+                .compare_and_set(&scope, &key, expected.as_deref(), &compact)
+                .await?
+            {
+                CasOutcome::Written => Ok(()),
+                CasOutcome::Conflict(now) => set_conflict(now.as_deref(), &what),
+            }
         }
         Command::Del { trace, key } => {
             let (scope, key) = (os(&trace)?, os(&key)?);
             refuse_if_read_only(&config, "del")?;
-            let Some(old) = iii.delete(&scope, &key).await? else {
-                return Err(no_field(&scope, &key));
-            };
-            let mut out = Out::new();
-            out.text(&old)?;
-            out.bytes(b"\n")?;
-            out.done()
+            before_write(&state, "del", planned(&scope, &[&key], &After::Absent)).await?;
+            match iii.delete(&scope, &key).await? {
+                Some(old) => print_stored(&old),
+                None => Err(no_field(&scope, &key)),
+            }
         }
         Command::Clear { trace } => {
             let scope = os(&trace)?;
             refuse_if_read_only(&config, "clear")?;
+            // Every field is journalled, so an undo of the clear restores them all.
+            let keys = iii.keys(&scope).await?;
+            before_write(&state, "clear", planned(&scope, &keys, &After::Absent)).await?;
             match iii.clear(&scope).await? {
                 0 => Err(no_scope(&scope)),
-                n => {
-                    let mut out = Out::new();
-                    out.line(&n.to_string())?;
-                    out.done()
-                }
+                n => print_line(&n.to_string()),
             }
         }
         Command::Ttl { trace, key } => {
             let (scope, key) = (os(&trace)?, os(&key)?);
             match iii.ttl(&scope, &key).await? {
                 Ttl::Missing => Err(no_field(&scope, &key)),
-                ttl => {
-                    let mut out = Out::new();
-                    out.line(&ttl.as_redis_secs().to_string())?;
-                    out.done()
-                }
+                ttl => print_line(&ttl.as_redis_secs().to_string()),
             }
         }
         Command::Expire {
             trace,
             first,
             duration,
-        } => expire(&iii, &config, &trace, first, duration).await,
+        } => {
+            let scope = os(&trace)?;
+            let (key, expiry) = expire_args(&first, duration.as_deref())?;
+            refuse_if_read_only(&config, "expire")?;
+            expire(&iii, &scope, key, expiry).await
+        }
         Command::Items { trace, filters } => items(&iii, trace, &filters).await,
-        Command::Export { trace, output } => export(&iii, trace, output).await,
-        Command::Import { file, overwrite } => import(&iii, &config, file, overwrite).await,
+        Command::Export { trace, output } => {
+            crate::cli::iii_export::export(&iii, trace, output).await
+        }
+        Command::Import { file, overwrite } => {
+            crate::cli::iii_export::import(&iii, &config, file, overwrite).await
+        }
         Command::Stats { json } => crate::cli::iii_stats::run(&iii, json).await,
         Command::Watch {
             trace,
@@ -222,7 +246,7 @@ async fn run(command: Command, state: RedisStateAdapter) -> Outcome {
                 enable_notifications,
                 iii: true,
             };
-            crate::cli::watch::run(config, args).await
+            crate::cli::watch::run(Link::from_state(config, state), args).await
         }
         Command::Demo { .. } => Err(Failure::new(
             exit::BAD_INPUT,
@@ -257,46 +281,34 @@ async fn scopes(iii: &IiiState, counts: bool, json: bool) -> Outcome {
     out.done()
 }
 
-async fn expire(
-    iii: &IiiState,
-    config: &Config,
-    scope: &OsStr,
-    first: OsString,
-    duration: Option<OsString>,
-) -> Outcome {
-    let scope = os(scope)?;
-    let (key, duration) = match duration {
-        Some(d) => (Some(os(&first)?), d),
-        None => (None, first),
-    };
-    let expiry: Expiry = duration
-        .to_str()
-        .ok_or_else(|| Failure::new(exit::BAD_INPUT, "invalid duration: not UTF-8"))?
-        .parse()?;
-    refuse_if_read_only(config, "expire")?;
+async fn expire(iii: &IiiState, scope: &[u8], key: Option<Vec<u8>>, expiry: Expiry) -> Outcome {
+    let state = iii.adapter();
     let changed = match &key {
         Some(k) => {
-            let n = iii.expire(&scope, &[k], expiry).await?;
-            if n == 0 && iii.ttl(&scope, k).await? == Ttl::Missing {
-                return Err(no_field(&scope, k));
+            before_write(state, "expire", planned(scope, &[k], &After::Same)).await?;
+            let n = iii.expire(scope, &[k], expiry).await?;
+            if n == 0 && iii.ttl(scope, k).await? == Ttl::Missing {
+                return Err(no_field(scope, k));
             }
             n
         }
         None => {
-            let keys = iii.keys(&scope).await?;
+            let keys = iii.keys(scope).await?;
             if keys.is_empty() {
-                return Err(no_scope(&scope));
+                return Err(no_scope(scope));
             }
-            iii.expire(&scope, &keys, expiry).await?
+            before_write(state, "expire", planned(scope, &keys, &After::Same)).await?;
+            iii.expire(scope, &keys, expiry).await?
         }
     };
-    let mut out = Out::new();
-    out.line(&changed.to_string())?;
-    out.done()
+    print_line(&changed.to_string())
 }
 
 /// The scopes to read: one, or all.
-async fn chosen(iii: &IiiState, trace: Option<OsString>) -> Result<Vec<Vec<u8>>, Failure> {
+pub(crate) async fn chosen(
+    iii: &IiiState,
+    trace: Option<OsString>,
+) -> Result<Vec<Vec<u8>>, Failure> {
     Ok(match trace {
         Some(t) => vec![os(&t)?],
         None => iii.scopes().await?,
@@ -330,94 +342,11 @@ async fn items(iii: &IiiState, trace: Option<OsString>, filters: &[String]) -> O
                     continue;
                 }
             }
-            line.clear();
-            line.push(b'{');
-            json_name_bytes(&mut line, "groupId", scope);
-            line.push(b',');
-            json_name_bytes(&mut line, "key", &key);
-            line.extend_from_slice(b",\"type\":\"");
-            line.extend_from_slice(kind.as_str().as_bytes());
-            line.extend_from_slice(b"\",\"value\":");
-            line.extend_from_slice(text.as_bytes());
-            line.extend_from_slice(b"}\n");
+            item_line(&mut line, scope, &key, kind.as_str(), &text);
             out.bytes(&line)?;
         }
         progress.update(i as u64 + 1, scopes.len() as u64);
     }
     progress.finish();
-    out.done()
-}
-
-/// Refuses a document of the other layout, before anything is written.
-pub(crate) fn check_document(text: &str, target: Layout) -> Outcome {
-    let found = document_layout(text);
-    if found == target {
-        return Ok(());
-    }
-    Err(Failure::new(
-        exit::BAD_INPUT,
-        format!(
-            "refused: the document holds {} and this connection uses the {} layout ({}); \
-             importing across layouts is not supported, nothing was written (give --layout {} \
-             to import it as it was exported)",
-            layout_words(found),
-            target,
-            layout_words(target),
-            found
-        ),
-    ))
-}
-
-async fn export(iii: &IiiState, trace: Option<OsString>, output: Option<PathBuf>) -> Outcome {
-    let scopes = chosen(iii, trace).await?;
-    let mut progress = Progress::new("exporting");
-    let doc = iii.export(&scopes, |d, t| progress.update(d, t)).await?;
-    progress.finish();
-    write_document(
-        output.as_deref(),
-        &doc.to_pretty_string(),
-        doc.items.len() as u64,
-    )
-}
-
-async fn import(
-    iii: &IiiState,
-    config: &Config,
-    file: Option<PathBuf>,
-    overwrite: bool,
-) -> Outcome {
-    let text = read_input(file.as_deref(), "the export document")?;
-    let head: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Failure::from(Error::invalid_json(&e)))?;
-    if head["format"].as_str() != Some(motia_state::export::FORMAT) {
-        return Err(Error::InvalidDocument(format!(
-            "expected an object with \"format\": \"{}\"",
-            motia_state::export::FORMAT
-        ))
-        .into());
-    }
-    check_document(&text, Layout::Iii)?;
-    let doc = IiiDocument::parse(&text)?;
-    refuse_if_read_only(config, "import")?;
-    let mut progress = Progress::new("importing");
-    let done = iii
-        .import(&doc, overwrite, |d, t| progress.update(d, t))
-        .await
-        .map_err(|e| match e {
-            Error::InvalidDocument(m) => Failure::new(
-                exit::BAD_INPUT,
-                m.replace("(use overwrite", "(use --overwrite"),
-            ),
-            other => other.into(),
-        })?;
-    progress.finish();
-    let (n, t, existing) = (done.written, done.scopes, done.replaced);
-    let mut out = Out::new();
-    out.line(&format!(
-        "imported {n} {} in {t} {} ({existing} replaced existing {})",
-        noun(n, "item", "items"),
-        noun(t, "scope", "scopes"),
-        noun(existing, "key", "keys"),
-    ))?;
     out.done()
 }

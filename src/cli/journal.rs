@@ -3,13 +3,12 @@
 
 use std::io::IsTerminal;
 
-use motia_state::adapter::journal::After;
 use motia_state::export::ExportDocument;
-use motia_state::{Config, RedisStateAdapter, escape};
+use motia_state::{Config, RedisStateAdapter};
 
 use crate::browser::format::noun;
-use crate::cli::out::{Failure, Out, connect, exit, json_name};
-use crate::journal::{Entry, Journal, RecordError, Recorded, describe_undo, record};
+use crate::cli::out::{Failure, Link, Out, exit, json_name};
+use crate::journal::{Entry, Journal, Planned, RecordError, Recorded, describe_undo, record};
 
 type Outcome = Result<(), Failure>;
 
@@ -30,7 +29,7 @@ pub fn current() -> Option<&'static Journal> {
 pub async fn before_write(
     state: &RedisStateAdapter,
     operation: &str,
-    changes: Vec<(Vec<u8>, After)>,
+    changes: Vec<Planned>,
 ) -> Result<Option<u64>, Failure> {
     before_write_confirmed(state, operation, changes, false, None).await
 }
@@ -39,7 +38,7 @@ pub async fn before_write(
 pub async fn before_write_confirmed(
     state: &RedisStateAdapter,
     operation: &str,
-    changes: Vec<(Vec<u8>, After)>,
+    changes: Vec<Planned>,
     confirmed: bool,
     undoes: Option<u64>,
 ) -> Result<Option<u64>, Failure> {
@@ -119,6 +118,9 @@ pub fn list(json: bool, limit: Option<usize>) -> Outcome {
                 .map(|c| {
                     let mut map = serde_json::Map::new();
                     json_name(&mut map, "key", &c.full_key);
+                    if let Some(f) = &c.field {
+                        json_name(&mut map, "field", f);
+                    }
                     serde_json::Value::Object(map)
                 })
                 .collect();
@@ -159,7 +161,8 @@ pub fn newest_undoable<'a>(entries: &'a [Entry], config: &Config) -> Option<&'a 
 }
 
 /// `motia-state undo [ID] [--yes]`: a dry run without `--yes`.
-pub async fn undo(config: Config, id: Option<u64>, yes: bool) -> Outcome {
+pub async fn undo(link: Link, id: Option<u64>, yes: bool) -> Outcome {
+    let config = &link.config;
     let journal = journal_or_fail()?;
     if yes && config.read_only {
         return Err(Failure::new(
@@ -176,7 +179,7 @@ pub async fn undo(config: Config, id: Option<u64>, yes: bool) -> Outcome {
                 format!("no journal entry {id} (motia-state journal lists them)"),
             )
         })?,
-        None => newest_undoable(&entries, &config).ok_or_else(|| {
+        None => newest_undoable(&entries, config).ok_or_else(|| {
             Failure::new(
                 exit::NOT_FOUND,
                 format!(
@@ -187,7 +190,7 @@ pub async fn undo(config: Config, id: Option<u64>, yes: bool) -> Outcome {
             )
         })?,
     };
-    if !entry.same_server(&config) {
+    if !entry.same_server(config) {
         return Err(Failure::new(
             exit::BAD_INPUT,
             format!(
@@ -213,18 +216,18 @@ pub async fn undo(config: Config, id: Option<u64>, yes: bool) -> Outcome {
         out.line("dry run: nothing was changed; add --yes to apply")?;
         return out.done();
     }
-    let state = connect(config).await?;
+    let state = link.state()?;
     let report = crate::journal::undo(journal, &state, entry)
         .await
         .map_err(|m| Failure::new(exit::SERVER, format!("{m}; nothing was changed")))?;
     if let Recorded::TooBig { what } = &report.journalled {
         eprintln!("motia-state: {what}; going ahead as --yes asks");
     }
-    report_undo(&mut out, &report, &entry.prefix)?;
+    report_undo(&mut out, &report)?;
     out.done()
 }
 
-fn report_undo(out: &mut Out, report: &crate::journal::UndoReport, prefix: &str) -> Outcome {
+fn report_undo(out: &mut Out, report: &crate::journal::UndoReport) -> Outcome {
     let n = report.restored;
     out.line(&format!("restored {n} {}", noun(n, "key", "keys")))?;
     if !report.conflicts.is_empty() {
@@ -235,8 +238,7 @@ fn report_undo(out: &mut Out, report: &crate::journal::UndoReport, prefix: &str)
             noun(n, "it is", "they are")
         ))?;
         for k in &report.conflicts {
-            let shown = k.strip_prefix(prefix.as_bytes()).unwrap_or(k);
-            out.line(&format!("  {}", escape::name(shown)))?;
+            out.line(&format!("  {k}"))?;
         }
     }
     Ok(())
@@ -254,7 +256,7 @@ pub async fn before_import(
     }
     let changes = crate::journal::import_changes(state.key_space().prefix(), doc);
     if !overwrite {
-        let keys: Vec<&[u8]> = changes.iter().map(|(k, _)| k.as_slice()).collect();
+        let keys: Vec<&[u8]> = changes.iter().map(|c| c.key.as_slice()).collect();
         let exists = state
             .before_images(&keys)
             .await?

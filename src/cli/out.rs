@@ -202,12 +202,41 @@ pub(crate) fn warn(message: &str) {
     eprintln!("motia-state: warning: {message}");
 }
 
-pub(crate) async fn connect(config: Config) -> Result<RedisStateAdapter, Failure> {
-    let state = RedisStateAdapter::connect(config).await?;
-    if crate::cli::verbose() {
-        eprintln!("motia-state: {}", describe(&state).await);
+/// The one connection of a subcommand: opened once, before the layout is chosen, and reused
+/// by the command; or why it could not be opened, reported only once the command has checked
+/// its input (bad input is status 2 even with the server down).
+pub(crate) struct Link {
+    pub(crate) config: Config,
+    opened: Result<RedisStateAdapter, Error>,
+}
+
+impl Link {
+    /// Connects (and with `--verbose` says where to).
+    pub(crate) async fn open(config: Config) -> Self {
+        let opened = RedisStateAdapter::connect(config.clone()).await;
+        if let (Ok(state), true) = (&opened, crate::cli::verbose()) {
+            eprintln!("motia-state: {}", describe(state).await);
+        }
+        Self { config, opened }
     }
-    Ok(state)
+
+    /// A connection already open (handed on by a command that used it first).
+    pub(crate) fn from_state(config: Config, state: RedisStateAdapter) -> Self {
+        Self {
+            config,
+            opened: Ok(state),
+        }
+    }
+
+    /// The connection when it is open.
+    pub(crate) fn adapter(&self) -> Option<&RedisStateAdapter> {
+        self.opened.as_ref().ok()
+    }
+
+    /// The connection, or the failure to open it.
+    pub(crate) fn state(self) -> Result<RedisStateAdapter, Failure> {
+        self.opened.map_err(Failure::from)
+    }
 }
 
 /// One line on the connection for `--verbose`: where, which mode, the server's version and
@@ -306,4 +335,91 @@ pub fn write_document(output: Option<&Path>, text: &str, items: u64) -> Outcome 
             out.done()
         }
     }
+}
+
+/// Names one a line, sorted as given (`--json`: `{"key"}` lines, exact bytes): `keys` on both
+/// layouts.
+pub(crate) fn print_names<N: AsRef<[u8]>>(names: &[N], json: bool) -> Outcome {
+    let mut out = Out::new();
+    for k in names {
+        if json {
+            let mut map = serde_json::Map::new();
+            json_name(&mut map, "key", k.as_ref());
+            out.line(&serde_json::Value::Object(map).to_string())?;
+        } else {
+            out.name(k.as_ref())?;
+            out.bytes(b"\n")?;
+        }
+    }
+    out.done()
+}
+
+/// A stored value as `get` prints it: exactly as stored on one line, or indented with
+/// `pretty`; a value that is not JSON as stored, with a warning naming `what`.
+pub(crate) fn print_value(bytes: &[u8], pretty: bool, what: &str) -> Outcome {
+    let mut out = Out::new();
+    if !motia_state::json::is_json(bytes) {
+        warn(&format!(
+            "the value of {what} is not JSON; printed as stored{}",
+            if out.tty {
+                ", control characters and bytes that are not UTF-8 escaped"
+            } else {
+                ""
+            }
+        ));
+    } else if pretty {
+        out.line(&motia_state::json::pretty(bytes).unwrap_or_default())?;
+        return out.done();
+    }
+    out.text(bytes)?;
+    out.bytes(b"\n")?;
+    out.done()
+}
+
+/// One line on stdout: a count, a TTL, a message.
+pub(crate) fn print_line(s: &str) -> Outcome {
+    let mut out = Out::new();
+    out.line(s)?;
+    out.done()
+}
+
+/// A value as stored on one line (the old value `del` removed).
+pub(crate) fn print_stored(bytes: &[u8]) -> Outcome {
+    let mut out = Out::new();
+    out.text(bytes)?;
+    out.bytes(b"\n")?;
+    out.done()
+}
+
+/// `set --if-value`/`--if-absent` found something else: what is there now goes to stdout
+/// (nothing when it is gone), and the refusal is status 2.
+pub(crate) fn set_conflict(now: Option<&[u8]>, what: &str) -> Outcome {
+    if let Some(now) = now {
+        print_stored(now)?;
+    }
+    Err(Failure::new(
+        exit::BAD_INPUT,
+        format!(
+            "refused: {what} {}; nothing was written",
+            if now.is_some() {
+                "holds another value (printed on stdout)"
+            } else {
+                "does not exist"
+            }
+        ),
+    ))
+}
+
+/// One `items` line, `{"groupId","key","type","value"}`, the value written through as stored.
+pub(crate) fn item_line(line: &mut Vec<u8>, group: &[u8], key: &[u8], kind: &str, json: &str) {
+    line.clear();
+    line.push(b'{');
+    json_name_bytes(line, "groupId", group);
+    line.push(b',');
+    json_name_bytes(line, "key", key);
+    line.extend_from_slice(b",\"type\":\"");
+    line.extend_from_slice(kind.as_bytes());
+    line.extend_from_slice(b"\",\"value\":");
+    line.extend_from_slice(json.as_bytes());
+    line.extend_from_slice(b"}\n");
 }

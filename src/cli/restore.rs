@@ -2,12 +2,13 @@
 //! trace records say a step set, compare-and-set against the value now, journalled.
 
 use motia_state::adapter::journal::After;
-use motia_state::{CasOutcome, Config, KeySpace, escape, json};
+use motia_state::{CasOutcome, KeySpace, escape, json};
 
 use crate::cli::journal::before_write;
-use crate::cli::out::{Failure, Out, connect, exit};
+use crate::cli::out::{Failure, Link, Out, exit};
 use crate::cli::traces::{key_records, time_text};
 use crate::diff::{self, LineKind};
+use crate::journal::Planned;
 
 /// Epoch milliseconds from a timestamp as `history` prints it (`2026-01-02 10:00:00.123
 /// +01:00`), RFC 3339, or epoch milliseconds.
@@ -30,13 +31,8 @@ pub fn parse_timestamp(text: &str) -> Result<i64, Failure> {
         })
 }
 
-pub async fn run(
-    config: Config,
-    trace: &[u8],
-    key: &[u8],
-    at: &str,
-    yes: bool,
-) -> Result<(), Failure> {
+pub async fn run(link: Link, trace: &[u8], key: &[u8], at: &str, yes: bool) -> Result<(), Failure> {
+    let config = &link.config;
     let full = KeySpace::new(config.key_prefix.clone()).full_key(trace, key)?;
     let at_ms = parse_timestamp(at)?;
     if yes && config.read_only {
@@ -52,7 +48,7 @@ pub async fn run(
             "no trace record can name a key that is not UTF-8 (Motia's records are JSON text)",
         ));
     };
-    let state = connect(config).await?;
+    let state = link.state()?;
     let (entries, _) = key_records(&state, trace, key_text, false).await?;
     let Some(version) = entries
         .iter()
@@ -103,7 +99,10 @@ pub async fn run(
     before_write(
         &state,
         "restore",
-        vec![(full.clone(), After::Value(text.clone().into_bytes()))],
+        vec![Planned::key(
+            full.clone(),
+            After::Value(text.clone().into_bytes()),
+        )],
     )
     .await?;
     match state.compare_and_set(&full, now.as_deref(), &text).await? {

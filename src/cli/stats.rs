@@ -2,9 +2,9 @@
 
 use std::io::IsTerminal;
 
+use motia_state::RedisStateAdapter;
 use motia_state::adapter::stats::{KeySource, Stats};
 use motia_state::escape::line_str;
-use motia_state::{Config, RedisStateAdapter};
 
 use crate::browser::format::{human_bytes, noun, percent};
 use crate::cli::out::{Failure, Out, exit};
@@ -12,8 +12,7 @@ use crate::cli::progress::Progress;
 
 type Outcome = Result<(), Failure>;
 
-pub async fn run(config: Config, json: bool) -> Outcome {
-    let state = RedisStateAdapter::connect(config).await?;
+pub async fn run(state: RedisStateAdapter, json: bool) -> Outcome {
     let mut progress = Progress::new("reading keys");
     let stats = state
         .stats(KeySource::Scan, |done, total, _| {

@@ -8,11 +8,11 @@ use motia_state::adapter::traces::{
     FlowStatus, FlowSummary, GroupEntry, GroupSearch, HistoryEntry, MissingRecords, SearchLimits,
     Timeline, TraceLimits, TracePages, TraceRecords, Unreadable, key_history,
 };
-use motia_state::{Config, RedisStateAdapter, escape, format_duration};
+use motia_state::{RedisStateAdapter, escape, format_duration};
 use serde_json::{Value, json};
 
 use crate::browser::format::noun;
-use crate::cli::out::{Failure, Out, connect, exit, warn};
+use crate::cli::out::{Failure, Link, Out, exit, warn};
 use crate::cli::progress::Progress;
 
 /// A listing needs each record's name, status and start only: its start up to the events is
@@ -48,7 +48,7 @@ fn report_unreadable(trace: &[u8], bad: &[Unreadable]) {
 
 /// `traces` with `--json`, `--all` or `--status`.
 pub async fn list(
-    config: Config,
+    link: Link,
     json_out: bool,
     all: bool,
     status: Option<String>,
@@ -57,7 +57,7 @@ pub async fn list(
         Some(s) => parse_status(s)?,
         None => None,
     };
-    let state = connect(config).await?;
+    let state = link.state()?;
     // The state and the group hash are walked at once; state, group records and step records
     // are joined by the exact bytes of the trace id.
     let (counts, groups) = tokio::join!(state.trace_counts(), groups_or_warn(&state));
@@ -285,9 +285,9 @@ async fn next_page(
 }
 
 /// `trace TRACE [--json]`: the timeline.
-pub async fn timeline(config: Config, trace_bytes: &[u8], json_out: bool) -> Result<(), Failure> {
+pub async fn timeline(link: Link, trace_bytes: &[u8], json_out: bool) -> Result<(), Failure> {
     RedisStateAdapter::check_group(trace_bytes)?;
-    let state = connect(config).await?;
+    let state = link.state()?;
     let limits = TraceLimits::default();
     let mut pages = pages_or_exit(&state, trace_bytes, limits).await?;
     // One line whatever the id holds: escaped as names are on a terminal.
@@ -391,13 +391,13 @@ pub async fn timeline(config: Config, trace_bytes: &[u8], json_out: bool) -> Res
 /// has none (a group such as `orders` that steps of other flows write to), from the records
 /// of every flow.
 pub async fn history(
-    config: Config,
+    link: Link,
     trace_bytes: &[u8],
     key_bytes: &[u8],
     json_out: bool,
     reads: bool,
 ) -> Result<(), Failure> {
-    motia_state::KeySpace::new(config.key_prefix.clone()).full_key(trace_bytes, key_bytes)?;
+    motia_state::KeySpace::new(link.config.key_prefix.clone()).full_key(trace_bytes, key_bytes)?;
     let (trace, key) = (quoted(trace_bytes), quoted(key_bytes));
     // Motia's records are JSON text: no event names a key that is not UTF-8, and a trace id
     // that is not UTF-8 only lossily (its own records still do, so they are read).
@@ -410,7 +410,7 @@ pub async fn history(
             ),
         ));
     };
-    let state = connect(config).await?;
+    let state = link.state()?;
     match key_records(&state, trace_bytes, key_text, reads).await? {
         (entries, None) => print_history(&entries, None, json_out),
         (entries, Some(found)) => {

@@ -3,19 +3,20 @@
 
 use std::io::{IsTerminal, Write};
 
+use motia_state::RedisStateAdapter;
 use motia_state::live::{LiveMessage, LiveOptions, LiveSubscription};
 use motia_state::notify::NotifyChange;
-use motia_state::{Config, RedisStateAdapter};
 use serde_json::{Map, Value, json};
 
-use crate::cli::out::{Failure, exit, json_name};
+use crate::cli::out::{Failure, Link, exit, json_name};
 pub use crate::cli::watch_args::WatchArgs;
 pub(crate) use crate::cli::watch_args::{Signals, time};
 
 /// Messages handled per round: one value read (`MGET`) and one flush of stdout each.
 const BATCH: usize = 1000;
 
-pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
+pub async fn run(link: Link, args: WatchArgs) -> Result<(), Failure> {
+    let config = &link.config;
     if let Some(t) = &args.trace
         && !args.iii
     {
@@ -33,7 +34,7 @@ pub async fn run(config: Config, args: WatchArgs) -> Result<(), Failure> {
     }
     let mut signals = Signals::listen()?;
     let server = config.display_url();
-    let state = RedisStateAdapter::connect(config).await?;
+    let state = link.state()?;
     let setting = state.notify_setting().await?;
     owed_restore(&server, &setting);
     let change = if args.enable_notifications {

@@ -4,6 +4,10 @@
 //! A before-image is `DUMP` and `PTTL` of a key (any Redis type), read right before a write.
 //! Restoring puts it back with `RESTORE ... REPLACE` (or deletes a key the write created), but
 //! only while the key still holds what the journalled write left ([`After`]).
+//!
+//! The iii layout keeps each item as a field of a hash (`state:{scope}`): a change of one field
+//! is journalled as that field's value and its field TTL (where the server has hash-field
+//! expiry), and restored field by field, so a neighbour written meanwhile is never touched.
 
 use redis::Value as RedisValue;
 
@@ -12,12 +16,12 @@ use crate::adapter::conn::Retry;
 use crate::adapter::error::Result;
 use crate::adapter::escape;
 
-/// A key as it was before a write.
+/// A key (or a hash field) as it was before a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
-    /// The Redis type (`string`, `hash`, ...).
+    /// The Redis type (`string`, `hash`, ...); [`FIELD`] for a hash field.
     pub redis_type: String,
-    /// The `DUMP` payload.
+    /// The `DUMP` payload; for a hash field, its value as stored.
     pub dump: Vec<u8>,
     /// Remaining lifetime in milliseconds at the write; `None`: no expiry.
     pub pttl_ms: Option<u64>,
@@ -28,7 +32,7 @@ pub struct Image {
 pub enum After {
     /// The key was deleted.
     Absent,
-    /// The key holds this string value.
+    /// The key (or the field) holds this string value.
     Value(Vec<u8>),
     /// The value was not changed (an expiry was set or removed): the key still holds the
     /// before-image's `DUMP`.
@@ -37,11 +41,16 @@ pub enum After {
     Dump(Vec<u8>),
 }
 
-/// One key a write changes.
+/// The [`Image::redis_type`] of a hash field's before-image.
+pub const FIELD: &str = "field";
+
+/// One key (or one field of a hash) a write changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyChange {
     /// The full Redis key, exact bytes.
     pub full_key: Vec<u8>,
+    /// The hash field the write changes (the iii layout's items); `None`: the whole key.
+    pub field: Option<Vec<u8>>,
     /// The key before the write; `None`: it did not exist.
     pub before: Option<Image>,
     /// What the write left.
@@ -53,13 +62,19 @@ impl KeyChange {
     ///
     /// ```
     /// use motia_state::adapter::journal::{After, KeyChange};
-    /// let c = KeyChange { full_key: b"k".to_vec(), before: None, after: After::Value(b"1".to_vec()) };
+    /// let c = KeyChange {
+    ///     full_key: b"k".to_vec(),
+    ///     field: None,
+    ///     before: None,
+    ///     after: After::Value(b"1".to_vec()),
+    /// };
     /// assert_eq!(c.undone(), After::Absent);
     /// ```
     pub fn undone(&self) -> After {
-        match &self.before {
-            None => After::Absent,
-            Some(image) => After::Dump(image.dump.clone()),
+        match (&self.before, &self.field) {
+            (None, _) => After::Absent,
+            (Some(image), None) => After::Dump(image.dump.clone()),
+            (Some(image), Some(_)) => After::Value(image.dump.clone()),
         }
     }
 }
@@ -95,6 +110,43 @@ if ARGV[3] == '1' then
   redis.call('RESTORE', k, ARGV[5], ARGV[4], 'REPLACE')
 else
   redis.call('UNLINK', k)
+end
+return 1
+"#;
+
+/// Reads a hash field's value and its TTL in ms (HPTTL; -1 where the server has no
+/// hash-field expiry, whose fields then have none).
+const CAPTURE_FIELD: &str = r#"
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return {} end
+local t = redis.pcall('HPTTL', KEYS[1], 'FIELDS', 1, ARGV[1])
+if type(t) ~= 'table' or t.err then t = {-1} end
+return {v, t[1]}
+"#;
+
+/// Restores a hash field when it still holds what the write left.
+/// ARGV: field, expected kind (absent|value), expected value, 1 to restore or 0 to delete,
+/// the value, the TTL in ms (0: none).
+const RESTORE_FIELD: &str = r#"
+local k, f = KEYS[1], ARGV[1]
+local now = redis.call('HGET', k, f)
+local ok
+if ARGV[2] == 'absent' then ok = not now else ok = now == ARGV[3] end
+if not ok then
+  -- Already as it was before (a write that was skipped, or undone by someone else).
+  if (ARGV[4] == '1' and now == ARGV[5]) or (ARGV[4] == '0' and not now) then return 1 end
+  return 0
+end
+if ARGV[4] == '0' then
+  if now then redis.call('HDEL', k, f) end
+  return 1
+end
+redis.call('HSET', k, f, ARGV[5])
+if ARGV[6] ~= '0' then
+  redis.call('HPEXPIRE', k, ARGV[6], 'FIELDS', 1, f)
+else
+  -- No TTL at the write; a server without hash-field expiry has none to remove.
+  redis.pcall('HPERSIST', k, 'FIELDS', 1, f)
 end
 return 1
 "#;
@@ -153,6 +205,55 @@ impl RedisStateAdapter {
         Ok(out)
     }
 
+    /// The before-images of hash fields, `(hash key, field)` in order (`None` for a field that
+    /// does not exist): the value as stored and the field's TTL where the server has
+    /// hash-field expiry. Each field is read atomically; batches are pipelined.
+    ///
+    /// ```no_run
+    /// # async fn demo(state: motia_state::RedisStateAdapter) -> motia_state::Result<()> {
+    /// let images = state.field_images(&[(b"state:orders".to_vec(), b"o-1".to_vec())]).await?;
+    /// if let Some(image) = &images[0] {
+    ///     println!("{} bytes, TTL {:?} ms", image.dump.len(), image.pttl_ms);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn field_images<K: AsRef<[u8]>, F: AsRef<[u8]>>(
+        &self,
+        fields: &[(K, F)],
+    ) -> Result<Vec<Option<Image>>> {
+        let script = redis::Script::new(CAPTURE_FIELD);
+        let mut out = Vec::with_capacity(fields.len());
+        for chunk in fields.chunks(self.config().batch_size.max(1)) {
+            let mut pipe = redis::pipe();
+            // Loaded in the same round trip, so EVALSHA finds it even after a restart.
+            pipe.cmd("SCRIPT").arg("LOAD").arg(CAPTURE_FIELD).ignore();
+            for (k, f) in chunk {
+                pipe.cmd("EVALSHA")
+                    .arg(script.get_hash())
+                    .arg(1)
+                    .arg(k.as_ref())
+                    .arg(f.as_ref());
+            }
+            let context = match chunk {
+                [(k, _)] => format!("HGET {}", String::from_utf8_lossy(k.as_ref())),
+                _ => "HGET".to_string(),
+            };
+            let replies: Vec<Vec<RedisValue>> =
+                self.conn.query_pipe(&pipe, Retry::Safe, &context).await?;
+            for reply in replies {
+                out.push(match reply.as_slice() {
+                    [RedisValue::BulkString(value), RedisValue::Int(pttl)] => Some(Image {
+                        redis_type: FIELD.into(),
+                        dump: value.clone(),
+                        pttl_ms: u64::try_from(*pttl).ok(),
+                    }),
+                    _ => None,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Undoes one change when the key still holds what the change left: restores the
     /// before-image (its value and its TTL at the write) or deletes a key the write created.
     /// `true` also when the key is already as it was before. `false`: the key changed since,
@@ -164,12 +265,16 @@ impl RedisStateAdapter {
     /// let full = b"motia:state:t1:order".to_vec();
     /// let before = state.before_images(&[&full]).await?.remove(0);
     /// state.set_json(&full, "{\"id\":8}", None).await?;
-    /// let change = KeyChange { full_key: full, before, after: After::Value(b"{\"id\":8}".to_vec()) };
+    /// let after = After::Value(b"{\"id\":8}".to_vec());
+    /// let change = KeyChange { full_key: full, field: None, before, after };
     /// assert!(state.undo_change(&change).await?);
     /// # Ok(()) }
     /// ```
     pub async fn undo_change(&self, change: &KeyChange) -> Result<bool> {
         self.ensure_writable("undo")?;
+        if let Some(field) = &change.field {
+            return self.undo_field(change, field).await;
+        }
         let (kind, expected): (&str, &[u8]) = match (&change.after, &change.before) {
             (After::Absent, _) => ("absent", b""),
             (After::Value(v), _) => ("value", v),
@@ -194,6 +299,42 @@ impl RedisStateAdapter {
                 &inv,
                 Retry::Never,
                 &format!("undo {}", escape::name(&change.full_key)),
+            )
+            .await?;
+        Ok(done == 1)
+    }
+
+    /// [`undo_change`](Self::undo_change) of one hash field.
+    async fn undo_field(&self, change: &KeyChange, field: &[u8]) -> Result<bool> {
+        let (kind, expected): (&str, &[u8]) = match (&change.after, &change.before) {
+            (After::Absent, _) => ("absent", b""),
+            (After::Value(v) | After::Dump(v), _) => ("value", v),
+            (After::Same, Some(image)) => ("value", &image.dump),
+            (After::Same, None) => return Ok(true),
+        };
+        let script = redis::Script::new(RESTORE_FIELD);
+        let mut inv = script.prepare_invoke();
+        inv.key(change.full_key.as_slice())
+            .arg(field)
+            .arg(kind)
+            .arg(expected);
+        match &change.before {
+            Some(image) => inv
+                .arg("1")
+                .arg(image.dump.as_slice())
+                .arg(image.pttl_ms.map_or(0, |t| t.max(1)).to_string()),
+            None => inv.arg("0").arg("").arg("0"),
+        };
+        let done: i64 = self
+            .conn
+            .invoke(
+                &inv,
+                Retry::Never,
+                &format!(
+                    "undo {} field {}",
+                    escape::name(&change.full_key),
+                    escape::name(field)
+                ),
             )
             .await?;
         Ok(done == 1)

@@ -226,7 +226,7 @@ impl Command {
         }
     }
 
-    /// The description on the iii layout (scopes and fields, no trace records, no journal),
+    /// The description on the iii layout (scopes and fields, no trace records),
     /// where it differs from [`Command::describe`].
     pub fn describe_iii(self) -> Option<&'static str> {
         Some(match self {
@@ -244,8 +244,8 @@ impl Command {
             Command::Timeline | Command::History => {
                 "not on the iii layout: the engine keeps traces as OpenTelemetry spans"
             }
-            Command::Undo | Command::Restore => {
-                "not on the iii layout: writes here are not journalled"
+            Command::Restore => {
+                "not on the iii layout: no trace records hold past versions of a field"
             }
             Command::Follow => "follow the newest scope and field (live mode)",
             Command::Stats => "fields and bytes per scope, the biggest scopes and fields",

@@ -95,7 +95,7 @@ pub fn lines(m: &Model) -> Vec<HelpLine> {
 }
 
 /// A `:` command's description on the iii layout where it differs; empty: not listed there
-/// (it needs trace records or the journal, which this layout does not have).
+/// (it needs trace records, which this layout does not have).
 fn iii_command(name: &str) -> Option<&'static str> {
     Some(match name {
         "del" => "delete the selected field",
@@ -104,7 +104,7 @@ fn iii_command(name: &str) -> Option<&'static str> {
         "export-all" => "write every scope to FILE as JSON (an iii document)",
         "import" => "load an iii document's fields from FILE",
         "stats" => "fields and bytes per scope (also S), the biggest scopes and fields",
-        "status" | "timeline" | "history" | "gc" | "undo" | "journal" => "",
+        "status" | "timeline" | "history" | "gc" => "",
         _ => return None,
     })
 }

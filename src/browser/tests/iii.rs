@@ -352,8 +352,6 @@ fn help_and_hints_on_iii_say_only_what_works() {
     let help = help.join("\n");
     for gone in [
         ":gc",
-        ":journal",
-        ":undo",
         ":timeline",
         ":status",
         "a trace",
@@ -363,8 +361,13 @@ fn help_and_hints_on_iii_say_only_what_works() {
     ] {
         assert!(!help.contains(gone), "{gone} in the iii help:\n{help}");
     }
+    // Writes here are journalled: undo and the journal work; past versions do not exist.
     assert!(
-        help.contains("not on the iii layout: writes here are not journalled"),
+        help.contains(":undo") && help.contains(":journal"),
+        "{help}"
+    );
+    assert!(
+        help.contains("not on the iii layout: no trace records hold past versions"),
         "{help}"
     );
     assert!(help.contains("fields and bytes per scope"), "{help}");

@@ -284,8 +284,8 @@ pub async fn run_where(
     let _ = events.send(WorkerEvent::WhereResult { id, result }).await;
 }
 
-/// A write on the iii layout: save (compare-and-set on the field), delete fields, field TTLs.
-/// The journal keeps 0.x keys only: writes here are not journalled, so nothing to confirm.
+/// A write on the iii layout: save (compare-and-set on the field), delete fields, field TTLs;
+/// journalled before (`writes.rs`), undone there too.
 pub async fn write(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String> {
     match op {
         WriteOp::Unjournalled(inner) => write_one(iii, inner).await,
@@ -351,10 +351,9 @@ async fn write_one(iii: &IiiState, op: &WriteOp) -> Result<WriteOutcome, String>
         WriteOp::Import {
             path, overwrite, ..
         } => import(iii, path, *overwrite).await,
-        WriteOp::Undo { .. } | WriteOp::Unjournalled(_) => Err(
-            "undo is not available on the iii layout: the journal keeps the 0.x layout's keys only"
-                .into(),
-        ),
+        WriteOp::Undo { .. } | WriteOp::Unjournalled(_) => {
+            Err("an undo or a nested write reached the iii writer".into())
+        }
         WriteOp::Gc { .. } => Err(
             "gc does not apply to the iii layout (no trace records, no TTL from the engine)".into(),
         ),

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use crate::browser::action::SessionEntry;
 use crate::browser::action::{WorkerEvent, WriteOp, WriteOutcome};
 use crate::browser::worker::{Events, raw_key};
-use crate::journal::{Journal, Recorded};
+use crate::journal::{Journal, Planned, Recorded};
 
 /// Performs writes one at a time and reports each result.
 pub async fn run_writes(
@@ -18,12 +18,14 @@ pub async fn run_writes(
 ) {
     let iii = (adapter.config().layout == Some(motia_state::Layout::Iii)).then(|| adapter.iii());
     while let Some((id, op)) = rx.recv().await {
-        let result = match &iii {
-            Some(iii) => crate::browser::worker::iii::write(iii, &op).await,
-            None => match journal_first(&adapter, &op, &events).await {
-                Ok(None) => write(&adapter, &op, &events).await,
-                Ok(Some(outcome)) => Ok(outcome),
-                Err(e) => Err(e),
+        let result = match journal_first(&adapter, iii.is_some(), &op, &events).await {
+            Ok(Some(outcome)) => Ok(outcome),
+            Err(e) => Err(e),
+            Ok(None) => match (&iii, &op) {
+                // An undo restores what the journal kept, keys or fields alike.
+                (Some(_), WriteOp::Undo { entry }) => undo(&adapter, *entry, &events).await,
+                (Some(iii), op) => crate::browser::worker::iii::write(iii, op).await,
+                (None, op) => write(&adapter, op, &events).await,
             },
         };
         if let Err(e) = &result {
@@ -141,11 +143,40 @@ async fn write(
     }
 }
 
-/// The keys a write changes and what it leaves in them (`None`: it changes no key).
+/// What a write changes and what it leaves there (`None`: it changes nothing). On the iii
+/// layout a model name stands for a field of a scope hash.
 async fn changes(
     adapter: &RedisStateAdapter,
+    iii: bool,
     op: &WriteOp,
-) -> Result<Option<(&'static str, Vec<(Vec<u8>, After)>)>, String> {
+) -> Result<Option<(&'static str, Vec<Planned>)>, String> {
+    let planned = |shown: &String, after: After| -> Result<Planned, String> {
+        if !iii {
+            return Ok(Planned::key(raw_key(shown), after));
+        }
+        let (scope, field) = crate::browser::worker::iii::split(shown)
+            .ok_or_else(|| format!("{shown} is not a field of a scope"))?;
+        Ok(Planned::field(
+            motia_state::adapter::layout::iii::scope_key(scope),
+            field,
+            after,
+        ))
+    };
+    // Stream items are not journalled yet (their writes also PUBLISH an event an undo would owe).
+    let stream = |k: &String| iii && crate::browser::worker::streams::item(k).is_some();
+    let touches_stream = match op {
+        WriteOp::Save { full_key, .. } => stream(full_key),
+        WriteOp::Expire { full_keys, .. } | WriteOp::Unlink { full_keys } => {
+            full_keys.iter().any(stream)
+        }
+        _ => false,
+    };
+    if touches_stream {
+        return Ok(None);
+    }
+    let each = |keys: &[String], after: After| -> Result<Vec<Planned>, String> {
+        keys.iter().map(|k| planned(k, after.clone())).collect()
+    };
     Ok(Some(match op {
         WriteOp::Save { full_key, text, .. } => {
             // Invalid JSON is refused by the save itself, which writes nothing.
@@ -154,23 +185,13 @@ async fn changes(
             };
             (
                 "save",
-                vec![(raw_key(full_key), After::Value(compact.into_bytes()))],
+                vec![planned(full_key, After::Value(compact.into_bytes()))?],
             )
         }
-        WriteOp::Expire { full_keys, .. } => (
-            "expire",
-            full_keys
-                .iter()
-                .map(|k| (raw_key(k), After::Same))
-                .collect(),
-        ),
-        WriteOp::Unlink { full_keys } => (
-            "delete",
-            full_keys
-                .iter()
-                .map(|k| (raw_key(k), After::Absent))
-                .collect(),
-        ),
+        WriteOp::Expire { full_keys, .. } => ("expire", each(full_keys, After::Same)?),
+        WriteOp::Unlink { full_keys } => ("delete", each(full_keys, After::Absent)?),
+        // Neither applies to the iii layout (its write says so).
+        WriteOp::Gc { .. } | WriteOp::Import { .. } if iii => return Ok(None),
         WriteOp::Gc { plan } => {
             let after = match plan.action {
                 motia_state::adapter::gc::GcAction::Delete => After::Absent,
@@ -179,7 +200,7 @@ async fn changes(
             let keys = plan.traces.iter().flat_map(|t| t.acting_keys());
             (
                 "gc",
-                keys.map(|k| (k.full_key_bytes.clone(), after.clone()))
+                keys.map(|k| Planned::key(k.full_key_bytes.clone(), after.clone()))
                     .collect(),
             )
         }
@@ -204,7 +225,7 @@ async fn changes(
             let changes = crate::journal::import_changes(adapter.key_space().prefix(), &doc);
             if !*overwrite {
                 // The import refuses when a key exists, writing nothing.
-                let keys: Vec<&[u8]> = changes.iter().map(|(k, _)| k.as_slice()).collect();
+                let keys: Vec<&[u8]> = changes.iter().map(|c| c.key.as_slice()).collect();
                 let images = adapter
                     .before_images(&keys)
                     .await
@@ -225,18 +246,19 @@ async fn changes(
 /// now (the journal cannot keep it: the user is asked).
 async fn journal_first(
     adapter: &RedisStateAdapter,
+    iii: bool,
     op: &WriteOp,
     events: &Events,
 ) -> Result<Option<WriteOutcome>, String> {
     let Some(journal) = crate::journal::current() else {
         return Ok(None);
     };
-    let Some((operation, changes)) = changes(adapter, op).await? else {
+    let Some((operation, changes)) = changes(adapter, iii, op).await? else {
         return Ok(None);
     };
     match crate::journal::record(journal, adapter, operation, changes, None).await? {
         Recorded::Kept(id) => {
-            tell(journal, adapter, id, events).await;
+            tell(journal, id, events).await;
             Ok(None)
         }
         Recorded::Nothing => Ok(None),
@@ -245,19 +267,18 @@ async fn journal_first(
 }
 
 /// Sends the UI the session entry of journal entry `id`.
-async fn tell(journal: &Journal, adapter: &RedisStateAdapter, id: u64, events: &Events) {
+async fn tell(journal: &Journal, id: u64, events: &Events) {
     let Ok(entries) = journal.entries() else {
         return;
     };
     let Some(e) = entries.iter().rev().find(|e| e.id == id) else {
         return;
     };
-    let prefix = adapter.key_space().prefix();
     let mut undo: Vec<String> = e
         .changes
         .iter()
         .take(5)
-        .map(|c| crate::journal::describe_undo(c, prefix))
+        .map(|c| crate::journal::describe_undo(c, &e.prefix))
         .collect();
     if e.changes.len() > 5 {
         undo.push(format!("and {} more", e.changes.len() - 5));
@@ -288,18 +309,10 @@ async fn undo(
         .ok_or_else(|| format!("journal entry {id} is gone (dropped by the journal's cap)"))?;
     let report = crate::journal::undo(journal, adapter, entry).await?;
     if let Recorded::Kept(undo_id) = report.journalled {
-        tell(journal, adapter, undo_id, events).await;
+        tell(journal, undo_id, events).await;
     }
-    let prefix = adapter.key_space().prefix();
     Ok(WriteOutcome::Undone {
         restored: report.restored,
-        conflicts: report
-            .conflicts
-            .iter()
-            .map(|k| {
-                motia_state::escape::name(k.strip_prefix(prefix.as_bytes()).unwrap_or(k))
-                    .into_owned()
-            })
-            .collect(),
+        conflicts: report.conflicts,
     })
 }

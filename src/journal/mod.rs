@@ -6,9 +6,8 @@
 //! dropped. Bytes (names, DUMP payloads, values) are base64, so they are kept exactly. The server
 //! is its URL without the password.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+mod file;
+
 use std::sync::OnceLock;
 
 use base64::Engine as _;
@@ -38,7 +37,7 @@ pub fn current() -> Option<&'static Journal> {
 /// The cap when `MOTIA_STATE_JOURNAL_MAX` does not set one.
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
-const FILE_NAME: &str = "journal.jsonl";
+pub use file::{Appended, Journal};
 
 /// One journalled write.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +83,7 @@ impl Entry {
         self.server == config.display_url() && self.db == config.database
     }
 
-    fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let image = |i: &Image| {
             json!({
                 "type": i.redis_type,
@@ -102,11 +101,15 @@ impl Entry {
             .changes
             .iter()
             .map(|c| {
-                json!({
+                let mut k = json!({
                     "name": BASE64.encode(&c.full_key),
                     "before": c.before.as_ref().map(image),
                     "after": after(&c.after),
-                })
+                });
+                if let Some(f) = &c.field {
+                    k["field"] = BASE64.encode(f).into();
+                }
+                k
             })
             .collect();
         json!({
@@ -121,7 +124,7 @@ impl Entry {
         })
     }
 
-    fn from_json(v: &Value) -> Option<Self> {
+    pub(crate) fn from_json(v: &Value) -> Option<Self> {
         let bytes = |v: &Value| BASE64.decode(v.as_str()?).ok();
         let text = |k: &str| v.get(k)?.as_str().map(str::to_string);
         let mut changes = Vec::new();
@@ -144,8 +147,13 @@ impl Entry {
             } else {
                 After::Absent
             };
+            let field = match k.get("field") {
+                Some(f) => Some(bytes(f)?),
+                None => None,
+            };
             changes.push(KeyChange {
                 full_key: bytes(k.get("name")?)?,
+                field,
                 before,
                 after,
             });
@@ -163,232 +171,81 @@ impl Entry {
     }
 }
 
-/// What appending did.
+/// A change a write is about to make: the key (and the hash field, on the iii layout) and
+/// what the write leaves there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Appended {
-    /// Kept under this id.
-    Kept(u64),
-    /// The entry alone is larger than the cap: nothing was kept.
-    TooBig { size: u64, max: u64 },
+pub struct Planned {
+    pub key: Vec<u8>,
+    pub field: Option<Vec<u8>>,
+    pub after: After,
 }
 
-/// The journal file and its cap.
-#[derive(Debug, Clone)]
-pub struct Journal {
-    pub path: PathBuf,
-    pub max_bytes: u64,
-}
-
-impl Journal {
-    /// The journal of this user: `MOTIA_STATE_JOURNAL` (a directory) or the data directory.
-    pub fn from_env() -> Result<Self, String> {
-        let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-        let dir = match env("MOTIA_STATE_JOURNAL") {
-            Some(d) => PathBuf::from(d),
-            None => directories::ProjectDirs::from("dev", "motia", "motia-state")
-                .map(|d| d.data_dir().to_path_buf())
-                .ok_or("no home directory to keep the write journal in (set MOTIA_STATE_JOURNAL to a directory, or give --no-journal)")?,
-        };
-        let max_bytes = match env("MOTIA_STATE_JOURNAL_MAX") {
-            None => DEFAULT_MAX_BYTES,
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("MOTIA_STATE_JOURNAL_MAX: {v:?} is not a number of bytes"))?,
-        };
-        Ok(Self {
-            path: dir.join(FILE_NAME),
-            max_bytes,
-        })
+impl Planned {
+    /// A change of a whole key.
+    pub fn key(key: impl Into<Vec<u8>>, after: After) -> Self {
+        Self {
+            key: key.into(),
+            field: None,
+            after,
+        }
     }
 
-    /// How large `entry` is as a line of the journal.
-    pub fn size_of(entry: &Entry) -> u64 {
-        entry.to_json().to_string().len() as u64 + 1
-    }
-
-    /// Appends `entry` (setting its id), dropping the oldest entries past the cap. An entry
-    /// larger than the cap is not kept: [`Appended::TooBig`].
-    pub fn append(&self, entry: &mut Entry) -> Result<Appended, String> {
-        let size = Self::size_of(entry);
-        if size > self.max_bytes {
-            return Ok(Appended::TooBig {
-                size,
-                max: self.max_bytes,
-            });
+    /// A change of one field of the hash `key`.
+    pub fn field(key: impl Into<Vec<u8>>, field: impl Into<Vec<u8>>, after: After) -> Self {
+        Self {
+            key: key.into(),
+            field: Some(field.into()),
+            after,
         }
-        let fail = |e: std::io::Error| {
-            format!(
-                "cannot write the journal {}: {e} (give --no-journal to write without it)",
-                self.path.display()
-            )
-        };
-        let mut file = self.open().map_err(fail)?;
-        lock(&file).map_err(fail)?;
-        entry.id = last_id(&mut file).map_err(fail)? + 1;
-        let mut line = entry.to_json().to_string();
-        line.push('\n');
-        file.seek(SeekFrom::End(0)).map_err(fail)?;
-        file.write_all(line.as_bytes()).map_err(fail)?;
-        file.sync_data().map_err(fail)?;
-        let len = file.metadata().map_err(fail)?.len();
-        if len > self.max_bytes {
-            self.trim(&mut file).map_err(fail)?;
-        }
-        Ok(Appended::Kept(entry.id))
-    }
-
-    /// Every entry, oldest first (none when there is no journal yet).
-    pub fn entries(&self) -> Result<Vec<Entry>, String> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => {
-                return Err(format!(
-                    "cannot read the journal {}: {e}",
-                    self.path.display()
-                ));
-            }
-        };
-        let mut out = Vec::new();
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
-            let entry = serde_json::from_str::<Value>(line)
-                .ok()
-                .and_then(|v| Entry::from_json(&v))
-                .ok_or_else(|| {
-                    format!(
-                        "the journal {} is damaged at line {}",
-                        self.path.display(),
-                        n + 1
-                    )
-                })?;
-            out.push(entry);
-        }
-        Ok(out)
-    }
-
-    fn open(&self) -> std::io::Result<File> {
-        if let Some(dir) = self.path.parent() {
-            create_private_dir(dir)?;
-        }
-        let mut options = OpenOptions::new();
-        options.read(true).append(true).create(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        options.open(&self.path)
-    }
-
-    /// Keeps the newest entries that fit the cap, written to a new file moved into place.
-    fn trim(&self, file: &mut File) -> std::io::Result<()> {
-        let mut text = Vec::new();
-        file.seek(SeekFrom::Start(0))?;
-        file.read_to_end(&mut text)?;
-        let mut start = 0;
-        while (text.len() - start) as u64 > self.max_bytes {
-            match text[start..].iter().position(|b| *b == b'\n') {
-                Some(n) => start += n + 1,
-                None => start = text.len(),
-            }
-        }
-        let tmp = self.path.with_extension("jsonl.tmp");
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut out = options.open(&tmp)?;
-        out.write_all(&text[start..])?;
-        out.sync_data()?;
-        std::fs::rename(&tmp, &self.path)
     }
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// An exclusive lock for the process's lifetime of `file`, so that the browser and a CLI run
-/// do not interleave ids or trims.
-#[cfg(unix)]
-fn lock(file: &File) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd;
-    // SAFETY: flock on a descriptor this function borrows; released when the file closes.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(unix))]
-fn lock(_: &File) -> std::io::Result<()> {
-    Ok(())
-}
-
-/// The id of the last line (`{"id":N,...}`), read from the end of the file; 0 when empty.
-fn last_id(file: &mut File) -> std::io::Result<u64> {
-    let len = file.metadata()?.len();
-    let mut tail = 4096u64;
-    loop {
-        let from = len.saturating_sub(tail);
-        file.seek(SeekFrom::Start(from))?;
-        let mut buf = Vec::new();
-        file.read_to_end(&mut buf)?;
-        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let line_start = body.iter().rposition(|b| *b == b'\n').map(|n| n + 1);
-        let line = match (line_start, from) {
-            (Some(n), _) => &body[n..],
-            (None, 0) => body,
-            (None, _) => {
-                tail *= 4;
-                continue;
-            }
-        };
-        let id = line
-            .strip_prefix(b"{\"id\":")
-            .map(|rest| {
-                rest.iter()
-                    .take_while(|b| b.is_ascii_digit())
-                    .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'))
-            })
-            .unwrap_or(0);
-        return Ok(id);
-    }
-}
-
-/// Reads the before-images of `changes` (full key and what the write leaves) into an entry.
-/// Keys that do not exist and that the write does not create are left out.
+/// Reads the before-images of `changes` into an entry. Keys (fields) that do not exist and
+/// that the write does not create are left out.
 pub async fn capture(
     state: &RedisStateAdapter,
     operation: &str,
-    changes: Vec<(Vec<u8>, After)>,
+    changes: Vec<Planned>,
 ) -> motia_state::Result<Entry> {
-    let keys: Vec<&[u8]> = changes.iter().map(|(k, _)| k.as_slice()).collect();
-    let images = state.before_images(&keys).await?;
-    let changes = changes
-        .into_iter()
-        .zip(images)
-        .filter(|((_, after), before)| {
-            before.is_some() || matches!(after, After::Value(_) | After::Dump(_))
-        })
-        .map(|((full_key, after), before)| KeyChange {
-            full_key,
-            before,
-            after,
-        })
+    let keys: Vec<&[u8]> = changes
+        .iter()
+        .filter(|c| c.field.is_none())
+        .map(|c| c.key.as_slice())
         .collect();
-    Ok(Entry::new(state, operation, changes))
+    let fields: Vec<(&[u8], &[u8])> = changes
+        .iter()
+        .filter_map(|c| Some((c.key.as_slice(), c.field.as_deref()?)))
+        .collect();
+    let mut key_images = state.before_images(&keys).await?.into_iter();
+    let mut field_images = if fields.is_empty() {
+        Vec::new()
+    } else {
+        state.field_images(&fields).await?
+    }
+    .into_iter();
+    let fields_only = keys.is_empty() && !fields.is_empty();
+    let changes: Vec<KeyChange> = changes
+        .into_iter()
+        .map(|c| {
+            let before = match c.field {
+                None => key_images.next().flatten(),
+                Some(_) => field_images.next().flatten(),
+            };
+            KeyChange {
+                full_key: c.key,
+                field: c.field,
+                before,
+                after: c.after,
+            }
+        })
+        .filter(|c| c.before.is_some() || matches!(c.after, After::Value(_) | After::Dump(_)))
+        .collect();
+    let mut entry = Entry::new(state, operation, changes);
+    if fields_only {
+        // The iii layout's names: its scope hashes, whatever the 0.x prefix is set to.
+        entry.prefix = motia_state::adapter::layout::SCOPE_PREFIX.into();
+    }
+    Ok(entry)
 }
 
 /// What journalling a write did.
@@ -436,7 +293,7 @@ pub async fn record(
     journal: &Journal,
     state: &RedisStateAdapter,
     operation: &str,
-    changes: Vec<(Vec<u8>, After)>,
+    changes: Vec<Planned>,
     undoes: Option<u64>,
 ) -> Result<Recorded, RecordError> {
     let mut entry = capture(state, operation, changes)
@@ -460,11 +317,7 @@ pub async fn record(
 
 /// What undoing a change does, for a dry run or a question.
 pub fn describe_undo(change: &KeyChange, prefix: &str) -> String {
-    let name = change
-        .full_key
-        .strip_prefix(prefix.as_bytes())
-        .unwrap_or(&change.full_key);
-    let name = motia_state::escape::name(name);
+    let name = change_name(change, prefix);
     match &change.before {
         None => format!("delete {name} (the write created it)"),
         Some(image) => {
@@ -485,14 +338,31 @@ pub fn describe_undo(change: &KeyChange, prefix: &str) -> String {
     }
 }
 
+/// How a change's key is shown: without the prefix (`t1:order`), a field after its scope
+/// (`orders:o-1`), escaped.
+pub fn change_name(change: &KeyChange, prefix: &str) -> String {
+    let key = change
+        .full_key
+        .strip_prefix(prefix.as_bytes())
+        .unwrap_or(&change.full_key);
+    match &change.field {
+        None => motia_state::escape::name(key).into_owned(),
+        Some(f) => format!(
+            "{}:{}",
+            motia_state::escape::name(key),
+            motia_state::escape::name(f)
+        ),
+    }
+}
+
 /// What an undo did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndoReport {
     /// The journal entry of the undo itself.
     pub journalled: Recorded,
     pub restored: u64,
-    /// Keys that changed since the journalled write, left as they are.
-    pub conflicts: Vec<Vec<u8>>,
+    /// Keys that changed since the journalled write, left as they are ([`change_name`]).
+    pub conflicts: Vec<String>,
 }
 
 /// Undoes an entry key by key, compare-and-set, journalled itself (as `undo`, undoing it).
@@ -505,7 +375,11 @@ pub async fn undo(
     let changes = entry
         .changes
         .iter()
-        .map(|c| (c.full_key.clone(), c.undone()))
+        .map(|c| Planned {
+            key: c.full_key.clone(),
+            field: c.field.clone(),
+            after: c.undone(),
+        })
         .collect();
     let journalled = record(journal, state, "undo", changes, Some(entry.id)).await?;
     let mut report = UndoReport {
@@ -517,7 +391,7 @@ pub async fn undo(
         if state.undo_change(c).await.map_err(|e| e.to_string())? {
             report.restored += 1;
         } else {
-            report.conflicts.push(c.full_key.clone());
+            report.conflicts.push(change_name(c, &entry.prefix));
         }
     }
     Ok(report)
@@ -529,13 +403,7 @@ pub fn key_list(entry: &Entry, max: usize) -> String {
         .changes
         .iter()
         .take(max)
-        .map(|c| {
-            let shown = c
-                .full_key
-                .strip_prefix(entry.prefix.as_bytes())
-                .unwrap_or(&c.full_key);
-            motia_state::escape::name(shown).into_owned()
-        })
+        .map(|c| change_name(c, &entry.prefix))
         .collect();
     if entry.changes.len() > max {
         names.push(format!("and {} more", entry.changes.len() - max));
@@ -544,7 +412,7 @@ pub fn key_list(entry: &Entry, max: usize) -> String {
 }
 
 /// The keys an import writes and what it leaves in them.
-pub fn import_changes(prefix: &str, doc: &ExportDocument) -> Vec<(Vec<u8>, After)> {
+pub fn import_changes(prefix: &str, doc: &ExportDocument) -> Vec<Planned> {
     doc.items
         .iter()
         .map(|item| {
@@ -554,7 +422,7 @@ pub fn import_changes(prefix: &str, doc: &ExportDocument) -> Vec<(Vec<u8>, After
                 ExportData::Bytes(b) => After::Value(b.clone()),
                 ExportData::Other { dump, .. } => After::Dump(dump.clone()),
             };
-            ([prefix.as_bytes(), &item.name].concat(), after)
+            Planned::key([prefix.as_bytes(), &item.name].concat(), after)
         })
         .collect()
 }
