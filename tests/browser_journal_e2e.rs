@@ -106,3 +106,70 @@ fn u_undoes_a_delete_on_the_iii_layout_field_by_field() {
         r#""hello""#
     );
 }
+
+/// Stream items are fields of their group's hash: a delete in the browser is journalled and
+/// `u` puts the item back (compare-and-set, as for scope fields).
+#[test]
+fn u_undoes_a_stream_item_delete_on_the_iii_layout() {
+    let server = RedisServer::start();
+    common::iii::engine_fixture(&server);
+    let t = Term::start("undo-stream", &server.url(), "--refresh 0", None);
+    t.wait("both sections", |s| {
+        s.contains("Scopes (3)") && s.contains("Streams (1)") && s.contains("orderStatus/orders")
+    });
+    // The last row is the stream group; its only item is v1-bad-1.
+    t.keys(&["G"]);
+    t.wait_for("Keys · orderStatus/orders (1)");
+    t.keys(&["l"]);
+    t.wait("the Keys pane focused", |s| s.contains("d del"));
+    t.keys(&["d"]);
+    t.wait_for("v1-bad-1");
+    t.keys(&["y"]);
+    wait_redis(
+        &server,
+        &["HEXISTS", "stream:orderStatus:orders", "v1-bad-1"],
+        "0",
+    );
+    t.keys(&["u"]);
+    let screen = t.wait_for("It will:");
+    assert!(screen.contains("v1-bad-1"), "{screen}");
+    t.keys(&["y"]);
+    t.wait_for("1 restored");
+    wait_redis(
+        &server,
+        &["HGET", "stream:orderStatus:orders", "v1-bad-1"],
+        r#"{"id":"v1-bad-1","status":"failed"}"#,
+    );
+}
+
+/// `:import` of an iii document inside the browser is journalled field by field: `u` takes the
+/// imported field away again and puts back the one it replaced.
+#[test]
+fn u_undoes_an_iii_import_in_the_browser() {
+    let server = RedisServer::start();
+    common::iii::engine_fixture(&server);
+    let doc = server.dir().join("import.json");
+    std::fs::write(
+        &doc,
+        r#"{"format":"motia-state-export","version":1,"layout":"iii","prefix":"state:","items":[
+{"groupId":"misc","key":"answer","value":43},
+{"groupId":"misc","key":"added","value":"new"}]}"#,
+    )
+    .expect("document");
+    let t = Term::start("undo-import", &server.url(), "--refresh 0", None);
+    t.wait("the scopes", |s| {
+        s.contains("Scopes (3)") && s.contains("iii layout")
+    });
+    t.keys(&[":"]);
+    t.type_text(&format!("import {} --overwrite", doc.display()));
+    t.keys(&["Enter"]);
+    wait_redis(&server, &["HGET", "state:misc", "added"], r#""new""#);
+    assert_eq!(server.cli(&["HGET", "state:misc", "answer"]), "43");
+    t.keys(&["u"]);
+    let screen = t.wait_for("It will:");
+    assert!(screen.contains("misc:answer"), "{screen}");
+    t.keys(&["y"]);
+    t.wait_for("2 restored");
+    wait_redis(&server, &["HEXISTS", "state:misc", "added"], "0");
+    assert_eq!(server.cli(&["HGET", "state:misc", "answer"]), "42");
+}

@@ -154,6 +154,16 @@ async fn changes(
         if !iii {
             return Ok(Planned::key(raw_key(shown), after));
         }
+        // A stream item is a field of its group's hash: journalled the same way (an undo puts
+        // the field back; it does not PUBLISH a stream event for it).
+        if let Some(item) = crate::browser::worker::streams::item(shown) {
+            let item = item?;
+            return Ok(Planned::field(
+                item.group.key().into_bytes(),
+                item.id.into_bytes(),
+                after,
+            ));
+        }
         let (scope, field) = crate::browser::worker::iii::split(shown)
             .ok_or_else(|| format!("{shown} is not a field of a scope"))?;
         Ok(Planned::field(
@@ -162,18 +172,6 @@ async fn changes(
             after,
         ))
     };
-    // Stream items are not journalled yet (their writes also PUBLISH an event an undo would owe).
-    let stream = |k: &String| iii && crate::browser::worker::streams::item(k).is_some();
-    let touches_stream = match op {
-        WriteOp::Save { full_key, .. } => stream(full_key),
-        WriteOp::Expire { full_keys, .. } | WriteOp::Unlink { full_keys } => {
-            full_keys.iter().any(stream)
-        }
-        _ => false,
-    };
-    if touches_stream {
-        return Ok(None);
-    }
     let each = |keys: &[String], after: After| -> Result<Vec<Planned>, String> {
         keys.iter().map(|k| planned(k, after.clone())).collect()
     };
@@ -190,8 +188,11 @@ async fn changes(
         }
         WriteOp::Expire { full_keys, .. } => ("expire", each(full_keys, After::Same)?),
         WriteOp::Unlink { full_keys } => ("delete", each(full_keys, After::Absent)?),
-        // Neither applies to the iii layout (its write says so).
-        WriteOp::Gc { .. } | WriteOp::Import { .. } if iii => return Ok(None),
+        // gc does not apply to the iii layout (its write says so).
+        WriteOp::Gc { .. } if iii => return Ok(None),
+        WriteOp::Import {
+            path, overwrite, ..
+        } if iii => return iii_import_changes(adapter, path, *overwrite).await,
         WriteOp::Gc { plan } => {
             let after = match plan.action {
                 motia_state::adapter::gc::GcAction::Delete => After::Absent,
@@ -240,6 +241,53 @@ async fn changes(
             return Ok(None);
         }
     }))
+}
+
+/// The fields an iii document's import writes (none when the import will refuse: another
+/// layout's document, or an existing field without `overwrite`).
+async fn iii_import_changes(
+    adapter: &RedisStateAdapter,
+    path: &std::path::Path,
+    overwrite: bool,
+) -> Result<Option<(&'static str, Vec<Planned>)>, String> {
+    let Ok(text) = tokio::fs::read_to_string(path).await else {
+        return Ok(None);
+    };
+    if document_layout(&text) != Layout::Iii {
+        return Ok(None);
+    }
+    let Ok(doc) = motia_state::adapter::layout::iii_export::IiiDocument::parse(&text) else {
+        return Ok(None);
+    };
+    let iii = adapter.iii();
+    if !overwrite {
+        for item in &doc.items {
+            if iii
+                .get(&item.scope, &item.key)
+                .await
+                .map_err(|e| e.to_string())?
+                .is_some()
+            {
+                return Ok(None);
+            }
+        }
+    }
+    let changes = doc
+        .items
+        .iter()
+        .map(|item| {
+            let written = std::str::from_utf8(&item.value)
+                .ok()
+                .and_then(|t| motia_state::json::compact(t).ok())
+                .map_or_else(|| item.value.clone(), String::into_bytes);
+            Planned::field(
+                motia_state::adapter::layout::iii::scope_key(&item.scope),
+                item.key.clone(),
+                After::Value(written),
+            )
+        })
+        .collect();
+    Ok(Some(("import", changes)))
 }
 
 /// Journals a write before it is made, and tells the UI. `Some`: the write must not be made
