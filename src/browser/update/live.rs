@@ -142,7 +142,12 @@ pub fn apply_changes(m: &mut Model, changes: Vec<KeyChange>, fx: &mut Vec<Effect
                 if iii && matcher.matches(&trace) {
                     newest = Some(trace.clone());
                 }
-                if !known {
+                if known {
+                    // The key exists now, so a running scan must not drop it even if its
+                    // SCAN missed it: `del` then `set` in one window fold into this one
+                    // change, and the scan may have passed the key between the two.
+                    m.index.insert(&trace, &key, generation);
+                } else {
                     if m.index.insert(&trace, &key, generation) {
                         if records && !m.index.flows.contains_key(&trace) {
                             unlisted.push(trace.to_string());
