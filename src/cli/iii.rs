@@ -235,7 +235,8 @@ async fn run(command: Command, link: Link) -> Outcome {
         }
         Command::Items { trace, filters } => items(&iii, trace, &filters).await,
         Command::Export { trace, output } => {
-            crate::cli::iii_export::export(&iii, trace, output).await
+            let scopes = chosen(&iii, trace).await?;
+            crate::cli::iii_export::export(&iii, &scopes, output).await
         }
         Command::Import { file, overwrite } => {
             crate::cli::iii_export::import(&iii, &config, file, overwrite).await

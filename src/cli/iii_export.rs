@@ -2,7 +2,6 @@
 //! ([`IiiDocument`]), the import journalled field by field and refused for a document of the
 //! other layout.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 use motia_state::adapter::journal::After;
@@ -11,7 +10,6 @@ use motia_state::adapter::layout::iii_export::{IiiDocument, document_layout, lay
 use motia_state::{Config, Error, IiiState, Layout, escape, json};
 
 use crate::browser::format::noun;
-use crate::cli::iii::chosen;
 use crate::cli::input::{read_input, refuse_if_read_only};
 use crate::cli::journal::before_write;
 use crate::cli::out::{Failure, Out, Outcome, exit, write_document};
@@ -38,14 +36,10 @@ pub(crate) fn check_document(text: &str, target: Layout) -> Outcome {
     ))
 }
 
-pub(crate) async fn export(
-    iii: &IiiState,
-    trace: Option<OsString>,
-    output: Option<PathBuf>,
-) -> Outcome {
-    let scopes = chosen(iii, trace).await?;
+/// Writes `scopes` (all, or the one `--trace` named) as an iii document.
+pub(crate) async fn export(iii: &IiiState, scopes: &[Vec<u8>], output: Option<PathBuf>) -> Outcome {
     let mut progress = Progress::new("exporting");
-    let doc = iii.export(&scopes, |d, t| progress.update(d, t)).await?;
+    let doc = iii.export(scopes, |d, t| progress.update(d, t)).await?;
     progress.finish();
     write_document(
         output.as_deref(),

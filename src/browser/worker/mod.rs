@@ -5,6 +5,7 @@
 mod connection;
 pub mod history_diff;
 pub mod iii;
+pub mod iii_batches;
 mod iii_live;
 mod iii_stats;
 mod live;

@@ -7,7 +7,7 @@ use motia_state::{CasOutcome, IiiState};
 
 use crate::browser::action::WriteOutcome;
 use crate::browser::stream_name;
-use crate::browser::worker::iii::{Batches, Stopped};
+use crate::browser::worker::iii_batches::{Batches, Stopped};
 use crate::browser::worker::raw_key;
 
 /// Why a TTL is refused on stream items.
