@@ -208,3 +208,16 @@ fn a_refused_read_of_trace_records_is_named_never_called_expiry() {
     let screen = t.wait_for("permission denied");
     assert!(!screen.contains("records expired"), "{screen}");
 }
+
+/// The README's reader may not run DBSIZE: the look for iii state beside the 0.x keys walks
+/// instead of failing, and the note still comes.
+#[test]
+fn the_readme_reader_is_told_of_iii_state_beside_the_keys() {
+    let s = server();
+    s.cli(&["HSET", "state:orders", "o-1", r#"{"id":1}"#]);
+    let (code, out, err) = run(&url(&s, "motia-reader", "reader-secret"), &["traces"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("W6SPF-3235264"), "{out}");
+    assert!(err.contains("--layout iii"), "{err}");
+    assert!(!err.contains("permission"), "{err}");
+}
