@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::run_on as run;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -11,20 +13,6 @@ use std::time::Duration;
 use common::iii::{ORDER_AFTER_UPDATE, engine_delete, engine_fixture, engine_set};
 use common::{MOTIA_ENV, RedisServer, motia_state};
 use serde_json::Value;
-
-/// Runs the binary against `s`; (status, stdout, stderr).
-fn run(s: &RedisServer, args: &[&str]) -> (i32, String, String) {
-    let out = motia_state()
-        .args(["--url", &s.url()])
-        .args(args)
-        .output()
-        .expect("run motia-state");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn ok(s: &RedisServer, args: &[&str]) -> String {
     let (code, out, err) = run(s, args);
@@ -332,16 +320,11 @@ fn watch_prints_one_line_per_changed_field_from_hash_events() {
 
 /// Runs the binary against `s` with the journal in `journal`; (status, stdout, stderr).
 fn run_j(s: &RedisServer, journal: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = motia_state()
-        .env("MOTIA_STATE_JOURNAL", journal)
-        .args(["--url", &s.url()])
-        .args(args)
-        .output()
-        .expect("run motia-state");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    common::output(
+        motia_state()
+            .env("MOTIA_STATE_JOURNAL", journal)
+            .args(["--url", &s.url()])
+            .args(args),
     )
 }
 

@@ -3,21 +3,10 @@
 
 mod common;
 
+use common::run_on as run;
+
 use common::iii::engine_fixture;
 use common::{RedisServer, motia_state};
-
-fn run(s: &RedisServer, args: &[&str]) -> (i32, String, String) {
-    let out = motia_state()
-        .args(["--url", &s.url()])
-        .args(args)
-        .output()
-        .expect("run motia-state");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn field_ttls_on_a_server_with_hash_field_expiry() {

@@ -5,13 +5,15 @@
 
 mod common;
 
+use common::run_on as run;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 
+use common::RedisServer;
 use common::iii::engine_fixture;
 use common::term::DEADLINE;
-use common::{RedisServer, motia_state};
 
 /// `redis-cli MONITOR` on a server: every command it runs, one line each.
 struct Monitor {
@@ -79,19 +81,6 @@ impl Drop for Monitor {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn run(s: &RedisServer, args: &[&str]) -> (i32, String, String) {
-    let out = motia_state()
-        .args(["--url", &s.url()])
-        .args(args)
-        .output()
-        .expect("run motia-state");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn walks_for_hashes(commands: &[String]) -> Vec<&String> {

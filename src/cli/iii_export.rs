@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use motia_state::adapter::journal::After;
 use motia_state::adapter::layout::iii::scope_key;
 use motia_state::adapter::layout::iii_export::{IiiDocument, document_layout, layout_words};
-use motia_state::{Config, Error, IiiState, Layout, escape, json};
+use motia_state::{Config, Error, IiiState, Layout, escape};
 
 use crate::browser::format::noun;
 use crate::cli::input::{read_input, refuse_if_read_only};
@@ -89,15 +89,10 @@ pub(crate) async fn import(
         .items
         .iter()
         .map(|item| {
-            let written = std::str::from_utf8(&item.value)
-                .ok()
-                .and_then(|t| json::compact(t).ok())
-                .map(String::into_bytes)
-                .unwrap_or_else(|| item.value.clone());
             Planned::field(
                 scope_key(&item.scope),
                 item.key.clone(),
-                After::Value(written),
+                After::Value(item.stored()),
             )
         })
         .collect();

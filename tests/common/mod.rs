@@ -52,6 +52,21 @@ pub fn motia_state() -> assert_cmd::Command {
     c
 }
 
+/// Runs `cmd` (a [`motia_state`] command with its arguments); (status, stdout, stderr).
+pub fn output(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run motia-state");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The binary with `args` against `s`; (status, stdout, stderr).
+pub fn run_on(s: &RedisServer, args: &[&str]) -> (i32, String, String) {
+    output(motia_state().args(["--url", &s.url()]).args(args))
+}
+
 /// A journal directory of this test process (tests that read a journal give their own).
 pub fn test_journal_dir() -> PathBuf {
     std::env::temp_dir().join(format!("motia-state-test-journal-{}", std::process::id()))

@@ -55,6 +55,23 @@ pub struct IiiItem {
     pub value: Vec<u8>,
 }
 
+impl IiiItem {
+    /// The bytes an import leaves in the field: the value as compact JSON, as
+    /// [`IiiState::set`](crate::IiiState::set) stores it (the value itself when it is not JSON).
+    ///
+    /// ```
+    /// use motia_state::adapter::layout::iii_export::IiiItem;
+    /// let item = IiiItem { scope: b"s".to_vec(), key: b"k".to_vec(), value: br#"{ "a": 1 }"#.to_vec() };
+    /// assert_eq!(item.stored(), br#"{"a":1}"#);
+    /// ```
+    pub fn stored(&self) -> Vec<u8> {
+        std::str::from_utf8(&self.value)
+            .ok()
+            .and_then(|t| crate::json::compact(t).ok())
+            .map_or_else(|| self.value.clone(), String::into_bytes)
+    }
+}
+
 /// A parsed iii export document, checked: of this layout, every value JSON.
 ///
 /// ```

@@ -286,13 +286,7 @@ impl RedisStateAdapter {
         let script = redis::Script::new(RESTORE);
         let mut inv = script.prepare_invoke();
         inv.key(change.full_key.as_slice()).arg(kind).arg(expected);
-        match &change.before {
-            Some(image) => inv
-                .arg("1")
-                .arg(image.dump.as_slice())
-                .arg(image.pttl_ms.map_or(0, |t| t.max(1)).to_string()),
-            None => inv.arg("0").arg("").arg("0"),
-        };
+        before_args(&mut inv, change);
         let done: i64 = self
             .conn
             .invoke(
@@ -318,13 +312,7 @@ impl RedisStateAdapter {
             .arg(field)
             .arg(kind)
             .arg(expected);
-        match &change.before {
-            Some(image) => inv
-                .arg("1")
-                .arg(image.dump.as_slice())
-                .arg(image.pttl_ms.map_or(0, |t| t.max(1)).to_string()),
-            None => inv.arg("0").arg("").arg("0"),
-        };
+        before_args(&mut inv, change);
         let done: i64 = self
             .conn
             .invoke(
@@ -339,4 +327,16 @@ impl RedisStateAdapter {
             .await?;
         Ok(done == 1)
     }
+}
+
+/// The restore scripts' last three arguments: whether a before-image exists, its DUMP bytes
+/// (or the field's value) and its remaining TTL in ms (0: none).
+fn before_args(inv: &mut redis::ScriptInvocation<'_>, change: &KeyChange) {
+    match &change.before {
+        Some(image) => inv
+            .arg("1")
+            .arg(image.dump.as_slice())
+            .arg(image.pttl_ms.map_or(0, |t| t.max(1)).to_string()),
+        None => inv.arg("0").arg("").arg("0"),
+    };
 }

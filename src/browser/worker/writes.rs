@@ -276,14 +276,10 @@ async fn iii_import_changes(
         .items
         .iter()
         .map(|item| {
-            let written = std::str::from_utf8(&item.value)
-                .ok()
-                .and_then(|t| motia_state::json::compact(t).ok())
-                .map_or_else(|| item.value.clone(), String::into_bytes);
             Planned::field(
                 motia_state::adapter::layout::iii::scope_key(&item.scope),
                 item.key.clone(),
-                After::Value(written),
+                After::Value(item.stored()),
             )
         })
         .collect();
