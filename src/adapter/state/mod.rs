@@ -13,3 +13,4 @@ pub mod listing;
 pub mod name;
 mod ops;
 pub mod scan;
+mod seen;

@@ -1,7 +1,5 @@
 //! Paged, de-duplicated SCAN: of the one server, or of every primary of a cluster at once.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -11,12 +9,13 @@ use tokio::task::{AbortHandle, JoinError};
 
 use crate::adapter::conn::{Conn, Node};
 use crate::adapter::error::{Error, Result};
+use crate::adapter::state::seen::Seen;
 
 /// Pages through the keys matching a pattern with `SCAN`.
 ///
 /// SCAN may return a key more than once and may return empty pages before it is done; this
 /// type hides both: every key comes out once (tracked by a 64-bit hash, so a million keys cost
-/// about 16 MB), and only the server's cursor 0 ends the walk. As soon as a page arrives the
+/// about 11-21 MB), and only the server's cursor 0 ends the walk. As soon as a page arrives the
 /// next SCAN is sent, so the server works while the caller processes the page.
 ///
 /// On a Redis Cluster every primary is walked at the same time, each with its own cursor
@@ -44,33 +43,12 @@ pub struct KeyScanner {
     /// The next SCAN of every walk that is not done, already sent.
     in_flight: FuturesUnordered<InFlight>,
     failed: Option<(String, String)>,
-    seen: Option<(RandomState, HashSet<u64, BuildHasherDefault<Fingerprint>>)>,
+    seen: Option<Seen>,
     returned_raw: u64,
     pages: u64,
 }
 
 /// One node's walk: its own cursor space.
-/// The seen set's hasher: its entries are SipHash fingerprints already, evenly spread, so
-/// they are their own hash (SipHash over each again was a second hash per key).
-#[derive(Default)]
-struct Fingerprint(u64);
-
-impl Hasher for Fingerprint {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 struct Walk {
     node: Option<Node>,
     cursor: u64,
@@ -134,7 +112,7 @@ impl KeyScanner {
             walks: None,
             in_flight: FuturesUnordered::new(),
             failed: None,
-            seen: Some((RandomState::new(), HashSet::default())),
+            seen: Some(Seen::default()),
             returned_raw: 0,
             pages: 0,
         }
@@ -381,10 +359,7 @@ impl KeyScanner {
         }
         self.returned_raw += raw.len() as u64;
         let page = match self.seen.as_mut() {
-            Some((hasher, seen)) => raw
-                .into_iter()
-                .filter(|key| seen.insert(hasher.hash_one(key)))
-                .collect(),
+            Some(seen) => seen.keep_new(raw),
             None => raw,
         };
         Ok(Some(page))
