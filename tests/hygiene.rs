@@ -340,14 +340,19 @@ fn stats_are_the_same_for_a_user_who_may_not_run_scripts() {
             .and_then(|n| n.trim().parse().ok())
             .unwrap()
     };
-    // Reading the trace records loads their scripts; the stats walk then adds its own, which
-    // a server refusing it (its flags line, say) would not keep: the script path ran.
-    let traces = bin()
-        .args(["--url", &s.url(), "traces", "--json"])
+    // Reading a flow's records loads their script (`trace` of a flow without records still
+    // looks, and says so); the stats walk then adds its own, which a server refusing it (its
+    // flags line, say) would not keep: the script path ran.
+    let trace = bin()
+        .args(["--url", &s.url(), "trace", "ORPH1"])
         .output()
         .unwrap();
-    assert!(traces.status.success());
+    assert!(
+        String::from_utf8_lossy(&trace.stderr).contains("has no step records"),
+        "{trace:?}"
+    );
     let before = cached_scripts();
+    assert_eq!(before, 1, "reading a flow's records loads their script");
     let scripted = stats(&s.url());
     assert_eq!(
         cached_scripts(),

@@ -124,34 +124,41 @@ pub async fn list(
             out.bytes(b"\n")?;
             continue;
         }
-        let mut line = if had_records {
-            json!({
-                "traceId": id,
-                "keys": keys,
-                "flow": summary.flow,
-                "status": summary.status,
-                "startTime": summary.start_time,
-                "steps": summary.steps,
-                "failedAttempts": summary.failed_attempts,
-            })
-        } else {
-            json!({"traceId": id, "keys": keys, "flow": null, "status": null, "startTime": null, "steps": null, "failedAttempts": null})
-        };
-        if std::str::from_utf8(id_bytes).is_err() {
+        let base64 = std::str::from_utf8(id_bytes).is_err().then(|| {
             // Exact bytes in base64, in place of the escaped text (see `keys --json`).
-            if let Some(map) = line.as_object_mut() {
-                let rest = std::mem::take(map);
-                map.insert(
-                    "traceIdBase64".into(),
-                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, id_bytes)
-                        .into(),
-                );
-                map.extend(rest.into_iter().filter(|(k, _)| k != "traceId"));
-            }
-        }
-        out.line(&line.to_string())?;
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, id_bytes)
+        });
+        let line = Line {
+            trace_id: base64.is_none().then_some(id.as_ref()),
+            trace_id_base64: base64,
+            keys,
+            flow: summary.flow.as_deref().filter(|_| had_records),
+            status: summary.status.filter(|_| had_records),
+            start_time: summary.start_time.filter(|_| had_records),
+            steps: had_records.then_some(summary.steps),
+            failed_attempts: summary.failed_attempts.filter(|_| had_records),
+        };
+        let line = serde_json::to_string(&line)
+            .map_err(|e| Failure::new(exit::SERVER, format!("writing a line: {e}")))?;
+        out.line(&line)?;
     }
     out.done()
+}
+
+/// One flow of `traces --json`, its fields in this order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Line<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_id_base64: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_id: Option<&'a str>,
+    keys: u64,
+    flow: Option<&'a str>,
+    status: Option<FlowStatus>,
+    start_time: Option<i64>,
+    steps: Option<usize>,
+    failed_attempts: Option<usize>,
 }
 
 /// The group hash's entries; a group hash of another type is named on stderr and read as

@@ -100,3 +100,17 @@ pub(super) fn opt_str(
 pub(super) fn req_str(v: &Map<String, Value>, k: &str) -> std::result::Result<String, String> {
     opt_str(v, k)?.ok_or_else(|| format!("missing \"{k}\""))
 }
+
+/// `bytes` as text, replacing what is not UTF-8; a quick check first, since nearly every
+/// record is valid and the replacing walk is several times slower.
+pub(super) fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// [`lossy`] for owned bytes: no copy when they are UTF-8.
+pub(super) fn lossy_owned(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}

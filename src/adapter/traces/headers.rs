@@ -8,6 +8,7 @@
 use crate::adapter::RedisStateAdapter;
 use crate::adapter::conn::Retry;
 use crate::adapter::error::Result;
+use crate::adapter::traces::fields::lossy_owned;
 
 /// Each field of a hash with its size and its document, or only its ends (ARGV[1] bytes of the
 /// start, ARGV[2] of the end) when larger than both; with ARGV[4] = `start`, its first
@@ -213,7 +214,7 @@ fn heads_of(flat: Vec<redis::Value>) -> Heads {
         ) = (field, len, bytes)
         {
             out.push(Head {
-                field: String::from_utf8_lossy(&field).into_owned(),
+                field: lossy_owned(field),
                 len: len.max(0) as u64,
                 bytes,
             });

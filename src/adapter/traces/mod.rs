@@ -33,6 +33,7 @@ mod read;
 mod record;
 pub mod records;
 mod search;
+mod starts;
 mod status;
 mod timeline;
 

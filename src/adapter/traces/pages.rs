@@ -35,7 +35,11 @@ impl RedisStateAdapter {
             .map(|id| self.trace_records_key(id.as_ref()))
             .collect();
         let start_only = !limits.after_events;
-        let heads = Box::pin(self.read_heads(&keys, limits.header_bytes, start_only)).await?;
+        let heads = if start_only {
+            Box::pin(self.read_starts(&keys, limits.header_bytes)).await?
+        } else {
+            Box::pin(self.read_heads(&keys, limits.header_bytes, false)).await?
+        };
         let mut out = Vec::with_capacity(keys.len());
         // Per flow: its steps with their fields, and the fields to read whole (the first in
         // start order, or records whose ends held no header).

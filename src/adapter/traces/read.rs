@@ -397,13 +397,29 @@ impl RedisStateAdapter {
         trace_ids: &[impl AsRef<[u8]>],
         limits: TraceLimits,
     ) -> Result<Vec<TraceRecords>> {
-        // A batch moves at most 100 budgets; most flows are a few KB. A few batches are in
-        // flight at once, so the server reads one while this process parses another. (The
-        // futures are made first: a closure in the stream would keep callers' futures from
-        // being `Send`.)
+        // A batch moves at most 200 budgets; most flows are a few KB. A few batches are in
+        // flight at once, each in a task of its own, so the server reads one while other
+        // threads parse the others (parsing is most of a listing's time). (The tasks are
+        // started in order by the stream; a closure there would keep callers' futures from
+        // being `Send`, so the futures are made first.)
         let reads: Vec<_> = trace_ids
-            .chunks(100)
-            .map(|c| Box::pin(self.read_trace_batch(c, limits)))
+            .chunks(200)
+            .map(|c| {
+                let this = self.clone();
+                let ids: Vec<Vec<u8>> = c.iter().map(|id| id.as_ref().to_vec()).collect();
+                async move {
+                    let task = tokio::spawn({
+                        let (this, ids) = (this.clone(), ids.clone());
+                        async move { this.read_trace_batch(&ids, limits).await }
+                    });
+                    match task.await {
+                        Ok(batch) => batch,
+                        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                        // Cancelled by the runtime shutting down: read it in this task.
+                        Err(_) => this.read_trace_batch(&ids, limits).await,
+                    }
+                }
+            })
             .collect();
         let batches: Vec<Vec<_>> = futures::stream::iter(reads)
             .buffered(READS_IN_FLIGHT)

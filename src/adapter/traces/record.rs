@@ -6,7 +6,9 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::adapter::traces::fields::{as_ms, header_end, opt_ms, opt_str, parse_object, req_str};
+use crate::adapter::traces::fields::{
+    as_ms, header_end, lossy, opt_ms, opt_str, parse_object, req_str,
+};
 pub use crate::adapter::traces::flow_status::FlowStatus;
 use crate::adapter::traces::flow_status::status_of;
 
@@ -501,11 +503,11 @@ impl Trace {
         tail: &[u8],
         total: u64,
     ) -> std::result::Result<Self, String> {
-        let head = String::from_utf8_lossy(head);
+        let head = lossy(head);
         let cut =
             header_end(&head).ok_or("too large to read, and its start holds no step header")?;
         let mut obj = parse_object(format!("{}}}", &head[..cut]).as_bytes())?;
-        let tail = String::from_utf8_lossy(tail);
+        let tail = lossy(tail);
         // The fields after the events: the longest suffix starting at `],"` (whitespace
         // allowed between, as in pretty-printed JSON) that parses.
         let after_events = tail.match_indices(']').filter_map(|(i, _)| {
