@@ -73,7 +73,7 @@ fn scan_bench() {
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(1_000_000);
     let traces = (n / 100).max(1);
-    let server = RedisServer::start();
+    let server = RedisServer::start_with(&["--enable-debug-command", "local"]);
     eprintln!(
         "seeding {n} keys in {traces} traces on port {} ...",
         server.port
@@ -91,6 +91,7 @@ fn scan_bench() {
     let record_keys = if groups > 0 { groups + 1 } else { 0 };
     assert_eq!(dbsize, n + record_keys, "seeding failed");
     eprintln!("seeded in {:.1}s", t.elapsed().as_secs_f64());
+    server.wait_rehashed();
     let rss_before = rss_mb();
 
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -122,6 +123,16 @@ fn scan_bench() {
         "< 50 ms",
     );
     row("index complete (browser scan + index)", secs(run.index), "");
+    row(
+        "  CPU time of the UI thread until then",
+        secs(run.ui_cpu),
+        "",
+    );
+    row(
+        "  CPU time of this process until then",
+        secs(run.process_cpu),
+        "",
+    );
     row("plain SCAN COUNT 1000 loop (best of 2)", secs(plain), "");
     let big = n >= 10_000_000;
     row(
@@ -243,6 +254,26 @@ fn ms(d: Duration) -> String {
 
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
+}
+
+/// CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    cpu_clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// CPU time this process has used, every thread.
+fn process_cpu() -> Duration {
+    cpu_clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+fn cpu_clock(clock: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec we own.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn rss_mb() -> f64 {
@@ -402,6 +433,10 @@ async fn adapter_scan(server: &RedisServer) -> Duration {
 struct Run {
     first_frame: Duration,
     index: Duration,
+    /// CPU time of the UI thread (update, index, frames) and of the whole process until the
+    /// index was complete.
+    ui_cpu: Duration,
+    process_cpu: Duration,
     latencies: Vec<Duration>,
     rss_mb: f64,
     traces: usize,
@@ -418,6 +453,7 @@ fn press(c: char) -> std::io::Result<Event> {
 
 async fn browser_run(server: &RedisServer) -> Run {
     let start = Instant::now();
+    let cpu_at_start = (thread_cpu(), process_cpu());
     let config = server.config();
     let opts = BrowserOptions::default();
     let mut model = initial_model(&config, &opts, Keymap::default(), Arc::new(SystemClock));
@@ -429,6 +465,7 @@ async fn browser_run(server: &RedisServer) -> Run {
     struct Shared {
         first_frame: Option<Duration>,
         index: Option<Duration>,
+        cpu: (Duration, Duration),
         sent: Vec<Instant>,
         latencies: Vec<Duration>,
         answered: u64,
@@ -482,6 +519,10 @@ async fn browser_run(server: &RedisServer) -> Run {
             }
             if s.index.is_none() && m.scan.completed_once {
                 s.index = m.scan.took;
+                s.cpu = (
+                    thread_cpu() - cpu_at_start.0,
+                    process_cpu() - cpu_at_start.1,
+                );
                 s.rss_mb = rss_mb();
                 s.traces = m.index.traces.len();
                 s.keys = m.index.total_keys;
@@ -498,6 +539,8 @@ async fn browser_run(server: &RedisServer) -> Run {
     Run {
         first_frame: s.first_frame.unwrap_or_default(),
         index: s.index.unwrap_or_default(),
+        ui_cpu: s.cpu.0,
+        process_cpu: s.cpu.1,
         latencies: s.latencies.clone(),
         rss_mb: s.rss_mb,
         traces: s.traces,

@@ -275,6 +275,27 @@ impl RedisServer {
         self.try_cli(args).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// For benchmarks (a server started with `--enable-debug-command local`): returns once the
+    /// server has finished growing its key table. Redis grows it a step at a time, and while it
+    /// does every SCAN walks two tables, so a loop measured then is slower than the same loop
+    /// measured after, and the two sides of a ratio would not face the same server. `hz` is
+    /// raised meanwhile so the background steps come fifty times as often.
+    #[allow(dead_code)]
+    pub fn wait_rehashed(&self) {
+        let hz = self.cli(&["CONFIG", "GET", "hz"]);
+        let hz = hz.lines().nth(1).unwrap_or("10").to_string();
+        self.cli(&["CONFIG", "SET", "hz", "500"]);
+        let start = std::time::Instant::now();
+        while self
+            .try_cli(&["DEBUG", "HTSTATS", "0"])
+            .is_ok_and(|s| s.contains("rehashing"))
+            && start.elapsed() < Duration::from_secs(300)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.cli(&["CONFIG", "SET", "hz", &hz]);
+    }
+
     /// [`RedisServer::cli`] for polls: a server that does not answer right now is an `Err`
     /// saying why, not a panic.
     pub fn try_cli(&self, args: &[&str]) -> Result<String, String> {
