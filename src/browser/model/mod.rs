@@ -180,6 +180,7 @@ impl Model {
                 status_filter: None,
                 sort_chosen: false,
                 stale: false,
+                pending: Vec::new(),
             },
             keys: KeysPane::default(),
             value: ValuePane::default(),

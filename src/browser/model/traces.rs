@@ -255,6 +255,8 @@ pub struct TracesPane {
     pub sort_chosen: bool,
     /// The list needs rebuilding (sorted by time or status while a scan streams in).
     pub stale: bool,
+    /// New trace ids a scan found, not yet merged into the id-sorted list.
+    pub pending: Vec<Box<str>>,
 }
 
 #[cfg(test)]

@@ -256,6 +256,7 @@ fn on_tick(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.traces.stale {
         traces::rebuild_traces(m, fx, false);
     }
+    traces::merge_pending(m, fx);
     if live::expire_marks(m) {
         m.dirty = true;
     }

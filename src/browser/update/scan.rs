@@ -7,7 +7,7 @@ use crate::browser::model::traces::TraceSort;
 use crate::browser::model::{ConnState, Model};
 use crate::browser::update::keys::rebuild_keys;
 use crate::browser::update::note;
-use crate::browser::update::traces::{merge_traces, rebuild_traces};
+use crate::browser::update::traces::{add_scanned_traces, rebuild_traces};
 
 /// How many names ahead of its insert a fingerprint's slot is fetched: enough to cover a
 /// cache miss with the work on the names in between.
@@ -91,7 +91,7 @@ pub fn batch(m: &mut Model, generation: u64, keys: Vec<String>, seen: u64, fx: &
         TraceSort::KeyCount => rebuild_traces(m, fx, false),
         TraceSort::Id => {
             if !new_traces.is_empty() {
-                merge_traces(m, new_traces, fx);
+                add_scanned_traces(m, new_traces, fx);
             }
         }
         // Sorted by the trace records: rebuilt on the next tick, not per batch.

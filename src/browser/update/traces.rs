@@ -50,6 +50,7 @@ fn status_rank(s: Option<FlowStatus>) -> u8 {
 /// Recomputes the trace list (filter, sort), keeping the selected trace by id.
 pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
     m.traces.stale = false;
+    m.traces.pending.clear();
     let matcher = Matcher::new(&m.traces.filter);
     let flows = &m.index.flows;
     let status = m.traces.status_filter;
@@ -143,6 +144,28 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
         request_visible(m, fx);
     }
     m.dirty = true;
+}
+
+/// Below this many rows the list takes a scan's new traces at once.
+const MERGE_AT_ONCE_BELOW: usize = 4096;
+
+/// New trace ids from a scan batch for the id-sorted list. A merge walks the whole list, and
+/// per batch that was a third of the UI thread's time at 100,000 traces; so a long list takes
+/// them once they are an eighth of its length, else on the next tick (within a second).
+pub fn add_scanned_traces(m: &mut Model, new: Vec<Box<str>>, fx: &mut Vec<Effect>) {
+    m.traces.pending.extend(new);
+    let rows = m.traces.view.len();
+    if rows < MERGE_AT_ONCE_BELOW || m.traces.pending.len() * 8 >= rows {
+        merge_pending(m, fx);
+    }
+}
+
+/// Merges what [`add_scanned_traces`] held back.
+pub fn merge_pending(m: &mut Model, fx: &mut Vec<Effect>) {
+    if !m.traces.pending.is_empty() {
+        let new = std::mem::take(&mut m.traces.pending);
+        merge_traces(m, new, fx);
+    }
 }
 
 /// Adds new trace ids to the id-sorted list by merging (no full rebuild per scan batch).
