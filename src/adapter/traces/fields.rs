@@ -76,8 +76,19 @@ pub(super) fn as_ms(v: &Value) -> Option<i64> {
     v.as_i64().or(Some(f as i64))
 }
 
-pub(super) fn opt_ms(v: &Map<String, Value>, k: &str) -> std::result::Result<Option<i64>, String> {
-    match v.get(k) {
+/// A record's fields by name: a parsed object, or the few a step header holds.
+pub(super) trait Fields {
+    fn field(&self, k: &str) -> Option<&Value>;
+}
+
+impl Fields for Map<String, Value> {
+    fn field(&self, k: &str) -> Option<&Value> {
+        self.get(k)
+    }
+}
+
+pub(super) fn opt_ms(v: &impl Fields, k: &str) -> std::result::Result<Option<i64>, String> {
+    match v.field(k) {
         None | Some(Value::Null) => Ok(None),
         Some(x @ Value::Number(_)) => as_ms(x)
             .map(Some)
@@ -86,18 +97,15 @@ pub(super) fn opt_ms(v: &Map<String, Value>, k: &str) -> std::result::Result<Opt
     }
 }
 
-pub(super) fn opt_str(
-    v: &Map<String, Value>,
-    k: &str,
-) -> std::result::Result<Option<String>, String> {
-    match v.get(k) {
+pub(super) fn opt_str(v: &impl Fields, k: &str) -> std::result::Result<Option<String>, String> {
+    match v.field(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(x) => Err(format!("\"{k}\" is a {}, not a string", json_kind(x))),
     }
 }
 
-pub(super) fn req_str(v: &Map<String, Value>, k: &str) -> std::result::Result<String, String> {
+pub(super) fn req_str(v: &impl Fields, k: &str) -> std::result::Result<String, String> {
     opt_str(v, k)?.ok_or_else(|| format!("missing \"{k}\""))
 }
 

@@ -26,6 +26,7 @@ mod dead_letter;
 mod fields;
 mod flow_status;
 mod group_scan;
+mod header;
 mod headers;
 mod key_writes;
 mod pages;

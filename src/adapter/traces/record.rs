@@ -4,13 +4,14 @@
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::adapter::traces::fields::{
-    as_ms, header_end, lossy, opt_ms, opt_str, parse_object, req_str,
+    Fields, as_ms, header_end, lossy, opt_ms, opt_str, parse_object, req_str,
 };
 pub use crate::adapter::traces::flow_status::FlowStatus;
 use crate::adapter::traces::flow_status::status_of;
+use crate::adapter::traces::header::StepHeader;
 
 /// A trace record that could not be used, and why.
 ///
@@ -429,10 +430,10 @@ impl Trace {
         Self::from_object(field, &v)
     }
 
-    fn from_object(field: &str, v: &Map<String, Value>) -> std::result::Result<Self, String> {
-        let status = status_of(v.get("status").ok_or("missing \"status\"")?)?;
+    fn from_object(field: &str, v: &impl Fields) -> std::result::Result<Self, String> {
+        let status = status_of(v.field("status").ok_or("missing \"status\"")?)?;
         let start_time = opt_ms(v, "startTime")?.ok_or("missing \"startTime\"")?;
-        let error = match v.get("error") {
+        let error = match v.field("error") {
             None | Some(Value::Null) => None,
             Some(Value::Object(e)) => Some(TraceError {
                 message: match e.get("message") {
@@ -450,7 +451,7 @@ impl Trace {
             }),
             Some(_) => return Err("\"error\" is neither an object nor a string".into()),
         };
-        let entry_point = match v.get("entryPoint") {
+        let entry_point = match v.field("entryPoint") {
             Some(Value::Object(e)) => Some(EntryPoint {
                 kind: e
                     .get("type")
@@ -465,7 +466,7 @@ impl Trace {
             }),
             _ => None,
         };
-        let events = match v.get("events") {
+        let events = match v.field("events") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(a)) => a.iter().map(TraceEvent::parse).collect(),
             Some(_) => return Err("\"events\" is not an array".into()),
@@ -506,7 +507,15 @@ impl Trace {
         let head = lossy(head);
         let cut =
             header_end(&head).ok_or("too large to read, and its start holds no step header")?;
-        let mut obj = parse_object(format!("{}}}", &head[..cut]).as_bytes())?;
+        let start = format!("{}}}", &head[..cut]);
+        if tail.is_empty()
+            && let Some(h) = StepHeader::parse(&start)
+        {
+            let mut t = Self::from_object(field, &h)?;
+            t.omitted_bytes = Some(total);
+            return Ok(t);
+        }
+        let mut obj = parse_object(start.as_bytes())?;
         let tail = lossy(tail);
         // The fields after the events: the longest suffix starting at `],"` (whitespace
         // allowed between, as in pretty-printed JSON) that parses.
