@@ -380,8 +380,8 @@ impl RedisStateAdapter {
             .unwrap_or_else(|| TraceRecords::empty(&shown(trace_id))))
     }
 
-    /// Reads several flows' step documents, each within `limits`, pipelined (two round trips
-    /// per batch of flows). The result has one entry per id, in order.
+    /// Reads several flows' step documents, each within `limits`, pipelined (two or three
+    /// round trips per batch of flows). The result has one entry per id, in order.
     ///
     /// ```no_run
     /// use motia_state::adapter::traces::TraceLimits;

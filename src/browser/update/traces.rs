@@ -150,7 +150,7 @@ pub fn rebuild_traces(m: &mut Model, fx: &mut Vec<Effect>, force_keys: bool) {
 const MERGE_AT_ONCE_BELOW: usize = 4096;
 
 /// New trace ids from a scan batch for the id-sorted list. A merge walks the whole list, and
-/// per batch that was a third of the UI thread's time at 100,000 traces; so a long list takes
+/// per batch that was a fifth of the UI thread's time at 100,000 traces; so a long list takes
 /// them once they are an eighth of its length, else on the next tick (within a second).
 pub fn add_scanned_traces(m: &mut Model, new: Vec<Box<str>>, fx: &mut Vec<Effect>) {
     m.traces.pending.extend(new);
