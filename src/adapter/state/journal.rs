@@ -167,42 +167,24 @@ impl RedisStateAdapter {
         &self,
         full_keys: &[K],
     ) -> Result<Vec<Option<Image>>> {
-        let script = redis::Script::new(CAPTURE);
-        let mut out = Vec::with_capacity(full_keys.len());
-        for chunk in full_keys.chunks(self.config().batch_size.max(1)) {
-            let mut pipe = redis::pipe();
-            // Loaded in the same round trip, so EVALSHA finds it even after a restart.
-            pipe.cmd("SCRIPT").arg("LOAD").arg(CAPTURE).ignore();
-            for k in chunk {
-                pipe.cmd("EVALSHA")
-                    .arg(script.get_hash())
-                    .arg(1)
-                    .arg(k.as_ref());
-            }
-            // "DUMP key" names the key's primary when it cannot be reached; a batch names
-            // no key (a cluster's batch goes to several primaries).
-            let context = match chunk {
-                [k] => format!("DUMP {}", String::from_utf8_lossy(k.as_ref())),
-                _ => "DUMP".to_string(),
-            };
-            let replies: Vec<Vec<RedisValue>> =
-                self.conn.query_pipe(&pipe, Retry::Safe, &context).await?;
-            for reply in replies {
-                out.push(match reply.as_slice() {
-                    [t, RedisValue::BulkString(dump), RedisValue::Int(pttl)] => Some(Image {
-                        redis_type: match t {
-                            RedisValue::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-                            RedisValue::SimpleString(s) => s.clone(),
-                            _ => "unknown".into(),
-                        },
-                        dump: dump.clone(),
-                        pttl_ms: u64::try_from(*pttl).ok(),
-                    }),
-                    _ => None,
-                });
-            }
-        }
-        Ok(out)
+        let replies = self
+            .capture(CAPTURE, full_keys, "DUMP", |k| vec![k.as_ref()])
+            .await?;
+        Ok(replies
+            .into_iter()
+            .map(|reply| match reply.as_slice() {
+                [t, RedisValue::BulkString(dump), RedisValue::Int(pttl)] => Some(Image {
+                    redis_type: match t {
+                        RedisValue::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+                        RedisValue::SimpleString(s) => s.clone(),
+                        _ => "unknown".into(),
+                    },
+                    dump: dump.clone(),
+                    pttl_ms: u64::try_from(*pttl).ok(),
+                }),
+                _ => None,
+            })
+            .collect())
     }
 
     /// The before-images of hash fields, `(hash key, field)` in order (`None` for a field that
@@ -221,35 +203,57 @@ impl RedisStateAdapter {
         &self,
         fields: &[(K, F)],
     ) -> Result<Vec<Option<Image>>> {
-        let script = redis::Script::new(CAPTURE_FIELD);
-        let mut out = Vec::with_capacity(fields.len());
-        for chunk in fields.chunks(self.config().batch_size.max(1)) {
+        let replies = self
+            .capture(CAPTURE_FIELD, fields, "HGET", |(k, f)| {
+                vec![k.as_ref(), f.as_ref()]
+            })
+            .await?;
+        Ok(replies
+            .into_iter()
+            .map(|reply| match reply.as_slice() {
+                [RedisValue::BulkString(value), RedisValue::Int(pttl)] => Some(Image {
+                    redis_type: FIELD.into(),
+                    dump: value.clone(),
+                    pttl_ms: u64::try_from(*pttl).ok(),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Runs a capture script once per item (its key first in `args`), in pipelined batches of
+    /// `batch_size`; the script is loaded in each round trip, so EVALSHA finds it even after a
+    /// restart. The context names the command and, for a batch of one, its key: a key whose
+    /// primary cannot be reached is named (a cluster's batch goes to several primaries).
+    async fn capture<T>(
+        &self,
+        source: &str,
+        items: &[T],
+        command: &str,
+        args: impl Fn(&T) -> Vec<&[u8]>,
+    ) -> Result<Vec<Vec<RedisValue>>> {
+        let script = redis::Script::new(source);
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(self.config().batch_size.max(1)) {
             let mut pipe = redis::pipe();
-            // Loaded in the same round trip, so EVALSHA finds it even after a restart.
-            pipe.cmd("SCRIPT").arg("LOAD").arg(CAPTURE_FIELD).ignore();
-            for (k, f) in chunk {
+            pipe.cmd("SCRIPT").arg("LOAD").arg(source).ignore();
+            for item in chunk {
+                let args = args(item);
                 pipe.cmd("EVALSHA")
                     .arg(script.get_hash())
                     .arg(1)
-                    .arg(k.as_ref())
-                    .arg(f.as_ref());
+                    .arg(args.as_slice());
             }
             let context = match chunk {
-                [(k, _)] => format!("HGET {}", String::from_utf8_lossy(k.as_ref())),
-                _ => "HGET".to_string(),
+                [item] => format!(
+                    "{command} {}",
+                    String::from_utf8_lossy(args(item).first().copied().unwrap_or_default())
+                ),
+                _ => command.to_string(),
             };
             let replies: Vec<Vec<RedisValue>> =
                 self.conn.query_pipe(&pipe, Retry::Safe, &context).await?;
-            for reply in replies {
-                out.push(match reply.as_slice() {
-                    [RedisValue::BulkString(value), RedisValue::Int(pttl)] => Some(Image {
-                        redis_type: FIELD.into(),
-                        dump: value.clone(),
-                        pttl_ms: u64::try_from(*pttl).ok(),
-                    }),
-                    _ => None,
-                });
-            }
+            out.extend(replies);
         }
         Ok(out)
     }

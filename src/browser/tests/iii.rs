@@ -8,8 +8,8 @@ use super::*;
 use crate::browser::action::WriteOp;
 use crate::browser::model::keys::Selected;
 
-/// Connected on the iii layout, one complete scan of scopes as the engine writes them.
-pub(super) fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
+/// Connected on the iii layout in a `size` terminal; the generation of the scan it started.
+pub(super) fn iii_connected(clock: &Arc<ManualClock>, size: (u16, u16)) -> (Model, u64) {
     let mut config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
     config.layout = Some(motia_state::Layout::Iii);
     config.key_prefix = "state:".into();
@@ -19,8 +19,14 @@ pub(super) fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
         Keymap::default(),
         clock.clone(),
     );
-    update(&mut m, Action::Resize(100, 16));
+    update(&mut m, Action::Resize(size.0, size.1));
     let g = scan_gen(&connect(&mut m));
+    (m, g)
+}
+
+/// Connected on the iii layout, one complete scan of scopes as the engine writes them.
+pub(super) fn iii_loaded(clock: &Arc<ManualClock>) -> Model {
+    let (mut m, g) = iii_connected(clock, (100, 16));
     scan_fixture(&mut m, g);
     m
 }
@@ -40,7 +46,7 @@ pub(super) fn scan_fixture(m: &mut Model, g: u64) {
 }
 
 /// One complete scan of these model names.
-fn scan_names(m: &mut Model, generation: u64, names: &[&str]) {
+pub(super) fn scan_names(m: &mut Model, generation: u64, names: &[&str]) {
     let keys: Vec<String> = names.iter().map(|k| k.to_string()).collect();
     let seen = keys.len() as u64;
     ev(

@@ -5,6 +5,7 @@
 use super::*;
 use crate::browser::action::{WriteOp, WriteOutcome};
 use crate::browser::stream_name::group_name;
+use crate::browser::tests::iii::{iii_connected, scan_names};
 
 /// `state:\s{stream}\x3a{group}:{id}`: a stream item as the worker names it.
 fn item(stream_key: &str, id: &str) -> String {
@@ -14,18 +15,8 @@ fn item(stream_key: &str, id: &str) -> String {
 
 /// Connected on the iii layout; one scan of three scopes and two stream groups.
 fn with_streams(clock: &Arc<ManualClock>, size: (u16, u16)) -> Model {
-    let mut config = motia_state::Config::from_url("redis://127.0.0.1:6390").unwrap();
-    config.layout = Some(motia_state::Layout::Iii);
-    config.key_prefix = "state:".into();
-    let mut m = initial_model(
-        &config,
-        &BrowserOptions::default(),
-        Keymap::default(),
-        clock.clone(),
-    );
-    update(&mut m, Action::Resize(size.0, size.1));
-    let g = scan_gen(&connect(&mut m));
-    let keys = vec![
+    let (mut m, g) = iii_connected(clock, size);
+    let names = [
         "state:misc:answer".to_string(),
         "state:misc:greeting".into(),
         item("stream:orderStatus:orders", "v1-bad-1"),
@@ -34,22 +25,8 @@ fn with_streams(clock: &Arc<ManualClock>, size: (u16, u16)) -> Model {
         item("stream:chat:room:eu", "m-1"),
         "state:payments:v1-ok-1".into(),
     ];
-    let seen = keys.len() as u64;
-    ev(
-        &mut m,
-        WorkerEvent::ScanBatch {
-            generation: g,
-            keys,
-            seen,
-        },
-    );
-    ev(
-        &mut m,
-        WorkerEvent::ScanDone {
-            generation: g,
-            seen,
-        },
-    );
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    scan_names(&mut m, g, &names);
     m
 }
 
